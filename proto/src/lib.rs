@@ -1,0 +1,129 @@
+//! Pathway's event contracts.
+//!
+//! The `.proto` files under `pathway/v1/` are the source of truth; `build.rs`
+//! compiles them to the types in [`v1`] at build time. This crate also owns
+//! the names every service agrees on: the subject of each event
+//! ([`v1::Event::subject`]) and the JetStream stream that holds them all
+//! ([`stream`]).
+
+#[allow(clippy::all, clippy::pedantic, missing_docs)]
+pub mod v1 {
+    include!(concat!(env!("OUT_DIR"), "/pathway.v1.rs"));
+
+    pub use event::Payload;
+
+    use chrono::{DateTime, Utc};
+    use uuid::Uuid;
+
+    /// Subject prefix of major version 1.
+    pub const SUBJECT_PREFIX: &str = "pathway.v1";
+
+    impl Event {
+        /// A new event with a fresh UUIDv7 and `occurred_at` = `at`.
+        pub fn new(
+            board: &str,
+            referral_id: Option<Uuid>,
+            actor: &str,
+            at: DateTime<Utc>,
+            payload: Payload,
+        ) -> Self {
+            Self {
+                event_id: Uuid::now_v7().to_string(),
+                referral_id: referral_id.map(|id| id.to_string()).unwrap_or_default(),
+                board: board.to_owned(),
+                occurred_at: Some(timestamp(at)),
+                actor: actor.to_owned(),
+                payload: Some(payload),
+            }
+        }
+
+        /// `(aggregate, event)` naming of the payload, e.g. `("referral", "received")`.
+        pub fn kind(&self) -> Option<(&'static str, &'static str)> {
+            self.payload.as_ref().map(Payload::kind)
+        }
+
+        /// `pathway.v1.<board>.<aggregate>.<event>`.
+        pub fn subject(&self) -> Option<String> {
+            self.kind()
+                .map(|(aggregate, event)| subject(&self.board, aggregate, event))
+        }
+
+        /// `occurred_at` as a chrono time, if present and valid.
+        pub fn occurred_at(&self) -> Option<DateTime<Utc>> {
+            self.occurred_at.as_ref().and_then(from_timestamp)
+        }
+    }
+
+    impl Payload {
+        /// `(aggregate, event)` naming used in subjects and histories.
+        pub fn kind(&self) -> (&'static str, &'static str) {
+            match self {
+                Payload::ReferralReceived(_) => ("referral", "received"),
+                Payload::ReferralRoutedStandard(_) => ("referral", "routed_standard"),
+                Payload::ReferralWithdrawn(_) => ("referral", "withdrawn"),
+                Payload::ReferralInfoProvided(_) => ("referral", "info_provided"),
+                Payload::ReferralOptedIn(_) => ("referral", "opted_in"),
+                Payload::ReferralClosed(_) => ("referral", "closed"),
+                Payload::BoardPathwayChanged(_) => ("board", "pathway_changed"),
+                Payload::BoardSettingsChanged(_) => ("board", "settings_changed"),
+                Payload::VettingClaimed(_) => ("vetting", "claimed"),
+                Payload::VettingReleased(_) => ("vetting", "released"),
+                Payload::VettingInfoRequested(_) => ("vetting", "info_requested"),
+                Payload::VettingCompleted(_) => ("vetting", "completed"),
+                Payload::DecisionRecorded(_) => ("decision", "recorded"),
+                Payload::NotificationSent(_) => ("notification", "sent"),
+                Payload::NotificationFailed(_) => ("notification", "failed"),
+            }
+        }
+    }
+
+    /// `pathway.v1.<board>.<aggregate>.<event>`; `board` may be `*` in a filter.
+    pub fn subject(board: &str, aggregate: &str, event: &str) -> String {
+        format!("{SUBJECT_PREFIX}.{board}.{aggregate}.{event}")
+    }
+
+    /// Filter for one kind of event across every board, e.g. `pathway.v1.*.vetting.>`.
+    pub fn filter_all_boards(aggregate: &str, event: Option<&str>) -> String {
+        match event {
+            Some(event) => subject("*", aggregate, event),
+            None => format!("{SUBJECT_PREFIX}.*.{aggregate}.>"),
+        }
+    }
+
+    pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+        prost_types::Timestamp {
+            seconds: at.timestamp(),
+            nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+        }
+    }
+
+    pub fn from_timestamp(ts: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
+        DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).ok()?)
+    }
+}
+
+/// The one JetStream stream that holds every pathway fact.
+pub mod stream {
+    use std::time::Duration;
+
+    /// Stream name.
+    pub const NAME: &str = "PATHWAY";
+    /// Every subject of major version 1.
+    pub const SUBJECTS: &str = "pathway.v1.>";
+    /// Broker-side de-duplication window on `Nats-Msg-Id`. It must be longer
+    /// than the outbox relay's retry horizon ([`RELAY_RETRY_HORIZON`]), so a
+    /// re-published outbox row is always recognised as a duplicate.
+    pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(2 * 60 * 60);
+    /// How long the relay keeps re-publishing a row before it alerts; kept
+    /// well inside [`DUPLICATE_WINDOW`].
+    pub const RELAY_RETRY_HORIZON: Duration = Duration::from_secs(60 * 60);
+
+    /// Dead letters: a separate stream so that no pathway consumer sees them.
+    pub const DEAD_LETTER_STREAM: &str = "PATHWAY_DEAD_LETTERS";
+    /// `pathway.deadletter.v1.<consumer>`.
+    pub const DEAD_LETTER_SUBJECTS: &str = "pathway.deadletter.v1.>";
+
+    pub fn dead_letter_subject(consumer: &str) -> String {
+        format!("pathway.deadletter.v1.{consumer}")
+    }
+}

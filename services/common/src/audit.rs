@@ -1,0 +1,63 @@
+//! The audit trail: who did what to which referral, when (UTC), from where and
+//! why. Rows are only ever inserted, in the same transaction as the change or
+//! read they record.
+
+use chrono::Utc;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub at: DateTimeUtc,
+        /// The token's subject, or the service's name.
+        pub actor: String,
+        pub actor_role: String,
+        /// e.g. `referral.create`, `referral.read_identifiable`.
+        pub action: String,
+        pub referral_id: Option<String>,
+        pub board: Option<String>,
+        /// Client address, or `nats` for request/reply.
+        pub source: String,
+        /// Why: the purpose the caller gave, or the endpoint's purpose.
+        pub purpose: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// One audit row to write.
+#[derive(Debug, Clone)]
+pub struct AuditEntry<'a> {
+    pub actor: &'a str,
+    pub actor_role: &'a str,
+    pub action: &'a str,
+    pub referral_id: Option<String>,
+    pub board: Option<&'a str>,
+    pub source: &'a str,
+    pub purpose: Option<&'a str>,
+}
+
+pub async fn record<C: ConnectionTrait>(db: &C, entry: AuditEntry<'_>) -> Result<(), DbErr> {
+    entity::Entity::insert(entity::ActiveModel {
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        at: Set(Utc::now()),
+        actor: Set(entry.actor.to_owned()),
+        actor_role: Set(entry.actor_role.to_owned()),
+        action: Set(entry.action.to_owned()),
+        referral_id: Set(entry.referral_id),
+        board: Set(entry.board.map(str::to_owned)),
+        source: Set(entry.source.to_owned()),
+        purpose: Set(entry.purpose.map(str::to_owned)),
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}

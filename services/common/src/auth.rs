@@ -1,0 +1,379 @@
+//! Bearer tokens (JWT): who the caller is, their role, and the boards they
+//! may act for.
+//!
+//! The embedded default signs and checks tokens with a local HS256 key kept in
+//! a file (the CLI issues development tokens with it). Production validates
+//! tokens from the board's identity provider against its JWKS document, with
+//! asymmetric algorithms only.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use http::request::Parts;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, jwk::JwkSet};
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+
+use crate::http::ApiError;
+use crate::settings::AuthSettings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Referrer,
+    Clinician,
+    BoardAdmin,
+    Evaluator,
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Referrer,
+        Role::Clinician,
+        Role::BoardAdmin,
+        Role::Evaluator,
+        Role::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Referrer => "referrer",
+            Role::Clinician => "clinician",
+            Role::BoardAdmin => "board_admin",
+            Role::Evaluator => "evaluator",
+            Role::Service => "service",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown role {s:?}: expected one of referrer, clinician, board_admin, evaluator, service"
+                )
+            })
+    }
+}
+
+/// What a Pathway token says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Stable identifier of the person or system.
+    pub sub: String,
+    /// Display name, e.g. "Dr Ann Smith".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub role: Role,
+    /// Board codes this token may act for; `*` means every board (a national
+    /// service such as the residential programme, or a service account).
+    #[serde(default)]
+    pub boards: Vec<String>,
+    pub exp: i64,
+    pub iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+impl Claims {
+    /// Claims valid from now for `ttl`.
+    pub fn new(sub: &str, role: Role, boards: Vec<String>, ttl: Duration) -> Self {
+        let now = chrono::Utc::now().timestamp();
+        Self {
+            sub: sub.to_owned(),
+            name: None,
+            role,
+            boards,
+            exp: now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
+            iat: now,
+            iss: None,
+            aud: None,
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub subject: String,
+    pub name: Option<String>,
+    pub role: Role,
+    pub boards: BTreeSet<String>,
+    /// Client address, for the audit trail.
+    pub source: String,
+}
+
+impl Caller {
+    pub fn may_act_for(&self, board: &str) -> bool {
+        self.boards.contains("*") || self.boards.contains(board)
+    }
+
+    /// 403 unless the caller has one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            let wanted: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(ApiError::forbidden(format!(
+                "this needs the role {}; the token has the role {}",
+                wanted.join(" or "),
+                self.role
+            )))
+        }
+    }
+
+    /// 403 unless the caller may act for `board`.
+    pub fn require_board(&self, board: &str) -> Result<(), ApiError> {
+        if self.may_act_for(board) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "the token may not act for the board {board:?}"
+            )))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("no bearer token: send `Authorization: Bearer <token>`")]
+    Missing,
+    #[error("the Authorization header is not `Bearer <token>`")]
+    Malformed,
+    #[error("the token has expired: ask for a new one")]
+    Expired,
+    #[error("the token is not valid: {0}")]
+    Invalid(String),
+    #[error("the identity provider's keys cannot be fetched: {0}")]
+    KeysUnavailable(String),
+}
+
+enum Keys {
+    Local {
+        encoding: EncodingKey,
+        decoding: DecodingKey,
+    },
+    Jwks {
+        url: String,
+        client: reqwest::Client,
+        cache: RwLock<Option<(Instant, JwkSet)>>,
+    },
+}
+
+/// Checks tokens (and, with the local key, issues them).
+pub struct Authenticator {
+    keys: Keys,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl Authenticator {
+    pub fn from_settings(settings: &AuthSettings) -> anyhow::Result<Self> {
+        let keys = match &settings.jwks_url {
+            Some(url) => Keys::Jwks {
+                url: url.clone(),
+                client: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .build()
+                    .context("cannot build the JWKS client")?,
+                cache: RwLock::new(None),
+            },
+            None => {
+                let key = load_or_create_key(&settings.local_key_file)?;
+                Keys::Local {
+                    encoding: EncodingKey::from_secret(&key),
+                    decoding: DecodingKey::from_secret(&key),
+                }
+            }
+        };
+        Ok(Self {
+            keys,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+        })
+    }
+
+    /// Sign `claims` with the local key (development tokens only).
+    pub fn issue(&self, claims: &Claims) -> anyhow::Result<String> {
+        match &self.keys {
+            Keys::Local { encoding, .. } => {
+                Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, encoding)?)
+            }
+            Keys::Jwks { .. } => {
+                anyhow::bail!("tokens come from the identity provider when a JWKS URL is configured")
+            }
+        }
+    }
+
+    /// Check a token and return its claims.
+    pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let (key, algorithm) = match &self.keys {
+            Keys::Local { decoding, .. } => {
+                if header.alg != Algorithm::HS256 {
+                    return Err(AuthError::Invalid(format!(
+                        "algorithm {:?} is not accepted here",
+                        header.alg
+                    )));
+                }
+                (decoding.clone(), Algorithm::HS256)
+            }
+            Keys::Jwks { .. } => {
+                if matches!(header.alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
+                    return Err(AuthError::Invalid(
+                        "symmetric algorithms are not accepted from an identity provider".into(),
+                    ));
+                }
+                (self.jwks_key(header.kid.as_deref()).await?, header.alg)
+            }
+        };
+        let mut validation = Validation::new(algorithm);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 30;
+        match &self.issuer {
+            Some(issuer) => validation.set_issuer(&[issuer]),
+            None => validation.iss = None,
+        }
+        match &self.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                _ => AuthError::Invalid(e.to_string()),
+            })
+    }
+
+    async fn jwks_key(&self, kid: Option<&str>) -> Result<DecodingKey, AuthError> {
+        let Keys::Jwks { url, client, cache } = &self.keys else {
+            return Err(AuthError::KeysUnavailable("no JWKS configured".into()));
+        };
+        let find = |set: &JwkSet| -> Option<DecodingKey> {
+            let jwk = match kid {
+                Some(kid) => set.find(kid),
+                None => set.keys.first(),
+            }?;
+            DecodingKey::from_jwk(jwk).ok()
+        };
+        if let Some((fetched, set)) = cache.read().await.as_ref() {
+            if fetched.elapsed() < Duration::from_secs(300) {
+                if let Some(key) = find(set) {
+                    return Ok(key);
+                }
+            }
+        }
+        // Unknown kid or stale cache: the provider may have rotated its keys.
+        let set: JwkSet = client
+            .get(url)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| AuthError::KeysUnavailable(e.to_string()))?
+            .json()
+            .await
+            .map_err(|e| AuthError::KeysUnavailable(e.to_string()))?;
+        let key = find(&set);
+        *cache.write().await = Some((Instant::now(), set));
+        key.ok_or_else(|| AuthError::Invalid("signed with a key the identity provider does not list".into()))
+    }
+}
+
+/// Read the local signing key, creating a random one (mode 0600) when the
+/// file does not exist yet.
+pub fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return hex::decode(text.trim())
+            .with_context(|| format!("the signing key in {} is not hex", path.display()));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let key: [u8; 32] = rand::random();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(hex::encode(key).as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(key.to_vec())
+        }
+        // Another process created it first: use theirs.
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::thread::sleep(Duration::from_millis(50));
+            let text = std::fs::read_to_string(path)?;
+            Ok(hex::decode(text.trim())?)
+        }
+        Err(error) => Err(error).with_context(|| format!("cannot create {}", path.display())),
+    }
+}
+
+/// Read the bearer token out of an `Authorization` header value.
+pub fn bearer(value: Option<&str>) -> Result<&str, AuthError> {
+    let value = value.ok_or(AuthError::Missing)?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AuthError::Malformed);
+    }
+    Ok(token.trim())
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    Arc<Authenticator>: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let authenticator = Arc::<Authenticator>::from_ref(state);
+        let header = parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .map(|v| v.to_str().map_err(|_| AuthError::Malformed))
+            .transpose()
+            .map_err(ApiError::from)?;
+        let token = bearer(header)?;
+        let claims = authenticator.verify(token).await?;
+        let source = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(Caller {
+            subject: claims.sub,
+            name: claims.name,
+            role: claims.role,
+            boards: claims.boards.into_iter().collect(),
+            source,
+        })
+    }
+}

@@ -1,0 +1,131 @@
+//! The database: one per service, SQLite by default, PostgreSQL when the URL
+//! says so, with the same migrations.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    Schema, sea_query::Index,
+};
+use sea_orm_migration::prelude::*;
+
+use crate::settings::DatabaseSettings;
+
+/// Connect, creating the SQLite file (and its folder) when needed.
+///
+/// SQLite runs in WAL mode with one connection: writes are serialised by the
+/// pool rather than failing with `SQLITE_BUSY` when two transactions race to
+/// upgrade to writers. PostgreSQL uses the configured pool size.
+pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.url.trim();
+    let (url, max_connections) = if let Some(path) = url.strip_prefix("sqlite://") {
+        let (file, query) = path.split_once('?').unwrap_or((path, ""));
+        if file != ":memory:" {
+            if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+            }
+        }
+        let query = if query.contains("mode=") {
+            query.to_owned()
+        } else if query.is_empty() {
+            "mode=rwc".to_owned()
+        } else {
+            format!("{query}&mode=rwc")
+        };
+        (format!("sqlite://{file}?{query}"), 1)
+    } else {
+        (url.to_owned(), settings.max_connections)
+    };
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("cannot connect to the database at {}", redact(&url)))?;
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+            .await
+            .context("cannot set SQLite to WAL mode")?;
+    }
+    Ok(db)
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// True when the error is a unique-constraint violation.
+pub fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Create the table of an entity, if it does not exist.
+pub async fn create_table<E: sea_orm::EntityTrait>(
+    manager: &SchemaManager<'_>,
+    entity: E,
+) -> Result<(), DbErr> {
+    let schema = Schema::new(manager.get_database_backend());
+    manager
+        .create_table(schema.create_table_from_entity(entity).if_not_exists().to_owned())
+        .await
+}
+
+/// Create an index over `columns` of `table`.
+pub async fn create_index(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+    columns: &[&str],
+    unique: bool,
+) -> Result<(), DbErr> {
+    let mut index = Index::create();
+    index.name(name).table(Alias::new(table)).if_not_exists();
+    for column in columns {
+        index.col(Alias::new(*column));
+    }
+    if unique {
+        index.unique();
+    }
+    manager.create_index(index.to_owned()).await
+}
+
+/// The plumbing tables every service has: outbox, inbox, dead letters, audit.
+pub struct PlumbingMigration;
+
+impl MigrationName for PlumbingMigration {
+    fn name(&self) -> &str {
+        "m0001_plumbing"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for PlumbingMigration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_table(manager, crate::outbox::entity::Entity).await?;
+        create_index(manager, "outbox", "outbox_unpublished", &["published_at", "event_id"], false)
+            .await?;
+        create_table(manager, crate::inbox::entity::Entity).await?;
+        create_table(manager, crate::inbox::dead_letter::Entity).await?;
+        create_table(manager, crate::audit::entity::Entity).await?;
+        create_index(manager, "audit_log", "audit_log_referral", &["referral_id", "at"], false)
+            .await?;
+        Ok(())
+    }
+}

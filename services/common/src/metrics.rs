@@ -1,0 +1,110 @@
+//! Prometheus metrics, one registry per running service (so tests can run
+//! several services in one process).
+
+use std::sync::{Arc, Mutex};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::inbox::Outcome;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct InboxLabels {
+    pub consumer: String,
+    pub outcome: String,
+}
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Mutex<Registry>>,
+    pub http_requests: Family<HttpLabels, Counter>,
+    pub http_duration: Family<RouteLabels, Histogram>,
+    pub outbox_published: Counter,
+    pub inbox_messages: Family<InboxLabels, Counter>,
+}
+
+impl Metrics {
+    pub fn new(service: &str) -> Self {
+        let mut registry = Registry::with_prefix("pathway");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        let http_duration = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 2.0, 14))
+        });
+        let outbox_published = Counter::default();
+        let inbox_messages = Family::<InboxLabels, Counter>::default();
+        let sub = registry.sub_registry_with_label((
+            std::borrow::Cow::Borrowed("service"),
+            std::borrow::Cow::Owned(service.to_owned()),
+        ));
+        sub.register("http_requests", "HTTP requests answered", http_requests.clone());
+        sub.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            http_duration.clone(),
+        );
+        sub.register(
+            "outbox_published",
+            "Events published from the outbox and acknowledged by the stream",
+            outbox_published.clone(),
+        );
+        sub.register(
+            "inbox_messages",
+            "Messages consumed, by what became of them",
+            inbox_messages.clone(),
+        );
+        Self {
+            registry: Arc::new(Mutex::new(registry)),
+            http_requests,
+            http_duration,
+            outbox_published,
+            inbox_messages,
+        }
+    }
+
+    /// Let a service register its own metrics.
+    pub fn with_registry<R>(&self, f: impl FnOnce(&mut Registry) -> R) -> R {
+        let mut registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut registry)
+    }
+
+    pub fn record_inbox(&self, consumer: &str, outcome: Outcome) {
+        let outcome = match outcome {
+            Outcome::Handled => "handled",
+            Outcome::Duplicate => "duplicate",
+            Outcome::DeadLettered => "dead_lettered",
+            Outcome::Retrying => "retrying",
+        };
+        self.inbox_messages
+            .get_or_create(&InboxLabels {
+                consumer: consumer.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::new();
+        if let Err(error) = prometheus_client::encoding::text::encode(&mut out, &registry) {
+            tracing::error!(%error, "cannot encode metrics");
+        }
+        out
+    }
+}

@@ -1,0 +1,79 @@
+//! What every service starts with: its database (migrated), NATS and
+//! JetStream (streams ensured), metrics, the outbox signal and the
+//! authenticator.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use async_nats::jetstream;
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+
+use crate::auth::Authenticator;
+use crate::http::ReadinessCheck;
+use crate::metrics::Metrics;
+use crate::outbox::{OutboxSignal, Relay};
+use crate::settings::{AuthSettings, DatabaseSettings, NatsSettings};
+
+#[derive(Clone)]
+pub struct Platform {
+    pub service: &'static str,
+    pub db: DatabaseConnection,
+    pub nats: async_nats::Client,
+    pub jetstream: jetstream::Context,
+    pub metrics: Metrics,
+    pub outbox: OutboxSignal,
+    pub auth: Arc<Authenticator>,
+}
+
+impl Platform {
+    pub async fn start<M: MigratorTrait>(
+        service: &'static str,
+        database: &DatabaseSettings,
+        nats: &NatsSettings,
+        auth: &AuthSettings,
+    ) -> anyhow::Result<Self> {
+        let db = crate::db::connect(database).await?;
+        M::up(&db, None)
+            .await
+            .with_context(|| format!("cannot migrate the {service} database"))?;
+        let client = crate::bus::connect(nats, service).await?;
+        let jetstream = jetstream::new(client.clone());
+        crate::bus::ensure_streams(&jetstream, nats.replicas).await?;
+        Ok(Self {
+            service,
+            db,
+            nats: client,
+            jetstream,
+            metrics: Metrics::new(service),
+            outbox: OutboxSignal::default(),
+            auth: Arc::new(Authenticator::from_settings(auth)?),
+        })
+    }
+
+    pub fn relay(&self) -> Relay {
+        Relay::new(
+            self.db.clone(),
+            self.jetstream.clone(),
+            self.outbox.clone(),
+            self.metrics.clone(),
+        )
+    }
+
+    /// Ready when the database answers and NATS is connected.
+    pub fn readiness(&self) -> ReadinessCheck {
+        let db = self.db.clone();
+        let nats = self.nats.clone();
+        Arc::new(move || {
+            let db = db.clone();
+            let nats = nats.clone();
+            Box::pin(async move {
+                db.ping().await.map_err(|e| format!("database: {e}"))?;
+                match nats.connection_state() {
+                    async_nats::connection::State::Connected => Ok(()),
+                    state => Err(format!("nats: {state}")),
+                }
+            })
+        })
+    }
+}

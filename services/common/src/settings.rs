@@ -1,0 +1,153 @@
+//! Typed settings, layered: built-in defaults that run locally with nothing
+//! set, then an optional TOML file named by `PATHWAY_CONFIG`, then `PATHWAY_*`
+//! environment variables shared by every service (e.g. `PATHWAY_NATS__URL`),
+//! then the service's own (e.g. `PATHWAY_INTAKE__HTTP__PORT`).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// Load a service's settings. `service` is its name in upper-case-able form,
+/// e.g. `"intake"`, which names its environment prefix `PATHWAY_INTAKE__`.
+pub fn load<T: DeserializeOwned>(service: &str) -> Result<T, config::ConfigError> {
+    let mut builder = config::Config::builder();
+    if let Ok(path) = std::env::var("PATHWAY_CONFIG") {
+        builder = builder.add_source(config::File::with_name(&path).required(true));
+    }
+    builder
+        .add_source(
+            config::Environment::with_prefix("PATHWAY")
+                .separator("__")
+                .try_parsing(true),
+        )
+        .add_source(
+            config::Environment::with_prefix(&format!("PATHWAY_{}", service.to_uppercase()))
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        )
+        .build()?
+        .try_deserialize()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct HttpSettings {
+    pub host: IpAddr,
+    /// 0 asks the operating system for a free port (tests do).
+    pub port: u16,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+}
+
+impl HttpSettings {
+    pub fn with_port(port: u16) -> Self {
+        Self {
+            port,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            body_limit_bytes: 256 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct NatsSettings {
+    pub url: String,
+    /// A NATS credentials file for this service (production); none locally.
+    pub credentials_file: Option<PathBuf>,
+    /// Stream replicas: 1 locally, 3 in production.
+    pub replicas: usize,
+}
+
+impl Default for NatsSettings {
+    fn default() -> Self {
+        Self {
+            url: "nats://127.0.0.1:14222".into(),
+            credentials_file: None,
+            replicas: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://var/intake.db` (embedded default) or `postgres://...`.
+    pub url: String,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+}
+
+fn default_max_connections() -> u32 {
+    10
+}
+
+impl DatabaseSettings {
+    pub fn sqlite_file(service: &str) -> Self {
+        Self {
+            url: format!("sqlite://var/{service}.db"),
+            max_connections: default_max_connections(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// File holding the local HS256 signing key; created on first use.
+    /// Used when no `jwks_url` is set (the embedded default).
+    pub local_key_file: PathBuf,
+    /// The identity provider's JWKS document (production).
+    pub jwks_url: Option<String>,
+    /// Expected `iss`; checked when set.
+    pub issuer: Option<String>,
+    /// Expected `aud`; checked when set.
+    pub audience: Option<String>,
+    /// A `service`-role token this service presents to others over NATS.
+    pub service_token: Option<SecretString>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            local_key_file: PathBuf::from("var/secrets/jwt-signing.key"),
+            jwks_url: None,
+            issuer: None,
+            audience: None,
+            service_token: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TelemetrySettings {
+    /// `RUST_LOG`-style filter.
+    pub log_filter: String,
+    /// Log as JSON lines (for log shippers) instead of text.
+    pub json_logs: bool,
+    /// OTLP/HTTP endpoint, e.g. `http://127.0.0.1:4318`; spans are exported when set.
+    pub otlp_endpoint: Option<String>,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            log_filter: "info,sqlx=warn,sea_orm=warn,async_nats=warn".into(),
+            json_logs: false,
+            otlp_endpoint: None,
+        }
+    }
+}
