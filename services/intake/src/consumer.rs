@@ -1,0 +1,83 @@
+//! Keeps intake's view of each referral's status and history in step with
+//! what the other services publish, so a referrer can follow their referral
+//! and withdraw or answer only when that makes sense.
+
+use pathway_common::inbox::{HandleError, Handler};
+use pathway_proto::v1::{self as proto, Event, Payload};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
+
+use crate::application::{record_history, release_open_lock, set_status};
+use crate::db::{information_request, referral};
+use crate::domain::{Status, Transition};
+
+/// Subjects this consumer follows: everything about referrals that intake
+/// did not publish itself.
+pub fn filters() -> Vec<String> {
+    vec![
+        proto::filter_all_boards("vetting", None),
+        proto::filter_all_boards("decision", None),
+        proto::filter_all_boards("notification", None),
+        proto::filter_all_boards("referral", Some("closed")),
+    ]
+}
+
+pub struct StatusProjection;
+
+impl Handler for StatusProjection {
+    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> Result<(), HandleError> {
+        let Some(payload) = &event.payload else {
+            return Err(HandleError::Rejected("event without payload".into()));
+        };
+        let transition = match payload {
+            Payload::VettingClaimed(_) => Transition::Claimed,
+            Payload::VettingReleased(_) => Transition::Released,
+            Payload::VettingInfoRequested(_) => Transition::InfoRequested,
+            Payload::VettingCompleted(_) => Transition::Vetted,
+            Payload::DecisionRecorded(d) => Transition::Decided {
+                opt_in: d.outcome.as_ref().is_some_and(|o| o.kind == proto::OutcomeKind::PatientOptIn as i32),
+            },
+            Payload::NotificationSent(_) => Transition::Notified,
+            Payload::ReferralClosed(_) => Transition::Closed,
+            // Failures and intake's own events change nothing here.
+            _ => return Ok(()),
+        };
+        let Some(row) = referral::Entity::find_by_id(event.referral_id.clone()).one(txn).await? else {
+            return Err(HandleError::Rejected(format!("no referral {} in intake", event.referral_id)));
+        };
+        let from = Status::parse(&row.status).unwrap_or(Status::Closed);
+        if let Payload::VettingInfoRequested(request) = payload {
+            information_request::Entity::insert(information_request::ActiveModel {
+                id: Set(request.information_request_id.clone()),
+                referral_id: Set(row.id.clone()),
+                requested_by: Set(request.clinician.clone()),
+                requested_at: Set(event.occurred_at().unwrap_or_else(chrono::Utc::now)),
+                answer: Set(None),
+                answered_by: Set(None),
+                answered_at: Set(None),
+            })
+            .exec(txn)
+            .await?;
+        }
+        match from.apply(transition) {
+            Ok(next) => {
+                let id = row.id.clone();
+                // Several notifications follow one decision: only the first moves the status.
+                if next != from {
+                    set_status(txn, row, next).await?;
+                    if !next.is_open() {
+                        release_open_lock(txn, &id).await?;
+                    }
+                }
+                record_history(txn, event, next, None).await?;
+            }
+            Err(illegal) => {
+                // Other services own these facts; keep them in the history
+                // even when they arrive for a referral intake has closed
+                // (a withdrawal racing a claim), and leave the status alone.
+                tracing::warn!(%illegal, referral_id = %row.id, "event recorded without changing the status");
+                record_history(txn, event, from, None).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,223 @@
+//! The CHI number: Scotland's ten-digit patient identifier.
+//!
+//! Digits 1-6 are the date of birth (DDMMYY), digit 9 is odd for male and even
+//! for female, digit 10 is a check digit: modulus 11 for numbers issued before
+//! Scotland's 2025-26 change, modulus 10 (Luhn) for numbers issued since.
+//! Either check is accepted, as Public Health Scotland's `phsmethods` does.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use pathway_common::pii::Pii;
+use serde::{Deserialize, Serialize};
+
+use super::Sex;
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ChiNumber(Pii<String>);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChiError {
+    #[error("must be exactly 10 digits")]
+    NotTenDigits,
+    #[error("the first six digits must be a real date of birth (DDMMYY)")]
+    NotADate,
+    #[error("the check digit is wrong (neither modulus 11 nor modulus 10 holds): check the number for a typing error")]
+    CheckDigit,
+}
+
+impl ChiNumber {
+    pub fn parse(text: &str) -> Result<Self, ChiError> {
+        let digits: Vec<u32> = text.chars().filter_map(|c| c.to_digit(10)).collect();
+        if text.len() != 10 || digits.len() != 10 {
+            return Err(ChiError::NotTenDigits);
+        }
+        if birth_dates(&digits).is_empty() {
+            return Err(ChiError::NotADate);
+        }
+        if !(modulus_11_holds(&digits) || modulus_10_holds(&digits)) {
+            return Err(ChiError::CheckDigit);
+        }
+        Ok(Self(Pii::new(text.to_owned())))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    fn digits(&self) -> Vec<u32> {
+        self.expose().chars().filter_map(|c| c.to_digit(10)).collect()
+    }
+
+    /// Whether the ninth digit agrees with `sex` (unknown sex always agrees).
+    pub fn agrees_with_sex(&self, sex: Sex) -> bool {
+        let odd = self.digits()[8] % 2 == 1;
+        match sex {
+            Sex::Male => odd,
+            Sex::Female => !odd,
+            Sex::NotKnown => true,
+        }
+    }
+
+    /// Whether the first six digits are `date` (DDMMYY).
+    pub fn agrees_with_birth_date(&self, date: NaiveDate) -> bool {
+        birth_dates(&self.digits()).contains(&date)
+    }
+}
+
+impl fmt::Debug for ChiNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ChiNumber(***)")
+    }
+}
+
+/// The dates DDMMYY can stand for, in the 1900s and the 2000s.
+fn birth_dates(d: &[u32]) -> Vec<NaiveDate> {
+    let day = d[0] * 10 + d[1];
+    let month = d[2] * 10 + d[3];
+    let year = i32::try_from(d[4] * 10 + d[5]).unwrap_or(0);
+    [1900, 2000]
+        .into_iter()
+        .filter_map(|century| NaiveDate::from_ymd_opt(century + year, month, day))
+        .collect()
+}
+
+/// Weights 10..2 over the first nine digits; the check digit is
+/// `11 - sum mod 11` (11 becomes 0; 10 is never issued).
+pub fn modulus_11_check_digit(first_nine: &[u32]) -> Option<u32> {
+    let sum: u32 = first_nine
+        .iter()
+        .zip((2..=10).rev())
+        .map(|(digit, weight)| digit * weight)
+        .sum();
+    match 11 - sum % 11 {
+        11 => Some(0),
+        10 => None,
+        check => Some(check),
+    }
+}
+
+fn modulus_11_holds(d: &[u32]) -> bool {
+    modulus_11_check_digit(&d[..9]) == Some(d[9])
+}
+
+/// Luhn over all ten digits.
+pub fn luhn_check_digit(first_nine: &[u32]) -> u32 {
+    let sum: u32 = first_nine
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &digit)| {
+            if i % 2 == 0 {
+                let doubled = digit * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                digit
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+fn modulus_10_holds(d: &[u32]) -> bool {
+    luhn_check_digit(&d[..9]) == d[9]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn digits(text: &str) -> Vec<u32> {
+        text.chars().filter_map(|c| c.to_digit(10)).collect()
+    }
+
+    #[test]
+    fn known_numbers() {
+        // 010101123 -> weights 10..2: 0+9+0+7+0+5+4+6+6 = 37; 37 mod 11 = 4; 11-4 = 7.
+        assert!(ChiNumber::parse("0101011237").is_ok());
+        assert_eq!(ChiNumber::parse("0101011238"), Err(ChiError::CheckDigit));
+        assert_eq!(ChiNumber::parse("3201011237"), Err(ChiError::NotADate));
+        assert_eq!(ChiNumber::parse("010101123"), Err(ChiError::NotTenDigits));
+        assert_eq!(ChiNumber::parse("01010112a7"), Err(ChiError::NotTenDigits));
+        // Luhn: 010101123 -> check digit 2? compute: see luhn_check_digit.
+        let luhn = luhn_check_digit(&digits("010101123"));
+        assert!(ChiNumber::parse(&format!("010101123{luhn}")).is_ok());
+    }
+
+    #[test]
+    fn sex_digit_and_birth_date() {
+        let chi = ChiNumber::parse("0101011237").expect("valid");
+        // Ninth digit 3 is odd: male.
+        assert!(chi.agrees_with_sex(Sex::Male));
+        assert!(!chi.agrees_with_sex(Sex::Female));
+        assert!(chi.agrees_with_birth_date(NaiveDate::from_ymd_opt(1901, 1, 1).expect("date")));
+        assert!(chi.agrees_with_birth_date(NaiveDate::from_ymd_opt(2001, 1, 1).expect("date")));
+        assert!(!chi.agrees_with_birth_date(NaiveDate::from_ymd_opt(2001, 1, 2).expect("date")));
+    }
+
+    #[test]
+    fn leap_day_is_a_date_only_in_a_leap_year() {
+        // 29/02/00 is a date (2000); 29/02/01 is not (1901 nor 2001).
+        let first_nine = digits("290200123");
+        let check = modulus_11_check_digit(&first_nine).unwrap_or_else(|| luhn_check_digit(&first_nine));
+        assert!(ChiNumber::parse(&format!("290200123{check}")).is_ok());
+        let first_nine = digits("290201123");
+        let check = modulus_11_check_digit(&first_nine).unwrap_or_else(|| luhn_check_digit(&first_nine));
+        assert_eq!(ChiNumber::parse(&format!("290201123{check}")), Err(ChiError::NotADate));
+    }
+
+    #[test]
+    fn debug_masks_the_number() {
+        let chi = ChiNumber::parse("0101011237").expect("valid");
+        assert!(!format!("{chi:?}").contains("0101011237"));
+    }
+
+    fn first_nine() -> impl Strategy<Value = Vec<u32>> {
+        (1u32..=28, 1u32..=12, 0u32..=99, 0u32..=999).prop_map(|(d, m, y, rest)| {
+            digits(&format!("{d:02}{m:02}{y:02}{rest:03}"))
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn every_modulus_11_number_is_accepted(nine in first_nine()) {
+            if let Some(check) = modulus_11_check_digit(&nine) {
+                let text: String = nine.iter().map(|d| char::from_digit(*d, 10).unwrap_or('0')).collect();
+                let number = format!("{text}{check}");
+                prop_assert!(ChiNumber::parse(&number).is_ok());
+            }
+        }
+
+        #[test]
+        fn every_luhn_number_is_accepted(nine in first_nine()) {
+            let text: String = nine.iter().map(|d| char::from_digit(*d, 10).unwrap_or('0')).collect();
+            let number = format!("{text}{}", luhn_check_digit(&nine));
+            prop_assert!(ChiNumber::parse(&number).is_ok());
+        }
+
+        #[test]
+        fn modulus_11_catches_every_single_digit_error(nine in first_nine(), position in 0usize..10, delta in 1u32..10) {
+            if let Some(check) = modulus_11_check_digit(&nine) {
+                let mut number = nine.clone();
+                number.push(check);
+                number[position] = (number[position] + delta) % 10;
+                prop_assert!(!modulus_11_holds(&number));
+            }
+        }
+
+        #[test]
+        fn luhn_catches_every_single_digit_error(nine in first_nine(), position in 0usize..10, delta in 1u32..10) {
+            let mut number = nine.clone();
+            number.push(luhn_check_digit(&nine));
+            number[position] = (number[position] + delta) % 10;
+            prop_assert!(!modulus_10_holds(&number));
+        }
+
+        #[test]
+        fn parse_never_panics(text in "\\PC{0,20}") {
+            let _ = ChiNumber::parse(&text);
+        }
+    }
+}

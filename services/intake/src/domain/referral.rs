@@ -1,0 +1,666 @@
+//! A referral as a GP system sends it, and the validated referral it becomes.
+//!
+//! The request types accept anything JSON-shaped so that validation can name
+//! every failing field at once; [`ReferralRequest::validate`] turns one into a
+//! [`NewReferral`] whose fields are trusted everywhere inside.
+
+use std::collections::BTreeSet;
+
+use chrono::{Datelike, NaiveDate};
+use pathway_common::http::FieldError;
+use pathway_common::pii::Pii;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{BoardCode, ChiNumber, Postcode, Sex};
+
+const MAX_TEXT: usize = 4000;
+const MAX_SHORT_TEXT: usize = 200;
+const MAX_LIST: usize = 50;
+
+// ---------------------------------------------------------------- request --
+
+/// A referral to the chronic pain service.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralRequest {
+    /// Board code, e.g. `highland`.
+    pub board: Option<String>,
+    pub patient: Option<PatientRequest>,
+    pub referrer: Option<ReferrerRequest>,
+    pub clinical: Option<ClinicalRequest>,
+    /// The patient agrees to their referral being vetted remotely. Must be true.
+    pub consent_to_remote_pathway: Option<bool>,
+    /// A deliberate second referral while one is still open for this patient.
+    #[serde(default)]
+    pub re_referral: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientRequest {
+    /// Ten-digit CHI number.
+    pub chi: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// YYYY-MM-DD.
+    pub date_of_birth: Option<String>,
+    /// `male`, `female` or `not_known`.
+    pub sex: Option<String>,
+    pub postcode: Option<String>,
+    pub contact: Option<ContactRequest>,
+    /// Any of `large_print`, `easy_read`, `braille`, `audio`,
+    /// `british_sign_language`, `interpreter`, `wheelchair_access`, `hearing_loop`.
+    #[serde(default)]
+    pub accessibility_needs: Vec<String>,
+    /// Required with the `interpreter` need.
+    pub interpreter_language: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRequest {
+    /// `sms`, `email` or `letter`: how the patient wants to hear from the service.
+    pub preferred: Option<String>,
+    /// UK mobile number, for SMS.
+    pub mobile: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<AddressRequest>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressRequest {
+    #[serde(default)]
+    pub lines: Vec<String>,
+    pub postcode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferrerRequest {
+    /// Five-digit GP practice code.
+    pub practice_code: Option<String>,
+    pub clinician_name: Option<String>,
+    /// `email` or `webhook`: where the pathway sends its answer.
+    pub reply_channel: Option<String>,
+    /// An e-mail address, or an https URL for a webhook.
+    pub reply_address: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClinicalRequest {
+    pub pain_duration_months: Option<i64>,
+    /// Any of the pain site codes (e.g. `lower_back`, `knee`, `widespread`).
+    pub pain_sites: Option<Vec<String>>,
+    /// 0-10 numeric rating scale.
+    pub pain_intensity: Option<i64>,
+    pub impact: Option<ImpactRequest>,
+    /// The red-flag checklist: the codes ticked; an empty list means none.
+    pub red_flags: Option<Vec<String>>,
+    #[serde(default)]
+    pub current_treatments: Vec<String>,
+    #[serde(default)]
+    pub previous_treatments: Vec<String>,
+    /// What the referrer asks of the pain service.
+    pub question: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactRequest {
+    /// `none`, `mild`, `moderate` or `severe`.
+    pub function: Option<String>,
+    pub sleep: Option<String>,
+    pub mood: Option<String>,
+}
+
+// ------------------------------------------------------------- validated --
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewReferral {
+    pub board: BoardCode,
+    pub patient: Patient,
+    pub referrer: Referrer,
+    pub clinical: Clinical,
+    pub re_referral: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Patient {
+    pub chi: ChiNumber,
+    pub given_name: Pii<String>,
+    pub family_name: Pii<String>,
+    pub date_of_birth: Pii<NaiveDate>,
+    pub sex: Sex,
+    pub postcode: Postcode,
+    pub contact: Contact,
+    pub accessibility_needs: BTreeSet<AccessibilityNeed>,
+    pub interpreter_language: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub preferred: ContactChannel,
+    pub mobile: Option<Pii<String>>,
+    pub email: Option<Pii<String>>,
+    pub address: Option<Address>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub lines: Pii<Vec<String>>,
+    pub postcode: Postcode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactChannel {
+    Sms,
+    Email,
+    Letter,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Referrer {
+    pub practice_code: String,
+    pub clinician_name: String,
+    pub reply: ReplyTo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "channel", content = "address", rename_all = "snake_case")]
+pub enum ReplyTo {
+    Email(String),
+    Webhook(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clinical {
+    pub pain_duration_months: u32,
+    pub pain_sites: BTreeSet<PainSite>,
+    pub pain_intensity: u8,
+    pub impact: Impact,
+    pub red_flags: BTreeSet<RedFlag>,
+    pub current_treatments: Vec<String>,
+    pub previous_treatments: Vec<String>,
+    pub question: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Impact {
+    pub function: ImpactLevel,
+    pub sleep: ImpactLevel,
+    pub mood: ImpactLevel,
+}
+
+/// A closed list with its wire names, parsed from text.
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.code() == text)
+            }
+            pub fn codes() -> String {
+                Self::ALL.iter().map(|v| v.code()).collect::<Vec<_>>().join(", ")
+            }
+        }
+    };
+}
+
+code_enum!(
+    /// How much pain affects one part of life.
+    ImpactLevel { None = "none", Mild = "mild", Moderate = "moderate", Severe = "severe" }
+);
+
+code_enum!(
+    /// Red flags on the referral checklist: signs of serious pathology that a
+    /// remote decision must not close without an explicit override.
+    RedFlag {
+        UnexplainedWeightLoss = "unexplained_weight_loss",
+        HistoryOfCancer = "history_of_cancer",
+        FeverOrSystemicIllness = "fever_or_systemic_illness",
+        NewNeurologicalDeficit = "new_neurological_deficit",
+        BladderOrBowelDysfunction = "bladder_or_bowel_dysfunction",
+        SaddleAnaesthesia = "saddle_anaesthesia",
+        NonMechanicalNightPain = "non_mechanical_night_pain",
+        SignificantTrauma = "significant_trauma",
+        Immunosuppression = "immunosuppression",
+    }
+);
+
+code_enum!(
+    PainSite {
+        Head = "head",
+        Face = "face",
+        Neck = "neck",
+        Shoulder = "shoulder",
+        Arm = "arm",
+        Hand = "hand",
+        Chest = "chest",
+        Abdomen = "abdomen",
+        UpperBack = "upper_back",
+        LowerBack = "lower_back",
+        Pelvis = "pelvis",
+        Hip = "hip",
+        Leg = "leg",
+        Knee = "knee",
+        Foot = "foot",
+        Widespread = "widespread",
+    }
+);
+
+code_enum!(
+    AccessibilityNeed {
+        LargePrint = "large_print",
+        EasyRead = "easy_read",
+        Braille = "braille",
+        Audio = "audio",
+        BritishSignLanguage = "british_sign_language",
+        Interpreter = "interpreter",
+        WheelchairAccess = "wheelchair_access",
+        HearingLoop = "hearing_loop",
+    }
+);
+
+/// Collects field errors while validating.
+struct Check {
+    errors: Vec<FieldError>,
+}
+
+impl Check {
+    fn fail(&mut self, field: &str, reason: impl Into<String>) {
+        self.errors.push(FieldError::new(field, reason));
+    }
+
+    fn required<'a, T>(&mut self, field: &str, value: &'a Option<T>) -> Option<&'a T> {
+        if value.is_none() {
+            self.fail(field, "is required");
+        }
+        value.as_ref()
+    }
+
+    fn text(&mut self, field: &str, value: &Option<String>, max: usize) -> Option<String> {
+        let value = self.required(field, value)?;
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            self.fail(field, "must not be blank");
+            None
+        } else if trimmed.chars().count() > max {
+            self.fail(field, format!("must be at most {max} characters"));
+            None
+        } else {
+            Some(trimmed.to_owned())
+        }
+    }
+
+    fn text_list(&mut self, field: &str, values: &[String]) -> Vec<String> {
+        if values.len() > MAX_LIST {
+            self.fail(field, format!("must have at most {MAX_LIST} entries"));
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (i, value) in values.iter().enumerate() {
+            let value = value.trim();
+            if value.is_empty() {
+                self.fail(&format!("{field}[{i}]"), "must not be blank");
+            } else if value.chars().count() > MAX_SHORT_TEXT * 2 {
+                self.fail(&format!("{field}[{i}]"), format!("must be at most {} characters", MAX_SHORT_TEXT * 2));
+            } else {
+                out.push(value.to_owned());
+            }
+        }
+        out
+    }
+
+    fn codes<T: Ord + Copy>(
+        &mut self,
+        field: &str,
+        values: &[String],
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &str,
+    ) -> BTreeSet<T> {
+        let mut out = BTreeSet::new();
+        for (i, value) in values.iter().enumerate() {
+            match parse(value) {
+                Some(code) => {
+                    out.insert(code);
+                }
+                None => self.fail(&format!("{field}[{i}]"), format!("unknown code {value:?}: expected one of {expected}")),
+            }
+        }
+        out
+    }
+
+    fn impact(&mut self, field: &str, value: &Option<String>) -> Option<ImpactLevel> {
+        let value = self.required(field, value)?;
+        let level = ImpactLevel::parse(value);
+        if level.is_none() {
+            self.fail(field, format!("unknown level {value:?}: expected one of {}", ImpactLevel::codes()));
+        }
+        level
+    }
+}
+
+fn mobile(text: &str) -> Option<String> {
+    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+    let national = if let Some(rest) = digits.strip_prefix("+44") {
+        format!("0{rest}")
+    } else {
+        digits
+    };
+    let ok = national.len() == 11 && national.starts_with("07") && national.chars().all(|c| c.is_ascii_digit());
+    ok.then_some(national)
+}
+
+fn email(text: &str) -> Option<String> {
+    let text = text.trim();
+    email_address::EmailAddress::parse_with_options(text, email_address::Options::default().with_required_tld())
+        .ok()
+        .map(|_| text.to_owned())
+}
+
+impl ReferralRequest {
+    /// Validate every field against `today`; all failures at once.
+    pub fn validate(&self, today: NaiveDate) -> Result<NewReferral, Vec<FieldError>> {
+        let mut c = Check { errors: Vec::new() };
+
+        let board = c.required("board", &self.board).and_then(|code| match BoardCode::parse(code) {
+            Ok(board) => Some(board),
+            Err(reason) => {
+                c.fail("board", reason);
+                None
+            }
+        });
+        match self.consent_to_remote_pathway {
+            None => c.fail("consent_to_remote_pathway", "is required: record whether the patient agrees to remote vetting"),
+            Some(false) => c.fail(
+                "consent_to_remote_pathway",
+                "the patient has not agreed to remote vetting: refer through the standard route instead",
+            ),
+            Some(true) => {}
+        }
+        let patient = c
+            .required("patient", &self.patient)
+            .and_then(|p| validate_patient(&mut c, p, today));
+        let referrer = c
+            .required("referrer", &self.referrer)
+            .and_then(|r| validate_referrer(&mut c, r));
+        let clinical = c
+            .required("clinical", &self.clinical)
+            .and_then(|k| validate_clinical(&mut c, k));
+
+        match (board, patient, referrer, clinical) {
+            (Some(board), Some(patient), Some(referrer), Some(clinical)) if c.errors.is_empty() => Ok(NewReferral {
+                board,
+                patient,
+                referrer,
+                clinical,
+                re_referral: self.re_referral,
+            }),
+            _ => Err(c.errors),
+        }
+    }
+}
+
+fn validate_patient(c: &mut Check, p: &PatientRequest, today: NaiveDate) -> Option<Patient> {
+    let chi = c.required("patient.chi", &p.chi).and_then(|text| match ChiNumber::parse(text) {
+        Ok(chi) => Some(chi),
+        Err(reason) => {
+            c.fail("patient.chi", reason.to_string());
+            None
+        }
+    });
+    let given_name = c.text("patient.given_name", &p.given_name, MAX_SHORT_TEXT);
+    let family_name = c.text("patient.family_name", &p.family_name, MAX_SHORT_TEXT);
+    let date_of_birth = c.required("patient.date_of_birth", &p.date_of_birth).and_then(|text| {
+        match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Err(_) => {
+                c.fail("patient.date_of_birth", "must be a date as YYYY-MM-DD");
+                None
+            }
+            Ok(date) if date > today => {
+                c.fail("patient.date_of_birth", "is in the future");
+                None
+            }
+            Ok(date) if date.year() < today.year() - 130 => {
+                c.fail("patient.date_of_birth", "is more than 130 years ago");
+                None
+            }
+            Ok(date) => Some(date),
+        }
+    });
+    let sex = c.required("patient.sex", &p.sex).and_then(|text| {
+        let sex = Sex::parse(text);
+        if sex.is_none() {
+            c.fail("patient.sex", "must be male, female or not_known");
+        }
+        sex
+    });
+    if let (Some(chi), Some(dob)) = (&chi, date_of_birth) {
+        if !chi.agrees_with_birth_date(dob) {
+            c.fail("patient.chi", "the first six digits do not match patient.date_of_birth");
+        }
+    }
+    if let (Some(chi), Some(sex)) = (&chi, sex) {
+        if !chi.agrees_with_sex(sex) {
+            c.fail(
+                "patient.chi",
+                "the ninth digit does not match patient.sex (odd for male, even for female)",
+            );
+        }
+    }
+    let postcode = c.required("patient.postcode", &p.postcode).and_then(|text| {
+        let postcode = Postcode::parse(text);
+        if postcode.is_none() {
+            c.fail("patient.postcode", "is not a UK postcode (e.g. IV2 3UJ)");
+        }
+        postcode
+    });
+    let contact = c
+        .required("patient.contact", &p.contact)
+        .and_then(|contact| validate_contact(c, contact));
+    let accessibility_needs = c.codes(
+        "patient.accessibility_needs",
+        &p.accessibility_needs,
+        AccessibilityNeed::parse,
+        &AccessibilityNeed::codes(),
+    );
+    let interpreter_language = p.interpreter_language.as_ref().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    if accessibility_needs.contains(&AccessibilityNeed::Interpreter) && interpreter_language.is_none() {
+        c.fail("patient.interpreter_language", "is required when the patient needs an interpreter");
+    }
+    Some(Patient {
+        chi: chi?,
+        given_name: Pii::new(given_name?),
+        family_name: Pii::new(family_name?),
+        date_of_birth: Pii::new(date_of_birth?),
+        sex: sex?,
+        postcode: postcode?,
+        contact: contact?,
+        accessibility_needs,
+        interpreter_language,
+    })
+}
+
+fn validate_contact(c: &mut Check, contact: &ContactRequest) -> Option<Contact> {
+    let preferred = c.required("patient.contact.preferred", &contact.preferred).and_then(|text| {
+        let channel = match text.as_str() {
+            "sms" => Some(ContactChannel::Sms),
+            "email" => Some(ContactChannel::Email),
+            "letter" => Some(ContactChannel::Letter),
+            _ => None,
+        };
+        if channel.is_none() {
+            c.fail("patient.contact.preferred", "must be sms, email or letter");
+        }
+        channel
+    });
+    let mobile_number = contact.mobile.as_ref().and_then(|text| {
+        let number = mobile(text);
+        if number.is_none() {
+            c.fail("patient.contact.mobile", "is not a UK mobile number (07xxx xxxxxx or +447xxx xxxxxx)");
+        }
+        number
+    });
+    let email_address = contact.email.as_ref().and_then(|text| {
+        let address = email(text);
+        if address.is_none() {
+            c.fail("patient.contact.email", "is not an e-mail address");
+        }
+        address
+    });
+    let address = contact.address.as_ref().and_then(|a| {
+        let lines = c.text_list("patient.contact.address.lines", &a.lines);
+        if lines.is_empty() && a.lines.is_empty() {
+            c.fail("patient.contact.address.lines", "needs at least one line");
+        }
+        let postcode = c.required("patient.contact.address.postcode", &a.postcode).and_then(|text| {
+            let postcode = Postcode::parse(text);
+            if postcode.is_none() {
+                c.fail("patient.contact.address.postcode", "is not a UK postcode");
+            }
+            postcode
+        });
+        (!lines.is_empty()).then_some(()).and(postcode).map(|postcode| Address {
+            lines: Pii::new(lines),
+            postcode,
+        })
+    });
+    match preferred {
+        Some(ContactChannel::Sms) if contact.mobile.is_none() => {
+            c.fail("patient.contact.mobile", "is required when the preferred contact is sms")
+        }
+        Some(ContactChannel::Email) if contact.email.is_none() => {
+            c.fail("patient.contact.email", "is required when the preferred contact is email")
+        }
+        Some(ContactChannel::Letter) if contact.address.is_none() => {
+            c.fail("patient.contact.address", "is required when the preferred contact is letter")
+        }
+        _ => {}
+    }
+    Some(Contact {
+        preferred: preferred?,
+        mobile: mobile_number.map(Pii::new),
+        email: email_address.map(Pii::new),
+        address,
+    })
+}
+
+fn validate_referrer(c: &mut Check, r: &ReferrerRequest) -> Option<Referrer> {
+    let practice_code = c.required("referrer.practice_code", &r.practice_code).and_then(|code| {
+        let ok = code.len() == 5 && code.chars().all(|ch| ch.is_ascii_digit());
+        if !ok {
+            c.fail("referrer.practice_code", "must be the five-digit GP practice code");
+        }
+        ok.then(|| code.clone())
+    });
+    let clinician_name = c.text("referrer.clinician_name", &r.clinician_name, MAX_SHORT_TEXT);
+    let channel = c.required("referrer.reply_channel", &r.reply_channel).and_then(|ch| {
+        let ok = matches!(ch.as_str(), "email" | "webhook");
+        if !ok {
+            c.fail("referrer.reply_channel", "must be email or webhook");
+        }
+        ok.then(|| ch.clone())
+    });
+    let address = c.required("referrer.reply_address", &r.reply_address);
+    let reply = match (channel.as_deref(), address) {
+        (Some("email"), Some(address)) => match email(address) {
+            Some(address) => Some(ReplyTo::Email(address)),
+            None => {
+                c.fail("referrer.reply_address", "is not an e-mail address");
+                None
+            }
+        },
+        (Some("webhook"), Some(address)) => match url::Url::parse(address) {
+            Ok(url) if url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url)) => {
+                Some(ReplyTo::Webhook(url.to_string()))
+            }
+            _ => {
+                c.fail("referrer.reply_address", "must be an https URL for a webhook");
+                None
+            }
+        },
+        _ => None,
+    };
+    Some(Referrer {
+        practice_code: practice_code?,
+        clinician_name: clinician_name?,
+        reply: reply?,
+    })
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+}
+
+fn validate_clinical(c: &mut Check, k: &ClinicalRequest) -> Option<Clinical> {
+    let duration = c.required("clinical.pain_duration_months", &k.pain_duration_months).and_then(|&m| {
+        if (0..=1200).contains(&m) {
+            u32::try_from(m).ok()
+        } else {
+            c.fail("clinical.pain_duration_months", "must be from 0 to 1200 months");
+            None
+        }
+    });
+    let sites = c.required("clinical.pain_sites", &k.pain_sites).and_then(|sites| {
+        if sites.is_empty() {
+            c.fail("clinical.pain_sites", "needs at least one site");
+            return None;
+        }
+        let parsed = c.codes("clinical.pain_sites", sites, PainSite::parse, &PainSite::codes());
+        (parsed.len() == sites.iter().collect::<BTreeSet<_>>().len()).then_some(parsed)
+    });
+    let intensity = c.required("clinical.pain_intensity", &k.pain_intensity).and_then(|&i| {
+        if (0..=10).contains(&i) {
+            u8::try_from(i).ok()
+        } else {
+            c.fail("clinical.pain_intensity", "must be from 0 to 10");
+            None
+        }
+    });
+    let impact = c.required("clinical.impact", &k.impact).and_then(|impact| {
+        let function = c.impact("clinical.impact.function", &impact.function);
+        let sleep = c.impact("clinical.impact.sleep", &impact.sleep);
+        let mood = c.impact("clinical.impact.mood", &impact.mood);
+        Some(Impact {
+            function: function?,
+            sleep: sleep?,
+            mood: mood?,
+        })
+    });
+    let red_flags = match &k.red_flags {
+        None => {
+            c.fail("clinical.red_flags", "is required: send the codes ticked on the checklist, or [] for none");
+            None
+        }
+        Some(flags) => {
+            let before = c.errors.len();
+            let parsed = c.codes("clinical.red_flags", flags, RedFlag::parse, &RedFlag::codes());
+            (c.errors.len() == before).then_some(parsed)
+        }
+    };
+    let current_treatments = c.text_list("clinical.current_treatments", &k.current_treatments);
+    let previous_treatments = c.text_list("clinical.previous_treatments", &k.previous_treatments);
+    let question = c.text("clinical.question", &k.question, MAX_TEXT);
+    Some(Clinical {
+        pain_duration_months: duration?,
+        pain_sites: sites?,
+        pain_intensity: intensity?,
+        impact: impact?,
+        red_flags: red_flags?,
+        current_treatments,
+        previous_treatments,
+        question: question?,
+    })
+}

@@ -1,0 +1,242 @@
+//! Intake's HTTP API: referrals (native JSON), boards, OpenAPI, health.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router, middleware};
+use pathway_common::auth::{Authenticator, Caller};
+use pathway_common::http::{ApiError, ErrorBody, FieldError, JsonBody, ops_routes, track_metrics};
+use utoipa::OpenApi;
+
+use crate::application::{
+    BoardView, HistoryEntry, InformationAnswer, InformationRequestView, Intake, PathwayChangeView,
+    PathwaySwitch, ReferralCreated, ReferralView, RejectionReason, WithdrawRequest,
+};
+use crate::domain::referral::{
+    AddressRequest, ClinicalRequest, ContactRequest, ImpactRequest, PatientRequest, ReferralRequest,
+    ReferrerRequest,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub intake: Intake,
+}
+
+impl FromRef<AppState> for Arc<Authenticator> {
+    fn from_ref(state: &AppState) -> Self {
+        state.intake.platform.auth.clone()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pathway intake",
+        description = "Referrals to the chronic pain service as GP systems send them, and the boards' switch onto the remote pathway. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
+        version = "1"
+    ),
+    paths(submit_referral, get_referral, withdraw, provide_information, list_boards, switch_pathway),
+    components(schemas(
+        ReferralRequest, PatientRequest, ContactRequest, AddressRequest, ReferrerRequest, ClinicalRequest,
+        ImpactRequest, ReferralCreated, ReferralView, HistoryEntry, InformationRequestView, WithdrawRequest,
+        InformationAnswer, PathwaySwitch, BoardView, PathwayChangeView, ErrorBody, FieldError, RejectionReason
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+pub fn router(state: AppState, body_limit: usize) -> Router {
+    let metrics = state.intake.platform.metrics.clone();
+    let ops = ops_routes(metrics.clone(), state.intake.platform.readiness());
+    Router::new()
+        .route("/v1/referrals", post(submit_referral))
+        .route("/v1/referrals/{id}", get(get_referral))
+        .route("/v1/referrals/{id}/withdraw", post(withdraw))
+        .route("/v1/referrals/{id}/information", post(provide_information))
+        .route("/v1/boards", get(list_boards))
+        .route("/v1/boards/{board}/pathway", put(switch_pathway))
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .fallback(pathway_common::http::not_found_fallback)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+        .merge(ops)
+        .layer(middleware::from_fn_with_state(metrics, track_metrics))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(make_span))
+}
+
+fn make_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let span = tracing::info_span!("http", method = %request.method(), path = %request.uri().path());
+    pathway_common::telemetry::set_parent_from_http(&span, request.headers());
+    span
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("Idempotency-Key") else { return Ok(None) };
+    let key = value.to_str().unwrap_or("").trim();
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::bad_request("the Idempotency-Key header must be 1 to 255 visible ASCII characters")
+            .with_fields(vec![FieldError::new("Idempotency-Key", "1 to 255 visible ASCII characters")]));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let text = value.to_str().unwrap_or("").trim();
+    let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    text.parse().map(Some).map_err(|_| {
+        ApiError::bad_request("If-Match must be the ETag of the referral, e.g. \"3\"")
+            .with_fields(vec![FieldError::new("If-Match", "not an ETag this service issued")])
+    })
+}
+
+fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+}
+
+/// Send a referral.
+#[utoipa::path(
+    post, path = "/v1/referrals", tag = "referrals",
+    request_body = ReferralRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of a second referral")),
+    responses(
+        (status = 201, description = "Received: on the remote pathway (`awaiting_vetting`) or routed to the standard route (`routed_standard`)", body = ReferralCreated),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a referrer, or not for this board", body = ErrorBody),
+        (status = 409, description = "The patient has an open referral with this board (rejection reason 01)", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "Fields not valid (rejection reason 03, or 02 without consent)", body = ErrorBody),
+    )
+)]
+async fn submit_referral(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the referral as JSON with `Content-Type: application/json`",
+        ));
+    }
+    let request: ReferralRequest = pathway_common::http::parse_json(&body)?;
+    let (status, created) = state.intake.submit_referral(&caller, key.as_deref(), &body, request).await?;
+    let location = HeaderValue::from_str(&format!("/v1/referrals/{}", created.id))
+        .unwrap_or_else(|_| HeaderValue::from_static("/v1/referrals"));
+    Ok((status, [(header::LOCATION, location), (header::ETAG, etag(created.version))], Json(created)).into_response())
+}
+
+/// A referral, its status, what may be done now, and its history.
+#[utoipa::path(
+    get, path = "/v1/referrals/{id}", tag = "referrals",
+    params(("id" = String, Path, description = "Referral id")),
+    responses(
+        (status = 200, body = ReferralView, headers(("ETag" = String, description = "Send it back in If-Match"))),
+        (status = 404, description = "No such referral that this token may see", body = ErrorBody),
+    )
+)]
+async fn get_referral(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let view = state.intake.get_referral(&caller, &id).await?;
+    Ok(([(header::ETAG, etag(view.version))], Json(view)).into_response())
+}
+
+/// Withdraw a referral that is still open.
+#[utoipa::path(
+    post, path = "/v1/referrals/{id}/withdraw", tag = "referrals",
+    request_body = WithdrawRequest,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag last read")),
+    responses(
+        (status = 200, body = ReferralCreated),
+        (status = 409, description = "Not open any more", body = ErrorBody),
+        (status = 412, description = "Changed since it was read", body = ErrorBody),
+    )
+)]
+async fn withdraw(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<WithdrawRequest>,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let answer = state.intake.withdraw(&caller, &id, version, request).await?;
+    Ok(([(header::ETAG, etag(answer.version))], Json(answer)).into_response())
+}
+
+/// Answer a clinician's request for more information.
+#[utoipa::path(
+    post, path = "/v1/referrals/{id}/information", tag = "referrals",
+    request_body = InformationAnswer,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag last read")),
+    responses(
+        (status = 200, body = ReferralCreated),
+        (status = 409, description = "No information was asked for", body = ErrorBody),
+        (status = 412, description = "Changed since it was read", body = ErrorBody),
+    )
+)]
+async fn provide_information(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<InformationAnswer>,
+) -> Result<Response, ApiError> {
+    let version = if_match(&headers)?;
+    let answer = state.intake.provide_information(&caller, &id, version, request).await?;
+    Ok(([(header::ETAG, etag(answer.version))], Json(answer)).into_response())
+}
+
+/// The 14 territorial boards and whether each is on the remote pathway.
+#[utoipa::path(get, path = "/v1/boards", tag = "boards", responses((status = 200, body = Vec<BoardView>)))]
+async fn list_boards(State(state): State<AppState>, _caller: Caller) -> Result<Json<Vec<BoardView>>, ApiError> {
+    Ok(Json(state.intake.boards().await?))
+}
+
+/// Switch the remote pathway on or off for a board, from a date.
+#[utoipa::path(
+    put, path = "/v1/boards/{board}/pathway", tag = "boards",
+    request_body = PathwaySwitch,
+    params(("board" = String, Path, description = "Board code")),
+    responses(
+        (status = 200, body = BoardView),
+        (status = 403, description = "Not a board admin of this board", body = ErrorBody),
+        (status = 404, description = "Unknown board", body = ErrorBody),
+    )
+)]
+async fn switch_pathway(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(board): Path<String>,
+    JsonBody(request): JsonBody<PathwaySwitch>,
+) -> Result<Json<BoardView>, ApiError> {
+    Ok(Json(state.intake.switch_pathway(&caller, &board, request).await?))
+}

@@ -1,0 +1,36 @@
+//! Intake's settings. Every field has a default that runs locally; see
+//! `pathway_common::settings` for how files and `PATHWAY_*` variables layer.
+
+use std::path::PathBuf;
+
+use pathway_common::settings::{AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub nats: NatsSettings,
+    pub auth: AuthSettings,
+    pub telemetry: TelemetrySettings,
+    /// File holding the key of the patient pseudonym; created on first use.
+    /// Keep it: a new key breaks re-referral analysis across the change.
+    pub pseudonym_key_file: PathBuf,
+    /// CSV `postcode,urban_rural_class,simd_quintile` loaded at start.
+    pub postcode_lookup_file: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            http: HttpSettings::with_port(8081),
+            database: DatabaseSettings::sqlite_file("intake"),
+            nats: NatsSettings::default(),
+            auth: AuthSettings::default(),
+            telemetry: TelemetrySettings::default(),
+            pseudonym_key_file: PathBuf::from("var/secrets/pseudonym.key"),
+            postcode_lookup_file: None,
+        }
+    }
+}
