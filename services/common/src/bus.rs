@@ -18,10 +18,28 @@ pub async fn connect(settings: &NatsSettings, service: &str) -> anyhow::Result<a
             .await
             .with_context(|| format!("cannot read the NATS credentials {}", path.display()))?;
     }
+    let (url, credentials) = split_credentials(&settings.url);
+    if let Some((user, password)) = credentials {
+        options = options.user_and_password(user, password);
+    }
     options
-        .connect(&settings.url)
+        .connect(url.as_str())
         .await
-        .with_context(|| format!("cannot connect to NATS at {}", settings.url))
+        .with_context(|| format!("cannot connect to NATS at {url}"))
+}
+
+/// `nats://user:password@host:port` into the URL without them, and them.
+fn split_credentials(url: &str) -> (String, Option<(String, String)>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+            (format!("{scheme}://{host}"), Some((user.to_owned(), password.to_owned())))
+        }
+        None => (url.to_owned(), None),
+    }
 }
 
 /// The pathway stream's configuration: file-backed, with a de-duplication

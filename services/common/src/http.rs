@@ -257,6 +257,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 format!("not JSON: {e}"),
             )])
     })?;
+    if !value.is_object() {
+        return Err(ApiError::validation(vec![FieldError::new("body", "must be a JSON object")]));
+    }
     // Then: does it have the right shape?
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();

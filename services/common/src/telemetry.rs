@@ -56,10 +56,15 @@ pub fn init(service: &'static str, settings: &TelemetrySettings) -> anyhow::Resu
     } else {
         tracing_subscriber::fmt::layer().with_target(false).boxed()
     };
+    // Spans reach OpenTelemetry at info and above whatever the log filter
+    // says, so trace context is carried even when logs are quiet.
     tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt)
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(fmt.with_filter(filter))
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(EnvFilter::new("info,sqlx=warn,sea_orm=warn,async_nats=warn,h2=warn,hyper=warn")),
+        )
         .try_init()?;
     Ok(TelemetryGuard(Some(provider)))
 }
@@ -75,9 +80,12 @@ pub fn init_for_tests() {
         opentelemetry::global::set_tracer_provider(provider);
         let filter = EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
         let _ = tracing_subscriber::registry()
-            .with(filter)
-            .with(tracing_subscriber::fmt::layer().with_test_writer())
-            .with(tracing_opentelemetry::layer().with_tracer(tracer))
+            .with(tracing_subscriber::fmt::layer().with_test_writer().with_filter(filter))
+            .with(
+                tracing_opentelemetry::layer()
+                    .with_tracer(tracer)
+                    .with_filter(EnvFilter::new("info,sqlx=warn,sea_orm=warn,async_nats=warn")),
+            )
             .try_init();
     });
 }

@@ -1,0 +1,34 @@
+# Pathway: `make run` starts the platform locally; `make test` runs every test.
+.PHONY: run test lint bench demo clean build nats help
+
+CARGO ?= cargo
+NATS_PORT ?= 14222
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+nats: ## Find or install nats-server (2.10+) and print its path
+	@scripts/nats-server.sh
+
+build: ## Build every binary
+	$(CARGO) build --bins
+
+run: build ## Start NATS and every service on SQLite under ./var/, print the URLs
+	@NATS_SERVER="$$(scripts/nats-server.sh)" NATS_PORT=$(NATS_PORT) scripts/run.sh
+
+test: ## Run every test (real nats-server; SQLite, and PostgreSQL when one answers)
+	@NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) test --workspace --all-targets
+
+lint: ## cargo fmt --check and clippy with warnings as errors
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+bench: ## Intake throughput and latency at a fixed offered load (release build)
+	@NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) bench -p pathway-tests --bench intake
+
+demo: build ## Send synthetic referrals to a running platform (after `make run`)
+	$(CARGO) run --quiet --bin pathway -- demo --referrals 50
+
+clean: ## Remove build output and local data (./var)
+	$(CARGO) clean
+	rm -rf var

@@ -1,0 +1,87 @@
+//! Valid referrals for tests, each for a patient of its own.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use pathway_intake::domain::modulus_11_check_digit;
+use serde_json::{Value, json};
+
+/// A valid CHI number for a birth date (DDMMYY) and sex, with a modulus-11
+/// check digit; `serial` makes it unique.
+pub fn chi_for(ddmmyy: &str, male: bool, serial: u32) -> String {
+    for attempt in 0..100u32 {
+        let n = (serial * 7 + attempt) % 100;
+        let sex_digit = if male { (n % 5) * 2 + 1 } else { (n % 5) * 2 };
+        let first_nine = format!("{ddmmyy}{:02}{sex_digit}", (n / 5 + serial) % 100);
+        let digits: Vec<u32> = first_nine.chars().filter_map(|c| c.to_digit(10)).collect();
+        if let Some(check) = modulus_11_check_digit(&digits) {
+            return format!("{first_nine}{check}");
+        }
+    }
+    unreachable!("a check digit exists for one of 100 serials")
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(1);
+
+/// A complete, valid referral for `board`, for a new patient each call.
+pub fn valid_referral(board: &str) -> Value {
+    let serial = NEXT.fetch_add(1, Ordering::SeqCst);
+    let day = (serial % 28) + 1;
+    let ddmmyy = format!("{day:02}0467");
+    json!({
+        "board": board,
+        "patient": {
+            "chi": chi_for(&ddmmyy, false, serial),
+            "given_name": "Morag",
+            "family_name": format!("MacLeod{serial}"),
+            "date_of_birth": format!("1967-04-{day:02}"),
+            "sex": "female",
+            "postcode": "IV2 3UJ",
+            "contact": {
+                "preferred": "sms",
+                "mobile": "07700 900123",
+                "email": "morag.macleod@example.org",
+                "address": {"lines": ["12 Culduthel Road", "Inverness"], "postcode": "IV2 4AG"}
+            },
+            "accessibility_needs": ["large_print"]
+        },
+        "referrer": {
+            "practice_code": "55005",
+            "clinician_name": "Dr Ann Smith",
+            "reply_channel": "email",
+            "reply_address": "ann.smith@practice.example.org"
+        },
+        "clinical": {
+            "pain_duration_months": 18,
+            "pain_sites": ["lower_back", "leg"],
+            "pain_intensity": 7,
+            "impact": {"function": "severe", "sleep": "moderate", "mood": "moderate"},
+            "red_flags": [],
+            "current_treatments": ["naproxen 500 mg twice daily"],
+            "previous_treatments": ["physiotherapy 2024", "amitriptyline (stopped: drowsiness)"],
+            "question": "Would she benefit from the pain management programme?"
+        },
+        "consent_to_remote_pathway": true
+    })
+}
+
+/// Set a JSON field by a dotted path (creating objects on the way).
+pub fn set(body: &mut Value, path: &str, value: Value) {
+    let mut cursor = body;
+    let parts: Vec<&str> = path.split('.').collect();
+    for part in &parts[..parts.len() - 1] {
+        cursor = &mut cursor[*part];
+    }
+    cursor[parts[parts.len() - 1]] = value;
+}
+
+/// Remove a JSON field by a dotted path.
+pub fn remove(body: &mut Value, path: &str) {
+    let mut cursor = body;
+    let parts: Vec<&str> = path.split('.').collect();
+    for part in &parts[..parts.len() - 1] {
+        cursor = &mut cursor[*part];
+    }
+    if let Some(object) = cursor.as_object_mut() {
+        object.remove(parts[parts.len() - 1]);
+    }
+}
