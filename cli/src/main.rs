@@ -1,1 +1,426 @@
-fn main() {}
+//! `pathway`: the command line for Pathway.
+//!
+//! Talks to the services' HTTP APIs with reqwest. Without `--token` it signs a
+//! development token with the local key (the embedded default); against a
+//! board's deployment, pass a token from its identity provider.
+
+mod demo;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use pathway_common::auth::{Authenticator, Claims, Role};
+use pathway_common::settings::AuthSettings;
+use serde_json::Value;
+
+#[derive(Parser)]
+#[command(
+    name = "pathway",
+    version,
+    about = "Pathway: the remote chronic pain referral pathway, from the command line",
+    long_about = "Pathway: the remote chronic pain referral pathway, from the command line.\n\n\
+        Start the platform with `make run`, then for example:\n\
+        \x20 pathway board enable highland\n\
+        \x20 pathway refer examples/referral.json\n\
+        \x20 pathway status <referral id>\n\
+        \x20 pathway demo --referrals 50"
+)]
+struct Cli {
+    /// Base URL of the intake service.
+    #[arg(
+        long,
+        global = true,
+        env = "PATHWAY_INTAKE_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    intake: String,
+    /// Bearer token to send. Without one, a development token is signed with
+    /// the local key (only where the platform runs on its embedded default).
+    #[arg(long, global = true, env = "PATHWAY_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The local signing key used for development tokens.
+    #[arg(
+        long,
+        global = true,
+        env = "PATHWAY_AUTH__LOCAL_KEY_FILE",
+        default_value = "var/secrets/jwt-signing.key"
+    )]
+    key_file: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a development token signed with the local key.
+    Token {
+        /// referrer, clinician, board_admin, evaluator or service.
+        #[arg(long)]
+        role: Role,
+        /// A board the token may act for (repeat for several; `*` for all).
+        #[arg(long = "board", required = true)]
+        boards: Vec<String>,
+        /// Who the token speaks for.
+        #[arg(long)]
+        subject: Option<String>,
+        /// Lifetime in minutes.
+        #[arg(long, default_value_t = 480)]
+        minutes: u64,
+    },
+    /// Send a referral from a JSON file (see examples/referral.json).
+    Refer {
+        file: PathBuf,
+        /// Makes a retry return the first answer instead of a second referral.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
+    /// Show a referral: its status, history and what can be done now.
+    Status {
+        /// The referral id printed by `pathway refer`.
+        id: String,
+        /// Print the whole JSON answer.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Switch the remote pathway on or off for a board, or list the boards.
+    Board {
+        #[command(subcommand)]
+        action: BoardAction,
+    },
+    /// Send synthetic but realistic referrals across several boards.
+    Demo {
+        /// How many referrals to send.
+        #[arg(long, default_value_t = 50)]
+        referrals: usize,
+        /// Boards to refer to (comma-separated); the first ones are switched on.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "highland,grampian,lothian,fife"
+        )]
+        boards: Vec<String>,
+        /// Referrals in flight at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Seed for the generator, for a repeatable demo.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BoardAction {
+    /// Put the board's referrals onto the remote pathway.
+    Enable {
+        board: String,
+        /// Date it takes effect (YYYY-MM-DD); today when left out.
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Send the board's referrals to the standard route again.
+    Disable {
+        board: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// List the 14 boards and whether each is on the pathway.
+    List,
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+    key_file: PathBuf,
+}
+
+impl Client {
+    /// The token to send for `role` on `board`.
+    pub fn token_for(&self, role: Role, board: &str, subject: &str) -> anyhow::Result<String> {
+        if let Some(token) = &self.token {
+            return Ok(token.clone());
+        }
+        dev_token(
+            &self.key_file,
+            role,
+            vec![board.to_owned()],
+            subject,
+            Duration::from_secs(3600),
+        )
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<(u16, Value)> {
+        let response = request.send().await.with_context(|| {
+            format!(
+                "cannot reach intake at {}: is the platform running (`make run`)?",
+                self.base
+            )
+        })?;
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+        Ok((status, value))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.trim_end_matches('/'))
+    }
+
+    pub async fn refer(
+        &self,
+        body: &Value,
+        idempotency_key: Option<&str>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let board = body["board"].as_str().unwrap_or("highland");
+        let token = self.token_for(Role::Referrer, board, "cli-referrer")?;
+        let mut request = self
+            .http
+            .post(self.url("/v1/referrals"))
+            .bearer_auth(token)
+            .json(body);
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        self.send(request).await
+    }
+
+    pub async fn switch(
+        &self,
+        board: &str,
+        enabled: bool,
+        from: Option<&str>,
+        reason: Option<&str>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let token = self.token_for(Role::BoardAdmin, board, "cli-board-admin")?;
+        let body =
+            serde_json::json!({"enabled": enabled, "effective_date": from, "reason": reason});
+        self.send(
+            self.http
+                .put(self.url(&format!("/v1/boards/{board}/pathway")))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
+    }
+}
+
+fn dev_token(
+    key_file: &std::path::Path,
+    role: Role,
+    boards: Vec<String>,
+    subject: &str,
+    ttl: Duration,
+) -> anyhow::Result<String> {
+    if !key_file.exists() {
+        bail!(
+            "no local signing key at {}: start the platform once with `make run` (it creates the key), \
+             or pass --token with a token from your identity provider",
+            key_file.display()
+        );
+    }
+    let authenticator = Authenticator::from_settings(&AuthSettings {
+        local_key_file: key_file.to_owned(),
+        ..AuthSettings::default()
+    })?;
+    authenticator.issue(&Claims::new(subject, role, boards, ttl))
+}
+
+fn fail(status: u16, body: &Value) -> anyhow::Error {
+    let mut message = format!("intake answered {status}");
+    if let Some(text) = body["message"].as_str() {
+        message.push_str(&format!(": {text}"));
+    }
+    if let Some(fields) = body["fields"].as_array() {
+        for field in fields {
+            message.push_str(&format!(
+                "\n  - {}: {}",
+                field["field"].as_str().unwrap_or("?"),
+                field["reason"].as_str().unwrap_or("?")
+            ));
+        }
+    }
+    if let Some(open) = body["open_referral_id"].as_str() {
+        message.push_str(&format!("\n  open referral: {open}"));
+    }
+    anyhow::anyhow!(message)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let client = Client {
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()?,
+        base: cli.intake.clone(),
+        token: cli.token.clone(),
+        key_file: cli.key_file.clone(),
+    };
+    match cli.command {
+        Command::Token {
+            role,
+            boards,
+            subject,
+            minutes,
+        } => {
+            let subject = subject.unwrap_or_else(|| format!("dev-{role}"));
+            let token = dev_token(
+                &cli.key_file,
+                role,
+                boards,
+                &subject,
+                Duration::from_secs(minutes * 60),
+            )?;
+            println!("{token}");
+        }
+        Command::Refer {
+            file,
+            idempotency_key,
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let body: Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", file.display()))?;
+            let (status, answer) = client.refer(&body, idempotency_key.as_deref()).await?;
+            if status != 201 {
+                return Err(fail(status, &answer));
+            }
+            println!(
+                "referral {} received for {}: {} (route: {})",
+                answer["id"].as_str().unwrap_or("?"),
+                answer["board"].as_str().unwrap_or("?"),
+                answer["status"].as_str().unwrap_or("?"),
+                answer["route"].as_str().unwrap_or("?")
+            );
+            println!(
+                "follow it with: pathway status {}",
+                answer["id"].as_str().unwrap_or("?")
+            );
+        }
+        Command::Status { id, json } => {
+            // A clinician of every board may read any referral in development.
+            let token = client.token_for(Role::Clinician, "*", "cli-clinician")?;
+            let (status, answer) = client
+                .send(
+                    client
+                        .http
+                        .get(client.url(&format!("/v1/referrals/{id}")))
+                        .bearer_auth(token),
+                )
+                .await?;
+            if status != 200 {
+                return Err(fail(status, &answer));
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&answer)?);
+            } else {
+                print_status(&answer);
+            }
+        }
+        Command::Board { action } => match action {
+            BoardAction::List => {
+                let token = client.token_for(Role::BoardAdmin, "*", "cli-board-admin")?;
+                let (status, answer) = client
+                    .send(client.http.get(client.url("/v1/boards")).bearer_auth(token))
+                    .await?;
+                if status != 200 {
+                    return Err(fail(status, &answer));
+                }
+                println!("{:<24} {:<32} {:<8} since", "code", "name", "pathway");
+                for board in answer.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<24} {:<32} {:<8} {}",
+                        board["code"].as_str().unwrap_or("?"),
+                        board["name"].as_str().unwrap_or("?"),
+                        if board["pathway_enabled"] == true {
+                            "on"
+                        } else {
+                            "off"
+                        },
+                        board["since"].as_str().unwrap_or("-")
+                    );
+                }
+            }
+            BoardAction::Enable {
+                board,
+                from,
+                reason,
+            } => switch(&client, &board, true, from, reason).await?,
+            BoardAction::Disable {
+                board,
+                from,
+                reason,
+            } => switch(&client, &board, false, from, reason).await?,
+        },
+        Command::Demo {
+            referrals,
+            boards,
+            concurrency,
+            seed,
+        } => {
+            demo::run(&client, referrals, &boards, concurrency.max(1), seed).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn switch(
+    client: &Client,
+    board: &str,
+    enabled: bool,
+    from: Option<String>,
+    reason: Option<String>,
+) -> anyhow::Result<()> {
+    let (status, answer) = client
+        .switch(&board, enabled, from.as_deref(), reason.as_deref())
+        .await?;
+    if status != 200 {
+        return Err(fail(status, &answer));
+    }
+    println!(
+        "{}: remote pathway {} from {} (now {})",
+        answer["name"].as_str().unwrap_or(board),
+        if enabled { "on" } else { "off" },
+        from.as_deref().unwrap_or("today"),
+        if answer["pathway_enabled"] == true {
+            "on"
+        } else {
+            "off"
+        }
+    );
+    Ok(())
+}
+
+fn print_status(answer: &Value) {
+    println!("referral   {}", answer["id"].as_str().unwrap_or("?"));
+    println!("board      {}", answer["board"].as_str().unwrap_or("?"));
+    println!("status     {}", answer["status"].as_str().unwrap_or("?"));
+    println!("route      {}", answer["route"].as_str().unwrap_or("?"));
+    println!(
+        "received   {}",
+        answer["received_at"].as_str().unwrap_or("?")
+    );
+    if let Some(flags) = answer["referral"]["clinical"]["red_flags"]
+        .as_array()
+        .filter(|f| !f.is_empty())
+    {
+        let flags: Vec<&str> = flags.iter().filter_map(Value::as_str).collect();
+        println!("RED FLAGS  {}", flags.join(", "));
+    }
+    println!("history:");
+    for entry in answer["history"].as_array().into_iter().flatten() {
+        println!(
+            "  {}  {:<28} -> {:<18} by {}",
+            entry["occurred_at"].as_str().unwrap_or("?"),
+            entry["event"].as_str().unwrap_or("?"),
+            entry["status"].as_str().unwrap_or("?"),
+            entry["actor"].as_str().unwrap_or("?")
+        );
+    }
+}

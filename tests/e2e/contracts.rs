@@ -86,11 +86,17 @@ fn envelope(payload: Payload) -> (Event, Vec<u8>) {
 
 #[test]
 fn the_envelope_carries_id_referral_board_time_and_actor_at_fixed_numbers() {
-    let (event, bytes) = envelope(Payload::ReferralClosed(proto::ReferralClosed { reason: "opt_in_window_passed".into() }));
+    let (event, bytes) = envelope(Payload::ReferralClosed(proto::ReferralClosed {
+        reason: "opt_in_window_passed".into(),
+    }));
     assert_eq!(text(&bytes, 1), event.event_id);
     assert_eq!(text(&bytes, 2), "00000000-0000-0000-0000-000000000000");
     assert_eq!(text(&bytes, 3), "highland");
-    assert_eq!(number(&message(&bytes, 4), 1), 1_780_000_000, "occurred_at.seconds");
+    assert_eq!(
+        number(&message(&bytes, 4), 1),
+        1_780_000_000,
+        "occurred_at.seconds"
+    );
     assert_eq!(text(&bytes, 5), "dr-a");
     assert_eq!(text(&message(&bytes, 15), 1), "opt_in_window_passed");
 }
@@ -98,27 +104,90 @@ fn the_envelope_carries_id_referral_board_time_and_actor_at_fixed_numbers() {
 #[test]
 fn every_payload_sits_at_its_agreed_field_number() {
     let cases: Vec<(Payload, u64, &str)> = vec![
-        (Payload::ReferralReceived(proto::ReferralReceived::default()), 10, "pathway.v1.highland.referral.received"),
-        (Payload::ReferralRoutedStandard(proto::ReferralRoutedStandard::default()), 11, "pathway.v1.highland.referral.routed_standard"),
-        (Payload::ReferralWithdrawn(proto::ReferralWithdrawn::default()), 12, "pathway.v1.highland.referral.withdrawn"),
-        (Payload::ReferralInfoProvided(proto::ReferralInfoProvided::default()), 13, "pathway.v1.highland.referral.info_provided"),
-        (Payload::ReferralOptedIn(proto::ReferralOptedIn::default()), 14, "pathway.v1.highland.referral.opted_in"),
-        (Payload::ReferralClosed(proto::ReferralClosed::default()), 15, "pathway.v1.highland.referral.closed"),
-        (Payload::BoardPathwayChanged(proto::BoardPathwayChanged::default()), 20, "pathway.v1.highland.board.pathway_changed"),
-        (Payload::BoardSettingsChanged(proto::BoardSettingsChanged::default()), 21, "pathway.v1.highland.board.settings_changed"),
-        (Payload::VettingClaimed(proto::VettingClaimed::default()), 30, "pathway.v1.highland.vetting.claimed"),
-        (Payload::VettingReleased(proto::VettingReleased::default()), 31, "pathway.v1.highland.vetting.released"),
-        (Payload::VettingInfoRequested(proto::VettingInfoRequested::default()), 32, "pathway.v1.highland.vetting.info_requested"),
-        (Payload::VettingCompleted(proto::VettingCompleted::default()), 33, "pathway.v1.highland.vetting.completed"),
-        (Payload::DecisionRecorded(proto::DecisionRecorded::default()), 40, "pathway.v1.highland.decision.recorded"),
-        (Payload::NotificationSent(proto::NotificationSent::default()), 50, "pathway.v1.highland.notification.sent"),
-        (Payload::NotificationFailed(proto::NotificationFailed::default()), 51, "pathway.v1.highland.notification.failed"),
+        (
+            Payload::ReferralReceived(proto::ReferralReceived::default()),
+            10,
+            "pathway.v1.highland.referral.received",
+        ),
+        (
+            Payload::ReferralRoutedStandard(proto::ReferralRoutedStandard::default()),
+            11,
+            "pathway.v1.highland.referral.routed_standard",
+        ),
+        (
+            Payload::ReferralWithdrawn(proto::ReferralWithdrawn::default()),
+            12,
+            "pathway.v1.highland.referral.withdrawn",
+        ),
+        (
+            Payload::ReferralInfoProvided(proto::ReferralInfoProvided::default()),
+            13,
+            "pathway.v1.highland.referral.info_provided",
+        ),
+        (
+            Payload::ReferralOptedIn(proto::ReferralOptedIn::default()),
+            14,
+            "pathway.v1.highland.referral.opted_in",
+        ),
+        (
+            Payload::ReferralClosed(proto::ReferralClosed::default()),
+            15,
+            "pathway.v1.highland.referral.closed",
+        ),
+        (
+            Payload::BoardPathwayChanged(proto::BoardPathwayChanged::default()),
+            20,
+            "pathway.v1.highland.board.pathway_changed",
+        ),
+        (
+            Payload::BoardSettingsChanged(proto::BoardSettingsChanged::default()),
+            21,
+            "pathway.v1.highland.board.settings_changed",
+        ),
+        (
+            Payload::VettingClaimed(proto::VettingClaimed::default()),
+            30,
+            "pathway.v1.highland.vetting.claimed",
+        ),
+        (
+            Payload::VettingReleased(proto::VettingReleased::default()),
+            31,
+            "pathway.v1.highland.vetting.released",
+        ),
+        (
+            Payload::VettingInfoRequested(proto::VettingInfoRequested::default()),
+            32,
+            "pathway.v1.highland.vetting.info_requested",
+        ),
+        (
+            Payload::VettingCompleted(proto::VettingCompleted::default()),
+            33,
+            "pathway.v1.highland.vetting.completed",
+        ),
+        (
+            Payload::DecisionRecorded(proto::DecisionRecorded::default()),
+            40,
+            "pathway.v1.highland.decision.recorded",
+        ),
+        (
+            Payload::NotificationSent(proto::NotificationSent::default()),
+            50,
+            "pathway.v1.highland.notification.sent",
+        ),
+        (
+            Payload::NotificationFailed(proto::NotificationFailed::default()),
+            51,
+            "pathway.v1.highland.notification.failed",
+        ),
     ];
     for (payload, expected, subject) in cases {
         let (event, bytes) = envelope(payload);
         assert_eq!(event.subject().as_deref(), Some(subject));
         let numbers: Vec<u64> = fields(&bytes).into_iter().map(|(n, _)| n).collect();
-        assert!(numbers.contains(&expected), "{subject}: payload at {expected}, found {numbers:?}");
+        assert!(
+            numbers.contains(&expected),
+            "{subject}: payload at {expected}, found {numbers:?}"
+        );
     }
 }
 
@@ -148,7 +217,11 @@ fn referral_received_fields_are_pinned() {
     assert_eq!(text(&patient, 5), "ab12");
     assert_eq!(text(&received, 2), "55005");
     // Packed repeated enum: one length-delimited field holding varint 2.
-    assert_eq!(field(&received, 3), Value::Bytes(vec![2]), "RED_FLAG_HISTORY_OF_CANCER = 2, packed");
+    assert_eq!(
+        field(&received, 3),
+        Value::Bytes(vec![2]),
+        "RED_FLAG_HISTORY_OF_CANCER = 2, packed"
+    );
     assert_eq!(number(&received, 4), 7);
     assert_eq!(number(&received, 5), 18);
     assert_eq!(number(&received, 6), 1);

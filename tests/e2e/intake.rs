@@ -15,7 +15,10 @@ use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 async fn referral_rows(app: &TestApp) -> u64 {
-    pathway_intake::db::referral::Entity::find().count(&app.db).await.expect("count referrals")
+    pathway_intake::db::referral::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("count referrals")
 }
 
 async fn audit_rows(app: &TestApp, action: &str, referral_id: &str) -> usize {
@@ -47,7 +50,10 @@ async fn a_referral_is_stored_once_and_announced_on_the_stream() {
         // The referrer can read it back, with its status, history and actions.
         let response = app.get_referral(&token, &id).await;
         assert_eq!(response.status(), 200);
-        assert_eq!(response.headers().get("etag").and_then(|v| v.to_str().ok()), Some("\"1\""));
+        assert_eq!(
+            response.headers().get("etag").and_then(|v| v.to_str().ok()),
+            Some("\"1\"")
+        );
         let view: Value = response.json().await.expect("JSON");
         assert_eq!(view["status"], "awaiting_vetting");
         assert_eq!(view["referral"]["patient"]["chi"], body["patient"]["chi"]);
@@ -65,13 +71,25 @@ async fn a_referral_is_stored_once_and_announced_on_the_stream() {
         assert_eq!(message.subject, "pathway.v1.highland.referral.received");
         assert_eq!(message.event.referral_id, id);
         let headers = message.headers.as_ref().expect("headers");
-        assert_eq!(headers.get("Nats-Msg-Id").map(|v| v.as_str()), Some(message.event.event_id.as_str()));
-        assert!(headers.get("traceparent").is_some(), "trace context travels with the event");
-        let Some(Payload::ReferralReceived(payload)) = &message.event.payload else { unreachable!() };
+        assert_eq!(
+            headers.get("Nats-Msg-Id").map(|v| v.as_str()),
+            Some(message.event.event_id.as_str())
+        );
+        assert!(
+            headers.get("traceparent").is_some(),
+            "trace context travels with the event"
+        );
+        let Some(Payload::ReferralReceived(payload)) = &message.event.payload else {
+            unreachable!()
+        };
         let patient = payload.patient.as_ref().expect("attributes");
         assert_eq!(patient.age_band, age_band_of("1967-04-01"));
         assert_eq!(patient.sex, proto::Sex::Female as i32);
-        assert_eq!((patient.urban_rural_class, patient.simd_quintile), (3, 4), "from the postcode lookup");
+        assert_eq!(
+            (patient.urban_rural_class, patient.simd_quintile),
+            (3, 4),
+            "from the postcode lookup"
+        );
         assert_eq!(patient.patient_pseudonym.len(), 64);
         assert_eq!(payload.pain_intensity, 7);
 
@@ -101,21 +119,46 @@ async fn a_board_switch_takes_effect_at_once_without_a_restart() {
         let token = app.token(Role::Referrer, &["fife"]);
 
         // Never switched on: the standard route.
-        let created: Value = app.post_referral(&token, &valid_referral("fife")).await.json().await.expect("JSON");
+        let created: Value = app
+            .post_referral(&token, &valid_referral("fife"))
+            .await
+            .json()
+            .await
+            .expect("JSON");
         assert_eq!(created["status"], "routed_standard");
 
         app.enable_board("fife").await;
-        let created: Value = app.post_referral(&token, &valid_referral("fife")).await.json().await.expect("JSON");
+        let created: Value = app
+            .post_referral(&token, &valid_referral("fife"))
+            .await
+            .json()
+            .await
+            .expect("JSON");
         assert_eq!(created["status"], "awaiting_vetting");
 
         // A switch-off from a future date leaves it on today.
         let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
-        assert_eq!(app.switch_board("fife", false, Some(&tomorrow)).await.status(), 200);
-        let created: Value = app.post_referral(&token, &valid_referral("fife")).await.json().await.expect("JSON");
+        assert_eq!(
+            app.switch_board("fife", false, Some(&tomorrow))
+                .await
+                .status(),
+            200
+        );
+        let created: Value = app
+            .post_referral(&token, &valid_referral("fife"))
+            .await
+            .json()
+            .await
+            .expect("JSON");
         assert_eq!(created["status"], "awaiting_vetting");
 
         assert_eq!(app.switch_board("fife", false, None).await.status(), 200);
-        let created: Value = app.post_referral(&token, &valid_referral("fife")).await.json().await.expect("JSON");
+        let created: Value = app
+            .post_referral(&token, &valid_referral("fife"))
+            .await
+            .json()
+            .await
+            .expect("JSON");
         assert_eq!(created["status"], "routed_standard");
 
         // The board list shows the switch with who and when.
@@ -130,7 +173,10 @@ async fn a_board_switch_takes_effect_at_once_without_a_restart() {
             .await
             .expect("JSON");
         assert_eq!(boards.as_array().map(Vec::len), Some(14));
-        let fife = boards.as_array().and_then(|b| b.iter().find(|b| b["code"] == "fife")).expect("fife");
+        let fife = boards
+            .as_array()
+            .and_then(|b| b.iter().find(|b| b["code"] == "fife"))
+            .expect("fife");
         assert_eq!(fife["pathway_enabled"], false);
         assert_eq!(fife["changes"].as_array().map(Vec::len), Some(3));
         assert_eq!(fife["changes"][0]["changed_by"], "test-board_admin");
@@ -138,9 +184,27 @@ async fn a_board_switch_takes_effect_at_once_without_a_restart() {
         // Each switch and each referral is an event; routed ones have their own subject.
         let events = app.wait_for_events(7).await;
         let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
-        assert_eq!(subjects.iter().filter(|s| s.ends_with("board.pathway_changed")).count(), 3);
-        assert_eq!(subjects.iter().filter(|s| s.ends_with("referral.routed_standard")).count(), 2);
-        assert_eq!(subjects.iter().filter(|s| s.ends_with("referral.received")).count(), 2);
+        assert_eq!(
+            subjects
+                .iter()
+                .filter(|s| s.ends_with("board.pathway_changed"))
+                .count(),
+            3
+        );
+        assert_eq!(
+            subjects
+                .iter()
+                .filter(|s| s.ends_with("referral.routed_standard"))
+                .count(),
+            2
+        );
+        assert_eq!(
+            subjects
+                .iter()
+                .filter(|s| s.ends_with("referral.received"))
+                .count(),
+            2
+        );
     }
 }
 
@@ -154,7 +218,14 @@ async fn only_a_board_admin_of_that_board_switches_it() {
         (app.token(Role::Clinician, &["highland"]), 403),
         (app.token(Role::Referrer, &["highland"]), 403),
     ] {
-        let response = app.http.put(&url).bearer_auth(token).json(&body).send().await.expect("answer");
+        let response = app
+            .http
+            .put(&url)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("answer");
         assert_eq!(response.status(), status);
     }
     let response = app
@@ -184,46 +255,209 @@ type BadInput = (&'static str, fn(&mut Value), u16, &'static str);
 
 fn bad_inputs() -> Vec<BadInput> {
     vec![
-        ("wrong CHI check digit", |b| {
-            let chi = b["patient"]["chi"].as_str().unwrap_or_default().to_owned();
-            let last = chi.chars().last().and_then(|c| c.to_digit(10)).unwrap_or(0);
-            set(b, "patient.chi", json!(format!("{}{}", &chi[..9], (last + 1) % 10)));
-        }, 422, "patient.chi"),
-        ("CHI too short", |b| set(b, "patient.chi", json!("12345")), 422, "patient.chi"),
-        ("CHI with letters", |b| set(b, "patient.chi", json!("01010112AB")), 422, "patient.chi"),
-        ("CHI not matching the birth date", |b| set(b, "patient.date_of_birth", json!("1967-05-01")), 422, "patient.chi"),
-        ("CHI not matching the sex", |b| set(b, "patient.sex", json!("male")), 422, "patient.chi"),
-        ("unknown board", |b| set(b, "board", json!("atlantis")), 422, "board"),
+        (
+            "wrong CHI check digit",
+            |b| {
+                let chi = b["patient"]["chi"].as_str().unwrap_or_default().to_owned();
+                let last = chi.chars().last().and_then(|c| c.to_digit(10)).unwrap_or(0);
+                set(
+                    b,
+                    "patient.chi",
+                    json!(format!("{}{}", &chi[..9], (last + 1) % 10)),
+                );
+            },
+            422,
+            "patient.chi",
+        ),
+        (
+            "CHI too short",
+            |b| set(b, "patient.chi", json!("12345")),
+            422,
+            "patient.chi",
+        ),
+        (
+            "CHI with letters",
+            |b| set(b, "patient.chi", json!("01010112AB")),
+            422,
+            "patient.chi",
+        ),
+        (
+            "CHI not matching the birth date",
+            |b| set(b, "patient.date_of_birth", json!("1967-05-01")),
+            422,
+            "patient.chi",
+        ),
+        (
+            "CHI not matching the sex",
+            |b| set(b, "patient.sex", json!("male")),
+            422,
+            "patient.chi",
+        ),
+        (
+            "unknown board",
+            |b| set(b, "board", json!("atlantis")),
+            422,
+            "board",
+        ),
         ("missing board", |b| remove(b, "board"), 422, "board"),
-        ("date of birth in the future", |b| set(b, "patient.date_of_birth", json!("2999-01-01")), 422, "patient.date_of_birth"),
-        ("date of birth not a date", |b| set(b, "patient.date_of_birth", json!("31/02/1967")), 422, "patient.date_of_birth"),
-        ("intensity 11", |b| set(b, "clinical.pain_intensity", json!(11)), 422, "clinical.pain_intensity"),
-        ("intensity -1", |b| set(b, "clinical.pain_intensity", json!(-1)), 422, "clinical.pain_intensity"),
-        ("intensity as text", |b| set(b, "clinical.pain_intensity", json!("seven")), 422, "clinical.pain_intensity"),
-        ("missing consent", |b| remove(b, "consent_to_remote_pathway"), 422, "consent_to_remote_pathway"),
-        ("consent refused", |b| set(b, "consent_to_remote_pathway", json!(false)), 422, "consent_to_remote_pathway"),
-        ("unknown sex", |b| set(b, "patient.sex", json!("x")), 422, "patient.sex"),
-        ("bad postcode", |b| set(b, "patient.postcode", json!("NOT A CODE")), 422, "patient.postcode"),
-        ("blank family name", |b| set(b, "patient.family_name", json!("  ")), 422, "patient.family_name"),
+        (
+            "date of birth in the future",
+            |b| set(b, "patient.date_of_birth", json!("2999-01-01")),
+            422,
+            "patient.date_of_birth",
+        ),
+        (
+            "date of birth not a date",
+            |b| set(b, "patient.date_of_birth", json!("31/02/1967")),
+            422,
+            "patient.date_of_birth",
+        ),
+        (
+            "intensity 11",
+            |b| set(b, "clinical.pain_intensity", json!(11)),
+            422,
+            "clinical.pain_intensity",
+        ),
+        (
+            "intensity -1",
+            |b| set(b, "clinical.pain_intensity", json!(-1)),
+            422,
+            "clinical.pain_intensity",
+        ),
+        (
+            "intensity as text",
+            |b| set(b, "clinical.pain_intensity", json!("seven")),
+            422,
+            "clinical.pain_intensity",
+        ),
+        (
+            "missing consent",
+            |b| remove(b, "consent_to_remote_pathway"),
+            422,
+            "consent_to_remote_pathway",
+        ),
+        (
+            "consent refused",
+            |b| set(b, "consent_to_remote_pathway", json!(false)),
+            422,
+            "consent_to_remote_pathway",
+        ),
+        (
+            "unknown sex",
+            |b| set(b, "patient.sex", json!("x")),
+            422,
+            "patient.sex",
+        ),
+        (
+            "bad postcode",
+            |b| set(b, "patient.postcode", json!("NOT A CODE")),
+            422,
+            "patient.postcode",
+        ),
+        (
+            "blank family name",
+            |b| set(b, "patient.family_name", json!("  ")),
+            422,
+            "patient.family_name",
+        ),
         ("missing patient", |b| remove(b, "patient"), 422, "patient"),
-        ("sms without a mobile", |b| remove(b, "patient.contact.mobile"), 422, "patient.contact.mobile"),
-        ("bad mobile", |b| set(b, "patient.contact.mobile", json!("0131 555 0000")), 422, "patient.contact.mobile"),
-        ("bad e-mail", |b| set(b, "patient.contact.email", json!("not-an-email")), 422, "patient.contact.email"),
-        ("unknown contact channel", |b| set(b, "patient.contact.preferred", json!("pigeon")), 422, "patient.contact.preferred"),
-        ("bad practice code", |b| set(b, "referrer.practice_code", json!("ABC")), 422, "referrer.practice_code"),
-        ("http webhook", |b| {
-            set(b, "referrer.reply_channel", json!("webhook"));
-            set(b, "referrer.reply_address", json!("http://gp.example.org/hook"));
-        }, 422, "referrer.reply_address"),
-        ("unknown red flag", |b| set(b, "clinical.red_flags", json!(["headache"])), 422, "clinical.red_flags[0]"),
-        ("red flags not answered", |b| remove(b, "clinical.red_flags"), 422, "clinical.red_flags"),
-        ("no pain site", |b| set(b, "clinical.pain_sites", json!([])), 422, "clinical.pain_sites"),
-        ("unknown pain site", |b| set(b, "clinical.pain_sites", json!(["elbow"])), 422, "clinical.pain_sites[0]"),
-        ("unknown impact level", |b| set(b, "clinical.impact.sleep", json!("terrible")), 422, "clinical.impact.sleep"),
-        ("missing question", |b| remove(b, "clinical.question"), 422, "clinical.question"),
-        ("duration of 200 years", |b| set(b, "clinical.pain_duration_months", json!(2400)), 422, "clinical.pain_duration_months"),
-        ("interpreter without a language", |b| set(b, "patient.accessibility_needs", json!(["interpreter"])), 422, "patient.interpreter_language"),
-        ("unknown field", |b| set(b, "patient.nhs_number", json!("943 476 5919")), 422, "patient"),
+        (
+            "sms without a mobile",
+            |b| remove(b, "patient.contact.mobile"),
+            422,
+            "patient.contact.mobile",
+        ),
+        (
+            "bad mobile",
+            |b| set(b, "patient.contact.mobile", json!("0131 555 0000")),
+            422,
+            "patient.contact.mobile",
+        ),
+        (
+            "bad e-mail",
+            |b| set(b, "patient.contact.email", json!("not-an-email")),
+            422,
+            "patient.contact.email",
+        ),
+        (
+            "unknown contact channel",
+            |b| set(b, "patient.contact.preferred", json!("pigeon")),
+            422,
+            "patient.contact.preferred",
+        ),
+        (
+            "bad practice code",
+            |b| set(b, "referrer.practice_code", json!("ABC")),
+            422,
+            "referrer.practice_code",
+        ),
+        (
+            "http webhook",
+            |b| {
+                set(b, "referrer.reply_channel", json!("webhook"));
+                set(
+                    b,
+                    "referrer.reply_address",
+                    json!("http://gp.example.org/hook"),
+                );
+            },
+            422,
+            "referrer.reply_address",
+        ),
+        (
+            "unknown red flag",
+            |b| set(b, "clinical.red_flags", json!(["headache"])),
+            422,
+            "clinical.red_flags[0]",
+        ),
+        (
+            "red flags not answered",
+            |b| remove(b, "clinical.red_flags"),
+            422,
+            "clinical.red_flags",
+        ),
+        (
+            "no pain site",
+            |b| set(b, "clinical.pain_sites", json!([])),
+            422,
+            "clinical.pain_sites",
+        ),
+        (
+            "unknown pain site",
+            |b| set(b, "clinical.pain_sites", json!(["elbow"])),
+            422,
+            "clinical.pain_sites[0]",
+        ),
+        (
+            "unknown impact level",
+            |b| set(b, "clinical.impact.sleep", json!("terrible")),
+            422,
+            "clinical.impact.sleep",
+        ),
+        (
+            "missing question",
+            |b| remove(b, "clinical.question"),
+            422,
+            "clinical.question",
+        ),
+        (
+            "duration of 200 years",
+            |b| set(b, "clinical.pain_duration_months", json!(2400)),
+            422,
+            "clinical.pain_duration_months",
+        ),
+        (
+            "interpreter without a language",
+            |b| set(b, "patient.accessibility_needs", json!(["interpreter"])),
+            422,
+            "patient.interpreter_language",
+        ),
+        (
+            "unknown field",
+            |b| set(b, "patient.nhs_number", json!("943 476 5919")),
+            422,
+            "patient",
+        ),
         ("body is an array", |b| *b = json!([1, 2, 3]), 422, "body"),
     ]
 }
@@ -245,25 +479,53 @@ async fn every_bad_input_is_refused_with_the_field_and_nothing_is_written() {
             .as_array()
             .map(|f| f.iter().filter_map(|f| f["field"].as_str()).collect())
             .unwrap_or_default();
-        assert!(fields.iter().any(|f| f.starts_with(field)), "{what}: expected {field} among {fields:?}");
-        assert!(error["fields"][0]["reason"].as_str().is_some_and(|r| !r.is_empty()), "{what}: a reason");
+        assert!(
+            fields.iter().any(|f| f.starts_with(field)),
+            "{what}: expected {field} among {fields:?}"
+        );
+        assert!(
+            error["fields"][0]["reason"]
+                .as_str()
+                .is_some_and(|r| !r.is_empty()),
+            "{what}: a reason"
+        );
     }
     // Several faults at once are all named.
     let mut body = valid_referral("highland");
     set(&mut body, "clinical.pain_intensity", json!(11));
     set(&mut body, "patient.postcode", json!("nowhere"));
     remove(&mut body, "consent_to_remote_pathway");
-    let error: Value = app.post_referral(&token, &body).await.json().await.expect("JSON");
+    let error: Value = app
+        .post_referral(&token, &body)
+        .await
+        .json()
+        .await
+        .expect("JSON");
     assert_eq!(error["fields"].as_array().map(Vec::len), Some(3));
     assert_eq!(error["rejection_reason"]["code"], "03");
 
     // Not JSON, not declared JSON, too large.
     let url = format!("{}/v1/referrals", app.base);
-    let response = app.http.post(&url).bearer_auth(&token).header("content-type", "application/json").body("{not json").send().await.expect("answer");
+    let response = app
+        .http
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(response.status(), 400);
     let error: Value = response.json().await.expect("JSON");
     assert_eq!(error["fields"][0]["field"], "body");
-    let response = app.http.post(&url).bearer_auth(&token).body("board=highland").send().await.expect("answer");
+    let response = app
+        .http
+        .post(&url)
+        .bearer_auth(&token)
+        .body("board=highland")
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(response.status(), 415);
     let huge = json!({"board": "highland", "padding": "x".repeat(300 * 1024)});
     let response = app.post_referral(&token, &huge).await;
@@ -286,14 +548,38 @@ async fn tokens_that_are_missing_expired_forged_or_for_another_board_are_refused
     let body = valid_referral("highland");
     let url = format!("{}/v1/referrals", app.base);
 
-    let response = app.http.post(&url).json(&body).send().await.expect("answer");
+    let response = app
+        .http
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(response.status(), 401);
-    assert_eq!(response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()), Some("Bearer"));
+    assert_eq!(
+        response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
 
-    let response = app.http.post(&url).header("authorization", "Basic abc").json(&body).send().await.expect("answer");
+    let response = app
+        .http
+        .post(&url)
+        .header("authorization", "Basic abc")
+        .json(&body)
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(response.status(), 401);
 
-    let mut claims = Claims::new("gp-1", Role::Referrer, vec!["highland".into()], Duration::from_secs(60));
+    let mut claims = Claims::new(
+        "gp-1",
+        Role::Referrer,
+        vec!["highland".into()],
+        Duration::from_secs(60),
+    );
     claims.exp = chrono::Utc::now().timestamp() - 3600;
     let own = Authenticator::from_settings(&app.settings.auth).expect("local key");
     let expired = own.issue(&claims).expect("sign");
@@ -309,22 +595,57 @@ async fn tokens_that_are_missing_expired_forged_or_for_another_board_are_refused
     })
     .expect("another key");
     let forged = forger
-        .issue(&Claims::new("gp-1", Role::Referrer, vec!["highland".into()], Duration::from_secs(60)))
+        .issue(&Claims::new(
+            "gp-1",
+            Role::Referrer,
+            vec!["highland".into()],
+            Duration::from_secs(60),
+        ))
         .expect("sign");
     assert_eq!(app.post_referral(&forged, &body).await.status(), 401);
 
-    assert_eq!(app.post_referral(&app.token(Role::Referrer, &["fife"]), &body).await.status(), 403);
-    assert_eq!(app.post_referral(&app.token(Role::Clinician, &["highland"]), &body).await.status(), 403);
+    assert_eq!(
+        app.post_referral(&app.token(Role::Referrer, &["fife"]), &body)
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.post_referral(&app.token(Role::Clinician, &["highland"]), &body)
+            .await
+            .status(),
+        403
+    );
     assert_eq!(referral_rows(&app).await, 0);
 
     // Reading: another referrer, another board's clinician, an evaluator.
     let id = app.refer(&body).await;
     let other_referrer = app.token_for("gp-2", Role::Referrer, &["highland"]);
     assert_eq!(app.get_referral(&other_referrer, &id).await.status(), 404);
-    assert_eq!(app.get_referral(&app.token(Role::Clinician, &["fife"]), &id).await.status(), 404);
-    assert_eq!(app.get_referral(&app.token(Role::Evaluator, &["highland"]), &id).await.status(), 403);
-    assert_eq!(app.get_referral(&app.token(Role::Clinician, &["highland"]), &id).await.status(), 200);
-    assert_eq!(app.get_referral(&app.token(Role::Clinician, &["highland"]), "not-a-uuid").await.status(), 400);
+    assert_eq!(
+        app.get_referral(&app.token(Role::Clinician, &["fife"]), &id)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        app.get_referral(&app.token(Role::Evaluator, &["highland"]), &id)
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.get_referral(&app.token(Role::Clinician, &["highland"]), &id)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get_referral(&app.token(Role::Clinician, &["highland"]), "not-a-uuid")
+            .await
+            .status(),
+        400
+    );
 }
 
 #[tokio::test]
@@ -400,10 +721,19 @@ async fn concurrent_duplicates_make_exactly_one_referral() {
     app.enable_board("highland").await;
     let token = app.token(Role::Referrer, &["highland"]);
     let body = valid_referral("highland");
-    let attempts = futures::future::join_all((0..8).map(|_| app.post_referral(&token, &body))).await;
+    let attempts =
+        futures::future::join_all((0..8).map(|_| app.post_referral(&token, &body))).await;
     let statuses: Vec<u16> = attempts.iter().map(|r| r.status().as_u16()).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 7, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        7,
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]
@@ -411,16 +741,26 @@ async fn an_event_committed_before_a_crash_is_published_once_after_restart() {
     for backend in backends().await {
         // The relay is off: the referral commits, nothing is published, and
         // the service stops, as if killed between commit and publish.
-        let no_relay = Workers { relay: false, consumer: false, rpc: false };
+        let no_relay = Workers {
+            relay: false,
+            consumer: false,
+            rpc: false,
+        };
         let app = TestApp::spawn_with(&backend, no_relay).await;
         app.enable_board("orkney").await;
         let id = app.refer(&valid_referral("orkney")).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(app.stream_events().await.is_empty(), "nothing published yet");
+        assert!(
+            app.stream_events().await.is_empty(),
+            "nothing published yet"
+        );
 
         let app = app.restart(Workers::default()).await;
         let events = app.wait_for_events(2).await;
-        assert_eq!(events.iter().filter(|e| e.event.referral_id == id).count(), 1);
+        assert_eq!(
+            events.iter().filter(|e| e.event.referral_id == id).count(),
+            1
+        );
 
         // A crash after the publish but before the row was marked: the relay
         // publishes again and the stream's de-duplication drops the copy.
@@ -428,10 +768,21 @@ async fn an_event_committed_before_a_crash_is_published_once_after_restart() {
             .execute_unprepared("UPDATE outbox SET published_at = NULL")
             .await
             .expect("reset the outbox");
-        let republished = app.app.platform.relay().try_publish_batch().await.expect("relay runs");
+        let republished = app
+            .app
+            .platform
+            .relay()
+            .try_publish_batch()
+            .await
+            .expect("relay runs");
         assert_eq!(republished, 2);
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(app.stream_events().await.len(), 2, "still one copy of each event ({})", backend.name());
+        assert_eq!(
+            app.stream_events().await.len(),
+            2,
+            "still one copy of each event ({})",
+            backend.name()
+        );
     }
 }
 
@@ -439,7 +790,11 @@ async fn publish(app: &TestApp, event: &Event, message_id: &str) {
     let mut headers = async_nats::HeaderMap::new();
     headers.insert("Nats-Msg-Id", message_id);
     app.jetstream
-        .publish_with_headers(event.subject().expect("subject"), headers, event.encode_to_vec().into())
+        .publish_with_headers(
+            event.subject().expect("subject"),
+            headers,
+            event.encode_to_vec().into(),
+        )
         .await
         .expect("publish")
         .await
@@ -458,7 +813,11 @@ fn event(board: &str, referral_id: &str, payload: Payload) -> Event {
 
 async fn status_of(app: &TestApp, id: &str) -> Value {
     let token = app.token(Role::Clinician, &["highland"]);
-    app.get_referral(&token, id).await.json().await.expect("JSON")
+    app.get_referral(&token, id)
+        .await
+        .json()
+        .await
+        .expect("JSON")
 }
 
 #[tokio::test]
@@ -467,10 +826,14 @@ async fn a_redelivered_event_is_applied_once() {
         let app = TestApp::spawn(&backend).await;
         app.enable_board("highland").await;
         let id = app.refer(&valid_referral("highland")).await;
-        let claimed = event("highland", &id, Payload::VettingClaimed(proto::VettingClaimed {
-            clinician: "dr-vetting".into(),
-            lease_expires_at: None,
-        }));
+        let claimed = event(
+            "highland",
+            &id,
+            Payload::VettingClaimed(proto::VettingClaimed {
+                clinician: "dr-vetting".into(),
+                lease_expires_at: None,
+            }),
+        );
         // Two copies that slip past the broker's de-duplication.
         publish(&app, &claimed, "copy-1").await;
         publish(&app, &claimed, "copy-2").await;
@@ -482,7 +845,10 @@ async fn a_redelivered_event_is_applied_once() {
         .expect("the claim reaches intake");
         // Give the second copy time to arrive, then count.
         let duplicates = eventually(Duration::from_secs(10), || async {
-            let rows = pathway_common::inbox::entity::Entity::find().count(&app.db).await.ok()?;
+            let rows = pathway_common::inbox::entity::Entity::find()
+                .count(&app.db)
+                .await
+                .ok()?;
             (rows >= 1).then_some(rows)
         })
         .await;
@@ -517,17 +883,38 @@ async fn the_information_loop_and_withdrawal_follow_the_status() {
         };
 
         // Nothing asked yet.
-        assert_eq!(info(json!({"answer": "MRI normal"}), None).await.status(), 409);
+        assert_eq!(
+            info(json!({"answer": "MRI normal"}), None).await.status(),
+            409
+        );
 
         let request_id = uuid::Uuid::now_v7().to_string();
-        publish(&app, &event("highland", &id, Payload::VettingClaimed(proto::VettingClaimed {
-            clinician: "dr-vetting".into(),
-            lease_expires_at: None,
-        })), "c1").await;
-        publish(&app, &event("highland", &id, Payload::VettingInfoRequested(proto::VettingInfoRequested {
-            information_request_id: request_id.clone(),
-            clinician: "dr-vetting".into(),
-        })), "i1").await;
+        publish(
+            &app,
+            &event(
+                "highland",
+                &id,
+                Payload::VettingClaimed(proto::VettingClaimed {
+                    clinician: "dr-vetting".into(),
+                    lease_expires_at: None,
+                }),
+            ),
+            "c1",
+        )
+        .await;
+        publish(
+            &app,
+            &event(
+                "highland",
+                &id,
+                Payload::VettingInfoRequested(proto::VettingInfoRequested {
+                    information_request_id: request_id.clone(),
+                    clinician: "dr-vetting".into(),
+                }),
+            ),
+            "i1",
+        )
+        .await;
         let view = eventually(Duration::from_secs(10), || async {
             let view = status_of(&app, &id).await;
             (view["status"] == "info_requested").then_some(view)
@@ -535,15 +922,27 @@ async fn the_information_loop_and_withdrawal_follow_the_status() {
         .await
         .expect("the request reaches intake");
         assert_eq!(view["information_requests"][0]["id"], request_id.as_str());
-        let referrer_view: Value = app.get_referral(&token, &id).await.json().await.expect("JSON");
-        assert_eq!(referrer_view["allowed_actions"], json!(["withdraw", "provide_information"]));
+        let referrer_view: Value = app
+            .get_referral(&token, &id)
+            .await
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(
+            referrer_view["allowed_actions"],
+            json!(["withdraw", "provide_information"])
+        );
 
         // A stale ETag is refused; the right one is taken.
         let stale = info(json!({"answer": "MRI normal"}), Some("\"1\"".into())).await;
         assert_eq!(stale.status(), 412);
         assert_eq!(info(json!({"answer": "  "}), None).await.status(), 422);
         let current = format!("\"{}\"", referrer_view["version"]);
-        let answered = info(json!({"answer": "MRI lumbar spine 2025: degenerative change only"}), Some(current)).await;
+        let answered = info(
+            json!({"answer": "MRI lumbar spine 2025: degenerative change only"}),
+            Some(current),
+        )
+        .await;
         assert_eq!(answered.status(), 200);
         let answered: Value = answered.json().await.expect("JSON");
         assert_eq!(answered["status"], "awaiting_vetting");
@@ -572,7 +971,10 @@ async fn the_information_loop_and_withdrawal_follow_the_status() {
         let view = status_of(&app, &id).await;
         assert_eq!(view["status"], "withdrawn");
         assert_eq!(audit_rows(&app, "referral.withdraw", &id).await, 1);
-        assert_eq!(audit_rows(&app, "referral.information_provided", &id).await, 1);
+        assert_eq!(
+            audit_rows(&app, "referral.information_provided", &id).await,
+            1
+        );
     }
 }
 
@@ -584,7 +986,8 @@ async fn no_patient_identifier_ever_reaches_the_stream() {
     for board in ["highland", "lothian"] {
         for _ in 0..3 {
             let body = valid_referral(board);
-            app.post_referral(&app.token(Role::Referrer, &[board]), &body).await;
+            app.post_referral(&app.token(Role::Referrer, &[board]), &body)
+                .await;
             bodies.push(body);
         }
     }
@@ -596,10 +999,16 @@ async fn no_patient_identifier_ever_reaches_the_stream() {
             chi.clone(),
             p["family_name"].as_str().unwrap_or_default().to_owned(),
             p["date_of_birth"].as_str().unwrap_or_default().to_owned(),
-            p["date_of_birth"].as_str().unwrap_or_default().replace('-', ""),
+            p["date_of_birth"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('-', ""),
             p["postcode"].as_str().unwrap_or_default().to_owned(),
             p["postcode"].as_str().unwrap_or_default().replace(' ', ""),
-            p["contact"]["email"].as_str().unwrap_or_default().to_owned(),
+            p["contact"]["email"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             "07700".to_owned(),
             "Culduthel".to_owned(),
             "IV2 4AG".to_owned(),
@@ -615,7 +1024,9 @@ async fn no_patient_identifier_ever_reaches_the_stream() {
                 }
             }
             for identifier in &identifiers {
-                let found = haystack.windows(identifier.len()).any(|w| w == identifier.as_bytes());
+                let found = haystack
+                    .windows(identifier.len())
+                    .any(|w| w == identifier.as_bytes());
                 assert!(!found, "an identifier reached {}", event.subject);
             }
         }
@@ -633,21 +1044,33 @@ async fn other_services_read_identifiable_data_only_with_a_service_token_and_lea
             let mut headers = async_nats::HeaderMap::new();
             headers.insert("Authorization", format!("Bearer {token}").as_str());
             let reply = nats
-                .request_with_headers(pathway_intake::rpc::REFERRAL_GET, headers, body.to_string().into())
+                .request_with_headers(
+                    pathway_intake::rpc::REFERRAL_GET,
+                    headers,
+                    body.to_string().into(),
+                )
                 .await
                 .expect("intake replies");
             serde_json::from_slice::<Value>(&reply.payload).expect("JSON reply")
         }
     };
     let request = json!({"referral_id": id, "purpose": "vetting worklist"});
-    let reply = ask(app.token_for("svc-vetting", Role::Service, &["highland"]), request.clone()).await;
+    let reply = ask(
+        app.token_for("svc-vetting", Role::Service, &["highland"]),
+        request.clone(),
+    )
+    .await;
     assert_eq!(reply["id"], id.as_str());
     assert!(reply["referral"]["patient"]["chi"].is_string());
     assert_eq!(audit_rows(&app, "referral.read_identifiable", &id).await, 1);
 
     let reply = ask(app.token(Role::Clinician, &["highland"]), request.clone()).await;
     assert_eq!(reply["error"]["status"], 403);
-    let reply = ask(app.token_for("svc-vetting", Role::Service, &["fife"]), request.clone()).await;
+    let reply = ask(
+        app.token_for("svc-vetting", Role::Service, &["fife"]),
+        request.clone(),
+    )
+    .await;
     assert_eq!(reply["error"]["status"], 403);
     let reply = ask("forged".into(), request).await;
     assert_eq!(reply["error"]["status"], 401);
@@ -658,17 +1081,56 @@ async fn other_services_read_identifiable_data_only_with_a_service_token_and_lea
 async fn health_readiness_metrics_and_the_openapi_document_are_served() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
     for path in ["/healthz", "/readyz"] {
-        let response = app.http.get(format!("{}{path}", app.base)).send().await.expect("answer");
+        let response = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("answer");
         assert_eq!(response.status(), 200, "{path}");
     }
-    app.http.get(format!("{}/v1/boards", app.base)).send().await.expect("answer");
-    let metrics = app.http.get(format!("{}/metrics", app.base)).send().await.expect("answer").text().await.expect("text");
+    app.http
+        .get(format!("{}/v1/boards", app.base))
+        .send()
+        .await
+        .expect("answer");
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("answer")
+        .text()
+        .await
+        .expect("text");
     assert!(metrics.contains("pathway_http_requests_total"), "{metrics}");
-    let openapi: Value = app.http.get(format!("{}/openapi.json", app.base)).send().await.expect("answer").json().await.expect("JSON");
-    assert!(openapi["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
-    for path in ["/v1/referrals", "/v1/referrals/{id}", "/v1/boards", "/v1/boards/{board}/pathway"] {
+    let openapi: Value = app
+        .http
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        openapi["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3."))
+    );
+    for path in [
+        "/v1/referrals",
+        "/v1/referrals/{id}",
+        "/v1/boards",
+        "/v1/boards/{board}/pathway",
+    ] {
         assert!(openapi["paths"][path].is_object(), "{path} is documented");
     }
-    let response = app.http.get(format!("{}/v1/nothing", app.base)).send().await.expect("answer");
+    let response = app
+        .http
+        .get(format!("{}/v1/nothing", app.base))
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(response.status(), 404);
 }

@@ -61,7 +61,8 @@ impl TestApp {
             },
             pseudonym_key_file: dir.path().join("pseudonym.key"),
             postcode_lookup_file: Some(
-                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../deploy/boards/postcodes.sample.csv"),
+                std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../deploy/boards/postcodes.sample.csv"),
             ),
             ..Settings::default()
         };
@@ -76,7 +77,9 @@ impl TestApp {
         let app = application.intake().clone();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(application.run_until_stopped(shutdown.clone()));
-        let nats = pathway_common::bus::connect(&settings.nats, "test").await.expect("the test connects to NATS");
+        let nats = pathway_common::bus::connect(&settings.nats, "test")
+            .await
+            .expect("the test connects to NATS");
         let jetstream = jetstream::new(nats.clone());
         let authenticator = Authenticator::from_settings(&settings.auth).expect("local key");
         Self {
@@ -112,8 +115,15 @@ impl TestApp {
     }
 
     pub fn token_for(&self, subject: &str, role: Role, boards: &[&str]) -> String {
-        let claims = Claims::new(subject, role, boards.iter().map(|b| (*b).to_owned()).collect(), Duration::from_secs(600));
-        self.authenticator.issue(&claims).expect("sign a test token")
+        let claims = Claims::new(
+            subject,
+            role,
+            boards.iter().map(|b| (*b).to_owned()).collect(),
+            Duration::from_secs(600),
+        );
+        self.authenticator
+            .issue(&claims)
+            .expect("sign a test token")
     }
 
     /// A token for `role` on `boards`, with a subject named after the role.
@@ -121,7 +131,12 @@ impl TestApp {
         self.token_for(&format!("test-{role}"), role, boards)
     }
 
-    pub async fn switch_board(&self, board: &str, enabled: bool, effective_date: Option<&str>) -> reqwest::Response {
+    pub async fn switch_board(
+        &self,
+        board: &str,
+        enabled: bool,
+        effective_date: Option<&str>,
+    ) -> reqwest::Response {
         let mut body = serde_json::json!({"enabled": enabled, "reason": "test"});
         if let Some(date) = effective_date {
             body["effective_date"] = Value::String(date.to_owned());
@@ -137,7 +152,12 @@ impl TestApp {
 
     pub async fn enable_board(&self, board: &str) {
         let response = self.switch_board(board, true, None).await;
-        assert_eq!(response.status(), 200, "switching {board} on: {}", response.text().await.unwrap_or_default());
+        assert_eq!(
+            response.status(),
+            200,
+            "switching {board} on: {}",
+            response.text().await.unwrap_or_default()
+        );
     }
 
     pub async fn post_referral(&self, token: &str, body: &Value) -> reqwest::Response {
@@ -153,7 +173,9 @@ impl TestApp {
     /// POST a valid referral as the default referrer of `board`; returns its id.
     pub async fn refer(&self, body: &Value) -> String {
         let board = body["board"].as_str().unwrap_or("highland").to_owned();
-        let response = self.post_referral(&self.token(Role::Referrer, &[&board]), body).await;
+        let response = self
+            .post_referral(&self.token(Role::Referrer, &[&board]), body)
+            .await;
         assert_eq!(response.status(), 201);
         let created: Value = response.json().await.expect("JSON answer");
         created["id"].as_str().expect("an id").to_owned()
@@ -175,7 +197,12 @@ impl TestApp {
             .get_stream(pathway_proto::stream::NAME)
             .await
             .expect("the pathway stream exists");
-        let last = stream.info().await.expect("stream info").state.last_sequence;
+        let last = stream
+            .info()
+            .await
+            .expect("stream info")
+            .state
+            .last_sequence;
         let mut out = Vec::new();
         for sequence in 1..=last {
             if let Ok(message) = stream.get_raw_message(sequence).await {
@@ -183,7 +210,8 @@ impl TestApp {
                 out.push(StreamedEvent {
                     subject: message.subject.to_string(),
                     headers: Some(message.headers),
-                    event: Event::decode(raw.as_slice()).expect("every message on the stream is an Event"),
+                    event: Event::decode(raw.as_slice())
+                        .expect("every message on the stream is an Event"),
                     raw,
                 });
             }
@@ -200,7 +228,10 @@ impl TestApp {
         .await;
         match found {
             Some(events) => events,
-            None => panic!("expected {count} events on the stream, found {}", self.stream_events().await.len()),
+            None => panic!(
+                "expected {count} events on the stream, found {}",
+                self.stream_events().await.len()
+            ),
         }
     }
 }

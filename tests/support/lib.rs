@@ -39,7 +39,10 @@ fn nats_binary() -> PathBuf {
         .stderr(Stdio::inherit())
         .output()
         .expect("scripts/nats-server.sh runs: it finds or installs nats-server");
-    assert!(output.status.success(), "no nats-server 2.10+ could be found or installed");
+    assert!(
+        output.status.success(),
+        "no nats-server 2.10+ could be found or installed"
+    );
     PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
 
@@ -104,7 +107,10 @@ fn server() -> &'static NatsServer {
 pub fn nats_account_url() -> String {
     let server = server();
     let account = server.next_account.fetch_add(1, Ordering::SeqCst);
-    assert!(account < ACCOUNTS, "more than {ACCOUNTS} tests in one binary: raise ACCOUNTS");
+    assert!(
+        account < ACCOUNTS,
+        "more than {ACCOUNTS} tests in one binary: raise ACCOUNTS"
+    );
     format!("nats://t{account}:t{account}@127.0.0.1:{}", server.port)
 }
 
@@ -130,7 +136,9 @@ impl Backend {
             Backend::Postgres(admin) => {
                 let now = chrono::Utc::now().timestamp();
                 let name = format!("pathway_test_{now}_{}", uuid::Uuid::new_v4().simple());
-                let db = Database::connect(admin.as_str()).await.expect("PostgreSQL answered a moment ago");
+                let db = Database::connect(admin.as_str())
+                    .await
+                    .expect("PostgreSQL answered a moment ago");
                 drop_stale_databases(&db, now).await;
                 db.execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await
@@ -159,16 +167,26 @@ async fn drop_stale_databases(db: &sea_orm::DatabaseConnection, now: i64) {
         return;
     };
     for row in rows {
-        let Ok(name) = row.try_get::<String>("", "datname") else { continue };
-        let created = name.split('_').nth(2).and_then(|t| t.parse::<i64>().ok()).unwrap_or(0);
+        let Ok(name) = row.try_get::<String>("", "datname") else {
+            continue;
+        };
+        let created = name
+            .split('_')
+            .nth(2)
+            .and_then(|t| t.parse::<i64>().ok())
+            .unwrap_or(0);
         if now - created > 3600 {
-            let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            let _ = db
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
         }
     }
 }
 
 fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let base = match base.rfind('/') {
         Some(i) if i > base.find("://").map_or(0, |j| j + 2) => &base[..i],
         _ => base,
@@ -197,14 +215,15 @@ async fn postgres_url() -> Option<String> {
         .ok()
         .filter(|u| u.starts_with("postgres"))
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let answer = match tokio::time::timeout(Duration::from_secs(3), Database::connect(url.as_str())).await {
-        Ok(Ok(db)) => {
-            let ok = db.execute_unprepared("SELECT 1").await.is_ok();
-            db.close().await.ok();
-            ok.then_some(url)
-        }
-        _ => None,
-    };
+    let answer =
+        match tokio::time::timeout(Duration::from_secs(3), Database::connect(url.as_str())).await {
+            Ok(Ok(db)) => {
+                let ok = db.execute_unprepared("SELECT 1").await.is_ok();
+                db.close().await.ok();
+                ok.then_some(url)
+            }
+            _ => None,
+        };
     if answer.is_none() {
         eprintln!("note: no PostgreSQL answers; database tests run on SQLite only");
     }

@@ -216,11 +216,15 @@ impl Authenticator {
     /// Sign `claims` with the local key (development tokens only).
     pub fn issue(&self, claims: &Claims) -> anyhow::Result<String> {
         match &self.keys {
-            Keys::Local { encoding, .. } => {
-                Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, encoding)?)
-            }
+            Keys::Local { encoding, .. } => Ok(jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                claims,
+                encoding,
+            )?),
             Keys::Jwks { .. } => {
-                anyhow::bail!("tokens come from the identity provider when a JWKS URL is configured")
+                anyhow::bail!(
+                    "tokens come from the identity provider when a JWKS URL is configured"
+                )
             }
         }
     }
@@ -240,7 +244,10 @@ impl Authenticator {
                 (decoding.clone(), Algorithm::HS256)
             }
             Keys::Jwks { .. } => {
-                if matches!(header.alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
+                if matches!(
+                    header.alg,
+                    Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+                ) {
                     return Err(AuthError::Invalid(
                         "symmetric algorithms are not accepted from an identity provider".into(),
                     ));
@@ -297,7 +304,9 @@ impl Authenticator {
             .map_err(|e| AuthError::KeysUnavailable(e.to_string()))?;
         let key = find(&set);
         *cache.write().await = Some((Instant::now(), set));
-        key.ok_or_else(|| AuthError::Invalid("signed with a key the identity provider does not list".into()))
+        key.ok_or_else(|| {
+            AuthError::Invalid("signed with a key the identity provider does not list".into())
+        })
     }
 }
 
@@ -309,8 +318,7 @@ pub fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
             .with_context(|| format!("the signing key in {} is not hex", path.display()));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let key: [u8; 32] = rand::random();
     let mut options = std::fs::OpenOptions::new();

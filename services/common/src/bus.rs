@@ -36,7 +36,10 @@ fn split_credentials(url: &str) -> (String, Option<(String, String)>) {
     match rest.rsplit_once('@') {
         Some((userinfo, host)) => {
             let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-            (format!("{scheme}://{host}"), Some((user.to_owned(), password.to_owned())))
+            (
+                format!("{scheme}://{host}"),
+                Some((user.to_owned(), password.to_owned())),
+            )
         }
         None => (url.to_owned(), None),
     }
@@ -70,10 +73,7 @@ pub fn dead_letter_stream_config(replicas: usize) -> stream::Config {
 
 /// Create the streams when they do not exist yet (every service may do it;
 /// the first wins, the rest find them).
-pub async fn ensure_streams(
-    jetstream: &jetstream::Context,
-    replicas: usize,
-) -> anyhow::Result<()> {
+pub async fn ensure_streams(jetstream: &jetstream::Context, replicas: usize) -> anyhow::Result<()> {
     jetstream
         .get_or_create_stream(pathway_stream_config(replicas))
         .await

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
-    Schema, sea_query::Index,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, Schema,
+    sea_query::Index,
 };
 use sea_orm_migration::prelude::*;
 
@@ -23,9 +23,13 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
     let (url, max_connections) = if let Some(path) = url.strip_prefix("sqlite://") {
         let (file, query) = path.split_once('?').unwrap_or((path, ""));
         if file != ":memory:" {
-            if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+            if let Some(dir) = Path::new(file)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("cannot create the database folder {}", dir.display())
+                })?;
             }
         }
         let query = if query.contains("mode=") {
@@ -73,7 +77,10 @@ pub fn redact(url: &str) -> String {
 
 /// True when the error is a unique-constraint violation.
 pub fn is_unique_violation(error: &DbErr) -> bool {
-    matches!(error.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+    matches!(
+        error.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 /// Create the table of an entity, if it does not exist.
@@ -83,7 +90,12 @@ pub async fn create_table<E: sea_orm::EntityTrait>(
 ) -> Result<(), DbErr> {
     let schema = Schema::new(manager.get_database_backend());
     manager
-        .create_table(schema.create_table_from_entity(entity).if_not_exists().to_owned())
+        .create_table(
+            schema
+                .create_table_from_entity(entity)
+                .if_not_exists()
+                .to_owned(),
+        )
         .await
 }
 
@@ -119,13 +131,25 @@ impl MigrationName for PlumbingMigration {
 impl MigrationTrait for PlumbingMigration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         create_table(manager, crate::outbox::entity::Entity).await?;
-        create_index(manager, "outbox", "outbox_unpublished", &["published_at", "event_id"], false)
-            .await?;
+        create_index(
+            manager,
+            "outbox",
+            "outbox_unpublished",
+            &["published_at", "event_id"],
+            false,
+        )
+        .await?;
         create_table(manager, crate::inbox::entity::Entity).await?;
         create_table(manager, crate::inbox::dead_letter::Entity).await?;
         create_table(manager, crate::audit::entity::Entity).await?;
-        create_index(manager, "audit_log", "audit_log_referral", &["referral_id", "at"], false)
-            .await?;
+        create_index(
+            manager,
+            "audit_log",
+            "audit_log_referral",
+            &["referral_id", "at"],
+            false,
+        )
+        .await?;
         Ok(())
     }
 }

@@ -102,8 +102,12 @@ impl ApiError {
             1 => "1 field is not valid: correct it and send the request again".to_owned(),
             n => format!("{n} fields are not valid: correct them and send the request again"),
         };
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message)
-            .with_fields(fields)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        )
+        .with_fields(fields)
     }
 
     pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
@@ -215,7 +219,12 @@ where
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 mime == "application/json" || mime.ends_with("+json")
             })
             .unwrap_or(false);
@@ -225,7 +234,10 @@ where
                 "unsupported_media_type",
                 "send the body as JSON with `Content-Type: application/json`",
             )
-            .with_fields(vec![FieldError::new("Content-Type", "must be application/json")]));
+            .with_fields(vec![FieldError::new(
+                "Content-Type",
+                "must be application/json",
+            )]));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -246,19 +258,27 @@ where
 /// Parse JSON, naming the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "body_not_json", "the body is empty; send a JSON object")
-            .with_fields(vec![FieldError::new("body", "empty")]));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "body_not_json",
+            "the body is empty; send a JSON object",
+        )
+        .with_fields(vec![FieldError::new("body", "empty")]));
     }
     // First: is it JSON at all?
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "body_not_json", "the body is not valid JSON")
-            .with_fields(vec![FieldError::new(
-                "body",
-                format!("not JSON: {e}"),
-            )])
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "body_not_json",
+            "the body is not valid JSON",
+        )
+        .with_fields(vec![FieldError::new("body", format!("not JSON: {e}"))])
     })?;
     if !value.is_object() {
-        return Err(ApiError::validation(vec![FieldError::new("body", "must be a JSON object")]));
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "must be a JSON object",
+        )]));
     }
     // Then: does it have the right shape?
     serde_path_to_error::deserialize(value).map_err(|e| {
@@ -281,7 +301,10 @@ struct OpsState {
 /// `/healthz`, `/readyz` and `/metrics`.
 pub fn ops_routes(metrics: Metrics, ready: ReadinessCheck) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { Json(serde_json::json!({"status": "alive"})) }))
+        .route(
+            "/healthz",
+            get(|| async { Json(serde_json::json!({"status": "alive"})) }),
+        )
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .with_state(OpsState { metrics, ready })
@@ -300,14 +323,21 @@ async fn readyz(State(state): State<OpsState>) -> Response {
 
 async fn metrics_text(State(state): State<OpsState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.encode(),
     )
         .into_response()
 }
 
 /// Middleware recording request counts and latencies by matched route.
-pub async fn track_metrics(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
+pub async fn track_metrics(
+    State(metrics): State<Metrics>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let route = request
         .extensions()

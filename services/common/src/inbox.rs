@@ -266,12 +266,22 @@ impl<H: Handler> Inbox<H> {
             Ok(event) if !event.event_id.is_empty() && event.payload.is_some() => event,
             Ok(_) => {
                 return self
-                    .dead_letter(message, None, "event has no event_id or no payload", delivered)
+                    .dead_letter(
+                        message,
+                        None,
+                        "event has no event_id or no payload",
+                        delivered,
+                    )
                     .await;
             }
             Err(error) => {
                 return self
-                    .dead_letter(message, None, &format!("cannot decode the event: {error}"), delivered)
+                    .dead_letter(
+                        message,
+                        None,
+                        &format!("cannot decode the event: {error}"),
+                        delivered,
+                    )
                     .await;
             }
         };
@@ -301,7 +311,11 @@ impl<H: Handler> Inbox<H> {
         subject: &str,
         delivered: i64,
     ) -> anyhow::Result<Outcome> {
-        let txn = self.db.begin().await.context("cannot begin a transaction")?;
+        let txn = self
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
         let seen = entity::ActiveModel {
             consumer: Set(self.spec.durable.clone()),
             event_id: Set(event.event_id.clone()),
@@ -319,7 +333,9 @@ impl<H: Handler> Inbox<H> {
         }
         match self.handler.handle(&txn, event).await {
             Ok(()) => {
-                txn.commit().await.context("cannot commit the handled event")?;
+                txn.commit()
+                    .await
+                    .context("cannot commit the handled event")?;
                 self.signal.notify();
                 ack(message).await?;
                 Ok(Outcome::Handled)
@@ -327,16 +343,23 @@ impl<H: Handler> Inbox<H> {
             Err(HandleError::Rejected(reason)) => {
                 txn.rollback().await.ok();
                 tracing::warn!(%reason, "event rejected");
-                self.dead_letter(message, Some(event), &reason, delivered).await
+                self.dead_letter(message, Some(event), &reason, delivered)
+                    .await
             }
             Err(HandleError::Retry(error)) => {
                 txn.rollback().await.ok();
                 if delivered >= self.spec.max_deliveries {
                     let reason = format!("failed {delivered} deliveries; last error: {error:#}");
-                    return self.dead_letter(message, Some(event), &reason, delivered).await;
+                    return self
+                        .dead_letter(message, Some(event), &reason, delivered)
+                        .await;
                 }
                 let delay = self.spec.backoff(delivered);
-                tracing::warn!(error = format!("{error:#}"), ?delay, "handling failed: will retry");
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    ?delay,
+                    "handling failed: will retry"
+                );
                 message
                     .ack_with(AckKind::Nak(Some(delay)))
                     .await
@@ -391,8 +414,14 @@ impl<H: Handler> Inbox<H> {
         .exec(&txn)
         .await?;
         let mut headers = serde_json::Map::new();
-        headers.insert("Pathway-Dead-Letter-Reason".into(), truncate(reason, 1024).into());
-        headers.insert("Pathway-Original-Subject".into(), message.subject.to_string().into());
+        headers.insert(
+            "Pathway-Dead-Letter-Reason".into(),
+            truncate(reason, 1024).into(),
+        );
+        headers.insert(
+            "Pathway-Original-Subject".into(),
+            message.subject.to_string().into(),
+        );
         headers.insert("Pathway-Consumer".into(), self.spec.durable.clone().into());
         outbox::enqueue_raw(
             &txn,

@@ -52,7 +52,11 @@ impl Metrics {
             std::borrow::Cow::Borrowed("service"),
             std::borrow::Cow::Owned(service.to_owned()),
         ));
-        sub.register("http_requests", "HTTP requests answered", http_requests.clone());
+        sub.register(
+            "http_requests",
+            "HTTP requests answered",
+            http_requests.clone(),
+        );
         sub.register(
             "http_request_duration_seconds",
             "Time to answer an HTTP request",

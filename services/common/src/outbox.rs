@@ -60,7 +60,14 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, event: &Event) -> Result<(), Db
     telemetry::inject_current_context(|key, value| {
         headers.insert(key.to_owned(), serde_json::Value::String(value.to_owned()));
     });
-    enqueue_raw(db, &event.event_id, &subject, event.encode_to_vec(), headers).await
+    enqueue_raw(
+        db,
+        &event.event_id,
+        &subject,
+        event.encode_to_vec(),
+        headers,
+    )
+    .await
 }
 
 /// Queue an arbitrary message (dead letters use this) with extra headers.
@@ -183,7 +190,10 @@ impl Relay {
         }
         if let Some((event_id, error)) = failure {
             entity::Entity::update_many()
-                .col_expr(entity::Column::Attempts, Expr::col(entity::Column::Attempts).add(1))
+                .col_expr(
+                    entity::Column::Attempts,
+                    Expr::col(entity::Column::Attempts).add(1),
+                )
                 .col_expr(entity::Column::LastError, Expr::value(format!("{error:#}")))
                 .filter(entity::Column::EventId.eq(event_id.clone()))
                 .exec(&self.db)

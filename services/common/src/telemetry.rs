@@ -63,7 +63,9 @@ pub fn init(service: &'static str, settings: &TelemetrySettings) -> anyhow::Resu
         .with(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)
-                .with_filter(EnvFilter::new("info,sqlx=warn,sea_orm=warn,async_nats=warn,h2=warn,hyper=warn")),
+                .with_filter(EnvFilter::new(
+                    "info,sqlx=warn,sea_orm=warn,async_nats=warn,h2=warn,hyper=warn",
+                )),
         )
         .try_init()?;
     Ok(TelemetryGuard(Some(provider)))
@@ -80,11 +82,17 @@ pub fn init_for_tests() {
         opentelemetry::global::set_tracer_provider(provider);
         let filter = EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
         let _ = tracing_subscriber::registry()
-            .with(tracing_subscriber::fmt::layer().with_test_writer().with_filter(filter))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_test_writer()
+                    .with_filter(filter),
+            )
             .with(
                 tracing_opentelemetry::layer()
                     .with_tracer(tracer)
-                    .with_filter(EnvFilter::new("info,sqlx=warn,sea_orm=warn,async_nats=warn")),
+                    .with_filter(EnvFilter::new(
+                        "info,sqlx=warn,sea_orm=warn,async_nats=warn",
+                    )),
             )
             .try_init();
     });

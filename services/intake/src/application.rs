@@ -21,7 +21,9 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::{history, idempotency, information_request, open_referral, pathway_change, postcode, referral};
+use crate::db::{
+    history, idempotency, information_request, open_referral, pathway_change, postcode, referral,
+};
 use crate::domain::referral::{NewReferral, ReferralRequest};
 use crate::domain::{self, BoardCode, Status, Transition};
 
@@ -33,9 +35,18 @@ pub struct RejectionReason {
     pub description: &'static str,
 }
 
-pub const REJECTED_DUPLICATE: RejectionReason = RejectionReason { code: "01", description: "duplicate" };
-pub const REJECTED_INAPPROPRIATE: RejectionReason = RejectionReason { code: "02", description: "inappropriate" };
-pub const REJECTED_INCOMPLETE: RejectionReason = RejectionReason { code: "03", description: "incomplete" };
+pub const REJECTED_DUPLICATE: RejectionReason = RejectionReason {
+    code: "01",
+    description: "duplicate",
+};
+pub const REJECTED_INAPPROPRIATE: RejectionReason = RejectionReason {
+    code: "02",
+    description: "inappropriate",
+};
+pub const REJECTED_INCOMPLETE: RejectionReason = RejectionReason {
+    code: "03",
+    description: "incomplete",
+};
 
 #[derive(Clone)]
 pub struct Intake {
@@ -185,7 +196,11 @@ impl Intake {
         caller.require_role(&[Role::Referrer])?;
         let referral = request.validate(today()).map_err(|fields| {
             let consent_refused = request.consent_to_remote_pathway == Some(false);
-            let reason = if consent_refused { REJECTED_INAPPROPRIATE } else { REJECTED_INCOMPLETE };
+            let reason = if consent_refused {
+                REJECTED_INAPPROPRIATE
+            } else {
+                REJECTED_INCOMPLETE
+            };
             ApiError::validation(fields).with_detail("rejection_reason", serde_json::json!(reason))
         })?;
         caller.require_board(referral.board.code())?;
@@ -217,10 +232,11 @@ impl Intake {
     ) -> Result<(StatusCode, ReferralCreated), Submit> {
         let txn = self.db().begin().await.map_err(ApiError::from)?;
         if let Some(key) = idempotency_key {
-            if let Some(previous) = idempotency::Entity::find_by_id((caller.subject.clone(), key.to_owned()))
-                .one(&txn)
-                .await
-                .map_err(ApiError::from)?
+            if let Some(previous) =
+                idempotency::Entity::find_by_id((caller.subject.clone(), key.to_owned()))
+                    .one(&txn)
+                    .await
+                    .map_err(ApiError::from)?
             {
                 if previous.request_hash != request_hash {
                     return Err(Submit::Api(ApiError::new(
@@ -233,8 +249,9 @@ impl Intake {
                 let created: ReferralCreated = serde_json::from_str(&previous.response)
                     .context("stored idempotent answer is unreadable")
                     .map_err(ApiError::from)?;
-                let status = StatusCode::from_u16(u16::try_from(previous.status_code).unwrap_or(201))
-                    .unwrap_or(StatusCode::CREATED);
+                let status =
+                    StatusCode::from_u16(u16::try_from(previous.status_code).unwrap_or(201))
+                        .unwrap_or(StatusCode::CREATED);
                 return Ok((status, created));
             }
         }
@@ -243,22 +260,27 @@ impl Intake {
         let board = referral.board.code();
         let pseudonym = domain::patient_pseudonym(&self.pseudonym_key, &referral.patient.chi);
         if !referral.re_referral {
-            if let Some(open) = open_referral::Entity::find_by_id((board.to_owned(), pseudonym.clone()))
-                .one(&txn)
-                .await
-                .map_err(ApiError::from)?
+            if let Some(open) =
+                open_referral::Entity::find_by_id((board.to_owned(), pseudonym.clone()))
+                    .one(&txn)
+                    .await
+                    .map_err(ApiError::from)?
             {
                 return Err(Submit::Api(duplicate(&open.referral_id)));
             }
         }
-        let on_pathway = pathway_enabled(&txn, board, now.date_naive()).await.map_err(ApiError::from)?;
+        let on_pathway = pathway_enabled(&txn, board, now.date_naive())
+            .await
+            .map_err(ApiError::from)?;
         let id = Uuid::now_v7();
         let (status, route) = if on_pathway {
             (Status::AwaitingVetting, "remote_pathway")
         } else {
             (Status::RoutedStandard, "standard")
         };
-        let document = serde_json::to_string(referral).context("cannot store the referral").map_err(ApiError::from)?;
+        let document = serde_json::to_string(referral)
+            .context("cannot store the referral")
+            .map_err(ApiError::from)?;
         referral::Entity::insert(referral::ActiveModel {
             id: Set(id.to_string()),
             board: Set(board.to_owned()),
@@ -291,12 +313,19 @@ impl Intake {
             }
         }
 
-        let attributes = self.attributes(&txn, referral, &pseudonym, now.date_naive()).await?;
+        let attributes = self
+            .attributes(&txn, referral, &pseudonym, now.date_naive())
+            .await?;
         let payload = if on_pathway {
             Payload::ReferralReceived(proto::ReferralReceived {
                 patient: Some(attributes),
                 practice_code: referral.referrer.practice_code.clone(),
-                red_flags: referral.clinical.red_flags.iter().map(|f| red_flag_to_proto(*f) as i32).collect(),
+                red_flags: referral
+                    .clinical
+                    .red_flags
+                    .iter()
+                    .map(|f| red_flag_to_proto(*f) as i32)
+                    .collect(),
                 pain_intensity: u32::from(referral.clinical.pain_intensity),
                 pain_duration_months: referral.clinical.pain_duration_months,
                 re_referral: referral.re_referral,
@@ -311,7 +340,9 @@ impl Intake {
             })
         };
         let event = Event::new(board, Some(id), &caller.subject, now, payload);
-        record(&txn, &event, status, None).await.map_err(ApiError::from)?;
+        record(&txn, &event, status, None)
+            .await
+            .map_err(ApiError::from)?;
         audit::record(
             &txn,
             AuditEntry {
@@ -341,7 +372,9 @@ impl Intake {
                 key: Set(key.to_owned()),
                 request_hash: Set(request_hash.to_owned()),
                 status_code: Set(201),
-                response: Set(serde_json::to_string(&created).context("cannot store the answer").map_err(ApiError::from)?),
+                response: Set(serde_json::to_string(&created)
+                    .context("cannot store the answer")
+                    .map_err(ApiError::from)?),
                 created_at: Set(now),
             };
             if let Err(error) = idempotency::Entity::insert(row).exec(&txn).await {
@@ -369,7 +402,12 @@ impl Intake {
             .one(txn)
             .await?;
         let (urban_rural_class, simd_quintile) = area
-            .map(|a| (u32::try_from(a.urban_rural_class).unwrap_or(0), u32::try_from(a.simd_quintile).unwrap_or(0)))
+            .map(|a| {
+                (
+                    u32::try_from(a.urban_rural_class).unwrap_or(0),
+                    u32::try_from(a.simd_quintile).unwrap_or(0),
+                )
+            })
             .unwrap_or((0, 0));
         Ok(proto::PatientAttributes {
             age_band: domain::age_band(*referral.patient.date_of_birth.expose(), on).to_owned(),
@@ -388,12 +426,21 @@ impl Intake {
     ) -> Result<referral::Model, ApiError> {
         let not_found = || ApiError::not_found(format!("no referral {id} that this token may see"));
         Uuid::parse_str(id).map_err(|_| {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_referral_id", "the referral id must be a UUID")
-                .with_fields(vec![FieldError::new("id", "not a UUID")])
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_referral_id",
+                "the referral id must be a UUID",
+            )
+            .with_fields(vec![FieldError::new("id", "not a UUID")])
         })?;
-        let row = referral::Entity::find_by_id(id.to_owned()).one(txn).await?.ok_or_else(not_found)?;
+        let row = referral::Entity::find_by_id(id.to_owned())
+            .one(txn)
+            .await?
+            .ok_or_else(not_found)?;
         let allowed = match caller.role {
-            Role::Referrer => row.referrer_subject == caller.subject && caller.may_act_for(&row.board),
+            Role::Referrer => {
+                row.referrer_subject == caller.subject && caller.may_act_for(&row.board)
+            }
             Role::Clinician => caller.may_act_for(&row.board),
             _ => false,
         };
@@ -456,7 +503,8 @@ impl Intake {
             }
         }
         Ok(ReferralView {
-            referral: serde_json::from_str(&row.document).context("stored referral is unreadable")?,
+            referral: serde_json::from_str(&row.document)
+                .context("stored referral is unreadable")?,
             id: row.id,
             board: row.board,
             status,
@@ -505,7 +553,13 @@ impl Intake {
             }),
         );
         let updated = self
-            .change_status(&txn, row, next, &event, Some(serde_json::json!({"reason_code": request.reason_code})))
+            .change_status(
+                &txn,
+                row,
+                next,
+                &event,
+                Some(serde_json::json!({"reason_code": request.reason_code})),
+            )
             .await?;
         audit::record(
             &txn,
@@ -566,7 +620,10 @@ impl Intake {
                 )])
             })?,
             None => open.into_iter().next().ok_or_else(|| {
-                ApiError::conflict("no_information_requested", "no open information request on this referral")
+                ApiError::conflict(
+                    "no_information_requested",
+                    "no open information request on this referral",
+                )
             })?,
         };
         let now = Utc::now();
@@ -586,7 +643,13 @@ impl Intake {
             }),
         );
         let updated = self
-            .change_status(&txn, row, next, &event, Some(serde_json::json!({"information_request_id": request_id})))
+            .change_status(
+                &txn,
+                row,
+                next,
+                &event,
+                Some(serde_json::json!({"information_request_id": request_id})),
+            )
             .await?;
         audit::record(
             &txn,
@@ -631,18 +694,29 @@ impl Intake {
     ) -> Result<BoardView, ApiError> {
         caller.require_role(&[Role::BoardAdmin])?;
         let board = BoardCode::parse(board).map_err(|reason| {
-            ApiError::not_found(reason).with_fields(vec![FieldError::new("board", "unknown board code")])
+            ApiError::not_found(reason)
+                .with_fields(vec![FieldError::new("board", "unknown board code")])
         })?;
         caller.require_board(board.code())?;
         let effective_date = match &request.effective_date {
             None => today(),
             Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                ApiError::validation(vec![FieldError::new("effective_date", "must be a date as YYYY-MM-DD")])
+                ApiError::validation(vec![FieldError::new(
+                    "effective_date",
+                    "must be a date as YYYY-MM-DD",
+                )])
             })?,
         };
-        let reason = request.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        let reason = request
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
         if reason.is_some_and(|r| r.chars().count() > 500) {
-            return Err(ApiError::validation(vec![FieldError::new("reason", "must be at most 500 characters")]));
+            return Err(ApiError::validation(vec![FieldError::new(
+                "reason",
+                "must be at most 500 characters",
+            )]));
         }
         let now = Utc::now();
         let txn = self.db().begin().await?;
@@ -675,7 +749,11 @@ impl Intake {
             AuditEntry {
                 actor: &caller.subject,
                 actor_role: caller.role.as_str(),
-                action: if request.enabled { "board.pathway_on" } else { "board.pathway_off" },
+                action: if request.enabled {
+                    "board.pathway_on"
+                } else {
+                    "board.pathway_off"
+                },
                 referral_id: None,
                 board: Some(board.code()),
                 source: &caller.source,
@@ -737,7 +815,10 @@ impl Intake {
             "referral": serde_json::from_str::<serde_json::Value>(&row.document).context("stored referral is unreadable")?,
             "information_requests": information_requests,
         });
-        Ok(IdentifiableReferral { board: row.board, body })
+        Ok(IdentifiableReferral {
+            board: row.board,
+            body,
+        })
     }
 }
 
@@ -762,7 +843,8 @@ fn duplicate(open_referral_id: &str) -> ApiError {
 }
 
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored referral id {id:?}: {e}")))
+    Uuid::parse_str(id)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored referral id {id:?}: {e}")))
 }
 
 fn check_version(row: &referral::Model, if_match: Option<i64>) -> Result<(), ApiError> {
@@ -844,7 +926,10 @@ pub async fn set_status<C: ConnectionTrait>(
     active.update(db).await
 }
 
-pub async fn release_open_lock<C: ConnectionTrait>(db: &C, referral_id: &str) -> Result<(), sea_orm::DbErr> {
+pub async fn release_open_lock<C: ConnectionTrait>(
+    db: &C,
+    referral_id: &str,
+) -> Result<(), sea_orm::DbErr> {
     open_referral::Entity::delete_many()
         .filter(open_referral::Column::ReferralId.eq(referral_id))
         .exec(db)
@@ -890,7 +975,10 @@ pub async fn pathway_enabled<C: ConnectionTrait>(
         .is_some_and(|c| c.enabled))
 }
 
-async fn board_view<C: ConnectionTrait>(db: &C, board: BoardCode) -> Result<BoardView, sea_orm::DbErr> {
+async fn board_view<C: ConnectionTrait>(
+    db: &C,
+    board: BoardCode,
+) -> Result<BoardView, sea_orm::DbErr> {
     let changes = pathway_change::Entity::find()
         .filter(pathway_change::Column::Board.eq(board.code()))
         .order_by_asc(pathway_change::Column::EffectiveDate)
@@ -898,7 +986,10 @@ async fn board_view<C: ConnectionTrait>(db: &C, board: BoardCode) -> Result<Boar
         .all(db)
         .await?;
     let today = today();
-    let current = changes.iter().filter(|c| c.effective_date <= today).max_by_key(|c| (c.effective_date, c.changed_at));
+    let current = changes
+        .iter()
+        .filter(|c| c.effective_date <= today)
+        .max_by_key(|c| (c.effective_date, c.changed_at));
     Ok(BoardView {
         code: board.code().to_owned(),
         name: board.name().to_owned(),

@@ -34,15 +34,24 @@ impl Handler for StatusProjection {
             Payload::VettingInfoRequested(_) => Transition::InfoRequested,
             Payload::VettingCompleted(_) => Transition::Vetted,
             Payload::DecisionRecorded(d) => Transition::Decided {
-                opt_in: d.outcome.as_ref().is_some_and(|o| o.kind == proto::OutcomeKind::PatientOptIn as i32),
+                opt_in: d
+                    .outcome
+                    .as_ref()
+                    .is_some_and(|o| o.kind == proto::OutcomeKind::PatientOptIn as i32),
             },
             Payload::NotificationSent(_) => Transition::Notified,
             Payload::ReferralClosed(_) => Transition::Closed,
             // Failures and intake's own events change nothing here.
             _ => return Ok(()),
         };
-        let Some(row) = referral::Entity::find_by_id(event.referral_id.clone()).one(txn).await? else {
-            return Err(HandleError::Rejected(format!("no referral {} in intake", event.referral_id)));
+        let Some(row) = referral::Entity::find_by_id(event.referral_id.clone())
+            .one(txn)
+            .await?
+        else {
+            return Err(HandleError::Rejected(format!(
+                "no referral {} in intake",
+                event.referral_id
+            )));
         };
         let from = Status::parse(&row.status).unwrap_or(Status::Closed);
         if let Payload::VettingInfoRequested(request) = payload {

@@ -184,18 +184,43 @@ impl MigrationName for IntakeTables {
 impl MigrationTrait for IntakeTables {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         create_table(manager, referral::Entity).await?;
-        create_index(manager, "referrals", "referrals_board_status", &["board", "status"], false).await?;
+        create_index(
+            manager,
+            "referrals",
+            "referrals_board_status",
+            &["board", "status"],
+            false,
+        )
+        .await?;
         create_table(manager, history::Entity).await?;
-        create_index(manager, "referral_history", "history_referral", &["referral_id", "occurred_at"], false)
-            .await?;
+        create_index(
+            manager,
+            "referral_history",
+            "history_referral",
+            &["referral_id", "occurred_at"],
+            false,
+        )
+        .await?;
         create_table(manager, open_referral::Entity).await?;
         create_table(manager, idempotency::Entity).await?;
         create_table(manager, information_request::Entity).await?;
-        create_index(manager, "information_requests", "information_requests_referral", &["referral_id"], false)
-            .await?;
+        create_index(
+            manager,
+            "information_requests",
+            "information_requests_referral",
+            &["referral_id"],
+            false,
+        )
+        .await?;
         create_table(manager, pathway_change::Entity).await?;
-        create_index(manager, "pathway_changes", "pathway_changes_board", &["board", "effective_date"], false)
-            .await?;
+        create_index(
+            manager,
+            "pathway_changes",
+            "pathway_changes_board",
+            &["board", "effective_date"],
+            false,
+        )
+        .await?;
         create_table(manager, postcode::Entity).await?;
         Ok(())
     }

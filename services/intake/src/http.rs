@@ -16,8 +16,8 @@ use crate::application::{
     PathwaySwitch, ReferralCreated, ReferralView, RejectionReason, WithdrawRequest,
 };
 use crate::domain::referral::{
-    AddressRequest, ClinicalRequest, ContactRequest, ImpactRequest, PatientRequest, ReferralRequest,
-    ReferrerRequest,
+    AddressRequest, ClinicalRequest, ContactRequest, ImpactRequest, PatientRequest,
+    ReferralRequest, ReferrerRequest,
 };
 
 #[derive(Clone)]
@@ -57,7 +57,12 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -82,33 +87,48 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
 }
 
 fn make_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    let span = tracing::info_span!("http", method = %request.method(), path = %request.uri().path());
+    let span =
+        tracing::info_span!("http", method = %request.method(), path = %request.uri().path());
     pathway_common::telemetry::set_parent_from_http(&span, request.headers());
     span
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("Idempotency-Key") else { return Ok(None) };
+    let Some(value) = headers.get("Idempotency-Key") else {
+        return Ok(None);
+    };
     let key = value.to_str().unwrap_or("").trim();
     if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(ApiError::bad_request("the Idempotency-Key header must be 1 to 255 visible ASCII characters")
-            .with_fields(vec![FieldError::new("Idempotency-Key", "1 to 255 visible ASCII characters")]));
+        return Err(ApiError::bad_request(
+            "the Idempotency-Key header must be 1 to 255 visible ASCII characters",
+        )
+        .with_fields(vec![FieldError::new(
+            "Idempotency-Key",
+            "1 to 255 visible ASCII characters",
+        )]));
     }
     Ok(Some(key.to_owned()))
 }
 
 fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     let text = value.to_str().unwrap_or("").trim();
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
     text.parse().map(Some).map_err(|_| {
-        ApiError::bad_request("If-Match must be the ETag of the referral, e.g. \"3\"")
-            .with_fields(vec![FieldError::new("If-Match", "not an ETag this service issued")])
+        ApiError::bad_request("If-Match must be the ETag of the referral, e.g. \"3\"").with_fields(
+            vec![FieldError::new(
+                "If-Match",
+                "not an ETag this service issued",
+            )],
+        )
     })
 }
 
 fn etag(version: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
+    HeaderValue::from_str(&format!("\"{version}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
 /// Send a referral.
@@ -136,7 +156,13 @@ async fn submit_referral(
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"));
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        });
     if !is_json {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -145,10 +171,21 @@ async fn submit_referral(
         ));
     }
     let request: ReferralRequest = pathway_common::http::parse_json(&body)?;
-    let (status, created) = state.intake.submit_referral(&caller, key.as_deref(), &body, request).await?;
+    let (status, created) = state
+        .intake
+        .submit_referral(&caller, key.as_deref(), &body, request)
+        .await?;
     let location = HeaderValue::from_str(&format!("/v1/referrals/{}", created.id))
         .unwrap_or_else(|_| HeaderValue::from_static("/v1/referrals"));
-    Ok((status, [(header::LOCATION, location), (header::ETAG, etag(created.version))], Json(created)).into_response())
+    Ok((
+        status,
+        [
+            (header::LOCATION, location),
+            (header::ETAG, etag(created.version)),
+        ],
+        Json(created),
+    )
+        .into_response())
 }
 
 /// A referral, its status, what may be done now, and its history.
@@ -188,7 +225,10 @@ async fn withdraw(
     JsonBody(request): JsonBody<WithdrawRequest>,
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
-    let answer = state.intake.withdraw(&caller, &id, version, request).await?;
+    let answer = state
+        .intake
+        .withdraw(&caller, &id, version, request)
+        .await?;
     Ok(([(header::ETAG, etag(answer.version))], Json(answer)).into_response())
 }
 
@@ -211,13 +251,19 @@ async fn provide_information(
     JsonBody(request): JsonBody<InformationAnswer>,
 ) -> Result<Response, ApiError> {
     let version = if_match(&headers)?;
-    let answer = state.intake.provide_information(&caller, &id, version, request).await?;
+    let answer = state
+        .intake
+        .provide_information(&caller, &id, version, request)
+        .await?;
     Ok(([(header::ETAG, etag(answer.version))], Json(answer)).into_response())
 }
 
 /// The 14 territorial boards and whether each is on the remote pathway.
 #[utoipa::path(get, path = "/v1/boards", tag = "boards", responses((status = 200, body = Vec<BoardView>)))]
-async fn list_boards(State(state): State<AppState>, _caller: Caller) -> Result<Json<Vec<BoardView>>, ApiError> {
+async fn list_boards(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<BoardView>>, ApiError> {
     Ok(Json(state.intake.boards().await?))
 }
 
@@ -238,5 +284,10 @@ async fn switch_pathway(
     Path(board): Path<String>,
     JsonBody(request): JsonBody<PathwaySwitch>,
 ) -> Result<Json<BoardView>, ApiError> {
-    Ok(Json(state.intake.switch_pathway(&caller, &board, request).await?))
+    Ok(Json(
+        state
+            .intake
+            .switch_pathway(&caller, &board, request)
+            .await?,
+    ))
 }

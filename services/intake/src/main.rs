@@ -24,6 +24,11 @@ async fn main() -> anyhow::Result<()> {
     let settings: Settings = pathway_common::settings::load("intake")?;
     let _telemetry = pathway_common::telemetry::init("intake", &settings.telemetry)?;
     let app = Application::build(settings).await?;
-    tracing::info!(port = app.port(), "intake listening on http://127.0.0.1:{}", app.port());
-    app.run_until_stopped(pathway_common::shutdown::on_signal()).await
+    tracing::info!(
+        port = app.port(),
+        "intake listening on http://127.0.0.1:{}",
+        app.port()
+    );
+    app.run_until_stopped(pathway_common::shutdown::on_signal())
+        .await
 }

@@ -23,14 +23,18 @@ struct Request {
 
 pub async fn serve(intake: Intake, shutdown: CancellationToken) -> anyhow::Result<()> {
     let client = intake.platform.nats.clone();
-    let mut requests = client.queue_subscribe(REFERRAL_GET, "intake".into()).await?;
+    let mut requests = client
+        .queue_subscribe(REFERRAL_GET, "intake".into())
+        .await?;
     loop {
         let message = tokio::select! {
             message = requests.next() => message,
             () = shutdown.cancelled() => break,
         };
         let Some(message) = message else { break };
-        let Some(reply) = message.reply.clone() else { continue };
+        let Some(reply) = message.reply.clone() else {
+            continue;
+        };
         let answer = match answer(&intake, &message).await {
             Ok(body) => body,
             Err(error) => error_body(error),
@@ -42,8 +46,15 @@ pub async fn serve(intake: Intake, shutdown: CancellationToken) -> anyhow::Resul
     Ok(())
 }
 
-async fn answer(intake: &Intake, message: &async_nats::Message) -> Result<serde_json::Value, ApiError> {
-    let header = message.headers.as_ref().and_then(|h| h.get("Authorization")).map(|v| v.as_str());
+async fn answer(
+    intake: &Intake,
+    message: &async_nats::Message,
+) -> Result<serde_json::Value, ApiError> {
+    let header = message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get("Authorization"))
+        .map(|v| v.as_str());
     let token = bearer(header)?;
     let claims = intake.platform.auth.verify(token).await?;
     let caller = Caller {
@@ -55,7 +66,9 @@ async fn answer(intake: &Intake, message: &async_nats::Message) -> Result<serde_
     };
     let request: Request = pathway_common::http::parse_json(&message.payload)?;
     if request.purpose.trim().is_empty() {
-        return Err(ApiError::bad_request("say why the referral is read: `purpose` must not be blank"));
+        return Err(ApiError::bad_request(
+            "say why the referral is read: `purpose` must not be blank",
+        ));
     }
     let referral = intake
         .identifiable_referral(&caller, &request.referral_id, request.purpose.trim())

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use pathway_common::settings::{AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings};
+use pathway_common::settings::{
+    AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings,
+};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]

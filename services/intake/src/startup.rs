@@ -48,8 +48,13 @@ impl Application {
     }
 
     pub async fn build_with(settings: Settings, workers: Workers) -> anyhow::Result<Self> {
-        let platform =
-            Platform::start::<Migrator>("intake", &settings.database, &settings.nats, &settings.auth).await?;
+        let platform = Platform::start::<Migrator>(
+            "intake",
+            &settings.database,
+            &settings.nats,
+            &settings.auth,
+        )
+        .await?;
         let pseudonym_key = pathway_common::auth::load_or_create_key(&settings.pseudonym_key_file)
             .context("cannot load the pseudonym key")?;
         if let Some(file) = &settings.postcode_lookup_file {
@@ -113,7 +118,12 @@ impl Application {
             let stop = shutdown.clone();
             tasks.spawn(async move { crate::rpc::serve(intake, stop).await });
         }
-        let app = router(AppState { intake: self.intake.clone() }, self.settings.http.body_limit_bytes);
+        let app = router(
+            AppState {
+                intake: self.intake.clone(),
+            },
+            self.settings.http.body_limit_bytes,
+        );
         let served = pathway_common::http::serve(self.listener, app, shutdown.clone()).await;
         shutdown.cancel();
         while let Some(result) = tasks.join_next().await {
@@ -129,24 +139,53 @@ impl Application {
 
 /// Load (or refresh) the postcode lookup: every row is checked before any
 /// is written, so a bad file changes nothing.
-pub async fn load_postcodes(db: &sea_orm::DatabaseConnection, file: &Path) -> anyhow::Result<usize> {
+pub async fn load_postcodes(
+    db: &sea_orm::DatabaseConnection,
+    file: &Path,
+) -> anyhow::Result<usize> {
     let mut reader = csv::Reader::from_path(file)
         .with_context(|| format!("cannot open the postcode lookup {}", file.display()))?;
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
-        let record = record.with_context(|| format!("{}: line {line} is not CSV", file.display()))?;
-        let (Some(code), Some(class), Some(quintile)) = (record.get(0), record.get(1), record.get(2)) else {
-            anyhow::bail!("{}: line {line} needs postcode,urban_rural_class,simd_quintile", file.display());
+        let record =
+            record.with_context(|| format!("{}: line {line} is not CSV", file.display()))?;
+        let (Some(code), Some(class), Some(quintile)) =
+            (record.get(0), record.get(1), record.get(2))
+        else {
+            anyhow::bail!(
+                "{}: line {line} needs postcode,urban_rural_class,simd_quintile",
+                file.display()
+            );
         };
-        let code = crate::domain::Postcode::parse(code)
-            .with_context(|| format!("{}: line {line}: {code:?} is not a postcode", file.display()))?;
-        let class: i32 = class.trim().parse().ok().filter(|c| (1..=6).contains(c)).with_context(|| {
-            format!("{}: line {line}: urban_rural_class must be 1 to 6", file.display())
+        let code = crate::domain::Postcode::parse(code).with_context(|| {
+            format!(
+                "{}: line {line}: {code:?} is not a postcode",
+                file.display()
+            )
         })?;
-        let quintile: i32 = quintile.trim().parse().ok().filter(|q| (1..=5).contains(q)).with_context(|| {
-            format!("{}: line {line}: simd_quintile must be 1 to 5", file.display())
-        })?;
+        let class: i32 = class
+            .trim()
+            .parse()
+            .ok()
+            .filter(|c| (1..=6).contains(c))
+            .with_context(|| {
+                format!(
+                    "{}: line {line}: urban_rural_class must be 1 to 6",
+                    file.display()
+                )
+            })?;
+        let quintile: i32 = quintile
+            .trim()
+            .parse()
+            .ok()
+            .filter(|q| (1..=5).contains(q))
+            .with_context(|| {
+                format!(
+                    "{}: line {line}: simd_quintile must be 1 to 5",
+                    file.display()
+                )
+            })?;
         rows.push(postcode::ActiveModel {
             postcode: sea_orm::ActiveValue::Set(code.as_str().to_owned()),
             urban_rural_class: sea_orm::ActiveValue::Set(class),
@@ -159,7 +198,10 @@ pub async fn load_postcodes(db: &sea_orm::DatabaseConnection, file: &Path) -> an
         postcode::Entity::insert_many(chunk.to_vec())
             .on_conflict(
                 OnConflict::column(postcode::Column::Postcode)
-                    .update_columns([postcode::Column::UrbanRuralClass, postcode::Column::SimdQuintile])
+                    .update_columns([
+                        postcode::Column::UrbanRuralClass,
+                        postcode::Column::SimdQuintile,
+                    ])
                     .to_owned(),
             )
             .exec(&txn)

@@ -23,7 +23,9 @@ pub enum ChiError {
     NotTenDigits,
     #[error("the first six digits must be a real date of birth (DDMMYY)")]
     NotADate,
-    #[error("the check digit is wrong (neither modulus 11 nor modulus 10 holds): check the number for a typing error")]
+    #[error(
+        "the check digit is wrong (neither modulus 11 nor modulus 10 holds): check the number for a typing error"
+    )]
     CheckDigit,
 }
 
@@ -47,7 +49,10 @@ impl ChiNumber {
     }
 
     fn digits(&self) -> Vec<u32> {
-        self.expose().chars().filter_map(|c| c.to_digit(10)).collect()
+        self.expose()
+            .chars()
+            .filter_map(|c| c.to_digit(10))
+            .collect()
     }
 
     /// Whether the ninth digit agrees with `sex` (unknown sex always agrees).
@@ -161,11 +166,16 @@ mod tests {
     fn leap_day_is_a_date_only_in_a_leap_year() {
         // 29/02/00 is a date (2000); 29/02/01 is not (1901 nor 2001).
         let first_nine = digits("290200123");
-        let check = modulus_11_check_digit(&first_nine).unwrap_or_else(|| luhn_check_digit(&first_nine));
+        let check =
+            modulus_11_check_digit(&first_nine).unwrap_or_else(|| luhn_check_digit(&first_nine));
         assert!(ChiNumber::parse(&format!("290200123{check}")).is_ok());
         let first_nine = digits("290201123");
-        let check = modulus_11_check_digit(&first_nine).unwrap_or_else(|| luhn_check_digit(&first_nine));
-        assert_eq!(ChiNumber::parse(&format!("290201123{check}")), Err(ChiError::NotADate));
+        let check =
+            modulus_11_check_digit(&first_nine).unwrap_or_else(|| luhn_check_digit(&first_nine));
+        assert_eq!(
+            ChiNumber::parse(&format!("290201123{check}")),
+            Err(ChiError::NotADate)
+        );
     }
 
     #[test]
@@ -175,9 +185,8 @@ mod tests {
     }
 
     fn first_nine() -> impl Strategy<Value = Vec<u32>> {
-        (1u32..=28, 1u32..=12, 0u32..=99, 0u32..=999).prop_map(|(d, m, y, rest)| {
-            digits(&format!("{d:02}{m:02}{y:02}{rest:03}"))
-        })
+        (1u32..=28, 1u32..=12, 0u32..=99, 0u32..=999)
+            .prop_map(|(d, m, y, rest)| digits(&format!("{d:02}{m:02}{y:02}{rest:03}")))
     }
 
     proptest! {

@@ -142,9 +142,18 @@ mod tests {
 
     #[test]
     fn postcodes() {
-        assert_eq!(Postcode::parse("iv23uj").map(|p| p.0), Some("IV2 3UJ".into()));
-        assert_eq!(Postcode::parse("EH1 1YZ").map(|p| p.0), Some("EH1 1YZ".into()));
-        assert_eq!(Postcode::parse("G12 8QQ").map(|p| p.0), Some("G12 8QQ".into()));
+        assert_eq!(
+            Postcode::parse("iv23uj").map(|p| p.0),
+            Some("IV2 3UJ".into())
+        );
+        assert_eq!(
+            Postcode::parse("EH1 1YZ").map(|p| p.0),
+            Some("EH1 1YZ".into())
+        );
+        assert_eq!(
+            Postcode::parse("G12 8QQ").map(|p| p.0),
+            Some("G12 8QQ".into())
+        );
         assert!(Postcode::parse("12345").is_none());
         assert!(Postcode::parse("IV2 3U").is_none());
         assert!(Postcode::parse("").is_none());

@@ -315,7 +315,10 @@ impl Check {
             if value.is_empty() {
                 self.fail(&format!("{field}[{i}]"), "must not be blank");
             } else if value.chars().count() > MAX_SHORT_TEXT * 2 {
-                self.fail(&format!("{field}[{i}]"), format!("must be at most {} characters", MAX_SHORT_TEXT * 2));
+                self.fail(
+                    &format!("{field}[{i}]"),
+                    format!("must be at most {} characters", MAX_SHORT_TEXT * 2),
+                );
             } else {
                 out.push(value.to_owned());
             }
@@ -336,7 +339,10 @@ impl Check {
                 Some(code) => {
                     out.insert(code);
                 }
-                None => self.fail(&format!("{field}[{i}]"), format!("unknown code {value:?}: expected one of {expected}")),
+                None => self.fail(
+                    &format!("{field}[{i}]"),
+                    format!("unknown code {value:?}: expected one of {expected}"),
+                ),
             }
         }
         out
@@ -346,28 +352,42 @@ impl Check {
         let value = self.required(field, value)?;
         let level = ImpactLevel::parse(value);
         if level.is_none() {
-            self.fail(field, format!("unknown level {value:?}: expected one of {}", ImpactLevel::codes()));
+            self.fail(
+                field,
+                format!(
+                    "unknown level {value:?}: expected one of {}",
+                    ImpactLevel::codes()
+                ),
+            );
         }
         level
     }
 }
 
 fn mobile(text: &str) -> Option<String> {
-    let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+    let digits: String = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
     let national = if let Some(rest) = digits.strip_prefix("+44") {
         format!("0{rest}")
     } else {
         digits
     };
-    let ok = national.len() == 11 && national.starts_with("07") && national.chars().all(|c| c.is_ascii_digit());
+    let ok = national.len() == 11
+        && national.starts_with("07")
+        && national.chars().all(|c| c.is_ascii_digit());
     ok.then_some(national)
 }
 
 fn email(text: &str) -> Option<String> {
     let text = text.trim();
-    email_address::EmailAddress::parse_with_options(text, email_address::Options::default().with_required_tld())
-        .ok()
-        .map(|_| text.to_owned())
+    email_address::EmailAddress::parse_with_options(
+        text,
+        email_address::Options::default().with_required_tld(),
+    )
+    .ok()
+    .map(|_| text.to_owned())
 }
 
 impl ReferralRequest {
@@ -375,13 +395,15 @@ impl ReferralRequest {
     pub fn validate(&self, today: NaiveDate) -> Result<NewReferral, Vec<FieldError>> {
         let mut c = Check { errors: Vec::new() };
 
-        let board = c.required("board", &self.board).and_then(|code| match BoardCode::parse(code) {
-            Ok(board) => Some(board),
-            Err(reason) => {
-                c.fail("board", reason);
-                None
-            }
-        });
+        let board =
+            c.required("board", &self.board)
+                .and_then(|code| match BoardCode::parse(code) {
+                    Ok(board) => Some(board),
+                    Err(reason) => {
+                        c.fail("board", reason);
+                        None
+                    }
+                });
         match self.consent_to_remote_pathway {
             None => c.fail("consent_to_remote_pathway", "is required: record whether the patient agrees to remote vetting"),
             Some(false) => c.fail(
@@ -401,30 +423,35 @@ impl ReferralRequest {
             .and_then(|k| validate_clinical(&mut c, k));
 
         match (board, patient, referrer, clinical) {
-            (Some(board), Some(patient), Some(referrer), Some(clinical)) if c.errors.is_empty() => Ok(NewReferral {
-                board,
-                patient,
-                referrer,
-                clinical,
-                re_referral: self.re_referral,
-            }),
+            (Some(board), Some(patient), Some(referrer), Some(clinical)) if c.errors.is_empty() => {
+                Ok(NewReferral {
+                    board,
+                    patient,
+                    referrer,
+                    clinical,
+                    re_referral: self.re_referral,
+                })
+            }
             _ => Err(c.errors),
         }
     }
 }
 
 fn validate_patient(c: &mut Check, p: &PatientRequest, today: NaiveDate) -> Option<Patient> {
-    let chi = c.required("patient.chi", &p.chi).and_then(|text| match ChiNumber::parse(text) {
-        Ok(chi) => Some(chi),
-        Err(reason) => {
-            c.fail("patient.chi", reason.to_string());
-            None
-        }
-    });
+    let chi = c
+        .required("patient.chi", &p.chi)
+        .and_then(|text| match ChiNumber::parse(text) {
+            Ok(chi) => Some(chi),
+            Err(reason) => {
+                c.fail("patient.chi", reason.to_string());
+                None
+            }
+        });
     let given_name = c.text("patient.given_name", &p.given_name, MAX_SHORT_TEXT);
     let family_name = c.text("patient.family_name", &p.family_name, MAX_SHORT_TEXT);
-    let date_of_birth = c.required("patient.date_of_birth", &p.date_of_birth).and_then(|text| {
-        match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+    let date_of_birth = c
+        .required("patient.date_of_birth", &p.date_of_birth)
+        .and_then(|text| match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             Err(_) => {
                 c.fail("patient.date_of_birth", "must be a date as YYYY-MM-DD");
                 None
@@ -438,8 +465,7 @@ fn validate_patient(c: &mut Check, p: &PatientRequest, today: NaiveDate) -> Opti
                 None
             }
             Ok(date) => Some(date),
-        }
-    });
+        });
     let sex = c.required("patient.sex", &p.sex).and_then(|text| {
         let sex = Sex::parse(text);
         if sex.is_none() {
@@ -449,7 +475,10 @@ fn validate_patient(c: &mut Check, p: &PatientRequest, today: NaiveDate) -> Opti
     });
     if let (Some(chi), Some(dob)) = (&chi, date_of_birth) {
         if !chi.agrees_with_birth_date(dob) {
-            c.fail("patient.chi", "the first six digits do not match patient.date_of_birth");
+            c.fail(
+                "patient.chi",
+                "the first six digits do not match patient.date_of_birth",
+            );
         }
     }
     if let (Some(chi), Some(sex)) = (&chi, sex) {
@@ -460,13 +489,15 @@ fn validate_patient(c: &mut Check, p: &PatientRequest, today: NaiveDate) -> Opti
             );
         }
     }
-    let postcode = c.required("patient.postcode", &p.postcode).and_then(|text| {
-        let postcode = Postcode::parse(text);
-        if postcode.is_none() {
-            c.fail("patient.postcode", "is not a UK postcode (e.g. IV2 3UJ)");
-        }
-        postcode
-    });
+    let postcode = c
+        .required("patient.postcode", &p.postcode)
+        .and_then(|text| {
+            let postcode = Postcode::parse(text);
+            if postcode.is_none() {
+                c.fail("patient.postcode", "is not a UK postcode (e.g. IV2 3UJ)");
+            }
+            postcode
+        });
     let contact = c
         .required("patient.contact", &p.contact)
         .and_then(|contact| validate_contact(c, contact));
@@ -476,9 +507,18 @@ fn validate_patient(c: &mut Check, p: &PatientRequest, today: NaiveDate) -> Opti
         AccessibilityNeed::parse,
         &AccessibilityNeed::codes(),
     );
-    let interpreter_language = p.interpreter_language.as_ref().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
-    if accessibility_needs.contains(&AccessibilityNeed::Interpreter) && interpreter_language.is_none() {
-        c.fail("patient.interpreter_language", "is required when the patient needs an interpreter");
+    let interpreter_language = p
+        .interpreter_language
+        .as_ref()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty());
+    if accessibility_needs.contains(&AccessibilityNeed::Interpreter)
+        && interpreter_language.is_none()
+    {
+        c.fail(
+            "patient.interpreter_language",
+            "is required when the patient needs an interpreter",
+        );
     }
     Some(Patient {
         chi: chi?,
@@ -494,22 +534,27 @@ fn validate_patient(c: &mut Check, p: &PatientRequest, today: NaiveDate) -> Opti
 }
 
 fn validate_contact(c: &mut Check, contact: &ContactRequest) -> Option<Contact> {
-    let preferred = c.required("patient.contact.preferred", &contact.preferred).and_then(|text| {
-        let channel = match text.as_str() {
-            "sms" => Some(ContactChannel::Sms),
-            "email" => Some(ContactChannel::Email),
-            "letter" => Some(ContactChannel::Letter),
-            _ => None,
-        };
-        if channel.is_none() {
-            c.fail("patient.contact.preferred", "must be sms, email or letter");
-        }
-        channel
-    });
+    let preferred = c
+        .required("patient.contact.preferred", &contact.preferred)
+        .and_then(|text| {
+            let channel = match text.as_str() {
+                "sms" => Some(ContactChannel::Sms),
+                "email" => Some(ContactChannel::Email),
+                "letter" => Some(ContactChannel::Letter),
+                _ => None,
+            };
+            if channel.is_none() {
+                c.fail("patient.contact.preferred", "must be sms, email or letter");
+            }
+            channel
+        });
     let mobile_number = contact.mobile.as_ref().and_then(|text| {
         let number = mobile(text);
         if number.is_none() {
-            c.fail("patient.contact.mobile", "is not a UK mobile number (07xxx xxxxxx or +447xxx xxxxxx)");
+            c.fail(
+                "patient.contact.mobile",
+                "is not a UK mobile number (07xxx xxxxxx or +447xxx xxxxxx)",
+            );
         }
         number
     });
@@ -525,28 +570,36 @@ fn validate_contact(c: &mut Check, contact: &ContactRequest) -> Option<Contact> 
         if lines.is_empty() && a.lines.is_empty() {
             c.fail("patient.contact.address.lines", "needs at least one line");
         }
-        let postcode = c.required("patient.contact.address.postcode", &a.postcode).and_then(|text| {
-            let postcode = Postcode::parse(text);
-            if postcode.is_none() {
-                c.fail("patient.contact.address.postcode", "is not a UK postcode");
-            }
-            postcode
-        });
-        (!lines.is_empty()).then_some(()).and(postcode).map(|postcode| Address {
-            lines: Pii::new(lines),
-            postcode,
-        })
+        let postcode = c
+            .required("patient.contact.address.postcode", &a.postcode)
+            .and_then(|text| {
+                let postcode = Postcode::parse(text);
+                if postcode.is_none() {
+                    c.fail("patient.contact.address.postcode", "is not a UK postcode");
+                }
+                postcode
+            });
+        (!lines.is_empty())
+            .then_some(())
+            .and(postcode)
+            .map(|postcode| Address {
+                lines: Pii::new(lines),
+                postcode,
+            })
     });
     match preferred {
-        Some(ContactChannel::Sms) if contact.mobile.is_none() => {
-            c.fail("patient.contact.mobile", "is required when the preferred contact is sms")
-        }
-        Some(ContactChannel::Email) if contact.email.is_none() => {
-            c.fail("patient.contact.email", "is required when the preferred contact is email")
-        }
-        Some(ContactChannel::Letter) if contact.address.is_none() => {
-            c.fail("patient.contact.address", "is required when the preferred contact is letter")
-        }
+        Some(ContactChannel::Sms) if contact.mobile.is_none() => c.fail(
+            "patient.contact.mobile",
+            "is required when the preferred contact is sms",
+        ),
+        Some(ContactChannel::Email) if contact.email.is_none() => c.fail(
+            "patient.contact.email",
+            "is required when the preferred contact is email",
+        ),
+        Some(ContactChannel::Letter) if contact.address.is_none() => c.fail(
+            "patient.contact.address",
+            "is required when the preferred contact is letter",
+        ),
         _ => {}
     }
     Some(Contact {
@@ -558,21 +611,28 @@ fn validate_contact(c: &mut Check, contact: &ContactRequest) -> Option<Contact> 
 }
 
 fn validate_referrer(c: &mut Check, r: &ReferrerRequest) -> Option<Referrer> {
-    let practice_code = c.required("referrer.practice_code", &r.practice_code).and_then(|code| {
-        let ok = code.len() == 5 && code.chars().all(|ch| ch.is_ascii_digit());
-        if !ok {
-            c.fail("referrer.practice_code", "must be the five-digit GP practice code");
-        }
-        ok.then(|| code.clone())
-    });
+    let practice_code = c
+        .required("referrer.practice_code", &r.practice_code)
+        .and_then(|code| {
+            let ok = code.len() == 5 && code.chars().all(|ch| ch.is_ascii_digit());
+            if !ok {
+                c.fail(
+                    "referrer.practice_code",
+                    "must be the five-digit GP practice code",
+                );
+            }
+            ok.then(|| code.clone())
+        });
     let clinician_name = c.text("referrer.clinician_name", &r.clinician_name, MAX_SHORT_TEXT);
-    let channel = c.required("referrer.reply_channel", &r.reply_channel).and_then(|ch| {
-        let ok = matches!(ch.as_str(), "email" | "webhook");
-        if !ok {
-            c.fail("referrer.reply_channel", "must be email or webhook");
-        }
-        ok.then(|| ch.clone())
-    });
+    let channel = c
+        .required("referrer.reply_channel", &r.reply_channel)
+        .and_then(|ch| {
+            let ok = matches!(ch.as_str(), "email" | "webhook");
+            if !ok {
+                c.fail("referrer.reply_channel", "must be email or webhook");
+            }
+            ok.then(|| ch.clone())
+        });
     let address = c.required("referrer.reply_address", &r.reply_address);
     let reply = match (channel.as_deref(), address) {
         (Some("email"), Some(address)) => match email(address) {
@@ -587,7 +647,10 @@ fn validate_referrer(c: &mut Check, r: &ReferrerRequest) -> Option<Referrer> {
                 Some(ReplyTo::Webhook(url.to_string()))
             }
             _ => {
-                c.fail("referrer.reply_address", "must be an https URL for a webhook");
+                c.fail(
+                    "referrer.reply_address",
+                    "must be an https URL for a webhook",
+                );
                 None
             }
         },
@@ -605,30 +668,44 @@ fn is_loopback(url: &url::Url) -> bool {
 }
 
 fn validate_clinical(c: &mut Check, k: &ClinicalRequest) -> Option<Clinical> {
-    let duration = c.required("clinical.pain_duration_months", &k.pain_duration_months).and_then(|&m| {
-        if (0..=1200).contains(&m) {
-            u32::try_from(m).ok()
-        } else {
-            c.fail("clinical.pain_duration_months", "must be from 0 to 1200 months");
-            None
-        }
-    });
-    let sites = c.required("clinical.pain_sites", &k.pain_sites).and_then(|sites| {
-        if sites.is_empty() {
-            c.fail("clinical.pain_sites", "needs at least one site");
-            return None;
-        }
-        let parsed = c.codes("clinical.pain_sites", sites, PainSite::parse, &PainSite::codes());
-        (parsed.len() == sites.iter().collect::<BTreeSet<_>>().len()).then_some(parsed)
-    });
-    let intensity = c.required("clinical.pain_intensity", &k.pain_intensity).and_then(|&i| {
-        if (0..=10).contains(&i) {
-            u8::try_from(i).ok()
-        } else {
-            c.fail("clinical.pain_intensity", "must be from 0 to 10");
-            None
-        }
-    });
+    let duration = c
+        .required("clinical.pain_duration_months", &k.pain_duration_months)
+        .and_then(|&m| {
+            if (0..=1200).contains(&m) {
+                u32::try_from(m).ok()
+            } else {
+                c.fail(
+                    "clinical.pain_duration_months",
+                    "must be from 0 to 1200 months",
+                );
+                None
+            }
+        });
+    let sites = c
+        .required("clinical.pain_sites", &k.pain_sites)
+        .and_then(|sites| {
+            if sites.is_empty() {
+                c.fail("clinical.pain_sites", "needs at least one site");
+                return None;
+            }
+            let parsed = c.codes(
+                "clinical.pain_sites",
+                sites,
+                PainSite::parse,
+                &PainSite::codes(),
+            );
+            (parsed.len() == sites.iter().collect::<BTreeSet<_>>().len()).then_some(parsed)
+        });
+    let intensity = c
+        .required("clinical.pain_intensity", &k.pain_intensity)
+        .and_then(|&i| {
+            if (0..=10).contains(&i) {
+                u8::try_from(i).ok()
+            } else {
+                c.fail("clinical.pain_intensity", "must be from 0 to 10");
+                None
+            }
+        });
     let impact = c.required("clinical.impact", &k.impact).and_then(|impact| {
         let function = c.impact("clinical.impact.function", &impact.function);
         let sleep = c.impact("clinical.impact.sleep", &impact.sleep);
@@ -641,12 +718,20 @@ fn validate_clinical(c: &mut Check, k: &ClinicalRequest) -> Option<Clinical> {
     });
     let red_flags = match &k.red_flags {
         None => {
-            c.fail("clinical.red_flags", "is required: send the codes ticked on the checklist, or [] for none");
+            c.fail(
+                "clinical.red_flags",
+                "is required: send the codes ticked on the checklist, or [] for none",
+            );
             None
         }
         Some(flags) => {
             let before = c.errors.len();
-            let parsed = c.codes("clinical.red_flags", flags, RedFlag::parse, &RedFlag::codes());
+            let parsed = c.codes(
+                "clinical.red_flags",
+                flags,
+                RedFlag::parse,
+                &RedFlag::codes(),
+            );
             (c.errors.len() == before).then_some(parsed)
         }
     };

@@ -95,7 +95,11 @@ impl Status {
             (S::InVetting, T::Vetted) => S::Vetted,
             // A correction supersedes an earlier decision.
             (S::Vetted | S::Decided | S::Notified | S::AwaitingOptIn, T::Decided { opt_in }) => {
-                if opt_in { S::AwaitingOptIn } else { S::Decided }
+                if opt_in {
+                    S::AwaitingOptIn
+                } else {
+                    S::Decided
+                }
             }
             (S::Decided, T::Notified) => S::Notified,
             (S::AwaitingOptIn, T::OptedIn) => S::AwaitingVetting,
@@ -148,14 +152,22 @@ mod tests {
         assert_eq!(s, Status::InfoRequested);
         let s = s.apply(Transition::InfoProvided).expect("answer");
         assert_eq!(s, Status::AwaitingVetting);
-        let s = s.apply(Transition::Claimed).and_then(|s| s.apply(Transition::Vetted)).expect("vet");
-        let s = s.apply(Transition::Decided { opt_in: false }).expect("decide");
+        let s = s
+            .apply(Transition::Claimed)
+            .and_then(|s| s.apply(Transition::Vetted))
+            .expect("vet");
+        let s = s
+            .apply(Transition::Decided { opt_in: false })
+            .expect("decide");
         assert_eq!(s.apply(Transition::Notified), Ok(Status::Notified));
     }
 
     #[test]
     fn withdrawn_only_while_open() {
-        assert_eq!(Status::InVetting.apply(Transition::Withdrawn), Ok(Status::Withdrawn));
+        assert_eq!(
+            Status::InVetting.apply(Transition::Withdrawn),
+            Ok(Status::Withdrawn)
+        );
         assert!(Status::Closed.apply(Transition::Withdrawn).is_err());
         assert!(Status::RoutedStandard.apply(Transition::Withdrawn).is_err());
         assert!(Status::Withdrawn.apply(Transition::Withdrawn).is_err());
@@ -163,7 +175,9 @@ mod tests {
 
     #[test]
     fn opt_in_returns_to_the_worklist() {
-        let s = Status::Vetted.apply(Transition::Decided { opt_in: true }).expect("decide");
+        let s = Status::Vetted
+            .apply(Transition::Decided { opt_in: true })
+            .expect("decide");
         assert_eq!(s, Status::AwaitingOptIn);
         assert_eq!(s.apply(Transition::OptedIn), Ok(Status::AwaitingVetting));
     }
