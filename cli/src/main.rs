@@ -252,8 +252,17 @@ fn fail(status: u16, body: &Value) -> anyhow::Error {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let client = Client {
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -378,7 +387,7 @@ async fn switch(
     reason: Option<String>,
 ) -> anyhow::Result<()> {
     let (status, answer) = client
-        .switch(&board, enabled, from.as_deref(), reason.as_deref())
+        .switch(board, enabled, from.as_deref(), reason.as_deref())
         .await?;
     if status != 200 {
         return Err(fail(status, &answer));

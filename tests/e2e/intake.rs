@@ -83,7 +83,10 @@ async fn a_referral_is_stored_once_and_announced_on_the_stream() {
             unreachable!()
         };
         let patient = payload.patient.as_ref().expect("attributes");
-        assert_eq!(patient.age_band, age_band_of("1967-04-01"));
+        assert_eq!(
+            patient.age_band,
+            age_band_of(body["patient"]["date_of_birth"].as_str().expect("dob"))
+        );
         assert_eq!(patient.sex, proto::Sex::Female as i32);
         assert_eq!(
             (patient.urban_rural_class, patient.simd_quintile),
@@ -100,16 +103,27 @@ async fn a_referral_is_stored_once_and_announced_on_the_stream() {
     }
 }
 
-fn age_band_of(dob: &str) -> &'static str {
+/// The age band worked out here from first principles (whole years on today's date).
+fn age_band_of(dob: &str) -> String {
     let dob = chrono::NaiveDate::parse_from_str(dob, "%Y-%m-%d").expect("date");
-    let today = chrono::Utc::now().date_naive();
-    let years = today.years_since(dob).unwrap_or(0);
-    match years {
-        45..=54 => "45-54",
-        55..=64 => "55-64",
-        65..=74 => "65-74",
-        _ => "other",
-    }
+    let years = chrono::Utc::now()
+        .date_naive()
+        .years_since(dob)
+        .expect("born in the past");
+    let bands = [
+        (0, 15),
+        (16, 24),
+        (25, 34),
+        (35, 44),
+        (45, 54),
+        (55, 64),
+        (65, 74),
+        (75, 84),
+    ];
+    bands
+        .iter()
+        .find(|(low, high)| (*low..=*high).contains(&years))
+        .map_or_else(|| "85+".to_owned(), |(low, high)| format!("{low}-{high}"))
 }
 
 #[tokio::test]
@@ -258,13 +272,13 @@ fn bad_inputs() -> Vec<BadInput> {
         (
             "wrong CHI check digit",
             |b| {
+                // A last digit that neither modulus 11 nor modulus 10 accepts.
                 let chi = b["patient"]["chi"].as_str().unwrap_or_default().to_owned();
-                let last = chi.chars().last().and_then(|c| c.to_digit(10)).unwrap_or(0);
-                set(
-                    b,
-                    "patient.chi",
-                    json!(format!("{}{}", &chi[..9], (last + 1) % 10)),
-                );
+                let wrong = (0..10)
+                    .map(|d| format!("{}{d}", &chi[..9]))
+                    .find(|c| pathway_intake::domain::ChiNumber::parse(c).is_err())
+                    .expect("some check digit is wrong");
+                set(b, "patient.chi", json!(wrong));
             },
             422,
             "patient.chi",
@@ -283,7 +297,12 @@ fn bad_inputs() -> Vec<BadInput> {
         ),
         (
             "CHI not matching the birth date",
-            |b| set(b, "patient.date_of_birth", json!("1967-05-01")),
+            |b| {
+                let dob = b["patient"]["date_of_birth"].as_str().unwrap_or_default();
+                let dob = chrono::NaiveDate::parse_from_str(dob, "%Y-%m-%d").expect("a date");
+                let next_day = dob + chrono::Days::new(1);
+                set(b, "patient.date_of_birth", json!(next_day.to_string()));
+            },
             422,
             "patient.chi",
         ),
@@ -1009,7 +1028,7 @@ async fn no_patient_identifier_ever_reaches_the_stream() {
                 .as_str()
                 .unwrap_or_default()
                 .to_owned(),
-            "07700".to_owned(),
+            "07700900123".to_owned(),
             "Culduthel".to_owned(),
             "IV2 4AG".to_owned(),
         ];
@@ -1133,4 +1152,23 @@ async fn health_readiness_metrics_and_the_openapi_document_are_served() {
         .await
         .expect("answer");
     assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn the_readme_example_referral_is_accepted() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    app.enable_board("highland").await;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/referral.json");
+    let body: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("examples/referral.json"))
+            .expect("JSON");
+    let response = app
+        .post_referral(&app.token(Role::Referrer, &["highland"]), &body)
+        .await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
 }

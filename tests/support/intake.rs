@@ -219,6 +219,14 @@ impl TestApp {
         out
     }
 
+    /// How many messages the pathway stream holds.
+    pub async fn stream_count(&self) -> u64 {
+        match self.jetstream.get_stream(pathway_proto::stream::NAME).await {
+            Ok(mut stream) => stream.info().await.map(|i| i.state.messages).unwrap_or(0),
+            Err(_) => 0,
+        }
+    }
+
     /// Wait until the stream holds at least `count` messages; returns them.
     pub async fn wait_for_events(&self, count: usize) -> Vec<StreamedEvent> {
         let found = eventually(Duration::from_secs(10), || async {

@@ -54,6 +54,9 @@ pub fn free_port() -> u16 {
         .expect("the OS hands out a free port")
 }
 
+// The server and its watchdog outlive every test on purpose: the watchdog
+// reaps the server when the test binary exits.
+#[allow(clippy::zombie_processes)]
 fn server() -> &'static NatsServer {
     static SERVER: OnceLock<NatsServer> = OnceLock::new();
     SERVER.get_or_init(|| {

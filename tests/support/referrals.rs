@@ -5,35 +5,44 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use pathway_intake::domain::modulus_11_check_digit;
 use serde_json::{Value, json};
 
-/// A valid CHI number for a birth date (DDMMYY) and sex, with a modulus-11
-/// check digit; `serial` makes it unique.
+/// A valid CHI number (modulus-11 check digit) for a birth date (DDMMYY),
+/// sex and a two-digit serial.
 pub fn chi_for(ddmmyy: &str, male: bool, serial: u32) -> String {
-    for attempt in 0..100u32 {
-        let n = (serial * 7 + attempt) % 100;
-        let sex_digit = if male { (n % 5) * 2 + 1 } else { (n % 5) * 2 };
-        let first_nine = format!("{ddmmyy}{:02}{sex_digit}", (n / 5 + serial) % 100);
+    let sex_digits: [u32; 5] = if male {
+        [1, 3, 5, 7, 9]
+    } else {
+        [0, 2, 4, 6, 8]
+    };
+    for sex_digit in sex_digits {
+        let first_nine = format!("{ddmmyy}{:02}{sex_digit}", serial % 100);
         let digits: Vec<u32> = first_nine.chars().filter_map(|c| c.to_digit(10)).collect();
         if let Some(check) = modulus_11_check_digit(&digits) {
             return format!("{first_nine}{check}");
         }
     }
-    unreachable!("a check digit exists for one of 100 serials")
+    unreachable!("at most one of five sex digits gives the unusable check digit 10")
 }
 
 static NEXT: AtomicU32 = AtomicU32::new(1);
 
-/// A complete, valid referral for `board`, for a new patient each call.
+/// A complete, valid referral for `board`, for a new patient each call
+/// (unique for two million calls).
 pub fn valid_referral(board: &str) -> Value {
     let serial = NEXT.fetch_add(1, Ordering::SeqCst);
-    let day = (serial % 28) + 1;
-    let ddmmyy = format!("{day:02}0467");
+    let rest = serial / 100;
+    let (day, month, year) = (
+        rest % 28 + 1,
+        (rest / 28) % 12 + 1,
+        1940 + (rest / 336) % 60,
+    );
+    let ddmmyy = format!("{day:02}{month:02}{:02}", year % 100);
     json!({
         "board": board,
         "patient": {
             "chi": chi_for(&ddmmyy, false, serial),
             "given_name": "Morag",
             "family_name": format!("MacLeod{serial}"),
-            "date_of_birth": format!("1967-04-{day:02}"),
+            "date_of_birth": format!("{year}-{month:02}-{day:02}"),
             "sex": "female",
             "postcode": "IV2 3UJ",
             "contact": {

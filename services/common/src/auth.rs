@@ -285,12 +285,11 @@ impl Authenticator {
             }?;
             DecodingKey::from_jwk(jwk).ok()
         };
-        if let Some((fetched, set)) = cache.read().await.as_ref() {
-            if fetched.elapsed() < Duration::from_secs(300) {
-                if let Some(key) = find(set) {
-                    return Ok(key);
-                }
-            }
+        if let Some((fetched, set)) = cache.read().await.as_ref()
+            && fetched.elapsed() < Duration::from_secs(300)
+            && let Some(key) = find(set)
+        {
+            return Ok(key);
         }
         // Unknown kid or stale cache: the provider may have rotated its keys.
         let set: JwkSet = client

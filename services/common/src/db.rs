@@ -22,15 +22,13 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
     let url = settings.url.trim();
     let (url, max_connections) = if let Some(path) = url.strip_prefix("sqlite://") {
         let (file, query) = path.split_once('?').unwrap_or((path, ""));
-        if file != ":memory:" {
-            if let Some(dir) = Path::new(file)
+        if file != ":memory:"
+            && let Some(dir) = Path::new(file)
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).with_context(|| {
-                    format!("cannot create the database folder {}", dir.display())
-                })?;
-            }
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
         }
         let query = if query.contains("mode=") {
             query.to_owned()

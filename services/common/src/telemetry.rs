@@ -21,10 +21,10 @@ pub struct TelemetryGuard(Option<SdkTracerProvider>);
 
 impl Drop for TelemetryGuard {
     fn drop(&mut self) {
-        if let Some(provider) = self.0.take() {
-            if let Err(error) = provider.shutdown() {
-                eprintln!("telemetry: spans not flushed at exit: {error}");
-            }
+        if let Some(provider) = self.0.take()
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("telemetry: spans not flushed at exit: {error}");
         }
     }
 }

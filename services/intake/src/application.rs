@@ -231,43 +231,40 @@ impl Intake {
         referral: &NewReferral,
     ) -> Result<(StatusCode, ReferralCreated), Submit> {
         let txn = self.db().begin().await.map_err(ApiError::from)?;
-        if let Some(key) = idempotency_key {
-            if let Some(previous) =
+        if let Some(key) = idempotency_key
+            && let Some(previous) =
                 idempotency::Entity::find_by_id((caller.subject.clone(), key.to_owned()))
                     .one(&txn)
                     .await
                     .map_err(ApiError::from)?
-            {
-                if previous.request_hash != request_hash {
-                    return Err(Submit::Api(ApiError::new(
+        {
+            if previous.request_hash != request_hash {
+                return Err(Submit::Api(ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "idempotency_key_reused",
                         "this Idempotency-Key was used for a different referral: use a new key for a new referral",
                     )
                     .with_fields(vec![FieldError::new("Idempotency-Key", "already used with another body")])));
-                }
-                let created: ReferralCreated = serde_json::from_str(&previous.response)
-                    .context("stored idempotent answer is unreadable")
-                    .map_err(ApiError::from)?;
-                let status =
-                    StatusCode::from_u16(u16::try_from(previous.status_code).unwrap_or(201))
-                        .unwrap_or(StatusCode::CREATED);
-                return Ok((status, created));
             }
+            let created: ReferralCreated = serde_json::from_str(&previous.response)
+                .context("stored idempotent answer is unreadable")
+                .map_err(ApiError::from)?;
+            let status = StatusCode::from_u16(u16::try_from(previous.status_code).unwrap_or(201))
+                .unwrap_or(StatusCode::CREATED);
+            return Ok((status, created));
         }
 
         let now = Utc::now();
         let board = referral.board.code();
         let pseudonym = domain::patient_pseudonym(&self.pseudonym_key, &referral.patient.chi);
-        if !referral.re_referral {
-            if let Some(open) =
+        if !referral.re_referral
+            && let Some(open) =
                 open_referral::Entity::find_by_id((board.to_owned(), pseudonym.clone()))
                     .one(&txn)
                     .await
                     .map_err(ApiError::from)?
-            {
-                return Err(Submit::Api(duplicate(&open.referral_id)));
-            }
+        {
+            return Err(Submit::Api(duplicate(&open.referral_id)));
         }
         let on_pathway = pathway_enabled(&txn, board, now.date_naive())
             .await

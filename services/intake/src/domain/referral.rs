@@ -473,21 +473,21 @@ fn validate_patient(c: &mut Check, p: &PatientRequest, today: NaiveDate) -> Opti
         }
         sex
     });
-    if let (Some(chi), Some(dob)) = (&chi, date_of_birth) {
-        if !chi.agrees_with_birth_date(dob) {
-            c.fail(
-                "patient.chi",
-                "the first six digits do not match patient.date_of_birth",
-            );
-        }
+    if let (Some(chi), Some(dob)) = (&chi, date_of_birth)
+        && !chi.agrees_with_birth_date(dob)
+    {
+        c.fail(
+            "patient.chi",
+            "the first six digits do not match patient.date_of_birth",
+        );
     }
-    if let (Some(chi), Some(sex)) = (&chi, sex) {
-        if !chi.agrees_with_sex(sex) {
-            c.fail(
-                "patient.chi",
-                "the ninth digit does not match patient.sex (odd for male, even for female)",
-            );
-        }
+    if let (Some(chi), Some(sex)) = (&chi, sex)
+        && !chi.agrees_with_sex(sex)
+    {
+        c.fail(
+            "patient.chi",
+            "the ninth digit does not match patient.sex (odd for male, even for female)",
+        );
     }
     let postcode = c
         .required("patient.postcode", &p.postcode)

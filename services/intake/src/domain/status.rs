@@ -203,15 +203,12 @@ mod tests {
             let mut status = Status::AwaitingVetting;
             let mut ended = false;
             for step in steps {
-                match status.apply(step) {
-                    Ok(next) => {
-                        prop_assert!(!ended, "{status} left a terminal state by {step:?}");
-                        status = next;
-                        if matches!(status, Status::Closed | Status::Withdrawn) {
-                            ended = true;
-                        }
+                if let Ok(next) = status.apply(step) {
+                    prop_assert!(!ended, "{status} left a terminal state by {step:?}");
+                    status = next;
+                    if matches!(status, Status::Closed | Status::Withdrawn) {
+                        ended = true;
                     }
-                    Err(_) => {}
                 }
             }
         }
