@@ -17,7 +17,7 @@ run: build ## Start NATS and every service on SQLite under ./var/, print the URL
 	@NATS_SERVER="$$(scripts/nats-server.sh)" NATS_PORT=$(NATS_PORT) scripts/run.sh
 
 test: ## Run every test (real nats-server; SQLite, and PostgreSQL when one answers)
-	@NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) test --workspace --all-targets
+	@NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) test --workspace --lib --bins --tests
 
 lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all --check

@@ -20,6 +20,7 @@ pub fn load<T: DeserializeOwned>(service: &str) -> Result<T, config::ConfigError
     builder
         .add_source(
             config::Environment::with_prefix("PATHWAY")
+                .prefix_separator("_")
                 .separator("__")
                 .try_parsing(true),
         )
