@@ -1172,3 +1172,86 @@ async fn the_readme_example_referral_is_accepted() {
         response.text().await.unwrap_or_default()
     );
 }
+
+#[tokio::test]
+async fn poison_messages_are_dead_lettered_with_the_reason_and_do_not_block_the_rest() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    app.enable_board("highland").await;
+    let id = app.refer(&valid_referral("highland")).await;
+
+    // Not an event at all, and an event for a referral intake never had.
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", "garbage-1");
+    app.jetstream
+        .publish_with_headers(
+            "pathway.v1.highland.vetting.claimed",
+            headers,
+            vec![0xff, 0xff, 0xff].into(),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("ack");
+    let stranger = uuid::Uuid::now_v7().to_string();
+    let claim = |referral: &str| {
+        event(
+            "highland",
+            referral,
+            Payload::VettingClaimed(proto::VettingClaimed {
+                clinician: "dr-vetting".into(),
+                lease_expires_at: None,
+            }),
+        )
+    };
+    publish(&app, &claim(&stranger), "stranger-1").await;
+    // A good event after them is still handled.
+    publish(&app, &claim(&id), "good-1").await;
+    eventually(Duration::from_secs(10), || async {
+        (status_of(&app, &id).await["status"] == "in_vetting").then_some(())
+    })
+    .await
+    .expect("the good event is handled");
+
+    let dead = eventually(Duration::from_secs(10), || async {
+        let rows = pathway_common::inbox::dead_letter::Entity::find()
+            .all(&app.db)
+            .await
+            .ok()?;
+        (rows.len() >= 2).then_some(rows)
+    })
+    .await
+    .expect("two dead letters");
+    assert_eq!(dead.len(), 2);
+    assert!(
+        dead.iter().any(|d| d.reason.contains("cannot decode")),
+        "{dead:?}"
+    );
+    assert!(
+        dead.iter().any(|d| d.reason.contains(&stranger)),
+        "{dead:?}"
+    );
+
+    // The dead-letter stream holds exactly as many messages as there are rows.
+    let on_stream = eventually(Duration::from_secs(10), || async {
+        let mut stream = app
+            .jetstream
+            .get_stream(pathway_proto::stream::DEAD_LETTER_STREAM)
+            .await
+            .ok()?;
+        let count = stream.info().await.ok()?.state.messages;
+        (count >= 2).then_some(count)
+    })
+    .await;
+    assert_eq!(on_stream, Some(2));
+    let stream = app
+        .jetstream
+        .get_stream(pathway_proto::stream::DEAD_LETTER_STREAM)
+        .await
+        .expect("stream");
+    let first = stream.get_raw_message(1).await.expect("a dead letter");
+    assert_eq!(
+        first.subject.as_str(),
+        "pathway.deadletter.v1.intake-status"
+    );
+    assert!(first.headers.get("Pathway-Dead-Letter-Reason").is_some());
+}
