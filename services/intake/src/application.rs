@@ -475,17 +475,13 @@ impl Intake {
             })
             .collect();
         let information_requests = information_requests(&txn, id).await?;
-        audit::record(
+        audit_referral(
             &txn,
-            AuditEntry {
-                actor: &caller.subject,
-                actor_role: caller.role.as_str(),
-                action: "referral.read",
-                referral_id: Some(row.id.clone()),
-                board: Some(&row.board),
-                source: &caller.source,
-                purpose: Some("view referral"),
-            },
+            caller,
+            "referral.read",
+            &row.id,
+            &row.board,
+            "view referral",
         )
         .await?;
         txn.commit().await?;
@@ -558,17 +554,13 @@ impl Intake {
                 Some(serde_json::json!({"reason_code": request.reason_code})),
             )
             .await?;
-        audit::record(
+        audit_referral(
             &txn,
-            AuditEntry {
-                actor: &caller.subject,
-                actor_role: caller.role.as_str(),
-                action: "referral.withdraw",
-                referral_id: Some(updated.id.clone()),
-                board: Some(&updated.board),
-                source: &caller.source,
-                purpose: Some("referrer withdrew the referral"),
-            },
+            caller,
+            "referral.withdraw",
+            &updated.id,
+            &updated.board,
+            "referrer withdrew the referral",
         )
         .await?;
         txn.commit().await?;
@@ -648,17 +640,13 @@ impl Intake {
                 Some(serde_json::json!({"information_request_id": request_id})),
             )
             .await?;
-        audit::record(
+        audit_referral(
             &txn,
-            AuditEntry {
-                actor: &caller.subject,
-                actor_role: caller.role.as_str(),
-                action: "referral.information_provided",
-                referral_id: Some(updated.id.clone()),
-                board: Some(&updated.board),
-                source: &caller.source,
-                purpose: Some("referrer answered an information request"),
-            },
+            caller,
+            "referral.information_provided",
+            &updated.id,
+            &updated.board,
+            "referrer answered an information request",
         )
         .await?;
         txn.commit().await?;
@@ -817,6 +805,30 @@ impl Intake {
             body,
         })
     }
+}
+
+/// One audit row for `caller` acting on a referral through the API.
+async fn audit_referral<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    action: &str,
+    referral_id: &str,
+    board: &str,
+    purpose: &str,
+) -> Result<(), sea_orm::DbErr> {
+    audit::record(
+        db,
+        AuditEntry {
+            actor: &caller.subject,
+            actor_role: caller.role.as_str(),
+            action,
+            referral_id: Some(referral_id.to_owned()),
+            board: Some(board),
+            source: &caller.source,
+            purpose: Some(purpose),
+        },
+    )
+    .await
 }
 
 enum Submit {
