@@ -38,6 +38,18 @@ impl Platform {
             .await
             .with_context(|| format!("cannot migrate the {service} database"))?;
         let client = crate::bus::connect(nats, service).await?;
+        // The client keeps retrying in the background; say plainly when the
+        // server is not there rather than failing later on a timeout.
+        let started = std::time::Instant::now();
+        while client.connection_state() != async_nats::connection::State::Connected {
+            if started.elapsed() > std::time::Duration::from_secs(15) {
+                anyhow::bail!(
+                    "cannot reach NATS at {} after 15 s: start it (`make run` does) or set PATHWAY_NATS__URL",
+                    nats.url.rsplit('@').next().unwrap_or(&nats.url)
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         let jetstream = jetstream::new(client.clone());
         crate::bus::ensure_streams(&jetstream, nats.replicas).await?;
         Ok(Self {
