@@ -55,7 +55,8 @@ cat <<MSG
 
 Pathway is running (logs in var/log/, data in var/):
   NATS (JetStream)   nats://127.0.0.1:$NATS_PORT
-  intake             http://127.0.0.1:${PATHWAY_INTAKE__HTTP__PORT:-8081}   (API: /openapi.json, health: /healthz, /readyz, /metrics)
+  intake             http://127.0.0.1:${PATHWAY_INTAKE__HTTP__PORT:-8081}/   <- open in a browser: boards on the pathway, links to the API
+                     (API: /openapi.json, health: /healthz, /readyz, /metrics)
 
 Try it:
   target/debug/pathway board enable highland
