@@ -12,6 +12,7 @@ mkdir -p var/nats var/log
 
 pids=()
 stop() {
+  trap - EXIT INT TERM
   echo
   echo "Stopping Pathway..."
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
