@@ -629,6 +629,14 @@ async fn tokens_that_are_missing_expired_forged_or_for_another_board_are_refused
             .status(),
         403
     );
+    let mut invalid = body.clone();
+    invalid["clinical"]["pain_intensity"] = json!(11);
+    let other_board = app.token(Role::Referrer, &["fife"]);
+    assert_eq!(
+        app.post_referral(&other_board, &invalid).await.status(),
+        403,
+        "the board is checked before the body"
+    );
     assert_eq!(
         app.post_referral(&app.token(Role::Clinician, &["highland"]), &body)
             .await

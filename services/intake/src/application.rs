@@ -194,6 +194,14 @@ impl Intake {
         request: ReferralRequest,
     ) -> Result<(StatusCode, ReferralCreated), ApiError> {
         caller.require_role(&[Role::Referrer])?;
+        // A token for another board learns nothing about this body's faults.
+        if let Some(board) = request
+            .board
+            .as_deref()
+            .and_then(|b| BoardCode::parse(b).ok())
+        {
+            caller.require_board(board.code())?;
+        }
         let referral = request.validate(today()).map_err(|fields| {
             let consent_refused = request.consent_to_remote_pathway == Some(false);
             let reason = if consent_refused {
@@ -203,7 +211,6 @@ impl Intake {
             };
             ApiError::validation(fields).with_detail("rejection_reason", serde_json::json!(reason))
         })?;
-        caller.require_board(referral.board.code())?;
         let request_hash = hex::encode(Sha256::digest(body));
 
         for attempt in 0..3 {

@@ -56,22 +56,21 @@ impl Status {
         }
     }
 
+    pub const ALL: [Status; 10] = [
+        Status::AwaitingVetting,
+        Status::RoutedStandard,
+        Status::InVetting,
+        Status::InfoRequested,
+        Status::Vetted,
+        Status::Decided,
+        Status::Notified,
+        Status::AwaitingOptIn,
+        Status::Closed,
+        Status::Withdrawn,
+    ];
+
     pub fn parse(text: &str) -> Option<Self> {
-        use Status::*;
-        [
-            AwaitingVetting,
-            RoutedStandard,
-            InVetting,
-            InfoRequested,
-            Vetted,
-            Decided,
-            Notified,
-            AwaitingOptIn,
-            Closed,
-            Withdrawn,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
     /// Still with the pathway: a second referral for the same patient and
@@ -160,6 +159,14 @@ mod tests {
             .apply(Transition::Decided { opt_in: false })
             .expect("decide");
         assert_eq!(s.apply(Transition::Notified), Ok(Status::Notified));
+    }
+
+    #[test]
+    fn every_status_parses_from_its_name() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(Status::parse("lost"), None);
     }
 
     #[test]
