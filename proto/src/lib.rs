@@ -102,6 +102,8 @@ pub mod v1 {
     }
 }
 
+pub mod board;
+
 /// The one JetStream stream that holds every pathway fact.
 pub mod stream {
     use std::time::Duration;

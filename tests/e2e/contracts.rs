@@ -239,12 +239,15 @@ fn decisions_and_outcomes_are_pinned() {
             partner: "pain-association-scotland".into(),
             rejection_reason: "01".into(),
             reason: "why".into(),
+            advice: "try this".into(),
         }),
         clinician: "dr-a".into(),
         decided_at: Some(prost_types_timestamp(5)),
         target_date: "2027-01-31".into(),
         supersedes_decision_id: "d-0".into(),
         opt_in_deadline: Some(prost_types_timestamp(6)),
+        rationale: "because".into(),
+        red_flag_override_reason: "seen last week".into(),
     }));
     let decision = message(&bytes, 40);
     assert_eq!(text(&decision, 1), "d-1");
@@ -260,6 +263,9 @@ fn decisions_and_outcomes_are_pinned() {
     assert_eq!(text(&decision, 5), "2027-01-31");
     assert_eq!(text(&decision, 6), "d-0");
     assert_eq!(number(&message(&decision, 7), 1), 6);
+    assert_eq!(text(&decision, 8), "because");
+    assert_eq!(text(&decision, 9), "seen last week");
+    assert_eq!(text(&outcome, 7), "try this");
     assert_eq!(proto::OutcomeKind::PatientOptIn as i32, 10);
 }
 

@@ -937,6 +937,7 @@ async fn the_information_loop_and_withdrawal_follow_the_status() {
                 Payload::VettingInfoRequested(proto::VettingInfoRequested {
                     information_request_id: request_id.clone(),
                     clinician: "dr-vetting".into(),
+                    question: "Any imaging?".into(),
                 }),
             ),
             "i1",

@@ -804,6 +804,7 @@ impl Intake {
             "route": row.route,
             "received_at": row.received_at,
             "version": row.version,
+            "referrer_subject": row.referrer_subject,
             "referral": serde_json::from_str::<serde_json::Value>(&row.document).context("stored referral is unreadable")?,
             "information_requests": information_requests,
         });

@@ -1,0 +1,3 @@
+//! `decision`: Pathway's decision service.
+
+fn main() {}

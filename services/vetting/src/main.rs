@@ -1,0 +1,3 @@
+//! `vetting`: Pathway's vetting service.
+
+fn main() {}

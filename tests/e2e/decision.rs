@@ -1,0 +1,1 @@
+//! End-to-end tests of decision (to be written).
