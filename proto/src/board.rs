@@ -12,6 +12,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::v1::OutcomeKind;
 
+/// The 14 territorial boards, by code.
+pub const BOARD_CODES: [&str; 14] = [
+    "ayrshire-arran",
+    "borders",
+    "dumfries-galloway",
+    "fife",
+    "forth-valley",
+    "grampian",
+    "greater-glasgow-clyde",
+    "highland",
+    "lanarkshire",
+    "lothian",
+    "orkney",
+    "shetland",
+    "tayside",
+    "western-isles",
+];
+
 /// The codes of the outcomes a vetting clinician can record, as the APIs
 /// spell them.
 pub const OUTCOME_CODES: [&str; 10] = [

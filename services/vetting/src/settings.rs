@@ -1,0 +1,38 @@
+//! Vetting's settings. Every field has a default that runs locally; see
+//! `pathway_common::settings` for how files and `PATHWAY_*` variables layer.
+
+use pathway_common::settings::{
+    AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings,
+};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub nats: NatsSettings,
+    pub auth: AuthSettings,
+    pub telemetry: TelemetrySettings,
+    /// How often lapsed claims are returned to the worklist.
+    pub lease_sweep_seconds: u64,
+    /// How long to wait for intake to answer a request for a referral.
+    pub intake_timeout_seconds: u64,
+    /// Mark the sign-in cookie `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            http: HttpSettings::with_port(8082),
+            database: DatabaseSettings::sqlite_file("vetting"),
+            nats: NatsSettings::default(),
+            auth: AuthSettings::default(),
+            telemetry: TelemetrySettings::default(),
+            lease_sweep_seconds: 15,
+            intake_timeout_seconds: 5,
+            secure_cookies: false,
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Building and running the vetting service: the same [`Application`] runs
+//! in `main` and in the tests.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use pathway_common::inbox::{ConsumerSpec, Inbox};
+use pathway_common::platform::Platform;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::application::Vetting;
+use crate::clock::Clock;
+use crate::consumer::{WorklistProjection, filters};
+use crate::db::Migrator;
+use crate::http::{AppState, router};
+use crate::settings::Settings;
+
+/// Which background workers run; tests switch some off to drive them by hand.
+#[derive(Debug, Clone, Copy)]
+pub struct Workers {
+    pub relay: bool,
+    pub consumer: bool,
+    /// Returns lapsed claims to the worklist every `lease_sweep_seconds`.
+    pub lease_sweeper: bool,
+}
+
+impl Default for Workers {
+    fn default() -> Self {
+        Self {
+            relay: true,
+            consumer: true,
+            lease_sweeper: true,
+        }
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    vetting: Vetting,
+    settings: Settings,
+    workers: Workers,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, Workers::default(), Clock::default()).await
+    }
+
+    pub async fn build_with(
+        settings: Settings,
+        workers: Workers,
+        clock: Clock,
+    ) -> anyhow::Result<Self> {
+        let platform = Platform::start::<Migrator>(
+            "vetting",
+            &settings.database,
+            &settings.nats,
+            &settings.auth,
+        )
+        .await?;
+        let address = (settings.http.host, settings.http.port);
+        let listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {}:{}", address.0, address.1))?;
+        Ok(Self {
+            listener,
+            vetting: Vetting {
+                platform,
+                clock,
+                service_token: settings.auth.service_token.clone(),
+                intake_timeout: Duration::from_secs(settings.intake_timeout_seconds.max(1)),
+            },
+            settings,
+            workers,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn vetting(&self) -> &Vetting {
+        &self.vetting
+    }
+
+    /// Serve until `shutdown`; then stop taking work, finish what is in
+    /// flight and flush the outbox.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
+        let platform = self.vetting.platform.clone();
+        if self.workers.relay {
+            let relay = platform.relay();
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                relay.run(stop).await;
+                Ok(())
+            });
+        }
+        if self.workers.consumer {
+            let inbox = Inbox::new(
+                &platform.jetstream,
+                platform.db.clone(),
+                ConsumerSpec::new("vetting-worklist", filters()),
+                WorklistProjection,
+                platform.metrics.clone(),
+                platform.outbox.clone(),
+            )
+            .await?;
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                inbox.run(stop).await;
+                Ok(())
+            });
+        }
+        if self.workers.lease_sweeper {
+            let vetting = self.vetting.clone();
+            let stop = shutdown.clone();
+            let every = Duration::from_secs(self.settings.lease_sweep_seconds.max(1));
+            tasks.spawn(async move {
+                let mut ticks = tokio::time::interval(every);
+                loop {
+                    tokio::select! {
+                        _ = ticks.tick() => {}
+                        () = stop.cancelled() => break,
+                    }
+                    match vetting.expire_leases().await {
+                        Ok(0) => {}
+                        Ok(count) => tracing::info!(count, "lapsed claims returned to the worklist"),
+                        Err(error) => tracing::warn!(error = format!("{error:#}"), "cannot return lapsed claims"),
+                    }
+                }
+                Ok(())
+            });
+        }
+        let app = router(
+            AppState {
+                vetting: self.vetting.clone(),
+                secure_cookies: self.settings.secure_cookies,
+            },
+            self.settings.http.body_limit_bytes,
+        );
+        let served = pathway_common::http::serve(self.listener, app, shutdown.clone()).await;
+        shutdown.cancel();
+        while let Some(result) = tasks.join_next().await {
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(error = format!("{error:#}"), "worker failed"),
+                Err(error) => tracing::error!(%error, "worker panicked"),
+            }
+        }
+        served.context("the HTTP server failed")
+    }
+}
