@@ -9,8 +9,11 @@
 //!   tests run once per backend ([`backends`]).
 //! - [`intake::TestApp`] runs the real intake `Application` on port 0.
 
+pub mod browser;
+pub mod decision;
 pub mod intake;
 pub mod referrals;
+pub mod vetting;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -1,0 +1,167 @@
+//! The vetting service under test, beside an intake on the same NATS
+//! account and signing key, so referrals flow from one to the other as in
+//! production.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pathway_common::auth::{Authenticator, Claims, Role};
+use pathway_common::settings::{AuthSettings, DatabaseSettings, HttpSettings, NatsSettings};
+use pathway_vetting::application::Vetting;
+use pathway_vetting::clock::Clock;
+use pathway_vetting::settings::Settings;
+use pathway_vetting::startup::{Application, Workers};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::intake::TestApp;
+use crate::{Backend, eventually};
+
+pub struct VettingApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub db: sea_orm::DatabaseConnection,
+    pub app: Vetting,
+    /// The service's clock: move it forward to make claims lapse.
+    pub clock: Clock,
+    shutdown: CancellationToken,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: Arc<tempfile::TempDir>,
+}
+
+impl VettingApp {
+    /// Vetting beside `intake`: same NATS account, same signing key. The
+    /// lease sweeper is off: tests call `expire_leases` when they want it.
+    pub async fn spawn(intake: &TestApp, backend: &Backend) -> Self {
+        let dir = Arc::new(tempfile::tempdir().expect("a temporary folder"));
+        let settings = Settings {
+            http: HttpSettings::with_port(0),
+            database: DatabaseSettings {
+                url: backend.fresh_url(dir.path()).await,
+                max_connections: 5,
+            },
+            nats: NatsSettings {
+                url: intake.settings.nats.url.clone(),
+                ..NatsSettings::default()
+            },
+            auth: AuthSettings {
+                local_key_file: intake.settings.auth.local_key_file.clone(),
+                ..AuthSettings::default()
+            },
+            ..Settings::default()
+        };
+        let clock = Clock::default();
+        let workers = Workers {
+            lease_sweeper: false,
+            ..Workers::default()
+        };
+        let application = Application::build_with(settings, workers, clock.clone())
+            .await
+            .expect("vetting builds against real NATS and a real database");
+        let base = format!("http://127.0.0.1:{}", application.port());
+        let app = application.vetting().clone();
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(application.run_until_stopped(shutdown.clone()));
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            db: app.platform.db.clone(),
+            app,
+            clock,
+            shutdown,
+            handle: Some(handle),
+            _dir: dir,
+        }
+    }
+
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = self.handle.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
+        }
+        self.db.clone().close().await.ok();
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("vetting answers")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("vetting answers")
+    }
+
+    /// POST with no body (claim, release).
+    pub async fn post_empty(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("vetting answers")
+    }
+
+    /// The worklist as `token` sees it.
+    pub async fn worklist(&self, token: &str, board: &str, query: &str) -> Value {
+        let response = self
+            .get(&format!("/v1/boards/{board}/worklist{query}"), token)
+            .await;
+        assert_eq!(response.status(), 200, "worklist of {board}");
+        response.json().await.expect("a worklist")
+    }
+
+    /// Wait until referral `id` is on `board`'s worklist and return its row.
+    pub async fn wait_for_referral(&self, board: &str, id: &str) -> Value {
+        let token = token_with_key(
+            &self.app.platform.auth,
+            "wait-clinician",
+            Role::Clinician,
+            &[board],
+        );
+        let row = eventually(Duration::from_secs(10), || async {
+            let list = self.worklist(&token, board, "?status=awaiting_vetting,in_vetting,info_requested,vetted,withdrawn,closed").await;
+            list["referrals"]
+                .as_array()
+                .and_then(|rows| rows.iter().find(|r| r["referral_id"] == id).cloned())
+        })
+        .await;
+        row.unwrap_or_else(|| panic!("referral {id} never reached the {board} worklist"))
+    }
+
+    /// Wait until referral `id` has `status` on the worklist.
+    pub async fn wait_for_status(&self, board: &str, id: &str, status: &str) -> Value {
+        let found = eventually(Duration::from_secs(10), || async {
+            let row = self.wait_for_referral(board, id).await;
+            (row["status"] == status).then_some(row)
+        })
+        .await;
+        found.unwrap_or_else(|| panic!("referral {id} never reached the status {status}"))
+    }
+}
+
+/// A token signed by `authenticator` (the local key a test stack shares).
+pub fn token_with_key(
+    authenticator: &Authenticator,
+    subject: &str,
+    role: Role,
+    boards: &[&str],
+) -> String {
+    let mut claims = Claims::new(
+        subject,
+        role,
+        boards.iter().map(|b| (*b).to_owned()).collect(),
+        Duration::from_secs(3600),
+    );
+    claims.name = Some(format!("Dr {subject}"));
+    authenticator.issue(&claims).expect("sign a test token")
+}
