@@ -51,18 +51,24 @@ start() { # name port
 }
 
 start intake "${PATHWAY_INTAKE__HTTP__PORT:-8081}"
+start vetting "${PATHWAY_VETTING__HTTP__PORT:-8082}"
+start decision "${PATHWAY_DECISION__HTTP__PORT:-8083}"
 
 cat <<MSG
 
 Pathway is running (logs in var/log/, data in var/):
   NATS (JetStream)   nats://127.0.0.1:$NATS_PORT
-  intake             http://127.0.0.1:${PATHWAY_INTAKE__HTTP__PORT:-8081}/   <- open in a browser: boards on the pathway, links to the API
-                     (API: /openapi.json, health: /healthz, /readyz, /metrics)
+  vetting            http://127.0.0.1:${PATHWAY_VETTING__HTTP__PORT:-8082}/   <- open in a browser: the clinicians' worklist
+  intake             http://127.0.0.1:${PATHWAY_INTAKE__HTTP__PORT:-8081}/   (boards on the pathway, links to the API)
+  decision           http://127.0.0.1:${PATHWAY_DECISION__HTTP__PORT:-8083}/openapi.json
+  Every service: /openapi.json, /healthz, /readyz, /metrics
 
 Try it:
   target/debug/pathway board enable highland
-  target/debug/pathway refer examples/referral.json
   target/debug/pathway demo --referrals 50
+  target/debug/pathway token --role clinician --board highland --name "Dr Jane Doe"
+      -> paste the token into the vetting page's sign-in, claim a referral, record an outcome
+  target/debug/pathway status <referral id>
 
 Press Ctrl-C to stop.
 MSG

@@ -147,7 +147,15 @@ async fn a_referral_goes_from_intake_to_a_vetting_outcome() {
             detail["allowed_actions"],
             json!(["claim", "release", "request_information", "record_outcome"])
         );
-        let recorded = stack.outcome(&dr, &plain, &accept()).await;
+        // The README's walk-through records examples/outcome.json.
+        let example: Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/outcome.json"),
+            )
+            .expect("examples/outcome.json is there"),
+        )
+        .expect("examples/outcome.json is JSON");
+        let recorded = stack.outcome(&dr, &plain, &example).await;
         assert_eq!(recorded.status(), 201);
 
         let completed = stack.wait_for_event(&plain, ("vetting", "completed")).await;
@@ -156,7 +164,7 @@ async fn a_referral_goes_from_intake_to_a_vetting_outcome() {
             panic!("not a vetting.completed payload");
         };
         assert_eq!(done.clinician, "dr-mackay");
-        assert!(done.rationale.starts_with("Persistent pain"));
+        assert!(done.rationale.starts_with("Eighteen months"));
         assert!(!done.correction);
         let outcome = done.outcome.expect("an outcome");
         assert_eq!(outcome.kind, proto::OutcomeKind::Accept as i32);
