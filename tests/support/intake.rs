@@ -243,3 +243,42 @@ impl TestApp {
         }
     }
 }
+
+impl TestApp {
+    /// PUT `body` (sent as JSON text, so broken JSON can be sent too) as a
+    /// board's settings with `token`.
+    pub async fn put_board_settings(
+        &self,
+        token: &str,
+        board: &str,
+        body: &str,
+    ) -> reqwest::Response {
+        self.http
+            .put(format!("{}/v1/boards/{board}/settings", self.base))
+            .bearer_auth(token)
+            .header("Content-Type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("intake answers")
+    }
+
+    pub async fn get_board_settings(&self, token: &str, board: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}/v1/boards/{board}/settings", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("intake answers")
+    }
+
+    /// The example settings document the README uses.
+    pub fn example_board_settings() -> Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/board-settings.json");
+        serde_json::from_str(
+            &std::fs::read_to_string(path).expect("examples/board-settings.json is there"),
+        )
+        .expect("examples/board-settings.json is JSON")
+    }
+}

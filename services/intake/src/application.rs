@@ -11,6 +11,7 @@ use pathway_common::db::is_unique_violation;
 use pathway_common::http::{ApiError, FieldError};
 use pathway_common::outbox;
 use pathway_common::platform::Platform;
+use pathway_proto::board::BoardSettings;
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
@@ -22,7 +23,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{
-    history, idempotency, information_request, open_referral, pathway_change, postcode, referral,
+    board_settings_change, history, idempotency, information_request, open_referral,
+    pathway_change, postcode, referral,
 };
 use crate::domain::referral::{NewReferral, ReferralRequest};
 use crate::domain::{self, BoardCode, Status, Transition};
@@ -105,6 +107,9 @@ pub struct InformationRequestView {
     pub id: String,
     pub requested_by: String,
     pub requested_at: DateTime<Utc>,
+    /// What the clinician asked; absent for requests made before questions
+    /// were kept.
+    pub question: Option<String>,
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
 }
@@ -159,6 +164,32 @@ pub struct PathwayChangeView {
     pub changed_by: String,
     pub changed_at: DateTime<Utc>,
     pub reason: Option<String>,
+}
+
+/// A board's settings as they stand, and every change with who and when.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BoardSettingsView {
+    pub board: String,
+    pub name: String,
+    /// The settings in force: the defaults until a board admin stores some.
+    #[schema(value_type = Object)]
+    pub settings: BoardSettings,
+    /// True while the board has never stored settings of its own.
+    pub defaults: bool,
+    /// Who stored the settings in force, and when.
+    pub changed_by: Option<String>,
+    pub changed_at: Option<DateTime<Utc>>,
+    /// Every stored document, oldest first.
+    pub changes: Vec<BoardSettingsChangeView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BoardSettingsChangeView {
+    pub changed_by: String,
+    pub changed_at: DateTime<Utc>,
+    /// The whole document as it was stored.
+    #[schema(value_type = Object)]
+    pub settings: BoardSettings,
 }
 
 /// A referral's board, read from its row, for the request/reply endpoint.
@@ -684,12 +715,7 @@ impl Intake {
         board: &str,
         request: PathwaySwitch,
     ) -> Result<BoardView, ApiError> {
-        caller.require_role(&[Role::BoardAdmin])?;
-        let board = BoardCode::parse(board).map_err(|reason| {
-            ApiError::not_found(reason)
-                .with_fields(vec![FieldError::new("board", "unknown board code")])
-        })?;
-        caller.require_board(board.code())?;
+        let board = Self::board_for(caller, board, &[Role::BoardAdmin])?;
         let effective_date = match &request.effective_date {
             None => today(),
             Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
@@ -757,6 +783,97 @@ impl Intake {
         self.platform.outbox.notify();
         tracing::info!(board = board.code(), enabled = request.enabled, %effective_date, "pathway switched");
         Ok(board_view(self.db(), board).await?)
+    }
+
+    /// The board named in a board API path, for a caller with one of
+    /// `roles` on it: 403 for another role or board, 404 for no such board.
+    /// Checked before the body is read, so a caller who may not change a
+    /// board learns nothing from its answer about the body.
+    pub fn board_for(caller: &Caller, board: &str, roles: &[Role]) -> Result<BoardCode, ApiError> {
+        caller.require_role(roles)?;
+        let board = BoardCode::parse(board).map_err(|reason| {
+            ApiError::not_found(reason)
+                .with_fields(vec![FieldError::new("board", "unknown board code")])
+        })?;
+        caller.require_board(board.code())?;
+        Ok(board)
+    }
+
+    /// PUT /v1/boards/{board}/settings: store the whole document, announce
+    /// it (`board.settings_changed`) and audit it, in one transaction.
+    pub async fn set_board_settings(
+        &self,
+        caller: &Caller,
+        board: &str,
+        settings: BoardSettings,
+    ) -> Result<BoardSettingsView, ApiError> {
+        let board = Self::board_for(caller, board, &[Role::BoardAdmin])?;
+        let problems = settings.problems();
+        if !problems.is_empty() {
+            return Err(ApiError::validation(
+                problems
+                    .into_iter()
+                    .map(|(field, reason)| FieldError::new(field, reason))
+                    .collect(),
+            ));
+        }
+        let settings_json =
+            serde_json::to_string(&settings).context("cannot serialise board settings")?;
+        let now = Utc::now();
+        let txn = self.db().begin().await?;
+        board_settings_change::Entity::insert(board_settings_change::ActiveModel {
+            id: Set(Uuid::now_v7().to_string()),
+            board: Set(board.code().to_owned()),
+            settings_json: Set(settings_json.clone()),
+            changed_by: Set(caller.subject.clone()),
+            changed_at: Set(now),
+        })
+        .exec(&txn)
+        .await?;
+        let event = Event::new(
+            board.code(),
+            None,
+            &caller.subject,
+            now,
+            Payload::BoardSettingsChanged(proto::BoardSettingsChanged {
+                vetting_target_working_days: settings.vetting_target_working_days,
+                changed_by: caller.subject.clone(),
+                settings_json,
+            }),
+        );
+        outbox::enqueue(&txn, &event).await?;
+        audit::record(
+            &txn,
+            AuditEntry {
+                actor: &caller.subject,
+                actor_role: caller.role.as_str(),
+                action: "board.settings_changed",
+                referral_id: None,
+                board: Some(board.code()),
+                source: &caller.source,
+                purpose: Some("board settings changed"),
+            },
+        )
+        .await?;
+        let view = board_settings_view(&txn, board).await?;
+        txn.commit().await?;
+        self.platform.outbox.notify();
+        tracing::info!(
+            board = board.code(),
+            vetting_target_working_days = settings.vetting_target_working_days,
+            "board settings changed"
+        );
+        Ok(view)
+    }
+
+    /// GET /v1/boards/{board}/settings.
+    pub async fn board_settings(
+        &self,
+        caller: &Caller,
+        board: &str,
+    ) -> Result<BoardSettingsView, ApiError> {
+        let board = Self::board_for(caller, board, &[Role::BoardAdmin, Role::Clinician])?;
+        board_settings_view(self.db(), board).await
     }
 
     /// GET /v1/boards.
@@ -968,6 +1085,7 @@ async fn information_requests<C: ConnectionTrait>(
             id: r.id,
             requested_by: r.requested_by,
             requested_at: r.requested_at,
+            question: r.question,
             answer: r.answer,
             answered_at: r.answered_at,
         })
@@ -1022,5 +1140,39 @@ async fn board_view<C: ConnectionTrait>(
                 reason: c.reason,
             })
             .collect(),
+    })
+}
+
+async fn board_settings_view<C: ConnectionTrait>(
+    db: &C,
+    board: BoardCode,
+) -> Result<BoardSettingsView, ApiError> {
+    let rows = board_settings_change::Entity::find()
+        .filter(board_settings_change::Column::Board.eq(board.code()))
+        .order_by_asc(board_settings_change::Column::ChangedAt)
+        .order_by_asc(board_settings_change::Column::Id)
+        .all(db)
+        .await?;
+    let mut changes = Vec::with_capacity(rows.len());
+    for row in rows {
+        let settings: BoardSettings =
+            serde_json::from_str(&row.settings_json).with_context(|| {
+                format!("stored settings {} of {} are unreadable", row.id, row.board)
+            })?;
+        changes.push(BoardSettingsChangeView {
+            changed_by: row.changed_by,
+            changed_at: row.changed_at,
+            settings,
+        });
+    }
+    let current = changes.last();
+    Ok(BoardSettingsView {
+        board: board.code().to_owned(),
+        name: board.name().to_owned(),
+        settings: current.map(|c| c.settings.clone()).unwrap_or_default(),
+        defaults: current.is_none(),
+        changed_by: current.map(|c| c.changed_by.clone()),
+        changed_at: current.map(|c| c.changed_at),
+        changes,
     })
 }

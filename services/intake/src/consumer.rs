@@ -60,6 +60,9 @@ impl Handler for StatusProjection {
                 referral_id: Set(row.id.clone()),
                 requested_by: Set(request.clinician.clone()),
                 requested_at: Set(event.occurred_at().unwrap_or_else(chrono::Utc::now)),
+                question: Set(Some(request.question.trim())
+                    .filter(|q| !q.is_empty())
+                    .map(str::to_owned)),
                 answer: Set(None),
                 answered_by: Set(None),
                 answered_at: Set(None),

@@ -116,6 +116,10 @@ pub mod information_request {
         pub referral_id: String,
         pub requested_by: String,
         pub requested_at: DateTimeUtc,
+        /// What the clinician asked (clinical free text; added by
+        /// `m0003_board_settings`, so older requests have none).
+        #[sea_orm(column_type = "Text", nullable)]
+        pub question: Option<String>,
         #[sea_orm(column_type = "Text", nullable)]
         pub answer: Option<String>,
         pub answered_by: Option<String>,
@@ -143,6 +147,30 @@ pub mod pathway_change {
         pub changed_by: String,
         pub changed_at: DateTimeUtc,
         pub reason: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod board_settings_change {
+    use sea_orm::entity::prelude::*;
+
+    /// Every settings document a board admin stored, kept: the latest is in
+    /// force, the others say who changed what and when.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "board_settings_changes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub board: String,
+        /// The whole `BoardSettings` document as stored, as JSON.
+        #[sea_orm(column_type = "Text")]
+        pub settings_json: String,
+        pub changed_by: String,
+        pub changed_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -226,10 +254,111 @@ impl MigrationTrait for IntakeTables {
     }
 }
 
+/// Board settings kept with who and when, and the question of each
+/// information request.
+struct BoardSettingsTables;
+
+impl MigrationName for BoardSettingsTables {
+    fn name(&self) -> &str {
+        "m0003_board_settings"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for BoardSettingsTables {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_table(manager, board_settings_change::Entity).await?;
+        create_index(
+            manager,
+            "board_settings_changes",
+            "board_settings_changes_board",
+            &["board", "changed_at"],
+            false,
+        )
+        .await?;
+        // `m0002_intake` creates its tables from today's entities, so a new
+        // database already has the column; one made before it has not.
+        if !manager
+            .has_column("information_requests", "question")
+            .await?
+        {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new("information_requests"))
+                        .add_column(ColumnDef::new(Alias::new("question")).text().null())
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(PlumbingMigration), Box::new(IntakeTables)]
+        vec![
+            Box::new(PlumbingMigration),
+            Box::new(IntakeTables),
+            Box::new(BoardSettingsTables),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database, EntityTrait};
+
+    use super::*;
+
+    /// A database made before `m0003_board_settings` (no `question` column,
+    /// no settings table) takes the migration and keeps its rows.
+    #[tokio::test]
+    async fn an_older_database_gains_the_question_column() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let url = format!("sqlite://{}/intake.db?mode=rwc", dir.path().display());
+        let db = Database::connect(url.as_str()).await.expect("SQLite opens");
+        Migrator::up(&db, None).await.expect("migrations apply");
+        // Take the database back to how m0002 left it before questions existed.
+        for sql in [
+            "DROP TABLE board_settings_changes",
+            "ALTER TABLE information_requests DROP COLUMN question",
+            "DELETE FROM seaql_migrations WHERE version = 'm0003_board_settings'",
+            "INSERT INTO information_requests (id, referral_id, requested_by, requested_at) \
+             VALUES ('r1', 'x', 'dr-old', '2026-01-05 10:00:00+00:00')",
+        ] {
+            db.execute_unprepared(sql).await.expect(sql);
+        }
+        let manager = SchemaManager::new(&db);
+        assert!(
+            !manager
+                .has_column("information_requests", "question")
+                .await
+                .expect("schema")
+        );
+
+        Migrator::up(&db, None)
+            .await
+            .expect("m0003 applies to the older database");
+        assert!(
+            manager
+                .has_column("information_requests", "question")
+                .await
+                .expect("schema")
+        );
+        assert!(
+            manager
+                .has_table("board_settings_changes")
+                .await
+                .expect("schema")
+        );
+        let old = information_request::Entity::find_by_id("r1".to_owned())
+            .one(&db)
+            .await
+            .expect("read")
+            .expect("the older request is still there");
+        assert_eq!(old.question, None);
     }
 }

@@ -2,18 +2,22 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router, middleware};
-use pathway_common::auth::{Authenticator, Caller};
+use pathway_common::auth::{Authenticator, Caller, Role};
 use pathway_common::http::{ApiError, ErrorBody, FieldError, JsonBody, ops_routes, track_metrics};
+use pathway_proto::board::BoardSettings;
 use utoipa::OpenApi;
 
 use crate::application::{
-    BoardView, HistoryEntry, InformationAnswer, InformationRequestView, Intake, PathwayChangeView,
-    PathwaySwitch, ReferralCreated, ReferralView, RejectionReason, WithdrawRequest,
+    BoardSettingsChangeView, BoardSettingsView, BoardView, HistoryEntry, InformationAnswer,
+    InformationRequestView, Intake, PathwayChangeView, PathwaySwitch, ReferralCreated,
+    ReferralView, RejectionReason, WithdrawRequest,
 };
 use crate::domain::referral::{
     AddressRequest, ClinicalRequest, ContactRequest, ImpactRequest, PatientRequest,
@@ -38,11 +42,15 @@ impl FromRef<AppState> for Arc<Authenticator> {
         description = "Referrals to the chronic pain service as GP systems send them, and the boards' switch onto the remote pathway. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
         version = "1"
     ),
-    paths(submit_referral, get_referral, withdraw, provide_information, list_boards, switch_pathway),
+    paths(
+        submit_referral, get_referral, withdraw, provide_information, list_boards, switch_pathway,
+        get_board_settings, set_board_settings
+    ),
     components(schemas(
         ReferralRequest, PatientRequest, ContactRequest, AddressRequest, ReferrerRequest, ClinicalRequest,
         ImpactRequest, ReferralCreated, ReferralView, HistoryEntry, InformationRequestView, WithdrawRequest,
-        InformationAnswer, PathwaySwitch, BoardView, PathwayChangeView, ErrorBody, FieldError, RejectionReason
+        InformationAnswer, PathwaySwitch, BoardView, PathwayChangeView, BoardSettingsView,
+        BoardSettingsChangeView, ErrorBody, FieldError, RejectionReason
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -77,6 +85,10 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/v1/referrals/{id}/information", post(provide_information))
         .route("/v1/boards", get(list_boards))
         .route("/v1/boards/{board}/pathway", put(switch_pathway))
+        .route(
+            "/v1/boards/{board}/settings",
+            get(get_board_settings).put(set_board_settings),
+        )
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/", get(home))
         .fallback(pathway_common::http::not_found_fallback)
@@ -293,6 +305,105 @@ async fn switch_pathway(
     ))
 }
 
+/// A board's settings in force (the defaults until it stores its own), and
+/// every change with who made it and when.
+#[utoipa::path(
+    get, path = "/v1/boards/{board}/settings", tag = "boards",
+    params(("board" = String, Path, description = "Board code")),
+    responses(
+        (status = 200, body = BoardSettingsView),
+        (status = 403, description = "Not a board admin or clinician of this board", body = ErrorBody),
+        (status = 404, description = "Unknown board", body = ErrorBody),
+    )
+)]
+async fn get_board_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(board): Path<String>,
+) -> Result<Json<BoardSettingsView>, ApiError> {
+    Ok(Json(state.intake.board_settings(&caller, &board).await?))
+}
+
+/// Replace a board's settings with the whole document sent. Fields left out
+/// take their defaults; every service picks the change up without a restart.
+#[utoipa::path(
+    put, path = "/v1/boards/{board}/settings", tag = "boards",
+    request_body(content = Object, description = "The whole settings document (see examples/board-settings.json): vetting_target_working_days, claim_lease_minutes, scottish_bank_holidays, extra_holidays, disabled_outcomes, outcome_labels, partners, priority_target_days, opt_in_window_days"),
+    params(("board" = String, Path, description = "Board code")),
+    responses(
+        (status = 200, description = "Stored and announced as board.settings_changed", body = BoardSettingsView),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 403, description = "Not a board admin of this board", body = ErrorBody),
+        (status = 404, description = "Unknown board", body = ErrorBody),
+        (status = 415, description = "Not sent as JSON", body = ErrorBody),
+        (status = 422, description = "Unknown fields, wrong types or values out of range: every field named", body = ErrorBody),
+    )
+)]
+async fn set_board_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(board): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<BoardSettingsView>, ApiError> {
+    // Who may change this board is settled before anything about the body.
+    Intake::board_for(&caller, &board, &[Role::BoardAdmin])?;
+    require_json(&headers)?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the body is larger than this endpoint accepts",
+            )
+            .with_fields(vec![FieldError::new("body", "over the size limit")])
+        } else {
+            ApiError::bad_request(format!("cannot read the body: {rejection}"))
+        }
+    })?;
+    let settings = parse_settings(&body)?;
+    Ok(Json(
+        state
+            .intake
+            .set_board_settings(&caller, &board, settings)
+            .await?,
+    ))
+}
+
+fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let mime = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with `Content-Type: application/json`",
+        )
+        .with_fields(vec![FieldError::new(
+            "Content-Type",
+            "must be application/json",
+        )]))
+    }
+}
+
+/// The settings document; a failure names the field (an unknown one too,
+/// e.g. `partners[0].phone`).
+fn parse_settings(body: &[u8]) -> Result<BoardSettings, ApiError> {
+    pathway_common::http::parse_json(body)
+}
+
 /// A plain page for whoever opens intake in a browser: which boards are on
 /// the pathway, and where the API and the operational endpoints are. Board
 /// status is not personal data; nothing about referrals is shown here.
@@ -348,4 +459,36 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(body: &str) -> Vec<(String, String)> {
+        match parse_settings(body.as_bytes()) {
+            Err(ApiError::Client { body, .. }) => body
+                .fields
+                .into_iter()
+                .map(|f| (f.field, f.reason))
+                .collect(),
+            Err(ApiError::Internal(e)) => panic!("internal: {e}"),
+            Ok(_) => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn unknown_settings_fields_are_named() {
+        let top = fields(r#"{"vetting_target": 10}"#);
+        assert_eq!(top[0].0, "vetting_target", "{top:?}");
+        let nested = fields(r#"{"partners": [{"code": "pas", "name": "P", "phone": "1"}]}"#);
+        assert_eq!(nested[0].0, "partners[0].phone", "{nested:?}");
+        let deeper = fields(r#"{"priority_target_days": {"urgnt": 5}}"#);
+        assert_eq!(deeper[0].0, "priority_target_days.urgnt", "{deeper:?}");
+        let typed = fields(r#"{"vetting_target_working_days": "ten"}"#);
+        assert_eq!(typed[0].0, "vetting_target_working_days", "{typed:?}");
+        let date = fields(r#"{"extra_holidays": ["2026-02-30"]}"#);
+        assert_eq!(date[0].0, "extra_holidays[0]", "{date:?}");
+        assert!(fields("{}").is_empty());
+    }
 }
