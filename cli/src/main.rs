@@ -23,6 +23,7 @@ use serde_json::Value;
     long_about = "Pathway: the remote chronic pain referral pathway, from the command line.\n\n\
         Start the platform with `make run`, then for example:\n\
         \x20 pathway board enable highland\n\
+        \x20 pathway board settings highland --file examples/board-settings.json\n\
         \x20 pathway refer examples/referral.json\n\
         \x20 pathway status <referral id>\n\
         \x20 pathway demo --referrals 50"
@@ -84,7 +85,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Switch the remote pathway on or off for a board, or list the boards.
+    /// Switch the remote pathway on or off for a board, list the boards, or
+    /// show and change a board's settings.
     Board {
         #[command(subcommand)]
         action: BoardAction,
@@ -131,6 +133,33 @@ enum BoardAction {
     },
     /// List the 14 boards and whether each is on the pathway.
     List,
+    /// Print a board's settings as JSON, or replace them with a file's.
+    #[command(
+        long_about = "Print a board's settings as JSON (the defaults until the board \
+        stores its own), or replace them with the document in --file.\n\n\
+        The document is the whole of the board's settings: vetting target in working days, \
+        claim lease, bank holidays and extra non-working days, disabled outcomes and their \
+        labels, third-sector partners, priority targets and the opt-in window. A field left \
+        out takes its default. Every service picks a change up at once, and it is kept with \
+        who made it and when.\n\n\
+        Examples:\n\
+        \x20 pathway board settings highland > highland.json\n\
+        \x20 # edit highland.json, then:\n\
+        \x20 pathway board settings highland --file highland.json\n\
+        \x20 pathway board settings highland --history"
+    )]
+    Settings {
+        /// The board's code, e.g. `highland` (see `pathway board list`).
+        board: String,
+        /// Replace the settings with this JSON document
+        /// (see examples/board-settings.json).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Also list every change, with who made it and when (on stderr,
+        /// so that stdout stays a document `--file` takes back).
+        #[arg(long, conflicts_with = "file")]
+        history: bool,
+    },
 }
 
 pub struct Client {
@@ -361,6 +390,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 from,
                 reason,
             } => switch(&client, &board, true, from, reason).await?,
+            BoardAction::Settings {
+                board,
+                file,
+                history,
+            } => match file {
+                Some(file) => set_settings(&client, &board, &file).await?,
+                None => show_settings(&client, &board, history).await?,
+            },
             BoardAction::Disable {
                 board,
                 from,
@@ -404,6 +441,102 @@ async fn switch(
         }
     );
     Ok(())
+}
+
+/// GET a board's settings; prints the document alone on stdout.
+async fn show_settings(client: &Client, board: &str, history: bool) -> anyhow::Result<()> {
+    let token = client.token_for(Role::BoardAdmin, board, "cli-board-admin")?;
+    let (status, answer) = client
+        .send(
+            client
+                .http
+                .get(client.url(&format!("/v1/boards/{board}/settings")))
+                .bearer_auth(token),
+        )
+        .await?;
+    if status != 200 {
+        return Err(settings_failure(status, &answer, board));
+    }
+    println!("{}", serde_json::to_string_pretty(&answer["settings"])?);
+    if answer["defaults"] == true {
+        eprintln!("{board} uses the defaults: it has never stored settings of its own");
+    } else {
+        eprintln!(
+            "{board}: settings stored by {} at {}",
+            answer["changed_by"].as_str().unwrap_or("?"),
+            answer["changed_at"].as_str().unwrap_or("?")
+        );
+    }
+    if history {
+        for change in answer["changes"].as_array().into_iter().flatten() {
+            eprintln!(
+                "  {}  by {:<24} vetting target {} working days",
+                change["changed_at"].as_str().unwrap_or("?"),
+                change["changed_by"].as_str().unwrap_or("?"),
+                change["settings"]["vetting_target_working_days"]
+            );
+        }
+    }
+    Ok(())
+}
+
+/// PUT the document in `file` as a board's settings.
+async fn set_settings(client: &Client, board: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| {
+        format!(
+            "cannot read {}: give the path of a settings document (examples/board-settings.json is one)",
+            file.display()
+        )
+    })?;
+    // Catch a broken file here, with its line, before asking intake.
+    if let Err(error) = serde_json::from_str::<Value>(&text) {
+        bail!(
+            "{} is not JSON ({error}): fix it and run this again",
+            file.display()
+        );
+    }
+    let token = client.token_for(Role::BoardAdmin, board, "cli-board-admin")?;
+    let (status, answer) = client
+        .send(
+            client
+                .http
+                .put(client.url(&format!("/v1/boards/{board}/settings")))
+                .bearer_auth(token)
+                .header("Content-Type", "application/json")
+                .body(text),
+        )
+        .await?;
+    if status != 200 {
+        return Err(settings_failure(status, &answer, board)).with_context(|| {
+            format!(
+                "nothing was changed; correct {} and run this again",
+                file.display()
+            )
+        });
+    }
+    println!(
+        "{}: settings stored (vetting target {} working days), in force now for every service",
+        answer["name"].as_str().unwrap_or(board),
+        answer["settings"]["vetting_target_working_days"]
+    );
+    println!("see them with: pathway board settings {board}");
+    Ok(())
+}
+
+/// Intake's refusal, with what to do about it.
+fn settings_failure(status: u16, answer: &Value, board: &str) -> anyhow::Error {
+    let error = fail(status, answer);
+    let hint = match status {
+        401 => {
+            "the token was refused: pass a current one with --token, or unset it to use a development token"
+        }
+        403 => {
+            "this needs a board_admin token for this board (a clinician's may read): pass one with --token"
+        }
+        404 => "no such board: `pathway board list` shows the 14 codes",
+        _ => return error,
+    };
+    anyhow::anyhow!("{error:#}\n{hint} ({board})")
 }
 
 fn print_status(answer: &Value) {
