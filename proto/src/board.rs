@@ -166,7 +166,10 @@ impl BoardSettings {
             if !OUTCOME_CODES.contains(&code.as_str()) {
                 out.push((
                     format!("disabled_outcomes[{i}]"),
-                    format!("unknown outcome {code:?}: expected one of {}", OUTCOME_CODES.join(", ")),
+                    format!(
+                        "unknown outcome {code:?}: expected one of {}",
+                        OUTCOME_CODES.join(", ")
+                    ),
                 ));
             }
         }
@@ -229,10 +232,7 @@ impl BoardSettings {
             ));
         }
         if !(1..=90).contains(&self.opt_in_window_days) {
-            out.push((
-                "opt_in_window_days".into(),
-                "must be 1 to 90 days".into(),
-            ));
+            out.push(("opt_in_window_days".into(), "must be 1 to 90 days".into()));
         }
         out
     }
@@ -267,7 +267,10 @@ mod tests {
         assert_eq!(outcome_kind("request_information"), None);
         assert_eq!(outcome_code(OutcomeKind::Unspecified), None);
         assert_eq!(outcome_kind("accept"), Some(OutcomeKind::Accept));
-        assert_eq!(outcome_kind("patient_opt_in"), Some(OutcomeKind::PatientOptIn));
+        assert_eq!(
+            outcome_kind("patient_opt_in"),
+            Some(OutcomeKind::PatientOptIn)
+        );
     }
 
     #[test]

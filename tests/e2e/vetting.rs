@@ -29,8 +29,7 @@ impl Stack {
     }
 
     fn clinician(&self, name: &str) -> String {
-        self.intake
-            .token_for(name, Role::Clinician, &["highland"])
+        self.intake.token_for(name, Role::Clinician, &["highland"])
     }
 
     /// A referral through intake, waiting on vetting's worklist.
@@ -102,7 +101,11 @@ fn accept() -> Value {
 
 fn with_red_flags(board: &str) -> Value {
     let mut body = valid_referral(board);
-    set(&mut body, "clinical.red_flags", json!(["history_of_cancer"]));
+    set(
+        &mut body,
+        "clinical.red_flags",
+        json!(["history_of_cancer"]),
+    );
     body
 }
 
@@ -288,16 +291,25 @@ async fn the_information_loop_pauses_the_clock() {
         let dr = stack.clinician("dr-a");
         assert_eq!(stack.claim(&dr, &id).await.status(), 200);
         let path = format!("/v1/referrals/{id}/information-requests");
-        let blank = stack.vetting.post(&path, &dr, &json!({"question": "  "})).await;
+        let blank = stack
+            .vetting
+            .post(&path, &dr, &json!({"question": "  "}))
+            .await;
         assert_eq!(blank.status(), 422);
         let error: Value = blank.json().await.expect("JSON");
         assert_eq!(error["fields"][0]["field"], "question");
         let asked = stack
             .vetting
-            .post(&path, &dr, &json!({"question": "Any imaging of the lumbar spine?"}))
+            .post(
+                &path,
+                &dr,
+                &json!({"question": "Any imaging of the lumbar spine?"}),
+            )
             .await;
         assert_eq!(asked.status(), 201);
-        let event = stack.wait_for_event(&id, ("vetting", "info_requested")).await;
+        let event = stack
+            .wait_for_event(&id, ("vetting", "info_requested"))
+            .await;
         let Some(Payload::VettingInfoRequested(request)) = event.payload else {
             panic!("not an information request");
         };
@@ -305,7 +317,10 @@ async fn the_information_loop_pauses_the_clock() {
 
         // A week passes while the referrer is asked: the clock stands still.
         stack.vetting.clock.advance(chrono::Duration::days(7));
-        let row = stack.vetting.wait_for_status("highland", &id, "info_requested").await;
+        let row = stack
+            .vetting
+            .wait_for_status("highland", &id, "info_requested")
+            .await;
         assert_eq!(row["clock_paused"], true);
         assert_eq!(row["waited_working_days"], 0, "no wait counts while paused");
         assert_eq!(stack.claim(&dr, &id).await.status(), 409);
@@ -315,14 +330,20 @@ async fn the_information_loop_pauses_the_clock() {
         let answered = stack
             .intake
             .http
-            .post(format!("{}/v1/referrals/{id}/information", stack.intake.base))
+            .post(format!(
+                "{}/v1/referrals/{id}/information",
+                stack.intake.base
+            ))
             .bearer_auth(&referrer)
             .json(&json!({"answer": "MRI in March showed no nerve root compression."}))
             .send()
             .await
             .expect("intake answers");
         assert_eq!(answered.status(), 200);
-        let row = stack.vetting.wait_for_status("highland", &id, "awaiting_vetting").await;
+        let row = stack
+            .vetting
+            .wait_for_status("highland", &id, "awaiting_vetting")
+            .await;
         assert_eq!(row["answer_received"], true);
         assert_eq!(row["clock_paused"], false);
         // The pause ended at the answer (today in real time), so the week
@@ -355,34 +376,66 @@ async fn bad_outcomes_are_refused_and_nothing_is_written() {
         let stack = Stack::start(&backend).await;
         let dr = stack.clinician("dr-a");
         let other = stack.clinician("dr-b");
-        let fife_dr = stack.intake.token_for("dr-fife", Role::Clinician, &["fife"]);
+        let fife_dr = stack
+            .intake
+            .token_for("dr-fife", Role::Clinician, &["fife"]);
         let id = stack.referral(valid_referral("highland")).await;
 
         let mut accept_without_mode = accept();
-        accept_without_mode.as_object_mut().map(|o| o.remove("mode"));
+        accept_without_mode
+            .as_object_mut()
+            .map(|o| o.remove("mode"));
         let mut physio_with_priority = json!({"outcome": "physiotherapy", "rationale": "r"});
         physio_with_priority["priority"] = json!("urgent");
-        let mut decline_without_code = json!({"outcome": "decline", "reason": "not chronic pain", "rationale": "r"});
+        let mut decline_without_code =
+            json!({"outcome": "decline", "reason": "not chronic pain", "rationale": "r"});
         decline_without_code["reason"] = json!("not chronic pain");
 
         // (who, body, status, error code or field) — before any claim.
         let cases: Vec<(&str, &String, Value, u16, &str)> = vec![
             ("without a claim", &dr, accept(), 409, "not_claimed"),
-            ("another board's clinician", &fife_dr, accept(), 404, "not_found"),
+            (
+                "another board's clinician",
+                &fife_dr,
+                accept(),
+                404,
+                "not_found",
+            ),
         ];
         for (what, token, body, status, code) in &cases {
             let response = stack.outcome(token, &id, body).await;
-            assert_eq!(response.status().as_u16(), *status, "{what} ({})", backend.name());
+            assert_eq!(
+                response.status().as_u16(),
+                *status,
+                "{what} ({})",
+                backend.name()
+            );
             let error: Value = response.json().await.expect("JSON");
             assert_eq!(error["error"], *code, "{what}");
         }
         assert_eq!(stack.claim(&dr, &id).await.status(), 200);
         let field_cases: Vec<(&str, Value, &str)> = vec![
             ("a missing required field", accept_without_mode, "mode"),
-            ("a priority on a non-accept outcome", physio_with_priority, "priority"),
-            ("a decline without its coded reason", decline_without_code, "rejection_reason"),
-            ("no rationale", json!({"outcome": "pain_psychology"}), "rationale"),
-            ("an unknown outcome", json!({"outcome": "teleport", "rationale": "r"}), "outcome"),
+            (
+                "a priority on a non-accept outcome",
+                physio_with_priority,
+                "priority",
+            ),
+            (
+                "a decline without its coded reason",
+                decline_without_code,
+                "rejection_reason",
+            ),
+            (
+                "no rationale",
+                json!({"outcome": "pain_psychology"}),
+                "rationale",
+            ),
+            (
+                "an unknown outcome",
+                json!({"outcome": "teleport", "rationale": "r"}),
+                "outcome",
+            ),
         ];
         for (what, body, field) in &field_cases {
             let response = stack.outcome(&dr, &id, body).await;
@@ -397,7 +450,11 @@ async fn bad_outcomes_are_refused_and_nothing_is_written() {
             assert!(fields.contains(field), "{what}: {fields:?}");
         }
         let unknown_field = stack
-            .outcome(&dr, &id, &json!({"outcome": "physiotherapy", "rationale": "r", "urgency": 1}))
+            .outcome(
+                &dr,
+                &id,
+                &json!({"outcome": "physiotherapy", "rationale": "r", "urgency": 1}),
+            )
             .await;
         assert_eq!(unknown_field.status(), 422);
         let not_json = stack
@@ -426,7 +483,11 @@ async fn bad_outcomes_are_refused_and_nothing_is_written() {
         let again: Value = again.json().await.expect("JSON");
         assert_eq!(first["event_id"], again["event_id"]);
         let different = stack
-            .outcome(&dr, &id, &json!({"outcome": "physiotherapy", "rationale": "r"}))
+            .outcome(
+                &dr,
+                &id,
+                &json!({"outcome": "physiotherapy", "rationale": "r"}),
+            )
             .await;
         assert_eq!(different.status(), 409);
         assert_eq!(stack.outcome_rows().await, 1);
@@ -441,14 +502,20 @@ async fn bad_outcomes_are_refused_and_nothing_is_written() {
         let response = stack
             .intake
             .http
-            .post(format!("{}/v1/referrals/{withdrawn}/withdraw", stack.intake.base))
+            .post(format!(
+                "{}/v1/referrals/{withdrawn}/withdraw",
+                stack.intake.base
+            ))
             .bearer_auth(&referrer)
             .json(&json!({"reason_code": "patient_request"}))
             .send()
             .await
             .expect("intake answers");
         assert_eq!(response.status(), 200);
-        stack.vetting.wait_for_status("highland", &withdrawn, "withdrawn").await;
+        stack
+            .vetting
+            .wait_for_status("highland", &withdrawn, "withdrawn")
+            .await;
         let response = stack.outcome(&dr, &withdrawn, &accept()).await;
         assert_eq!(response.status(), 409);
         let error: Value = response.json().await.expect("JSON");
@@ -555,26 +622,75 @@ async fn nobody_outside_the_board_or_the_role_gets_in() {
         let id = stack.referral(valid_referral("highland")).await;
         let intake = &stack.intake;
         let tokens: Vec<(&str, String)> = vec![
-            ("fife clinician", intake.token_for("dr-fife", Role::Clinician, &["fife"])),
-            ("highland referrer", intake.token(Role::Referrer, &["highland"])),
-            ("highland board admin", intake.token(Role::BoardAdmin, &["highland"])),
-            ("highland evaluator", intake.token(Role::Evaluator, &["highland"])),
+            (
+                "fife clinician",
+                intake.token_for("dr-fife", Role::Clinician, &["fife"]),
+            ),
+            (
+                "highland referrer",
+                intake.token(Role::Referrer, &["highland"]),
+            ),
+            (
+                "highland board admin",
+                intake.token(Role::BoardAdmin, &["highland"]),
+            ),
+            (
+                "highland evaluator",
+                intake.token(Role::Evaluator, &["highland"]),
+            ),
             ("fife service", intake.token(Role::Service, &["fife"])),
         ];
         let outcome = accept();
         let question = json!({"question": "Any imaging?"});
         for (who, token) in &tokens {
             let mut answers = vec![
-                ("worklist", stack.vetting.get("/v1/boards/highland/worklist", token).await),
-                ("view", stack.vetting.get(&format!("/v1/referrals/{id}"), token).await),
+                (
+                    "worklist",
+                    stack
+                        .vetting
+                        .get("/v1/boards/highland/worklist", token)
+                        .await,
+                ),
+                (
+                    "view",
+                    stack
+                        .vetting
+                        .get(&format!("/v1/referrals/{id}"), token)
+                        .await,
+                ),
                 ("claim", stack.claim(token, &id).await),
-                ("release", stack.vetting.post_empty(&format!("/v1/referrals/{id}/release"), token).await),
-                ("question", stack.vetting.post(&format!("/v1/referrals/{id}/information-requests"), token, &question).await),
+                (
+                    "release",
+                    stack
+                        .vetting
+                        .post_empty(&format!("/v1/referrals/{id}/release"), token)
+                        .await,
+                ),
+                (
+                    "question",
+                    stack
+                        .vetting
+                        .post(
+                            &format!("/v1/referrals/{id}/information-requests"),
+                            token,
+                            &question,
+                        )
+                        .await,
+                ),
                 ("outcome", stack.outcome(token, &id, &outcome).await),
-                ("correction", stack.vetting.post(&format!("/v1/referrals/{id}/correction"), token, &outcome).await),
+                (
+                    "correction",
+                    stack
+                        .vetting
+                        .post(&format!("/v1/referrals/{id}/correction"), token, &outcome)
+                        .await,
+                ),
             ];
             if !who.contains("board admin") {
-                answers.push(("audit", stack.vetting.get("/v1/boards/highland/audit", token).await));
+                answers.push((
+                    "audit",
+                    stack.vetting.get("/v1/boards/highland/audit", token).await,
+                ));
             }
             for (endpoint, response) in answers {
                 let status = response.status().as_u16();
@@ -591,7 +707,10 @@ async fn nobody_outside_the_board_or_the_role_gets_in() {
         let response = stack
             .vetting
             .http
-            .get(format!("{}/v1/boards/highland/worklist", stack.vetting.base))
+            .get(format!(
+                "{}/v1/boards/highland/worklist",
+                stack.vetting.base
+            ))
             .send()
             .await
             .expect("answers");
@@ -604,7 +723,11 @@ async fn nobody_outside_the_board_or_the_role_gets_in() {
         // The board's own admin reads the (empty) audit trail.
         let admin = intake.token(Role::BoardAdmin, &["highland"]);
         assert_eq!(
-            stack.vetting.get("/v1/boards/highland/audit", &admin).await.status(),
+            stack
+                .vetting
+                .get("/v1/boards/highland/audit", &admin)
+                .await
+                .status(),
             200
         );
     }
@@ -622,7 +745,11 @@ async fn every_action_and_every_view_leaves_exactly_one_audit_row() {
         assert_eq!(stack.vetting.get(&view, &dr).await.status(), 200);
         let asked = stack
             .vetting
-            .post(&format!("/v1/referrals/{id}/information-requests"), &dr, &json!({"question": "Any imaging?"}))
+            .post(
+                &format!("/v1/referrals/{id}/information-requests"),
+                &dr,
+                &json!({"question": "Any imaging?"}),
+            )
             .await;
         assert_eq!(asked.status(), 201);
         // The worklist holds no identifiable data: no audit row for it.
@@ -648,7 +775,10 @@ async fn every_action_and_every_view_leaves_exactly_one_audit_row() {
         let admin = stack.intake.token(Role::BoardAdmin, &["highland"]);
         let trail: Value = stack
             .vetting
-            .get(&format!("/v1/boards/highland/audit?referral_id={id}"), &admin)
+            .get(
+                &format!("/v1/boards/highland/audit?referral_id={id}"),
+                &admin,
+            )
             .await
             .json()
             .await

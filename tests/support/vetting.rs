@@ -129,7 +129,13 @@ impl VettingApp {
             &[board],
         );
         let row = eventually(Duration::from_secs(10), || async {
-            let list = self.worklist(&token, board, "?status=awaiting_vetting,in_vetting,info_requested,vetted,withdrawn,closed").await;
+            let list = self
+                .worklist(
+                    &token,
+                    board,
+                    "?status=awaiting_vetting,in_vetting,info_requested,vetted,withdrawn,closed",
+                )
+                .await;
             list["referrals"]
                 .as_array()
                 .and_then(|rows| rows.iter().find(|r| r["referral_id"] == id).cloned())

@@ -331,9 +331,7 @@ impl Vetting {
     /// read from intake; one audit row per view.
     pub async fn referral(&self, caller: &Caller, id: &str) -> Result<ReferralDetail, ApiError> {
         let row = self.load(self.db(), caller, id).await?;
-        let identifiable = self
-            .fetch_from_intake(id, "clinical vetting")
-            .await?;
+        let identifiable = self.fetch_from_intake(id, "clinical vetting").await?;
         let settings = board_settings(self.db(), &row.board).await?;
         let requests = requests_of(self.db(), [row.referral_id.clone()]).await?;
         let outcomes = outcome::Entity::find()
@@ -342,12 +340,26 @@ impl Vetting {
             .all(self.db())
             .await?;
         let txn = self.db().begin().await?;
-        audit_referral(&txn, caller, "referral.read_identifiable", &row, "clinical vetting").await?;
+        audit_referral(
+            &txn,
+            caller,
+            "referral.read_identifiable",
+            &row,
+            "clinical vetting",
+        )
+        .await?;
         txn.commit().await?;
 
         let now = self.clock.now();
         let asked: Vec<&information_request::Model> = requests.iter().collect();
-        let view = self.row_view(caller, &row, &settings, &calendar_of(&settings), &asked, now);
+        let view = self.row_view(
+            caller,
+            &row,
+            &settings,
+            &calendar_of(&settings),
+            &asked,
+            now,
+        );
         let answers = identifiable
             .get("information_requests")
             .and_then(|v| v.as_array())
@@ -456,7 +468,14 @@ impl Vetting {
         })
         .await?;
         outbox::enqueue(&txn, &event).await?;
-        audit_referral(&txn, caller, "referral.release", &row, "give back to the worklist").await?;
+        audit_referral(
+            &txn,
+            caller,
+            "referral.release",
+            &row,
+            "give back to the worklist",
+        )
+        .await?;
         txn.commit().await?;
         self.platform.outbox.notify();
         Ok(result(&saved, &event))
@@ -517,7 +536,14 @@ impl Vetting {
         })
         .await?;
         outbox::enqueue(&txn, &event).await?;
-        audit_referral(&txn, caller, "referral.request_information", &row, "ask the referrer").await?;
+        audit_referral(
+            &txn,
+            caller,
+            "referral.request_information",
+            &row,
+            "ask the referrer",
+        )
+        .await?;
         txn.commit().await?;
         self.platform.outbox.notify();
         Ok(result(&saved, &event))
@@ -543,7 +569,9 @@ impl Vetting {
             let last = last_outcome(&txn, id).await?;
             if let Some(last) = last.filter(|o| {
                 o.clinician == caller.subject
-                    && serde_json::from_str::<OutcomeRequest>(&o.body).ok().as_ref()
+                    && serde_json::from_str::<OutcomeRequest>(&o.body)
+                        .ok()
+                        .as_ref()
                         == Some(&valid.request)
             }) {
                 return Ok((
@@ -567,7 +595,14 @@ impl Vetting {
         let (saved, event) = self
             .write_outcome(&txn, caller, &row, &valid, false, now)
             .await?;
-        audit_referral(&txn, caller, "referral.record_outcome", &row, "record the vetting outcome").await?;
+        audit_referral(
+            &txn,
+            caller,
+            "referral.record_outcome",
+            &row,
+            "record the vetting outcome",
+        )
+        .await?;
         txn.commit().await?;
         self.platform.outbox.notify();
         Ok((result(&saved, &event), false))
@@ -600,7 +635,14 @@ impl Vetting {
         let (saved, event) = self
             .write_outcome(&txn, caller, &row, &valid, true, now)
             .await?;
-        audit_referral(&txn, caller, "referral.correct_outcome", &row, "correct the vetting outcome").await?;
+        audit_referral(
+            &txn,
+            caller,
+            "referral.correct_outcome",
+            &row,
+            "correct the vetting outcome",
+        )
+        .await?;
         txn.commit().await?;
         self.platform.outbox.notify();
         Ok(result(&saved, &event))
@@ -623,7 +665,10 @@ impl Vetting {
             Payload::VettingCompleted(proto::VettingCompleted {
                 clinician: caller.subject.clone(),
                 outcome: Some(valid.outcome.clone()),
-                red_flag_override_reason: valid.red_flag_override_reason.clone().unwrap_or_default(),
+                red_flag_override_reason: valid
+                    .red_flag_override_reason
+                    .clone()
+                    .unwrap_or_default(),
                 rationale: valid.rationale.clone(),
                 correction,
             }),
@@ -677,7 +722,9 @@ impl Vetting {
             )
             .with_detail(
                 "lapsed_at",
-                row.lease_expires_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                row.lease_expires_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default(),
             )),
             (false, true) => Err(claimed_by_other(row)),
             (false, false) => Err(conflict(
@@ -752,8 +799,8 @@ impl Vetting {
     ) -> Result<Vec<AuditRow>, ApiError> {
         caller.require_role(&[Role::BoardAdmin])?;
         caller.require_board(board)?;
-        let mut select = audit::entity::Entity::find()
-            .filter(audit::entity::Column::Board.eq(board));
+        let mut select =
+            audit::entity::Entity::find().filter(audit::entity::Column::Board.eq(board));
         if let Some(id) = &query.referral_id {
             select = select.filter(audit::entity::Column::ReferralId.eq(id.clone()));
         }
@@ -835,18 +882,18 @@ impl Vetting {
         let body = serde_json::json!({"referral_id": id, "purpose": purpose}).to_string();
         let reply = tokio::time::timeout(
             self.intake_timeout,
-            self.platform.nats.request_with_headers(
-                INTAKE_REFERRAL_GET,
-                headers,
-                body.into(),
-            ),
+            self.platform
+                .nats
+                .request_with_headers(INTAKE_REFERRAL_GET, headers, body.into()),
         )
         .await;
         let unavailable = |why: String| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "intake_unavailable",
-                format!("the referral's content cannot be fetched from intake ({why}): try again in a moment"),
+                format!(
+                    "the referral's content cannot be fetched from intake ({why}): try again in a moment"
+                ),
             )
         };
         let message = match reply {
@@ -935,7 +982,8 @@ fn result(row: &worklist::Model, event: &Event) -> ActionResult {
 }
 
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored referral id {id:?}: {e}")))
+    Uuid::parse_str(id)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored referral id {id:?}: {e}")))
 }
 
 /// Save a change to `row` only if nobody changed it since it was read.

@@ -5,7 +5,9 @@
 use chrono::Utc;
 use pathway_common::inbox::{HandleError, Handler};
 use pathway_proto::v1::{self as proto, Event, Payload};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, EntityTrait, sea_query::OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseTransaction, EntityTrait, sea_query::OnConflict,
+};
 
 use crate::db::{board_settings, information_request, worklist};
 use crate::domain::{red_flag_code, status};
@@ -28,7 +30,9 @@ impl Handler for WorklistProjection {
         match payload {
             Payload::ReferralReceived(received) => {
                 if event.referral_id.is_empty() {
-                    return Err(HandleError::Rejected("referral.received without a referral id".into()));
+                    return Err(HandleError::Rejected(
+                        "referral.received without a referral id".into(),
+                    ));
                 }
                 let flags: Vec<String> = received
                     .red_flags()
@@ -54,7 +58,7 @@ impl Handler for WorklistProjection {
                     red_flags: Set(serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into())),
                     pain_intensity: Set(i32::try_from(received.pain_intensity).unwrap_or(0)),
                     pain_duration_months: Set(
-                        i32::try_from(received.pain_duration_months).unwrap_or(0),
+                        i32::try_from(received.pain_duration_months).unwrap_or(0)
                     ),
                     practice_code: Set(received.practice_code.clone()),
                     age_band: Set(patient.age_band.clone()),
@@ -79,28 +83,40 @@ impl Handler for WorklistProjection {
                 move_to(txn, &event.referral_id, status::CLOSED, at, |_| {}).await?;
             }
             Payload::ReferralOptedIn(_) => {
-                move_to(txn, &event.referral_id, status::AWAITING_VETTING, at, |_| {}).await?;
+                move_to(
+                    txn,
+                    &event.referral_id,
+                    status::AWAITING_VETTING,
+                    at,
+                    |_| {},
+                )
+                .await?;
             }
             Payload::ReferralInfoProvided(provided) => {
                 if let Some(request) =
                     information_request::Entity::find_by_id(provided.information_request_id.clone())
                         .one(txn)
                         .await?
+                    && request.answered_at.is_none()
                 {
-                    if request.answered_at.is_none() {
-                        let mut active: information_request::ActiveModel = request.into();
-                        active.answered_at = Set(Some(at));
-                        active.update(txn).await?;
-                    }
+                    let mut active: information_request::ActiveModel = request.into();
+                    active.answered_at = Set(Some(at));
+                    active.update(txn).await?;
                 }
                 let waiting = worklist::Entity::find_by_id(event.referral_id.clone())
                     .one(txn)
                     .await?
                     .is_some_and(|row| row.status == status::INFO_REQUESTED);
                 if waiting {
-                    move_to(txn, &event.referral_id, status::AWAITING_VETTING, at, |row| {
-                        row.answer_received = Set(true);
-                    })
+                    move_to(
+                        txn,
+                        &event.referral_id,
+                        status::AWAITING_VETTING,
+                        at,
+                        |row| {
+                            row.answer_received = Set(true);
+                        },
+                    )
                     .await?;
                 }
             }

@@ -133,7 +133,10 @@ fn split<T>(
 ) -> (Option<Query<T>>, Option<String>) {
     match raw {
         Ok(q) => (Some(q), None),
-        Err(rejection) => (None, Some(format!("the query is not valid: {}", rejection.body_text()))),
+        Err(rejection) => (
+            None,
+            Some(format!("the query is not valid: {}", rejection.body_text())),
+        ),
     }
 }
 

@@ -127,8 +127,13 @@ impl Application {
                     }
                     match vetting.expire_leases().await {
                         Ok(0) => {}
-                        Ok(count) => tracing::info!(count, "lapsed claims returned to the worklist"),
-                        Err(error) => tracing::warn!(error = format!("{error:#}"), "cannot return lapsed claims"),
+                        Ok(count) => {
+                            tracing::info!(count, "lapsed claims returned to the worklist")
+                        }
+                        Err(error) => tracing::warn!(
+                            error = format!("{error:#}"),
+                            "cannot return lapsed claims"
+                        ),
                     }
                 }
                 Ok(())

@@ -10,11 +10,11 @@
 
 use askama::Template;
 use axum::Form;
+use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Utc};
 use pathway_common::auth::{Caller, Role};
 use pathway_common::http::{ApiError, FieldError};
@@ -78,7 +78,10 @@ fn cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 fn display_name(caller: &Caller) -> String {
-    caller.name.clone().unwrap_or_else(|| caller.subject.clone())
+    caller
+        .name
+        .clone()
+        .unwrap_or_else(|| caller.subject.clone())
 }
 
 fn render(template: &impl Template, status: StatusCode) -> Response {
@@ -227,7 +230,12 @@ impl WorklistPage {
 
 fn short(id: &str) -> String {
     // UUIDv7 ids share their leading (time) digits; the tail tells them apart.
-    id.rsplit('-').next().unwrap_or(id).chars().take(8).collect()
+    id.rsplit('-')
+        .next()
+        .unwrap_or(id)
+        .chars()
+        .take(8)
+        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -256,7 +264,10 @@ async fn worklist_page(
         .filter(|b| !b.is_empty())
         .or_else(|| boards.first().cloned())
         .unwrap_or_default();
-    let status_filter = form.status.filter(|s| !s.is_empty()).unwrap_or_else(|| "waiting".into());
+    let status_filter = form
+        .status
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "waiting".into());
     let mine = form.mine.is_some_and(|m| m == "true");
     let query = WorklistQuery {
         status: (status_filter != "waiting").then(|| status_filter.clone()),
@@ -264,7 +275,8 @@ async fn worklist_page(
     };
     match state.vetting.worklist(&caller, &board, &query).await {
         Ok(list) => {
-            let mut status_options = vec![("waiting".to_owned(), "Waiting (not yet vetted)".to_owned())];
+            let mut status_options =
+                vec![("waiting".to_owned(), "Waiting (not yet vetted)".to_owned())];
             status_options.extend(status::ALL.iter().map(|s| ((*s).to_owned(), in_words(s))));
             render(
                 &WorklistPage {
@@ -386,7 +398,13 @@ impl ClinicalView {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let none = |s: String| if s.is_empty() { "None recorded".to_owned() } else { s };
+        let none = |s: String| {
+            if s.is_empty() {
+                "None recorded".to_owned()
+            } else {
+                s
+            }
+        };
         Self {
             name: format!(
                 "{} {}",
@@ -483,7 +501,17 @@ async fn referral_page(
         };
         Some(text.to_owned())
     });
-    show_referral(&state, &caller, &id, notice, None, Vec::new(), FormValues::default(), StatusCode::OK).await
+    show_referral(
+        &state,
+        &caller,
+        &id,
+        notice,
+        None,
+        Vec::new(),
+        FormValues::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -513,7 +541,15 @@ async fn show_referral(
     let recorded = detail
         .outcomes
         .iter()
-        .map(|o| describe(&settings, o.correction, &o.outcome, o.recorded_at, o.clinician_name.as_deref().unwrap_or(&o.clinician)))
+        .map(|o| {
+            describe(
+                &settings,
+                o.correction,
+                &o.outcome,
+                o.recorded_at,
+                o.clinician_name.as_deref().unwrap_or(&o.clinician),
+            )
+        })
         .collect();
     let page = ReferralPage {
         signed_in_as: Some(display_name(caller)),
@@ -528,7 +564,10 @@ async fn show_referral(
         priority_options: options(PRIORITIES.iter().map(|p| (*p, in_words(p))), &form.priority),
         mode_options: options(MODES.iter().map(|m| (*m, in_words(m))), &form.mode),
         partner_options: options(
-            settings.partners.iter().map(|p| (p.code.as_str(), p.name.clone())),
+            settings
+                .partners
+                .iter()
+                .map(|p| (p.code.as_str(), p.name.clone())),
             &form.partner,
         ),
         rejection_options: options(
@@ -563,7 +602,9 @@ fn describe(
     if let Some(partner) = &outcome.partner {
         lines.push(format!(
             "Referred to {}",
-            settings.partner(partner).map_or(partner.as_str(), |p| p.name.as_str())
+            settings
+                .partner(partner)
+                .map_or(partner.as_str(), |p| p.name.as_str())
         ));
     }
     if let Some(advice) = &outcome.advice {
@@ -599,8 +640,10 @@ async fn history(
         .vetting
         .actions_on(caller, &detail.row.referral_id)
         .await?;
-    let mut lines: Vec<(DateTime<Utc>, String)> =
-        vec![(detail.row.received_at, "Received from the referrer".to_owned())];
+    let mut lines: Vec<(DateTime<Utc>, String)> = vec![(
+        detail.row.received_at,
+        "Received from the referrer".to_owned(),
+    )];
     for row in rows {
         let what = match row.action.as_str() {
             "referral.claim" => format!("Claimed by {}", row.actor),
@@ -645,18 +688,47 @@ async fn after(
             let problem = errors.is_empty().then(|| body.message.clone());
             show_referral(state, caller, id, None, problem, errors, form, status).await
         }
-        Err(error) => problem_page(caller, &error, &format!("/referrals/{id}"), "Back to the referral"),
+        Err(error) => problem_page(
+            caller,
+            &error,
+            &format!("/referrals/{id}"),
+            "Back to the referral",
+        ),
     }
 }
 
-async fn claim(State(state): State<AppState>, Session(caller): Session, Path(id): Path<String>) -> Response {
+async fn claim(
+    State(state): State<AppState>,
+    Session(caller): Session,
+    Path(id): Path<String>,
+) -> Response {
     let result = state.vetting.claim(&caller, &id).await.map(|_| ());
-    after(&state, &caller, &id, "claimed", result, FormValues::default()).await
+    after(
+        &state,
+        &caller,
+        &id,
+        "claimed",
+        result,
+        FormValues::default(),
+    )
+    .await
 }
 
-async fn release(State(state): State<AppState>, Session(caller): Session, Path(id): Path<String>) -> Response {
+async fn release(
+    State(state): State<AppState>,
+    Session(caller): Session,
+    Path(id): Path<String>,
+) -> Response {
     let result = state.vetting.release(&caller, &id).await.map(|_| ());
-    after(&state, &caller, &id, "released", result, FormValues::default()).await
+    after(
+        &state,
+        &caller,
+        &id,
+        "released",
+        result,
+        FormValues::default(),
+    )
+    .await
 }
 
 async fn ask(

@@ -327,7 +327,10 @@ mod tests {
         assert_eq!(ok.outcome.priority, proto::Priority::Soon as i32);
         assert_eq!(ok.outcome.mode, proto::AppointmentMode::Video as i32);
         let missing = request(serde_json::json!({"outcome": "accept", "rationale": "r"}));
-        assert_eq!(fields(missing.validate(&settings, &[])), ["priority", "mode"]);
+        assert_eq!(
+            fields(missing.validate(&settings, &[])),
+            ["priority", "mode"]
+        );
     }
 
     #[test]
@@ -393,7 +396,10 @@ mod tests {
         let unknown_partner = request(serde_json::json!({
             "outcome": "self_management", "partner": "nobody", "rationale": "r"
         }));
-        assert_eq!(fields(unknown_partner.validate(&settings, &[])), ["partner"]);
+        assert_eq!(
+            fields(unknown_partner.validate(&settings, &[])),
+            ["partner"]
+        );
         let signpost = request(serde_json::json!({"outcome": "self_management", "rationale": "r"}));
         assert!(signpost.validate(&settings, &[]).is_ok());
     }
