@@ -37,6 +37,14 @@ struct Cli {
         default_value = "http://127.0.0.1:8081"
     )]
     intake: String,
+    /// Base URL of the decision service (for `status`).
+    #[arg(
+        long,
+        global = true,
+        env = "PATHWAY_DECISION_URL",
+        default_value = "http://127.0.0.1:8083"
+    )]
+    decision: String,
     /// Bearer token to send. Without one, a development token is signed with
     /// the local key (only where the platform runs on its embedded default).
     #[arg(long, global = true, env = "PATHWAY_TOKEN", hide_env_values = true)]
@@ -66,6 +74,9 @@ enum Command {
         /// Who the token speaks for.
         #[arg(long)]
         subject: Option<String>,
+        /// The person's name as pages show it, e.g. "Dr Jane Doe".
+        #[arg(long)]
+        name: Option<String>,
         /// Lifetime in minutes.
         #[arg(long, default_value_t = 480)]
         minutes: u64,
@@ -246,6 +257,17 @@ fn dev_token(
     subject: &str,
     ttl: Duration,
 ) -> anyhow::Result<String> {
+    dev_token_named(key_file, role, boards, subject, None, ttl)
+}
+
+fn dev_token_named(
+    key_file: &std::path::Path,
+    role: Role,
+    boards: Vec<String>,
+    subject: &str,
+    name: Option<String>,
+    ttl: Duration,
+) -> anyhow::Result<String> {
     if !key_file.exists() {
         bail!(
             "no local signing key at {}: start the platform once with `make run` (it creates the key), \
@@ -257,7 +279,9 @@ fn dev_token(
         local_key_file: key_file.to_owned(),
         ..AuthSettings::default()
     })?;
-    authenticator.issue(&Claims::new(subject, role, boards, ttl))
+    let mut claims = Claims::new(subject, role, boards, ttl);
+    claims.name = name;
+    authenticator.issue(&claims)
 }
 
 fn fail(status: u16, body: &Value) -> anyhow::Error {
@@ -305,14 +329,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             role,
             boards,
             subject,
+            name,
             minutes,
         } => {
-            let subject = subject.unwrap_or_else(|| format!("dev-{role}"));
-            let token = dev_token(
+            let subject = subject.unwrap_or_else(|| match &name {
+                Some(name) => name
+                    .to_lowercase()
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("-"),
+                None => format!("dev-{role}"),
+            });
+            let token = dev_token_named(
                 &cli.key_file,
                 role,
                 boards,
                 &subject,
+                name,
                 Duration::from_secs(minutes * 60),
             )?;
             println!("{token}");
@@ -355,10 +389,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if status != 200 {
                 return Err(fail(status, &answer));
             }
+            let decision = fetch_decision(&client, &cli.decision, &id).await;
             if json {
+                let mut answer = answer;
+                if let Ok(Some(decision)) = &decision {
+                    answer["decision"] = decision.clone();
+                }
                 println!("{}", serde_json::to_string_pretty(&answer)?);
             } else {
                 print_status(&answer);
+                match decision {
+                    Ok(Some(decision)) => print_decision(&decision),
+                    Ok(None) => println!("decision:  none yet"),
+                    Err(why) => println!("decision:  unknown ({why})"),
+                }
             }
         }
         Command::Board { action } => match action {
@@ -537,6 +581,67 @@ fn settings_failure(status: u16, answer: &Value, board: &str) -> anyhow::Error {
         _ => return error,
     };
     anyhow::anyhow!("{error:#}\n{hint} ({board})")
+}
+
+/// The referral's decision from the decision service; `None` before one is
+/// recorded.
+async fn fetch_decision(client: &Client, base: &str, id: &str) -> Result<Option<Value>, String> {
+    let token = client
+        .token_for(Role::Clinician, "*", "cli-clinician")
+        .map_err(|e| e.to_string())?;
+    let url = format!("{}/v1/referrals/{id}/decision", base.trim_end_matches('/'));
+    let response = client
+        .http
+        .get(&url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|_| format!("the decision service does not answer at {base}"))?;
+    match response.status().as_u16() {
+        200 => response.json().await.map(Some).map_err(|e| e.to_string()),
+        404 => Ok(None),
+        status => Err(format!("the decision service answered {status}")),
+    }
+}
+
+fn print_decision(answer: &Value) {
+    let current = &answer["current"];
+    let outcome = &current["outcome"];
+    println!("decision:");
+    println!(
+        "  outcome     {}",
+        outcome["label"]
+            .as_str()
+            .or(outcome["code"].as_str())
+            .unwrap_or("?")
+    );
+    if let (Some(priority), Some(mode)) = (outcome["priority"].as_str(), outcome["mode"].as_str()) {
+        println!("  priority    {priority}, {}", mode.replace('_', " "));
+    }
+    for key in ["partner", "advice", "reason", "rejection_reason"] {
+        if let Some(value) = outcome[key].as_str() {
+            println!("  {:<11} {value}", key.replace('_', " "));
+        }
+    }
+    if let Some(target) = current["target_date"].as_str() {
+        println!("  target date {target}");
+    }
+    println!(
+        "  by          {} at {}",
+        current["clinician"].as_str().unwrap_or("?"),
+        current["decided_at"].as_str().unwrap_or("?")
+    );
+    println!(
+        "  rationale   {}",
+        current["rationale"].as_str().unwrap_or("")
+    );
+    if let Some(reason) = current["red_flag_override_reason"].as_str() {
+        println!("  RED FLAG OVERRIDE  {reason}");
+    }
+    let superseded = answer["superseded"].as_array().map_or(0, Vec::len);
+    if superseded > 0 {
+        println!("  supersedes  {superseded} earlier decision(s)");
+    }
 }
 
 fn print_status(answer: &Value) {
