@@ -1,0 +1,477 @@
+//! A vetting outcome as the decision service trusts it: parsed once from the
+//! wire against the board's settings, then carried as a type whose shape
+//! says which fields each outcome has.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use pathway_proto::board::{BoardSettings, outcome_code};
+use pathway_proto::v1 as proto;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    Urgent,
+    Soon,
+    Routine,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Urgent => "urgent",
+            Priority::Soon => "soon",
+            Priority::Routine => "routine",
+        }
+    }
+
+    fn from_proto(value: i32) -> Option<Self> {
+        match proto::Priority::try_from(value).ok()? {
+            proto::Priority::Urgent => Some(Priority::Urgent),
+            proto::Priority::Soon => Some(Priority::Soon),
+            proto::Priority::Routine => Some(Priority::Routine),
+            proto::Priority::Unspecified => None,
+        }
+    }
+
+    fn to_proto(self) -> proto::Priority {
+        match self {
+            Priority::Urgent => proto::Priority::Urgent,
+            Priority::Soon => proto::Priority::Soon,
+            Priority::Routine => proto::Priority::Routine,
+        }
+    }
+
+    /// Calendar days from the decision to the target date, as the board set them.
+    pub fn target_days(self, settings: &BoardSettings) -> u32 {
+        let targets = settings.priority_target_days;
+        match self {
+            Priority::Urgent => targets.urgent,
+            Priority::Soon => targets.soon,
+            Priority::Routine => targets.routine,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    FaceToFace,
+    Video,
+    Telephone,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::FaceToFace => "face_to_face",
+            Mode::Video => "video",
+            Mode::Telephone => "telephone",
+        }
+    }
+
+    fn from_proto(value: i32) -> Option<Self> {
+        match proto::AppointmentMode::try_from(value).ok()? {
+            proto::AppointmentMode::FaceToFace => Some(Mode::FaceToFace),
+            proto::AppointmentMode::Video => Some(Mode::Video),
+            proto::AppointmentMode::Telephone => Some(Mode::Telephone),
+            proto::AppointmentMode::Unspecified => None,
+        }
+    }
+
+    fn to_proto(self) -> proto::AppointmentMode {
+        match self {
+            Mode::FaceToFace => proto::AppointmentMode::FaceToFace,
+            Mode::Video => proto::AppointmentMode::Video,
+            Mode::Telephone => proto::AppointmentMode::Telephone,
+        }
+    }
+}
+
+/// NHS Data Dictionary referral rejection reasons for a decline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectionReason {
+    /// `01`
+    Duplicate,
+    /// `02`
+    Inappropriate,
+    /// `03`
+    Incomplete,
+}
+
+impl RejectionReason {
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "01" => Some(RejectionReason::Duplicate),
+            "02" => Some(RejectionReason::Inappropriate),
+            "03" => Some(RejectionReason::Incomplete),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RejectionReason::Duplicate => "01",
+            RejectionReason::Inappropriate => "02",
+            RejectionReason::Incomplete => "03",
+        }
+    }
+}
+
+/// A valid outcome of vetting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Accept {
+        priority: Priority,
+        mode: Mode,
+    },
+    PainManagementProgramme,
+    PainPsychology,
+    Physiotherapy,
+    AdviceToReferrer {
+        advice: String,
+    },
+    /// `partner` is `None` for signposting, else a partner the board configured.
+    SelfManagement {
+        partner: Option<String>,
+    },
+    ResidentialProgramme,
+    Redirect {
+        reason: String,
+    },
+    Decline {
+        reason: String,
+        rejection_reason: RejectionReason,
+    },
+    PatientOptIn,
+}
+
+/// Why an outcome cannot be recorded; the text names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutcomeError {
+    #[error("outcome.kind: missing or unknown")]
+    UnknownKind,
+    #[error("outcome.kind: the board does not offer {0}")]
+    NotOffered(&'static str),
+    #[error("outcome.{field}: required for {code}")]
+    Missing {
+        field: &'static str,
+        code: &'static str,
+    },
+    #[error("outcome.{field}: only {only} has it, not {code}")]
+    NotAllowed {
+        field: &'static str,
+        only: &'static str,
+        code: &'static str,
+    },
+    #[error("outcome.partner: {0:?} is not a third-sector partner of the board")]
+    UnknownPartner(String),
+    #[error("outcome.rejection_reason: {0:?} is not 01, 02 or 03")]
+    UnknownRejectionReason(String),
+}
+
+impl Outcome {
+    /// Parse a wire outcome for a board with `settings`.
+    pub fn from_proto(
+        wire: &proto::Outcome,
+        settings: &BoardSettings,
+    ) -> Result<Self, OutcomeError> {
+        let kind =
+            proto::OutcomeKind::try_from(wire.kind).map_err(|_| OutcomeError::UnknownKind)?;
+        let code = outcome_code(kind).ok_or(OutcomeError::UnknownKind)?;
+        if !settings.offers(code) {
+            return Err(OutcomeError::NotOffered(code));
+        }
+        let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        let required = |value: &str, field: &'static str| {
+            text(value).ok_or(OutcomeError::Missing { field, code })
+        };
+        let only = |present: bool, field: &'static str, only: &'static str| {
+            if present && code != only {
+                Err(OutcomeError::NotAllowed { field, only, code })
+            } else {
+                Ok(())
+            }
+        };
+        // Fields that belong to one outcome only: a priority on a decline is a
+        // mistake upstream, not something to drop silently.
+        only(wire.priority != 0, "priority", "accept")?;
+        only(wire.mode != 0, "mode", "accept")?;
+        only(
+            !wire.partner.trim().is_empty(),
+            "partner",
+            "self_management",
+        )?;
+        only(
+            !wire.rejection_reason.trim().is_empty(),
+            "rejection_reason",
+            "decline",
+        )?;
+        Ok(match kind {
+            proto::OutcomeKind::Accept => Outcome::Accept {
+                priority: Priority::from_proto(wire.priority).ok_or(OutcomeError::Missing {
+                    field: "priority",
+                    code,
+                })?,
+                mode: Mode::from_proto(wire.mode).ok_or(OutcomeError::Missing {
+                    field: "mode",
+                    code,
+                })?,
+            },
+            proto::OutcomeKind::PainManagementProgramme => Outcome::PainManagementProgramme,
+            proto::OutcomeKind::PainPsychology => Outcome::PainPsychology,
+            proto::OutcomeKind::Physiotherapy => Outcome::Physiotherapy,
+            proto::OutcomeKind::AdviceToReferrer => Outcome::AdviceToReferrer {
+                advice: required(&wire.advice, "advice")?,
+            },
+            proto::OutcomeKind::SelfManagement => match text(&wire.partner) {
+                None => Outcome::SelfManagement { partner: None },
+                Some(partner) if settings.partner(&partner).is_some() => Outcome::SelfManagement {
+                    partner: Some(partner),
+                },
+                Some(partner) => return Err(OutcomeError::UnknownPartner(partner)),
+            },
+            proto::OutcomeKind::ResidentialProgramme => Outcome::ResidentialProgramme,
+            proto::OutcomeKind::Redirect => Outcome::Redirect {
+                reason: required(&wire.reason, "reason")?,
+            },
+            proto::OutcomeKind::Decline => {
+                let reason = required(&wire.reason, "reason")?;
+                let code_text = required(&wire.rejection_reason, "rejection_reason")?;
+                let rejection_reason = RejectionReason::parse(&code_text)
+                    .ok_or(OutcomeError::UnknownRejectionReason(code_text))?;
+                Outcome::Decline {
+                    reason,
+                    rejection_reason,
+                }
+            }
+            proto::OutcomeKind::PatientOptIn => Outcome::PatientOptIn,
+            proto::OutcomeKind::Unspecified => return Err(OutcomeError::UnknownKind),
+        })
+    }
+
+    /// The outcome's code, as the APIs spell it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Outcome::Accept { .. } => "accept",
+            Outcome::PainManagementProgramme => "pain_management_programme",
+            Outcome::PainPsychology => "pain_psychology",
+            Outcome::Physiotherapy => "physiotherapy",
+            Outcome::AdviceToReferrer { .. } => "advice_to_referrer",
+            Outcome::SelfManagement { .. } => "self_management",
+            Outcome::ResidentialProgramme => "residential_programme",
+            Outcome::Redirect { .. } => "redirect",
+            Outcome::Decline { .. } => "decline",
+            Outcome::PatientOptIn => "patient_opt_in",
+        }
+    }
+
+    pub fn to_proto(&self) -> proto::Outcome {
+        let kind = pathway_proto::board::outcome_kind(self.code())
+            .unwrap_or(proto::OutcomeKind::Unspecified);
+        let mut wire = proto::Outcome {
+            kind: kind as i32,
+            ..proto::Outcome::default()
+        };
+        match self {
+            Outcome::Accept { priority, mode } => {
+                wire.priority = priority.to_proto() as i32;
+                wire.mode = mode.to_proto() as i32;
+            }
+            Outcome::AdviceToReferrer { advice } => wire.advice.clone_from(advice),
+            Outcome::SelfManagement { partner } => {
+                wire.partner = partner.clone().unwrap_or_default();
+            }
+            Outcome::Redirect { reason } => wire.reason.clone_from(reason),
+            Outcome::Decline {
+                reason,
+                rejection_reason,
+            } => {
+                wire.reason.clone_from(reason);
+                wire.rejection_reason = rejection_reason.code().to_owned();
+            }
+            _ => {}
+        }
+        wire
+    }
+
+    /// For an accept: the decided date plus the board's calendar days for
+    /// the priority.
+    pub fn target_date(
+        &self,
+        decided_at: DateTime<Utc>,
+        settings: &BoardSettings,
+    ) -> Option<NaiveDate> {
+        match self {
+            Outcome::Accept { priority, .. } => decided_at
+                .date_naive()
+                .checked_add_days(Days::new(u64::from(priority.target_days(settings)))),
+            _ => None,
+        }
+    }
+
+    /// For a patient opt-in: when the patient's window to opt back in closes.
+    pub fn opt_in_deadline(
+        &self,
+        decided_at: DateTime<Utc>,
+        settings: &BoardSettings,
+    ) -> Option<DateTime<Utc>> {
+        match self {
+            Outcome::PatientOptIn => {
+                decided_at.checked_add_days(Days::new(u64::from(settings.opt_in_window_days)))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn wire(kind: proto::OutcomeKind) -> proto::Outcome {
+        proto::Outcome {
+            kind: kind as i32,
+            ..proto::Outcome::default()
+        }
+    }
+
+    fn accept(priority: proto::Priority) -> proto::Outcome {
+        proto::Outcome {
+            priority: priority as i32,
+            mode: proto::AppointmentMode::Video as i32,
+            ..wire(proto::OutcomeKind::Accept)
+        }
+    }
+
+    #[test]
+    fn bad_outcomes_name_the_field() {
+        let settings = BoardSettings::default();
+        let cases: Vec<(proto::Outcome, &str)> = vec![
+            (wire(proto::OutcomeKind::Unspecified), "outcome.kind"),
+            (
+                proto::Outcome {
+                    kind: 99,
+                    ..proto::Outcome::default()
+                },
+                "outcome.kind",
+            ),
+            (
+                wire(proto::OutcomeKind::Accept),
+                "outcome.priority: required",
+            ),
+            (
+                proto::Outcome {
+                    mode: 0,
+                    ..accept(proto::Priority::Urgent)
+                },
+                "outcome.mode: required",
+            ),
+            (
+                proto::Outcome {
+                    priority: 1,
+                    ..wire(proto::OutcomeKind::Physiotherapy)
+                },
+                "outcome.priority: only accept",
+            ),
+            (
+                wire(proto::OutcomeKind::AdviceToReferrer),
+                "outcome.advice: required",
+            ),
+            (
+                proto::Outcome {
+                    partner: "acme".into(),
+                    ..wire(proto::OutcomeKind::SelfManagement)
+                },
+                "outcome.partner: \"acme\"",
+            ),
+            (
+                wire(proto::OutcomeKind::Redirect),
+                "outcome.reason: required",
+            ),
+            (
+                proto::Outcome {
+                    reason: "not pain".into(),
+                    ..wire(proto::OutcomeKind::Decline)
+                },
+                "outcome.rejection_reason: required",
+            ),
+            (
+                proto::Outcome {
+                    reason: "not pain".into(),
+                    rejection_reason: "04".into(),
+                    ..wire(proto::OutcomeKind::Decline)
+                },
+                "outcome.rejection_reason: \"04\"",
+            ),
+        ];
+        for (outcome, expected) in cases {
+            let error = Outcome::from_proto(&outcome, &settings).expect_err(expected);
+            assert!(
+                error.to_string().starts_with(expected),
+                "{error} / {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_disabled_outcome_is_refused() {
+        let settings = BoardSettings {
+            disabled_outcomes: vec!["physiotherapy".into()],
+            ..BoardSettings::default()
+        };
+        assert_eq!(
+            Outcome::from_proto(&wire(proto::OutcomeKind::Physiotherapy), &settings),
+            Err(OutcomeError::NotOffered("physiotherapy"))
+        );
+    }
+
+    #[test]
+    fn signposting_and_configured_partners_are_self_management() {
+        let settings = BoardSettings::default();
+        let signpost = Outcome::from_proto(&wire(proto::OutcomeKind::SelfManagement), &settings);
+        assert_eq!(signpost, Ok(Outcome::SelfManagement { partner: None }));
+        let direct = proto::Outcome {
+            partner: "pain-association-scotland".into(),
+            ..wire(proto::OutcomeKind::SelfManagement)
+        };
+        assert!(Outcome::from_proto(&direct, &settings).is_ok());
+    }
+
+    #[test]
+    fn target_dates_count_calendar_days_from_the_decided_date() {
+        let settings = BoardSettings::default();
+        let at = Utc
+            .with_ymd_and_hms(2025, 2, 20, 23, 30, 0)
+            .single()
+            .expect("a time");
+        let urgent =
+            Outcome::from_proto(&accept(proto::Priority::Urgent), &settings).expect("valid");
+        assert_eq!(
+            urgent.target_date(at, &settings),
+            NaiveDate::from_ymd_opt(2025, 3, 20)
+        );
+        let routine =
+            Outcome::from_proto(&accept(proto::Priority::Routine), &settings).expect("valid");
+        assert_eq!(
+            routine.target_date(at, &settings),
+            NaiveDate::from_ymd_opt(2025, 5, 15)
+        );
+        assert_eq!(Outcome::PatientOptIn.target_date(at, &settings), None);
+        assert_eq!(
+            Outcome::PatientOptIn.opt_in_deadline(at, &settings),
+            Some(at + chrono::Duration::days(14))
+        );
+    }
+
+    #[test]
+    fn outcomes_survive_the_wire() {
+        let settings = BoardSettings::default();
+        let decline = proto::Outcome {
+            reason: "not a pain referral".into(),
+            rejection_reason: "02".into(),
+            ..wire(proto::OutcomeKind::Decline)
+        };
+        let parsed = Outcome::from_proto(&decline, &settings).expect("valid");
+        assert_eq!(parsed.to_proto(), decline);
+        let parsed = Outcome::from_proto(&accept(proto::Priority::Soon), &settings).expect("valid");
+        assert_eq!(parsed.to_proto(), accept(proto::Priority::Soon));
+    }
+}

@@ -1,0 +1,96 @@
+//! The decision service's HTTP API: a referral's decisions, OpenAPI, health.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Path, State};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use pathway_common::auth::{Authenticator, Caller};
+use pathway_common::http::{ApiError, ErrorBody, FieldError, ops_routes, track_metrics};
+use utoipa::OpenApi;
+
+use crate::application::{DecisionHistory, DecisionView, Decisions, OptInView, OutcomeView};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub decisions: Decisions,
+}
+
+impl FromRef<AppState> for Arc<Authenticator> {
+    fn from_ref(state: &AppState) -> Self {
+        state.decisions.platform.auth.clone()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pathway decision",
+        description = "The decisions made on referrals to the chronic pain service: each vetting outcome, with corrections kept beside what they corrected. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
+        version = "1"
+    ),
+    paths(get_decision),
+    components(schemas(DecisionHistory, DecisionView, OutcomeView, OptInView, ErrorBody, FieldError)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let metrics = state.decisions.platform.metrics.clone();
+    let ops = ops_routes(metrics.clone(), state.decisions.platform.readiness());
+    Router::new()
+        .route("/v1/referrals/{id}/decision", get(get_decision))
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .fallback(pathway_common::http::not_found_fallback)
+        .with_state(state)
+        .merge(ops)
+        .layer(middleware::from_fn_with_state(metrics, track_metrics))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(make_span))
+}
+
+fn make_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let span =
+        tracing::info_span!("http", method = %request.method(), path = %request.uri().path());
+    pathway_common::telemetry::set_parent_from_http(&span, request.headers());
+    span
+}
+
+/// A referral's current decision and the decisions it superseded.
+#[utoipa::path(
+    get, path = "/v1/referrals/{id}/decision", tag = "decisions",
+    params(("id" = String, Path, description = "Referral id")),
+    responses(
+        (status = 200, body = DecisionHistory),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Neither a clinician nor a referrer", body = ErrorBody),
+        (status = 404, description = "No decision on a referral that this token may see", body = ErrorBody),
+        (status = 503, description = "Intake cannot confirm the referrer now", body = ErrorBody),
+    )
+)]
+async fn get_decision(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DecisionHistory>, ApiError> {
+    Ok(Json(state.decisions.decision_history(&caller, &id).await?))
+}
