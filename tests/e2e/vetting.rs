@@ -830,3 +830,94 @@ async fn the_worklist_filters_by_status_and_by_claimant() {
         assert!(doc["paths"]["/v1/referrals/{id}/outcome"]["post"].is_object());
     }
 }
+
+#[tokio::test]
+async fn the_whole_journey_ends_in_a_decision_and_a_correction_supersedes_it() {
+    for backend in backends().await {
+        let stack = Stack::start(&backend).await;
+        let mut decision =
+            pathway_tests::decision::TestApp::spawn_beside(&backend, &stack.intake).await;
+        let dr = stack.clinician("dr-a");
+        let id = stack.referral(valid_referral("highland")).await;
+        assert_eq!(stack.claim(&dr, &id).await.status(), 200);
+        let mut urgent = accept();
+        urgent["priority"] = json!("urgent");
+        assert_eq!(stack.outcome(&dr, &id, &urgent).await.status(), 201);
+
+        let recorded = stack.wait_for_event(&id, ("decision", "recorded")).await;
+        let Some(Payload::DecisionRecorded(first)) = recorded.payload else {
+            panic!("not a decision");
+        };
+        assert_eq!(first.clinician, "dr-a");
+        let decided = first
+            .decided_at
+            .as_ref()
+            .and_then(proto::from_timestamp)
+            .expect("decided_at");
+        // An urgent accept is due within the board's 28 days.
+        assert_eq!(
+            first.target_date,
+            (decided.date_naive() + chrono::Days::new(28)).to_string()
+        );
+        assert!(first.supersedes_decision_id.is_empty());
+
+        // The referrer who sent it and the board's clinicians see it.
+        let referrer = stack.intake.token(Role::Referrer, &["highland"]);
+        for token in [&referrer, &dr] {
+            let response = decision.get_decision(Some(token), &id).await;
+            assert_eq!(response.status(), 200);
+            let body: Value = response.json().await.expect("JSON");
+            assert_eq!(body["current"]["id"], first.decision_id.as_str());
+        }
+
+        // A correction through vetting supersedes it; both are kept.
+        let corrected = stack
+            .vetting
+            .post(
+                &format!("/v1/referrals/{id}/correction"),
+                &dr,
+                &json!({"outcome": "pain_management_programme", "rationale": "The programme suits her better."}),
+            )
+            .await;
+        assert_eq!(corrected.status(), 201);
+        let second = eventually(Duration::from_secs(10), || async {
+            stack
+                .events(&id, ("decision", "recorded"))
+                .await
+                .into_iter()
+                .filter_map(|e| match e.payload {
+                    Some(Payload::DecisionRecorded(d)) => Some(d),
+                    _ => None,
+                })
+                .find(|d| d.supersedes_decision_id == first.decision_id)
+        })
+        .await
+        .expect("a superseding decision");
+        let body: Value = decision
+            .get_decision(Some(&dr), &id)
+            .await
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(body["current"]["id"], second.decision_id.as_str());
+        assert_eq!(body["superseded"][0]["id"], first.decision_id.as_str());
+        // Intake's status follows the journey.
+        let decided = eventually(Duration::from_secs(10), || async {
+            let view: Value = stack
+                .intake
+                .get_referral(&referrer, &id)
+                .await
+                .json()
+                .await
+                .ok()?;
+            (view["status"] == "decided").then_some(())
+        })
+        .await;
+        assert!(
+            decided.is_some(),
+            "intake never saw the decision ({})",
+            backend.name()
+        );
+        decision.stop().await;
+    }
+}
