@@ -16,8 +16,10 @@ build: ## Build every binary
 run: build ## Start NATS and every service on SQLite under ./var/, print the URLs
 	@NATS_SERVER="$$(scripts/nats-server.sh)" NATS_PORT=$(NATS_PORT) scripts/run.sh
 
-test: ## Run every test (real nats-server; SQLite, and PostgreSQL when one answers)
-	@NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) test --workspace --lib --bins --tests
+test: ## Run every test (real nats-server, headless Chromium; SQLite, and PostgreSQL when one answers)
+	@chromedriver="$$(scripts/browser.sh)" && chromium="$$(scripts/browser.sh --chromium)" && \
+	CHROMEDRIVER="$$chromedriver" CHROMIUM="$$chromium" \
+	NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) test --workspace --lib --bins --tests
 
 lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all --check
