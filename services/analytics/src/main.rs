@@ -1,0 +1,3 @@
+//! `analytics`: Pathway's analytics service.
+
+fn main() {}

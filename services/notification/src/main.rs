@@ -1,0 +1,3 @@
+//! `notification`: Pathway's notification service.
+
+fn main() {}
