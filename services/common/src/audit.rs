@@ -2,8 +2,14 @@
 //! why. Rows are only ever inserted, in the same transaction as the change or
 //! read they record.
 
-use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Caller, Role};
+use crate::http::ApiError;
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -60,4 +66,54 @@ pub async fn record<C: ConnectionTrait>(db: &C, entry: AuditEntry<'_>) -> Result
     .exec(db)
     .await?;
     Ok(())
+}
+
+/// One row of the audit trail as a board admin reads it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditRow {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub actor_role: String,
+    pub action: String,
+    pub referral_id: Option<String>,
+    pub source: String,
+    pub purpose: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only this referral's rows.
+    pub referral_id: Option<String>,
+}
+
+/// A board's audit trail in this service, oldest first: for the board's admins only.
+pub async fn trail<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    board: &str,
+    query: &AuditQuery,
+) -> Result<Vec<AuditRow>, ApiError> {
+    caller.require_role(&[Role::BoardAdmin])?;
+    caller.require_board(board)?;
+    let mut select = entity::Entity::find().filter(entity::Column::Board.eq(board));
+    if let Some(id) = &query.referral_id {
+        select = select.filter(entity::Column::ReferralId.eq(id.clone()));
+    }
+    Ok(select
+        .order_by_asc(entity::Column::At)
+        .order_by_asc(entity::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| AuditRow {
+            at: r.at,
+            actor: r.actor,
+            actor_role: r.actor_role,
+            action: r.action,
+            referral_id: r.referral_id,
+            source: r.source,
+            purpose: r.purpose,
+        })
+        .collect())
 }

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router, middleware};
+use pathway_common::audit::{AuditQuery, AuditRow};
 use pathway_common::auth::{Authenticator, Caller};
 use pathway_common::http::{ApiError, ErrorBody, FieldError, ops_routes, track_metrics};
 use utoipa::OpenApi;
@@ -29,8 +30,8 @@ impl FromRef<AppState> for Arc<Authenticator> {
         description = "The decisions made on referrals to the chronic pain service: each vetting outcome, with corrections kept beside what they corrected. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
         version = "1"
     ),
-    paths(get_decision),
-    components(schemas(DecisionHistory, DecisionView, OutcomeView, OptInView, ErrorBody, FieldError)),
+    paths(get_decision, audit_trail),
+    components(schemas(DecisionHistory, DecisionView, OutcomeView, OptInView, AuditRow, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
     let ops = ops_routes(metrics.clone(), state.decisions.platform.readiness());
     Router::new()
         .route("/v1/referrals/{id}/decision", get(get_decision))
+        .route("/v1/boards/{board}/audit", get(audit_trail))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(pathway_common::http::not_found_fallback)
         .with_state(state)
@@ -93,4 +95,29 @@ async fn get_decision(
     Path(id): Path<String>,
 ) -> Result<Json<DecisionHistory>, ApiError> {
     Ok(Json(state.decisions.decision_history(&caller, &id).await?))
+}
+
+/// The board's audit trail in the decision service: every decision recorded
+/// and every decision read.
+#[utoipa::path(
+    get, path = "/v1/boards/{board}/audit", tag = "audit",
+    params(("board" = String, Path), AuditQuery),
+    responses(
+        (status = 200, description = "Who did or read what, when, from where and why, oldest first", body = Vec<AuditRow>),
+        (status = 400, description = "A malformed query", body = ErrorBody),
+        (status = 403, description = "Not an admin of this board", body = ErrorBody),
+    )
+)]
+async fn audit_trail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(board): Path<String>,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<AuditRow>>, ApiError> {
+    let Query(query) = query.map_err(|rejection| {
+        ApiError::bad_request(format!("the query is not valid: {}", rejection.body_text()))
+    })?;
+    Ok(Json(
+        pathway_common::audit::trail(&state.decisions.platform.db, &caller, &board, &query).await?,
+    ))
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use http::StatusCode;
-use pathway_common::audit::{self, AuditEntry};
+use pathway_common::audit::{self, AuditEntry, AuditQuery, AuditRow};
 use pathway_common::auth::{Caller, Claims, Role};
 use pathway_common::http::{ApiError, FieldError};
 use pathway_common::outbox;
@@ -154,24 +154,6 @@ pub struct ActionResult {
 pub struct InformationRequestBody {
     /// The question for the referrer (no patient identifiers: it travels to the GP as written).
     pub question: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AuditRow {
-    pub at: DateTime<Utc>,
-    pub actor: String,
-    pub actor_role: String,
-    pub action: String,
-    pub referral_id: Option<String>,
-    pub source: String,
-    pub purpose: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// Only this referral's rows.
-    pub referral_id: Option<String>,
 }
 
 fn not_found() -> ApiError {
@@ -797,29 +779,7 @@ impl Vetting {
         board: &str,
         query: &AuditQuery,
     ) -> Result<Vec<AuditRow>, ApiError> {
-        caller.require_role(&[Role::BoardAdmin])?;
-        caller.require_board(board)?;
-        let mut select =
-            audit::entity::Entity::find().filter(audit::entity::Column::Board.eq(board));
-        if let Some(id) = &query.referral_id {
-            select = select.filter(audit::entity::Column::ReferralId.eq(id.clone()));
-        }
-        Ok(select
-            .order_by_asc(audit::entity::Column::At)
-            .order_by_asc(audit::entity::Column::Id)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|r| AuditRow {
-                at: r.at,
-                actor: r.actor,
-                actor_role: r.actor_role,
-                action: r.action,
-                referral_id: r.referral_id,
-                source: r.source,
-                purpose: r.purpose,
-            })
-            .collect())
+        audit::trail(self.db(), caller, board, query).await
     }
 
     /// What was done to a referral (claims, questions, outcomes), oldest

@@ -6,14 +6,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
+use pathway_common::audit::{AuditQuery, AuditRow};
 use pathway_common::auth::{Authenticator, Caller};
 use pathway_common::http::{ApiError, ErrorBody, FieldError, JsonBody, ops_routes, track_metrics};
 use std::sync::Arc;
 use utoipa::OpenApi;
 
 use crate::application::{
-    ActionResult, AuditQuery, AuditRow, InformationRequestBody, InformationRequestView,
-    OutcomeView, ReferralDetail, Vetting, Worklist, WorklistQuery, WorklistRow,
+    ActionResult, InformationRequestBody, InformationRequestView, OutcomeView, ReferralDetail,
+    Vetting, Worklist, WorklistQuery, WorklistRow,
 };
 use crate::domain::outcome::OutcomeRequest;
 
