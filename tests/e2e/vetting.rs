@@ -918,6 +918,41 @@ async fn the_whole_journey_ends_in_a_decision_and_a_correction_supersedes_it() {
             "intake never saw the decision ({})",
             backend.name()
         );
+        // The board's admin reads the decision service's audit trail too.
+        let admin = stack.intake.token(Role::BoardAdmin, &["highland"]);
+        let audit_url = format!(
+            "{}/v1/boards/highland/audit?referral_id={id}",
+            decision.base
+        );
+        let trail: Value = decision
+            .http
+            .get(&audit_url)
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("decision answers")
+            .json()
+            .await
+            .expect("JSON");
+        let actions: Vec<&str> = trail
+            .as_array()
+            .expect("rows")
+            .iter()
+            .filter_map(|r| r["action"].as_str())
+            .collect();
+        assert_eq!(
+            actions.iter().filter(|a| **a == "decision.record").count(),
+            2
+        );
+        assert_eq!(actions.iter().filter(|a| **a == "decision.read").count(), 3);
+        let refused = decision
+            .http
+            .get(&audit_url)
+            .bearer_auth(&dr)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(refused.status(), 403);
         decision.stop().await;
     }
 }
