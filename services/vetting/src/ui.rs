@@ -6,7 +6,8 @@
 //! Sign-in: the embedded default accepts a development token (from
 //! `pathway token`) and keeps it in an HttpOnly, SameSite=Strict cookie; the
 //! strict cookie is what stops other sites posting forms here. Production
-//! puts the board's OpenID Connect sign-in in front (see `deploy/README.md`).
+//! puts the board's OpenID Connect sign-in in front, which passes the
+//! clinician's token in the `Authorization` header (see `deploy/README.md`).
 
 use askama::Template;
 use axum::Form;
@@ -51,13 +52,17 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Some(token) = cookie(&parts.headers) else {
-            return Err(Redirect::to("/sign-in").into_response());
-        };
-        let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) else {
-            return Err(Redirect::to("/sign-in").into_response());
-        };
-        parts.headers.insert(header::AUTHORIZATION, value);
+        // Behind the board's OpenID Connect proxy the token arrives in the
+        // Authorization header; on the embedded default, in the cookie.
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            let Some(token) = cookie(&parts.headers) else {
+                return Err(Redirect::to("/sign-in").into_response());
+            };
+            let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) else {
+                return Err(Redirect::to("/sign-in").into_response());
+            };
+            parts.headers.insert(header::AUTHORIZATION, value);
+        }
         match Caller::from_request_parts(parts, state).await {
             Ok(caller) if caller.role == Role::Clinician => Ok(Session(caller)),
             _ => Err(Redirect::to("/sign-in?expired=1").into_response()),
