@@ -956,3 +956,36 @@ async fn the_whole_journey_ends_in_a_decision_and_a_correction_supersedes_it() {
         decision.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_pages_take_the_token_from_a_sign_in_proxy_and_refuse_other_roles() {
+    let backend = backends().await.remove(0);
+    let stack = Stack::start(&backend).await;
+    let id = stack.referral(valid_referral("highland")).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let page = |token: Option<String>| {
+        let mut request = no_redirects.get(format!("{}/worklist", stack.vetting.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let shown = page(Some(stack.clinician("dr-a"))).await.expect("answers");
+    assert_eq!(shown.status(), 200);
+    let html = shown.text().await.expect("HTML");
+    assert!(html.contains("Referrals waiting for vetting"));
+    assert!(html.contains(&format!("/referrals/{id}")));
+    for token in [
+        None,
+        Some(stack.intake.token(Role::Referrer, &["highland"])),
+        Some("not-a-token".to_owned()),
+    ] {
+        let refused = page(token).await.expect("answers");
+        assert_eq!(refused.status(), 303);
+        let to = refused.headers()["location"].to_str().unwrap_or("");
+        assert!(to.starts_with("/sign-in"), "{to}");
+    }
+}
