@@ -1,1 +1,22 @@
-//! The analytics service.
+//! Pathway analytics: the evaluators' numbers. A durable consumer reads
+//! every event from the start of the stream and keeps one de-identified fact
+//! per referral (board, route, attributes, each milestone's time, outcome)
+//! and each board's adoption dates and settings; the API computes the
+//! metrics from those facts for any boards, dates and grouping, with small
+//! numbers suppressed, as JSON or CSV.
+//!
+//! - [`domain`]: pure rules — facts and how events change them, periods,
+//!   waits in working days with pauses, the metrics, disclosure control.
+//! - [`application`]: recording events in the inbox transaction; answering
+//!   a metrics query.
+//! - Adapters: [`consumer`] (the durable `analytics` consumer), [`http`]
+//!   (metrics API, CSV, OpenAPI, health), [`db`] (tables and migrations).
+//! - [`startup`]: the [`startup::Application`] that `main` and tests run.
+
+pub mod application;
+pub mod consumer;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod settings;
+pub mod startup;

@@ -1,0 +1,254 @@
+//! Analytics' handlers: each event changes one fact (or a board's history)
+//! inside the inbox transaction; a metrics query loads the facts of the
+//! boards asked for and computes the rows.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use pathway_common::auth::{Caller, Role};
+use pathway_common::http::ApiError;
+use pathway_common::inbox::HandleError;
+use pathway_common::platform::Platform;
+use pathway_proto::board::BoardSettings;
+use pathway_proto::v1::{Event, Payload};
+use pathway_vetting::domain::calendar::WorkingCalendar;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder,
+};
+use serde::Serialize;
+
+use crate::db::{fact, pathway_change, settings_change};
+use crate::domain::fact::{Attributes, Fact, Pause, Route};
+use crate::domain::metrics::{BoardContext, MetricRules, MetricsQuery, MetricsRow, Split, compute};
+use crate::domain::period::Granularity;
+
+#[derive(Clone)]
+pub struct Analytics {
+    pub platform: Platform,
+    pub rules: MetricRules,
+}
+
+/// The answer to a metrics query.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MetricsReport {
+    pub boards: Vec<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub by: Granularity,
+    pub split: Option<Split>,
+    /// Counts from 1 to one less than this are suppressed.
+    pub suppression_threshold: u64,
+    pub rows: Vec<MetricsRow>,
+}
+
+impl Analytics {
+    /// Record `event` in the inbox transaction.
+    pub async fn record(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Event,
+    ) -> Result<(), HandleError> {
+        let at = event
+            .occurred_at()
+            .ok_or_else(|| HandleError::Rejected("the event has no valid occurred_at".into()))?;
+        match &event.payload {
+            Some(Payload::BoardPathwayChanged(changed)) => {
+                let effective_date = NaiveDate::parse_from_str(&changed.effective_date, "%Y-%m-%d")
+                    .map_err(|e| {
+                        HandleError::Rejected(format!(
+                            "effective_date {:?} is not a date: {e}",
+                            changed.effective_date
+                        ))
+                    })?;
+                pathway_change::Entity::insert(pathway_change::ActiveModel {
+                    event_id: Set(event.event_id.clone()),
+                    board: Set(event.board.clone()),
+                    enabled: Set(changed.enabled),
+                    effective_date: Set(effective_date),
+                    changed_at: Set(at),
+                })
+                .exec(txn)
+                .await?;
+                Ok(())
+            }
+            Some(Payload::BoardSettingsChanged(changed)) => {
+                serde_json::from_str::<BoardSettings>(&changed.settings_json).map_err(|e| {
+                    HandleError::Rejected(format!("settings_json is not a board's settings: {e}"))
+                })?;
+                settings_change::Entity::insert(settings_change::ActiveModel {
+                    event_id: Set(event.event_id.clone()),
+                    board: Set(event.board.clone()),
+                    settings_json: Set(changed.settings_json.clone()),
+                    changed_at: Set(at),
+                })
+                .exec(txn)
+                .await?;
+                Ok(())
+            }
+            _ => {
+                let referral = Fact::referral_of(event)
+                    .map_err(|e| HandleError::Rejected(e.to_string()))?
+                    .ok_or_else(|| HandleError::Rejected("event without payload".into()))?;
+                let existing = fact::Entity::find_by_id(referral.to_owned())
+                    .one(txn)
+                    .await?;
+                let mut current = match &existing {
+                    Some(row) => from_row(row)?,
+                    None => Fact::new(referral, &event.board),
+                };
+                current
+                    .apply(event)
+                    .map_err(|e| HandleError::Rejected(e.to_string()))?;
+                let row = to_row(&current)?;
+                if existing.is_some() {
+                    fact::Entity::update(row.into_active_model().reset_all())
+                        .exec(txn)
+                        .await?;
+                } else {
+                    fact::Entity::insert(row.into_active_model())
+                        .exec(txn)
+                        .await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The metrics for `query`, if `caller` may see them.
+    pub async fn metrics(
+        &self,
+        caller: &Caller,
+        query: &MetricsQuery,
+    ) -> Result<MetricsReport, ApiError> {
+        caller.require_role(&[Role::Evaluator, Role::BoardAdmin])?;
+        for board in &query.boards {
+            caller.require_board(board)?;
+        }
+        let db = &self.platform.db;
+        let facts = load_facts(db, &query.boards).await?;
+        let boards = board_contexts(db, &query.boards).await?;
+        Ok(MetricsReport {
+            boards: query.boards.clone(),
+            from: query.from,
+            to: query.to,
+            by: query.by,
+            split: query.split,
+            suppression_threshold: self.rules.suppression_threshold,
+            rows: compute(&facts, &boards, query, &self.rules),
+        })
+    }
+}
+
+async fn load_facts(db: &impl ConnectionTrait, boards: &[String]) -> anyhow::Result<Vec<Fact>> {
+    let rows = fact::Entity::find()
+        .filter(fact::Column::Board.is_in(boards.iter().cloned()))
+        .all(db)
+        .await
+        .context("cannot load the facts")?;
+    rows.iter()
+        .map(|row| from_row(row).map_err(|e| anyhow::anyhow!("{e}")))
+        .collect()
+}
+
+/// Each board's calendar and target from its latest settings, and its
+/// adoption date: the earliest date from which its pathway was switched on.
+async fn board_contexts(
+    db: &impl ConnectionTrait,
+    boards: &[String],
+) -> anyhow::Result<BTreeMap<String, BoardContext>> {
+    let mut out = BTreeMap::new();
+    for board in boards {
+        let settings = settings_change::Entity::find()
+            .filter(settings_change::Column::Board.eq(board.as_str()))
+            .order_by_desc(settings_change::Column::ChangedAt)
+            .one(db)
+            .await
+            .context("cannot load a board's settings")?
+            .map(|row| serde_json::from_str::<BoardSettings>(&row.settings_json))
+            .transpose()
+            .with_context(|| format!("the settings kept for {board} do not read"))?
+            .unwrap_or_default();
+        let adopted_on = pathway_change::Entity::find()
+            .filter(pathway_change::Column::Board.eq(board.as_str()))
+            .filter(pathway_change::Column::Enabled.eq(true))
+            .order_by_asc(pathway_change::Column::EffectiveDate)
+            .one(db)
+            .await
+            .context("cannot load a board's pathway changes")?
+            .map(|row| row.effective_date);
+        out.insert(
+            board.clone(),
+            BoardContext {
+                calendar: WorkingCalendar::new(
+                    settings.scottish_bank_holidays,
+                    &settings.extra_holidays,
+                ),
+                vetting_target_working_days: settings.vetting_target_working_days,
+                adopted_on,
+            },
+        );
+    }
+    Ok(out)
+}
+
+fn from_row(row: &fact::Model) -> Result<Fact, HandleError> {
+    let pauses: Vec<Pause> = serde_json::from_str(&row.pauses_json)
+        .map_err(|e| HandleError::Retry(anyhow::anyhow!("a stored fact does not read: {e}")))?;
+    Ok(Fact {
+        referral_id: row.referral_id.clone(),
+        board: row.board.clone(),
+        route: row.route.as_deref().and_then(Route::parse),
+        received_at: row.received_at,
+        attributes: Attributes {
+            age_band: row.age_band.clone(),
+            sex: row.sex.clone(),
+            urban_rural_class: u8::try_from(row.urban_rural_class).unwrap_or(0),
+            simd_quintile: u8::try_from(row.simd_quintile).unwrap_or(0),
+            patient_pseudonym: row.patient_pseudonym.clone(),
+        },
+        red_flags: u32::try_from(row.red_flags).unwrap_or(0),
+        re_referral: row.re_referral,
+        claimed_at: row.claimed_at,
+        pauses,
+        vetted_at: row.vetted_at,
+        decided_at: row.decided_at,
+        outcome: row.outcome.clone(),
+        priority: row.priority.clone(),
+        notified_at: row.notified_at,
+        notification_failures: u32::try_from(row.notification_failures).unwrap_or(0),
+        withdrawn_at: row.withdrawn_at,
+        closed_at: row.closed_at,
+        closed_reason: row.closed_reason.clone(),
+    })
+}
+
+fn to_row(fact: &Fact) -> Result<fact::Model, HandleError> {
+    Ok(fact::Model {
+        referral_id: fact.referral_id.clone(),
+        board: fact.board.clone(),
+        route: fact.route.map(|r| r.as_str().to_owned()),
+        received_at: fact.received_at,
+        age_band: fact.attributes.age_band.clone(),
+        sex: fact.attributes.sex.clone(),
+        urban_rural_class: i16::from(fact.attributes.urban_rural_class),
+        simd_quintile: i16::from(fact.attributes.simd_quintile),
+        patient_pseudonym: fact.attributes.patient_pseudonym.clone(),
+        red_flags: i32::try_from(fact.red_flags).unwrap_or(i32::MAX),
+        re_referral: fact.re_referral,
+        claimed_at: fact.claimed_at,
+        pauses_json: serde_json::to_string(&fact.pauses)
+            .map_err(|e| HandleError::Retry(e.into()))?,
+        vetted_at: fact.vetted_at,
+        decided_at: fact.decided_at,
+        outcome: fact.outcome.clone(),
+        priority: fact.priority.clone(),
+        notified_at: fact.notified_at,
+        notification_failures: i32::try_from(fact.notification_failures).unwrap_or(i32::MAX),
+        withdrawn_at: fact.withdrawn_at,
+        closed_at: fact.closed_at,
+        closed_reason: fact.closed_reason.clone(),
+    })
+}

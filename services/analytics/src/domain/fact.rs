@@ -1,0 +1,352 @@
+//! One de-identified fact per referral: where it went, the attributes intake
+//! derived, and when each milestone happened. Patient identifiers never
+//! reach analytics (the events do not carry them); the keyed pseudonym is
+//! kept for re-referral analysis only.
+
+use chrono::{DateTime, Utc};
+use pathway_proto::board::outcome_code;
+use pathway_proto::v1::{self as proto, Event, Payload};
+use serde::{Deserialize, Serialize};
+
+/// How a referral entered: onto the remote vetting pathway, or the
+/// standard route because its board was not on the pathway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    Remote,
+    Standard,
+}
+
+impl Route {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Remote => "remote",
+            Route::Standard => "standard",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "remote" => Some(Route::Remote),
+            "standard" => Some(Route::Standard),
+            _ => None,
+        }
+    }
+}
+
+/// The de-identified attributes intake derived at receipt.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attributes {
+    /// e.g. `40-49`, or `unknown`.
+    pub age_band: String,
+    /// `male`, `female`, `not_known` or `unspecified`.
+    pub sex: String,
+    /// Scottish Government 6-fold class, 1 (large urban) to 6 (remote
+    /// rural); 0 when unknown.
+    pub urban_rural_class: u8,
+    /// 1 (most deprived) to 5; 0 when unknown.
+    pub simd_quintile: u8,
+    /// Keyed pseudonym of the patient, for re-referral analysis only.
+    pub patient_pseudonym: String,
+}
+
+impl Attributes {
+    fn from_proto(patient: Option<&proto::PatientAttributes>) -> Self {
+        let Some(p) = patient else {
+            return Self {
+                age_band: "unknown".into(),
+                sex: "unspecified".into(),
+                ..Self::default()
+            };
+        };
+        let sex = match proto::Sex::try_from(p.sex).unwrap_or(proto::Sex::Unspecified) {
+            proto::Sex::Male => "male",
+            proto::Sex::Female => "female",
+            proto::Sex::NotKnown => "not_known",
+            proto::Sex::Unspecified => "unspecified",
+        };
+        Self {
+            age_band: if p.age_band.is_empty() {
+                "unknown".into()
+            } else {
+                p.age_band.clone()
+            },
+            sex: sex.into(),
+            urban_rural_class: u8::try_from(p.urban_rural_class)
+                .ok()
+                .filter(|c| *c <= 6)
+                .unwrap_or(0),
+            simd_quintile: u8::try_from(p.simd_quintile)
+                .ok()
+                .filter(|q| *q <= 5)
+                .unwrap_or(0),
+            patient_pseudonym: p.patient_pseudonym.clone(),
+        }
+    }
+}
+
+/// A wait for information: the clock stops from the question until the
+/// answer (or until vetting, when the clinician went ahead without one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pause {
+    pub information_request_id: String,
+    pub requested_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+/// Everything analytics knows about one referral.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    pub referral_id: String,
+    pub board: String,
+    /// `None` until `referral.received` or `referral.routed_standard` arrives.
+    pub route: Option<Route>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub attributes: Attributes,
+    pub red_flags: u32,
+    pub re_referral: bool,
+    /// First claim by a vetting clinician.
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub pauses: Vec<Pause>,
+    /// The first vetting outcome recorded (a correction does not move it).
+    pub vetted_at: Option<DateTime<Utc>>,
+    /// The first decision recorded.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The current outcome code: a correction replaces it.
+    pub outcome: Option<String>,
+    /// `urgent`, `soon` or `routine`, for `accept`.
+    pub priority: Option<String>,
+    /// The first notification sent about this referral.
+    pub notified_at: Option<DateTime<Utc>>,
+    pub notification_failures: u32,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_reason: Option<String>,
+}
+
+/// An event analytics cannot make sense of.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FactError {
+    #[error("{0} has no referral_id")]
+    NoReferral(&'static str),
+    #[error("the event has no valid occurred_at")]
+    NoTime,
+}
+
+impl Fact {
+    /// A referral analytics has heard of but knows nothing else about yet.
+    pub fn new(referral_id: &str, board: &str) -> Self {
+        Self {
+            referral_id: referral_id.to_owned(),
+            board: board.to_owned(),
+            route: None,
+            received_at: None,
+            attributes: Attributes::default(),
+            red_flags: 0,
+            re_referral: false,
+            claimed_at: None,
+            pauses: Vec::new(),
+            vetted_at: None,
+            decided_at: None,
+            outcome: None,
+            priority: None,
+            notified_at: None,
+            notification_failures: 0,
+            withdrawn_at: None,
+            closed_at: None,
+            closed_reason: None,
+        }
+    }
+
+    /// The referral this event is about, when it is about one.
+    pub fn referral_of(event: &Event) -> Result<Option<&str>, FactError> {
+        let Some(payload) = &event.payload else {
+            return Ok(None);
+        };
+        let (aggregate, _) = payload.kind();
+        if aggregate == "board" {
+            return Ok(None);
+        }
+        if event.referral_id.is_empty() {
+            return Err(FactError::NoReferral(aggregate));
+        }
+        Ok(Some(&event.referral_id))
+    }
+
+    /// Record what `event` says about this referral. Each milestone keeps
+    /// its first time, so the order of redelivered or late events does not
+    /// move it; the outcome is the latest, since a correction supersedes.
+    pub fn apply(&mut self, event: &Event) -> Result<(), FactError> {
+        let at = event.occurred_at().ok_or(FactError::NoTime)?;
+        let Some(payload) = &event.payload else {
+            return Ok(());
+        };
+        match payload {
+            Payload::ReferralReceived(received) => {
+                self.route = Some(Route::Remote);
+                self.received_at = Some(
+                    received
+                        .received_at
+                        .as_ref()
+                        .and_then(proto::from_timestamp)
+                        .unwrap_or(at),
+                );
+                self.attributes = Attributes::from_proto(received.patient.as_ref());
+                self.red_flags = u32::try_from(received.red_flags.len()).unwrap_or(u32::MAX);
+                self.re_referral = received.re_referral;
+            }
+            Payload::ReferralRoutedStandard(routed) => {
+                self.route = Some(Route::Standard);
+                self.received_at = Some(
+                    routed
+                        .received_at
+                        .as_ref()
+                        .and_then(proto::from_timestamp)
+                        .unwrap_or(at),
+                );
+                self.attributes = Attributes::from_proto(routed.patient.as_ref());
+            }
+            Payload::ReferralWithdrawn(_) => first(&mut self.withdrawn_at, at),
+            Payload::ReferralInfoProvided(provided) => {
+                if let Some(pause) = self
+                    .pauses
+                    .iter_mut()
+                    .find(|p| p.information_request_id == provided.information_request_id)
+                {
+                    first(&mut pause.answered_at, at);
+                }
+            }
+            Payload::ReferralOptedIn(_) => {}
+            Payload::ReferralClosed(closed) => {
+                if self.closed_at.is_none() {
+                    self.closed_at = Some(at);
+                    self.closed_reason = Some(closed.reason.clone());
+                }
+            }
+            Payload::VettingClaimed(_) => first(&mut self.claimed_at, at),
+            Payload::VettingReleased(_) => {}
+            Payload::VettingInfoRequested(requested) => {
+                if !self
+                    .pauses
+                    .iter()
+                    .any(|p| p.information_request_id == requested.information_request_id)
+                {
+                    self.pauses.push(Pause {
+                        information_request_id: requested.information_request_id.clone(),
+                        requested_at: at,
+                        answered_at: None,
+                    });
+                }
+            }
+            Payload::VettingCompleted(completed) => {
+                first(&mut self.vetted_at, at);
+                // The decision service's record wins once it has spoken.
+                if self.decided_at.is_none() {
+                    self.set_outcome(completed.outcome.as_ref());
+                }
+            }
+            Payload::DecisionRecorded(decision) => {
+                let decided = decision
+                    .decided_at
+                    .as_ref()
+                    .and_then(proto::from_timestamp)
+                    .unwrap_or(at);
+                first(&mut self.decided_at, decided);
+                self.set_outcome(decision.outcome.as_ref());
+            }
+            Payload::NotificationSent(_) => first(&mut self.notified_at, at),
+            Payload::NotificationFailed(_) => {
+                self.notification_failures = self.notification_failures.saturating_add(1);
+            }
+            Payload::BoardPathwayChanged(_) | Payload::BoardSettingsChanged(_) => {}
+        }
+        Ok(())
+    }
+
+    fn set_outcome(&mut self, outcome: Option<&proto::Outcome>) {
+        let Some(outcome) = outcome else { return };
+        let kind = proto::OutcomeKind::try_from(outcome.kind).unwrap_or_default();
+        self.outcome = outcome_code(kind).map(str::to_owned);
+        self.priority = match proto::Priority::try_from(outcome.priority).unwrap_or_default() {
+            proto::Priority::Urgent => Some("urgent".into()),
+            proto::Priority::Soon => Some("soon".into()),
+            proto::Priority::Routine => Some("routine".into()),
+            proto::Priority::Unspecified => None,
+        };
+    }
+}
+
+fn first(slot: &mut Option<DateTime<Utc>>, at: DateTime<Utc>) {
+    match slot {
+        Some(existing) if *existing <= at => {}
+        _ => *slot = Some(at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 4, day, hour, 0, 0)
+            .single()
+            .expect("test data is valid")
+    }
+
+    fn event(payload: Payload, when: DateTime<Utc>) -> Event {
+        Event::new("highland", Some(uuid::Uuid::nil()), "test", when, payload)
+    }
+
+    #[test]
+    fn a_correction_replaces_the_outcome_but_not_the_time_vetted() {
+        let mut fact = Fact::new("r", "highland");
+        let outcome = |kind: proto::OutcomeKind| proto::Outcome {
+            kind: kind as i32,
+            ..Default::default()
+        };
+        let completed = |kind| {
+            Payload::VettingCompleted(proto::VettingCompleted {
+                outcome: Some(outcome(kind)),
+                ..Default::default()
+            })
+        };
+        fact.apply(&event(completed(proto::OutcomeKind::Accept), at(8, 10)))
+            .expect("test data is valid");
+        fact.apply(&event(
+            completed(proto::OutcomeKind::Physiotherapy),
+            at(9, 10),
+        ))
+        .expect("test data is valid");
+        assert_eq!(fact.vetted_at, Some(at(8, 10)));
+        assert_eq!(fact.outcome.as_deref(), Some("physiotherapy"));
+    }
+
+    #[test]
+    fn an_answer_closes_its_own_pause_once() {
+        let mut fact = Fact::new("r", "highland");
+        let asked = Payload::VettingInfoRequested(proto::VettingInfoRequested {
+            information_request_id: "q1".into(),
+            ..Default::default()
+        });
+        let answered = Payload::ReferralInfoProvided(proto::ReferralInfoProvided {
+            information_request_id: "q1".into(),
+        });
+        fact.apply(&event(asked.clone(), at(2, 9)))
+            .expect("test data is valid");
+        fact.apply(&event(asked, at(2, 9)))
+            .expect("test data is valid");
+        fact.apply(&event(answered.clone(), at(7, 9)))
+            .expect("test data is valid");
+        fact.apply(&event(answered, at(9, 9)))
+            .expect("test data is valid");
+        assert_eq!(
+            fact.pauses,
+            vec![Pause {
+                information_request_id: "q1".into(),
+                requested_at: at(2, 9),
+                answered_at: Some(at(7, 9)),
+            }]
+        );
+    }
+}

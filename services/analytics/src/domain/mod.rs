@@ -1,0 +1,13 @@
+//! Analytics' pure rules: no I/O.
+//!
+//! - [`fact`]: one de-identified fact per referral, and how each event changes it.
+//! - [`period`]: weeks, months and quarters of a date range.
+//! - [`waits`]: the clock from receipt to vetting, in working and calendar days, with pauses.
+//! - [`metrics`]: the evaluators' metrics over a set of facts.
+//! - [`disclosure`]: small-number suppression.
+
+pub mod disclosure;
+pub mod fact;
+pub mod metrics;
+pub mod period;
+pub mod waits;

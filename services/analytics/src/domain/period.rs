@@ -1,0 +1,122 @@
+//! The periods a date range is cut into: ISO weeks (Monday to Sunday),
+//! calendar months and calendar quarters. A period is named `2026-W14`,
+//! `2026-04` or `2026-Q2`; the first and last are cut to the range asked for.
+
+use chrono::{Datelike, Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    Week,
+    Month,
+    Quarter,
+}
+
+impl Granularity {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "week" => Some(Self::Week),
+            "month" => Some(Self::Month),
+            "quarter" => Some(Self::Quarter),
+            _ => None,
+        }
+    }
+
+    /// The first day of the period holding `day`.
+    pub fn start_of(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Self::Week => day - Days::new(u64::from(day.weekday().num_days_from_monday())),
+            Self::Month => day.with_day(1).unwrap_or(day),
+            Self::Quarter => {
+                let month = (day.month0() / 3) * 3 + 1;
+                NaiveDate::from_ymd_opt(day.year(), month, 1).unwrap_or(day)
+            }
+        }
+    }
+
+    /// The first day of the period after the one starting on `start`.
+    fn next_start(self, start: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            Self::Week => start.checked_add_days(Days::new(7)),
+            Self::Month => start.checked_add_months(chrono::Months::new(1)),
+            Self::Quarter => start.checked_add_months(chrono::Months::new(3)),
+        }
+    }
+
+    /// The period's name, from its first day.
+    pub fn label(self, start: NaiveDate) -> String {
+        match self {
+            Self::Week => {
+                let week = start.iso_week();
+                format!("{}-W{:02}", week.year(), week.week())
+            }
+            Self::Month => format!("{}-{:02}", start.year(), start.month()),
+            Self::Quarter => format!("{}-Q{}", start.year(), start.month0() / 3 + 1),
+        }
+    }
+}
+
+/// One period of a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub label: String,
+    /// First day counted (the range's start for the first period).
+    pub first: NaiveDate,
+    /// Last day counted (the range's end for the last period).
+    pub last: NaiveDate,
+}
+
+/// The periods covering `from..=to`, in order.
+pub fn periods(from: NaiveDate, to: NaiveDate, by: Granularity) -> Vec<Period> {
+    let mut out = Vec::new();
+    let mut start = by.start_of(from);
+    while start <= to {
+        let Some(next) = by.next_start(start) else {
+            break;
+        };
+        let last = next.pred_opt().unwrap_or(next).min(to);
+        out.push(Period {
+            label: by.label(start),
+            first: start.max(from),
+            last,
+        });
+        start = next;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("test data is valid")
+    }
+
+    #[test]
+    fn months_are_cut_to_the_range() {
+        let got = periods(d(2026, 1, 15), d(2026, 3, 10), Granularity::Month);
+        let labels: Vec<_> = got.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(labels, ["2026-01", "2026-02", "2026-03"]);
+        assert_eq!(got[0].first, d(2026, 1, 15));
+        assert_eq!(got[1].last, d(2026, 2, 28));
+        assert_eq!(got[2].last, d(2026, 3, 10));
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_take_the_iso_year() {
+        let got = periods(d(2026, 1, 1), d(2026, 1, 5), Granularity::Week);
+        assert_eq!(got[0].label, "2026-W01");
+        assert_eq!(got[0].first, d(2026, 1, 1));
+        assert_eq!(got[0].last, d(2026, 1, 4));
+        assert_eq!(got[1].label, "2026-W02");
+    }
+
+    #[test]
+    fn quarters_are_named_by_their_number() {
+        let got = periods(d(2026, 2, 1), d(2026, 12, 31), Granularity::Quarter);
+        let labels: Vec<_> = got.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(labels, ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]);
+    }
+}

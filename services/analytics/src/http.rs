@@ -1,0 +1,352 @@
+//! The analytics HTTP API: metrics as JSON and CSV, OpenAPI, health.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use chrono::NaiveDate;
+use pathway_common::auth::{Authenticator, Caller};
+use pathway_common::http::{ApiError, ErrorBody, FieldError, ops_routes, track_metrics};
+use pathway_proto::board::BOARD_CODES;
+use utoipa::OpenApi;
+
+use crate::application::{Analytics, MetricsReport};
+use crate::domain::metrics::{MetricsQuery, MetricsRow, Split};
+use crate::domain::period::{Granularity, periods};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub analytics: Analytics,
+}
+
+impl FromRef<AppState> for Arc<Authenticator> {
+    fn from_ref(state: &AppState) -> Self {
+        state.analytics.platform.auth.clone()
+    }
+}
+
+const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathway, from de-identified facts about each referral. Every call needs `Authorization: Bearer <token>` with the role `evaluator` or `board_admin`, for the boards asked for.
+
+**Definitions.** Each metric is counted in the period of its own event (UTC dates): *received* by the day of receipt (`received_remote` on the remote pathway, `received_standard` routed to the standard route because the board was not on the pathway); everything about vetting by the day the first vetting outcome was recorded (a later correction changes the outcome counted, not the day). *Wait* runs from the day of receipt to the day of vetting: in working days, the board's working days (weekdays that are not Scottish bank holidays, unless the board counts none, nor the board's own non-working days, from its latest settings) after the day of receipt up to and including the day of vetting; in calendar days, the days between. The clock pauses from the day information is requested from the referrer to the day it is answered (or to vetting, if never answered); overlapping pauses count once; `_excl_paused` waits have that paused time taken off. Median and 90th centile interpolate linearly between the nearest ranks (a spreadsheet's MEDIAN and PERCENTILE.INC). *Vetted within target*: wait in working days, paused time taken off, at most the board's `vetting_target_working_days`. *Information-request rate*: vetted referrals with at least one request, over vetted. *Outcome mix*: vetted referrals by current outcome. *Managed without a specialist appointment*: outcomes advice_to_referrer, self_management (with or without a third-sector partner) and physiotherapy, as configured, over vetted. *Withdrawn*: by the day of withdrawal. *Before/after adoption* (`split=adoption`): per board, referrals received before, or on and after, the first effective date on which the board switched the pathway on.
+
+**Disclosure control.** A count from 1 to `suppression_threshold - 1` is never shown, nor anything a reader could work it out from: a median, centile or share over it, a total one of whose parts is hidden, a subset whose complement is small (vetted minus vetted within target), and, when only one outcome is hidden, the next smallest outcome too. Hidden values are `null` in JSON and named in the row's `suppressed`; `*` in CSV. Zeros are shown.";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Pathway analytics", description = DESCRIPTION, version = "1"),
+    paths(get_metrics, get_metrics_csv),
+    components(schemas(MetricsReport, MetricsRow, Granularity, Split, ErrorBody, FieldError)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let metrics = state.analytics.platform.metrics.clone();
+    let ops = ops_routes(metrics.clone(), state.analytics.platform.readiness());
+    Router::new()
+        .route("/v1/metrics", get(get_metrics))
+        .route("/v1/metrics.csv", get(get_metrics_csv))
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .fallback(pathway_common::http::not_found_fallback)
+        .with_state(state)
+        .merge(ops)
+        .layer(middleware::from_fn_with_state(metrics, track_metrics))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(make_span))
+}
+
+fn make_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let span =
+        tracing::info_span!("http", method = %request.method(), path = %request.uri().path());
+    pathway_common::telemetry::set_parent_from_http(&span, request.headers());
+    span
+}
+
+/// At most this many periods in one answer (20 years of weeks).
+const MAX_PERIODS: usize = 1100;
+
+/// Read the query string, naming the parameter at fault.
+pub fn parse_query(
+    caller: &Caller,
+    params: &BTreeMap<String, String>,
+    today: NaiveDate,
+) -> Result<MetricsQuery, ApiError> {
+    let bad = |field: &str, reason: String| {
+        ApiError::new(
+            http::StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!("the parameter {field} is not valid: {reason}"),
+        )
+        .with_fields(vec![FieldError::new(field, reason)])
+    };
+    if let Some(unknown) = params
+        .keys()
+        .find(|k| !["boards", "from", "to", "by", "split"].contains(&k.as_str()))
+    {
+        return Err(bad(
+            unknown,
+            "unknown parameter: expected boards, from, to, by or split".into(),
+        ));
+    }
+    let boards: Vec<String> = match params.get("boards").map(String::as_str) {
+        None | Some("all") => BOARD_CODES
+            .iter()
+            .filter(|b| caller.may_act_for(b))
+            .map(|b| (*b).to_owned())
+            .collect(),
+        Some(list) => {
+            let mut boards = Vec::new();
+            for code in list.split(',').map(str::trim) {
+                if !BOARD_CODES.contains(&code) {
+                    return Err(bad(
+                        "boards",
+                        format!(
+                            "unknown board {code:?}: expected `all` or board codes separated by commas, from {}",
+                            BOARD_CODES.join(", ")
+                        ),
+                    ));
+                }
+                if !boards.iter().any(|b| b == code) {
+                    boards.push(code.to_owned());
+                }
+            }
+            boards
+        }
+    };
+    if boards.is_empty() {
+        return Err(ApiError::forbidden("the token may not act for any board"));
+    }
+    let date = |field: &str| -> Result<Option<NaiveDate>, ApiError> {
+        params
+            .get(field)
+            .map(|text| {
+                NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map_err(|_| bad(field, format!("{text:?} is not a date YYYY-MM-DD")))
+            })
+            .transpose()
+    };
+    let from = date("from")?.ok_or_else(|| bad("from", "required: a date YYYY-MM-DD".into()))?;
+    let to = date("to")?.unwrap_or(today);
+    if to < from {
+        return Err(bad("to", format!("{to} is before from ({from})")));
+    }
+    let by = match params.get("by") {
+        None => Granularity::Month,
+        Some(text) => Granularity::parse(text)
+            .ok_or_else(|| bad("by", format!("{text:?}: expected week, month or quarter")))?,
+    };
+    let split = match params.get("split").map(String::as_str) {
+        None | Some("") | Some("none") => None,
+        Some(text) => Some(Split::parse(text).ok_or_else(|| {
+            bad(
+                "split",
+                format!("{text:?}: expected one of {}", Split::NAMES.join(", ")),
+            )
+        })?),
+    };
+    if periods(from, to, by).len() > MAX_PERIODS {
+        return Err(bad(
+            "from",
+            format!(
+                "the range holds more than {MAX_PERIODS} periods: ask for fewer or coarser ones"
+            ),
+        ));
+    }
+    Ok(MetricsQuery {
+        boards,
+        from,
+        to,
+        by,
+        split,
+    })
+}
+
+async fn report(
+    state: &AppState,
+    caller: &Caller,
+    params: &BTreeMap<String, String>,
+) -> Result<MetricsReport, ApiError> {
+    let query = parse_query(caller, params, chrono::Utc::now().date_naive())?;
+    state.analytics.metrics(caller, &query).await
+}
+
+/// The metrics for boards, a date range and a period length, optionally split.
+#[utoipa::path(
+    get, path = "/v1/metrics", tag = "metrics",
+    params(
+        ("boards" = Option<String>, Query, description = "Board codes separated by commas, or `all` (the default: every board the token may act for)"),
+        ("from" = String, Query, description = "First day, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (default today, UTC)"),
+        ("by" = Option<String>, Query, description = "`week` (ISO, Monday to Sunday), `month` (default) or `quarter`"),
+        ("split" = Option<String>, Query, description = "`adoption` (per board, before/after switch-on), `urban_rural`, `simd`, `age_band` or `sex`"),
+    ),
+    responses(
+        (status = 200, body = MetricsReport),
+        (status = 400, description = "A parameter is not valid; `fields` names it", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Neither an evaluator nor a board admin, or a board the token may not act for", body = ErrorBody),
+    )
+)]
+async fn get_metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<BTreeMap<String, String>>,
+) -> Result<Json<MetricsReport>, ApiError> {
+    Ok(Json(report(&state, &caller, &params).await?))
+}
+
+/// The same rows as `/v1/metrics`, as CSV: one line per row, outcome counts
+/// as `outcome_<code>` columns, `*` for a suppressed value, empty for no value.
+#[utoipa::path(
+    get, path = "/v1/metrics.csv", tag = "metrics",
+    params(
+        ("boards" = Option<String>, Query, description = "As for /v1/metrics"),
+        ("from" = String, Query, description = "As for /v1/metrics"),
+        ("to" = Option<String>, Query, description = "As for /v1/metrics"),
+        ("by" = Option<String>, Query, description = "As for /v1/metrics"),
+        ("split" = Option<String>, Query, description = "As for /v1/metrics"),
+    ),
+    responses(
+        (status = 200, content_type = "text/csv", body = String),
+        (status = 400, description = "A parameter is not valid; `fields` names it", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Neither an evaluator nor a board admin, or a board the token may not act for", body = ErrorBody),
+    )
+)]
+async fn get_metrics_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<BTreeMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let report = report(&state, &caller, &params).await?;
+    let body = to_csv(&report)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"pathway-metrics.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// The report's rows as CSV, in the JSON's field order.
+pub fn to_csv(report: &MetricsReport) -> anyhow::Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let codes: Vec<String> = report
+        .rows
+        .first()
+        .map(|row| row.outcomes.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut head: Vec<String> = ["period", "period_first", "period_last", "board", "group"]
+        .iter()
+        .map(|h| (*h).to_owned())
+        .collect();
+    head.extend(COUNT_FIELDS.iter().map(|(name, _)| (*name).to_owned()));
+    head.extend(codes.iter().map(|c| format!("outcome_{c}")));
+    writer.write_record(&head)?;
+    for row in &report.rows {
+        let hidden = |field: &str| row.suppressed.iter().any(|s| s == field);
+        let cell = |field: &str, value: Option<String>| match value {
+            Some(v) => v,
+            None if hidden(field) => "*".to_owned(),
+            None => String::new(),
+        };
+        let mut record = vec![
+            row.period.clone(),
+            row.period_first.to_string(),
+            row.period_last.to_string(),
+            row.board.clone().unwrap_or_default(),
+            row.group.clone(),
+        ];
+        for (name, get) in COUNT_FIELDS {
+            record.push(cell(name, get(row)));
+        }
+        for code in &codes {
+            let value = row.outcomes.get(code).copied().flatten();
+            record.push(cell(
+                &format!("outcomes.{code}"),
+                value.map(|n| n.to_string()),
+            ));
+        }
+        writer.write_record(&record)?;
+    }
+    Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+type Getter = fn(&MetricsRow) -> Option<String>;
+
+fn n(value: Option<u64>) -> Option<String> {
+    value.map(|v| v.to_string())
+}
+
+fn x(value: Option<f64>) -> Option<String> {
+    value.map(|v| v.to_string())
+}
+
+/// The CSV's metric columns, named as the JSON's fields.
+const COUNT_FIELDS: [(&str, Getter); 19] = [
+    ("received", |r| n(r.received)),
+    ("received_remote", |r| n(r.received_remote)),
+    ("received_standard", |r| n(r.received_standard)),
+    ("vetted", |r| n(r.vetted)),
+    (
+        "wait_working_days_median",
+        |r| x(r.wait_working_days_median),
+    ),
+    ("wait_working_days_p90", |r| x(r.wait_working_days_p90)),
+    ("wait_calendar_days_median", |r| {
+        x(r.wait_calendar_days_median)
+    }),
+    ("wait_calendar_days_p90", |r| x(r.wait_calendar_days_p90)),
+    ("wait_working_days_excl_paused_median", |r| {
+        x(r.wait_working_days_excl_paused_median)
+    }),
+    ("wait_working_days_excl_paused_p90", |r| {
+        x(r.wait_working_days_excl_paused_p90)
+    }),
+    ("wait_calendar_days_excl_paused_median", |r| {
+        x(r.wait_calendar_days_excl_paused_median)
+    }),
+    ("wait_calendar_days_excl_paused_p90", |r| {
+        x(r.wait_calendar_days_excl_paused_p90)
+    }),
+    ("vetted_within_target", |r| n(r.vetted_within_target)),
+    ("vetted_within_target_share", |r| {
+        x(r.vetted_within_target_share)
+    }),
+    ("info_requested", |r| n(r.info_requested)),
+    ("info_request_rate", |r| x(r.info_request_rate)),
+    ("managed_without_specialist", |r| {
+        n(r.managed_without_specialist)
+    }),
+    ("managed_without_specialist_share", |r| {
+        x(r.managed_without_specialist_share)
+    }),
+    ("withdrawn", |r| n(r.withdrawn)),
+];
