@@ -1,1 +1,27 @@
-//! The notification service.
+//! Pathway notification: when a decision is recorded, the referrer, the
+//! patient and (for an onward referral) the receiving service are told; when
+//! a clinician asks for more information, the referrer is asked. Each message
+//! is a delivery, planned in the consumer's transaction and sent exactly once
+//! to the outside world: the delivery id is the gateway's reference, and a
+//! send in doubt is looked up before it is ever sent again.
+//!
+//! - [`domain`]: pure rules — who is told, on which channel, with which template.
+//! - [`templates`]: the messages (minijinja), checked at start-up.
+//! - [`application`]: the handlers — plan deliveries in the inbox
+//!   transaction; the sender with its retries; the delivery look-ups.
+//! - Adapters: [`consumer`] (decisions, questions to the referrer),
+//!   [`channels`] (Notify, signed webhooks, the local folder), [`intake`]
+//!   (contact details over NATS request/reply), [`http`] (the delivery API),
+//!   [`db`] (the deliveries table).
+//! - [`startup`]: the [`startup::Application`] that `main` and tests run.
+
+pub mod application;
+pub mod channels;
+pub mod consumer;
+pub mod db;
+pub mod domain;
+pub mod http;
+pub mod intake;
+pub mod settings;
+pub mod startup;
+pub mod templates;

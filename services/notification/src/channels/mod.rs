@@ -1,0 +1,193 @@
+//! The channels a delivery can go out on, behind one trait: a GOV.UK
+//! Notify-compatible gateway ([`notify`]), signed webhooks ([`webhook`]) and
+//! a local folder of rendered messages ([`sink`]), the embedded default.
+
+pub mod notify;
+pub mod sink;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::domain::{Address, ChannelKind};
+use crate::settings::{MessageGateway, Settings, WebhookGateway};
+
+/// One message, ready to go.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// The delivery id: the gateway's `reference` and the webhook's delivery header.
+    pub reference: String,
+    pub referral_id: String,
+    pub board: String,
+    pub channel: ChannelKind,
+    pub address: Address,
+    pub subject: String,
+    pub body: String,
+    /// The JSON document a webhook posts.
+    pub document: Option<serde_json::Value>,
+}
+
+/// What a gateway says when it takes a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The gateway's own id for it.
+    pub gateway_id: String,
+}
+
+/// Why a send failed, which decides whether it is tried again.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SendError {
+    /// Worth another try: a 5xx, a timeout, a broken connection. `in_doubt`
+    /// when the gateway may have taken the message all the same (the request
+    /// went out and no answer came back).
+    #[error("{reason}")]
+    Transient { reason: String, in_doubt: bool },
+    /// 429: try again after the delay the gateway asks for.
+    #[error("{reason}")]
+    Throttled {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// Never worth another try (a 4xx, a bad address, no configuration).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl SendError {
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, SendError::Permanent(_))
+    }
+
+    pub fn in_doubt(&self) -> bool {
+        matches!(self, SendError::Transient { in_doubt: true, .. })
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SendError::Throttled { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Classify a request that got no answer.
+    pub fn from_reqwest(error: &reqwest::Error) -> Self {
+        // A connection that was never made cannot have delivered anything.
+        let in_doubt = !error.is_connect();
+        SendError::Transient {
+            reason: format!(
+                "{}: {error}",
+                if error.is_timeout() {
+                    "timed out"
+                } else {
+                    "no answer"
+                }
+            ),
+            in_doubt,
+        }
+    }
+
+    /// Classify an HTTP answer that was not a success.
+    pub fn from_status(
+        status: reqwest::StatusCode,
+        retry_after: Option<Duration>,
+        body: &str,
+    ) -> Self {
+        let body: String = body.chars().take(500).collect();
+        let reason = format!("the gateway answered {status}: {body}");
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            SendError::Throttled {
+                reason,
+                retry_after,
+            }
+        } else if status.is_server_error() || status == reqwest::StatusCode::REQUEST_TIMEOUT {
+            SendError::Transient {
+                reason,
+                in_doubt: false,
+            }
+        } else {
+            SendError::Permanent(reason)
+        }
+    }
+}
+
+/// A `Retry-After` header in seconds (HTTP dates are not used by gateways we know).
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// A way out for messages.
+#[async_trait]
+pub trait Channel: Send + Sync {
+    /// The gateway's name in delivery rows: `notify`, `webhook`, `sink`.
+    fn name(&self) -> &'static str;
+
+    /// Hand the message over.
+    async fn send(&self, message: &Message) -> Result<Receipt, SendError>;
+
+    /// Whether the gateway already has the message with this reference, for a
+    /// send in doubt. `Ok(None)` when it has not, or cannot say (the message
+    /// is then sent again with the same reference, for the receiver to drop).
+    async fn lookup(&self, message: &Message) -> Result<Option<Receipt>, SendError>;
+}
+
+/// Every configured channel, and which one a board's delivery takes.
+#[derive(Clone)]
+pub struct Channels {
+    sink: Arc<dyn Channel>,
+    notify: Option<Arc<dyn Channel>>,
+    webhook: Arc<dyn Channel>,
+}
+
+impl Channels {
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let notify: Option<Arc<dyn Channel>> = match &settings.notify.api_key {
+            Some(key) => Some(Arc::new(notify::NotifyClient::new(&settings.notify, key)?)),
+            None => None,
+        };
+        if notify.is_none()
+            && settings
+                .all_boards()
+                .any(|b| b.messages == MessageGateway::Notify)
+        {
+            anyhow::bail!(
+                "a board sends its messages through Notify, but notify.api_key is not set"
+            );
+        }
+        Ok(Self {
+            sink: Arc::new(sink::Sink::new(settings.sink.dir.clone())),
+            notify,
+            webhook: Arc::new(webhook::WebhookClient::new(&settings.webhook)?),
+        })
+    }
+
+    /// The channel a message on `kind` of `board` goes out on.
+    pub fn for_delivery(
+        &self,
+        settings: &Settings,
+        board: &str,
+        kind: ChannelKind,
+    ) -> Result<Arc<dyn Channel>, SendError> {
+        let board = settings.board(board);
+        match kind {
+            ChannelKind::Webhook => Ok(match board.webhooks {
+                WebhookGateway::Sink => self.sink.clone(),
+                WebhookGateway::Http => self.webhook.clone(),
+            }),
+            ChannelKind::Sms | ChannelKind::Email | ChannelKind::Letter => match board.messages {
+                MessageGateway::Sink => Ok(self.sink.clone()),
+                MessageGateway::Notify => self.notify.clone().ok_or_else(|| {
+                    SendError::Permanent("Notify is not configured (notify.api_key)".into())
+                }),
+            },
+        }
+    }
+}

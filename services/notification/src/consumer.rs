@@ -1,0 +1,47 @@
+//! The durable consumer `notification`: decisions and questions to the
+//! referrer become planned deliveries, in the inbox transaction.
+
+use pathway_common::inbox::{HandleError, Handler};
+use pathway_proto::v1::{self as proto, Event, Payload};
+use sea_orm::DatabaseTransaction;
+
+use crate::application::Notifications;
+
+/// Durable consumer name.
+pub const DURABLE: &str = "notification";
+
+/// Subjects this consumer follows, on every board.
+pub fn filters() -> Vec<String> {
+    vec![
+        proto::filter_all_boards("decision", Some("recorded")),
+        proto::filter_all_boards("vetting", Some("info_requested")),
+    ]
+}
+
+pub struct NotificationConsumer {
+    pub notifications: Notifications,
+}
+
+impl Handler for NotificationConsumer {
+    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> Result<(), HandleError> {
+        match &event.payload {
+            Some(Payload::DecisionRecorded(recorded)) => {
+                self.notifications
+                    .plan_for_decision(txn, event, recorded)
+                    .await
+            }
+            Some(Payload::VettingInfoRequested(requested)) => {
+                self.notifications
+                    .plan_for_information_request(txn, event, requested)
+                    .await
+            }
+            Some(other) => {
+                let (aggregate, name) = other.kind();
+                Err(HandleError::Rejected(format!(
+                    "the notification service does not handle {aggregate}.{name}"
+                )))
+            }
+            None => Err(HandleError::Rejected("event without payload".into())),
+        }
+    }
+}

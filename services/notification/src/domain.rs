@@ -1,0 +1,441 @@
+//! What the notification service decides, with no I/O: who is told, on which
+//! channel, with which template, for a decision or a question to the referrer.
+
+use std::fmt;
+
+use pathway_common::pii::Pii;
+use pathway_proto::v1 as proto;
+use serde::{Deserialize, Serialize};
+
+use crate::settings::{BoardChannels, ReferrerChannel};
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+            pub fn parse(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Who a delivery is for.
+    Recipient { Referrer = "referrer", Patient = "patient", ReceivingService = "receiving_service" }
+);
+
+wire_enum!(
+    /// How a delivery travels.
+    ChannelKind { Sms = "sms", Email = "email", Letter = "letter", Webhook = "webhook" }
+);
+
+wire_enum!(
+    /// Where a delivery is in its life: `planned` in the consumer's
+    /// transaction, `sending` while a worker holds it (and after a crash, until
+    /// the gateway is asked), then `sent` or `failed`.
+    Status { Planned = "planned", Sending = "sending", Sent = "sent", Failed = "failed" }
+);
+
+impl Recipient {
+    pub fn to_proto(self) -> proto::Recipient {
+        match self {
+            Recipient::Referrer => proto::Recipient::Referrer,
+            Recipient::Patient => proto::Recipient::Patient,
+            Recipient::ReceivingService => proto::Recipient::ReceivingService,
+        }
+    }
+}
+
+impl ChannelKind {
+    pub fn to_proto(self) -> proto::Channel {
+        match self {
+            ChannelKind::Sms => proto::Channel::Sms,
+            ChannelKind::Email => proto::Channel::Email,
+            ChannelKind::Letter => proto::Channel::Letter,
+            ChannelKind::Webhook => proto::Channel::Webhook,
+        }
+    }
+}
+
+/// The outcome codes, as the decision service names them.
+pub const OUTCOMES: &[&str] = &[
+    "accept",
+    "pain_management_programme",
+    "pain_psychology",
+    "physiotherapy",
+    "advice_to_referrer",
+    "self_management",
+    "residential_programme",
+    "redirect",
+    "decline",
+    "patient_opt_in",
+];
+
+/// The code of a wire outcome kind; `None` for an unspecified one.
+pub fn outcome_code(kind: proto::OutcomeKind) -> Option<&'static str> {
+    use proto::OutcomeKind as K;
+    let code = match kind {
+        K::Unspecified => return None,
+        K::Accept => "accept",
+        K::PainManagementProgramme => "pain_management_programme",
+        K::PainPsychology => "pain_psychology",
+        K::Physiotherapy => "physiotherapy",
+        K::AdviceToReferrer => "advice_to_referrer",
+        K::SelfManagement => "self_management",
+        K::ResidentialProgramme => "residential_programme",
+        K::Redirect => "redirect",
+        K::Decline => "decline",
+        K::PatientOptIn => "patient_opt_in",
+    };
+    Some(code)
+}
+
+/// The contact details of one referral, as intake holds them. Only what a
+/// delivery needs is copied into that delivery's row.
+#[derive(Debug, Clone)]
+pub struct Contacts {
+    pub patient_given_name: Pii<String>,
+    pub patient_family_name: Pii<String>,
+    /// `None` when intake holds no usable preference.
+    pub preferred: Option<ChannelKind>,
+    pub mobile: Option<Pii<String>>,
+    pub email: Option<Pii<String>>,
+    pub address_lines: Pii<Vec<String>>,
+    pub postcode: Option<Pii<String>>,
+    pub referrer_name: String,
+    pub practice_code: String,
+    /// The referrer's own reply channel (`email` or `webhook`) and address.
+    pub reply: Option<(ChannelKind, String)>,
+}
+
+/// Why something is being said.
+#[derive(Debug, Clone)]
+pub enum Cause {
+    Decision(DecisionFacts),
+    InformationRequest {
+        request_id: String,
+        question: String,
+    },
+}
+
+/// What a decision says, as far as its messages need.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DecisionFacts {
+    pub decision_id: String,
+    pub outcome: String,
+    pub priority: Option<String>,
+    pub mode: Option<String>,
+    pub partner: Option<String>,
+    pub reason: Option<String>,
+    pub advice: Option<String>,
+    pub target_date: Option<String>,
+    pub opt_in_deadline: Option<String>,
+    /// True when this decision corrects an earlier one.
+    pub correction: bool,
+}
+
+/// Where one delivery goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    Mobile(Pii<String>),
+    Email(Pii<String>),
+    Letter {
+        lines: Pii<Vec<String>>,
+        postcode: Pii<String>,
+    },
+    Webhook(String),
+}
+
+impl Address {
+    /// The address as stored in the delivery row.
+    pub fn to_stored(&self) -> String {
+        match self {
+            Address::Mobile(m) => m.expose().clone(),
+            Address::Email(e) => e.expose().clone(),
+            Address::Webhook(url) => url.clone(),
+            Address::Letter { lines, postcode } => {
+                let mut all = lines.expose().clone();
+                all.push(postcode.expose().clone());
+                serde_json::Value::from(all).to_string()
+            }
+        }
+    }
+
+    /// Read back what [`Address::to_stored`] wrote.
+    pub fn from_stored(channel: ChannelKind, stored: &str) -> Option<Self> {
+        if stored.trim().is_empty() {
+            return None;
+        }
+        Some(match channel {
+            ChannelKind::Sms => Address::Mobile(Pii::new(stored.to_owned())),
+            ChannelKind::Email => Address::Email(Pii::new(stored.to_owned())),
+            ChannelKind::Webhook => Address::Webhook(stored.to_owned()),
+            ChannelKind::Letter => {
+                let mut lines: Vec<String> = serde_json::from_str(stored).ok()?;
+                let postcode = lines.pop()?;
+                Address::Letter {
+                    lines: Pii::new(lines),
+                    postcode: Pii::new(postcode),
+                }
+            }
+        })
+    }
+}
+
+/// One delivery to plan: to whom, how, with which template, and where to (or
+/// why it cannot go anywhere).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub recipient: Recipient,
+    pub channel: ChannelKind,
+    /// Template name, e.g. `patient/accept`.
+    pub template: String,
+    /// For the receiving service: its code (a partner, or the programme).
+    pub receiving_service: Option<String>,
+    pub address: Result<Address, String>,
+}
+
+/// The deliveries a cause needs, one per recipient and channel.
+pub fn plan(cause: &Cause, contacts: &Contacts, board: &BoardChannels) -> Vec<Planned> {
+    let mut out = vec![to_referrer(cause, contacts, board)];
+    if let Cause::Decision(decision) = cause {
+        out.push(to_patient(decision, contacts));
+        if let Some(service) = receiving_service(decision) {
+            out.push(Planned {
+                recipient: Recipient::ReceivingService,
+                channel: ChannelKind::Webhook,
+                template: "receiving_service/referral".into(),
+                address: board
+                    .receiving_services
+                    .get(&service)
+                    .map(|url| Address::Webhook(url.clone()))
+                    .ok_or_else(|| {
+                        format!("no webhook is configured for the receiving service {service:?}")
+                    }),
+                receiving_service: Some(service),
+            });
+        }
+    }
+    out
+}
+
+/// The service that receives an onward referral: the third-sector partner of
+/// a direct self-management referral, or the programme.
+pub fn receiving_service(decision: &DecisionFacts) -> Option<String> {
+    match decision.outcome.as_str() {
+        "self_management" => decision.partner.clone().filter(|p| !p.trim().is_empty()),
+        "pain_management_programme" | "residential_programme" => Some(decision.outcome.clone()),
+        _ => None,
+    }
+}
+
+fn to_referrer(cause: &Cause, contacts: &Contacts, board: &BoardChannels) -> Planned {
+    let template = match cause {
+        Cause::Decision(_) => "referrer/decision",
+        Cause::InformationRequest { .. } => "referrer/info_requested",
+    };
+    let (channel, address) = match board.referrer_channel {
+        ReferrerChannel::Webhook => {
+            let url = board.gp_webhook_url.clone().or_else(|| match &contacts.reply {
+                Some((ChannelKind::Webhook, url)) => Some(url.clone()),
+                _ => None,
+            });
+            (
+                ChannelKind::Webhook,
+                url.map(Address::Webhook).ok_or_else(|| {
+                    "the board's GP channel is a webhook, but neither the board nor the referral gives its URL".to_owned()
+                }),
+            )
+        }
+        ReferrerChannel::Email => (
+            ChannelKind::Email,
+            match &contacts.reply {
+                Some((ChannelKind::Email, address)) => Ok(Address::Email(Pii::new(address.clone()))),
+                _ => Err("the board's GP channel is e-mail, but the referral gives no e-mail reply address".to_owned()),
+            },
+        ),
+    };
+    Planned {
+        recipient: Recipient::Referrer,
+        channel,
+        template: template.into(),
+        receiving_service: None,
+        address,
+    }
+}
+
+fn to_patient(decision: &DecisionFacts, contacts: &Contacts) -> Planned {
+    let preferred = contacts.preferred.unwrap_or(ChannelKind::Letter);
+    let address = match preferred {
+        ChannelKind::Sms => contacts
+            .mobile
+            .clone()
+            .map(Address::Mobile)
+            .ok_or_else(|| "the patient prefers SMS but gave no mobile number".to_owned()),
+        ChannelKind::Email => contacts
+            .email
+            .clone()
+            .map(Address::Email)
+            .ok_or_else(|| "the patient prefers e-mail but gave no address".to_owned()),
+        ChannelKind::Letter | ChannelKind::Webhook => {
+            match (
+                &contacts.postcode,
+                contacts.address_lines.expose().is_empty(),
+            ) {
+                (Some(postcode), false) => Ok(Address::Letter {
+                    lines: contacts.address_lines.clone(),
+                    postcode: postcode.clone(),
+                }),
+                _ => Err(
+                    "the patient prefers a letter but the referral has no postal address"
+                        .to_owned(),
+                ),
+            }
+        }
+    };
+    Planned {
+        recipient: Recipient::Patient,
+        channel: if preferred == ChannelKind::Webhook {
+            ChannelKind::Letter
+        } else {
+            preferred
+        },
+        template: format!("patient/{}", decision.outcome),
+        receiving_service: None,
+        address,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contacts(preferred: ChannelKind) -> Contacts {
+        Contacts {
+            patient_given_name: Pii::new("Morag".into()),
+            patient_family_name: Pii::new("MacLeod".into()),
+            preferred: Some(preferred),
+            mobile: Some(Pii::new("07700 900123".into())),
+            email: Some(Pii::new("morag@example.org".into())),
+            address_lines: Pii::new(vec!["12 Culduthel Road".into(), "Inverness".into()]),
+            postcode: Some(Pii::new("IV2 4AG".into())),
+            referrer_name: "Dr Ann Smith".into(),
+            practice_code: "55005".into(),
+            reply: Some((ChannelKind::Email, "ann@practice.example.org".into())),
+        }
+    }
+
+    fn decided(outcome: &str) -> Cause {
+        Cause::Decision(DecisionFacts {
+            outcome: outcome.into(),
+            ..DecisionFacts::default()
+        })
+    }
+
+    fn board() -> BoardChannels {
+        BoardChannels {
+            gp_webhook_url: Some("https://gp.example.org/hook".into()),
+            ..BoardChannels::default()
+        }
+    }
+
+    #[test]
+    fn an_accept_tells_the_referrer_and_the_patient_on_the_channel_they_chose() {
+        for (preferred, address) in [
+            (
+                ChannelKind::Sms,
+                Address::Mobile(Pii::new("07700 900123".into())),
+            ),
+            (
+                ChannelKind::Email,
+                Address::Email(Pii::new("morag@example.org".into())),
+            ),
+        ] {
+            let planned = plan(&decided("accept"), &contacts(preferred), &board());
+            assert_eq!(planned.len(), 2);
+            assert_eq!(planned[0].recipient, Recipient::Referrer);
+            assert_eq!(planned[0].channel, ChannelKind::Webhook);
+            assert_eq!(planned[1].recipient, Recipient::Patient);
+            assert_eq!(planned[1].channel, preferred);
+            assert_eq!(planned[1].address, Ok(address));
+            assert_eq!(planned[1].template, "patient/accept");
+        }
+    }
+
+    #[test]
+    fn onward_outcomes_tell_the_receiving_service() {
+        let mut board = board();
+        board.receiving_services.clear();
+        board.receiving_services.insert(
+            "pain-association-scotland".into(),
+            "https://pas.example.org/in".into(),
+        );
+        let cause = Cause::Decision(DecisionFacts {
+            outcome: "self_management".into(),
+            partner: Some("pain-association-scotland".into()),
+            ..DecisionFacts::default()
+        });
+        let planned = plan(&cause, &contacts(ChannelKind::Sms), &board);
+        assert_eq!(planned.len(), 3);
+        assert_eq!(planned[2].recipient, Recipient::ReceivingService);
+        assert_eq!(
+            planned[2].address,
+            Ok(Address::Webhook("https://pas.example.org/in".into()))
+        );
+        // A programme the board has no webhook for is planned, and cannot go.
+        let planned = plan(
+            &decided("residential_programme"),
+            &contacts(ChannelKind::Sms),
+            &board,
+        );
+        assert!(planned[2].address.is_err());
+    }
+
+    #[test]
+    fn a_question_goes_to_the_referrer_only_and_by_e_mail_when_the_board_says_so() {
+        let board = BoardChannels {
+            referrer_channel: ReferrerChannel::Email,
+            ..BoardChannels::default()
+        };
+        let cause = Cause::InformationRequest {
+            request_id: "r".into(),
+            question: "Any imaging?".into(),
+        };
+        let planned = plan(&cause, &contacts(ChannelKind::Sms), &board);
+        assert_eq!(planned.len(), 1);
+        assert_eq!(planned[0].channel, ChannelKind::Email);
+        assert_eq!(planned[0].template, "referrer/info_requested");
+        assert_eq!(
+            planned[0].address,
+            Ok(Address::Email(Pii::new("ann@practice.example.org".into())))
+        );
+    }
+
+    #[test]
+    fn a_letter_address_survives_the_database() {
+        let address = Address::Letter {
+            lines: Pii::new(vec!["12 Culduthel Road".into(), "Inverness".into()]),
+            postcode: Pii::new("IV2 4AG".into()),
+        };
+        let stored = address.to_stored();
+        assert_eq!(
+            Address::from_stored(ChannelKind::Letter, &stored),
+            Some(address)
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! The notification service's HTTP API: deliveries and their state, a retry
+//! for a failed one, OpenAPI, health.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use pathway_common::auth::{Authenticator, Caller};
+use pathway_common::http::{ApiError, ErrorBody, FieldError, ops_routes, track_metrics};
+use serde::Deserialize;
+use utoipa::OpenApi;
+
+use crate::application::{DeliveryList, DeliveryView, Notifications};
+use crate::domain::{ChannelKind, Recipient, Status};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub notifications: Notifications,
+}
+
+impl FromRef<AppState> for Arc<Authenticator> {
+    fn from_ref(state: &AppState) -> Self {
+        state.notifications.platform.auth.clone()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pathway notification",
+        description = "Who was told what about a referral, on which channel, and whether it reached them: the referrer, the patient and the receiving service. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
+        version = "1"
+    ),
+    paths(referral_deliveries, list_deliveries, retry_delivery),
+    components(schemas(DeliveryList, DeliveryView, Recipient, ChannelKind, Status, ErrorBody, FieldError)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let metrics = state.notifications.platform.metrics.clone();
+    let ops = ops_routes(metrics.clone(), state.notifications.platform.readiness());
+    Router::new()
+        .route("/v1/referrals/{id}/deliveries", get(referral_deliveries))
+        .route("/v1/deliveries", get(list_deliveries))
+        .route("/v1/deliveries/{id}/retry", post(retry_delivery))
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .fallback(pathway_common::http::not_found_fallback)
+        .with_state(state)
+        .merge(ops)
+        .layer(middleware::from_fn_with_state(metrics, track_metrics))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(make_span))
+}
+
+fn make_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let span =
+        tracing::info_span!("http", method = %request.method(), path = %request.uri().path());
+    pathway_common::telemetry::set_parent_from_http(&span, request.headers());
+    span
+}
+
+/// A referral's deliveries, oldest first.
+#[utoipa::path(
+    get, path = "/v1/referrals/{id}/deliveries", tag = "deliveries",
+    params(("id" = String, Path, description = "Referral id")),
+    responses(
+        (status = 200, body = DeliveryList),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Neither a board admin nor a clinician", body = ErrorBody),
+        (status = 404, description = "No deliveries for a referral this token may see", body = ErrorBody),
+    )
+)]
+async fn referral_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DeliveryList>, ApiError> {
+    Ok(Json(state.notifications.deliveries_of(&caller, &id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct ListQuery {
+    /// `planned`, `sending`, `sent` or `failed`; every status when absent.
+    status: Option<String>,
+    /// One of the token's boards; all of them when absent.
+    board: Option<String>,
+}
+
+/// Deliveries of the token's boards, newest first (at most 500).
+#[utoipa::path(
+    get, path = "/v1/deliveries", tag = "deliveries",
+    params(ListQuery),
+    responses(
+        (status = 200, body = DeliveryList),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a board admin, or not of that board", body = ErrorBody),
+        (status = 422, description = "An unknown status", body = ErrorBody),
+    )
+)]
+async fn list_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<DeliveryList>, ApiError> {
+    Ok(Json(
+        state
+            .notifications
+            .deliveries_by_status(&caller, query.status.as_deref(), query.board.as_deref())
+            .await?,
+    ))
+}
+
+/// Send a failed delivery again; it goes back to `planned`.
+#[utoipa::path(
+    post, path = "/v1/deliveries/{id}/retry", tag = "deliveries",
+    params(("id" = String, Path, description = "Delivery id")),
+    responses(
+        (status = 202, body = DeliveryView),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a board admin", body = ErrorBody),
+        (status = 404, description = "No delivery this token may see", body = ErrorBody),
+        (status = 409, description = "Not failed, or with nowhere to go", body = ErrorBody),
+    )
+)]
+async fn retry_delivery(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(http::StatusCode, Json<DeliveryView>), ApiError> {
+    let view = state.notifications.retry(&caller, &id).await?;
+    Ok((http::StatusCode::ACCEPTED, Json(view)))
+}

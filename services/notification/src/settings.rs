@@ -1,0 +1,230 @@
+//! The notification service's settings. Every field has a default that runs
+//! locally with no external account: messages and webhooks go to a folder of
+//! rendered files under `var/outbox-messages/`.
+//!
+//! Channels are configured per board here, in the service's own settings
+//! (`boards.<code>`), with `board_defaults` for every board not named; see
+//! docs/decisions/0009-notification.md for why not in the shared board
+//! settings yet.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use pathway_common::settings::{
+    AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings,
+};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub nats: NatsSettings,
+    pub auth: AuthSettings,
+    pub telemetry: TelemetrySettings,
+    /// How long a look-up of a referral's contact details waits for intake.
+    pub intake_timeout_ms: u64,
+    pub sender: SenderSettings,
+    pub sink: SinkSettings,
+    pub notify: NotifySettings,
+    pub webhook: WebhookSettings,
+    /// Channels of the boards named here.
+    pub boards: BTreeMap<String, BoardChannels>,
+    /// Channels of every other board.
+    pub board_defaults: BoardChannels,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            http: HttpSettings::with_port(8084),
+            database: DatabaseSettings::sqlite_file("notification"),
+            nats: NatsSettings::default(),
+            auth: AuthSettings::default(),
+            telemetry: TelemetrySettings::default(),
+            intake_timeout_ms: 5000,
+            sender: SenderSettings::default(),
+            sink: SinkSettings::default(),
+            notify: NotifySettings::default(),
+            webhook: WebhookSettings::default(),
+            boards: BTreeMap::new(),
+            board_defaults: BoardChannels::default(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn board(&self, board: &str) -> &BoardChannels {
+        self.boards.get(board).unwrap_or(&self.board_defaults)
+    }
+
+    /// Every board's channels, the defaults included.
+    pub fn all_boards(&self) -> impl Iterator<Item = &BoardChannels> {
+        std::iter::once(&self.board_defaults).chain(self.boards.values())
+    }
+}
+
+/// How the sender works through deliveries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SenderSettings {
+    /// Milliseconds between two looks for deliveries to send.
+    pub poll_ms: u64,
+    /// Deliveries taken per look.
+    pub batch: u64,
+    /// Attempts per delivery, the first included, before it is `failed`.
+    pub max_attempts: usize,
+    /// The first back-off, doubled each attempt (with jitter) up to `max_backoff_ms`.
+    pub min_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    /// How long a worker holds a delivery it is sending; a delivery still
+    /// `sending` after that is in doubt and is looked up at the gateway.
+    /// Longer than the whole retry horizon.
+    pub lease_seconds: u64,
+}
+
+impl Default for SenderSettings {
+    fn default() -> Self {
+        Self {
+            poll_ms: 1000,
+            batch: 32,
+            max_attempts: 5,
+            min_backoff_ms: 1000,
+            max_backoff_ms: 30_000,
+            lease_seconds: 600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SinkSettings {
+    /// Folder of rendered messages, one file per delivery.
+    pub dir: PathBuf,
+}
+
+impl Default for SinkSettings {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("var/outbox-messages"),
+        }
+    }
+}
+
+/// A GOV.UK Notify-compatible gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct NotifySettings {
+    pub base_url: String,
+    /// The API key as Notify issues it: `{name}-{service id}-{secret}`.
+    pub api_key: Option<SecretString>,
+    pub timeout_ms: u64,
+    /// Notify template ids; each template shows `((subject))` and `((body))`,
+    /// which Pathway renders from its own templates.
+    pub sms_template_id: String,
+    pub email_template_id: String,
+    pub letter_template_id: String,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.notifications.service.gov.uk".into(),
+            api_key: None,
+            timeout_ms: 10_000,
+            sms_template_id: String::new(),
+            email_template_id: String::new(),
+            letter_template_id: String::new(),
+        }
+    }
+}
+
+/// Signed webhooks to GP systems and receiving services.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    /// The shared secret receivers verify signatures with; when unset, one is
+    /// kept in `signing_key_file` (created on first use).
+    pub signing_secret: Option<SecretString>,
+    pub signing_key_file: PathBuf,
+    pub timeout_ms: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            signing_secret: None,
+            signing_key_file: PathBuf::from("var/secrets/webhook-signing.key"),
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Where a board's SMS, e-mail and letters go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageGateway {
+    /// The local folder (the embedded default).
+    #[default]
+    Sink,
+    /// The GOV.UK Notify-compatible gateway in `notify`.
+    Notify,
+}
+
+/// Where a board's webhooks go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookGateway {
+    /// The local folder (the embedded default).
+    #[default]
+    Sink,
+    /// Signed HTTPS POSTs to the configured URLs.
+    Http,
+}
+
+/// How a board tells the GP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferrerChannel {
+    #[default]
+    Webhook,
+    Email,
+}
+
+/// One board's channels.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct BoardChannels {
+    pub messages: MessageGateway,
+    pub webhooks: WebhookGateway,
+    /// How the referrer hears: the board's GP system webhook, or e-mail to
+    /// the referral's reply address.
+    pub referrer_channel: ReferrerChannel,
+    /// The board's GP system endpoint; when unset, the referral's own
+    /// webhook reply address is used.
+    pub gp_webhook_url: Option<String>,
+    /// Receiving services by code (a third-sector partner's code,
+    /// `pain_management_programme`, `residential_programme`) and their webhook.
+    pub receiving_services: BTreeMap<String, String>,
+}
+
+impl Default for BoardChannels {
+    fn default() -> Self {
+        Self {
+            messages: MessageGateway::Sink,
+            webhooks: WebhookGateway::Sink,
+            referrer_channel: ReferrerChannel::Webhook,
+            gp_webhook_url: Some("https://gp-system.invalid/pathway".into()),
+            receiving_services: [
+                "pain_management_programme",
+                "residential_programme",
+                "pain-association-scotland",
+            ]
+            .into_iter()
+            .map(|code| (code.to_owned(), format!("https://{code}.invalid/pathway")))
+            .collect(),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Building and running the notification service: the same [`Application`]
+//! runs in `main` and in the tests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use pathway_common::inbox::{ConsumerSpec, Inbox};
+use pathway_common::platform::Platform;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::application::Notifications;
+use crate::channels::Channels;
+use crate::consumer::{DURABLE, NotificationConsumer, filters};
+use crate::db::Migrator;
+use crate::http::{AppState, router};
+use crate::intake::IntakeClient;
+use crate::settings::Settings;
+use crate::templates::Templates;
+
+/// Which background workers run; tests switch some off to drive them by hand.
+#[derive(Debug, Clone, Copy)]
+pub struct Workers {
+    pub relay: bool,
+    pub consumer: bool,
+    /// Sends planned deliveries.
+    pub sender: bool,
+}
+
+impl Default for Workers {
+    fn default() -> Self {
+        Self {
+            relay: true,
+            consumer: true,
+            sender: true,
+        }
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    notifications: Notifications,
+    workers: Workers,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, Workers::default()).await
+    }
+
+    pub async fn build_with(settings: Settings, workers: Workers) -> anyhow::Result<Self> {
+        // Templates and channels first: a broken one stops the start before
+        // anything is connected.
+        let templates = Templates::load().context("the message templates are not usable")?;
+        let channels = Channels::from_settings(&settings)?;
+        let platform = Platform::start::<Migrator>(
+            "notification",
+            &settings.database,
+            &settings.nats,
+            &settings.auth,
+        )
+        .await?;
+        if settings.auth.jwks_url.is_some() && settings.auth.service_token.is_none() {
+            tracing::warn!(
+                "no auth.service_token: contact details cannot be read from intake, so nothing will be sent"
+            );
+        }
+        let intake = IntakeClient::new(
+            platform.nats.clone(),
+            settings.auth.service_token.clone(),
+            Duration::from_millis(settings.intake_timeout_ms.max(1)),
+        );
+        let address = (settings.http.host, settings.http.port);
+        let listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {}:{}", address.0, address.1))?;
+        Ok(Self {
+            listener,
+            notifications: Notifications {
+                platform,
+                intake,
+                channels,
+                templates: Arc::new(templates),
+                settings: Arc::new(settings),
+            },
+            workers,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn notifications(&self) -> &Notifications {
+        &self.notifications
+    }
+
+    /// Serve until `shutdown`; then stop taking work, finish what is in
+    /// flight and flush the outbox.
+    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
+        let platform = self.notifications.platform.clone();
+        if self.workers.relay {
+            let relay = platform.relay();
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                relay.run(stop).await;
+                Ok(())
+            });
+        }
+        if self.workers.consumer {
+            let inbox = Inbox::new(
+                &platform.jetstream,
+                platform.db.clone(),
+                ConsumerSpec::new(DURABLE, filters()),
+                NotificationConsumer {
+                    notifications: self.notifications.clone(),
+                },
+                platform.metrics.clone(),
+                platform.outbox.clone(),
+            )
+            .await?;
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                inbox.run(stop).await;
+                Ok(())
+            });
+        }
+        if self.workers.sender {
+            let notifications = self.notifications.clone();
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                send(notifications, stop).await;
+                Ok(())
+            });
+        }
+        let app = router(AppState {
+            notifications: self.notifications.clone(),
+        });
+        let served = pathway_common::http::serve(self.listener, app, shutdown.clone()).await;
+        shutdown.cancel();
+        while let Some(result) = tasks.join_next().await {
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(error = format!("{error:#}"), "worker failed"),
+                Err(error) => tracing::error!(%error, "worker panicked"),
+            }
+        }
+        served.context("the HTTP server failed")
+    }
+}
+
+/// Send what is due, again and again, until `shutdown`. A send under way
+/// when the stop comes is finished: its end is recorded with its event.
+async fn send(notifications: Notifications, shutdown: CancellationToken) {
+    let every = Duration::from_millis(notifications.settings.sender.poll_ms.max(10));
+    loop {
+        match notifications.try_send_due().await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(
+                error = format!("{error:#}"),
+                "sending failed: will try again"
+            ),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {},
+            () = shutdown.cancelled() => return,
+        }
+    }
+}

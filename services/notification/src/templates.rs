@@ -1,0 +1,295 @@
+//! The messages, rendered with minijinja from the templates in
+//! `services/notification/templates/`: one per outcome for the patient, one
+//! for the referrer's decision and one for a question, one for the receiving
+//! service. A rendered template's first line is the subject; the rest is the
+//! body.
+//!
+//! Every template is rendered at start-up twice, once with every field set and
+//! once with every optional field empty, in strict mode: a template that names
+//! a field Pathway does not give, or that fails to render, stops the start.
+
+use anyhow::Context;
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::domain::OUTCOMES;
+
+/// Every template, by name.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "patient/accept",
+        include_str!("../templates/patient/accept.txt"),
+    ),
+    (
+        "patient/pain_management_programme",
+        include_str!("../templates/patient/pain_management_programme.txt"),
+    ),
+    (
+        "patient/pain_psychology",
+        include_str!("../templates/patient/pain_psychology.txt"),
+    ),
+    (
+        "patient/physiotherapy",
+        include_str!("../templates/patient/physiotherapy.txt"),
+    ),
+    (
+        "patient/advice_to_referrer",
+        include_str!("../templates/patient/advice_to_referrer.txt"),
+    ),
+    (
+        "patient/self_management",
+        include_str!("../templates/patient/self_management.txt"),
+    ),
+    (
+        "patient/residential_programme",
+        include_str!("../templates/patient/residential_programme.txt"),
+    ),
+    (
+        "patient/redirect",
+        include_str!("../templates/patient/redirect.txt"),
+    ),
+    (
+        "patient/decline",
+        include_str!("../templates/patient/decline.txt"),
+    ),
+    (
+        "patient/patient_opt_in",
+        include_str!("../templates/patient/patient_opt_in.txt"),
+    ),
+    (
+        "referrer/decision",
+        include_str!("../templates/referrer/decision.txt"),
+    ),
+    (
+        "referrer/info_requested",
+        include_str!("../templates/referrer/info_requested.txt"),
+    ),
+    (
+        "receiving_service/referral",
+        include_str!("../templates/receiving_service/referral.txt"),
+    ),
+];
+
+/// The longest patient SMS body, in characters: three SMS fragments.
+pub const SMS_LIMIT: usize = 459;
+
+/// The fields a template may use. Optional ones are `none` when unknown.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Fields {
+    pub referral_id: String,
+    pub board: String,
+    pub board_name: String,
+    pub patient_name: String,
+    pub patient_family_name: String,
+    pub referrer_name: String,
+    pub practice_code: String,
+    pub outcome: Option<String>,
+    pub outcome_label: Option<String>,
+    pub priority: Option<String>,
+    pub mode: Option<String>,
+    pub partner: Option<String>,
+    pub partner_name: Option<String>,
+    pub reason: Option<String>,
+    pub advice: Option<String>,
+    pub target_date: Option<String>,
+    pub opt_in_deadline: Option<String>,
+    pub question: Option<String>,
+    pub correction: bool,
+}
+
+/// A rendered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Debug)]
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// Load and check every template.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .with_context(|| format!("the template {name} does not parse"))?;
+        }
+        let templates = Self { env };
+        templates.check()?;
+        Ok(templates)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        for outcome in OUTCOMES {
+            anyhow::ensure!(
+                TEMPLATES
+                    .iter()
+                    .any(|(name, _)| *name == format!("patient/{outcome}")),
+                "no patient template for the outcome {outcome}"
+            );
+        }
+        for (name, _) in TEMPLATES {
+            for fields in [sample(true), sample(false)] {
+                let rendered = self
+                    .render(name, &fields)
+                    .with_context(|| format!("the template {name} does not render"))?;
+                anyhow::ensure!(
+                    !rendered.subject.is_empty() && !rendered.body.is_empty(),
+                    "the template {name} renders no subject or no body"
+                );
+                if name.starts_with("patient/") {
+                    anyhow::ensure!(
+                        rendered.body.chars().count() <= SMS_LIMIT,
+                        "the template {name} is too long for an SMS ({} characters, at most {SMS_LIMIT})",
+                        rendered.body.chars().count()
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn render(&self, name: &str, fields: &Fields) -> anyhow::Result<Rendered> {
+        let text = self
+            .env
+            .get_template(name)
+            .with_context(|| format!("no template {name}"))?
+            .render(fields)
+            .with_context(|| format!("cannot render {name}"))?;
+        let text = text.trim();
+        let (subject, body) = text.split_once('\n').unwrap_or((text, ""));
+        Ok(Rendered {
+            subject: subject.trim().to_owned(),
+            body: body.trim().to_owned(),
+        })
+    }
+}
+
+/// The label of an outcome in messages.
+pub fn outcome_label(code: &str) -> &'static str {
+    match code {
+        "accept" => "accepted for the pain clinic",
+        "pain_management_programme" => "referred to the pain management programme",
+        "pain_psychology" => "referred to pain psychology",
+        "physiotherapy" => "referred to physiotherapy",
+        "advice_to_referrer" => "returned to you with advice",
+        "self_management" => "self-management support",
+        "residential_programme" => "referred to the residential pain management programme",
+        "redirect" => "redirected to another service",
+        "decline" => "not accepted",
+        "patient_opt_in" => "the patient is asked to opt in",
+        _ => "recorded",
+    }
+}
+
+/// A board's name as people say it, from its code.
+pub fn board_name(code: &str) -> String {
+    match code {
+        "ayrshire-arran" => "Ayrshire and Arran".to_owned(),
+        "dumfries-galloway" => "Dumfries and Galloway".to_owned(),
+        "greater-glasgow-clyde" => "Greater Glasgow and Clyde".to_owned(),
+        "western-isles" => "Western Isles".to_owned(),
+        "forth-valley" => "Forth Valley".to_owned(),
+        other => {
+            let mut chars = other.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// A partner's name from its code, e.g. `pain-association-scotland`.
+pub fn service_name(code: &str) -> String {
+    match code {
+        "pain_management_programme" => "the pain management programme".to_owned(),
+        "residential_programme" => "the residential pain management programme".to_owned(),
+        other => other
+            .split(['-', '_'])
+            .map(|word| {
+                let mut chars = word.chars();
+                chars
+                    .next()
+                    .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+fn sample(full: bool) -> Fields {
+    let some = |text: &str| full.then(|| text.to_owned());
+    Fields {
+        referral_id: "0190f7a0-0000-7000-8000-000000000000".into(),
+        board: "highland".into(),
+        board_name: "Highland".into(),
+        patient_name: "Morag".into(),
+        patient_family_name: "MacLeod".into(),
+        referrer_name: "Dr Ann Smith".into(),
+        practice_code: "55005".into(),
+        outcome: Some("accept".into()),
+        outcome_label: Some("accepted for the pain clinic".into()),
+        priority: some("routine"),
+        mode: some("face_to_face"),
+        partner: some("pain-association-scotland"),
+        partner_name: some("Pain Association Scotland"),
+        reason: some("Needs spinal surgical review first."),
+        advice: some("Consider a trial of duloxetine."),
+        target_date: some("2026-03-20"),
+        opt_in_deadline: some("2026-02-10"),
+        question: some("Has she had imaging of the lumbar spine?"),
+        correction: full,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_renders_and_fits() {
+        let templates = Templates::load().expect("the templates load");
+        let mut fields = sample(true);
+        fields.outcome = Some("advice_to_referrer".into());
+        let rendered = templates
+            .render("referrer/decision", &fields)
+            .expect("renders");
+        assert!(rendered.body.contains("Consider a trial of duloxetine."));
+        let patient = templates
+            .render("patient/advice_to_referrer", &fields)
+            .expect("renders");
+        assert!(
+            !patient.body.contains("duloxetine"),
+            "the patient's message carries no clinical advice"
+        );
+    }
+
+    #[test]
+    fn a_template_naming_an_unknown_field_fails() {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.add_template("bad", "Hello {{ chi_number }}")
+            .expect("parses");
+        let templates = Templates { env };
+        assert!(templates.render("bad", &sample(true)).is_err());
+    }
+
+    #[test]
+    fn names_read_as_people_say_them() {
+        assert_eq!(board_name("highland"), "Highland");
+        assert_eq!(
+            board_name("greater-glasgow-clyde"),
+            "Greater Glasgow and Clyde"
+        );
+        assert_eq!(
+            service_name("pain-association-scotland"),
+            "Pain Association Scotland"
+        );
+    }
+}
