@@ -1,1 +1,754 @@
-//! End-to-end tests of analytics.
+//! Analytics, black-box: the real service against a real nats-server and
+//! real databases (SQLite always, PostgreSQL when one answers). A generated
+//! history of events is published onto the stream by hand; every expected
+//! number is worked out here from first principles — days walked one by one
+//! against Scotland's 2026 bank holidays written out by hand, centiles from
+//! the spreadsheet definition — never by calling the service's code.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use pathway_common::auth::Role;
+use pathway_proto::board::BoardSettings;
+use pathway_proto::v1::{self as proto, Event, Payload};
+use pathway_tests::analytics::TestApp;
+use pathway_tests::backends;
+use serde_json::Value;
+use uuid::Uuid;
+
+const BOARD: &str = "highland";
+const TARGET: u32 = 5;
+/// The board's own non-working day, beside the bank holidays.
+const LOCAL_HOLIDAY: (u32, u32) = (4, 20);
+
+fn day(m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, d).expect("a 2026 date")
+}
+
+fn at(date: NaiveDate, hour: u32) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&date.and_hms_opt(hour, 0, 0).expect("an hour"))
+}
+
+/// Scotland's bank holidays in 2026, from the published list, and the
+/// board's own day.
+fn non_working_weekdays() -> BTreeSet<NaiveDate> {
+    [
+        day(1, 1),
+        day(1, 2),
+        day(4, 3),   // Good Friday
+        day(5, 4),   // early May
+        day(5, 25),  // spring
+        day(8, 3),   // summer
+        day(11, 30), // St Andrew's Day
+        day(12, 25),
+        day(12, 28), // Boxing Day, substitute for Saturday 26th
+        day(LOCAL_HOLIDAY.0, LOCAL_HOLIDAY.1),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// Working days after `from` up to and including `to`, walked day by day.
+fn working_days(from: NaiveDate, to: NaiveDate) -> u32 {
+    let holidays = non_working_weekdays();
+    let mut n = 0;
+    let mut d = from;
+    while d < to {
+        d = d.succ_opt().expect("a next day");
+        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && !holidays.contains(&d) {
+            n += 1;
+        }
+    }
+    n
+}
+
+fn calendar_days(from: NaiveDate, to: NaiveDate) -> u32 {
+    u32::try_from((to - from).num_days()).expect("to is not before from")
+}
+
+/// PERCENTILE.INC of `values`.
+fn percentile(values: &[u32], q: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    let h = (v.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let frac = h - lo as f64;
+    let next = v.get(lo + 1).copied().unwrap_or(v[lo]);
+    f64::from(v[lo]) + frac * (f64::from(next) - f64::from(v[lo]))
+}
+
+/// One generated referral and what happens to it.
+#[derive(Debug, Clone)]
+struct Case {
+    id: String,
+    board: &'static str,
+    remote: bool,
+    received: DateTime<Utc>,
+    sex: proto::Sex,
+    /// (asked, answered) for one request for information.
+    pause: Option<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+    vetted: Option<DateTime<Utc>>,
+    outcome: Option<&'static str>,
+    /// A correction recorded a day after vetting, with this outcome.
+    corrected_to: Option<&'static str>,
+    withdrawn: Option<DateTime<Utc>>,
+}
+
+const OUTCOMES: [&str; 7] = [
+    "accept",
+    "advice_to_referrer",
+    "self_management",
+    "physiotherapy",
+    "accept",
+    "pain_psychology",
+    "decline",
+];
+
+/// The history: standard-route referrals in January (7) and February (3),
+/// before the board switches on (1 March); 40 remote referrals received 1
+/// April to 27 May around Good Friday, the early May and spring bank
+/// holidays and the board's own holiday; three on another board.
+fn history() -> Vec<Case> {
+    let mut cases = Vec::new();
+    let standard = |m: u32, d: u32, i: usize| Case {
+        id: Uuid::now_v7().to_string(),
+        board: BOARD,
+        remote: false,
+        received: at(day(m, d), 10),
+        sex: if i % 2 == 0 {
+            proto::Sex::Female
+        } else {
+            proto::Sex::Male
+        },
+        pause: None,
+        vetted: None,
+        outcome: None,
+        corrected_to: None,
+        withdrawn: None,
+    };
+    for i in 0..7 {
+        cases.push(standard(1, 5 + i as u32, i));
+    }
+    for i in 0..3 {
+        cases.push(standard(2, 9 + i as u32, i));
+    }
+    for i in 0..40usize {
+        let received_on = day(4, 1) + Duration::days((i * 3 % 57) as i64);
+        let received = at(received_on, 9);
+        let lag = (i * 7 % 15) as i64;
+        let vetted_on = received_on + Duration::days(lag);
+        let withdrawn = (i % 10 == 9).then(|| at(received_on + Duration::days(2), 12));
+        let vetted = withdrawn.is_none().then(|| at(vetted_on, 15));
+        let pause = match (vetted, i % 4) {
+            (Some(v), 1 | 3) if lag >= 2 => {
+                let asked = at(received_on + Duration::days(1), 10);
+                let answered = at(received_on + Duration::days(1 + (i % 5) as i64), 11);
+                // Never answered when the answer would come after vetting.
+                Some((asked, (answered < v).then_some(answered)))
+            }
+            _ => None,
+        };
+        cases.push(Case {
+            id: Uuid::now_v7().to_string(),
+            board: BOARD,
+            remote: true,
+            received,
+            sex: if i % 3 == 0 {
+                proto::Sex::Male
+            } else {
+                proto::Sex::Female
+            },
+            pause,
+            vetted,
+            outcome: vetted.map(|_| OUTCOMES[i % OUTCOMES.len()]),
+            corrected_to: (vetted.is_some() && i % 11 == 3).then_some("self_management"),
+            withdrawn,
+        });
+    }
+    for i in 0..3 {
+        cases.push(Case {
+            board: "lothian",
+            vetted: Some(at(day(4, 10), 15)),
+            outcome: Some("accept"),
+            ..cases[10 + i].clone()
+        });
+        cases.last_mut().expect("just pushed").id = Uuid::now_v7().to_string();
+    }
+    cases
+}
+
+fn event(case: &Case, when: DateTime<Utc>, payload: Payload) -> Event {
+    Event::new(
+        case.board,
+        Some(Uuid::parse_str(&case.id).expect("a UUID")),
+        "test",
+        when,
+        payload,
+    )
+}
+
+fn outcome(code: &str) -> proto::Outcome {
+    let kind = pathway_proto::board::outcome_kind(code).expect("an outcome code");
+    proto::Outcome {
+        kind: kind as i32,
+        priority: if code == "accept" {
+            proto::Priority::Routine as i32
+        } else {
+            0
+        },
+        ..proto::Outcome::default()
+    }
+}
+
+/// The events of `case`, in the order they happen.
+fn events_of(case: &Case) -> Vec<Event> {
+    let patient = Some(proto::PatientAttributes {
+        age_band: "40-49".into(),
+        sex: case.sex as i32,
+        urban_rural_class: 6,
+        simd_quintile: 2,
+        patient_pseudonym: format!("pseudonym-{}", case.id),
+    });
+    let mut out = vec![event(
+        case,
+        case.received,
+        if case.remote {
+            Payload::ReferralReceived(proto::ReferralReceived {
+                patient,
+                practice_code: "55501".into(),
+                received_at: Some(proto::timestamp(case.received)),
+                ..Default::default()
+            })
+        } else {
+            Payload::ReferralRoutedStandard(proto::ReferralRoutedStandard {
+                patient,
+                practice_code: "55501".into(),
+                reason: "board_not_on_pathway".into(),
+                received_at: Some(proto::timestamp(case.received)),
+            })
+        },
+    )];
+    if case.remote {
+        out.push(event(
+            case,
+            case.received + Duration::hours(1),
+            Payload::VettingClaimed(proto::VettingClaimed {
+                clinician: "dr-vetting".into(),
+                lease_expires_at: None,
+            }),
+        ));
+    }
+    if let Some((asked, answered)) = case.pause {
+        out.push(event(
+            case,
+            asked,
+            Payload::VettingInfoRequested(proto::VettingInfoRequested {
+                information_request_id: format!("q-{}", case.id),
+                clinician: "dr-vetting".into(),
+                question: "How long has the pain lasted?".into(),
+            }),
+        ));
+        if let Some(answered) = answered {
+            out.push(event(
+                case,
+                answered,
+                Payload::ReferralInfoProvided(proto::ReferralInfoProvided {
+                    information_request_id: format!("q-{}", case.id),
+                }),
+            ));
+        }
+    }
+    if let (Some(vetted), Some(code)) = (case.vetted, case.outcome) {
+        let mut record = |when: DateTime<Utc>, code: &str, correction: bool| {
+            out.push(event(
+                case,
+                when,
+                Payload::VettingCompleted(proto::VettingCompleted {
+                    clinician: "dr-vetting".into(),
+                    outcome: Some(outcome(code)),
+                    rationale: "generated".into(),
+                    correction,
+                    ..Default::default()
+                }),
+            ));
+            out.push(event(
+                case,
+                when,
+                Payload::DecisionRecorded(proto::DecisionRecorded {
+                    decision_id: Uuid::now_v7().to_string(),
+                    outcome: Some(outcome(code)),
+                    clinician: "dr-vetting".into(),
+                    decided_at: Some(proto::timestamp(when)),
+                    ..Default::default()
+                }),
+            ));
+        };
+        record(vetted, code, false);
+        if let Some(corrected) = case.corrected_to {
+            record(vetted + Duration::days(1), corrected, true);
+        }
+    }
+    if let Some(withdrawn) = case.withdrawn {
+        out.push(event(
+            case,
+            withdrawn,
+            Payload::ReferralWithdrawn(proto::ReferralWithdrawn {
+                previous_status: "awaiting_vetting".into(),
+                reason_code: "patient_request".into(),
+            }),
+        ));
+    }
+    out
+}
+
+fn board_events() -> Vec<Event> {
+    let settings = BoardSettings {
+        vetting_target_working_days: TARGET,
+        extra_holidays: vec![day(LOCAL_HOLIDAY.0, LOCAL_HOLIDAY.1)],
+        ..BoardSettings::default()
+    };
+    vec![
+        Event::new(
+            BOARD,
+            None,
+            "admin",
+            at(day(2, 20), 12),
+            Payload::BoardPathwayChanged(proto::BoardPathwayChanged {
+                enabled: true,
+                effective_date: "2026-03-01".into(),
+                changed_by: "admin".into(),
+                reason: "go live".into(),
+            }),
+        ),
+        Event::new(
+            BOARD,
+            None,
+            "admin",
+            at(day(2, 21), 12),
+            Payload::BoardSettingsChanged(proto::BoardSettingsChanged {
+                vetting_target_working_days: TARGET,
+                changed_by: "admin".into(),
+                settings_json: serde_json::to_string(&settings).expect("settings serialise"),
+            }),
+        ),
+    ]
+}
+
+/// What one period should show, before disclosure control.
+#[derive(Debug, Default, Clone)]
+struct Expected {
+    remote: u64,
+    standard: u64,
+    working: Vec<u32>,
+    calendar: Vec<u32>,
+    working_net: Vec<u32>,
+    calendar_net: Vec<u32>,
+    within_target: u64,
+    info_requested: u64,
+    without_specialist: u64,
+    outcomes: BTreeMap<&'static str, u64>,
+    withdrawn: u64,
+}
+
+fn month(d: NaiveDate) -> String {
+    format!("{}-{:02}", d.year(), d.month())
+}
+
+/// Per month, what the highland referrals of `cases` should show.
+fn expected_by_month(cases: &[Case], keep: impl Fn(&Case) -> bool) -> BTreeMap<String, Expected> {
+    let mut out: BTreeMap<String, Expected> = BTreeMap::new();
+    for case in cases.iter().filter(|c| c.board == BOARD && keep(c)) {
+        let r = case.received.date_naive();
+        let e = out.entry(month(r)).or_default();
+        if case.remote {
+            e.remote += 1;
+        } else {
+            e.standard += 1;
+        }
+        if let Some(vetted) = case.vetted {
+            let v = vetted.date_naive();
+            let e = out.entry(month(v)).or_default();
+            let (paused_working, paused_calendar) = match case.pause {
+                Some((asked, answered)) => {
+                    let a = asked.date_naive();
+                    let b = answered.map_or(v, |x| x.date_naive()).min(v);
+                    (working_days(a, b), calendar_days(a, b))
+                }
+                None => (0, 0),
+            };
+            let working = working_days(r, v);
+            let calendar = calendar_days(r, v);
+            e.working.push(working);
+            e.calendar.push(calendar);
+            e.working_net.push(working - paused_working);
+            e.calendar_net.push(calendar - paused_calendar);
+            if working - paused_working <= TARGET {
+                e.within_target += 1;
+            }
+            if case.pause.is_some() {
+                e.info_requested += 1;
+            }
+            let code = case
+                .corrected_to
+                .or(case.outcome)
+                .expect("vetted with an outcome");
+            *e.outcomes.entry(code).or_default() += 1;
+            if ["advice_to_referrer", "self_management", "physiotherapy"].contains(&code) {
+                e.without_specialist += 1;
+            }
+        }
+        if let Some(w) = case.withdrawn {
+            out.entry(month(w.date_naive())).or_default().withdrawn += 1;
+        }
+    }
+    out
+}
+
+fn small(n: u64) -> bool {
+    n > 0 && n < 5
+}
+
+fn hidden(row: &Value, field: &str) -> bool {
+    row[field].is_null()
+        && row["suppressed"]
+            .as_array()
+            .expect("suppressed is a list")
+            .iter()
+            .any(|f| f == field)
+}
+
+/// A count is shown exactly when it is not small, and then it is right.
+fn check_count(row: &Value, field: &str, n: u64) {
+    if small(n) {
+        assert!(hidden(row, field), "{field}={n} must be hidden: {row}");
+    } else {
+        assert_eq!(row[field].as_u64(), Some(n), "{field}: {row}");
+    }
+}
+
+/// A subset of the vetted is shown exactly when neither it nor its
+/// complement is small.
+fn check_subset(row: &Value, field: &str, n: u64, of: u64) {
+    if small(n) || small(of - n) || small(of) {
+        assert!(
+            hidden(row, field),
+            "{field}={n} of {of} must be hidden: {row}"
+        );
+        assert!(hidden(row, &format!("{field}_share")) || field == "info_requested");
+    } else {
+        assert_eq!(row[field].as_u64(), Some(n), "{field}: {row}");
+    }
+}
+
+fn check_quantiles(row: &Value, name: &str, values: &[u32]) {
+    for (suffix, q) in [("median", 0.5), ("p90", 0.9)] {
+        let field = format!("{name}_{suffix}");
+        if values.is_empty() {
+            assert!(row[&field].is_null(), "{field}: {row}");
+        } else if small(values.len() as u64) {
+            assert!(
+                hidden(row, &field),
+                "{field} over {} must be hidden",
+                values.len()
+            );
+        } else {
+            let got = row[&field]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{field} shown: {row}"));
+            let want = percentile(values, q);
+            assert!(
+                (got - want).abs() < 1e-9,
+                "{field}: got {got}, want {want} from {values:?}"
+            );
+        }
+    }
+}
+
+async fn publish_history(app: &TestApp, cases: &[Case]) -> u64 {
+    let mut events = board_events();
+    for case in cases {
+        events.extend(events_of(case));
+    }
+    for event in &events {
+        app.send(event).await;
+    }
+    // The same events again under other message ids, as a relay that
+    // crashed before recording its publish would send them: the broker
+    // cannot tell, so the inbox must.
+    for event in events.iter().step_by(3) {
+        app.publish(event, &format!("again-{}", event.event_id))
+            .await;
+    }
+    events.len() as u64
+}
+
+async fn json(response: reqwest::Response) -> Value {
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("a JSON answer")
+}
+
+#[tokio::test]
+async fn monthly_metrics_match_a_generated_history_worked_out_by_hand() {
+    let cases = history();
+    let expected = expected_by_month(&cases, |_| true);
+    for backend in backends().await {
+        let mut app = TestApp::spawn(&backend).await;
+        let events = publish_history(&app, &cases).await;
+        app.wait_until_caught_up(events).await;
+        let token = app.token(Role::Evaluator, &[BOARD]);
+        let query = "boards=highland&from=2026-01-01&to=2026-06-30&by=month";
+        let report = json(app.metrics(&token, query).await).await;
+        let rows = report["rows"].as_array().expect("rows");
+        let months: Vec<&str> = rows
+            .iter()
+            .map(|r| r["period"].as_str().expect("a period"))
+            .collect();
+        assert_eq!(
+            months,
+            [
+                "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"
+            ],
+            "{}",
+            backend.name()
+        );
+        let mut vetted_total = 0;
+        for row in rows {
+            let label = row["period"].as_str().expect("a period");
+            let e = expected.get(label).cloned().unwrap_or_default();
+            assert_eq!(row["group"], "all");
+            check_count(row, "received_remote", e.remote);
+            check_count(row, "received_standard", e.standard);
+            if small(e.remote) || small(e.standard) || small(e.remote + e.standard) {
+                assert!(hidden(row, "received"), "{row}");
+            } else {
+                assert_eq!(row["received"].as_u64(), Some(e.remote + e.standard));
+            }
+            let vetted = e.working.len() as u64;
+            vetted_total += vetted;
+            check_count(row, "vetted", vetted);
+            check_quantiles(row, "wait_working_days", &e.working);
+            check_quantiles(row, "wait_calendar_days", &e.calendar);
+            check_quantiles(row, "wait_working_days_excl_paused", &e.working_net);
+            check_quantiles(row, "wait_calendar_days_excl_paused", &e.calendar_net);
+            check_subset(row, "vetted_within_target", e.within_target, vetted);
+            check_subset(row, "info_requested", e.info_requested, vetted);
+            check_subset(
+                row,
+                "managed_without_specialist",
+                e.without_specialist,
+                vetted,
+            );
+            if let Some(share) = row["vetted_within_target_share"].as_f64() {
+                assert!((share - e.within_target as f64 / vetted as f64).abs() < 1e-9);
+            }
+            for (code, value) in row["outcomes"].as_object().expect("outcomes") {
+                let n = e.outcomes.get(code.as_str()).copied().unwrap_or(0);
+                match value.as_u64() {
+                    Some(shown) => assert_eq!(shown, n, "outcome {code} in {label}"),
+                    None => assert!(
+                        row["suppressed"]
+                            .as_array()
+                            .expect("a list")
+                            .iter()
+                            .any(|f| f == &format!("outcomes.{code}")),
+                        "{code} is null but not flagged: {row}"
+                    ),
+                }
+                if small(n) {
+                    assert!(
+                        value.is_null(),
+                        "outcome {code}={n} must be hidden in {label}"
+                    );
+                }
+            }
+            check_count(row, "withdrawn", e.withdrawn);
+        }
+        // Every vetted highland referral is counted once, however often it
+        // was delivered; lothian's are not counted at all.
+        assert_eq!(vetted_total, 36, "{}", backend.name());
+        assert_eq!(
+            cases
+                .iter()
+                .filter(|c| c.board == BOARD && c.vetted.is_some())
+                .count() as u64,
+            vetted_total
+        );
+
+        // February's three standard referrals are hidden, and so is the
+        // total they are part of.
+        let feb = &rows[1];
+        assert!(
+            hidden(feb, "received_standard") && hidden(feb, "received"),
+            "{feb}"
+        );
+        assert_eq!(feb["received_remote"], 0);
+
+        // The same rows as CSV: `*` where JSON says suppressed.
+        let response = app.metrics_csv(&token, query).await;
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .expect("ascii")
+                .starts_with("text/csv")
+        );
+        let text = response.text().await.expect("a CSV body");
+        assert_csv_matches_json(&text, rows);
+        app.stop().await;
+    }
+}
+
+/// Each CSV cell equals the JSON field of the same name: `*` for a
+/// suppressed one, empty for no value.
+fn assert_csv_matches_json(text: &str, rows: &[Value]) {
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let body: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(!text.contains('"'), "no cell needs quoting here");
+    assert_eq!(body.len(), rows.len());
+    for (cells, row) in body.iter().zip(rows) {
+        assert_eq!(cells.len(), head.len());
+        for (name, cell) in head.iter().zip(cells) {
+            let (field, value) = match name.strip_prefix("outcome_") {
+                Some(code) => (format!("outcomes.{code}"), &row["outcomes"][code]),
+                None => ((*name).to_owned(), &row[*name]),
+            };
+            let flagged = row["suppressed"]
+                .as_array()
+                .expect("a list")
+                .iter()
+                .any(|f| f == &field);
+            match value {
+                Value::Null if flagged => assert_eq!(*cell, "*", "{field}"),
+                Value::Null => assert_eq!(*cell, "", "{field}"),
+                Value::String(s) => assert_eq!(cell, s, "{field}"),
+                Value::Number(n) => {
+                    let csv: f64 = cell.parse().unwrap_or_else(|_| panic!("{field}={cell}"));
+                    assert!(
+                        (csv - n.as_f64().expect("a number")).abs() < 1e-12,
+                        "{field}"
+                    );
+                }
+                other => panic!("{field} is {other}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn before_and_after_adoption_and_by_sex() {
+    let cases = history();
+    for backend in backends().await {
+        let mut app = TestApp::spawn(&backend).await;
+        let events = publish_history(&app, &cases).await;
+        app.wait_until_caught_up(events).await;
+        let token = app.token(Role::BoardAdmin, &[BOARD]);
+        let report = json(
+            app.metrics(
+                &token,
+                "boards=highland&from=2026-01-01&to=2026-06-30&by=quarter&split=adoption",
+            )
+            .await,
+        )
+        .await;
+        let rows = report["rows"].as_array().expect("rows");
+        let find = |period: &str, group: &str| {
+            rows.iter()
+                .find(|r| r["period"] == period && r["group"] == group && r["board"] == BOARD)
+                .unwrap_or_else(|| panic!("a {period} {group} row in {report}"))
+        };
+        // Received before 1 March: the ten standard referrals, all in Q1.
+        assert_eq!(
+            find("2026-Q1", "before")["received"],
+            10,
+            "{}",
+            backend.name()
+        );
+        assert_eq!(find("2026-Q1", "before")["received_standard"], 10);
+        assert_eq!(find("2026-Q1", "after")["received"], 0);
+        assert_eq!(find("2026-Q2", "before")["received"], 0);
+        let remote = cases
+            .iter()
+            .filter(|c| c.board == BOARD && c.remote)
+            .count() as u64;
+        assert_eq!(
+            find("2026-Q2", "after")["received_remote"].as_u64(),
+            Some(remote)
+        );
+        assert_eq!(rows.len(), 4, "two quarters × before/after for one board");
+
+        let by_sex = json(
+            app.metrics(
+                &token,
+                "boards=highland&from=2026-04-01&to=2026-06-30&by=quarter&split=sex",
+            )
+            .await,
+        )
+        .await;
+        for sex in ["female", "male"] {
+            let want = cases
+                .iter()
+                .filter(|c| c.board == BOARD && c.remote)
+                .filter(|c| (c.sex == proto::Sex::Female) == (sex == "female"))
+                .count() as u64;
+            let row = by_sex["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .find(|r| r["group"] == sex)
+                .unwrap_or_else(|| panic!("a {sex} row: {by_sex}"));
+            assert_eq!(row["received"].as_u64(), Some(want), "{sex}");
+        }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_parameters_are_named_and_only_evaluators_and_board_admins_see_metrics() {
+    let backend = &backends().await[0];
+    let mut app = TestApp::spawn(backend).await;
+    let evaluator = app.token(Role::Evaluator, &[BOARD]);
+    for (query, field) in [
+        ("boards=highland&to=2026-02-01", "from"),
+        ("boards=highland&from=2026-13-01", "from"),
+        ("boards=atlantis&from=2026-01-01", "boards"),
+        ("boards=highland&from=2026-01-01&by=fortnight", "by"),
+        ("boards=highland&from=2026-03-01&to=2026-02-01", "to"),
+        ("boards=highland&from=2026-01-01&split=postcode", "split"),
+        ("boards=highland&from=2026-01-01&colour=blue", "colour"),
+    ] {
+        let response = app.metrics(&evaluator, query).await;
+        assert_eq!(response.status(), 400, "{query}");
+        let body: Value = response.json().await.expect("a JSON error");
+        assert_eq!(body["fields"][0]["field"], field, "{query}: {body}");
+    }
+    let clinician = app.token(Role::Clinician, &[BOARD]);
+    let response = app
+        .metrics(&clinician, "boards=highland&from=2026-01-01")
+        .await;
+    assert_eq!(response.status(), 403);
+    let elsewhere = app.token(Role::Evaluator, &["lothian"]);
+    let response = app
+        .metrics(&elsewhere, "boards=highland&from=2026-01-01")
+        .await;
+    assert_eq!(response.status(), 403);
+    let response = app
+        .http
+        .get(format!("{}/v1/metrics?from=2026-01-01", app.base))
+        .send()
+        .await
+        .expect("analytics answers");
+    assert_eq!(response.status(), 401);
+    let openapi: Value = app
+        .http
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .expect("analytics answers")
+        .json()
+        .await
+        .expect("OpenAPI is JSON");
+    assert!(openapi["paths"]["/v1/metrics"].is_object());
+    assert!(openapi["paths"]["/v1/metrics.csv"].is_object());
+    app.stop().await;
+}

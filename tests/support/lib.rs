@@ -9,9 +9,11 @@
 //!   tests run once per backend ([`backends`]).
 //! - [`intake::TestApp`] runs the real intake `Application` on port 0.
 
+pub mod analytics;
 pub mod browser;
 pub mod decision;
 pub mod intake;
+pub mod notification;
 pub mod referrals;
 pub mod vetting;
 

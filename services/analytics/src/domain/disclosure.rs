@@ -74,7 +74,7 @@ impl Disclosure {
         let mut shown: Vec<Option<u64>> = parts
             .iter()
             .map(|(field, n)| {
-                if total_hidden || self.is_small(*n) {
+                if self.is_small(*n) {
                     self.hide(field)
                 } else {
                     Some(*n)
