@@ -1,1 +1,499 @@
-//! End-to-end tests of notification.
+//! Notification, black-box: the real service beside a real intake (the
+//! contact details come from there over NATS request/reply), a real
+//! nats-server, real databases (SQLite always, PostgreSQL when one answers),
+//! and two real HTTP servers the test starts: one answering as GOV.UK
+//! Notify's API does (checking the JWT and the body), one taking webhooks as
+//! a GP system would (checking the signature). Decisions and questions are
+//! published onto the stream by hand, as decision and vetting would.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use pathway_common::auth::Role;
+use pathway_notification::startup::Workers;
+use pathway_proto::v1::{self as proto, Payload};
+use pathway_tests::backends;
+use pathway_tests::intake::TestApp as IntakeApp;
+use pathway_tests::notification::{
+    Answer, NotifyGateway, TestApp, WebhookReceiver, decision_recorded, info_requested,
+};
+use pathway_tests::referrals::{set, valid_referral};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+use serde_json::{Value, json};
+
+fn accept() -> proto::Outcome {
+    proto::Outcome {
+        kind: proto::OutcomeKind::Accept as i32,
+        priority: proto::Priority::Routine as i32,
+        mode: proto::AppointmentMode::Video as i32,
+        ..proto::Outcome::default()
+    }
+}
+
+struct Setup {
+    intake: IntakeApp,
+    gateway: NotifyGateway,
+    receiver: WebhookReceiver,
+    app: TestApp,
+}
+
+async fn setup(backend: &pathway_tests::Backend, workers: Workers) -> Setup {
+    let intake = IntakeApp::spawn(backend).await;
+    intake.enable_board("highland").await;
+    let gateway = NotifyGateway::start().await;
+    let receiver = WebhookReceiver::start().await;
+    let app = TestApp::spawn(backend, &intake, &gateway, &receiver, workers).await;
+    Setup {
+        intake,
+        gateway,
+        receiver,
+        app,
+    }
+}
+
+impl Setup {
+    async fn stop(mut self) {
+        self.app.stop().await;
+        self.intake.stop().await;
+    }
+}
+
+fn patient(
+    rows: &[pathway_notification::db::delivery::Model],
+) -> &pathway_notification::db::delivery::Model {
+    rows.iter()
+        .find(|r| r.recipient == "patient")
+        .expect("a delivery to the patient")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accept_sends_the_patient_an_sms_and_the_gp_a_signed_webhook() {
+    for backend in backends().await {
+        let s = setup(&backend, Workers::default()).await;
+        let referral = s.intake.refer(&valid_referral("highland")).await;
+        s.app
+            .send(&decision_recorded("highland", &referral, accept()))
+            .await;
+
+        let rows = s.app.wait_until_settled(&referral, 2).await;
+        assert_eq!(rows.len(), 2, "{}", backend.name());
+        assert!(rows.iter().all(|r| r.status == "sent"), "{rows:?}");
+        let sms = patient(&rows);
+        assert_eq!(sms.channel, "sms");
+        assert_eq!(sms.attempts, 1);
+        assert_eq!(sms.address, "", "the mobile number is not kept once sent");
+
+        let taken = s.gateway.taken();
+        assert_eq!(taken.len(), 1, "one message at the gateway");
+        assert_eq!(taken[0].kind, "sms");
+        assert_eq!(
+            taken[0].reference, sms.id,
+            "the delivery id is the reference"
+        );
+        assert_eq!(taken[0].body["phone_number"], "07700900123");
+        let text = taken[0].body["personalisation"]["body"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(text.contains("Dear Morag"), "{text}");
+        assert!(text.contains("by video call"), "{text}");
+        assert!(text.contains("20 March 2026"), "{text}");
+        assert_eq!(sms.gateway_id.as_deref(), Some(taken[0].id.as_str()));
+
+        let hooks = s.receiver.hooks();
+        assert_eq!(hooks.len(), 1);
+        assert_eq!(s.receiver.bad_signatures(), 0);
+        let gp = rows
+            .iter()
+            .find(|r| r.recipient == "referrer")
+            .expect("to the GP");
+        assert_eq!(hooks[0].path, "gp");
+        assert_eq!(hooks[0].delivery, gp.id);
+        assert_eq!(hooks[0].document["type"], "pathway.decision");
+        assert_eq!(hooks[0].document["referral_id"], referral.as_str());
+        assert_eq!(hooks[0].document["decision"]["outcome"], "accept");
+        assert_eq!(hooks[0].document["decision"]["priority"], "routine");
+
+        let events = s.app.wait_for_notification_events(&referral, 2).await;
+        let sent: Vec<&proto::NotificationSent> = events
+            .iter()
+            .filter_map(|p| match p {
+                Payload::NotificationSent(sent) => Some(sent),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sent.len(), 2);
+        assert!(sent.iter().any(|e| e.delivery_id == sms.id
+            && e.recipient == proto::Recipient::Patient as i32
+            && e.channel == proto::Channel::Sms as i32));
+
+        // A board admin and a clinician of the board see both; another board's do not.
+        let admin = s.app.token(Role::BoardAdmin, &["highland"]);
+        let response = s
+            .app
+            .get(&admin, &format!("/v1/referrals/{referral}/deliveries"))
+            .await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(body["deliveries"].as_array().map(Vec::len), Some(2));
+        assert!(
+            body["deliveries"][0].get("address").is_none(),
+            "no contact details in the API"
+        );
+        let elsewhere = s.app.token(Role::BoardAdmin, &["fife"]);
+        let response = s
+            .app
+            .get(&elsewhere, &format!("/v1/referrals/{referral}/deliveries"))
+            .await;
+        assert_eq!(response.status(), 404);
+        let referrer = s.app.token(Role::Referrer, &["highland"]);
+        let response = s
+            .app
+            .get(&referrer, &format!("/v1/referrals/{referral}/deliveries"))
+            .await;
+        assert_eq!(response.status(), 403);
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_patient_hears_the_way_they_asked_to() {
+    for backend in backends().await {
+        let s = setup(&backend, Workers::default()).await;
+        let mut by_email = valid_referral("highland");
+        set(&mut by_email, "patient.contact.preferred", json!("email"));
+        let by_email = s.intake.refer(&by_email).await;
+        let mut by_letter = valid_referral("highland");
+        set(&mut by_letter, "patient.contact.preferred", json!("letter"));
+        let by_letter = s.intake.refer(&by_letter).await;
+        let physio = proto::Outcome {
+            kind: proto::OutcomeKind::Physiotherapy as i32,
+            ..proto::Outcome::default()
+        };
+        s.app
+            .send(&decision_recorded("highland", &by_email, physio.clone()))
+            .await;
+        s.app
+            .send(&decision_recorded("highland", &by_letter, physio))
+            .await;
+
+        let email = patient(&s.app.wait_until_settled(&by_email, 2).await).clone();
+        let letter = patient(&s.app.wait_until_settled(&by_letter, 2).await).clone();
+        assert_eq!(
+            (email.channel.as_str(), email.status.as_str()),
+            ("email", "sent")
+        );
+        assert_eq!(
+            (letter.channel.as_str(), letter.status.as_str()),
+            ("letter", "sent")
+        );
+
+        let taken = s.gateway.taken();
+        assert_eq!(taken.len(), 2, "{}", backend.name());
+        let sent_email = taken
+            .iter()
+            .find(|t| t.reference == email.id)
+            .expect("the e-mail");
+        assert_eq!(sent_email.kind, "email");
+        assert_eq!(
+            sent_email.body["email_address"],
+            "morag.macleod@example.org"
+        );
+        assert!(sent_email.body.get("phone_number").is_none());
+        let sent_letter = taken
+            .iter()
+            .find(|t| t.reference == letter.id)
+            .expect("the letter");
+        assert_eq!(sent_letter.kind, "letter");
+        let p = &sent_letter.body["personalisation"];
+        assert!(
+            p["address_line_1"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Morag MacLeod")
+        );
+        assert_eq!(p["address_line_2"], "12 Culduthel Road");
+        assert_eq!(p["address_line_4"], "IV2 4AG", "the postcode last");
+        assert!(
+            p["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("physiotherapy")
+        );
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_failing_twice_then_throttling_delivers_exactly_one_message() {
+    for backend in backends().await {
+        let s = setup(&backend, Workers::default()).await;
+        s.gateway
+            .script(&[Answer::Status(500), Answer::Status(503), Answer::TooMany(1)]);
+        let referral = s.intake.refer(&valid_referral("highland")).await;
+        let started = std::time::Instant::now();
+        s.app
+            .send(&decision_recorded("highland", &referral, accept()))
+            .await;
+
+        let rows = s.app.wait_until_settled(&referral, 2).await;
+        let sms = patient(&rows);
+        assert_eq!(sms.status, "sent", "{}: {sms:?}", backend.name());
+        assert_eq!(sms.attempts, 4, "two 5xx, one 429, then taken");
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "the 429's Retry-After was honoured"
+        );
+        assert_eq!(s.gateway.posts(), 4);
+        assert_eq!(s.gateway.taken().len(), 1, "exactly one message delivered");
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_is_not_retried_fails_with_its_reason_and_can_be_sent_again_by_an_admin() {
+    for backend in backends().await {
+        let s = setup(&backend, Workers::default()).await;
+        s.gateway.script(&[Answer::Status(400)]);
+        let referral = s.intake.refer(&valid_referral("highland")).await;
+        s.app
+            .send(&decision_recorded("highland", &referral, accept()))
+            .await;
+
+        let rows = s.app.wait_until_settled(&referral, 2).await;
+        let sms = patient(&rows).clone();
+        assert_eq!(sms.status, "failed", "{}", backend.name());
+        assert_eq!(sms.attempts, 1, "a 400 is not retried");
+        assert!(
+            sms.last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("400"),
+            "{sms:?}"
+        );
+        assert_eq!(s.gateway.posts(), 1);
+
+        let events = s.app.wait_for_notification_events(&referral, 2).await;
+        let failed: Vec<&proto::NotificationFailed> = events
+            .iter()
+            .filter_map(|p| match p {
+                Payload::NotificationFailed(f) => Some(f),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].delivery_id, sms.id);
+        assert_eq!(failed[0].attempts, 1);
+        assert!(failed[0].reason.contains("400"));
+
+        let admin = s.app.token(Role::BoardAdmin, &["highland"]);
+        let listed: Value = s
+            .app
+            .get(&admin, "/v1/deliveries?status=failed")
+            .await
+            .json()
+            .await
+            .expect("JSON");
+        let ids: Vec<&str> = listed["deliveries"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|d| d["id"].as_str())
+            .collect();
+        assert_eq!(ids, vec![sms.id.as_str()]);
+        let bad = s.app.get(&admin, "/v1/deliveries?status=lost").await;
+        assert_eq!(bad.status(), 422);
+        let clinician = s.app.token(Role::Clinician, &["highland"]);
+        assert_eq!(
+            s.app
+                .get(&clinician, "/v1/deliveries?status=failed")
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(
+            s.app
+                .post(&clinician, &format!("/v1/deliveries/{}/retry", sms.id))
+                .await
+                .status(),
+            403
+        );
+
+        let retried = s
+            .app
+            .post(&admin, &format!("/v1/deliveries/{}/retry", sms.id))
+            .await;
+        assert_eq!(retried.status(), 202);
+        let again = s
+            .app
+            .post(&admin, &format!("/v1/deliveries/{}/retry", sms.id))
+            .await;
+        assert!(
+            again.status() == 409 || again.status() == 202,
+            "{}",
+            again.status()
+        );
+        let rows = s.app.wait_until_settled(&referral, 2).await;
+        let sms = patient(&rows);
+        assert_eq!(sms.status, "sent");
+        assert_eq!(sms.attempts, 2);
+        assert_eq!(s.gateway.taken().len(), 1);
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_left_sending_is_looked_up_by_reference_and_never_sent_twice() {
+    for backend in backends().await {
+        // The sender stays off: the test plays the crash, then runs one step.
+        let workers = Workers {
+            sender: false,
+            ..Workers::default()
+        };
+        let s = setup(&backend, workers).await;
+        let first = s.intake.refer(&valid_referral("highland")).await;
+        let second = s.intake.refer(&valid_referral("highland")).await;
+        s.app
+            .send(&decision_recorded("highland", &first, accept()))
+            .await;
+        s.app
+            .send(&decision_recorded("highland", &second, accept()))
+            .await;
+        let first_sms = patient(&s.app.wait_until_planned(&first, 2).await).clone();
+        let second_sms = patient(&s.app.wait_until_planned(&second, 2).await).clone();
+
+        // A worker died mid-send on both: the gateway took the first before
+        // the crash, not the second.
+        s.gateway.already_has("sms", &first_sms.id);
+        for row in [&first_sms, &second_sms] {
+            let mut active = row.clone().into_active_model();
+            active.status = Set("sending".into());
+            active.claims = Set(row.claims + 1);
+            active.lease_until = Set(Some(Utc::now() - chrono::Duration::seconds(1)));
+            active.update(&s.app.db).await.expect("play the crash");
+        }
+
+        let mut finished = 0;
+        for _ in 0..5 {
+            finished += s.app.app.try_send_due().await.expect("a send step");
+        }
+        assert_eq!(finished, 4, "{}", backend.name());
+        let first_sms = patient(&s.app.deliveries(&first).await).clone();
+        let second_sms = patient(&s.app.deliveries(&second).await).clone();
+        assert_eq!(first_sms.status, "sent");
+        assert_eq!(
+            first_sms.attempts, 0,
+            "found at the gateway: not sent again"
+        );
+        assert_eq!(second_sms.status, "sent");
+        assert_eq!(second_sms.attempts, 1);
+        let taken = s.gateway.taken();
+        assert_eq!(
+            taken.iter().filter(|t| t.reference == first_sms.id).count(),
+            1
+        );
+        assert_eq!(
+            taken
+                .iter()
+                .filter(|t| t.reference == second_sms.id)
+                .count(),
+            1
+        );
+        assert_eq!(s.gateway.posts(), 1, "only the second was posted");
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_that_takes_the_message_but_times_out_is_not_sent_twice() {
+    for backend in backends().await {
+        let s = setup(&backend, Workers::default()).await;
+        s.gateway
+            .script(&[Answer::TakeThenStall(Duration::from_secs(2))]);
+        let referral = s.intake.refer(&valid_referral("highland")).await;
+        s.app
+            .send(&decision_recorded("highland", &referral, accept()))
+            .await;
+
+        let rows = s.app.wait_until_settled(&referral, 2).await;
+        let sms = patient(&rows);
+        assert_eq!(sms.status, "sent", "{}: {sms:?}", backend.name());
+        assert_eq!(sms.attempts, 1, "timed out once, then found by reference");
+        assert_eq!(s.gateway.posts(), 1);
+        assert_eq!(s.gateway.taken().len(), 1);
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_from_the_clinician_reaches_the_referrer() {
+    for backend in backends().await {
+        let s = setup(&backend, Workers::default()).await;
+        let referral = s.intake.refer(&valid_referral("highland")).await;
+        let question = "Has she had imaging of the lumbar spine?";
+        s.app
+            .send(&info_requested("highland", &referral, question))
+            .await;
+
+        let rows = s.app.wait_until_settled(&referral, 1).await;
+        assert_eq!(
+            rows.len(),
+            1,
+            "{}: only the referrer is asked",
+            backend.name()
+        );
+        assert_eq!(rows[0].recipient, "referrer");
+        assert_eq!(rows[0].status, "sent");
+        let hooks = s.receiver.hooks();
+        assert_eq!(hooks.len(), 1);
+        assert_eq!(hooks[0].document["type"], "pathway.information_request");
+        assert_eq!(hooks[0].document["question"], question);
+        assert!(
+            hooks[0].document["message"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(question)
+        );
+        assert!(s.gateway.taken().is_empty(), "the patient is not messaged");
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_self_management_referral_reaches_the_partner() {
+    for backend in backends().await {
+        let s = setup(&backend, Workers::default()).await;
+        let referral = s.intake.refer(&valid_referral("highland")).await;
+        let outcome = proto::Outcome {
+            kind: proto::OutcomeKind::SelfManagement as i32,
+            partner: "pain-association-scotland".into(),
+            ..proto::Outcome::default()
+        };
+        s.app
+            .send(&decision_recorded("highland", &referral, outcome))
+            .await;
+
+        let rows = s.app.wait_until_settled(&referral, 3).await;
+        assert!(
+            rows.iter().all(|r| r.status == "sent"),
+            "{}: {rows:?}",
+            backend.name()
+        );
+        let hooks = s.receiver.hooks();
+        let partner = hooks
+            .iter()
+            .find(|h| h.path == "partner")
+            .expect("to the partner");
+        assert_eq!(partner.document["type"], "pathway.onward_referral");
+        assert_eq!(partner.document["service"], "pain-association-scotland");
+        assert_eq!(partner.document["patient"]["given_name"], "Morag");
+        assert_eq!(partner.document["patient"]["mobile"], "07700900123");
+        let sms = &s.gateway.taken()[0];
+        assert!(
+            sms.body["personalisation"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Pain Association Scotland")
+        );
+        s.stop().await;
+    }
+}

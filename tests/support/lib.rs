@@ -13,6 +13,7 @@ pub mod analytics;
 pub mod browser;
 pub mod decision;
 pub mod intake;
+pub mod notification;
 pub mod referrals;
 pub mod vetting;
 
