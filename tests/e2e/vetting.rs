@@ -327,6 +327,22 @@ async fn the_information_loop_pauses_the_clock() {
 
         // The referrer answers through intake; the referral is back, answered.
         let referrer = stack.intake.token(Role::Referrer, &["highland"]);
+        // The referrer can answer once intake has heard of the question.
+        let asked_in_intake = eventually(Duration::from_secs(10), || async {
+            let view: Value = stack
+                .intake
+                .get_referral(&referrer, &id)
+                .await
+                .json()
+                .await
+                .ok()?;
+            (view["status"] == "info_requested").then_some(())
+        })
+        .await;
+        assert!(
+            asked_in_intake.is_some(),
+            "intake never heard of the question"
+        );
         let answered = stack
             .intake
             .http
