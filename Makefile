@@ -19,7 +19,7 @@ run: build ## Start NATS and every service on SQLite under ./var/, print the URL
 test: ## Run every test (real nats-server, headless Chromium; SQLite, and PostgreSQL when one answers)
 	@chromedriver="$$(scripts/browser.sh)" && chromium="$$(scripts/browser.sh --chromium)" && \
 	CHROMEDRIVER="$$chromedriver" CHROMIUM="$$chromium" \
-	NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) test --workspace --lib --bins --tests
+	NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) test --workspace --lib --bins --tests --no-fail-fast
 
 lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all --check
