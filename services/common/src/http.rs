@@ -364,6 +364,35 @@ pub async fn track_metrics(
     response
 }
 
+/// Declares the bearer token (JWT) every Pathway API asks for in an OpenAPI
+/// document: `#[openapi(modifiers(&BearerAuth), security(("bearer" = [])))]`.
+pub struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The span of one HTTP request, continuing the caller's trace when it sends
+/// one (`traceparent`): for `TraceLayer::make_span_with`.
+pub fn request_span(request: &Request) -> tracing::Span {
+    let span =
+        tracing::info_span!("http", method = %request.method(), path = %request.uri().path());
+    crate::telemetry::set_parent_from_http(&span, request.headers());
+    span
+}
+
 /// JSON 404 for paths no route matches.
 pub async fn not_found_fallback() -> ApiError {
     ApiError::not_found("no such endpoint: see /openapi.json for what this service answers")
