@@ -699,6 +699,34 @@ async fn before_and_after_adoption_and_by_sex() {
                 .unwrap_or_else(|| panic!("a {sex} row: {by_sex}"));
             assert_eq!(row["received"].as_u64(), Some(want), "{sex}");
         }
+
+        // Accepts by priority (all routine here); everything else is `none`.
+        let accepted: Vec<u32> = cases
+            .iter()
+            .filter(|c| c.board == BOARD && c.corrected_to.or(c.outcome) == Some("accept"))
+            .map(|c| {
+                working_days(
+                    c.received.date_naive(),
+                    c.vetted.expect("vetted").date_naive(),
+                )
+            })
+            .collect();
+        let by_priority = json(
+            app.metrics(
+                &token,
+                "boards=highland&from=2026-04-01&to=2026-06-30&by=quarter&split=priority",
+            )
+            .await,
+        )
+        .await;
+        let routine = by_priority["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["group"] == "routine")
+            .unwrap_or_else(|| panic!("a routine row: {by_priority}"));
+        assert_eq!(routine["vetted"].as_u64(), Some(accepted.len() as u64));
+        check_quantiles(routine, "wait_working_days", &accepted);
         app.stop().await;
     }
 }
@@ -750,5 +778,129 @@ async fn bad_parameters_are_named_and_only_evaluators_and_board_admins_see_metri
         .expect("OpenAPI is JSON");
     assert!(openapi["paths"]["/v1/metrics"].is_object());
     assert!(openapi["paths"]["/v1/metrics.csv"].is_object());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_rebuild_from_the_stream_gives_identical_metrics() {
+    let cases = history();
+    for backend in backends().await {
+        let mut app = TestApp::spawn(&backend).await;
+        let events = publish_history(&app, &cases).await;
+        app.wait_until_caught_up(events).await;
+        let token = app.token(Role::Evaluator, &[BOARD]);
+        let mut before = Vec::new();
+        for split in ["", "&split=adoption", "&split=simd"] {
+            let query = format!("boards=highland&from=2026-01-01&to=2026-06-30&by=month{split}");
+            before.push(json(app.metrics(&token, &query).await).await);
+        }
+        app.stop().await;
+
+        let mut reports = Vec::new();
+        let done = pathway_analytics::rebuild::rebuild(&app.settings, |p| reports.push(p))
+            .await
+            .expect("the rebuild runs");
+        // Every message on the stream, the redelivered copies included.
+        let copies = events.div_ceil(3);
+        assert_eq!(done.handled, events + copies, "{}", backend.name());
+        assert_eq!(done.remaining, 0);
+        assert!(reports.len() > 1, "progress is reported as it goes");
+
+        let mut app = app.restart().await;
+        let token = app.token(Role::Evaluator, &[BOARD]);
+        for (i, split) in ["", "&split=adoption", "&split=simd"].iter().enumerate() {
+            let query = format!("boards=highland&from=2026-01-01&to=2026-06-30&by=month{split}");
+            let after = json(app.metrics(&token, &query).await).await;
+            assert_eq!(after, before[i], "{query} on {}", backend.name());
+        }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_draws_the_same_rows_and_hides_the_same_numbers() {
+    let cases = history();
+    let backend = &backends().await[0];
+    let mut app = TestApp::spawn(backend).await;
+    let events = publish_history(&app, &cases).await;
+    app.wait_until_caught_up(events).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let page = format!(
+        "{}/dashboard?boards=highland&from=2026-01-01&to=2026-06-30&by=month",
+        app.base
+    );
+
+    let response = no_redirects.get(&page).send().await.expect("an answer");
+    assert!(response.status().is_redirection());
+    assert_eq!(response.headers()["location"], "/sign-in");
+
+    let clinician = app.token(Role::Clinician, &[BOARD]);
+    let response = no_redirects
+        .post(format!("{}/sign-in", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        // A JWT holds only URL-safe characters.
+        .body(format!("token={clinician}"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 422);
+
+    let evaluator = app.token(Role::Evaluator, &[BOARD]);
+    let response = no_redirects
+        .post(format!("{}/sign-in", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        // A JWT holds only URL-safe characters.
+        .body(format!("token={evaluator}"))
+        .send()
+        .await
+        .expect("an answer");
+    assert!(response.status().is_redirection());
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("a name=value")
+        .to_owned();
+    assert!(cookie.starts_with("pathway_analytics_session="));
+
+    let response = no_redirects
+        .get(&page)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.expect("HTML");
+    assert_eq!(html.matches("<svg").count(), 2, "two charts for one group");
+    // January's seven standard referrals are shown, February's three are not.
+    assert!(
+        html.contains("<th scope=\"row\">2026-01</th><td class=\"num\">7 (0 / 7)</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<th scope=\"row\">2026-02</th><td class=\"num\">* (0 / *)</td>"),
+        "{html}"
+    );
+    assert!(!html.contains(">3 (0 / 3)<"));
+
+    let response = no_redirects
+        .get(format!(
+            "{}/dashboard?boards=highland&from=2026-01-01&by=fortnight",
+            app.base
+        ))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 400);
+    let html = response.text().await.expect("HTML");
+    assert!(
+        html.contains("href=\"#by\""),
+        "the error links to the field: {html}"
+    );
     app.stop().await;
 }

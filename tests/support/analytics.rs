@@ -49,6 +49,16 @@ impl TestApp {
             },
             ..Settings::default()
         };
+        Self::start(settings, dir).await
+    }
+
+    /// The same service again on the same database and NATS account, after
+    /// [`TestApp::stop`].
+    pub async fn restart(self) -> Self {
+        Self::start(self.settings.clone(), self._dir.clone()).await
+    }
+
+    async fn start(settings: Settings, dir: Arc<tempfile::TempDir>) -> Self {
         let application = Application::build(settings.clone())
             .await
             .expect("analytics builds against real NATS and a real database");

@@ -21,6 +21,8 @@ use crate::domain::period::{Granularity, periods};
 #[derive(Clone)]
 pub struct AppState {
     pub analytics: Analytics,
+    /// Mark the dashboard's session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl FromRef<AppState> for Arc<Authenticator> {
@@ -31,7 +33,7 @@ impl FromRef<AppState> for Arc<Authenticator> {
 
 const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathway, from de-identified facts about each referral. Every call needs `Authorization: Bearer <token>` with the role `evaluator` or `board_admin`, for the boards asked for.
 
-**Definitions.** Each metric is counted in the period of its own event (UTC dates): *received* by the day of receipt (`received_remote` on the remote pathway, `received_standard` routed to the standard route because the board was not on the pathway); everything about vetting by the day the first vetting outcome was recorded (a later correction changes the outcome counted, not the day). *Wait* runs from the day of receipt to the day of vetting: in working days, the board's working days (weekdays that are not Scottish bank holidays, unless the board counts none, nor the board's own non-working days, from its latest settings) after the day of receipt up to and including the day of vetting; in calendar days, the days between. The clock pauses from the day information is requested from the referrer to the day it is answered (or to vetting, if never answered); overlapping pauses count once; `_excl_paused` waits have that paused time taken off. Median and 90th centile interpolate linearly between the nearest ranks (a spreadsheet's MEDIAN and PERCENTILE.INC). *Vetted within target*: wait in working days, paused time taken off, at most the board's `vetting_target_working_days`. *Information-request rate*: vetted referrals with at least one request, over vetted. *Outcome mix*: vetted referrals by current outcome. *Managed without a specialist appointment*: outcomes advice_to_referrer, self_management (with or without a third-sector partner) and physiotherapy, as configured, over vetted. *Withdrawn*: by the day of withdrawal. *Before/after adoption* (`split=adoption`): per board, referrals received before, or on and after, the first effective date on which the board switched the pathway on.
+**Definitions.** Each metric is counted in the period of its own event (UTC dates): *received* by the day of receipt (`received_remote` on the remote pathway, `received_standard` routed to the standard route because the board was not on the pathway); everything about vetting by the day the first vetting outcome was recorded (a later correction changes the outcome counted, not the day). *Wait* runs from the day of receipt to the day of vetting: in working days, the board's working days (weekdays that are not Scottish bank holidays, unless the board counts none, nor the board's own non-working days, from its latest settings) after the day of receipt up to and including the day of vetting; in calendar days, the days between. The clock pauses from the day information is requested from the referrer to the day it is answered (or to vetting, if never answered); overlapping pauses count once; `_excl_paused` waits have that paused time taken off. Median and 90th centile interpolate linearly between the nearest ranks (a spreadsheet's MEDIAN and PERCENTILE.INC). *Vetted within target*: wait in working days, paused time taken off, at most the board's `vetting_target_working_days`. *Information-request rate*: vetted referrals with at least one request, over vetted. *Outcome mix*: vetted referrals by current outcome. *Managed without a specialist appointment*: outcomes advice_to_referrer, self_management (with or without a third-sector partner) and physiotherapy, as configured, over vetted. *Withdrawn*: by the day of withdrawal. *Waits by priority* (`split=priority`): the same rows grouped by an accepted referral's priority, `none` for other outcomes. *Before/after adoption* (`split=adoption`): per board, referrals received before, or on and after, the first effective date on which the board switched the pathway on.
 
 **Disclosure control.** A count from 1 to `suppression_threshold - 1` is never shown, nor anything a reader could work it out from: a median, centile or share over it, a total one of whose parts is hidden, a subset whose complement is small (vetted minus vetted within target), and, when only one outcome is hidden, the next smallest outcome too. Hidden values are `null` in JSON and named in the row's `suppressed`; `*` in CSV. Zeros are shown.";
 
@@ -70,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/metrics", get(get_metrics))
         .route("/v1/metrics.csv", get(get_metrics_csv))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .merge(crate::ui::routes())
         .fallback(pathway_common::http::not_found_fallback)
         .with_state(state)
         .merge(ops)
@@ -200,7 +203,7 @@ async fn report(
         ("from" = String, Query, description = "First day, YYYY-MM-DD"),
         ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (default today, UTC)"),
         ("by" = Option<String>, Query, description = "`week` (ISO, Monday to Sunday), `month` (default) or `quarter`"),
-        ("split" = Option<String>, Query, description = "`adoption` (per board, before/after switch-on), `urban_rural`, `simd`, `age_band` or `sex`"),
+        ("split" = Option<String>, Query, description = "`adoption` (per board, before/after switch-on), `urban_rural`, `simd`, `age_band`, `sex` or `priority` (an accept's priority: the waits to decision by priority)"),
     ),
     responses(
         (status = 200, body = MetricsReport),

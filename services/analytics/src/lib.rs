@@ -10,13 +10,17 @@
 //! - [`application`]: recording events in the inbox transaction; answering
 //!   a metrics query.
 //! - Adapters: [`consumer`] (the durable `analytics` consumer), [`http`]
-//!   (metrics API, CSV, OpenAPI, health), [`db`] (tables and migrations).
+//!   (metrics API, CSV, OpenAPI, health), [`ui`] (the dashboard page with
+//!   SVG charts), [`db`] (tables and migrations).
 //! - [`startup`]: the [`startup::Application`] that `main` and tests run.
+//! - [`rebuild`]: every fact again from the stream, with progress.
 
 pub mod application;
 pub mod consumer;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod rebuild;
 pub mod settings;
 pub mod startup;
+pub mod ui;

@@ -19,7 +19,9 @@ async fn run() -> anyhow::Result<()> {
     if std::env::args().any(|a| a == "--help" || a == "-h") {
         println!(
             "analytics: Pathway's analytics service (metrics API, CSV export)\n\n\
-             Usage: analytics\n\n\
+             Usage: analytics            serve the metrics API and keep the facts up to date\n\
+             \x20      analytics rebuild    with the service stopped: forget every fact and\n\
+             \x20                          read the whole stream again, reporting progress\n\n\
              Configuration comes from PATHWAY_* environment variables and an optional\n\
              TOML file named by PATHWAY_CONFIG, for example:\n\
              \x20 PATHWAY_ANALYTICS__HTTP__PORT=8085         HTTP port (default 8085)\n\
@@ -36,6 +38,20 @@ async fn run() -> anyhow::Result<()> {
     }
     let settings: Settings = pathway_common::settings::load("analytics")?;
     let _telemetry = pathway_common::telemetry::init("analytics", &settings.telemetry)?;
+    if std::env::args().nth(1).as_deref() == Some("rebuild") {
+        let done = pathway_analytics::rebuild::rebuild(&settings, |progress| {
+            eprintln!(
+                "rebuilding: {} messages handled, {} to go",
+                progress.handled, progress.remaining
+            );
+        })
+        .await?;
+        println!(
+            "rebuilt every fact from the stream: {} messages handled",
+            done.handled
+        );
+        return Ok(());
+    }
     let app = Application::build(settings).await?;
     tracing::info!(
         port = app.port(),

@@ -20,6 +20,8 @@ pub struct Settings {
     pub suppression_threshold: u64,
     /// Outcome codes that count as managed without a specialist appointment.
     pub without_specialist_outcomes: Vec<String>,
+    /// Mark the dashboard's session cookie `Secure` (set behind HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
                 "self_management".into(),
                 "physiotherapy".into(),
             ],
+            secure_cookies: false,
         }
     }
 }

@@ -19,12 +19,18 @@ use crate::settings::Settings;
 /// by hand.
 #[derive(Debug, Clone, Copy)]
 pub struct Workers {
+    /// Publishes the outbox: analytics owes no events of its own, but a
+    /// dead letter reaches its subject through the outbox.
+    pub relay: bool,
     pub consumer: bool,
 }
 
 impl Default for Workers {
     fn default() -> Self {
-        Self { consumer: true }
+        Self {
+            relay: true,
+            consumer: true,
+        }
     }
 }
 
@@ -32,6 +38,7 @@ pub struct Application {
     listener: TcpListener,
     analytics: Analytics,
     workers: Workers,
+    secure_cookies: bool,
 }
 
 impl Application {
@@ -61,6 +68,7 @@ impl Application {
                 },
             },
             workers,
+            secure_cookies: settings.secure_cookies,
         })
     }
 
@@ -77,10 +85,18 @@ impl Application {
         inbox(&self.analytics).await
     }
 
-    /// Serve until `shutdown`; then stop taking work and finish what is in
-    /// flight. Analytics publishes nothing, so it runs no relay.
+    /// Serve until `shutdown`; then stop taking work, finish what is in
+    /// flight and flush the outbox.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
+        if self.workers.relay {
+            let relay = self.analytics.platform.relay();
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                relay.run(stop).await;
+                Ok(())
+            });
+        }
         if self.workers.consumer {
             let inbox = inbox(&self.analytics).await?;
             let stop = shutdown.clone();
@@ -91,6 +107,7 @@ impl Application {
         }
         let app = router(AppState {
             analytics: self.analytics.clone(),
+            secure_cookies: self.secure_cookies,
         });
         let served = pathway_common::http::serve(self.listener, app, shutdown.clone()).await;
         shutdown.cancel();
@@ -105,7 +122,7 @@ impl Application {
     }
 }
 
-async fn inbox(analytics: &Analytics) -> anyhow::Result<Inbox<AnalyticsConsumer>> {
+pub(crate) async fn inbox(analytics: &Analytics) -> anyhow::Result<Inbox<AnalyticsConsumer>> {
     let platform = &analytics.platform;
     Inbox::new(
         &platform.jetstream,

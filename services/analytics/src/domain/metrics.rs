@@ -40,6 +40,9 @@ pub enum Split {
     Simd,
     AgeBand,
     Sex,
+    /// The priority of an `accept` (`urgent`, `soon`, `routine`); `none`
+    /// for every other outcome and for referrals not yet vetted.
+    Priority,
 }
 
 impl Split {
@@ -50,11 +53,19 @@ impl Split {
             "simd" => Some(Self::Simd),
             "age_band" => Some(Self::AgeBand),
             "sex" => Some(Self::Sex),
+            "priority" => Some(Self::Priority),
             _ => None,
         }
     }
 
-    pub const NAMES: [&'static str; 5] = ["adoption", "urban_rural", "simd", "age_band", "sex"];
+    pub const NAMES: [&'static str; 6] = [
+        "adoption",
+        "urban_rural",
+        "simd",
+        "age_band",
+        "sex",
+        "priority",
+    ];
 }
 
 #[derive(Debug, Clone)]
@@ -97,7 +108,8 @@ pub struct MetricsRow {
     /// The board, for `split=adoption`; otherwise the row covers every board asked for.
     pub board: Option<String>,
     /// `all`, or the split's value: `before`/`after`, urban/rural class `1`–`6`,
-    /// SIMD quintile `1`–`5`, the age band, the sex; `unknown` when not derived.
+    /// SIMD quintile `1`–`5`, the age band, the sex, an accept's priority;
+    /// `unknown` when not derived.
     pub group: String,
     /// Referrals received in the period, by either route.
     pub received: Option<u64>,
@@ -241,6 +253,13 @@ fn group_of(fact: &Fact, board: &BoardContext, split: Option<Split>) -> (Option<
         Some(Split::Simd) => (None, known(fact.attributes.simd_quintile)),
         Some(Split::AgeBand) => (None, fact.attributes.age_band.clone()),
         Some(Split::Sex) => (None, fact.attributes.sex.clone()),
+        Some(Split::Priority) => (
+            None,
+            match fact.outcome.as_deref() {
+                Some("accept") => fact.priority.clone().unwrap_or_else(|| "none".into()),
+                _ => "none".into(),
+            },
+        ),
     }
 }
 
