@@ -15,7 +15,8 @@ use pathway_proto::v1::{self as proto, Payload};
 use pathway_tests::backends;
 use pathway_tests::intake::TestApp as IntakeApp;
 use pathway_tests::notification::{
-    Answer, NotifyGateway, TestApp, WebhookReceiver, decision_recorded, info_requested,
+    Answer, CALLBACK_TOKEN, NotifyGateway, TestApp, WebhookReceiver, decision_recorded,
+    info_requested,
 };
 use pathway_tests::referrals::{set, valid_referral};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
@@ -494,6 +495,80 @@ async fn a_direct_self_management_referral_reaches_the_partner() {
                 .unwrap_or_default()
                 .contains("Pain Association Scotland")
         );
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_callback_marks_a_message_that_never_arrived_as_failed() {
+    for backend in backends().await {
+        let s = setup(&backend, Workers::default()).await;
+        let referral = s.intake.refer(&valid_referral("highland")).await;
+        s.app
+            .send(&decision_recorded("highland", &referral, accept()))
+            .await;
+        let rows = s.app.wait_until_settled(&referral, 2).await;
+        let sms = patient(&rows).clone();
+        let gateway_id = sms.gateway_id.clone().expect("the gateway's id");
+        let callback = |status: &str| {
+            json!({
+                "id": gateway_id, "reference": sms.id, "to": "07700900123",
+                "status": status, "notification_type": "sms",
+                "created_at": "2026-01-01T00:00:00.000000Z",
+            })
+        };
+
+        let forged = s
+            .app
+            .callback("not-the-token", &callback("delivered"))
+            .await;
+        assert_eq!(forged.status(), 401, "{}", backend.name());
+        let unknown = s
+            .app
+            .callback(
+                CALLBACK_TOKEN,
+                &json!({"id": "x", "reference": uuid::Uuid::now_v7().to_string(), "status": "delivered"}),
+            )
+            .await;
+        assert_eq!(unknown.status(), 404);
+
+        let delivered = s.app.callback(CALLBACK_TOKEN, &callback("delivered")).await;
+        assert_eq!(delivered.status(), 204);
+        let row = patient(&s.app.deliveries(&referral).await).clone();
+        assert_eq!(
+            (row.status.as_str(), row.gateway_status.as_deref()),
+            ("sent", Some("delivered"))
+        );
+
+        let failed = s
+            .app
+            .callback(CALLBACK_TOKEN, &callback("permanent-failure"))
+            .await;
+        assert_eq!(failed.status(), 204);
+        let row = patient(&s.app.deliveries(&referral).await).clone();
+        assert_eq!(row.status, "failed");
+        assert!(
+            row.last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("permanent-failure")
+        );
+        let events = s.app.wait_for_notification_events(&referral, 3).await;
+        assert!(events.iter().any(|p| matches!(p,
+            Payload::NotificationFailed(f) if f.delivery_id == sms.id)));
+
+        // The number was emptied once sent: a retry asks intake again.
+        let admin = s.app.token(Role::BoardAdmin, &["highland"]);
+        let retried = s
+            .app
+            .post(&admin, &format!("/v1/deliveries/{}/retry", sms.id))
+            .await;
+        assert_eq!(retried.status(), 202);
+        let rows = s.app.wait_until_settled(&referral, 2).await;
+        assert_eq!(patient(&rows).status, "sent");
+        let taken = s.gateway.taken();
+        assert_eq!(taken.len(), 2, "sent again, once");
+        assert_eq!(taken[1].body["phone_number"], "07700900123");
         s.stop().await;
     }
 }

@@ -38,6 +38,9 @@ use crate::{Backend, eventually};
 /// The secret webhook receivers share with the service in tests.
 pub const WEBHOOK_SECRET: &str = "test-webhook-signing-secret";
 
+/// The token the gateway presents on its status callbacks in tests.
+pub const CALLBACK_TOKEN: &str = "test-notify-callback-token";
+
 /// What a scripted gateway answers next.
 #[derive(Debug, Clone)]
 pub enum Answer {
@@ -476,6 +479,7 @@ pub async fn settings_beside(
             sms_template_id: uuid::Uuid::new_v4().to_string(),
             email_template_id: uuid::Uuid::new_v4().to_string(),
             letter_template_id: uuid::Uuid::new_v4().to_string(),
+            callback_token: Some(CALLBACK_TOKEN.to_owned().into()),
         },
         webhook: WebhookSettings {
             signing_secret: Some(WEBHOOK_SECRET.to_owned().into()),
@@ -676,6 +680,17 @@ impl TestApp {
         self.http
             .get(format!("{}{path}", self.base))
             .bearer_auth(token)
+            .send()
+            .await
+            .expect("notification answers")
+    }
+
+    /// A status callback as the gateway sends it.
+    pub async fn callback(&self, token: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/callbacks/notify", self.base))
+            .bearer_auth(token)
+            .json(body)
             .send()
             .await
             .expect("notification answers")

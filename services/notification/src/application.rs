@@ -76,6 +76,8 @@ pub struct DeliveryView {
     /// `notify`, `webhook` or `sink`, once sent, with the gateway's own id.
     pub gateway: Option<String>,
     pub gateway_id: Option<String>,
+    /// What the gateway last said of it (e.g. `delivered`), through its callback.
+    pub gateway_status: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
@@ -103,6 +105,7 @@ fn view(row: delivery::Model) -> DeliveryView {
         last_error: row.last_error,
         gateway: row.gateway,
         gateway_id: row.gateway_id,
+        gateway_status: row.gateway_status,
         created_at: row.created_at,
         updated_at: row.updated_at,
         sent_at: row.sent_at,
@@ -393,25 +396,7 @@ impl Notifications {
             let document = (planned.channel == ChannelKind::Webhook)
                 .then(|| document(&id, event, cause, &planned, &contacts, &rendered).to_string());
             let (status, address, last_error) = match &planned.address {
-                Ok(address) => {
-                    // A letter opens with the patient's name.
-                    let address = match address {
-                        Address::Letter { lines, postcode } => {
-                            let mut all = vec![format!(
-                                "{} {}",
-                                contacts.patient_given_name.expose(),
-                                contacts.patient_family_name.expose()
-                            )];
-                            all.extend(lines.expose().iter().cloned());
-                            Address::Letter {
-                                lines: pathway_common::pii::Pii::new(all),
-                                postcode: postcode.clone(),
-                            }
-                        }
-                        other => other.clone(),
-                    };
-                    (Status::Planned, address.to_stored(), None)
-                }
+                Ok(address) => (Status::Planned, address.to_stored(), None),
                 Err(reason) => (Status::Failed, String::new(), Some(reason.clone())),
             };
             let row = delivery::Model {
@@ -434,6 +419,8 @@ impl Notifications {
                 last_error: last_error.clone(),
                 gateway: None,
                 gateway_id: None,
+                gateway_status: None,
+                gateway_status_at: None,
                 lease_until: None,
                 created_at: now,
                 updated_at: now,
@@ -751,12 +738,13 @@ impl Notifications {
         })
     }
 
-    /// Send a failed delivery again, at a board admin's word.
+    /// Send a failed delivery again, at a board admin's word. A delivery with
+    /// no address (it was sent once, or none was known) is addressed again
+    /// from the referral as intake holds it now.
     pub async fn retry(&self, caller: &Caller, id: &str) -> Result<DeliveryView, ApiError> {
         caller.require_role(&[Role::BoardAdmin])?;
-        let txn = self.db().begin().await?;
         let row = delivery::Entity::find_by_id(id.trim().to_owned())
-            .one(&txn)
+            .one(self.db())
             .await?
             .filter(|row| caller.may_act_for(&row.board))
             .ok_or_else(|| {
@@ -771,22 +759,19 @@ impl Notifications {
                 ),
             ));
         }
-        if row.address.trim().is_empty() {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "cannot_be_sent",
-                format!(
-                    "delivery {id} has nowhere to go ({}): correct the referral or the board's channels",
-                    row.last_error.as_deref().unwrap_or("no address")
-                ),
-            ));
-        }
+        let address = if row.address.trim().is_empty() {
+            self.address_again(&row).await?
+        } else {
+            row.address.clone()
+        };
+        let txn = self.db().begin().await?;
         let now = Utc::now();
         let updated = delivery::Entity::update_many()
             .col_expr(
                 delivery::Column::Status,
                 Expr::value(Status::Planned.as_str()),
             )
+            .col_expr(delivery::Column::Address, Expr::value(address))
             .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
             .filter(delivery::Column::Id.eq(row.id.clone()))
             .filter(delivery::Column::Status.eq(Status::Failed.as_str()))
@@ -817,5 +802,149 @@ impl Notifications {
             updated_at: now,
             ..row
         }))
+    }
+}
+
+/// A status callback from a Notify-compatible gateway.
+#[derive(Debug, Clone, serde::Deserialize, ToSchema)]
+pub struct GatewayCallback {
+    /// The gateway's id of the notification.
+    pub id: String,
+    /// The reference Pathway gave: the delivery id.
+    pub reference: Option<String>,
+    /// `delivered`, `permanent-failure`, `temporary-failure` or `technical-failure`
+    /// (Notify's final states); others are kept as they come.
+    pub status: String,
+}
+
+/// Notify's final states in which the message never reached the person.
+const GATEWAY_FAILURES: &[&str] = &[
+    "permanent-failure",
+    "temporary-failure",
+    "technical-failure",
+];
+
+impl Notifications {
+    /// A gateway's status callback: keep what it says; a final failure of a
+    /// sent delivery makes it `failed` (with `notification.failed`), for a
+    /// board admin to see and send again.
+    pub async fn gateway_callback(&self, callback: &GatewayCallback) -> Result<(), ApiError> {
+        let reference = callback
+            .reference
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| {
+                ApiError::validation(vec![FieldError::new(
+                    "reference",
+                    "must be the reference Pathway sent (the delivery id)",
+                )])
+            })?;
+        let status = callback.status.trim();
+        if status.is_empty() {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "status",
+                "must not be blank",
+            )]));
+        }
+        let txn = self.db().begin().await?;
+        let row = delivery::Entity::find_by_id(reference.to_owned())
+            .one(&txn)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no delivery {reference}")))?;
+        if row
+            .gateway_id
+            .as_deref()
+            .is_some_and(|id| id != callback.id)
+        {
+            return Err(ApiError::conflict(
+                "other_notification",
+                format!("delivery {reference} went out as another notification"),
+            ));
+        }
+        let now = Utc::now();
+        let failed = GATEWAY_FAILURES.contains(&status) && row.status == Status::Sent.as_str();
+        let mut update = delivery::Entity::update_many()
+            .col_expr(
+                delivery::Column::GatewayStatus,
+                Expr::value(status.to_owned()),
+            )
+            .col_expr(delivery::Column::GatewayStatusAt, Expr::value(now))
+            .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+            .filter(delivery::Column::Id.eq(row.id.clone()))
+            .filter(delivery::Column::Status.eq(row.status.clone()));
+        if failed {
+            let reason = format!("the gateway could not deliver it: {status}");
+            update = update
+                .col_expr(
+                    delivery::Column::Status,
+                    Expr::value(Status::Failed.as_str()),
+                )
+                .col_expr(delivery::Column::LastError, Expr::value(reason.clone()));
+            outbox::enqueue(&txn, &sent_event(&row, Some((&reason, row.attempts)))).await?;
+        }
+        if update.exec(&txn).await?.rows_affected != 1 {
+            return Err(ApiError::conflict(
+                "changed",
+                format!("delivery {reference} changed meanwhile: call again"),
+            ));
+        }
+        txn.commit().await?;
+        if failed {
+            self.platform.outbox.notify();
+            tracing::warn!(delivery_id = %row.id, %status, "the gateway could not deliver a sent message");
+        }
+        Ok(())
+    }
+}
+
+impl Notifications {
+    /// The address of `row`, from the referral's contact details as intake
+    /// holds them now.
+    async fn address_again(&self, row: &delivery::Model) -> Result<String, ApiError> {
+        let contacts = self
+            .intake
+            .contacts_of(
+                &self.platform.auth,
+                &row.referral_id,
+                "send a failed delivery again",
+            )
+            .await
+            .map_err(|error| match error {
+                IntakeError::Refused { message, .. } => ApiError::conflict(
+                    "cannot_be_sent",
+                    format!("intake no longer gives this referral's contact details: {message}"),
+                ),
+                IntakeError::Unavailable(why) => ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "intake_unavailable",
+                    format!("{why}: try again shortly"),
+                ),
+            })?;
+        let address = match (
+            Recipient::parse(&row.recipient),
+            ChannelKind::parse(&row.channel),
+        ) {
+            (Some(recipient), Some(channel)) => domain::address_for(
+                recipient,
+                channel,
+                row.receiving_service.as_deref(),
+                &contacts,
+                self.settings.board(&row.board),
+            ),
+            _ => Err(format!(
+                "unknown recipient or channel {} {}",
+                row.recipient, row.channel
+            )),
+        };
+        address.map(|a| a.to_stored()).map_err(|why| {
+            ApiError::conflict(
+                "cannot_be_sent",
+                format!(
+                    "delivery {} has nowhere to go ({why}): correct the referral or the board's channels",
+                    row.id
+                ),
+            )
+        })
     }
 }

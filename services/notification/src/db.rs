@@ -50,6 +50,10 @@ pub mod delivery {
         /// Which gateway took it (`notify`, `webhook`, `sink`) and its own id.
         pub gateway: Option<String>,
         pub gateway_id: Option<String>,
+        /// What the gateway last said of it through its status callback
+        /// (Notify: `delivered`, `permanent-failure`, ...), and when.
+        pub gateway_status: Option<String>,
+        pub gateway_status_at: Option<DateTimeUtc>,
         /// While `sending`: until when the worker holds it.
         pub lease_until: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,

@@ -292,21 +292,9 @@ fn to_patient(decision: &DecisionFacts, contacts: &Contacts) -> Planned {
             .clone()
             .map(Address::Email)
             .ok_or_else(|| "the patient prefers e-mail but gave no address".to_owned()),
-        ChannelKind::Letter | ChannelKind::Webhook => {
-            match (
-                &contacts.postcode,
-                contacts.address_lines.expose().is_empty(),
-            ) {
-                (Some(postcode), false) => Ok(Address::Letter {
-                    lines: contacts.address_lines.clone(),
-                    postcode: postcode.clone(),
-                }),
-                _ => Err(
-                    "the patient prefers a letter but the referral has no postal address"
-                        .to_owned(),
-                ),
-            }
-        }
+        ChannelKind::Letter | ChannelKind::Webhook => letter_address(contacts).map_err(|_| {
+            "the patient prefers a letter but the referral has no postal address".to_owned()
+        }),
     };
     Planned {
         recipient: Recipient::Patient,
@@ -318,6 +306,79 @@ fn to_patient(decision: &DecisionFacts, contacts: &Contacts) -> Planned {
         template: format!("patient/{}", decision.outcome),
         receiving_service: None,
         address,
+    }
+}
+
+/// Where a delivery to `recipient` on `channel` goes now, from the
+/// referral's contact details as intake holds them today: a retried delivery
+/// whose address was emptied (sent, or never known) is addressed again.
+pub fn address_for(
+    recipient: Recipient,
+    channel: ChannelKind,
+    receiving_service: Option<&str>,
+    contacts: &Contacts,
+    board: &BoardChannels,
+) -> Result<Address, String> {
+    match (recipient, channel) {
+        (Recipient::Patient, ChannelKind::Sms) => contacts
+            .mobile
+            .clone()
+            .map(Address::Mobile)
+            .ok_or_else(|| "the referral has no mobile number for the patient".to_owned()),
+        (Recipient::Patient, ChannelKind::Email) => contacts
+            .email
+            .clone()
+            .map(Address::Email)
+            .ok_or_else(|| "the referral has no e-mail address for the patient".to_owned()),
+        (Recipient::Patient, ChannelKind::Letter) => letter_address(contacts),
+        (Recipient::ReceivingService, ChannelKind::Webhook) => {
+            let service = receiving_service.unwrap_or_default();
+            board
+                .receiving_services
+                .get(service)
+                .map(|url| Address::Webhook(url.clone()))
+                .ok_or_else(|| {
+                    format!("no webhook is configured for the receiving service {service:?}")
+                })
+        }
+        (Recipient::Referrer, ChannelKind::Webhook) => board
+            .gp_webhook_url
+            .clone()
+            .or_else(|| match &contacts.reply {
+                Some((ChannelKind::Webhook, url)) => Some(url.clone()),
+                _ => None,
+            })
+            .map(Address::Webhook)
+            .ok_or_else(|| {
+                "neither the board nor the referral gives the GP's webhook URL".to_owned()
+            }),
+        (Recipient::Referrer, ChannelKind::Email) => match &contacts.reply {
+            Some((ChannelKind::Email, address)) => Ok(Address::Email(Pii::new(address.clone()))),
+            _ => Err("the referral gives no e-mail reply address".to_owned()),
+        },
+        (recipient, channel) => Err(format!("a {recipient} is not sent {channel} messages")),
+    }
+}
+
+/// A letter's address: the patient's name first, then the lines, then the postcode.
+pub fn letter_address(contacts: &Contacts) -> Result<Address, String> {
+    match (
+        &contacts.postcode,
+        contacts.address_lines.expose().is_empty(),
+    ) {
+        (Some(postcode), false) => {
+            let mut lines = vec![format!(
+                "{} {}",
+                contacts.patient_given_name.expose(),
+                contacts.patient_family_name.expose()
+            )];
+            lines.extend(contacts.address_lines.expose().iter().cloned());
+            Ok(Address::Letter {
+                lines: Pii::new(lines),
+                postcode: postcode.clone(),
+            })
+        }
+        _ => Err("the referral has no postal address for the patient".to_owned()),
     }
 }
 

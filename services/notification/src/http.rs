@@ -11,7 +11,7 @@ use pathway_common::http::{ApiError, ErrorBody, FieldError, ops_routes, track_me
 use serde::Deserialize;
 use utoipa::OpenApi;
 
-use crate::application::{DeliveryList, DeliveryView, Notifications};
+use crate::application::{DeliveryList, DeliveryView, GatewayCallback, Notifications};
 use crate::domain::{ChannelKind, Recipient, Status};
 
 #[derive(Clone)]
@@ -32,8 +32,8 @@ impl FromRef<AppState> for Arc<Authenticator> {
         description = "Who was told what about a referral, on which channel, and whether it reached them: the referrer, the patient and the receiving service. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
         version = "1"
     ),
-    paths(referral_deliveries, list_deliveries, retry_delivery),
-    components(schemas(DeliveryList, DeliveryView, Recipient, ChannelKind, Status, ErrorBody, FieldError)),
+    paths(referral_deliveries, list_deliveries, retry_delivery, notify_callback),
+    components(schemas(DeliveryList, DeliveryView, GatewayCallback, Recipient, ChannelKind, Status, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/referrals/{id}/deliveries", get(referral_deliveries))
         .route("/v1/deliveries", get(list_deliveries))
         .route("/v1/deliveries/{id}/retry", post(retry_delivery))
+        .route("/v1/callbacks/notify", post(notify_callback))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(pathway_common::http::not_found_fallback)
         .with_state(state)
@@ -150,4 +151,60 @@ async fn retry_delivery(
 ) -> Result<(http::StatusCode, Json<DeliveryView>), ApiError> {
     let view = state.notifications.retry(&caller, &id).await?;
     Ok((http::StatusCode::ACCEPTED, Json(view)))
+}
+
+/// True when `presented` is the configured token, compared in constant time.
+fn token_matches(presented: &str, expected: &str) -> bool {
+    use hmac::{Hmac, Mac};
+    let digest = |text: &str| {
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(b"pathway-notify-callback")
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of every length"));
+        mac.update(text.as_bytes());
+        mac
+    };
+    let expected = digest(expected).finalize().into_bytes();
+    digest(presented).verify_slice(&expected).is_ok()
+}
+
+/// A Notify-compatible gateway's status callback, authenticated with the
+/// bearer token configured in the gateway (`notify.callback_token`).
+#[utoipa::path(
+    post, path = "/v1/callbacks/notify", tag = "callbacks",
+    request_body = GatewayCallback,
+    responses(
+        (status = 204, description = "Kept"),
+        (status = 401, description = "Not the configured callback token", body = ErrorBody),
+        (status = 404, description = "No delivery with that reference", body = ErrorBody),
+        (status = 422, description = "No reference or no status", body = ErrorBody),
+    ),
+    security(())
+)]
+async fn notify_callback(
+    State(state): State<AppState>,
+    headers: http::HeaderMap,
+    pathway_common::http::JsonBody(callback): pathway_common::http::JsonBody<GatewayCallback>,
+) -> Result<http::StatusCode, ApiError> {
+    use secrecy::ExposeSecret;
+    let presented = pathway_common::auth::bearer(
+        headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
+    )
+    .ok();
+    let allowed = match (
+        &state.notifications.settings.notify.callback_token,
+        presented,
+    ) {
+        (Some(expected), Some(presented)) => token_matches(presented, expected.expose_secret()),
+        _ => false,
+    };
+    if !allowed {
+        return Err(ApiError::new(
+            http::StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send the callback token configured for this gateway: `Authorization: Bearer <token>`",
+        ));
+    }
+    state.notifications.gateway_callback(&callback).await?;
+    Ok(http::StatusCode::NO_CONTENT)
 }

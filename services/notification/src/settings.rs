@@ -126,6 +126,9 @@ pub struct NotifySettings {
     pub sms_template_id: String,
     pub email_template_id: String,
     pub letter_template_id: String,
+    /// The bearer token Notify presents on its status callbacks
+    /// (`POST /v1/callbacks/notify`); callbacks are refused while unset.
+    pub callback_token: Option<SecretString>,
 }
 
 impl Default for NotifySettings {
@@ -137,6 +140,7 @@ impl Default for NotifySettings {
             sms_template_id: String::new(),
             email_template_id: String::new(),
             letter_template_id: String::new(),
+            callback_token: None,
         }
     }
 }
