@@ -10,7 +10,9 @@ use axum::routing::get;
 use axum::{Json, Router, middleware};
 use chrono::NaiveDate;
 use pathway_common::auth::{Authenticator, Caller};
-use pathway_common::http::{ApiError, ErrorBody, FieldError, ops_routes, track_metrics};
+use pathway_common::http::{
+    ApiError, BearerAuth, ErrorBody, FieldError, ops_routes, track_metrics,
+};
 use pathway_proto::board::BOARD_CODES;
 use utoipa::OpenApi;
 
@@ -47,24 +49,6 @@ const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathwa
 )]
 pub struct ApiDoc;
 
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
-
 pub fn router(state: AppState) -> Router {
     let metrics = state.analytics.platform.metrics.clone();
     let ops = ops_routes(metrics.clone(), state.analytics.platform.readiness());
@@ -77,14 +61,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .merge(ops)
         .layer(middleware::from_fn_with_state(metrics, track_metrics))
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(make_span))
-}
-
-fn make_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    let span =
-        tracing::info_span!("http", method = %request.method(), path = %request.uri().path());
-    pathway_common::telemetry::set_parent_from_http(&span, request.headers());
-    span
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(pathway_common::http::request_span),
+        )
 }
 
 /// At most this many periods in one answer (20 years of weeks).
