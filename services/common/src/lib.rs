@@ -10,6 +10,7 @@
 //! - [`inbox`]: durable pull consumers that handle each event exactly once,
 //!   with bounded redelivery and dead letters.
 //! - [`audit`]: the append-only audit trail.
+//! - [`background`]: a service's relay, consumers and sweeps beside its HTTP server.
 //! - [`auth`]: bearer tokens (JWT), roles and boards.
 //! - [`http`]: the error type every API answers with, JSON bodies, health,
 //!   readiness and Prometheus metrics.
@@ -18,6 +19,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod bus;
 pub mod db;
 pub mod http;

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use pathway_common::inbox::{ConsumerSpec, Inbox};
+use pathway_common::background::Background;
+use pathway_common::inbox::ConsumerSpec;
 use pathway_common::platform::Platform;
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::application::Decisions;
@@ -89,76 +89,43 @@ impl Application {
     /// Serve until `shutdown`; then stop taking work, finish what is in
     /// flight and flush the outbox.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
         let platform = self.decisions.platform.clone();
+        let mut background = Background::new(&shutdown);
         if self.workers.relay {
-            let relay = platform.relay();
-            let stop = shutdown.clone();
-            tasks.spawn(async move {
-                relay.run(stop).await;
-                Ok(())
-            });
+            background.relay(&platform);
         }
         if self.workers.consumer {
-            let inbox = Inbox::new(
-                &platform.jetstream,
-                platform.db.clone(),
-                ConsumerSpec::new(DURABLE, filters()),
-                DecisionConsumer {
-                    decisions: self.decisions.clone(),
-                },
-                platform.metrics.clone(),
-                platform.outbox.clone(),
-            )
-            .await?;
-            let stop = shutdown.clone();
-            tasks.spawn(async move {
-                inbox.run(stop).await;
-                Ok(())
-            });
+            background
+                .consume(
+                    &platform,
+                    ConsumerSpec::new(DURABLE, filters()),
+                    DecisionConsumer {
+                        decisions: self.decisions.clone(),
+                    },
+                )
+                .await?;
         }
         if self.workers.sweeper {
             let decisions = self.decisions.clone();
-            let every = Duration::from_secs(self.settings.opt_in_sweep_seconds.max(1));
-            let stop = shutdown.clone();
-            tasks.spawn(async move {
-                sweep(decisions, every, stop).await;
-                Ok(())
-            });
+            background.every(
+                "lapsed opt-in windows closed",
+                Duration::from_secs(self.settings.opt_in_sweep_seconds.max(1)),
+                move || {
+                    let decisions = decisions.clone();
+                    async move {
+                        decisions
+                            .close_lapsed_opt_in_windows(chrono::Utc::now())
+                            .await
+                    }
+                },
+            );
         }
         let app = router(AppState {
             decisions: self.decisions.clone(),
         });
-        let served = pathway_common::http::serve(self.listener, app, shutdown.clone()).await;
-        shutdown.cancel();
-        while let Some(result) = tasks.join_next().await {
-            match result {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::error!(error = format!("{error:#}"), "worker failed"),
-                Err(error) => tracing::error!(%error, "worker panicked"),
-            }
-        }
-        served.context("the HTTP server failed")
-    }
-}
-
-/// Close lapsed opt-in windows now and then every `every`, until `shutdown`.
-async fn sweep(decisions: Decisions, every: Duration, shutdown: CancellationToken) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {},
-            () = shutdown.cancelled() => return,
-        }
-        if let Err(error) = decisions
-            .close_lapsed_opt_in_windows(chrono::Utc::now())
+        background
+            .serve(self.listener, app)
             .await
-        {
-            tracing::warn!(
-                error = format!("{error:#}"),
-                "opt-in sweep failed: will retry"
-            );
-        }
+            .context("the HTTP server failed")
     }
 }

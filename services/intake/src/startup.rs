@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use anyhow::Context;
-use pathway_common::inbox::{ConsumerSpec, Inbox};
+use pathway_common::background::Background;
+use pathway_common::inbox::ConsumerSpec;
 use pathway_common::platform::Platform;
 use sea_orm::{EntityTrait, TransactionTrait, sea_query::OnConflict};
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::application::Intake;
@@ -87,36 +87,24 @@ impl Application {
     /// Serve until `shutdown`; then stop taking work, finish what is in
     /// flight and flush the outbox.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let mut tasks = JoinSet::new();
         let platform = self.intake.platform.clone();
+        let mut background = Background::new(&shutdown);
         if self.workers.relay {
-            let relay = platform.relay();
-            let stop = shutdown.clone();
-            tasks.spawn(async move {
-                relay.run(stop).await;
-                Ok(())
-            });
+            background.relay(&platform);
         }
         if self.workers.consumer {
-            let inbox = Inbox::new(
-                &platform.jetstream,
-                platform.db.clone(),
-                ConsumerSpec::new("intake-status", filters()),
-                StatusProjection,
-                platform.metrics.clone(),
-                platform.outbox.clone(),
-            )
-            .await?;
-            let stop = shutdown.clone();
-            tasks.spawn(async move {
-                inbox.run(stop).await;
-                Ok(())
-            });
+            background
+                .consume(
+                    &platform,
+                    ConsumerSpec::new("intake-status", filters()),
+                    StatusProjection,
+                )
+                .await?;
         }
         if self.workers.rpc {
             let intake = self.intake.clone();
             let stop = shutdown.clone();
-            tasks.spawn(async move { crate::rpc::serve(intake, stop).await });
+            background.spawn(async move { crate::rpc::serve(intake, stop).await });
         }
         let app = router(
             AppState {
@@ -124,16 +112,10 @@ impl Application {
             },
             self.settings.http.body_limit_bytes,
         );
-        let served = pathway_common::http::serve(self.listener, app, shutdown.clone()).await;
-        shutdown.cancel();
-        while let Some(result) = tasks.join_next().await {
-            match result {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::error!(error = format!("{error:#}"), "worker failed"),
-                Err(error) => tracing::error!(%error, "worker panicked"),
-            }
-        }
-        served.context("the HTTP server failed")
+        background
+            .serve(self.listener, app)
+            .await
+            .context("the HTTP server failed")
     }
 }
 

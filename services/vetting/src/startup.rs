@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use pathway_common::inbox::{ConsumerSpec, Inbox};
+use pathway_common::background::Background;
+use pathway_common::inbox::ConsumerSpec;
 use pathway_common::platform::Platform;
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::application::Vetting;
@@ -88,56 +88,30 @@ impl Application {
     /// Serve until `shutdown`; then stop taking work, finish what is in
     /// flight and flush the outbox.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
         let platform = self.vetting.platform.clone();
+        let mut background = Background::new(&shutdown);
         if self.workers.relay {
-            let relay = platform.relay();
-            let stop = shutdown.clone();
-            tasks.spawn(async move {
-                relay.run(stop).await;
-                Ok(())
-            });
+            background.relay(&platform);
         }
         if self.workers.consumer {
-            let inbox = Inbox::new(
-                &platform.jetstream,
-                platform.db.clone(),
-                ConsumerSpec::new("vetting-worklist", filters()),
-                WorklistProjection,
-                platform.metrics.clone(),
-                platform.outbox.clone(),
-            )
-            .await?;
-            let stop = shutdown.clone();
-            tasks.spawn(async move {
-                inbox.run(stop).await;
-                Ok(())
-            });
+            background
+                .consume(
+                    &platform,
+                    ConsumerSpec::new("vetting-worklist", filters()),
+                    WorklistProjection,
+                )
+                .await?;
         }
         if self.workers.lease_sweeper {
             let vetting = self.vetting.clone();
-            let stop = shutdown.clone();
-            let every = Duration::from_secs(self.settings.lease_sweep_seconds.max(1));
-            tasks.spawn(async move {
-                let mut ticks = tokio::time::interval(every);
-                loop {
-                    tokio::select! {
-                        _ = ticks.tick() => {}
-                        () = stop.cancelled() => break,
-                    }
-                    match vetting.expire_leases().await {
-                        Ok(0) => {}
-                        Ok(count) => {
-                            tracing::info!(count, "lapsed claims returned to the worklist")
-                        }
-                        Err(error) => tracing::warn!(
-                            error = format!("{error:#}"),
-                            "cannot return lapsed claims"
-                        ),
-                    }
-                }
-                Ok(())
-            });
+            background.every(
+                "lapsed claims returned to the worklist",
+                Duration::from_secs(self.settings.lease_sweep_seconds.max(1)),
+                move || {
+                    let vetting = vetting.clone();
+                    async move { vetting.expire_leases().await }
+                },
+            );
         }
         let app = router(
             AppState {
@@ -146,15 +120,9 @@ impl Application {
             },
             self.settings.http.body_limit_bytes,
         );
-        let served = pathway_common::http::serve(self.listener, app, shutdown.clone()).await;
-        shutdown.cancel();
-        while let Some(result) = tasks.join_next().await {
-            match result {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::error!(error = format!("{error:#}"), "worker failed"),
-                Err(error) => tracing::error!(%error, "worker panicked"),
-            }
-        }
-        served.context("the HTTP server failed")
+        background
+            .serve(self.listener, app)
+            .await
+            .context("the HTTP server failed")
     }
 }
