@@ -572,3 +572,82 @@ async fn a_gateway_callback_marks_a_message_that_never_arrived_as_failed() {
         s.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_send_and_restarted_the_service_sends_nothing_twice() {
+    for backend in backends().await {
+        let intake = IntakeApp::spawn(&backend).await;
+        intake.enable_board("highland").await;
+        let gateway = NotifyGateway::start().await;
+        let receiver = WebhookReceiver::start().await;
+        // The service waits for the gateway's answer long enough to die first.
+        let app = TestApp::spawn_with(
+            &backend,
+            &intake,
+            &gateway,
+            &receiver,
+            Workers::default(),
+            |settings| settings.notify.timeout_ms = 60_000,
+        )
+        .await;
+        let s = Setup {
+            intake,
+            gateway,
+            receiver,
+            app,
+        };
+        // The gateway takes the SMS and holds the answer; the service dies
+        // while it waits.
+        s.gateway
+            .script(&[Answer::TakeThenStall(Duration::from_secs(30))]);
+        let referral = s.intake.refer(&valid_referral("highland")).await;
+        s.app
+            .send(&decision_recorded("highland", &referral, accept()))
+            .await;
+        let taken = pathway_tests::eventually(Duration::from_secs(15), || async {
+            (!s.gateway.taken().is_empty()).then_some(())
+        })
+        .await;
+        assert!(
+            taken.is_some(),
+            "{}: the gateway took the SMS",
+            backend.name()
+        );
+        let in_flight = patient(&s.app.deliveries(&referral).await).clone();
+        assert_eq!(in_flight.status, "sending");
+
+        let mut settings = s.app.settings.clone();
+        settings.http = pathway_common::settings::HttpSettings::with_port(0);
+        let Setup {
+            mut intake,
+            gateway,
+            receiver: _receiver,
+            app,
+        } = s;
+        let mut app = app.crash_and_restart(settings).await;
+        // Time passes: the dead worker's leases run out.
+        app.lapse_leases(&referral).await;
+
+        let rows = app.wait_until_settled(&referral, 2).await;
+        let sms = patient(&rows);
+        assert_eq!(sms.status, "sent", "{sms:?}");
+        assert_eq!(
+            gateway.posts(),
+            1,
+            "looked up by reference, not posted again"
+        );
+        assert_eq!(gateway.taken().len(), 1, "the patient got one SMS");
+        assert_eq!(
+            sms.gateway_id.as_deref(),
+            Some(gateway.taken()[0].id.as_str())
+        );
+        let events = app.wait_for_notification_events(&referral, 2).await;
+        let about_sms = events
+            .iter()
+            .filter(|p| matches!(p, Payload::NotificationSent(e) if e.delivery_id == sms.id))
+            .count();
+        assert_eq!(about_sms, 1, "one notification.sent for the SMS");
+        app.stop().await;
+        intake.stop().await;
+    }
+}

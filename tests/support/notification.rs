@@ -515,9 +515,22 @@ impl TestApp {
         receiver: &WebhookReceiver,
         workers: Workers,
     ) -> Self {
+        Self::spawn_with(backend, intake, gateway, receiver, workers, |_| {}).await
+    }
+
+    /// As [`TestApp::spawn`], with settings changed by `tweak`.
+    pub async fn spawn_with(
+        backend: &Backend,
+        intake: &crate::intake::TestApp,
+        gateway: &NotifyGateway,
+        receiver: &WebhookReceiver,
+        workers: Workers,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Self {
         pathway_common::telemetry::init_for_tests();
         let dir = Arc::new(tempfile::tempdir().expect("a temporary folder"));
-        let settings = settings_beside(backend, intake, gateway, receiver, dir.path()).await;
+        let mut settings = settings_beside(backend, intake, gateway, receiver, dir.path()).await;
+        tweak(&mut settings);
         Self::start(settings, workers, dir).await
     }
 
@@ -545,6 +558,18 @@ impl TestApp {
             handle: Some(handle),
             _dir: dir,
         }
+    }
+
+    /// Kill the service where it stands, as a crash would: in-flight sends
+    /// are dropped mid-request. Then start it again on the same database and
+    /// NATS account with `settings`.
+    pub async fn crash_and_restart(mut self, settings: Settings) -> Self {
+        if let Some(handle) = self.handle.take() {
+            handle.abort();
+            let _ = handle.await;
+        }
+        self.db.clone().close().await.ok();
+        Self::start(settings, Workers::default(), self._dir.clone()).await
     }
 
     pub async fn stop(&mut self) {
@@ -612,6 +637,21 @@ impl TestApp {
         })
         .await;
         settled.unwrap_or_else(|| panic!("expected {count} settled deliveries of {referral_id}"))
+    }
+
+    /// Time passes: the leases of `referral_id`'s deliveries still `sending`
+    /// (their worker died) run out.
+    pub async fn lapse_leases(&self, referral_id: &str) {
+        delivery::Entity::update_many()
+            .col_expr(
+                delivery::Column::LeaseUntil,
+                sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
+            )
+            .filter(delivery::Column::ReferralId.eq(referral_id))
+            .filter(delivery::Column::Status.eq("sending"))
+            .exec(&self.db)
+            .await
+            .expect("let the leases lapse");
     }
 
     /// Wait until `count` deliveries of `referral_id` are planned.
