@@ -174,31 +174,7 @@ impl TestApp {
 
     /// Every message on the pathway stream, in order.
     pub async fn stream_events(&self) -> Vec<StreamedEvent> {
-        let mut stream = self
-            .jetstream
-            .get_stream(pathway_proto::stream::NAME)
-            .await
-            .expect("the pathway stream exists");
-        let last = stream
-            .info()
-            .await
-            .expect("stream info")
-            .state
-            .last_sequence;
-        let mut out = Vec::new();
-        for sequence in 1..=last {
-            if let Ok(message) = stream.get_raw_message(sequence).await {
-                let raw = message.payload.to_vec();
-                out.push(StreamedEvent {
-                    subject: message.subject.to_string(),
-                    headers: Some(message.headers),
-                    event: Event::decode(raw.as_slice())
-                        .expect("every message on the stream is an Event"),
-                    raw,
-                });
-            }
-        }
-        out
+        crate::stream_events(&self.jetstream).await
     }
 
     /// The `decision.recorded` events on the stream for `referral_id`.

@@ -8,8 +8,6 @@ use pathway_common::auth::{Authenticator, Claims, Role};
 use pathway_common::settings::{AuthSettings, DatabaseSettings, HttpSettings, NatsSettings};
 use pathway_intake::settings::Settings;
 use pathway_intake::startup::{Application, Workers};
-use pathway_proto::v1::Event;
-use prost::Message as _;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -29,13 +27,7 @@ pub struct TestApp {
     _dir: Arc<tempfile::TempDir>,
 }
 
-/// One event read back from the stream.
-pub struct StreamedEvent {
-    pub subject: String,
-    pub headers: Option<async_nats::HeaderMap>,
-    pub raw: Vec<u8>,
-    pub event: Event,
-}
+pub use crate::StreamedEvent;
 
 impl TestApp {
     pub async fn spawn(backend: &Backend) -> Self {
@@ -192,31 +184,7 @@ impl TestApp {
 
     /// Every message on the pathway stream, in order.
     pub async fn stream_events(&self) -> Vec<StreamedEvent> {
-        let mut stream = self
-            .jetstream
-            .get_stream(pathway_proto::stream::NAME)
-            .await
-            .expect("the pathway stream exists");
-        let last = stream
-            .info()
-            .await
-            .expect("stream info")
-            .state
-            .last_sequence;
-        let mut out = Vec::new();
-        for sequence in 1..=last {
-            if let Ok(message) = stream.get_raw_message(sequence).await {
-                let raw = message.payload.to_vec();
-                out.push(StreamedEvent {
-                    subject: message.subject.to_string(),
-                    headers: Some(message.headers),
-                    event: Event::decode(raw.as_slice())
-                        .expect("every message on the stream is an Event"),
-                    raw,
-                });
-            }
-        }
-        out
+        crate::stream_events(&self.jetstream).await
     }
 
     /// How many messages the pathway stream holds.

@@ -255,3 +255,40 @@ where
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// One event read back from the pathway stream.
+pub struct StreamedEvent {
+    pub subject: String,
+    pub headers: Option<async_nats::HeaderMap>,
+    pub raw: Vec<u8>,
+    pub event: pathway_proto::v1::Event,
+}
+
+/// Every message on the pathway stream of the account `jetstream` talks to, in order.
+pub async fn stream_events(jetstream: &async_nats::jetstream::Context) -> Vec<StreamedEvent> {
+    use prost::Message as _;
+    let mut stream = jetstream
+        .get_stream(pathway_proto::stream::NAME)
+        .await
+        .expect("the pathway stream exists");
+    let last = stream
+        .info()
+        .await
+        .expect("stream info")
+        .state
+        .last_sequence;
+    let mut out = Vec::new();
+    for sequence in 1..=last {
+        if let Ok(message) = stream.get_raw_message(sequence).await {
+            let raw = message.payload.to_vec();
+            out.push(StreamedEvent {
+                subject: message.subject.to_string(),
+                headers: Some(message.headers),
+                event: pathway_proto::v1::Event::decode(raw.as_slice())
+                    .expect("every message on the stream is an Event"),
+                raw,
+            });
+        }
+    }
+    out
+}
