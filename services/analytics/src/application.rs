@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use chrono::NaiveDate;
 use pathway_common::auth::{Caller, Role};
-use pathway_common::http::ApiError;
+use pathway_common::http::{ApiError, FieldError};
 use pathway_common::inbox::HandleError;
 use pathway_common::platform::Platform;
 use pathway_proto::board::BoardSettings;
@@ -16,7 +16,7 @@ use pathway_vetting::domain::calendar::WorkingCalendar;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder,
+    IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -29,6 +29,16 @@ use crate::domain::period::Granularity;
 pub struct Analytics {
     pub platform: Platform,
     pub rules: MetricRules,
+}
+
+/// What a baseline import loaded.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub board: String,
+    /// Rows loaded from the file.
+    pub loaded: u64,
+    /// Of those, rows that replaced a fact loaded before under the same reference.
+    pub replaced: u64,
 }
 
 /// The answer to a metrics query.
@@ -115,6 +125,68 @@ impl Analytics {
                 Ok(())
             }
         }
+    }
+
+    /// Load a board's baseline file: all of it, or nothing and every
+    /// problem (422 naming each line and column).
+    pub async fn import_baseline(
+        &self,
+        caller: &Caller,
+        board: &str,
+        file: &[u8],
+    ) -> Result<ImportReport, ApiError> {
+        caller.require_role(&[Role::BoardAdmin])?;
+        caller.require_board(board)?;
+        let facts = crate::baseline::parse(board, file).map_err(|problems| {
+            let rejected = problems
+                .iter()
+                .map(|p| p.line)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            ApiError::validation(
+                problems
+                    .into_iter()
+                    .map(|p| {
+                        let column = if p.column.is_empty() {
+                            String::new()
+                        } else {
+                            format!(".{}", p.column)
+                        };
+                        FieldError::new(format!("line {}{column}", p.line), p.reason)
+                    })
+                    .collect(),
+            )
+            .with_detail("rejected_rows", rejected)
+        })?;
+        let txn = self.platform.db.begin().await?;
+        let mut replaced = 0;
+        for chunk in facts.chunks(500) {
+            let ids: Vec<String> = chunk.iter().map(|f| f.referral_id.clone()).collect();
+            replaced += fact::Entity::delete_many()
+                .filter(fact::Column::ReferralId.is_in(ids))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+            let rows = chunk
+                .iter()
+                .map(|f| to_row(f).map(IntoActiveModel::into_active_model))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+            fact::Entity::insert_many(rows).exec(&txn).await?;
+        }
+        txn.commit().await?;
+        tracing::info!(
+            board,
+            by = %caller.subject,
+            loaded = facts.len(),
+            replaced,
+            "baseline imported"
+        );
+        Ok(ImportReport {
+            board: board.to_owned(),
+            loaded: facts.len() as u64,
+            replaced,
+        })
     }
 
     /// The metrics for `query`, if `caller` may see them.

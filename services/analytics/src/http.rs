@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRef, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use chrono::NaiveDate;
 use pathway_common::auth::{Authenticator, Caller};
@@ -16,7 +17,7 @@ use pathway_common::http::{
 use pathway_proto::board::BOARD_CODES;
 use utoipa::OpenApi;
 
-use crate::application::{Analytics, MetricsReport};
+use crate::application::{Analytics, ImportReport, MetricsReport};
 use crate::domain::metrics::{MetricsQuery, MetricsRow, Split};
 use crate::domain::period::{Granularity, periods};
 
@@ -42,8 +43,8 @@ const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathwa
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Pathway analytics", description = DESCRIPTION, version = "1"),
-    paths(get_metrics, get_metrics_csv),
-    components(schemas(MetricsReport, MetricsRow, Granularity, Split, ErrorBody, FieldError)),
+    paths(get_metrics, get_metrics_csv, import_baseline),
+    components(schemas(MetricsReport, ImportReport, MetricsRow, Granularity, Split, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -55,6 +56,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/metrics", get(get_metrics))
         .route("/v1/metrics.csv", get(get_metrics_csv))
+        .route(
+            "/v1/baseline",
+            post(import_baseline).layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .merge(crate::ui::routes())
         .fallback(pathway_common::http::not_found_fallback)
@@ -333,3 +338,55 @@ const COUNT_FIELDS: [(&str, Getter); 19] = [
     }),
     ("withdrawn", |r| n(r.withdrawn)),
 ];
+
+#[derive(serde::Deserialize)]
+struct BaselineParams {
+    board: Option<String>,
+}
+
+/// Load a board's referrals from before it adopted the pathway, from its
+/// existing system: a CSV file with a header row and the columns
+/// `reference` and `received_on` (required), `vetted_on`, `outcome`,
+/// `priority`, `withdrawn_on`, `age_band`, `sex`, `urban_rural_class`,
+/// `simd_quintile` (optional; dates `YYYY-MM-DD`, codes as in the events).
+/// Every row is checked first: one bad row rejects the whole file, and the
+/// answer names every problem by line and column; a good file is loaded in
+/// one transaction, replacing rows loaded before under the same reference.
+/// Imported referrals count on the standard route.
+#[utoipa::path(
+    post, path = "/v1/baseline", tag = "baseline",
+    params(("board" = String, Query, description = "The board the file is for")),
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 200, body = ImportReport),
+        (status = 400, description = "No or an unknown board", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a board admin of that board", body = ErrorBody),
+        (status = 422, description = "Rows rejected: each `fields[].field` is `line N.column`; nothing was loaded", body = ErrorBody),
+    )
+)]
+async fn import_baseline(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<BaselineParams>,
+    body: axum::body::Bytes,
+) -> Result<Json<ImportReport>, ApiError> {
+    let board = params.board.unwrap_or_default();
+    if !BOARD_CODES.contains(&board.as_str()) {
+        return Err(ApiError::new(
+            http::StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!(
+                "the parameter board is not valid: expected one of {}",
+                BOARD_CODES.join(", ")
+            ),
+        )
+        .with_fields(vec![FieldError::new("board", "a board code")]));
+    }
+    Ok(Json(
+        state
+            .analytics
+            .import_baseline(&caller, &board, &body)
+            .await?,
+    ))
+}

@@ -14,8 +14,10 @@
 //!   SVG charts), [`db`] (tables and migrations).
 //! - [`startup`]: the [`startup::Application`] that `main` and tests run.
 //! - [`rebuild`]: every fact again from the stream, with progress.
+//! - [`baseline`]: a board's referrals from before adoption, from a CSV file.
 
 pub mod application;
+pub mod baseline;
 pub mod consumer;
 pub mod db;
 pub mod domain;

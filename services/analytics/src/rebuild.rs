@@ -2,7 +2,7 @@
 //! the service stopped (the running consumer would lose its durable); the
 //! next start carries on from where the rebuild ended.
 //!
-//! The facts, the boards' histories, the consumer's inbox rows and its dead
+//! The facts (all but the imported baseline), the boards' histories, the consumer's inbox rows and its dead
 //! letters are deleted in one transaction, the durable consumer is deleted
 //! and created again from the start of the stream, and every message is
 //! handled through the same inbox as in service, one batch at a time, so a
@@ -41,7 +41,11 @@ pub async fn rebuild(
     )
     .await?;
     let txn = platform.db.begin().await?;
-    fact::Entity::delete_many().exec(&txn).await?;
+    // Imported baseline facts come from no stream: they stay.
+    fact::Entity::delete_many()
+        .filter(fact::Column::ReferralId.not_like(format!("{}%", crate::baseline::PREFIX)))
+        .exec(&txn)
+        .await?;
     pathway_change::Entity::delete_many().exec(&txn).await?;
     settings_change::Entity::delete_many().exec(&txn).await?;
     inbox::entity::Entity::delete_many()
