@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use pathway_common::inbox::{ConsumerSpec, Inbox};
+use pathway_common::background::Background;
+use pathway_common::inbox::ConsumerSpec;
 use pathway_common::platform::Platform;
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::application::Notifications;
@@ -100,38 +100,26 @@ impl Application {
     /// Serve until `shutdown`; then stop taking work, finish what is in
     /// flight and flush the outbox.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
         let platform = self.notifications.platform.clone();
+        let mut background = Background::new(&shutdown);
         if self.workers.relay {
-            let relay = platform.relay();
-            let stop = shutdown.clone();
-            tasks.spawn(async move {
-                relay.run(stop).await;
-                Ok(())
-            });
+            background.relay(&platform);
         }
         if self.workers.consumer {
-            let inbox = Inbox::new(
-                &platform.jetstream,
-                platform.db.clone(),
-                ConsumerSpec::new(DURABLE, filters()),
-                NotificationConsumer {
-                    notifications: self.notifications.clone(),
-                },
-                platform.metrics.clone(),
-                platform.outbox.clone(),
-            )
-            .await?;
-            let stop = shutdown.clone();
-            tasks.spawn(async move {
-                inbox.run(stop).await;
-                Ok(())
-            });
+            background
+                .consume(
+                    &platform,
+                    ConsumerSpec::new(DURABLE, filters()),
+                    NotificationConsumer {
+                        notifications: self.notifications.clone(),
+                    },
+                )
+                .await?;
         }
         if self.workers.sender {
             let notifications = self.notifications.clone();
             let stop = shutdown.clone();
-            tasks.spawn(async move {
+            background.spawn(async move {
                 send(notifications, stop).await;
                 Ok(())
             });
@@ -139,16 +127,10 @@ impl Application {
         let app = router(AppState {
             notifications: self.notifications.clone(),
         });
-        let served = pathway_common::http::serve(self.listener, app, shutdown.clone()).await;
-        shutdown.cancel();
-        while let Some(result) = tasks.join_next().await {
-            match result {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::error!(error = format!("{error:#}"), "worker failed"),
-                Err(error) => tracing::error!(%error, "worker panicked"),
-            }
-        }
-        served.context("the HTTP server failed")
+        background
+            .serve(self.listener, app)
+            .await
+            .context("the HTTP server failed")
     }
 }
 
