@@ -154,7 +154,10 @@ pub fn parse_query(
             )
         })?),
     };
-    if periods(from, to, by).len() > MAX_PERIODS {
+    // Count the days first, so a silly range is refused before its periods
+    // are laid out.
+    if (to - from).num_days() > 7 * MAX_PERIODS as i64 || periods(from, to, by).len() > MAX_PERIODS
+    {
         return Err(bad(
             "from",
             format!(
