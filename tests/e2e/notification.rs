@@ -651,3 +651,50 @@ async fn killed_mid_send_and_restarted_the_service_sends_nothing_twice() {
         intake.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_gateway_configured_each_message_is_a_file_to_open() {
+    for backend in backends().await {
+        let mut intake = IntakeApp::spawn(&backend).await;
+        intake.enable_board("highland").await;
+        let gateway = NotifyGateway::start().await;
+        let receiver = WebhookReceiver::start().await;
+        // The embedded default: every board's channels as shipped.
+        let mut app = TestApp::spawn_with(
+            &backend,
+            &intake,
+            &gateway,
+            &receiver,
+            Workers::default(),
+            |settings| {
+                settings.board_defaults = pathway_notification::settings::BoardChannels::default();
+            },
+        )
+        .await;
+        let referral = intake.refer(&valid_referral("highland")).await;
+        app.send(&decision_recorded("highland", &referral, accept()))
+            .await;
+
+        let rows = app.wait_until_settled(&referral, 2).await;
+        assert!(
+            rows.iter()
+                .all(|r| r.status == "sent" && r.gateway.as_deref() == Some("sink"))
+        );
+        let folder = app.settings.sink.dir.join("highland").join(&referral);
+        let mut files: Vec<String> = std::fs::read_dir(&folder)
+            .expect("a folder per referral")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 2, "{}: {files:?}", backend.name());
+        let sms = patient(&rows);
+        let text = std::fs::read_to_string(folder.join(format!("{}.sms.txt", sms.id)))
+            .expect("the patient's SMS");
+        assert!(text.contains("To: 07700900123"), "{text}");
+        assert!(text.contains("Dear Morag"), "{text}");
+        assert!(gateway.taken().is_empty() && receiver.hooks().is_empty());
+        app.stop().await;
+        intake.stop().await;
+    }
+}
