@@ -12,6 +12,7 @@
 //! - [`audit`]: the append-only audit trail.
 //! - [`background`]: a service's relay, consumers and sweeps beside its HTTP server.
 //! - [`auth`]: bearer tokens (JWT), roles and boards.
+//! - [`intake_client`]: reading a referral's identifiable data from intake.
 //! - [`http`]: the error type every API answers with, JSON bodies, health,
 //!   readiness and Prometheus metrics.
 //! - [`telemetry`]: tracing, OpenTelemetry export and trace context in NATS headers.
@@ -23,6 +24,7 @@ pub mod background;
 pub mod bus;
 pub mod db;
 pub mod http;
+pub mod intake_client;
 pub mod inbox;
 pub mod metrics;
 pub mod outbox;

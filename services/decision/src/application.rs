@@ -23,7 +23,8 @@ use uuid::Uuid;
 
 use crate::db::{board_settings, decision, opt_in_window};
 use crate::domain::{self, ChainLink, Outcome};
-use crate::intake::{IntakeClient, Referrer};
+use crate::intake::{Referrer, referrer_of};
+use pathway_common::intake_client::IntakeClient;
 
 /// How an opt-in window ended.
 pub const OPTED_IN: &str = "opted_in";
@@ -494,14 +495,12 @@ impl Decisions {
             return Err(not_found());
         }
         if caller.role == Role::Referrer {
-            let referrer = self
-                .intake
-                .referrer_of(
-                    &self.platform.auth,
-                    &referral_id,
-                    "check that the caller sent the referral before showing its decision",
-                )
-                .await?;
+            let referrer = referrer_of(
+                &self.intake,
+                &referral_id,
+                "check that the caller sent the referral before showing its decision",
+            )
+            .await?;
             if referrer != Referrer::Subject(caller.subject.clone()) {
                 return Err(not_found());
             }

@@ -14,8 +14,8 @@ use crate::application::Decisions;
 use crate::consumer::{DURABLE, DecisionConsumer, filters};
 use crate::db::Migrator;
 use crate::http::{AppState, router};
-use crate::intake::IntakeClient;
 use crate::settings::Settings;
+use pathway_common::intake_client::IntakeClient;
 
 /// Which background workers run; tests switch some off to drive them by hand.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +63,8 @@ impl Application {
         }
         let intake = IntakeClient::new(
             platform.nats.clone(),
+            platform.auth.clone(),
+            "decision",
             settings.auth.service_token.clone(),
             Duration::from_millis(settings.intake_timeout_ms.max(1)),
         );

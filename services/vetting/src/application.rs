@@ -4,14 +4,13 @@
 //! at the version it was read at, so two clinicians racing for one referral
 //! cannot both win.
 
-use std::time::Duration;
-
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use http::StatusCode;
 use pathway_common::audit::{self, AuditEntry, AuditQuery, AuditRow};
-use pathway_common::auth::{Caller, Claims, Role};
+use pathway_common::auth::{Caller, Role};
 use pathway_common::http::{ApiError, FieldError};
+use pathway_common::intake_client::{IntakeClient, IntakeError};
 use pathway_common::outbox;
 use pathway_common::platform::Platform;
 use pathway_proto::board::BoardSettings;
@@ -20,7 +19,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, TransactionTrait,
 };
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -31,9 +29,6 @@ use crate::domain::calendar::WorkingCalendar;
 use crate::domain::outcome::{OutcomeRequest, ValidOutcome};
 use crate::domain::status;
 
-/// Subject of intake's request/reply endpoint for a referral's identifiable data.
-pub const INTAKE_REFERRAL_GET: &str = "pathway.rpc.intake.referral.get";
-
 /// Longest question to a referrer.
 pub const MAX_QUESTION: usize = 2000;
 
@@ -41,8 +36,7 @@ pub const MAX_QUESTION: usize = 2000;
 pub struct Vetting {
     pub platform: Platform,
     pub clock: Clock,
-    pub service_token: Option<secrecy::SecretString>,
-    pub intake_timeout: Duration,
+    pub intake: IntakeClient,
 }
 
 /// One referral on a worklist. No patient identifier: the worklist is built
@@ -810,73 +804,24 @@ impl Vetting {
         board_settings(self.db(), board).await
     }
 
-    /// A `service` token for intake: the configured one, else one signed
-    /// with the local key (the embedded default).
-    fn service_token(&self) -> Result<String, ApiError> {
-        if let Some(token) = &self.service_token {
-            return Ok(token.expose_secret().to_owned());
-        }
-        let claims = Claims::new(
-            "vetting",
-            Role::Service,
-            vec!["*".into()],
-            Duration::from_secs(300),
-        );
-        Ok(self.platform.auth.issue(&claims)?)
-    }
-
     /// Ask intake for the identifiable referral (intake audits the read).
     async fn fetch_from_intake(
         &self,
         id: &str,
         purpose: &str,
     ) -> Result<serde_json::Value, ApiError> {
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert(
-            "Authorization",
-            format!("Bearer {}", self.service_token()?).as_str(),
-        );
-        pathway_common::telemetry::inject_current_context(|key, value| {
-            headers.insert(key, value);
-        });
-        let body = serde_json::json!({"referral_id": id, "purpose": purpose}).to_string();
-        let reply = tokio::time::timeout(
-            self.intake_timeout,
-            self.platform
-                .nats
-                .request_with_headers(INTAKE_REFERRAL_GET, headers, body.into()),
-        )
-        .await;
-        let unavailable = |why: String| {
-            ApiError::new(
+        match self.intake.referral(id, purpose).await {
+            Ok(Some(referral)) => Ok(referral),
+            Ok(None) => Err(not_found()),
+            Err(IntakeError::Unavailable(why)) => Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "intake_unavailable",
                 format!(
                     "the referral's content cannot be fetched from intake ({why}): try again in a moment"
                 ),
-            )
-        };
-        let message = match reply {
-            Err(_) => return Err(unavailable("no answer in time".into())),
-            Ok(Err(error)) => return Err(unavailable(error.to_string())),
-            Ok(Ok(message)) => message,
-        };
-        let value: serde_json::Value = serde_json::from_slice(&message.payload)
-            .map_err(|e| unavailable(format!("unreadable answer: {e}")))?;
-        if let Some(error) = value.get("error") {
-            let status = error.get("status").and_then(|s| s.as_u64()).unwrap_or(0);
-            let text = error
-                .get("message")
-                .and_then(|m| m.as_str())
-                .unwrap_or("unknown error");
-            if status == 404 {
-                return Err(not_found());
-            }
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "intake refused the referral request ({status}): {text}"
-            )));
+            )),
+            Err(IntakeError::Failed(error)) => Err(ApiError::Internal(error)),
         }
-        Ok(value)
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use pathway_common::background::Background;
 use pathway_common::inbox::ConsumerSpec;
+use pathway_common::intake_client::IntakeClient;
 use pathway_common::platform::Platform;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -67,10 +68,15 @@ impl Application {
         Ok(Self {
             listener,
             vetting: Vetting {
+                intake: IntakeClient::new(
+                    platform.nats.clone(),
+                    platform.auth.clone(),
+                    "vetting",
+                    settings.auth.service_token.clone(),
+                    Duration::from_secs(settings.intake_timeout_seconds.max(1)),
+                ),
                 platform,
                 clock,
-                service_token: settings.auth.service_token.clone(),
-                intake_timeout: Duration::from_secs(settings.intake_timeout_seconds.max(1)),
             },
             settings,
             workers,
