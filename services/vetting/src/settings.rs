@@ -17,7 +17,7 @@ pub struct Settings {
     /// How often lapsed claims are returned to the worklist.
     pub lease_sweep_seconds: u64,
     /// How long to wait for intake to answer a request for a referral.
-    pub intake_timeout_seconds: u64,
+    pub intake_timeout_ms: u64,
     /// Mark the sign-in cookie `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
 }
@@ -31,7 +31,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             telemetry: TelemetrySettings::default(),
             lease_sweep_seconds: 15,
-            intake_timeout_seconds: 5,
+            intake_timeout_ms: 5000,
             secure_cookies: false,
         }
     }

@@ -73,7 +73,7 @@ impl Application {
                     platform.auth.clone(),
                     "vetting",
                     settings.auth.service_token.clone(),
-                    Duration::from_secs(settings.intake_timeout_seconds.max(1)),
+                    Duration::from_millis(settings.intake_timeout_ms.max(1)),
                 ),
                 platform,
                 clock,
