@@ -75,7 +75,12 @@ pub struct MetricsQuery {
     pub to: NaiveDate,
     pub by: Granularity,
     pub split: Option<Split>,
+    /// Today: a re-referral window counts only once it has ended.
+    pub as_of: NaiveDate,
 }
+
+/// Outcomes after which a re-referral is looked for.
+const CLOSED_WITH_ADVICE: [&str; 2] = ["advice_to_referrer", "self_management"];
 
 /// Outcomes that count as managed without a specialist appointment.
 #[derive(Debug, Clone)]
@@ -94,6 +99,8 @@ struct Tally {
     outcomes: BTreeMap<String, u64>,
     without_specialist: u64,
     withdrawn: u64,
+    /// (followed for 6 months, re-referred within 6, followed 12, re-referred within 12)
+    re_referral: [u64; 4],
 }
 
 /// One period of one group, after disclosure control.
@@ -148,6 +155,18 @@ pub struct MetricsRow {
     pub managed_without_specialist_share: Option<f64>,
     /// Referrals withdrawn in the period.
     pub withdrawn: Option<u64>,
+    /// Referrals vetted in the period with advice to the referrer or
+    /// self-management, whose 6 months after vetting have passed.
+    pub re_referral_followed_6m: Option<u64>,
+    /// Of those, the patient (by keyed pseudonym) referred again, within the
+    /// boards asked for, within 6 months of vetting.
+    pub re_referred_6m: Option<u64>,
+    /// `re_referred_6m / re_referral_followed_6m`.
+    pub re_referral_rate_6m: Option<f64>,
+    /// As `re_referral_followed_6m`, for 12 months.
+    pub re_referral_followed_12m: Option<u64>,
+    pub re_referred_12m: Option<u64>,
+    pub re_referral_rate_12m: Option<f64>,
     /// Fields hidden by disclosure control (`null` here, `*` in CSV).
     pub suppressed: Vec<String>,
 }
@@ -161,6 +180,18 @@ pub fn compute(
 ) -> Vec<MetricsRow> {
     let periods = periods(query.from, query.to, query.by);
     let default_board = BoardContext::default();
+    // Each patient's referrals by time of receipt, for re-referrals.
+    let mut referrals_of: BTreeMap<&str, Vec<chrono::DateTime<chrono::Utc>>> = BTreeMap::new();
+    for fact in facts {
+        if let Some(received) = fact.received_at
+            && !fact.attributes.patient_pseudonym.is_empty()
+        {
+            referrals_of
+                .entry(fact.attributes.patient_pseudonym.as_str())
+                .or_default()
+                .push(received);
+        }
+    }
     let mut groups: BTreeMap<(Option<String>, String), Vec<Tally>> = BTreeMap::new();
     if query.split == Some(Split::Adoption) {
         for board in &query.boards {
@@ -201,6 +232,22 @@ pub fn compute(
             let outcome = fact.outcome.clone().unwrap_or_else(|| "unknown".into());
             if rules.without_specialist.contains(&outcome) {
                 t.without_specialist += 1;
+            }
+            if CLOSED_WITH_ADVICE.contains(&outcome.as_str())
+                && let Some(later) = referrals_of.get(fact.attributes.patient_pseudonym.as_str())
+            {
+                for (i, months) in [(0, 6), (2, 12)] {
+                    let Some(end) = vetted.checked_add_months(chrono::Months::new(months)) else {
+                        continue;
+                    };
+                    if end.date_naive() > query.as_of {
+                        continue;
+                    }
+                    t.re_referral[i] += 1;
+                    if later.iter().any(|r| *r > vetted && *r <= end) {
+                        t.re_referral[i + 1] += 1;
+                    }
+                }
             }
             *t.outcomes.entry(outcome).or_default() += 1;
             t.waits.push(w);
@@ -370,6 +417,15 @@ fn publish(
     let outcomes = codes.into_iter().zip(shown).collect();
 
     let withdrawn = d.count("withdrawn", tally.withdrawn);
+    let rate = |n: u64, of: u64| (of > 0).then(|| n as f64 / of as f64);
+    let [f6, r6, f12, r12] = tally.re_referral;
+    let re_referral_followed_6m = d.count("re_referral_followed_6m", f6);
+    let re_referred_6m = d.subset("re_referred_6m", r6, f6, "re_referral_followed_6m");
+    let re_referral_rate_6m = d.derived("re_referral_rate_6m", rate(r6, f6), &["re_referred_6m"]);
+    let re_referral_followed_12m = d.count("re_referral_followed_12m", f12);
+    let re_referred_12m = d.subset("re_referred_12m", r12, f12, "re_referral_followed_12m");
+    let re_referral_rate_12m =
+        d.derived("re_referral_rate_12m", rate(r12, f12), &["re_referred_12m"]);
     MetricsRow {
         period: period.label.clone(),
         period_first: period.first,
@@ -396,6 +452,12 @@ fn publish(
         managed_without_specialist,
         managed_without_specialist_share,
         withdrawn,
+        re_referral_followed_6m,
+        re_referred_6m,
+        re_referral_rate_6m,
+        re_referral_followed_12m,
+        re_referred_12m,
+        re_referral_rate_12m,
         suppressed: d.suppressed,
     }
 }
