@@ -499,4 +499,53 @@ mod tests {
             Some(address)
         );
     }
+
+    #[test]
+    fn a_retried_delivery_is_addressed_from_the_contacts_as_they_are_now() {
+        let mut now = contacts(ChannelKind::Sms);
+        now.mobile = Some(Pii::new("07700900999".into()));
+        assert_eq!(
+            address_for(Recipient::Patient, ChannelKind::Sms, None, &now, &board()),
+            Ok(Address::Mobile(Pii::new("07700900999".into())))
+        );
+        now.mobile = None;
+        assert!(address_for(Recipient::Patient, ChannelKind::Sms, None, &now, &board()).is_err());
+        match address_for(
+            Recipient::Patient,
+            ChannelKind::Letter,
+            None,
+            &now,
+            &board(),
+        ) {
+            Ok(Address::Letter { lines, postcode }) => {
+                assert_eq!(
+                    lines.expose()[0],
+                    "Morag MacLeod",
+                    "the name opens a letter"
+                );
+                assert_eq!(postcode.expose(), "IV2 4AG");
+            }
+            other => panic!("a letter address, not {other:?}"),
+        }
+        assert_eq!(
+            address_for(
+                Recipient::Referrer,
+                ChannelKind::Email,
+                None,
+                &now,
+                &board()
+            ),
+            Ok(Address::Email(Pii::new("ann@practice.example.org".into())))
+        );
+        assert!(
+            address_for(
+                Recipient::Patient,
+                ChannelKind::Webhook,
+                None,
+                &now,
+                &board()
+            )
+            .is_err()
+        );
+    }
 }
