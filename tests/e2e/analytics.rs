@@ -353,6 +353,8 @@ struct Expected {
     without_specialist: u64,
     outcomes: BTreeMap<&'static str, u64>,
     withdrawn: u64,
+    /// Working days from question to answer, by the month of the answer.
+    turnaround: Vec<u32>,
 }
 
 fn month(d: NaiveDate) -> String {
@@ -404,6 +406,12 @@ fn expected_by_month(cases: &[Case], keep: impl Fn(&Case) -> bool) -> BTreeMap<S
         }
         if let Some(w) = case.withdrawn {
             out.entry(month(w.date_naive())).or_default().withdrawn += 1;
+        }
+        if let Some((asked, Some(answered))) = case.pause {
+            out.entry(month(answered.date_naive()))
+                .or_default()
+                .turnaround
+                .push(working_days(asked.date_naive(), answered.date_naive()));
         }
     }
     out
@@ -567,6 +575,8 @@ async fn monthly_metrics_match_a_generated_history_worked_out_by_hand() {
                 }
             }
             check_count(row, "withdrawn", e.withdrawn);
+            check_count(row, "info_answered", e.turnaround.len() as u64);
+            check_quantiles(row, "info_turnaround_working_days", &e.turnaround);
         }
         // Every vetted highland referral is counted once, however often it
         // was delivered; lothian's are not counted at all.

@@ -36,7 +36,7 @@ impl FromRef<AppState> for Arc<Authenticator> {
 
 const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathway, from de-identified facts about each referral. Every call needs `Authorization: Bearer <token>` with the role `evaluator` or `board_admin`, for the boards asked for.
 
-**Definitions.** Each metric is counted in the period of its own event (UTC dates): *received* by the day of receipt (`received_remote` on the remote pathway, `received_standard` routed to the standard route because the board was not on the pathway); everything about vetting by the day the first vetting outcome was recorded (a later correction changes the outcome counted, not the day). *Wait* runs from the day of receipt to the day of vetting: in working days, the board's working days (weekdays that are not Scottish bank holidays, unless the board counts none, nor the board's own non-working days, from its latest settings) after the day of receipt up to and including the day of vetting; in calendar days, the days between. The clock pauses from the day information is requested from the referrer to the day it is answered (or to vetting, if never answered); overlapping pauses count once; `_excl_paused` waits have that paused time taken off. Median and 90th centile interpolate linearly between the nearest ranks (a spreadsheet's MEDIAN and PERCENTILE.INC). *Vetted within target*: wait in working days, paused time taken off, at most the board's `vetting_target_working_days`. *Information-request rate*: vetted referrals with at least one request, over vetted. *Outcome mix*: vetted referrals by current outcome. *Managed without a specialist appointment*: outcomes advice_to_referrer, self_management (with or without a third-sector partner) and physiotherapy, as configured, over vetted. *Withdrawn*: by the day of withdrawal. *Re-referral*: of the referrals vetted in the period with advice to the referrer or self-management whose 6 (12) months after vetting have passed by today, the share whose patient (by the keyed pseudonym) was referred again, to any of the boards asked for, within 6 (12) months after vetting. *Waits by priority* (`split=priority`): the same rows grouped by an accepted referral's priority, `none` for other outcomes. *Before/after adoption* (`split=adoption`): per board, referrals received before, or on and after, the first effective date on which the board switched the pathway on.
+**Definitions.** Each metric is counted in the period of its own event (UTC dates): *received* by the day of receipt (`received_remote` on the remote pathway, `received_standard` routed to the standard route because the board was not on the pathway); everything about vetting by the day the first vetting outcome was recorded (a later correction changes the outcome counted, not the day). *Wait* runs from the day of receipt to the day of vetting: in working days, the board's working days (weekdays that are not Scottish bank holidays, unless the board counts none, nor the board's own non-working days, from its latest settings) after the day of receipt up to and including the day of vetting; in calendar days, the days between. The clock pauses from the day information is requested from the referrer to the day it is answered (or to vetting, if never answered); overlapping pauses count once; `_excl_paused` waits have that paused time taken off. Median and 90th centile interpolate linearly between the nearest ranks (a spreadsheet's MEDIAN and PERCENTILE.INC). *Vetted within target*: wait in working days, paused time taken off, at most the board's `vetting_target_working_days`. *Information-request rate*: vetted referrals with at least one request, over vetted. *Information turnaround*: working days from a request to its answer, counted by the day of the answer. *Outcome mix*: vetted referrals by current outcome. *Managed without a specialist appointment*: outcomes advice_to_referrer, self_management (with or without a third-sector partner) and physiotherapy, as configured, over vetted. *Withdrawn*: by the day of withdrawal. *Re-referral*: of the referrals vetted in the period with advice to the referrer or self-management whose 6 (12) months after vetting have passed by today, the share whose patient (by the keyed pseudonym) was referred again, to any of the boards asked for, within 6 (12) months after vetting. *Waits by priority* (`split=priority`): the same rows grouped by an accepted referral's priority, `none` for other outcomes. *Before/after adoption* (`split=adoption`): per board, referrals received before, or on and after, the first effective date on which the board switched the pathway on.
 
 **Disclosure control.** A count from 1 to `suppression_threshold - 1` is never shown, nor anything a reader could work it out from: a median, centile or share over it, a total one of whose parts is hidden, a subset whose complement is small (vetted minus vetted within target), and, when only one outcome is hidden, the next smallest outcome too. Hidden values are `null` in JSON and named in the row's `suppressed`; `*` in CSV. Zeros are shown.";
 
@@ -302,7 +302,7 @@ fn x(value: Option<f64>) -> Option<String> {
 }
 
 /// The CSV's metric columns, named as the JSON's fields.
-const COUNT_FIELDS: [(&str, Getter); 25] = [
+const COUNT_FIELDS: [(&str, Getter); 28] = [
     ("received", |r| n(r.received)),
     ("received_remote", |r| n(r.received_remote)),
     ("received_standard", |r| n(r.received_standard)),
@@ -334,6 +334,13 @@ const COUNT_FIELDS: [(&str, Getter); 25] = [
     }),
     ("info_requested", |r| n(r.info_requested)),
     ("info_request_rate", |r| x(r.info_request_rate)),
+    ("info_answered", |r| n(r.info_answered)),
+    ("info_turnaround_working_days_median", |r| {
+        x(r.info_turnaround_working_days_median)
+    }),
+    ("info_turnaround_working_days_p90", |r| {
+        x(r.info_turnaround_working_days_p90)
+    }),
     ("managed_without_specialist", |r| {
         n(r.managed_without_specialist)
     }),

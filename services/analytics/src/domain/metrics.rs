@@ -99,6 +99,8 @@ struct Tally {
     outcomes: BTreeMap<String, u64>,
     without_specialist: u64,
     withdrawn: u64,
+    /// Working days from question to answer, of the answers in the period.
+    turnaround: Vec<u32>,
     /// (followed for 6 months, re-referred within 6, followed 12, re-referred within 12)
     re_referral: [u64; 4],
 }
@@ -147,6 +149,11 @@ pub struct MetricsRow {
     pub info_requested: Option<u64>,
     /// `info_requested / vetted`.
     pub info_request_rate: Option<f64>,
+    /// Referrers' answers to requests for information given in the period.
+    pub info_answered: Option<u64>,
+    /// Median working days from a request for information to its answer, of the answers in the period.
+    pub info_turnaround_working_days_median: Option<f64>,
+    pub info_turnaround_working_days_p90: Option<f64>,
     /// Vetted referrals by current outcome code.
     pub outcomes: BTreeMap<String, Option<u64>>,
     /// Vetted referrals whose outcome needs no specialist appointment (as configured).
@@ -251,6 +258,18 @@ pub fn compute(
             }
             *t.outcomes.entry(outcome).or_default() += 1;
             t.waits.push(w);
+        }
+        for pause in &fact.pauses {
+            if let Some(answered) = pause.answered_at
+                && let Some(t) = slot(tallies, &periods, answered.date_naive())
+            {
+                t.turnaround.push(
+                    board.calendar.working_days_between(
+                        pause.requested_at.date_naive(),
+                        answered.date_naive(),
+                    ),
+                );
+            }
         }
         if let Some(withdrawn) = fact.withdrawn_at
             && let Some(t) = slot(tallies, &periods, withdrawn.date_naive())
@@ -384,6 +403,19 @@ fn publish(
         share(tally.info_requested),
         &["info_requested"],
     );
+    let info_answered = d.count("info_answered", tally.turnaround.len() as u64);
+    let mut turnaround = tally.turnaround.clone();
+    turnaround.sort_unstable();
+    let info_turnaround_working_days_median = d.derived(
+        "info_turnaround_working_days_median",
+        quantile(&turnaround, 0.5),
+        &["info_answered"],
+    );
+    let info_turnaround_working_days_p90 = d.derived(
+        "info_turnaround_working_days_p90",
+        quantile(&turnaround, 0.9),
+        &["info_answered"],
+    );
     let managed_without_specialist = d.subset(
         "managed_without_specialist",
         tally.without_specialist,
@@ -448,6 +480,9 @@ fn publish(
         vetted_within_target_share,
         info_requested,
         info_request_rate,
+        info_answered,
+        info_turnaround_working_days_median,
+        info_turnaround_working_days_p90,
         outcomes,
         managed_without_specialist,
         managed_without_specialist_share,
