@@ -97,6 +97,8 @@ struct Case {
     /// A correction recorded a day after vetting, with this outcome.
     corrected_to: Option<&'static str>,
     withdrawn: Option<DateTime<Utc>>,
+    /// The SMS to the patient about the decision failed.
+    notification_failed: bool,
 }
 
 const OUTCOMES: [&str; 7] = [
@@ -130,6 +132,7 @@ fn history() -> Vec<Case> {
         outcome: None,
         corrected_to: None,
         withdrawn: None,
+        notification_failed: false,
     };
     for i in 0..7 {
         cases.push(standard(1, 5 + i as u32, i));
@@ -168,6 +171,7 @@ fn history() -> Vec<Case> {
             outcome: vetted.map(|_| OUTCOMES[i % OUTCOMES.len()]),
             corrected_to: (vetted.is_some() && i % 11 == 3).then_some("self_management"),
             withdrawn,
+            notification_failed: vetted.is_some() && i % 3 == 1,
         });
     }
     for i in 0..3 {
@@ -293,6 +297,20 @@ fn events_of(case: &Case) -> Vec<Event> {
             record(vetted + Duration::days(1), corrected, true);
         }
     }
+    if let (true, Some(vetted)) = (case.notification_failed, case.vetted) {
+        out.push(event(
+            case,
+            vetted + Duration::hours(1),
+            Payload::NotificationFailed(proto::NotificationFailed {
+                delivery_id: Uuid::now_v7().to_string(),
+                recipient: proto::Recipient::Patient as i32,
+                channel: proto::Channel::Sms as i32,
+                cause_event_id: String::new(),
+                reason: "the number is not in service".into(),
+                attempts: 5,
+            }),
+        ));
+    }
     if let Some(withdrawn) = case.withdrawn {
         out.push(event(
             case,
@@ -351,6 +369,7 @@ struct Expected {
     within_target: u64,
     info_requested: u64,
     without_specialist: u64,
+    notification_failed: u64,
     outcomes: BTreeMap<&'static str, u64>,
     withdrawn: u64,
     /// Working days from question to answer, by the month of the answer.
@@ -394,6 +413,9 @@ fn expected_by_month(cases: &[Case], keep: impl Fn(&Case) -> bool) -> BTreeMap<S
             }
             if case.pause.is_some() {
                 e.info_requested += 1;
+            }
+            if case.notification_failed {
+                e.notification_failed += 1;
             }
             let code = case
                 .corrected_to
@@ -447,7 +469,10 @@ fn check_subset(row: &Value, field: &str, n: u64, of: u64) {
             hidden(row, field),
             "{field}={n} of {of} must be hidden: {row}"
         );
-        assert!(hidden(row, &format!("{field}_share")) || field == "info_requested");
+        assert!(
+            hidden(row, &format!("{field}_share"))
+                || ["info_requested", "notification_failed"].contains(&field)
+        );
     } else {
         assert_eq!(row[field].as_u64(), Some(n), "{field}: {row}");
     }
@@ -575,6 +600,7 @@ async fn monthly_metrics_match_a_generated_history_worked_out_by_hand() {
                 }
             }
             check_count(row, "withdrawn", e.withdrawn);
+            check_subset(row, "notification_failed", e.notification_failed, vetted);
             check_count(row, "info_answered", e.turnaround.len() as u64);
             check_quantiles(row, "info_turnaround_working_days", &e.turnaround);
         }
@@ -1027,6 +1053,7 @@ async fn re_referrals_after_advice_are_found_by_pseudonym_within_6_and_12_months
                 outcome: None,
                 corrected_to: None,
                 withdrawn: None,
+                notification_failed: false,
             };
             let mut received_event = events_of(&case).remove(0);
             if let Some(Payload::ReferralReceived(r)) = &mut received_event.payload {

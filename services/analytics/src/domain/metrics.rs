@@ -98,6 +98,7 @@ struct Tally {
     info_requested: u64,
     outcomes: BTreeMap<String, u64>,
     without_specialist: u64,
+    notification_failed: u64,
     withdrawn: u64,
     /// Working days from question to answer, of the answers in the period.
     turnaround: Vec<u32>,
@@ -160,6 +161,9 @@ pub struct MetricsRow {
     pub managed_without_specialist: Option<u64>,
     /// `managed_without_specialist / vetted`.
     pub managed_without_specialist_share: Option<f64>,
+    /// Vetted referrals with at least one failed notification (to the
+    /// referrer, the patient or the receiving service).
+    pub notification_failed: Option<u64>,
     /// Referrals withdrawn in the period.
     pub withdrawn: Option<u64>,
     /// Referrals vetted in the period with advice to the referrer or
@@ -235,6 +239,9 @@ pub fn compute(
             }
             if !fact.pauses.is_empty() {
                 t.info_requested += 1;
+            }
+            if fact.notification_failures > 0 {
+                t.notification_failed += 1;
             }
             let outcome = fact.outcome.clone().unwrap_or_else(|| "unknown".into());
             if rules.without_specialist.contains(&outcome) {
@@ -448,6 +455,12 @@ fn publish(
     let shown = d.parts("vetted", &parts);
     let outcomes = codes.into_iter().zip(shown).collect();
 
+    let notification_failed = d.subset(
+        "notification_failed",
+        tally.notification_failed,
+        vetted_n,
+        "vetted",
+    );
     let withdrawn = d.count("withdrawn", tally.withdrawn);
     let rate = |n: u64, of: u64| (of > 0).then(|| n as f64 / of as f64);
     let [f6, r6, f12, r12] = tally.re_referral;
@@ -486,6 +499,7 @@ fn publish(
         outcomes,
         managed_without_specialist,
         managed_without_specialist_share,
+        notification_failed,
         withdrawn,
         re_referral_followed_6m,
         re_referred_6m,
