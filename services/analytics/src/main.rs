@@ -18,10 +18,11 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> anyhow::Result<()> {
     if std::env::args().any(|a| a == "--help" || a == "-h") {
         println!(
-            "analytics: Pathway's analytics service (metrics API, CSV export)\n\n\
+            "analytics: Pathway's analytics service: metrics API and CSV (/v1/metrics),\n\
+             baseline import (/v1/baseline), dashboard (/dashboard)\n\n\
              Usage: analytics            serve the metrics API and keep the facts up to date\n\
              \x20      analytics rebuild    with the service stopped: forget every fact and\n\
-             \x20                          read the whole stream again, reporting progress\n\n\
+             \x20                           read the whole stream again, reporting progress\n\n\
              Configuration comes from PATHWAY_* environment variables and an optional\n\
              TOML file named by PATHWAY_CONFIG, for example:\n\
              \x20 PATHWAY_ANALYTICS__HTTP__PORT=8085         HTTP port (default 8085)\n\
