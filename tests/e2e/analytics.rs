@@ -122,7 +122,7 @@ fn history() -> Vec<Case> {
         board: BOARD,
         remote: false,
         received: at(day(m, d), 10),
-        sex: if i % 2 == 0 {
+        sex: if i.is_multiple_of(2) {
             proto::Sex::Female
         } else {
             proto::Sex::Male
