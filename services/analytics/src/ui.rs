@@ -178,6 +178,9 @@ struct Section {
     received_svg: String,
     wait_svg: String,
     rows: Vec<TableRow>,
+    /// Outcome names in words, in the order of `outcome_rows`' cells.
+    outcome_codes: Vec<String>,
+    outcome_rows: Vec<TableRow>,
 }
 
 struct TableRow {
@@ -362,12 +365,23 @@ fn section(board: Option<String>, group: &str, rows: &[&MetricsRow]) -> Section 
                     r.vetted_within_target_share,
                 ),
                 share(r, "info_request_rate", r.info_request_rate),
+                days(
+                    r,
+                    "info_turnaround_working_days_median",
+                    r.info_turnaround_working_days_median,
+                ),
                 share(
                     r,
                     "managed_without_specialist_share",
                     r.managed_without_specialist_share,
                 ),
+                count(r, "notification_failed", r.notification_failed),
                 count(r, "withdrawn", r.withdrawn),
+                format!(
+                    "{} / {}",
+                    share(r, "re_referral_rate_6m", r.re_referral_rate_6m),
+                    share(r, "re_referral_rate_12m", r.re_referral_rate_12m)
+                ),
             ],
         })
         .collect();
@@ -390,7 +404,30 @@ fn section(board: Option<String>, group: &str, rows: &[&MetricsRow]) -> Section 
             hidden: hidden(r, "wait_working_days_excl_paused_median"),
         })
         .collect();
+    let outcome_codes: Vec<String> = rows
+        .first()
+        .map(|r| r.outcomes.keys().cloned().collect())
+        .unwrap_or_default();
+    let outcome_rows = rows
+        .iter()
+        .map(|r| TableRow {
+            period: r.period.clone(),
+            cells: outcome_codes
+                .iter()
+                .map(|code| {
+                    count(
+                        r,
+                        &format!("outcomes.{code}"),
+                        r.outcomes.get(code).copied().flatten(),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let words = pathway_proto::board::BoardSettings::default();
     Section {
+        outcome_codes: outcome_codes.iter().map(|c| words.label(c)).collect(),
+        outcome_rows,
         received_svg: bar_chart(&format!("Referrals received, {title}"), &received),
         wait_svg: bar_chart(&format!("Median wait, {title}"), &waits),
         title,
