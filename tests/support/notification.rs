@@ -32,7 +32,6 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio_util::sync::CancellationToken;
 
-use crate::intake::StreamedEvent;
 use crate::{Backend, eventually};
 
 /// The secret webhook receivers share with the service in tests.
@@ -670,36 +669,17 @@ impl TestApp {
 
     /// The notification events on the stream for `referral_id`.
     pub async fn notification_events(&self, referral_id: &str) -> Vec<Payload> {
-        let mut stream = self
-            .jetstream
-            .get_stream(pathway_proto::stream::NAME)
+        crate::stream_events(&self.jetstream)
             .await
-            .expect("the pathway stream exists");
-        let last = stream
-            .info()
-            .await
-            .expect("stream info")
-            .state
-            .last_sequence;
-        let mut out = Vec::new();
-        for sequence in 1..=last {
-            if let Ok(message) = stream.get_raw_message(sequence).await {
-                let streamed = StreamedEvent {
-                    subject: message.subject.to_string(),
-                    headers: Some(message.headers),
-                    raw: message.payload.to_vec(),
-                    event: Event::decode(message.payload.as_ref()).expect("an Event"),
-                };
-                if streamed.event.referral_id == referral_id
-                    && let Some(
-                        payload @ (Payload::NotificationSent(_) | Payload::NotificationFailed(_)),
-                    ) = streamed.event.payload
-                {
-                    out.push(payload);
+            .into_iter()
+            .filter(|e| e.event.referral_id == referral_id)
+            .filter_map(|e| match e.event.payload {
+                Some(payload @ (Payload::NotificationSent(_) | Payload::NotificationFailed(_))) => {
+                    Some(payload)
                 }
-            }
-        }
-        out
+                _ => None,
+            })
+            .collect()
     }
 
     /// Wait until `count` notification events for `referral_id` are on the stream.
