@@ -53,6 +53,8 @@ start() { # name port
 start intake "${PATHWAY_INTAKE__HTTP__PORT:-8081}"
 start vetting "${PATHWAY_VETTING__HTTP__PORT:-8082}"
 start decision "${PATHWAY_DECISION__HTTP__PORT:-8083}"
+start notification "${PATHWAY_NOTIFICATION__HTTP__PORT:-8084}"
+start analytics "${PATHWAY_ANALYTICS__HTTP__PORT:-8085}"
 
 cat <<MSG
 
@@ -61,6 +63,8 @@ Pathway is running (logs in var/log/, data in var/):
   vetting            http://127.0.0.1:${PATHWAY_VETTING__HTTP__PORT:-8082}/   <- open in a browser: the clinicians' worklist
   intake             http://127.0.0.1:${PATHWAY_INTAKE__HTTP__PORT:-8081}/   (boards on the pathway, links to the API)
   decision           http://127.0.0.1:${PATHWAY_DECISION__HTTP__PORT:-8083}/openapi.json
+  notification       http://127.0.0.1:${PATHWAY_NOTIFICATION__HTTP__PORT:-8084}/openapi.json   (messages: var/outbox-messages/<board>/<referral>/; target/debug/pathway deliveries list)
+  analytics          http://127.0.0.1:${PATHWAY_ANALYTICS__HTTP__PORT:-8085}/dashboard   <- evaluators (token: pathway token --role evaluator --board highland)
   Every service: /openapi.json, /healthz, /readyz, /metrics
 
 Try it:

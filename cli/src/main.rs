@@ -37,6 +37,14 @@ struct Cli {
         default_value = "http://127.0.0.1:8081"
     )]
     intake: String,
+    /// Base URL of the notification service (for `deliveries`).
+    #[arg(
+        long,
+        global = true,
+        env = "PATHWAY_NOTIFICATION_URL",
+        default_value = "http://127.0.0.1:8084"
+    )]
+    notification: String,
     /// Base URL of the decision service (for `status`).
     #[arg(
         long,
@@ -102,6 +110,12 @@ enum Command {
         #[command(subcommand)]
         action: BoardAction,
     },
+    /// What the notification service sent: list deliveries, show a
+    /// referral's, retry a failed one.
+    Deliveries {
+        #[command(subcommand)]
+        action: DeliveriesAction,
+    },
     /// Send synthetic but realistic referrals across several boards.
     Demo {
         /// How many referrals to send.
@@ -121,6 +135,29 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+}
+
+#[derive(Subcommand)]
+enum DeliveriesAction {
+    /// Deliveries of a board (all boards when left out), newest first.
+    List {
+        /// planned, sending, sent or failed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        board: Option<String>,
+        /// Print the service's JSON answer.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every delivery for one referral.
+    Show {
+        referral_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a failed delivery again (its address is read from intake again).
+    Retry { id: String },
 }
 
 #[derive(Subcommand)]
@@ -405,6 +442,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Deliveries { action } => deliveries(&client, &cli.notification, action).await?,
         Command::Board { action } => match action {
             BoardAction::List => {
                 let token = client.token_for(Role::BoardAdmin, "*", "cli-board-admin")?;
@@ -581,6 +619,97 @@ fn settings_failure(status: u16, answer: &Value, board: &str) -> anyhow::Error {
         _ => return error,
     };
     anyhow::anyhow!("{error:#}\n{hint} ({board})")
+}
+
+/// `pathway deliveries ...`: ask the notification service as a board admin.
+async fn deliveries(client: &Client, base: &str, action: DeliveriesAction) -> anyhow::Result<()> {
+    let base = base.trim_end_matches('/');
+    let (request, board, json) = match &action {
+        DeliveriesAction::List {
+            status,
+            board,
+            json,
+        } => {
+            let mut query = Vec::new();
+            if let Some(status) = status {
+                query.push(("status", status.clone()));
+            }
+            if let Some(board) = board {
+                query.push(("board", board.clone()));
+            }
+            let url = reqwest::Url::parse_with_params(&format!("{base}/v1/deliveries"), &query)
+                .with_context(|| format!("{base} is not a URL"))?;
+            (
+                client.http.get(url),
+                board.clone().unwrap_or_else(|| "*".into()),
+                *json,
+            )
+        }
+        DeliveriesAction::Show { referral_id, json } => (
+            client
+                .http
+                .get(format!("{base}/v1/referrals/{referral_id}/deliveries")),
+            "*".to_owned(),
+            *json,
+        ),
+        DeliveriesAction::Retry { id } => (
+            client.http.post(format!("{base}/v1/deliveries/{id}/retry")),
+            "*".to_owned(),
+            false,
+        ),
+    };
+    let token = client.token_for(Role::BoardAdmin, &board, "cli-board-admin")?;
+    let response = request.bearer_auth(token).send().await.with_context(|| {
+        format!(
+            "cannot reach the notification service at {base}: is the platform running (`make run`)?"
+        )
+    })?;
+    let status = response.status().as_u16();
+    let answer: Value = response.json().await.unwrap_or(Value::Null);
+    if !(200..300).contains(&status) {
+        let mut message = format!("the notification service answered {status}");
+        if let Some(text) = answer["message"].as_str() {
+            message.push_str(&format!(": {text}"));
+        }
+        bail!(message);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+        return Ok(());
+    }
+    if let DeliveriesAction::Retry { id } = action {
+        println!(
+            "delivery {id}: {}",
+            answer["status"].as_str().unwrap_or("?")
+        );
+        return Ok(());
+    }
+    let rows = answer["deliveries"]
+        .as_array()
+        .or(answer.as_array())
+        .cloned()
+        .unwrap_or_default();
+    if rows.is_empty() {
+        println!("no deliveries");
+        return Ok(());
+    }
+    println!(
+        "{:<36} {:<36} {:<17} {:<8} {:<8} {:>3}  last error",
+        "delivery", "referral", "recipient", "channel", "status", "try"
+    );
+    for row in rows {
+        println!(
+            "{:<36} {:<36} {:<17} {:<8} {:<8} {:>3}  {}",
+            row["id"].as_str().unwrap_or("?"),
+            row["referral_id"].as_str().unwrap_or("?"),
+            row["recipient"].as_str().unwrap_or("?"),
+            row["channel"].as_str().unwrap_or("?"),
+            row["status"].as_str().unwrap_or("?"),
+            row["attempts"].as_i64().unwrap_or(0),
+            row["last_error"].as_str().unwrap_or("")
+        );
+    }
+    Ok(())
 }
 
 /// The referral's decision from the decision service; `None` before one is
