@@ -103,6 +103,7 @@ pub mod v1 {
 }
 
 pub mod board;
+pub mod calendar;
 
 /// The one JetStream stream that holds every pathway fact.
 pub mod stream {

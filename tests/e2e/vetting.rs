@@ -10,7 +10,7 @@ use pathway_tests::intake::TestApp;
 use pathway_tests::referrals::{set, valid_referral};
 use pathway_tests::vetting::VettingApp;
 use pathway_tests::{Backend, backends, eventually};
-use pathway_vetting::domain::calendar::WorkingCalendar;
+use pathway_proto::calendar::WorkingCalendar;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 

@@ -12,7 +12,7 @@ use pathway_common::inbox::HandleError;
 use pathway_common::platform::Platform;
 use pathway_proto::board::BoardSettings;
 use pathway_proto::v1::{Event, Payload};
-use pathway_vetting::domain::calendar::WorkingCalendar;
+use pathway_proto::calendar::WorkingCalendar;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,

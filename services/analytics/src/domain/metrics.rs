@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use pathway_proto::board::OUTCOME_CODES;
-use pathway_vetting::domain::calendar::WorkingCalendar;
+use pathway_proto::calendar::WorkingCalendar;
 use serde::Serialize;
 
 use super::disclosure::Disclosure;

@@ -13,7 +13,7 @@
 //! taken off to give the wait without paused time.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use pathway_vetting::domain::calendar::WorkingCalendar;
+use pathway_proto::calendar::WorkingCalendar;
 
 use super::fact::Pause;
 

@@ -1,7 +1,8 @@
 //! Vetting's domain: where a referral is in vetting, the working calendar
 //! its wait is counted on, and what makes an outcome complete.
 
-pub mod calendar;
+/// The working calendar lives with the board settings it reads.
+pub use pathway_proto::calendar;
 pub mod outcome;
 
 /// Where a referral is, as vetting sees it.

@@ -1,4 +1,5 @@
-//! A board's working calendar: which days count towards the vetting target.
+//! A board's working calendar: which days count towards the vetting target
+//! and the waits vetting and analytics report.
 //!
 //! Weekends never count. A board counts Scotland's bank holidays (unless it
 //! switches them off) and its own extra non-working days. The calendar is
