@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use pathway_common::auth::Role;
+use pathway_proto::calendar::WorkingCalendar;
 use pathway_proto::v1::{self as proto, Payload};
 use pathway_tests::intake::TestApp;
 use pathway_tests::referrals::{set, valid_referral};
 use pathway_tests::vetting::VettingApp;
 use pathway_tests::{Backend, backends, eventually};
-use pathway_proto::calendar::WorkingCalendar;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 

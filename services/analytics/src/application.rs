@@ -11,8 +11,8 @@ use pathway_common::http::{ApiError, FieldError};
 use pathway_common::inbox::HandleError;
 use pathway_common::platform::Platform;
 use pathway_proto::board::BoardSettings;
-use pathway_proto::v1::{Event, Payload};
 use pathway_proto::calendar::WorkingCalendar;
+use pathway_proto::v1::{Event, Payload};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
