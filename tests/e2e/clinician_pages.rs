@@ -61,6 +61,16 @@ async fn a_clinician_vets_a_referral_in_the_browser() {
         .expect("the other referral is listed");
     assert!(flagged_at < plain_at, "red flags first");
     assert!(page.contains("Saddle anaesthesia"));
+    // The shared stylesheet is served and applied: the NHS blue header.
+    let header_colour = browser
+        .client()
+        .execute(
+            "return getComputedStyle(document.querySelector('header')).backgroundColor",
+            vec![],
+        )
+        .await
+        .expect("the browser runs the query");
+    assert_eq!(header_colour, json!("rgb(0, 94, 184)"));
 
     // Open the referral and claim it with the keyboard alone.
     browser

@@ -15,11 +15,12 @@ use askama::Template;
 use axum::Form;
 use axum::Router;
 use axum::extract::{FromRequestParts, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
+use axum::http::{StatusCode, request::Parts};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use pathway_common::auth::{Caller, Role};
 use pathway_common::http::ApiError;
+use pathway_common::pages;
 use serde::Deserialize;
 
 use crate::domain::metrics::MetricsRow;
@@ -33,45 +34,27 @@ pub fn routes() -> Router<AppState> {
         .route("/sign-in", get(sign_in_page).post(sign_in))
         .route("/sign-out", post(sign_out))
         .route("/dashboard", get(dashboard))
+        .merge(pages::asset_routes())
 }
 
 /// A signed-in evaluator or board admin; anyone else goes to sign in.
 pub struct Session(Caller);
 
+/// The roles the dashboard is for.
+const ROLES: [Role; 2] = [Role::Evaluator, Role::BoardAdmin];
+
 impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        if !parts.headers.contains_key(header::AUTHORIZATION) {
-            let Some(token) = cookie(&parts.headers) else {
-                return Err(Redirect::to("/sign-in").into_response());
-            };
-            let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) else {
-                return Err(Redirect::to("/sign-in").into_response());
-            };
-            parts.headers.insert(header::AUTHORIZATION, value);
-        }
-        match Caller::from_request_parts(parts, state).await {
-            Ok(caller) if allowed(caller.role) => Ok(Session(caller)),
-            _ => Err(Redirect::to("/sign-in?expired=1").into_response()),
-        }
+        pages::signed_in(parts, state, COOKIE, &ROLES)
+            .await
+            .map(Session)
     }
 }
 
 fn allowed(role: Role) -> bool {
-    matches!(role, Role::Evaluator | Role::BoardAdmin)
-}
-
-fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    ROLES.contains(&role)
 }
 
 fn render(template: &impl Template, status: StatusCode) -> Response {
@@ -139,24 +122,11 @@ async fn sign_in(State(state): State<AppState>, Form(form): Form<SignInForm>) ->
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}");
-    let mut response = Redirect::to("/dashboard").into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
+    pages::start_session(COOKIE, token, state.secure_cookies, "/dashboard")
 }
 
 async fn sign_out() -> Response {
-    let mut response = Redirect::to("/sign-in").into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static(
-            "pathway_analytics_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
-        ),
-    );
-    response
+    pages::end_session(COOKIE)
 }
 
 fn threshold_less_one(state: &AppState) -> u64 {

@@ -13,6 +13,7 @@
 //! - [`background`]: a service's relay, consumers and sweeps beside its HTTP server.
 //! - [`auth`]: bearer tokens (JWT), roles and boards.
 //! - [`intake_client`]: reading a referral's identifiable data from intake.
+//! - [`pages`]: the web pages' stylesheet and sign-in.
 //! - [`http`]: the error type every API answers with, JSON bodies, health,
 //!   readiness and Prometheus metrics.
 //! - [`telemetry`]: tracing, OpenTelemetry export and trace context in NATS headers.
@@ -28,6 +29,7 @@ pub mod inbox;
 pub mod intake_client;
 pub mod metrics;
 pub mod outbox;
+pub mod pages;
 pub mod pii;
 pub mod platform;
 pub mod settings;

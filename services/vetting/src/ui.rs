@@ -13,12 +13,13 @@ use askama::Template;
 use axum::Form;
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
+use axum::http::{StatusCode, request::Parts};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use pathway_common::auth::{Caller, Role};
 use pathway_common::http::{ApiError, FieldError};
+use pathway_common::pages;
 use pathway_proto::board::{BOARD_CODES, BoardSettings, OUTCOME_CODES};
 use serde::Deserialize;
 use serde_json::Value;
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/referrals/{id}/information-requests", post(ask))
         .route("/referrals/{id}/outcome", post(record))
         .route("/referrals/{id}/correction", post(correct))
+        .merge(pages::asset_routes())
 }
 
 /// A signed-in clinician, from the session cookie; anyone else is sent to
@@ -52,34 +54,10 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        // Behind the board's OpenID Connect proxy the token arrives in the
-        // Authorization header; on the embedded default, in the cookie.
-        if !parts.headers.contains_key(header::AUTHORIZATION) {
-            let Some(token) = cookie(&parts.headers) else {
-                return Err(Redirect::to("/sign-in").into_response());
-            };
-            let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}")) else {
-                return Err(Redirect::to("/sign-in").into_response());
-            };
-            parts.headers.insert(header::AUTHORIZATION, value);
-        }
-        match Caller::from_request_parts(parts, state).await {
-            Ok(caller) if caller.role == Role::Clinician => Ok(Session(caller)),
-            _ => Err(Redirect::to("/sign-in?expired=1").into_response()),
-        }
+        pages::signed_in(parts, state, COOKIE, &[Role::Clinician])
+            .await
+            .map(Session)
     }
-}
-
-fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.trim().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 fn display_name(caller: &Caller) -> String {
@@ -194,22 +172,11 @@ async fn sign_in(State(state): State<AppState>, Form(form): Form<SignInForm>) ->
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}");
-    let mut response = Redirect::to("/worklist").into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
+    pages::start_session(COOKIE, token, state.secure_cookies, "/worklist")
 }
 
 async fn sign_out() -> Response {
-    let mut response = Redirect::to("/sign-in").into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("pathway_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-    );
-    response
+    pages::end_session(COOKIE)
 }
 
 #[derive(Template)]
