@@ -45,6 +45,14 @@ struct Cli {
         default_value = "http://127.0.0.1:8084"
     )]
     notification: String,
+    /// Base URL of the analytics service (for `metrics`).
+    #[arg(
+        long,
+        global = true,
+        env = "PATHWAY_ANALYTICS_URL",
+        default_value = "http://127.0.0.1:8085"
+    )]
+    analytics: String,
     /// Base URL of the decision service (for `status`).
     #[arg(
         long,
@@ -115,6 +123,27 @@ enum Command {
     Deliveries {
         #[command(subcommand)]
         action: DeliveriesAction,
+    },
+    /// The evaluators' metrics from analytics, as a table (or CSV).
+    Metrics {
+        /// A board to include (repeat for several); every board the token may see when left out.
+        #[arg(long = "board")]
+        boards: Vec<String>,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD; today when left out.
+        #[arg(long)]
+        to: Option<String>,
+        /// week, month or quarter.
+        #[arg(long, default_value = "month")]
+        by: String,
+        /// adoption, urban_rural, simd, age_band, sex or priority.
+        #[arg(long)]
+        split: Option<String>,
+        /// Print the service's CSV instead of the table.
+        #[arg(long)]
+        csv: bool,
     },
     /// Send synthetic but realistic referrals across several boards.
     Demo {
@@ -442,6 +471,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Metrics {
+            boards,
+            from,
+            to,
+            by,
+            split,
+            csv,
+        } => {
+            let query = MetricsQuery {
+                boards,
+                from,
+                to,
+                by,
+                split,
+            };
+            metrics(&client, &cli.analytics, &query, csv).await?;
+        }
         Command::Deliveries { action } => deliveries(&client, &cli.notification, action).await?,
         Command::Board { action } => match action {
             BoardAction::List => {
@@ -619,6 +665,128 @@ fn settings_failure(status: u16, answer: &Value, board: &str) -> anyhow::Error {
         _ => return error,
     };
     anyhow::anyhow!("{error:#}\n{hint} ({board})")
+}
+
+struct MetricsQuery {
+    boards: Vec<String>,
+    from: String,
+    to: Option<String>,
+    by: String,
+    split: Option<String>,
+}
+
+/// `pathway metrics ...`: ask analytics as an evaluator and print a table
+/// (`*` where a figure is suppressed).
+async fn metrics(
+    client: &Client,
+    base: &str,
+    query: &MetricsQuery,
+    csv: bool,
+) -> anyhow::Result<()> {
+    let base = base.trim_end_matches('/');
+    let mut params = vec![("from", query.from.clone()), ("by", query.by.clone())];
+    if !query.boards.is_empty() {
+        params.push(("boards", query.boards.join(",")));
+    }
+    if let Some(to) = &query.to {
+        params.push(("to", to.clone()));
+    }
+    if let Some(split) = &query.split {
+        params.push(("split", split.clone()));
+    }
+    let path = if csv {
+        "/v1/metrics.csv"
+    } else {
+        "/v1/metrics"
+    };
+    let url = reqwest::Url::parse_with_params(&format!("{base}{path}"), &params)
+        .with_context(|| format!("{base} is not a URL"))?;
+    let board = match query.boards.as_slice() {
+        [one] => one.clone(),
+        _ => "*".to_owned(),
+    };
+    let token = client.token_for(Role::Evaluator, &board, "cli-evaluator")?;
+    let response = client
+        .http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| {
+            format!("cannot reach analytics at {base}: is the platform running (`make run`)?")
+        })?;
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    if status != 200 {
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        bail!(
+            "analytics answered {status}: {}",
+            body["message"].as_str().unwrap_or(&text)
+        );
+    }
+    if csv {
+        return print_all(&text);
+    }
+    let report: Value =
+        serde_json::from_str(&text).context("analytics answered something other than JSON")?;
+    let cell = |row: &Value, field: &str| -> String {
+        let hidden = row["suppressed"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|f| f == field));
+        match &row[field] {
+            _ if hidden => "*".to_owned(),
+            Value::Number(n) => match n.as_f64() {
+                Some(x) if field.ends_with("_share") => format!("{:.0}%", x * 100.0),
+                Some(x) if n.is_f64() => format!("{x:.1}"),
+                _ => n.to_string(),
+            },
+            Value::Null => "-".to_owned(),
+            other => other.to_string(),
+        }
+    };
+    let mut table = format!(
+        "{:<10} {:<22} {:<14} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8}\n",
+        "period",
+        "board",
+        "group",
+        "received",
+        "remote",
+        "vetted",
+        "median wd",
+        "p90 wd",
+        "in target"
+    );
+    for row in report["rows"].as_array().into_iter().flatten() {
+        table.push_str(&format!(
+            "{:<10} {:<22} {:<14} {:>8} {:>8} {:>8} {:>9} {:>9} {:>8}\n",
+            row["period"].as_str().unwrap_or("?"),
+            row["board"].as_str().unwrap_or("all"),
+            row["group"].as_str().unwrap_or(""),
+            cell(row, "received"),
+            cell(row, "received_remote"),
+            cell(row, "vetted"),
+            cell(row, "wait_working_days_median"),
+            cell(row, "wait_working_days_p90"),
+            cell(row, "vetted_within_target_share"),
+        ));
+    }
+    table.push_str(&format!(
+        "counts from 1 to {} are shown as *; every metric, and the definitions: --csv, or GET {base}/openapi.json\n",
+        report["suppression_threshold"]
+            .as_u64()
+            .unwrap_or(5)
+            .saturating_sub(1)
+    ));
+    print_all(&table)
+}
+
+/// Print `text`; a reader that stops early (`| head`) is not an error.
+fn print_all(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+        _ => Ok(()),
+    }
 }
 
 /// `pathway deliveries ...`: ask the notification service as a board admin.
