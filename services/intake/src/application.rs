@@ -294,7 +294,10 @@ impl Intake {
 
         let now = Utc::now();
         let board = referral.board.code();
-        let pseudonym = domain::patient_pseudonym(&self.pseudonym_key, &referral.patient.chi);
+        let pseudonym = domain::patient_pseudonym(&self.pseudonym_key, &referral.patient.chi)
+            .map_err(|e| {
+                ApiError::Internal(anyhow::anyhow!("the pseudonym key is unusable: {e}"))
+            })?;
         if !referral.re_referral
             && let Some(open) =
                 open_referral::Entity::find_by_id((board.to_owned(), pseudonym.clone()))

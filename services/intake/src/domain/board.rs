@@ -83,16 +83,5 @@ impl From<BoardCode> for String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_board_round_trips() {
-        assert_eq!(BoardCode::all().count(), 14);
-        for board in BoardCode::all() {
-            assert_eq!(BoardCode::parse(board.code()), Ok(board));
-        }
-        assert!(BoardCode::parse("Highland").is_err());
-        assert!(BoardCode::parse("nhs-highland").is_err());
-    }
-}
+#[path = "tests/board.rs"]
+mod tests;

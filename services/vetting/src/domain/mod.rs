@@ -46,14 +46,5 @@ pub fn in_words(code: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn red_flags_read_as_codes_and_words() {
-        let code = red_flag_code(pathway_proto::v1::RedFlag::HistoryOfCancer);
-        assert_eq!(code, "history_of_cancer");
-        assert_eq!(in_words(&code), "History of cancer");
-        assert_eq!(in_words(""), "");
-    }
-}
+#[path = "tests/domain.rs"]
+mod tests;

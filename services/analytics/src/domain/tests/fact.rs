@@ -1,0 +1,66 @@
+//! Unit tests of `fact.rs`.
+
+use super::*;
+use chrono::TimeZone;
+
+fn at(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 4, day, hour, 0, 0)
+        .single()
+        .expect("test data is valid")
+}
+
+fn event(payload: Payload, when: DateTime<Utc>) -> Event {
+    Event::new("highland", Some(uuid::Uuid::nil()), "test", when, payload)
+}
+
+#[test]
+fn a_correction_replaces_the_outcome_but_not_the_time_vetted() {
+    let mut fact = Fact::new("r", "highland");
+    let outcome = |kind: proto::OutcomeKind| proto::Outcome {
+        kind: kind as i32,
+        ..Default::default()
+    };
+    let completed = |kind| {
+        Payload::VettingCompleted(proto::VettingCompleted {
+            outcome: Some(outcome(kind)),
+            ..Default::default()
+        })
+    };
+    fact.apply(&event(completed(proto::OutcomeKind::Accept), at(8, 10)))
+        .expect("test data is valid");
+    fact.apply(&event(
+        completed(proto::OutcomeKind::Physiotherapy),
+        at(9, 10),
+    ))
+    .expect("test data is valid");
+    assert_eq!(fact.vetted_at, Some(at(8, 10)));
+    assert_eq!(fact.outcome.as_deref(), Some("physiotherapy"));
+}
+
+#[test]
+fn an_answer_closes_its_own_pause_once() {
+    let mut fact = Fact::new("r", "highland");
+    let asked = Payload::VettingInfoRequested(proto::VettingInfoRequested {
+        information_request_id: "q1".into(),
+        ..Default::default()
+    });
+    let answered = Payload::ReferralInfoProvided(proto::ReferralInfoProvided {
+        information_request_id: "q1".into(),
+    });
+    fact.apply(&event(asked.clone(), at(2, 9)))
+        .expect("test data is valid");
+    fact.apply(&event(asked, at(2, 9)))
+        .expect("test data is valid");
+    fact.apply(&event(answered.clone(), at(7, 9)))
+        .expect("test data is valid");
+    fact.apply(&event(answered, at(9, 9)))
+        .expect("test data is valid");
+    assert_eq!(
+        fact.pauses,
+        vec![Pause {
+            information_request_id: "q1".into(),
+            requested_at: at(2, 9),
+            answered_at: Some(at(7, 9)),
+        }]
+    );
+}

@@ -1,0 +1,82 @@
+//! Unit tests of `status.rs`.
+
+use super::*;
+use proptest::prelude::*;
+
+#[test]
+fn the_journey() {
+    let s = Status::AwaitingVetting;
+    let s = s.apply(Transition::Claimed).expect("claim");
+    let s = s.apply(Transition::InfoRequested).expect("ask");
+    assert_eq!(s, Status::InfoRequested);
+    let s = s.apply(Transition::InfoProvided).expect("answer");
+    assert_eq!(s, Status::AwaitingVetting);
+    let s = s
+        .apply(Transition::Claimed)
+        .and_then(|s| s.apply(Transition::Vetted))
+        .expect("vet");
+    let s = s
+        .apply(Transition::Decided { opt_in: false })
+        .expect("decide");
+    assert_eq!(s.apply(Transition::Notified), Ok(Status::Notified));
+}
+
+#[test]
+fn every_status_parses_from_its_name() {
+    for status in Status::ALL {
+        assert_eq!(Status::parse(status.as_str()), Some(status));
+    }
+    assert_eq!(Status::parse("lost"), None);
+}
+
+#[test]
+fn withdrawn_only_while_open() {
+    assert_eq!(
+        Status::InVetting.apply(Transition::Withdrawn),
+        Ok(Status::Withdrawn)
+    );
+    assert!(Status::Closed.apply(Transition::Withdrawn).is_err());
+    assert!(Status::RoutedStandard.apply(Transition::Withdrawn).is_err());
+    assert!(Status::Withdrawn.apply(Transition::Withdrawn).is_err());
+}
+
+#[test]
+fn opt_in_returns_to_the_worklist() {
+    let s = Status::Vetted
+        .apply(Transition::Decided { opt_in: true })
+        .expect("decide");
+    assert_eq!(s, Status::AwaitingOptIn);
+    assert_eq!(s.apply(Transition::OptedIn), Ok(Status::AwaitingVetting));
+}
+
+fn transition() -> impl Strategy<Value = Transition> {
+    prop_oneof![
+        Just(Transition::Claimed),
+        Just(Transition::Released),
+        Just(Transition::InfoRequested),
+        Just(Transition::InfoProvided),
+        Just(Transition::Vetted),
+        any::<bool>().prop_map(|opt_in| Transition::Decided { opt_in }),
+        Just(Transition::Notified),
+        Just(Transition::OptedIn),
+        Just(Transition::Closed),
+        Just(Transition::Withdrawn),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn terminal_states_stay_terminal(steps in proptest::collection::vec(transition(), 0..40)) {
+        let mut status = Status::AwaitingVetting;
+        let mut ended = false;
+        for step in steps {
+            if let Ok(next) = status.apply(step) {
+                prop_assert!(!ended, "{status} left a terminal state by {step:?}");
+                status = next;
+                if matches!(status, Status::Closed | Status::Withdrawn) {
+                    ended = true;
+                }
+            }
+        }
+    }
+}
