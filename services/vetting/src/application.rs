@@ -415,10 +415,15 @@ impl Vetting {
             active.answer_received = Set(row.answer_received);
         })
         .await?;
-        outbox::enqueue(&txn, &event).await?;
-        audit_referral(&txn, caller, "referral.claim", &row, "claim for vetting").await?;
-        txn.commit().await?;
-        self.platform.outbox.notify();
+        self.commit_action(
+            txn,
+            caller,
+            &row,
+            &event,
+            "referral.claim",
+            "claim for vetting",
+        )
+        .await?;
         Ok(result(&saved, &event))
     }
 
@@ -443,17 +448,15 @@ impl Vetting {
             clear_claim(active);
         })
         .await?;
-        outbox::enqueue(&txn, &event).await?;
-        audit_referral(
-            &txn,
+        self.commit_action(
+            txn,
             caller,
-            "referral.release",
             &row,
+            &event,
+            "referral.release",
             "give back to the worklist",
         )
         .await?;
-        txn.commit().await?;
-        self.platform.outbox.notify();
         Ok(result(&saved, &event))
     }
 
@@ -511,17 +514,15 @@ impl Vetting {
             clear_claim(active);
         })
         .await?;
-        outbox::enqueue(&txn, &event).await?;
-        audit_referral(
-            &txn,
+        self.commit_action(
+            txn,
             caller,
-            "referral.request_information",
             &row,
+            &event,
+            "referral.request_information",
             "ask the referrer",
         )
         .await?;
-        txn.commit().await?;
-        self.platform.outbox.notify();
         Ok(result(&saved, &event))
     }
 
@@ -670,6 +671,24 @@ impl Vetting {
         .await?;
         outbox::enqueue(txn, &event).await?;
         Ok((saved, event))
+    }
+
+    /// Publish `event` and audit `action` beside the change already made in
+    /// `txn`, then commit: all of it or nothing.
+    async fn commit_action(
+        &self,
+        txn: DatabaseTransaction,
+        caller: &Caller,
+        row: &worklist::Model,
+        event: &Event,
+        action: &str,
+        purpose: &str,
+    ) -> Result<(), ApiError> {
+        outbox::enqueue(&txn, event).await?;
+        audit_referral(&txn, caller, action, row, purpose).await?;
+        txn.commit().await?;
+        self.platform.outbox.notify();
+        Ok(())
     }
 
     fn require_live_claim(
