@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
+use chrono::{Datelike, Months, NaiveDate};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use pathway_intake::domain::modulus_11_check_digit;
@@ -169,70 +171,178 @@ pub fn referral(rng: &mut StdRng, board: &str) -> Value {
     })
 }
 
-pub async fn run(
-    client: &Client,
-    count: usize,
-    boards: &[String],
-    concurrency: usize,
-    seed: Option<u64>,
-) -> anyhow::Result<()> {
+/// What `pathway demo` does.
+pub struct Options {
+    /// Live referrals to send.
+    pub count: usize,
+    pub boards: Vec<String>,
+    pub concurrency: usize,
+    pub seed: Option<u64>,
+    /// Months of baseline history imported per board (0: none).
+    pub baseline_months: u32,
+    /// Share of the live referrals on the pathway the demo clinician vets.
+    pub vet_share: f64,
+    pub vetting: String,
+    pub analytics: String,
+}
+
+/// When the `index`-th board switched the pathway on: a year ago, six
+/// months, three months, then one month, on the first of the month.
+pub fn switch_on_date(index: usize, today: NaiveDate) -> NaiveDate {
+    let months = match index {
+        0 => 12,
+        1 => 6,
+        2 => 3,
+        _ => 1,
+    };
+    let first = today.with_day(1).unwrap_or(today);
+    first
+        .checked_sub_months(Months::new(months))
+        .unwrap_or(first)
+}
+
+/// One live referral the demo sent.
+struct Sent {
+    id: String,
+    board: String,
+    red_flags: bool,
+}
+
+pub async fn run(client: &Client, options: &Options) -> anyhow::Result<()> {
+    let boards = &options.boards;
     anyhow::ensure!(!boards.is_empty(), "name at least one board with --boards");
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&options.vet_share),
+        "--vet must be between 0 and 1, e.g. 0.8"
+    );
     for board in boards {
         pathway_intake::domain::BoardCode::parse(board).map_err(anyhow::Error::msg)?;
     }
-    // Most boards on the pathway, the last one not yet: both routes show.
+    let mut rng = match options.seed {
+        Some(seed) => StdRng::seed_from_u64(seed),
+        None => StdRng::from_os_rng(),
+    };
+    let today = chrono::Utc::now().date_naive();
+    // Most boards on the pathway, each from a different date; the last one
+    // not yet, so both routes show.
     let on = if boards.len() > 1 {
         boards.len() - 1
     } else {
         1
     };
-    for board in &boards[..on] {
-        let (status, answer) = client
-            .switch(board, true, None, Some("pathway demo"))
-            .await?;
-        anyhow::ensure!(status == 200, "cannot switch {board} on: {answer}");
-        println!("{board}: remote pathway on");
+    let mut adopted = Vec::new();
+    for (index, board) in boards.iter().enumerate() {
+        let since = (index < on).then(|| switch_on_date(index, today));
+        if let Some(since) = since {
+            let (status, answer) = client
+                .switch(board, true, Some(&since.to_string()), Some("pathway demo"))
+                .await?;
+            anyhow::ensure!(status == 200, "cannot switch {board} on: {answer}");
+            println!("{board}: remote pathway on since {since}");
+        } else {
+            println!("{board}: standard route (not on the pathway)");
+        }
+        adopted.push((board.clone(), since));
     }
-    let mut rng = match seed {
-        Some(seed) => StdRng::seed_from_u64(seed),
-        None => StdRng::from_os_rng(),
-    };
+    if options.baseline_months > 0 {
+        import_baselines(client, options, &adopted, today, &mut rng).await?;
+    }
+    let sent = send_referrals(client, options, &mut rng).await?;
+    if options.vet_share > 0.0 && !sent.is_empty() {
+        vet(client, options, &sent, &mut rng).await?;
+    }
+    println!(
+        "\nSee the numbers: {}/dashboard (sign in with `pathway token --role evaluator --board '*'`),\n\
+         or `pathway metrics --from {} --by quarter --split adoption`",
+        options.analytics.trim_end_matches('/'),
+        today
+            .checked_sub_months(Months::new(options.baseline_months + 12))
+            .unwrap_or(today)
+            .with_day(1)
+            .unwrap_or(today)
+    );
+    Ok(())
+}
+
+/// Each board's history before it adopted the pathway (up to today for a
+/// board still on the standard route), through `pathway analytics import`.
+async fn import_baselines(
+    client: &Client,
+    options: &Options,
+    adopted: &[(String, Option<NaiveDate>)],
+    today: NaiveDate,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    for (board, since) in adopted {
+        let until = since.unwrap_or(today);
+        let from = until
+            .checked_sub_months(Months::new(options.baseline_months))
+            .unwrap_or(until);
+        let (csv, rows) = crate::baseline::csv(rng, board, from, until, today);
+        let loaded = crate::analytics::import(client, &options.analytics, board, csv.into_bytes())
+            .await
+            .with_context(|| format!("cannot import {board}'s baseline into analytics"))?;
+        anyhow::ensure!(
+            loaded.loaded == rows as u64,
+            "analytics loaded {} of {rows} baseline rows for {board}",
+            loaded.loaded
+        );
+        println!(
+            "{board}: {rows} referrals from {from} to {} imported as its baseline",
+            until - chrono::Duration::days(1)
+        );
+    }
+    Ok(())
+}
+
+async fn send_referrals(
+    client: &Client,
+    options: &Options,
+    rng: &mut StdRng,
+) -> anyhow::Result<Vec<Sent>> {
+    let count = options.count;
     let bodies: Vec<Value> = (0..count)
         .map(|_| {
-            let board = boards
-                .choose(&mut rng)
+            let board = options
+                .boards
+                .choose(rng)
                 .cloned()
                 .unwrap_or_else(|| "highland".into());
-            referral(&mut rng, &board)
+            referral(rng, &board)
         })
         .collect();
-    let bar = ProgressBar::new(count as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} referrals  {per_sec}  eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    let results: Vec<anyhow::Result<(u16, Value)>> = futures::stream::iter(bodies.iter())
+    let bar = progress(count as u64, "referrals");
+    let results: Vec<(bool, anyhow::Result<(u16, Value)>)> = futures::stream::iter(bodies.iter())
         .map(|body| {
             let bar = bar.clone();
+            let red_flags = body["clinical"]["red_flags"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty());
             async move {
                 let answer = client.refer(body, None).await;
                 bar.inc(1);
-                answer
+                (red_flags, answer)
             }
         })
-        .buffer_unordered(concurrency)
+        .buffer_unordered(options.concurrency)
         .collect()
         .await;
     bar.finish_and_clear();
     let mut by_status = std::collections::BTreeMap::<String, usize>::new();
     let mut failures = Vec::new();
-    for result in results {
+    let mut sent = Vec::new();
+    for (red_flags, result) in results {
         match result {
             Ok((201, answer)) => {
-                *by_status
-                    .entry(answer["status"].as_str().unwrap_or("?").to_owned())
-                    .or_default() += 1
+                let status = answer["status"].as_str().unwrap_or("?").to_owned();
+                if status == "awaiting_vetting" {
+                    sent.push(Sent {
+                        id: answer["id"].as_str().unwrap_or_default().to_owned(),
+                        board: answer["board"].as_str().unwrap_or_default().to_owned(),
+                        red_flags,
+                    });
+                }
+                *by_status.entry(status).or_default() += 1
             }
             Ok((status, answer)) => failures.push(format!(
                 "{status}: {}",
@@ -252,7 +362,217 @@ pub async fn run(
         }
         anyhow::bail!("{} of {count} referrals were refused", failures.len());
     }
+    Ok(sent)
+}
+
+fn progress(length: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(length);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {what}  {{per_sec}}  eta {{eta}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Outcomes on the remote pathway, with their weights in a hundred: about
+/// half managed without a specialist appointment.
+const REMOTE_OUTCOMES: &[(&str, u32)] = &[
+    ("accept", 24),
+    ("advice_to_referrer", 22),
+    ("self_management", 14),
+    ("physiotherapy", 14),
+    ("pain_management_programme", 10),
+    ("pain_psychology", 9),
+    ("redirect", 4),
+    ("decline", 3),
+];
+const ADVICE: &[&str] = &[
+    "Try amitriptyline 10 mg at night, increasing to 20 mg after two weeks if tolerated; review in six weeks.",
+    "Taper codeine over four weeks; opioids are unlikely to help long-term. Consider duloxetine 30 mg.",
+    "Continue physiotherapy-led exercise; add pregabalin 75 mg twice daily for the neuropathic element.",
+];
+/// One in twenty is asked for more first.
+const INFO_QUESTIONS: &[&str] = &[
+    "Has there been imaging of the lumbar spine? Please attach the report.",
+    "What doses of gabapentin were tried, and for how long?",
+];
+
+/// The outcome the demo clinician records for a referral.
+pub fn outcome(rng: &mut StdRng, red_flags: bool) -> Value {
+    let code = if red_flags {
+        "accept"
+    } else {
+        crate::baseline::pick(rng, REMOTE_OUTCOMES)
+    };
+    let mut body = json!({"outcome": code});
+    match code {
+        "accept" => {
+            body["priority"] = json!(if red_flags {
+                "urgent"
+            } else {
+                *["soon", "routine", "routine"]
+                    .choose(rng)
+                    .unwrap_or(&"routine")
+            });
+            body["mode"] = json!(
+                *["face_to_face", "video", "telephone"]
+                    .choose(rng)
+                    .unwrap_or(&"video")
+            );
+            body["rationale"] = json!(if red_flags {
+                "Red flags: needs to be seen in the clinic soon."
+            } else {
+                "Persistent pain despite primary care treatment: specialist assessment."
+            });
+        }
+        "advice_to_referrer" => {
+            body["advice"] = json!(ADVICE.choose(rng).copied().unwrap_or(ADVICE[0]));
+            body["rationale"] = json!("Can be managed in primary care with this advice.");
+        }
+        "decline" => {
+            body["rejection_reason"] = json!("02");
+            body["reason"] = json!("Acute pain of a few weeks: not for the chronic pain service.");
+            body["rationale"] = json!("Acute presentation.");
+        }
+        "redirect" => {
+            body["reason"] = json!("Needs orthopaedic review of the knee first.");
+            body["rationale"] = json!("Surgical question before pain management.");
+        }
+        _ => {
+            body["rationale"] = json!(
+                "The referral describes needs this service meets well, without a clinic appointment first."
+            );
+        }
+    }
+    body
+}
+
+/// The demo clinician, one per board, vets a share of the live referrals:
+/// claims each (waiting for vetting to see it first) and records an outcome,
+/// or asks the referrer a question.
+async fn vet(
+    client: &Client,
+    options: &Options,
+    sent: &[Sent],
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    let base = options.vetting.trim_end_matches('/');
+    let mut chosen: Vec<(&Sent, Value, bool)> = Vec::new();
+    for s in sent {
+        if rng.random_bool(options.vet_share) {
+            let ask = !s.red_flags && rng.random_bool(0.05);
+            chosen.push((s, outcome(rng, s.red_flags), ask));
+        }
+    }
+    if chosen.is_empty() {
+        return Ok(());
+    }
+    let bar = progress(chosen.len() as u64, "vetted by the demo clinician");
+    let mut tokens = std::collections::BTreeMap::new();
+    for (s, _, _) in &chosen {
+        if !tokens.contains_key(&s.board) {
+            tokens.insert(s.board.clone(), client.clinician_token(&s.board)?);
+        }
+    }
+    let results: Vec<anyhow::Result<String>> = futures::stream::iter(chosen.iter())
+        .map(|(s, body, ask)| {
+            let bar = bar.clone();
+            let token = tokens.get(&s.board).cloned().unwrap_or_default();
+            async move {
+                let done = vet_one(client, base, &token, &s.id, body, *ask).await;
+                bar.inc(1);
+                done
+            }
+        })
+        .buffer_unordered(options.concurrency)
+        .collect()
+        .await;
+    bar.finish_and_clear();
+    let mut by_outcome = std::collections::BTreeMap::<String, usize>::new();
+    let mut failures = Vec::new();
+    for result in results {
+        match result {
+            Ok(what) => *by_outcome.entry(what).or_default() += 1,
+            Err(error) => failures.push(format!("{error:#}")),
+        }
+    }
+    println!(
+        "the demo clinician vetted {} referrals:",
+        chosen.len() - failures.len()
+    );
+    for (what, n) in &by_outcome {
+        println!("  {n:>6}  {what}");
+    }
+    if !failures.is_empty() {
+        for failure in failures.iter().take(5) {
+            println!("          {failure}");
+        }
+        anyhow::bail!("{} referrals could not be vetted", failures.len());
+    }
     Ok(())
+}
+
+async fn vet_one(
+    client: &Client,
+    base: &str,
+    token: &str,
+    id: &str,
+    outcome: &Value,
+    ask: bool,
+) -> anyhow::Result<String> {
+    let post = |path: String, body: Value| {
+        client.send_to(
+            client
+                .http
+                .post(format!("{base}{path}"))
+                .bearer_auth(token)
+                .json(&body),
+            base,
+        )
+    };
+    // Vetting sees a referral once it has read `referral.received`: give it a moment.
+    let mut tries = 0;
+    loop {
+        let (status, answer) = post(format!("/v1/referrals/{id}/claim"), json!({})).await?;
+        match status {
+            200 => break,
+            404 if tries < 50 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            _ => anyhow::bail!(
+                "cannot claim {id}: vetting answered {status}: {}",
+                answer["message"].as_str().unwrap_or("?")
+            ),
+        }
+    }
+    let (path, body, what) = if ask {
+        let question = INFO_QUESTIONS
+            .choose(&mut rand::rng())
+            .copied()
+            .unwrap_or(INFO_QUESTIONS[0]);
+        (
+            format!("/v1/referrals/{id}/information-requests"),
+            json!({"question": question}),
+            "information requested".to_owned(),
+        )
+    } else {
+        (
+            format!("/v1/referrals/{id}/outcome"),
+            outcome.clone(),
+            outcome["outcome"].as_str().unwrap_or("?").to_owned(),
+        )
+    };
+    let (status, answer) = post(path, body).await?;
+    anyhow::ensure!(
+        status == 200 || status == 201,
+        "cannot record {what} for {id}: vetting answered {status}: {}",
+        answer["message"].as_str().unwrap_or("?")
+    );
+    Ok(what)
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! development token with the local key (the embedded default); against a
 //! board's deployment, pass a token from its identity provider.
 
+mod analytics;
+mod baseline;
 mod demo;
 
 use std::path::PathBuf;
@@ -53,6 +55,14 @@ struct Cli {
         default_value = "http://127.0.0.1:8085"
     )]
     analytics: String,
+    /// Base URL of the vetting service (for `demo`'s clinician).
+    #[arg(
+        long,
+        global = true,
+        env = "PATHWAY_VETTING_URL",
+        default_value = "http://127.0.0.1:8082"
+    )]
+    vetting: String,
     /// Base URL of the decision service (for `status`).
     #[arg(
         long,
@@ -145,7 +155,27 @@ enum Command {
         #[arg(long)]
         csv: bool,
     },
-    /// Send synthetic but realistic referrals across several boards.
+    /// Load a board's history into analytics, or rebuild analytics from the stream.
+    Analytics {
+        #[command(subcommand)]
+        action: AnalyticsAction,
+    },
+    /// Fill a running platform with a realistic picture: boards switching the
+    /// pathway on at different dates, each with a baseline of its history
+    /// before, then live referrals, most vetted by a demo clinician.
+    #[command(
+        long_about = "Fill a running platform (`make run`) with a realistic picture.\n\n\
+        1. The boards named switch the pathway on at different dates (a year ago, six months, \
+        three months, one month ago); the last one stays on the standard route.\n\
+        2. Each board's history before it switched on (--baseline-months of it, as its existing \
+        system would export it) is imported into analytics, as `pathway analytics import` does.\n\
+        3. --referrals live referrals with invented patients go to intake.\n\
+        4. A demo clinician claims a share (--vet) of those on the pathway and records an \
+        outcome with a realistic mix (about half managed without a specialist appointment), or \
+        asks the referrer a question; the rest stay on the worklist.\n\n\
+        Then the vetting worklist, the messages in var/outbox-messages/ and the analytics \
+        dashboard all have something to show."
+    )]
     Demo {
         /// How many referrals to send.
         #[arg(long, default_value_t = 50)]
@@ -163,7 +193,48 @@ enum Command {
         /// Seed for the generator, for a repeatable demo.
         #[arg(long)]
         seed: Option<u64>,
+        /// Months of each board's history before it switched on to import
+        /// into analytics; 0 for none.
+        #[arg(long, default_value_t = 24)]
+        baseline_months: u32,
+        /// Share of the live referrals on the pathway the demo clinician
+        /// vets, from 0 to 1.
+        #[arg(long = "vet", default_value_t = 0.8)]
+        vet_share: f64,
     },
+}
+
+#[derive(Subcommand)]
+enum AnalyticsAction {
+    /// Load a board's referrals from before it adopted the pathway (a
+    /// de-identified CSV from its existing system), so before/after has a
+    /// real "before". Every row is checked first: one bad row loads nothing
+    /// and every problem is listed by line and column.
+    #[command(
+        long_about = "Load a board's referrals from before it adopted the pathway \
+        (a de-identified CSV from its existing system), so before/after has a real \"before\". \
+        Needs the role board_admin for the board.\n\n\
+        Columns (header row, any order): reference (required, unique), received_on \
+        (required, YYYY-MM-DD), vetted_on, outcome (with vetted_on: an outcome code), \
+        priority (urgent, soon or routine; accept only), withdrawn_on, age_band (e.g. 45-54), \
+        sex (male, female, not_known), urban_rural_class (1-6), simd_quintile (1-5).\n\n\
+        Every row is checked before anything is written: one bad row loads nothing, and every \
+        problem is listed by line and column. Loading the same references again replaces them.\n\n\
+        Example:\n\
+        \x20 pathway analytics import --board highland highland-2024-2025.csv"
+    )]
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The board the history belongs to, e.g. `highland`.
+        #[arg(long)]
+        board: String,
+    },
+    /// Forget every fact built from the stream and read the whole stream
+    /// again, in the running analytics service, with progress. Imported
+    /// baselines are kept; metrics answer 503 until it is done. Needs a board
+    /// admin token for every board (`*`).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -262,16 +333,37 @@ impl Client {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<(u16, Value)> {
+        self.send_to(request, &self.base).await
+    }
+
+    /// Send to the service at `base`, naming it when it cannot be reached.
+    pub async fn send_to(
+        &self,
+        request: reqwest::RequestBuilder,
+        base: &str,
+    ) -> anyhow::Result<(u16, Value)> {
         let response = request.send().await.with_context(|| {
-            format!(
-                "cannot reach intake at {}: is the platform running (`make run`)?",
-                self.base
-            )
+            format!("cannot reach {base}: is the platform running (`make run`)?")
         })?;
         let status = response.status().as_u16();
         let body = response.text().await.unwrap_or_default();
         let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
         Ok((status, value))
+    }
+
+    /// The demo clinician's token for `board`.
+    pub fn clinician_token(&self, board: &str) -> anyhow::Result<String> {
+        if let Some(token) = &self.token {
+            return Ok(token.clone());
+        }
+        dev_token_named(
+            &self.key_file,
+            Role::Clinician,
+            vec![board.to_owned()],
+            "demo-clinician",
+            Some("Dr Demo Clinician".into()),
+            Duration::from_secs(3600),
+        )
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -489,6 +581,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             metrics(&client, &cli.analytics, &query, csv).await?;
         }
         Command::Deliveries { action } => deliveries(&client, &cli.notification, action).await?,
+        Command::Analytics { action } => match action {
+            AnalyticsAction::Import { file, board } => {
+                let csv = std::fs::read(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let loaded = analytics::import(&client, &cli.analytics, &board, csv)
+                    .await
+                    .with_context(|| format!("{} was not loaded", file.display()))?;
+                println!(
+                    "{board}: {} rows loaded from {} ({} replaced rows loaded before)",
+                    loaded.loaded,
+                    file.display(),
+                    loaded.replaced
+                );
+            }
+            AnalyticsAction::Rebuild => {
+                let handled =
+                    analytics::rebuild(&client, &cli.analytics, Duration::from_millis(250)).await?;
+                println!("rebuilt every fact from the stream: {handled} messages handled");
+            }
+        },
         Command::Board { action } => match action {
             BoardAction::List => {
                 let token = client.token_for(Role::BoardAdmin, "*", "cli-board-admin")?;
@@ -537,8 +649,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             boards,
             concurrency,
             seed,
+            baseline_months,
+            vet_share,
         } => {
-            demo::run(&client, referrals, &boards, concurrency.max(1), seed).await?;
+            let options = demo::Options {
+                count: referrals,
+                boards,
+                concurrency: concurrency.max(1),
+                seed,
+                baseline_months,
+                vet_share,
+                vetting: cli.vetting.clone(),
+                analytics: cli.analytics.clone(),
+            };
+            demo::run(&client, &options).await?;
         }
     }
     Ok(())

@@ -20,10 +20,13 @@ use utoipa::OpenApi;
 use crate::application::{Analytics, ImportReport, MetricsReport};
 use crate::domain::metrics::{MetricsQuery, MetricsRow, Split};
 use crate::domain::period::{Granularity, periods};
+use crate::rebuild::{RebuildState, RebuildStatus, Rebuilder};
 
 #[derive(Clone)]
 pub struct AppState {
     pub analytics: Analytics,
+    /// The live consumer, and rebuilds that pause it.
+    pub rebuilder: Rebuilder,
     /// Mark the dashboard's session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
 }
@@ -43,8 +46,8 @@ const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathwa
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Pathway analytics", description = DESCRIPTION, version = "1"),
-    paths(get_metrics, get_metrics_csv, import_baseline),
-    components(schemas(MetricsReport, ImportReport, MetricsRow, Granularity, Split, ErrorBody, FieldError)),
+    paths(get_metrics, get_metrics_csv, import_baseline, start_rebuild, rebuild_status),
+    components(schemas(MetricsReport, ImportReport, MetricsRow, Granularity, Split, RebuildStatus, RebuildState, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -60,6 +63,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/baseline",
             post(import_baseline).layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
         )
+        .route("/v1/rebuild", post(start_rebuild).get(rebuild_status))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .merge(crate::ui::routes())
         .fallback(pathway_common::http::not_found_fallback)
@@ -181,7 +185,89 @@ async fn report(
     params: &BTreeMap<String, String>,
 ) -> Result<MetricsReport, ApiError> {
     let query = parse_query(caller, params, chrono::Utc::now().date_naive())?;
-    state.analytics.metrics(caller, &query).await
+    metrics(state, caller, &query).await
+}
+
+/// The metrics, unless a rebuild has them half-built: then 503, with how far it is.
+pub async fn metrics(
+    state: &AppState,
+    caller: &Caller,
+    query: &MetricsQuery,
+) -> Result<MetricsReport, ApiError> {
+    let rebuild = state.rebuilder.status();
+    if rebuild.state == RebuildState::Running {
+        return Err(ApiError::new(
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "rebuilding",
+            format!(
+                "analytics is rebuilding its facts from the stream ({} messages handled, {} to go): \
+                 ask again when it is done (GET /v1/rebuild)",
+                rebuild.handled, rebuild.remaining
+            ),
+        ));
+    }
+    state.analytics.metrics(caller, query).await
+}
+
+/// Rebuilding touches every board: a board admin for all of them (`*`).
+fn require_operator(caller: &Caller) -> Result<(), ApiError> {
+    caller.require_role(&[pathway_common::auth::Role::BoardAdmin])?;
+    if caller.boards.contains("*") {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "a rebuild touches every board's facts: it needs a board admin token for every board (`*`)",
+        ))
+    }
+}
+
+/// Forget every fact built from the stream and read the stream again from the
+/// start, in the background: the live consumer stops meanwhile and carries on
+/// after. Metrics answer 503 until it is done; imported baselines are kept.
+#[utoipa::path(
+    post, path = "/v1/rebuild", tag = "rebuild",
+    responses(
+        (status = 202, description = "Started; follow it with GET /v1/rebuild", body = RebuildStatus),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a board admin for every board (`*`)", body = ErrorBody),
+        (status = 409, description = "A rebuild is running already", body = ErrorBody),
+    )
+)]
+async fn start_rebuild(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<(http::StatusCode, Json<RebuildStatus>), ApiError> {
+    require_operator(&caller)?;
+    match state.rebuilder.begin(&caller.subject) {
+        Some(status) => Ok((http::StatusCode::ACCEPTED, Json(status))),
+        None => {
+            let running = state.rebuilder.status();
+            Err(ApiError::conflict(
+                "rebuild_running",
+                format!(
+                    "a rebuild is running already ({} messages handled, {} to go): follow it with GET /v1/rebuild",
+                    running.handled, running.remaining
+                ),
+            ))
+        }
+    }
+}
+
+/// How the last rebuild went, or how far the running one is.
+#[utoipa::path(
+    get, path = "/v1/rebuild", tag = "rebuild",
+    responses(
+        (status = 200, body = RebuildStatus),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Not a board admin for every board (`*`)", body = ErrorBody),
+    )
+)]
+async fn rebuild_status(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<RebuildStatus>, ApiError> {
+    require_operator(&caller)?;
+    Ok(Json(state.rebuilder.status()))
 }
 
 /// The metrics for boards, a date range and a period length, optionally split.

@@ -13,6 +13,7 @@ use crate::consumer::{AnalyticsConsumer, DURABLE, filters};
 use crate::db::Migrator;
 use crate::domain::metrics::MetricRules;
 use crate::http::{AppState, router};
+use crate::rebuild::Rebuilder;
 use crate::settings::Settings;
 
 /// Which background workers run; tests switch the consumer off to drive it
@@ -97,20 +98,16 @@ impl Application {
                 Ok(())
             });
         }
-        if self.workers.consumer {
-            let inbox = inbox(&self.analytics).await?;
-            let stop = shutdown.clone();
-            tasks.spawn(async move {
-                inbox.run(stop).await;
-                Ok(())
-            });
-        }
+        let rebuilder = Rebuilder::new(self.analytics.clone(), &shutdown, self.workers.consumer);
+        rebuilder.start_live().await?;
         let app = router(AppState {
             analytics: self.analytics.clone(),
+            rebuilder: rebuilder.clone(),
             secure_cookies: self.secure_cookies,
         });
         let served = pathway_common::http::serve(self.listener, app, shutdown.clone()).await;
         shutdown.cancel();
+        rebuilder.stop_live().await;
         while let Some(result) = tasks.join_next().await {
             match result {
                 Ok(Ok(())) => {}

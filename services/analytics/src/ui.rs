@@ -229,7 +229,7 @@ async fn dashboard(
         sections: Vec::new(),
     };
     let report = match parse_query(&caller, &params, today) {
-        Ok(query) => state.analytics.metrics(&caller, &query).await,
+        Ok(query) => crate::http::metrics(&state, &caller, &query).await,
         Err(error) => Err(error),
     };
     match report {
