@@ -30,6 +30,7 @@ pub struct Settings {
     pub sink: SinkSettings,
     pub notify: NotifySettings,
     pub webhook: WebhookSettings,
+    pub smtp: SmtpSettings,
     /// Channels of the boards named here.
     pub boards: BTreeMap<String, BoardChannels>,
     /// Channels of every other board.
@@ -49,6 +50,7 @@ impl Default for Settings {
             sink: SinkSettings::default(),
             notify: NotifySettings::default(),
             webhook: WebhookSettings::default(),
+            smtp: SmtpSettings::default(),
             boards: BTreeMap::new(),
             board_defaults: BoardChannels::default(),
         }
@@ -166,6 +168,56 @@ impl Default for WebhookSettings {
     }
 }
 
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Plain text: only for a relay on the same host or a test sink.
+    None,
+    /// Plain connection upgraded with STARTTLS, which the server must offer
+    /// (submission, port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (submissions, port 465).
+    Tls,
+}
+
+/// An SMTP server (a board's mail relay) for the `smtp` e-mail gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SmtpSettings {
+    /// The server's host name (checked against its certificate). Unset: no
+    /// board may send e-mail over SMTP.
+    pub host: Option<String>,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// Credentials, when the server asks for them (AUTH PLAIN or LOGIN).
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// The sender, e.g. `NHS Highland pain service <pain.service@nhs.scot>`.
+    pub from: String,
+    /// The domain of each message's `Message-ID` (`<delivery-id@domain>`);
+    /// when unset, `pathway.` and the sender's domain.
+    pub message_id_domain: Option<String>,
+    /// How long connecting, and then handing over one message, may take.
+    pub timeout_ms: u64,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: None,
+            password: None,
+            from: "Pathway <pathway@localhost>".into(),
+            message_id_domain: None,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
 /// Where a board's SMS, e-mail and letters go.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -175,6 +227,27 @@ pub enum MessageGateway {
     Sink,
     /// The GOV.UK Notify-compatible gateway in `notify`.
     Notify,
+}
+
+/// Where a board's e-mail goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailGateway {
+    /// The local folder.
+    Sink,
+    /// The GOV.UK Notify-compatible gateway in `notify`.
+    Notify,
+    /// The SMTP server in `smtp`.
+    Smtp,
+}
+
+impl From<MessageGateway> for EmailGateway {
+    fn from(gateway: MessageGateway) -> Self {
+        match gateway {
+            MessageGateway::Sink => EmailGateway::Sink,
+            MessageGateway::Notify => EmailGateway::Notify,
+        }
+    }
 }
 
 /// Where a board's webhooks go.
@@ -201,7 +274,11 @@ pub enum ReferrerChannel {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct BoardChannels {
+    /// SMS and letters, and e-mail unless `email` says otherwise.
     pub messages: MessageGateway,
+    /// E-mail (to the patient, and to the referrer when `referrer_channel =
+    /// email`); when unset, the way of `messages`.
+    pub email: Option<EmailGateway>,
     pub webhooks: WebhookGateway,
     /// How the referrer hears: the board's GP system webhook, or e-mail to
     /// the referral's reply address.
@@ -214,10 +291,18 @@ pub struct BoardChannels {
     pub receiving_services: BTreeMap<String, String>,
 }
 
+impl BoardChannels {
+    /// Where this board's e-mail goes.
+    pub fn email_gateway(&self) -> EmailGateway {
+        self.email.unwrap_or_else(|| self.messages.into())
+    }
+}
+
 impl Default for BoardChannels {
     fn default() -> Self {
         Self {
             messages: MessageGateway::Sink,
+            email: None,
             webhooks: WebhookGateway::Sink,
             referrer_channel: ReferrerChannel::Webhook,
             gp_webhook_url: Some("https://gp-system.invalid/pathway".into()),

@@ -1,9 +1,11 @@
 //! The channels a delivery can go out on, behind one trait: a GOV.UK
-//! Notify-compatible gateway ([`notify`]), signed webhooks ([`webhook`]) and
-//! a local folder of rendered messages ([`sink`]), the embedded default.
+//! Notify-compatible gateway ([`notify`]), SMTP e-mail ([`smtp`]), signed
+//! webhooks ([`webhook`]) and a local folder of rendered messages ([`sink`]),
+//! the embedded default.
 
 pub mod notify;
 pub mod sink;
+pub mod smtp;
 pub mod webhook;
 
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::domain::{Address, ChannelKind};
-use crate::settings::{MessageGateway, Settings, WebhookGateway};
+use crate::settings::{BoardChannels, EmailGateway, MessageGateway, Settings, WebhookGateway};
 
 /// One message, ready to go.
 #[derive(Debug, Clone)]
@@ -127,7 +129,7 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 /// A way out for messages.
 #[async_trait]
 pub trait Channel: Send + Sync {
-    /// The gateway's name in delivery rows: `notify`, `webhook`, `sink`.
+    /// The gateway's name in delivery rows: `notify`, `smtp`, `webhook`, `sink`.
     fn name(&self) -> &'static str;
 
     /// Hand the message over.
@@ -144,6 +146,7 @@ pub trait Channel: Send + Sync {
 pub struct Channels {
     sink: Arc<dyn Channel>,
     notify: Option<Arc<dyn Channel>>,
+    smtp: Option<Arc<dyn Channel>>,
     webhook: Arc<dyn Channel>,
 }
 
@@ -154,17 +157,30 @@ impl Channels {
             None => None,
         };
         if notify.is_none()
-            && settings
-                .all_boards()
-                .any(|b| b.messages == MessageGateway::Notify)
+            && settings.all_boards().any(|b| {
+                b.messages == MessageGateway::Notify || b.email_gateway() == EmailGateway::Notify
+            })
         {
             anyhow::bail!(
                 "a board sends its messages through Notify, but notify.api_key is not set"
             );
         }
+        let smtp: Option<Arc<dyn Channel>> = match smtp::SmtpClient::from_settings(&settings.smtp)?
+        {
+            Some(client) => Some(Arc::new(client)),
+            None => None,
+        };
+        if smtp.is_none()
+            && settings
+                .all_boards()
+                .any(|b| b.email_gateway() == EmailGateway::Smtp)
+        {
+            anyhow::bail!("a board sends its e-mail over SMTP, but smtp.host is not set");
+        }
         Ok(Self {
             sink: Arc::new(sink::Sink::new(settings.sink.dir.clone())),
             notify,
+            smtp,
             webhook: Arc::new(webhook::WebhookClient::new(&settings.webhook)?),
         })
     }
@@ -176,17 +192,35 @@ impl Channels {
         board: &str,
         kind: ChannelKind,
     ) -> Result<Arc<dyn Channel>, SendError> {
-        let board = settings.board(board);
+        self.for_board(settings.board(board), kind)
+    }
+
+    /// The channel a message on `kind` goes out on, with `board`'s channels.
+    pub fn for_board(
+        &self,
+        board: &BoardChannels,
+        kind: ChannelKind,
+    ) -> Result<Arc<dyn Channel>, SendError> {
+        let notify = || {
+            self.notify.clone().ok_or_else(|| {
+                SendError::Permanent("Notify is not configured (notify.api_key)".into())
+            })
+        };
         match kind {
             ChannelKind::Webhook => Ok(match board.webhooks {
                 WebhookGateway::Sink => self.sink.clone(),
                 WebhookGateway::Http => self.webhook.clone(),
             }),
-            ChannelKind::Sms | ChannelKind::Email | ChannelKind::Letter => match board.messages {
-                MessageGateway::Sink => Ok(self.sink.clone()),
-                MessageGateway::Notify => self.notify.clone().ok_or_else(|| {
-                    SendError::Permanent("Notify is not configured (notify.api_key)".into())
+            ChannelKind::Email => match board.email_gateway() {
+                EmailGateway::Sink => Ok(self.sink.clone()),
+                EmailGateway::Notify => notify(),
+                EmailGateway::Smtp => self.smtp.clone().ok_or_else(|| {
+                    SendError::Permanent("SMTP is not configured (smtp.host)".into())
                 }),
+            },
+            ChannelKind::Sms | ChannelKind::Letter => match board.messages {
+                MessageGateway::Sink => Ok(self.sink.clone()),
+                MessageGateway::Notify => notify(),
             },
         }
     }
