@@ -80,6 +80,10 @@ pub struct BoardSettings {
     pub priority_target_days: PriorityTargets,
     /// Days a patient has to opt in after a `patient_opt_in` decision.
     pub opt_in_window_days: u32,
+    /// How the board's messages go out and what they say; unset, the
+    /// notification service's own configuration for the board applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification: Option<NotificationSettings>,
 }
 
 impl Default for BoardSettings {
@@ -97,6 +101,7 @@ impl Default for BoardSettings {
             }],
             priority_target_days: PriorityTargets::default(),
             opt_in_window_days: 14,
+            notification: None,
         }
     }
 }
@@ -234,8 +239,223 @@ impl BoardSettings {
         if !(1..=90).contains(&self.opt_in_window_days) {
             out.push(("opt_in_window_days".into(), "must be 1 to 90 days".into()));
         }
+        if let Some(notification) = &self.notification {
+            out.extend(notification.problems());
+        }
         out
     }
+}
+
+/// The notification templates a board may replace, by name.
+pub const NOTIFICATION_TEMPLATES: [&str; 13] = [
+    "patient/accept",
+    "patient/pain_management_programme",
+    "patient/pain_psychology",
+    "patient/physiotherapy",
+    "patient/advice_to_referrer",
+    "patient/self_management",
+    "patient/residential_programme",
+    "patient/redirect",
+    "patient/decline",
+    "patient/patient_opt_in",
+    "referrer/decision",
+    "referrer/info_requested",
+    "receiving_service/referral",
+];
+
+/// The fields a notification template may use (`{{ patient_name }}`); the
+/// notification service renders every template with each of them.
+pub const TEMPLATE_FIELDS: [&str; 19] = [
+    "referral_id",
+    "board",
+    "board_name",
+    "patient_name",
+    "patient_family_name",
+    "referrer_name",
+    "practice_code",
+    "outcome",
+    "outcome_label",
+    "priority",
+    "mode",
+    "partner",
+    "partner_name",
+    "reason",
+    "advice",
+    "target_date",
+    "opt_in_deadline",
+    "question",
+    "correction",
+];
+
+/// Functions every template may call besides the fields.
+const TEMPLATE_GLOBALS: [&str; 4] = ["range", "dict", "namespace", "debug"];
+
+/// The longest template source a board may set, in characters.
+pub const TEMPLATE_MAX_CHARS: usize = 4000;
+
+/// Where a board's SMS and letters go (and e-mail, unless `email` says otherwise).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageGateway {
+    /// The local folder of rendered messages.
+    #[default]
+    Sink,
+    /// The deployment's GOV.UK Notify-compatible gateway.
+    Notify,
+}
+
+/// Where a board's e-mail goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailGateway {
+    Sink,
+    Notify,
+    /// The deployment's SMTP server.
+    Smtp,
+}
+
+/// Where a board's webhooks go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookGateway {
+    #[default]
+    Sink,
+    /// Signed HTTPS POSTs to the URLs below.
+    Http,
+}
+
+/// How a board tells the GP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferrerChannel {
+    /// The board's GP system webhook (or the referral's own webhook reply address).
+    #[default]
+    Webhook,
+    /// E-mail to the referral's reply address.
+    Email,
+}
+
+/// A board's notification channels and its own templates. Secrets (the
+/// Notify API key, the SMTP password, the webhook signing secret) are not
+/// here: they stay in the notification service's own configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationSettings {
+    pub messages: MessageGateway,
+    /// Unset: the way of `messages`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailGateway>,
+    pub webhooks: WebhookGateway,
+    pub referrer_channel: ReferrerChannel,
+    /// The board's GP system endpoint; unset, the referral's own webhook
+    /// reply address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gp_webhook_url: Option<String>,
+    /// Receiving services by code (a partner's code,
+    /// `pain_management_programme`, `residential_programme`) and their webhook.
+    pub receiving_services: BTreeMap<String, String>,
+    /// The board's own wording, by template name (e.g. `patient/accept`): a
+    /// minijinja template whose first line is the subject.
+    pub templates: BTreeMap<String, String>,
+}
+
+impl NotificationSettings {
+    /// Every problem with the section, as `(field, reason)`, under `notification.`.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(url) = &self.gp_webhook_url
+            && !is_http_url(url)
+        {
+            out.push((
+                "notification.gp_webhook_url".into(),
+                "must be an http:// or https:// URL".into(),
+            ));
+        }
+        for (code, url) in &self.receiving_services {
+            let valid_code = !code.is_empty()
+                && code.len() <= 64
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            if !valid_code {
+                out.push((
+                    format!("notification.receiving_services.{code}"),
+                    "the code must be 1 to 64 lower-case letters, digits, hyphens or underscores"
+                        .into(),
+                ));
+            } else if !is_http_url(url) {
+                out.push((
+                    format!("notification.receiving_services.{code}"),
+                    "must be an http:// or https:// URL".into(),
+                ));
+            }
+        }
+        for (name, source) in &self.templates {
+            let field = format!("notification.templates.{name}");
+            if !NOTIFICATION_TEMPLATES.contains(&name.as_str()) {
+                out.push((
+                    field,
+                    format!(
+                        "unknown template: expected one of {}",
+                        NOTIFICATION_TEMPLATES.join(", ")
+                    ),
+                ));
+                continue;
+            }
+            if source.trim().is_empty() || source.chars().count() > TEMPLATE_MAX_CHARS {
+                out.push((
+                    field,
+                    format!("must be 1 to {TEMPLATE_MAX_CHARS} characters"),
+                ));
+                continue;
+            }
+            if let Some(reason) = template_problem(source) {
+                out.push((field, reason));
+            }
+        }
+        out
+    }
+}
+
+fn is_http_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
+}
+
+/// Why a template source cannot be used: it does not parse, or it names a
+/// field no template is given.
+fn template_problem(source: &str) -> Option<String> {
+    let env = minijinja::Environment::new();
+    let template = match env.template_from_str(source) {
+        Ok(template) => template,
+        Err(error) => {
+            let line = error
+                .line()
+                .map(|l| format!(" (line {l})"))
+                .unwrap_or_default();
+            return Some(format!(
+                "does not parse{line}: {}",
+                error.detail().unwrap_or("syntax error")
+            ));
+        }
+    };
+    let mut unknown: Vec<String> = template
+        .undeclared_variables(false)
+        .into_iter()
+        .filter(|v| {
+            !TEMPLATE_FIELDS.contains(&v.as_str()) && !TEMPLATE_GLOBALS.contains(&v.as_str())
+        })
+        .collect();
+    unknown.sort();
+    (!unknown.is_empty()).then(|| {
+        format!(
+            "names unknown fields {}: a template may use {}",
+            unknown.join(", "),
+            TEMPLATE_FIELDS.join(", ")
+        )
+    })
 }
 
 fn default_label(code: &str) -> &'static str {

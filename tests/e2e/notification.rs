@@ -861,3 +861,135 @@ async fn an_smtp_550_is_not_retried_and_the_delivery_fails_with_the_reason() {
         s.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_admin_changes_channels_and_templates_and_the_next_decision_uses_them_without_a_restart()
+ {
+    for backend in backends().await {
+        // As configured: the GP hears by webhook, the patient by SMS through
+        // Notify, e-mail would go over SMTP.
+        let (s, smtp) = setup_smtp(&backend, ReferrerChannel::Webhook).await;
+        let before = s.intake.refer(&valid_referral("highland")).await;
+        s.app
+            .send(&decision_recorded("highland", &before, accept()))
+            .await;
+        let rows = s.app.wait_until_settled(&before, 2).await;
+        assert!(
+            rows.iter().all(|r| r.status == "sent"),
+            "{}: {rows:?}",
+            backend.name()
+        );
+        assert_eq!(s.receiver.hooks().len(), 1, "the GP by webhook");
+        assert!(smtp.mails().is_empty());
+        let text = |t: &pathway_tests::notification::Taken| {
+            t.body["personalisation"]["body"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(text(&s.gateway.taken()[0]).contains("A pain specialist has read your referral"));
+
+        // The board admin tells the GP by e-mail from now on, in the board's
+        // own words for an accept.
+        let admin = s.intake.token(Role::BoardAdmin, &["highland"]);
+        let mut document = IntakeApp::example_board_settings();
+        document["notification"] = json!({
+            "messages": "notify",
+            "email": "smtp",
+            "webhooks": "http",
+            "referrer_channel": "email",
+            "receiving_services": {},
+            "templates": {
+                "patient/accept": "Your pain clinic appointment\nHello {{ patient_name }}. NHS {{ board_name }}'s pain clinic will see you{% if target_date %} by {{ target_date }}{% endif %}. We will write with a date."
+            },
+        });
+        let response = s
+            .intake
+            .put_board_settings(&admin, "highland", &document.to_string())
+            .await;
+        assert_eq!(
+            response.status(),
+            200,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        let kept = pathway_tests::eventually(Duration::from_secs(15), || async {
+            s.app
+                .board_notification("highland")
+                .await
+                .filter(|row| row.notification_json.is_some())
+        })
+        .await
+        .expect("notification keeps the board's new settings");
+        assert!(kept.changed_by.contains("board_admin"), "{kept:?}");
+
+        let after = s.intake.refer(&valid_referral("highland")).await;
+        s.app
+            .send(&decision_recorded("highland", &after, accept()))
+            .await;
+        let rows = s.app.wait_until_settled(&after, 2).await;
+        assert!(rows.iter().all(|r| r.status == "sent"), "{rows:?}");
+        let gp = rows
+            .iter()
+            .find(|r| r.recipient == "referrer")
+            .expect("to the GP");
+        assert_eq!(
+            (gp.channel.as_str(), gp.gateway.as_deref()),
+            ("email", Some("smtp"))
+        );
+        let mails = smtp.mails();
+        assert_eq!(mails.len(), 1, "the GP's e-mail");
+        assert_eq!(mails[0].recipients, ["ann.smith@practice.example.org"]);
+        assert!(mails[0].body().contains(&after));
+        assert_eq!(s.receiver.hooks().len(), 1, "no new webhook");
+        let sms = patient(&rows);
+        let taken = s.gateway.taken();
+        let sent = taken
+            .iter()
+            .find(|t| t.reference == sms.id)
+            .expect("the SMS");
+        assert_eq!(
+            text(sent),
+            "Hello Morag. NHS Highland's pain clinic will see you by 20 March 2026. We will write with a date."
+        );
+        assert_eq!(
+            sent.body["personalisation"]["subject"],
+            "Your pain clinic appointment"
+        );
+
+        // A template with a syntax error is refused by intake, naming the
+        // field, and nothing changes.
+        let mut broken = document.clone();
+        broken["notification"]["templates"]["patient/accept"] =
+            json!("Your appointment\n{% if target_date %}by {{ target_date }}");
+        let response = s
+            .intake
+            .put_board_settings(&admin, "highland", &broken.to_string())
+            .await;
+        assert_eq!(response.status(), 422);
+        let error: Value = response.json().await.expect("JSON");
+        let fields: Vec<&str> = error["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .filter_map(|f| f["field"].as_str())
+            .collect();
+        assert_eq!(fields, ["notification.templates.patient/accept"], "{error}");
+        let stored: Value = s
+            .intake
+            .get_board_settings(&admin, "highland")
+            .await
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(stored["settings"], document, "nothing stored");
+        assert_eq!(
+            s.app
+                .board_notification("highland")
+                .await
+                .map(|r| r.event_id),
+            Some(kept.event_id)
+        );
+        s.stop().await;
+    }
+}

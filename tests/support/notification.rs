@@ -823,6 +823,25 @@ impl TestApp {
             .expect("let the leases lapse");
     }
 
+    /// The board's notification settings as this service keeps them.
+    pub async fn board_notification(
+        &self,
+        board: &str,
+    ) -> Option<pathway_notification::db::board_notification::Model> {
+        pathway_notification::db::board_notification::Entity::find_by_id(board.to_owned())
+            .one(&self.db)
+            .await
+            .expect("read the board's notification settings")
+    }
+
+    /// What this service's consumer refused, with the reasons.
+    pub async fn dead_letters(&self) -> Vec<pathway_common::inbox::dead_letter::Model> {
+        pathway_common::inbox::dead_letter::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("read dead letters")
+    }
+
     /// Wait until `count` deliveries of `referral_id` are planned.
     pub async fn wait_until_planned(
         &self,

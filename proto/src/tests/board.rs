@@ -50,3 +50,54 @@ fn problems_name_the_field() {
     assert!(!settings.offers("accept"));
     assert!(settings.offers("decline"));
 }
+
+#[test]
+fn a_notification_section_reads_and_its_problems_name_the_field() {
+    let settings: BoardSettings = serde_json::from_str(
+        r#"{"notification": {
+            "messages": "notify", "email": "smtp", "referrer_channel": "email",
+            "gp_webhook_url": "https://gp.example.org/pathway",
+            "receiving_services": {"pain-association-scotland": "https://pas.example.org/in"},
+            "templates": {"patient/accept": "Your referral\nDear {{ patient_name }}, {% if target_date %}by {{ target_date }}{% endif %}"}
+        }}"#,
+    )
+    .expect("reads");
+    assert!(settings.problems().is_empty(), "{:?}", settings.problems());
+    let notification = settings.notification.clone().expect("the section");
+    assert_eq!(notification.email, Some(EmailGateway::Smtp));
+    assert_eq!(notification.referrer_channel, ReferrerChannel::Email);
+    let again: BoardSettings =
+        serde_json::from_str(&serde_json::to_string(&settings).expect("writes")).expect("reads");
+    assert_eq!(again, settings);
+
+    let bad = BoardSettings {
+        notification: Some(NotificationSettings {
+            gp_webhook_url: Some("gp.example.org".into()),
+            templates: [
+                ("patient/teleport", "Hi"),
+                ("patient/decline", "Subject\n{% if outcome %}unclosed"),
+                ("patient/accept", "Subject\nDear {{ chi_number }}"),
+                ("referrer/decision", " "),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            ..NotificationSettings::default()
+        }),
+        ..BoardSettings::default()
+    };
+    let problems = bad.problems();
+    let field = |name: &str| {
+        problems
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, reason)| reason.clone())
+            .unwrap_or_else(|| panic!("no problem for {name}: {problems:?}"))
+    };
+    assert!(field("notification.gp_webhook_url").contains("URL"));
+    assert!(field("notification.templates.patient/teleport").contains("unknown template"));
+    assert!(field("notification.templates.patient/decline").contains("does not parse"));
+    assert!(field("notification.templates.patient/accept").contains("chi_number"));
+    assert!(field("notification.templates.referrer/decision").contains("characters"));
+    assert_eq!(problems.len(), 5, "{problems:?}");
+}

@@ -28,14 +28,15 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::boards::Boards;
 use crate::channels::{Channels, Message, Receipt, SendError};
-use crate::db::delivery;
+use crate::db::{board_notification, delivery};
 use crate::domain::{
     self, Address, Cause, ChannelKind, Contacts, DecisionFacts, Planned, Recipient, Status,
 };
 use crate::intake::{IntakeClient, IntakeError};
 use crate::settings::Settings;
-use crate::templates::{self, Fields, Templates};
+use crate::templates::{self, Fields};
 
 /// The actor named on this service's events and audit rows.
 const ACTOR: &str = "notification";
@@ -51,7 +52,8 @@ pub struct Notifications {
     pub platform: Platform,
     pub intake: IntakeClient,
     pub channels: Channels,
-    pub templates: Arc<Templates>,
+    /// Each board's channels and templates.
+    pub boards: Arc<Boards>,
     pub settings: Arc<Settings>,
 }
 
@@ -375,13 +377,17 @@ impl Notifications {
                 IntakeError::Refused { .. } => rejected(error.to_string()),
                 IntakeError::Unavailable(_) => HandleError::Retry(anyhow::Error::new(error)),
             })?;
-        let board = self.settings.board(&event.board);
+        let board = self
+            .boards
+            .of(txn, &self.channels, &event.board)
+            .await
+            .map_err(HandleError::Retry)?;
         let now = Utc::now();
         let (cause_name, cause_id) = match cause {
             Cause::Decision(_) => ("decision", event.event_id.clone()),
             Cause::InformationRequest { .. } => ("information_request", event.event_id.clone()),
         };
-        for planned in domain::plan(cause, &contacts, board) {
+        for planned in domain::plan(cause, &contacts, &board.channels) {
             let id = Uuid::now_v7().to_string();
             let fields = fields(
                 event,
@@ -389,7 +395,7 @@ impl Notifications {
                 &contacts,
                 planned.receiving_service.as_deref(),
             );
-            let rendered = self
+            let rendered = board
                 .templates
                 .render(&planned.template, &fields)
                 .map_err(|error| rejected(format!("{error:#}")))?;
@@ -434,6 +440,66 @@ impl Notifications {
                 .exec(txn)
                 .await?;
         }
+        Ok(())
+    }
+
+    /// `board.settings_changed`: keep the board's notification settings, if
+    /// every template renders and every gateway is there. If not, the event
+    /// is refused (dead-lettered with the reason, for an admin to see) and the
+    /// board keeps the settings it had: a board never sends with half a change.
+    #[tracing::instrument(skip_all, fields(board = %event.board), err)]
+    pub async fn keep_board_settings<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        event: &Event,
+        changed: &proto::BoardSettingsChanged,
+    ) -> Result<(), HandleError> {
+        if event.board.trim().is_empty() {
+            return Err(rejected("board: missing"));
+        }
+        let settings: pathway_proto::board::BoardSettings =
+            serde_json::from_str(&changed.settings_json)
+                .map_err(|e| rejected(format!("settings_json: {e}")))?;
+        if let Some((field, reason)) = settings.problems().into_iter().next() {
+            return Err(rejected(format!("settings_json.{field}: {reason}")));
+        }
+        let notification_json = match &settings.notification {
+            Some(section) => {
+                if let Err(error) = self.boards.build(&self.channels, section) {
+                    tracing::error!(
+                        error = format!("{error:#}"),
+                        "the board's new notification settings cannot be used: it keeps its previous ones"
+                    );
+                    return Err(rejected(format!("settings_json.notification: {error:#}")));
+                }
+                Some(serde_json::to_string(section).map_err(|e| {
+                    HandleError::Retry(anyhow::Error::new(e).context("cannot encode the settings"))
+                })?)
+            }
+            None => None,
+        };
+        let changed_at = event.occurred_at().unwrap_or_else(Utc::now);
+        let existing = board_notification::Entity::find_by_id(event.board.clone())
+            .one(txn)
+            .await?;
+        let row = board_notification::ActiveModel {
+            board: sea_orm::ActiveValue::Set(event.board.clone()),
+            notification_json: sea_orm::ActiveValue::Set(notification_json),
+            changed_by: sea_orm::ActiveValue::Set(changed.changed_by.clone()),
+            changed_at: sea_orm::ActiveValue::Set(changed_at),
+            event_id: sea_orm::ActiveValue::Set(event.event_id.clone()),
+        };
+        match existing {
+            None => {
+                board_notification::Entity::insert(row).exec(txn).await?;
+            }
+            // A replay of an older change does not undo a newer one.
+            Some(current) if current.changed_at > changed_at => {}
+            Some(_) => {
+                board_notification::Entity::update(row).exec(txn).await?;
+            }
+        }
+        tracing::info!(by = %changed.changed_by, "the board's notification settings changed");
         Ok(())
     }
 
@@ -539,11 +605,18 @@ impl Notifications {
     #[tracing::instrument(skip_all, fields(delivery_id = %row.id, referral_id = %row.referral_id, channel = %row.channel))]
     async fn deliver(&self, row: delivery::Model, in_doubt: bool) -> anyhow::Result<()> {
         let attempts = AtomicI32::new(0);
+        let board = match self.boards.of(self.db(), &self.channels, &row.board).await {
+            Ok(board) => board,
+            Err(error) => {
+                let reason = format!("the board's channels cannot be read: {error:#}");
+                return self
+                    .finish(&row, Err(SendError::Permanent(reason)), 0, None)
+                    .await;
+            }
+        };
         let prepared = Self::message_of(&row).and_then(|message| {
             let kind = message.channel;
-            let channel = self
-                .channels
-                .for_delivery(&self.settings, &row.board, kind)?;
+            let channel = self.channels.for_board(&board.channels, kind)?;
             Ok((message, channel))
         });
         let (message, channel) = match prepared {
@@ -921,6 +994,10 @@ impl Notifications {
                     format!("{why}: try again shortly"),
                 ),
             })?;
+        let board = self
+            .boards
+            .of(self.db(), &self.channels, &row.board)
+            .await?;
         let address = match (
             Recipient::parse(&row.recipient),
             ChannelKind::parse(&row.channel),
@@ -930,7 +1007,7 @@ impl Notifications {
                 channel,
                 row.receiving_service.as_deref(),
                 &contacts,
-                self.settings.board(&row.board),
+                &board.channels,
             ),
             _ => Err(format!(
                 "unknown recipient or channel {} {}",

@@ -1,5 +1,6 @@
 //! The durable consumer `notification`: decisions and questions to the
-//! referrer become planned deliveries, in the inbox transaction.
+//! referrer become planned deliveries, and a board's changed settings its
+//! channels and templates, each in the inbox transaction.
 
 use pathway_common::inbox::{HandleError, Handler};
 use pathway_proto::v1::{self as proto, Event, Payload};
@@ -15,6 +16,7 @@ pub fn filters() -> Vec<String> {
     vec![
         proto::filter_all_boards("decision", Some("recorded")),
         proto::filter_all_boards("vetting", Some("info_requested")),
+        proto::filter_all_boards("board", Some("settings_changed")),
     ]
 }
 
@@ -33,6 +35,11 @@ impl Handler for NotificationConsumer {
             Some(Payload::VettingInfoRequested(requested)) => {
                 self.notifications
                     .plan_for_information_request(txn, event, requested)
+                    .await
+            }
+            Some(Payload::BoardSettingsChanged(changed)) => {
+                self.notifications
+                    .keep_board_settings(txn, event, changed)
                     .await
             }
             Some(other) => {

@@ -1,5 +1,5 @@
-//! The notification service's table: deliveries, one per recipient and
-//! channel of each cause.
+//! The notification service's tables: deliveries, one per recipient and
+//! channel of each cause; and each board's latest notification settings.
 
 use pathway_common::db::{PlumbingMigration, create_index, create_table};
 use sea_orm_migration::prelude::*;
@@ -67,6 +67,47 @@ pub mod delivery {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod board_notification {
+    use sea_orm::entity::prelude::*;
+
+    /// A board's notification settings as its latest `board.settings_changed`
+    /// gave them (kept in the inbox transaction).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "board_notification")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub board: String,
+        /// The `notification` section as JSON; `None` when the board's
+        /// settings have none (this service's own configuration applies).
+        #[sea_orm(column_type = "Text", nullable)]
+        pub notification_json: Option<String>,
+        pub changed_by: String,
+        pub changed_at: DateTimeUtc,
+        /// The event that carried it: the version the cache is keyed by.
+        pub event_id: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+struct BoardNotificationTable;
+
+impl MigrationName for BoardNotificationTable {
+    fn name(&self) -> &str {
+        "m0003_board_notification"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for BoardNotificationTable {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_table(manager, board_notification::Entity).await
+    }
+}
+
 struct NotificationTables;
 
 impl MigrationName for NotificationTables {
@@ -112,6 +153,10 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(PlumbingMigration), Box::new(NotificationTables)]
+        vec![
+            Box::new(PlumbingMigration),
+            Box::new(NotificationTables),
+            Box::new(BoardNotificationTable),
+        ]
     }
 }

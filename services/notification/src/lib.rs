@@ -7,15 +7,18 @@
 //!
 //! - [`domain`]: pure rules — who is told, on which channel, with which template.
 //! - [`templates`]: the messages (minijinja), checked at start-up.
+//! - [`boards`]: each board's channels and templates, from its board
+//!   settings as they change, or this service's configuration.
 //! - [`application`]: the handlers — plan deliveries in the inbox
 //!   transaction; the sender with its retries; the delivery look-ups.
-//! - Adapters: [`consumer`] (decisions, questions to the referrer),
-//!   [`channels`] (Notify, signed webhooks, the local folder), [`intake`]
+//! - Adapters: [`consumer`] (decisions, questions to the referrer, board
+//!   settings), [`channels`] (Notify, SMTP, signed webhooks, the local folder), [`intake`]
 //!   (contact details over NATS request/reply), [`http`] (the delivery API),
 //!   [`db`] (the deliveries table).
 //! - [`startup`]: the [`startup::Application`] that `main` and tests run.
 
 pub mod application;
+pub mod boards;
 pub mod channels;
 pub mod consumer;
 pub mod db;

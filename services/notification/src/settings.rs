@@ -2,10 +2,11 @@
 //! locally with no external account: messages and webhooks go to a folder of
 //! rendered files under `var/outbox-messages/`.
 //!
-//! Channels are configured per board here, in the service's own settings
-//! (`boards.<code>`), with `board_defaults` for every board not named; see
-//! docs/decisions/0009-notification.md for why not in the shared board
-//! settings yet.
+//! A board's channels and templates are part of its board settings
+//! (`notification`, changed through intake's admin API at run time); the
+//! channels here (`boards.<code>`, and `board_defaults` for every board not
+//! named) apply to a board until it sets its own. Secrets stay here: the
+//! Notify API key, the SMTP password, the webhook signing secret.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,6 +14,8 @@ use std::path::PathBuf;
 use pathway_common::settings::{
     AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings,
 };
+use pathway_proto::board::NotificationSettings;
+pub use pathway_proto::board::{EmailGateway, MessageGateway, ReferrerChannel, WebhookGateway};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -218,58 +221,6 @@ impl Default for SmtpSettings {
     }
 }
 
-/// Where a board's SMS, e-mail and letters go.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MessageGateway {
-    /// The local folder (the embedded default).
-    #[default]
-    Sink,
-    /// The GOV.UK Notify-compatible gateway in `notify`.
-    Notify,
-}
-
-/// Where a board's e-mail goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmailGateway {
-    /// The local folder.
-    Sink,
-    /// The GOV.UK Notify-compatible gateway in `notify`.
-    Notify,
-    /// The SMTP server in `smtp`.
-    Smtp,
-}
-
-impl From<MessageGateway> for EmailGateway {
-    fn from(gateway: MessageGateway) -> Self {
-        match gateway {
-            MessageGateway::Sink => EmailGateway::Sink,
-            MessageGateway::Notify => EmailGateway::Notify,
-        }
-    }
-}
-
-/// Where a board's webhooks go.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WebhookGateway {
-    /// The local folder (the embedded default).
-    #[default]
-    Sink,
-    /// Signed HTTPS POSTs to the configured URLs.
-    Http,
-}
-
-/// How a board tells the GP.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReferrerChannel {
-    #[default]
-    Webhook,
-    Email,
-}
-
 /// One board's channels.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -294,7 +245,24 @@ pub struct BoardChannels {
 impl BoardChannels {
     /// Where this board's e-mail goes.
     pub fn email_gateway(&self) -> EmailGateway {
-        self.email.unwrap_or_else(|| self.messages.into())
+        self.email.unwrap_or(match self.messages {
+            MessageGateway::Sink => EmailGateway::Sink,
+            MessageGateway::Notify => EmailGateway::Notify,
+        })
+    }
+}
+
+impl From<&NotificationSettings> for BoardChannels {
+    /// The channels a board set in its board settings.
+    fn from(section: &NotificationSettings) -> Self {
+        Self {
+            messages: section.messages,
+            email: section.email,
+            webhooks: section.webhooks,
+            referrer_channel: section.referrer_channel,
+            gp_webhook_url: section.gp_webhook_url.clone(),
+            receiving_services: section.receiving_services.clone(),
+        }
     }
 }
 

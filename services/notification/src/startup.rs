@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::application::Notifications;
+use crate::boards::Boards;
 use crate::channels::Channels;
 use crate::consumer::{DURABLE, NotificationConsumer, filters};
 use crate::db::Migrator;
@@ -55,6 +56,8 @@ impl Application {
         // anything is connected.
         let templates = Templates::load().context("the message templates are not usable")?;
         let channels = Channels::from_settings(&settings)?;
+        let settings = Arc::new(settings);
+        let boards = Boards::new(settings.clone(), Arc::new(templates));
         let platform = Platform::start::<Migrator>(
             "notification",
             &settings.database,
@@ -82,8 +85,8 @@ impl Application {
                 platform,
                 intake,
                 channels,
-                templates: Arc::new(templates),
-                settings: Arc::new(settings),
+                boards: Arc::new(boards),
+                settings,
             },
             workers,
         })
@@ -106,6 +109,7 @@ impl Application {
             background.relay(&platform);
         }
         if self.workers.consumer {
+            follow_current_subjects(&platform).await?;
             background
                 .consume(
                     &platform,
@@ -132,6 +136,48 @@ impl Application {
             .await
             .context("the HTTP server failed")
     }
+}
+
+/// A durable consumer keeps the subjects it was created with: one made
+/// before this service followed `board.settings_changed` is widened here, so
+/// an existing deployment picks board settings up without being rebuilt.
+async fn follow_current_subjects(platform: &Platform) -> anyhow::Result<()> {
+    let stream = platform
+        .jetstream
+        .get_stream(pathway_proto::stream::NAME)
+        .await
+        .context("the pathway stream is missing")?;
+    let Ok(mut consumer) = stream
+        .get_consumer::<async_nats::jetstream::consumer::pull::Config>(DURABLE)
+        .await
+    else {
+        // Not there yet: it is created with the current subjects.
+        return Ok(());
+    };
+    let info = consumer
+        .info()
+        .await
+        .context("cannot read the durable consumer")?;
+    let mut config = info.config.clone();
+    let wanted = filters();
+    let mut have = config.filter_subjects.clone();
+    if !config.filter_subject.is_empty() {
+        have.push(config.filter_subject.clone());
+    }
+    if wanted.iter().all(|w| have.contains(w)) {
+        return Ok(());
+    }
+    config.filter_subject = String::new();
+    config.filter_subjects = wanted;
+    stream
+        .update_consumer(config)
+        .await
+        .context("cannot widen the durable consumer's subjects")?;
+    tracing::info!(
+        consumer = DURABLE,
+        "the durable consumer now follows board settings too"
+    );
+    Ok(())
 }
 
 /// Send what is due, again and again, until `shutdown`. A send under way

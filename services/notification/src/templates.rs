@@ -8,6 +8,8 @@
 //! once with every optional field empty, in strict mode: a template that names
 //! a field Pathway does not give, or that fails to render, stops the start.
 
+use std::collections::BTreeMap;
+
 use anyhow::Context;
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
@@ -112,10 +114,25 @@ pub struct Templates {
 impl Templates {
     /// Load and check every template.
     pub fn load() -> anyhow::Result<Self> {
+        Self::with_overrides(&BTreeMap::new())
+    }
+
+    /// Every template, with a board's own in place of Pathway's where it set
+    /// them, each checked as at start-up: a board's template that names an
+    /// unknown field, fails to render or is too long for an SMS is an error.
+    pub fn with_overrides(overrides: &BTreeMap<String, String>) -> anyhow::Result<Self> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
+                .with_context(|| format!("the template {name} does not parse"))?;
+        }
+        for (name, source) in overrides {
+            anyhow::ensure!(
+                TEMPLATES.iter().any(|(known, _)| known == name),
+                "there is no template {name}"
+            );
+            env.add_template_owned(name.clone(), source.clone())
                 .with_context(|| format!("the template {name} does not parse"))?;
         }
         let templates = Self { env };

@@ -156,43 +156,29 @@ impl Channels {
             Some(key) => Some(Arc::new(notify::NotifyClient::new(&settings.notify, key)?)),
             None => None,
         };
-        if notify.is_none()
-            && settings.all_boards().any(|b| {
-                b.messages == MessageGateway::Notify || b.email_gateway() == EmailGateway::Notify
-            })
-        {
-            anyhow::bail!(
-                "a board sends its messages through Notify, but notify.api_key is not set"
-            );
-        }
         let smtp: Option<Arc<dyn Channel>> = match smtp::SmtpClient::from_settings(&settings.smtp)?
         {
             Some(client) => Some(Arc::new(client)),
             None => None,
         };
-        if smtp.is_none()
-            && settings
-                .all_boards()
-                .any(|b| b.email_gateway() == EmailGateway::Smtp)
-        {
-            anyhow::bail!("a board sends its e-mail over SMTP, but smtp.host is not set");
-        }
-        Ok(Self {
+        let channels = Self {
             sink: Arc::new(sink::Sink::new(settings.sink.dir.clone())),
             notify,
             smtp,
             webhook: Arc::new(webhook::WebhookClient::new(&settings.webhook)?),
-        })
+        };
+        for board in settings.all_boards() {
+            channels.check(board)?;
+        }
+        Ok(channels)
     }
 
-    /// The channel a message on `kind` of `board` goes out on.
-    pub fn for_delivery(
-        &self,
-        settings: &Settings,
-        board: &str,
-        kind: ChannelKind,
-    ) -> Result<Arc<dyn Channel>, SendError> {
-        self.for_board(settings.board(board), kind)
+    pub fn has_notify(&self) -> bool {
+        self.notify.is_some()
+    }
+
+    pub fn has_smtp(&self) -> bool {
+        self.smtp.is_some()
     }
 
     /// The channel a message on `kind` goes out on, with `board`'s channels.

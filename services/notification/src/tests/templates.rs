@@ -42,3 +42,40 @@ fn names_read_as_people_say_them() {
         "Pain Association Scotland"
     );
 }
+
+#[test]
+fn the_board_settings_document_knows_the_same_templates_and_fields() {
+    let names: Vec<&str> = TEMPLATES.iter().map(|(name, _)| *name).collect();
+    assert_eq!(names, pathway_proto::board::NOTIFICATION_TEMPLATES);
+    let fields = serde_json::to_value(sample(true)).expect("fields serialise");
+    let mut keys: Vec<&str> = fields
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut known = pathway_proto::board::TEMPLATE_FIELDS;
+    known.sort_unstable();
+    assert_eq!(keys, known);
+}
+
+#[test]
+fn a_board_template_replaces_pathways_only_if_it_renders_and_fits() {
+    let own = |source: &str| {
+        [("patient/accept".to_owned(), source.to_owned())]
+            .into_iter()
+            .collect::<BTreeMap<_, _>>()
+    };
+    let templates =
+        Templates::with_overrides(&own("Pain clinic\nHello {{ patient_name }}, see you soon."))
+            .expect("a good template");
+    let rendered = templates
+        .render("patient/accept", &sample(true))
+        .expect("renders");
+    assert_eq!(rendered.subject, "Pain clinic");
+    assert_eq!(rendered.body, "Hello Morag, see you soon.");
+    assert!(Templates::with_overrides(&own("Subject\n{{ chi_number }}")).is_err());
+    assert!(Templates::with_overrides(&own(&format!("Subject\n{}", "x".repeat(500)))).is_err());
+    assert!(Templates::with_overrides(&own("Subject\n{{ patient_name | nosuchfilter }}")).is_err());
+}

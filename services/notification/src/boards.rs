@@ -1,0 +1,128 @@
+//! Each board's notification channels and templates, as its board settings
+//! last set them (`board.settings_changed`, kept in `board_notification`), or
+//! this service's own configuration for a board that never set them.
+//!
+//! The table is the truth, read in the transaction that uses it, so every
+//! instance of the service sees a change at once; the rendered-and-checked
+//! templates are cached per board by the event that set them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use pathway_proto::board::NotificationSettings;
+use sea_orm::{ConnectionTrait, EntityTrait};
+
+use crate::channels::Channels;
+use crate::db::board_notification;
+use crate::settings::{BoardChannels, EmailGateway, MessageGateway, Settings};
+use crate::templates::Templates;
+
+/// What one board's messages go out on, and what they say.
+#[derive(Debug)]
+pub struct BoardConfig {
+    pub channels: BoardChannels,
+    pub templates: Arc<Templates>,
+}
+
+pub struct Boards {
+    settings: Arc<Settings>,
+    /// Pathway's own templates, checked at start-up.
+    defaults: Arc<Templates>,
+    /// By board: the event that set its settings, and what they gave.
+    cache: Mutex<HashMap<String, (String, Arc<BoardConfig>)>>,
+}
+
+impl Boards {
+    pub fn new(settings: Arc<Settings>, defaults: Arc<Templates>) -> Self {
+        Self {
+            settings,
+            defaults,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A board's configuration from its settings' `notification` section,
+    /// every template rendered and checked; an error says why it cannot be
+    /// used (a template that fails, a gateway this deployment lacks).
+    pub fn build(
+        &self,
+        channels: &Channels,
+        section: &NotificationSettings,
+    ) -> anyhow::Result<BoardConfig> {
+        let board = BoardChannels::from(section);
+        channels.check(&board)?;
+        let templates = if section.templates.is_empty() {
+            self.defaults.clone()
+        } else {
+            Arc::new(Templates::with_overrides(&section.templates)?)
+        };
+        Ok(BoardConfig {
+            channels: board,
+            templates,
+        })
+    }
+
+    /// `board`'s configuration now, read through `db` (the caller's
+    /// transaction, when there is one).
+    pub async fn of<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        channels: &Channels,
+        board: &str,
+    ) -> anyhow::Result<Arc<BoardConfig>> {
+        let row = board_notification::Entity::find_by_id(board.to_owned())
+            .one(db)
+            .await
+            .context("cannot read the board's notification settings")?;
+        let (version, section) = match row {
+            Some(board_notification::Model {
+                notification_json: Some(json),
+                event_id,
+                ..
+            }) => (event_id, json),
+            _ => {
+                return Ok(Arc::new(BoardConfig {
+                    channels: self.settings.board(board).clone(),
+                    templates: self.defaults.clone(),
+                }));
+            }
+        };
+        if let Some((cached, config)) = self.cache_get(board)
+            && cached == version
+        {
+            return Ok(config);
+        }
+        let section: NotificationSettings = serde_json::from_str(&section)
+            .context("the stored notification settings are unreadable")?;
+        let config = Arc::new(
+            self.build(channels, &section)
+                .context("the stored notification settings are not usable")?,
+        );
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(board.to_owned(), (version, config.clone()));
+        }
+        Ok(config)
+    }
+
+    fn cache_get(&self, board: &str) -> Option<(String, Arc<BoardConfig>)> {
+        self.cache.lock().ok()?.get(board).cloned()
+    }
+}
+
+impl Channels {
+    /// Whether this deployment has every gateway `board` uses.
+    pub fn check(&self, board: &BoardChannels) -> anyhow::Result<()> {
+        let notify = board.messages == MessageGateway::Notify
+            || board.email_gateway() == EmailGateway::Notify;
+        anyhow::ensure!(
+            !notify || self.has_notify(),
+            "the board sends through Notify, but this deployment has no notify.api_key"
+        );
+        anyhow::ensure!(
+            board.email_gateway() != EmailGateway::Smtp || self.has_smtp(),
+            "the board sends e-mail over SMTP, but this deployment has no smtp.host"
+        );
+        Ok(())
+    }
+}
