@@ -79,3 +79,16 @@ fn a_board_template_replaces_pathways_only_if_it_renders_and_fits() {
     assert!(Templates::with_overrides(&own(&format!("Subject\n{}", "x".repeat(500)))).is_err());
     assert!(Templates::with_overrides(&own("Subject\n{{ patient_name | nosuchfilter }}")).is_err());
 }
+
+#[test]
+fn the_example_board_settings_templates_are_usable() {
+    let example: pathway_proto::board::BoardSettings = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/board-settings.json"
+    )))
+    .expect("examples/board-settings.json reads");
+    assert!(example.problems().is_empty(), "{:?}", example.problems());
+    let section = example.notification.expect("a notification section");
+    assert!(!section.templates.is_empty());
+    Templates::with_overrides(&section.templates).expect("every template renders and fits");
+}
