@@ -993,3 +993,69 @@ async fn a_board_admin_changes_channels_and_templates_and_the_next_decision_uses
         s.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_durable_consumer_made_before_board_settings_were_followed_is_widened_at_start() {
+    for backend in backends().await {
+        let mut intake = IntakeApp::spawn(&backend).await;
+        intake.enable_board("highland").await;
+        // An existing deployment: the consumer as an earlier notification made it.
+        let nats = pathway_common::bus::connect(&intake.settings.nats, "test")
+            .await
+            .expect("the test connects to NATS");
+        let jetstream = async_nats::jetstream::new(nats);
+        let stream = jetstream
+            .get_stream(pathway_proto::stream::NAME)
+            .await
+            .expect("the pathway stream");
+        stream
+            .create_consumer(async_nats::jetstream::consumer::pull::Config {
+                durable_name: Some("notification".into()),
+                filter_subjects: vec![
+                    proto::filter_all_boards("decision", Some("recorded")),
+                    proto::filter_all_boards("vetting", Some("info_requested")),
+                ],
+                ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+                ..Default::default()
+            })
+            .await
+            .expect("the old consumer");
+
+        let gateway = NotifyGateway::start().await;
+        let receiver = WebhookReceiver::start().await;
+        let mut app =
+            TestApp::spawn(&backend, &intake, &gateway, &receiver, Workers::default()).await;
+        let mut consumer = stream
+            .get_consumer::<async_nats::jetstream::consumer::pull::Config>("notification")
+            .await
+            .expect("the consumer");
+        let info = consumer.info().await.expect("its configuration");
+        assert!(
+            info.config
+                .filter_subjects
+                .contains(&proto::filter_all_boards("board", Some("settings_changed"))),
+            "{}: {:?}",
+            backend.name(),
+            info.config.filter_subjects
+        );
+
+        let admin = intake.token(Role::BoardAdmin, &["highland"]);
+        let response = intake
+            .put_board_settings(
+                &admin,
+                "highland",
+                &IntakeApp::example_board_settings().to_string(),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let kept = pathway_tests::eventually(Duration::from_secs(15), || async {
+            app.board_notification("highland")
+                .await
+                .filter(|row| row.notification_json.is_some())
+        })
+        .await;
+        assert!(kept.is_some(), "the board's settings reach notification");
+        app.stop().await;
+        intake.stop().await;
+    }
+}
