@@ -6,9 +6,9 @@
 //! outcome was recorded, withdrawals by the day of withdrawal. The outcome is
 //! the referral's current one (after any correction).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use pathway_proto::board::OUTCOME_CODES;
 use pathway_proto::calendar::WorkingCalendar;
 use serde::Serialize;
@@ -189,41 +189,115 @@ pub fn compute(
     query: &MetricsQuery,
     rules: &MetricRules,
 ) -> Vec<MetricsRow> {
-    let periods = periods(query.from, query.to, query.by);
-    let default_board = BoardContext::default();
-    // Each patient's referrals by time of receipt, for re-referrals.
-    let mut referrals_of: BTreeMap<&str, Vec<chrono::DateTime<chrono::Utc>>> = BTreeMap::new();
+    let mut referrals = Referrals::default();
     for fact in facts {
-        if let Some(received) = fact.received_at
-            && !fact.attributes.patient_pseudonym.is_empty()
-        {
-            referrals_of
-                .entry(fact.attributes.patient_pseudonym.as_str())
-                .or_default()
-                .push(received);
-        }
+        referrals.add(fact);
     }
-    let mut groups: BTreeMap<(Option<String>, String), Vec<Tally>> = BTreeMap::new();
-    if query.split == Some(Split::Adoption) {
-        for board in &query.boards {
-            for phase in ["before", "after"] {
-                groups.insert(
-                    (Some(board.clone()), phase.into()),
-                    vec![Tally::default(); periods.len()],
-                );
+    let mut metrics = Metrics::new(boards, query, rules, referrals);
+    for fact in facts {
+        metrics.add(fact);
+    }
+    metrics.rows()
+}
+
+/// Each patient's referrals by time of receipt, for re-referrals.
+#[derive(Debug, Default)]
+pub struct Referrals(HashMap<String, Vec<DateTime<Utc>>>);
+
+impl Referrals {
+    /// Note `fact`'s receipt under its patient's pseudonym.
+    pub fn add(&mut self, fact: &Fact) {
+        self.add_receipt(&fact.attributes.patient_pseudonym, fact.received_at);
+    }
+
+    /// Note a referral of the patient `pseudonym` received at `received`.
+    pub fn add_receipt(&mut self, pseudonym: &str, received: Option<DateTime<Utc>>) {
+        if let Some(received) = received
+            && !pseudonym.is_empty()
+        {
+            match self.0.get_mut(pseudonym) {
+                Some(times) => times.push(received),
+                None => {
+                    self.0.insert(pseudonym.to_owned(), vec![received]);
+                }
             }
         }
-    } else if query.split.is_none() {
-        groups.insert((None, "all".into()), vec![Tally::default(); periods.len()]);
     }
-    for fact in facts {
-        let board = boards.get(&fact.board).unwrap_or(&default_board);
+}
+
+/// The rows for a query, worked out one fact at a time, so the facts need
+/// not all be in memory at once: [`Metrics::add`] each fact of the boards
+/// asked for, then [`Metrics::rows`]. The patients' referrals for
+/// re-referrals are given first.
+pub struct Metrics<'a> {
+    boards: &'a BTreeMap<String, BoardContext>,
+    query: &'a MetricsQuery,
+    rules: &'a MetricRules,
+    periods: Vec<Period>,
+    referrals: Referrals,
+    groups: BTreeMap<(Option<String>, String), Vec<Tally>>,
+    default_board: BoardContext,
+}
+
+impl<'a> Metrics<'a> {
+    /// `referrals` must hold every referral received from the start of
+    /// `query` to 12 months after its end (more does no harm).
+    pub fn new(
+        boards: &'a BTreeMap<String, BoardContext>,
+        query: &'a MetricsQuery,
+        rules: &'a MetricRules,
+        referrals: Referrals,
+    ) -> Self {
+        let periods = periods(query.from, query.to, query.by);
+        let mut groups = BTreeMap::new();
+        if query.split == Some(Split::Adoption) {
+            for board in &query.boards {
+                for phase in ["before", "after"] {
+                    groups.insert(
+                        (Some(board.clone()), phase.into()),
+                        vec![Tally::default(); periods.len()],
+                    );
+                }
+            }
+        } else if query.split.is_none() {
+            groups.insert((None, "all".into()), vec![Tally::default(); periods.len()]);
+        }
+        Self {
+            boards,
+            query,
+            rules,
+            periods,
+            referrals,
+            groups,
+            default_board: BoardContext::default(),
+        }
+    }
+
+    /// Give `fact`'s group its rows without counting the fact: every group
+    /// among the boards' facts has rows, zeros where nothing of it falls in
+    /// the range, so a fact that cannot count needs only naming.
+    pub fn name_group(&mut self, fact: &Fact) {
+        let board = self.boards.get(&fact.board).unwrap_or(&self.default_board);
+        let key = group_of(fact, board, self.query.split);
+        let periods = self.periods.len();
+        self.groups
+            .entry(key)
+            .or_insert_with(|| vec![Tally::default(); periods]);
+    }
+
+    /// Count `fact` in the periods of its events.
+    pub fn add(&mut self, fact: &Fact) {
+        let query = self.query;
+        let rules = self.rules;
+        let periods = &self.periods;
+        let board = self.boards.get(&fact.board).unwrap_or(&self.default_board);
         let key = group_of(fact, board, query.split);
-        let tallies = groups
+        let tallies = self
+            .groups
             .entry(key)
             .or_insert_with(|| vec![Tally::default(); periods.len()]);
         if let (Some(received), Some(route)) = (fact.received_at, fact.route)
-            && let Some(t) = slot(tallies, &periods, received.date_naive())
+            && let Some(t) = slot(tallies, periods, received.date_naive())
         {
             match route {
                 Route::Remote => t.received_remote += 1,
@@ -231,7 +305,7 @@ pub fn compute(
             }
         }
         if let (Some(received), Some(vetted)) = (fact.received_at, fact.vetted_at)
-            && let Some(t) = slot(tallies, &periods, vetted.date_naive())
+            && let Some(t) = slot(tallies, periods, vetted.date_naive())
         {
             let w = wait(&board.calendar, received, vetted, &fact.pauses);
             if w.working_days_excluding_paused() <= board.vetting_target_working_days {
@@ -247,9 +321,16 @@ pub fn compute(
             if rules.without_specialist.contains(&outcome) {
                 t.without_specialist += 1;
             }
+            // Followed when the patient is known; the referrals after the
+            // vetting, if any, are in `referrals`.
             if CLOSED_WITH_ADVICE.contains(&outcome.as_str())
-                && let Some(later) = referrals_of.get(fact.attributes.patient_pseudonym.as_str())
+                && !fact.attributes.patient_pseudonym.is_empty()
             {
+                let later = self
+                    .referrals
+                    .0
+                    .get(fact.attributes.patient_pseudonym.as_str())
+                    .map_or(&[][..], Vec::as_slice);
                 for (i, months) in [(0, 6), (2, 12)] {
                     let Some(end) = vetted.checked_add_months(chrono::Months::new(months)) else {
                         continue;
@@ -268,7 +349,7 @@ pub fn compute(
         }
         for pause in &fact.pauses {
             if let Some(answered) = pause.answered_at
-                && let Some(t) = slot(tallies, &periods, answered.date_naive())
+                && let Some(t) = slot(tallies, periods, answered.date_naive())
             {
                 t.turnaround.push(
                     board.calendar.working_days_between(
@@ -279,27 +360,31 @@ pub fn compute(
             }
         }
         if let Some(withdrawn) = fact.withdrawn_at
-            && let Some(t) = slot(tallies, &periods, withdrawn.date_naive())
+            && let Some(t) = slot(tallies, periods, withdrawn.date_naive())
         {
             t.withdrawn += 1;
         }
     }
-    let mut rows = Vec::new();
-    for ((board, group), tallies) in groups {
-        for (period, tally) in periods.iter().zip(tallies) {
-            rows.push(publish(
-                period,
-                board.clone(),
-                group.clone(),
-                tally,
-                rules.suppression_threshold,
-            ));
+
+    /// The rows, after disclosure control, by period, board and group.
+    pub fn rows(self) -> Vec<MetricsRow> {
+        let mut rows = Vec::new();
+        for ((board, group), tallies) in self.groups {
+            for (period, tally) in self.periods.iter().zip(tallies) {
+                rows.push(publish(
+                    period,
+                    board.clone(),
+                    group.clone(),
+                    tally,
+                    self.rules.suppression_threshold,
+                ));
+            }
         }
+        rows.sort_by(|a, b| {
+            (a.period_first, &a.board, &a.group).cmp(&(b.period_first, &b.board, &b.group))
+        });
+        rows
     }
-    rows.sort_by(|a, b| {
-        (a.period_first, &a.board, &a.group).cmp(&(b.period_first, &b.board, &b.group))
-    });
-    rows
 }
 
 fn group_of(fact: &Fact, board: &BoardContext, split: Option<Split>) -> (Option<String>, String) {
