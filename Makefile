@@ -25,8 +25,10 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-bench: ## Intake throughput and latency at a fixed offered load (release build)
-	@NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) bench -p pathway-tests --bench intake
+bench: ## Intake at fixed offered loads, then analytics ingest and metrics queries at 100k and 1M referrals (release build)
+	@nats="$$(scripts/nats-server.sh)" && \
+	NATS_SERVER="$$nats" $(CARGO) bench -p pathway-tests --bench intake && \
+	NATS_SERVER="$$nats" $(CARGO) bench -p pathway-tests --bench analytics
 
 demo: build ## Send synthetic referrals to a running platform (after `make run`)
 	$(CARGO) run --quiet --bin pathway -- demo --referrals 50
