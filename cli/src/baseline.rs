@@ -126,9 +126,10 @@ fn row(rng: &mut StdRng, board: &str, n: usize, received: NaiveDate, today: Naiv
             withdrawn = on.to_string();
         }
     } else {
-        // Weeks, not days: an exponential spread around three weeks.
+        // Weeks, not days: at least a week, then an exponential spread,
+        // three weeks in the middle and two months for the slowest tenth.
         let u: f64 = rng.random_range(0.0..1.0);
-        let days = (3.0 - (1.0 - u).ln() * 18.0).min(90.0) as i64;
+        let days = (5.0 - (1.0 - u).ln() * 25.0).min(120.0) as i64;
         let on = weekday_on_or_after(received + Duration::days(days));
         if on <= today {
             vetted = on.to_string();

@@ -251,10 +251,16 @@ pub async fn run(client: &Client, options: &Options) -> anyhow::Result<()> {
     if options.vet_share > 0.0 && !sent.is_empty() {
         vet(client, options, &sent, &mut rng).await?;
     }
+    let adopters: Vec<String> = adopted
+        .iter()
+        .filter(|(_, since)| since.is_some())
+        .map(|(board, _)| format!("--board {board}"))
+        .collect();
     println!(
         "\nSee the numbers: {}/dashboard (sign in with `pathway token --role evaluator --board '*'`),\n\
-         or `pathway metrics --from {} --by quarter --split adoption`",
+         or `pathway metrics {} --from {} --by quarter --split adoption`",
         options.analytics.trim_end_matches('/'),
+        adopters.join(" "),
         today
             .checked_sub_months(Months::new(options.baseline_months + 12))
             .unwrap_or(today)
