@@ -75,6 +75,11 @@ impl Application {
             settings.auth.service_token.clone(),
             Duration::from_millis(settings.intake_timeout_ms.max(1)),
         );
+        if workers.consumer {
+            // Before the service is handed back, so whoever starts it sees
+            // the consumer as it will run.
+            follow_current_subjects(&platform).await?;
+        }
         let address = (settings.http.host, settings.http.port);
         let listener = TcpListener::bind(address)
             .await
@@ -109,7 +114,6 @@ impl Application {
             background.relay(&platform);
         }
         if self.workers.consumer {
-            follow_current_subjects(&platform).await?;
             background
                 .consume(
                     &platform,
