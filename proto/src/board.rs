@@ -357,12 +357,46 @@ pub struct NotificationSettings {
     /// The board's own wording, by template name (e.g. `patient/accept`): a
     /// minijinja template whose first line is the subject.
     pub templates: BTreeMap<String, String>,
+    /// The GOV.UK Notify account (a name under `notify_accounts` in the
+    /// notification service's own configuration) the board's Notify messages
+    /// go through; unset, the account named `default` (`[notify]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_account: Option<String>,
+    /// The SMTP server (a name under `smtp_servers`) the board's e-mail over
+    /// SMTP goes through; unset, the server named `default` (`[smtp]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_server: Option<String>,
+}
+
+/// Whether `name` can name a Notify account or an SMTP server: 1 to 64
+/// lower-case letters, digits, hyphens or underscores. Which accounts there
+/// are is the notification service's own configuration.
+pub fn is_account_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 impl NotificationSettings {
     /// Every problem with the section, as `(field, reason)`, under `notification.`.
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        for (field, name) in [
+            ("notification.notify_account", &self.notify_account),
+            ("notification.smtp_server", &self.smtp_server),
+        ] {
+            if let Some(name) = name
+                && !is_account_name(name)
+            {
+                out.push((
+                    field.into(),
+                    "must name an account: 1 to 64 lower-case letters, digits, hyphens or underscores"
+                        .into(),
+                ));
+            }
+        }
         if let Some(url) = &self.gp_webhook_url
             && !is_http_url(url)
         {

@@ -61,6 +61,8 @@ pub struct Taken {
     pub kind: String,
     pub reference: String,
     pub body: Value,
+    /// The `iss` of the JWT it came with: the service id of the account.
+    pub iss: String,
 }
 
 #[derive(Default)]
@@ -70,6 +72,8 @@ struct GatewayState {
     taken: Vec<Taken>,
     /// Every POST, accepted or not.
     posts: usize,
+    /// Requests refused for their token (wrong secret, wrong `iss`).
+    refused_tokens: usize,
     script: VecDeque<Answer>,
 }
 
@@ -100,7 +104,11 @@ struct NotifyClaims {
 
 /// Check the bearer token as Notify does: HS256 with the key's secret, `iss`
 /// the service id, `iat` within 30 seconds of now.
-fn check_token(headers: &HeaderMap, service_id: &str, secret: &str) -> Result<(), Box<Response>> {
+fn check_token(
+    headers: &HeaderMap,
+    service_id: &str,
+    secret: &str,
+) -> Result<String, Box<Response>> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -142,7 +150,7 @@ fn check_token(headers: &HeaderMap, service_id: &str, secret: &str) -> Result<()
             "Error: Your system clock must be accurate to within 30 seconds",
         )));
     }
-    Ok(())
+    Ok(claims.iss)
 }
 
 /// Check a send body as Notify does.
@@ -197,11 +205,16 @@ async fn gateway_send(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
+    let iss;
     let answer = {
         let mut s = state.lock().expect("gateway state");
-        if let Err(refused) = check_token(&headers, &s.service_id, &s.secret) {
-            return *refused;
-        }
+        iss = match check_token(&headers, &s.service_id, &s.secret) {
+            Ok(iss) => iss,
+            Err(refused) => {
+                s.refused_tokens += 1;
+                return *refused;
+            }
+        };
         s.posts += 1;
         if let Err(message) = check_body(&kind, &body) {
             return notify_error(StatusCode::BAD_REQUEST, "ValidationError", &message);
@@ -231,6 +244,7 @@ async fn gateway_send(
         kind: kind.clone(),
         reference: body["reference"].as_str().unwrap_or_default().to_owned(),
         body: body.clone(),
+        iss,
     };
     state
         .lock()
@@ -263,8 +277,9 @@ async fn gateway_list(
     headers: HeaderMap,
     Query(query): Query<Listing>,
 ) -> Response {
-    let s = state.lock().expect("gateway state");
+    let mut s = state.lock().expect("gateway state");
     if let Err(refused) = check_token(&headers, &s.service_id, &s.secret) {
+        s.refused_tokens += 1;
         return *refused;
     }
     let found: Vec<Value> = s
@@ -308,11 +323,13 @@ impl NotifyGateway {
 
     /// As if an earlier process had sent this before it died.
     pub fn already_has(&self, kind: &str, reference: &str) {
+        let iss = self.service_id();
         self.state.lock().expect("gateway state").taken.push(Taken {
             id: uuid::Uuid::new_v4().to_string(),
             kind: kind.into(),
             reference: reference.into(),
             body: json!({}),
+            iss,
         });
     }
 
@@ -322,6 +339,31 @@ impl NotifyGateway {
 
     pub fn posts(&self) -> usize {
         self.state.lock().expect("gateway state").posts
+    }
+
+    /// Requests refused for their token: signed with another account's
+    /// secret, or naming another service.
+    pub fn refused_tokens(&self) -> usize {
+        self.state.lock().expect("gateway state").refused_tokens
+    }
+
+    /// The service id in this account's API key: the `iss` of its tokens.
+    pub fn service_id(&self) -> String {
+        self.state.lock().expect("gateway state").service_id.clone()
+    }
+
+    /// A Notify account for this stand-in: its API key, fresh template ids,
+    /// and `callback_token` for its status callbacks.
+    pub fn account(&self, callback_token: &str) -> NotifySettings {
+        NotifySettings {
+            base_url: self.base.clone(),
+            api_key: Some(self.api_key.clone().into()),
+            timeout_ms: 500,
+            sms_template_id: uuid::Uuid::new_v4().to_string(),
+            email_template_id: uuid::Uuid::new_v4().to_string(),
+            letter_template_id: uuid::Uuid::new_v4().to_string(),
+            callback_token: Some(callback_token.to_owned().into()),
+        }
     }
 }
 
@@ -619,6 +661,8 @@ pub async fn settings_beside(
         .into_iter()
         .map(|(code, url)| (code.to_owned(), url))
         .collect(),
+        notify_account: None,
+        smtp_server: None,
     };
     Settings {
         http: HttpSettings::with_port(0),
@@ -640,21 +684,15 @@ pub async fn settings_beside(
         sink: pathway_notification::settings::SinkSettings {
             dir: dir.join("outbox-messages"),
         },
-        notify: NotifySettings {
-            base_url: gateway.base.clone(),
-            api_key: Some(gateway.api_key.clone().into()),
-            timeout_ms: 500,
-            sms_template_id: uuid::Uuid::new_v4().to_string(),
-            email_template_id: uuid::Uuid::new_v4().to_string(),
-            letter_template_id: uuid::Uuid::new_v4().to_string(),
-            callback_token: Some(CALLBACK_TOKEN.to_owned().into()),
-        },
+        notify: gateway.account(CALLBACK_TOKEN),
         webhook: WebhookSettings {
             signing_secret: Some(WEBHOOK_SECRET.to_owned().into()),
             signing_key_file: dir.join("webhook.key"),
             timeout_ms: 500,
         },
         smtp: SmtpSettings::default(),
+        notify_accounts: Default::default(),
+        smtp_servers: Default::default(),
         boards: Default::default(),
         board_defaults: board,
         telemetry: Default::default(),

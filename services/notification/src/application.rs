@@ -35,7 +35,7 @@ use crate::domain::{
     self, Address, Cause, ChannelKind, Contacts, DecisionFacts, Planned, Recipient, Status,
 };
 use crate::intake::{IntakeClient, IntakeError};
-use crate::settings::Settings;
+use crate::settings::{DEFAULT_ACCOUNT, Settings};
 use crate::templates::{self, Fields};
 
 /// The actor named on this service's events and audit rows.
@@ -424,6 +424,7 @@ impl Notifications {
                 claims: 0,
                 last_error: last_error.clone(),
                 gateway: None,
+                account: Channels::account_for(&board.channels, planned.channel),
                 gateway_id: None,
                 gateway_status: None,
                 gateway_status_at: None,
@@ -614,15 +615,35 @@ impl Notifications {
                     .await;
             }
         };
-        let prepared = Self::message_of(&row).and_then(|message| {
-            let kind = message.channel;
-            let channel = self.channels.for_board(&board.channels, kind)?;
-            Ok((message, channel))
-        });
-        let (message, channel) = match prepared {
-            Ok(prepared) => prepared,
+        let message = match Self::message_of(&row) {
+            Ok(message) => message,
             Err(error) => return self.finish(&row, Err(error), 0, None).await,
         };
+        let account = if in_doubt {
+            // Looked up, and sent again if need be, where it went out.
+            Some(
+                row.account
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned()),
+            )
+        } else {
+            // The board's account now, kept before anything goes out so a
+            // send in doubt is looked up there.
+            let account = Channels::account_for(&board.channels, message.channel);
+            if account != row.account && !self.keep_account(&row, account.clone()).await? {
+                tracing::warn!(delivery_id = %row.id, "another worker took this delivery meanwhile");
+                return Ok(());
+            }
+            account
+        };
+        let channel =
+            match self
+                .channels
+                .for_board(&board.channels, message.channel, account.as_deref())
+            {
+                Ok(channel) => channel,
+                Err(error) => return self.finish(&row, Err(error), 0, None).await,
+            };
         let doubt = AtomicBool::new(in_doubt);
         let sender = &self.settings.sender;
         let backoff = ExponentialBuilder::default()
@@ -667,6 +688,24 @@ impl Notifications {
             Some(channel.name()),
         )
         .await
+    }
+
+    /// Keep the account a claimed delivery goes out through; false when
+    /// another worker took it since.
+    async fn keep_account(
+        &self,
+        row: &delivery::Model,
+        account: Option<String>,
+    ) -> anyhow::Result<bool> {
+        let updated = delivery::Entity::update_many()
+            .col_expr(delivery::Column::Account, Expr::value(account))
+            .filter(delivery::Column::Id.eq(row.id.clone()))
+            .filter(delivery::Column::Claims.eq(row.claims))
+            .filter(delivery::Column::Status.eq(Status::Sending.as_str()))
+            .exec(self.db())
+            .await
+            .context("cannot keep the delivery's account")?;
+        Ok(updated.rows_affected == 1)
     }
 
     /// Record how a delivery ended, with its event, in one transaction; only
@@ -900,8 +939,13 @@ const GATEWAY_FAILURES: &[&str] = &[
 impl Notifications {
     /// A gateway's status callback: keep what it says; a final failure of a
     /// sent delivery makes it `failed` (with `notification.failed`), for a
-    /// board admin to see and send again.
-    pub async fn gateway_callback(&self, callback: &GatewayCallback) -> Result<(), ApiError> {
+    /// board admin to see and send again. `accounts` are the Notify accounts
+    /// whose callback token was presented: only their deliveries are touched.
+    pub async fn gateway_callback(
+        &self,
+        callback: &GatewayCallback,
+        accounts: &[&str],
+    ) -> Result<(), ApiError> {
         let reference = callback
             .reference
             .as_deref()
@@ -924,7 +968,13 @@ impl Notifications {
         let row = delivery::Entity::find_by_id(reference.to_owned())
             .one(&txn)
             .await?
-            .ok_or_else(|| ApiError::not_found(format!("no delivery {reference}")))?;
+            .filter(|row| {
+                row.gateway.as_deref().is_none_or(|g| g == "notify")
+                    && accounts.contains(&row.account.as_deref().unwrap_or(DEFAULT_ACCOUNT))
+            })
+            .ok_or_else(|| {
+                ApiError::not_found(format!("no delivery {reference} sent through this account"))
+            })?;
         if row
             .gateway_id
             .as_deref()

@@ -111,17 +111,27 @@ impl Boards {
 }
 
 impl Channels {
-    /// Whether this deployment has every gateway `board` uses.
+    /// Whether this deployment has every gateway and account `board` uses.
     pub fn check(&self, board: &BoardChannels) -> anyhow::Result<()> {
+        let notify_name = board.notify_account();
+        let smtp_name = board.smtp_server();
+        anyhow::ensure!(
+            self.knows_notify_account(notify_name),
+            "the board names the Notify account {notify_name}, but this deployment has none of that name (notify_accounts.{notify_name})"
+        );
+        anyhow::ensure!(
+            self.knows_smtp_server(smtp_name),
+            "the board names the SMTP server {smtp_name}, but this deployment has none of that name (smtp_servers.{smtp_name})"
+        );
         let notify = board.messages == MessageGateway::Notify
             || board.email_gateway() == EmailGateway::Notify;
         anyhow::ensure!(
-            !notify || self.has_notify(),
-            "the board sends through Notify, but this deployment has no notify.api_key"
+            !notify || self.has_notify(notify_name),
+            "the board sends through the Notify account {notify_name}, but it has no api_key in this deployment"
         );
         anyhow::ensure!(
-            board.email_gateway() != EmailGateway::Smtp || self.has_smtp(),
-            "the board sends e-mail over SMTP, but this deployment has no smtp.host"
+            board.email_gateway() != EmailGateway::Smtp || self.has_smtp(smtp_name),
+            "the board sends e-mail over the SMTP server {smtp_name}, but it has no host in this deployment"
         );
         Ok(())
     }

@@ -49,6 +49,11 @@ pub mod delivery {
         pub last_error: Option<String>,
         /// Which gateway took it (`notify`, `webhook`, `sink`) and its own id.
         pub gateway: Option<String>,
+        /// The Notify account or SMTP server (by name) it goes out through,
+        /// set when it is planned and again when it is taken to be sent; a
+        /// send in doubt is looked up there. `None` is `default`, or a
+        /// gateway with no accounts (webhooks, the folder).
+        pub account: Option<String>,
         pub gateway_id: Option<String>,
         /// What the gateway last said of it through its status callback
         /// (Notify: `delivered`, `permanent-failure`, ...), and when.
@@ -91,6 +96,33 @@ pub mod board_notification {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+struct DeliveryAccount;
+
+impl MigrationName for DeliveryAccount {
+    fn name(&self) -> &str {
+        "m0004_delivery_account"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for DeliveryAccount {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // `m0002_notification` creates the table from today's entity, so a
+        // new database already has the column; one made before it has not.
+        if !manager.has_column("deliveries", "account").await? {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new("deliveries"))
+                        .add_column(ColumnDef::new(Alias::new("account")).string().null())
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 struct BoardNotificationTable;
@@ -157,6 +189,7 @@ impl MigratorTrait for Migrator {
             Box::new(PlumbingMigration),
             Box::new(NotificationTables),
             Box::new(BoardNotificationTable),
+            Box::new(DeliveryAccount),
         ]
     }
 }

@@ -167,7 +167,9 @@ fn token_matches(presented: &str, expected: &str) -> bool {
 }
 
 /// A Notify-compatible gateway's status callback, authenticated with the
-/// bearer token configured in the gateway (`notify.callback_token`).
+/// bearer token configured in the gateway: the `callback_token` of one of the
+/// Notify accounts (`[notify]`, `[notify_accounts.*]`), whose deliveries
+/// alone it may speak of.
 #[utoipa::path(
     post, path = "/v1/callbacks/notify", tag = "callbacks",
     request_body = GatewayCallback,
@@ -191,20 +193,28 @@ async fn notify_callback(
             .and_then(|v| v.to_str().ok()),
     )
     .ok();
-    let allowed = match (
-        &state.notifications.settings.notify.callback_token,
-        presented,
-    ) {
-        (Some(expected), Some(presented)) => token_matches(presented, expected.expose_secret()),
-        _ => false,
-    };
-    if !allowed {
+    // Every account's token is compared, so the time taken says nothing of
+    // which (if any) matched.
+    let accounts: Vec<&str> = state
+        .notifications
+        .settings
+        .all_notify_accounts()
+        .filter(|(_, account)| match (&account.callback_token, presented) {
+            (Some(expected), Some(presented)) => token_matches(presented, expected.expose_secret()),
+            _ => false,
+        })
+        .map(|(name, _)| name)
+        .collect();
+    if accounts.is_empty() {
         return Err(ApiError::new(
             http::StatusCode::UNAUTHORIZED,
             "unauthorized",
             "send the callback token configured for this gateway: `Authorization: Bearer <token>`",
         ));
     }
-    state.notifications.gateway_callback(&callback).await?;
+    state
+        .notifications
+        .gateway_callback(&callback, &accounts)
+        .await?;
     Ok(http::StatusCode::NO_CONTENT)
 }

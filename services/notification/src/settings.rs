@@ -34,6 +34,13 @@ pub struct Settings {
     pub notify: NotifySettings,
     pub webhook: WebhookSettings,
     pub smtp: SmtpSettings,
+    /// More GOV.UK Notify accounts by name (`[notify_accounts.highland]`, the
+    /// fields of `[notify]`), for a deployment shared by boards that each
+    /// have their own Notify service; `[notify]` is the account `default`.
+    pub notify_accounts: BTreeMap<String, NotifySettings>,
+    /// More SMTP servers by name (`[smtp_servers.highland]`, the fields of
+    /// `[smtp]`); `[smtp]` is the server `default`.
+    pub smtp_servers: BTreeMap<String, SmtpSettings>,
     /// Channels of the boards named here.
     pub boards: BTreeMap<String, BoardChannels>,
     /// Channels of every other board.
@@ -54,6 +61,8 @@ impl Default for Settings {
             notify: NotifySettings::default(),
             webhook: WebhookSettings::default(),
             smtp: SmtpSettings::default(),
+            notify_accounts: BTreeMap::new(),
+            smtp_servers: BTreeMap::new(),
             boards: BTreeMap::new(),
             board_defaults: BoardChannels::default(),
         }
@@ -65,11 +74,38 @@ impl Settings {
         self.boards.get(board).unwrap_or(&self.board_defaults)
     }
 
-    /// Every board's channels, the defaults included.
-    pub fn all_boards(&self) -> impl Iterator<Item = &BoardChannels> {
-        std::iter::once(&self.board_defaults).chain(self.boards.values())
+    /// Every board's channels, the defaults included, with where they are set.
+    pub fn all_boards(&self) -> impl Iterator<Item = (String, &BoardChannels)> {
+        std::iter::once(("board_defaults".to_owned(), &self.board_defaults)).chain(
+            self.boards
+                .iter()
+                .map(|(code, board)| (format!("boards.{code}"), board)),
+        )
+    }
+
+    /// Every Notify account by name: `[notify]` as `default`, then
+    /// `[notify_accounts.*]`.
+    pub fn all_notify_accounts(&self) -> impl Iterator<Item = (&str, &NotifySettings)> {
+        std::iter::once((DEFAULT_ACCOUNT, &self.notify)).chain(
+            self.notify_accounts
+                .iter()
+                .map(|(name, account)| (name.as_str(), account)),
+        )
+    }
+
+    /// Every SMTP server by name: `[smtp]` as `default`, then `[smtp_servers.*]`.
+    pub fn all_smtp_servers(&self) -> impl Iterator<Item = (&str, &SmtpSettings)> {
+        std::iter::once((DEFAULT_ACCOUNT, &self.smtp)).chain(
+            self.smtp_servers
+                .iter()
+                .map(|(name, server)| (name.as_str(), server)),
+        )
     }
 }
+
+/// The name of `[notify]` and `[smtp]` among the accounts and servers, and
+/// the account a board uses unless it names another.
+pub const DEFAULT_ACCOUNT: &str = "default";
 
 /// How the sender works through deliveries.
 #[derive(Debug, Clone, Deserialize)]
@@ -240,9 +276,25 @@ pub struct BoardChannels {
     /// Receiving services by code (a third-sector partner's code,
     /// `pain_management_programme`, `residential_programme`) and their webhook.
     pub receiving_services: BTreeMap<String, String>,
+    /// The Notify account (`notify_accounts.<name>`) the board's Notify
+    /// messages go through; unset, `default` (`[notify]`).
+    pub notify_account: Option<String>,
+    /// The SMTP server (`smtp_servers.<name>`) the board's SMTP e-mail goes
+    /// through; unset, `default` (`[smtp]`).
+    pub smtp_server: Option<String>,
 }
 
 impl BoardChannels {
+    /// The name of the board's Notify account.
+    pub fn notify_account(&self) -> &str {
+        self.notify_account.as_deref().unwrap_or(DEFAULT_ACCOUNT)
+    }
+
+    /// The name of the board's SMTP server.
+    pub fn smtp_server(&self) -> &str {
+        self.smtp_server.as_deref().unwrap_or(DEFAULT_ACCOUNT)
+    }
+
     /// Where this board's e-mail goes.
     pub fn email_gateway(&self) -> EmailGateway {
         self.email.unwrap_or(match self.messages {
@@ -262,6 +314,8 @@ impl From<&NotificationSettings> for BoardChannels {
             referrer_channel: section.referrer_channel,
             gp_webhook_url: section.gp_webhook_url.clone(),
             receiving_services: section.receiving_services.clone(),
+            notify_account: section.notify_account.clone(),
+            smtp_server: section.smtp_server.clone(),
         }
     }
 }
@@ -282,6 +336,8 @@ impl Default for BoardChannels {
             .into_iter()
             .map(|code| (code.to_owned(), format!("https://{code}.invalid/pathway")))
             .collect(),
+            notify_account: None,
+            smtp_server: None,
         }
     }
 }

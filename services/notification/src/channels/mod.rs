@@ -8,13 +8,18 @@ pub mod sink;
 pub mod smtp;
 pub mod webhook;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use async_trait::async_trait;
+use pathway_proto::board::is_account_name;
 
 use crate::domain::{Address, ChannelKind};
-use crate::settings::{BoardChannels, EmailGateway, MessageGateway, Settings, WebhookGateway};
+use crate::settings::{
+    BoardChannels, DEFAULT_ACCOUNT, EmailGateway, MessageGateway, Settings, WebhookGateway,
+};
 
 /// One message, ready to go.
 #[derive(Debug, Clone)]
@@ -145,51 +150,133 @@ pub trait Channel: Send + Sync {
 #[derive(Clone)]
 pub struct Channels {
     sink: Arc<dyn Channel>,
-    notify: Option<Arc<dyn Channel>>,
-    smtp: Option<Arc<dyn Channel>>,
+    /// Each Notify account by name (`default` is `[notify]`), `None` for an
+    /// account with no API key.
+    notify: BTreeMap<String, Option<Arc<dyn Channel>>>,
+    /// Each SMTP server by name (`default` is `[smtp]`), `None` for a server
+    /// with no host.
+    smtp: BTreeMap<String, Option<Arc<dyn Channel>>>,
     webhook: Arc<dyn Channel>,
 }
 
 impl Channels {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
-        let notify: Option<Arc<dyn Channel>> = match &settings.notify.api_key {
-            Some(key) => Some(Arc::new(notify::NotifyClient::new(&settings.notify, key)?)),
-            None => None,
-        };
-        let smtp: Option<Arc<dyn Channel>> = match smtp::SmtpClient::from_settings(&settings.smtp)?
-        {
-            Some(client) => Some(Arc::new(client)),
-            None => None,
-        };
+        anyhow::ensure!(
+            !settings.notify_accounts.contains_key(DEFAULT_ACCOUNT),
+            "notify_accounts.{DEFAULT_ACCOUNT}: the account named {DEFAULT_ACCOUNT} is [notify]"
+        );
+        anyhow::ensure!(
+            !settings.smtp_servers.contains_key(DEFAULT_ACCOUNT),
+            "smtp_servers.{DEFAULT_ACCOUNT}: the server named {DEFAULT_ACCOUNT} is [smtp]"
+        );
+        let mut notify = BTreeMap::new();
+        for (name, account) in settings.all_notify_accounts() {
+            let section = if name == DEFAULT_ACCOUNT {
+                "notify".to_owned()
+            } else {
+                format!("notify_accounts.{name}")
+            };
+            anyhow::ensure!(
+                is_account_name(name),
+                "{section}: an account name is 1 to 64 lower-case letters, digits, hyphens or underscores"
+            );
+            let client: Option<Arc<dyn Channel>> = match &account.api_key {
+                Some(key) => Some(Arc::new(
+                    notify::NotifyClient::new(account, key)
+                        .with_context(|| format!("[{section}]"))?,
+                )),
+                None => None,
+            };
+            notify.insert(name.to_owned(), client);
+        }
+        let mut smtp = BTreeMap::new();
+        for (name, server) in settings.all_smtp_servers() {
+            let section = if name == DEFAULT_ACCOUNT {
+                "smtp".to_owned()
+            } else {
+                format!("smtp_servers.{name}")
+            };
+            anyhow::ensure!(
+                is_account_name(name),
+                "{section}: a server name is 1 to 64 lower-case letters, digits, hyphens or underscores"
+            );
+            let client: Option<Arc<dyn Channel>> = match smtp::SmtpClient::from_settings(server)
+                .with_context(|| format!("[{section}]"))?
+            {
+                Some(client) => Some(Arc::new(client)),
+                None => None,
+            };
+            smtp.insert(name.to_owned(), client);
+        }
         let channels = Self {
             sink: Arc::new(sink::Sink::new(settings.sink.dir.clone())),
             notify,
             smtp,
             webhook: Arc::new(webhook::WebhookClient::new(&settings.webhook)?),
         };
-        for board in settings.all_boards() {
-            channels.check(board)?;
+        for (section, board) in settings.all_boards() {
+            channels
+                .check(board)
+                .with_context(|| format!("[{section}] cannot be used"))?;
         }
         Ok(channels)
     }
 
-    pub fn has_notify(&self) -> bool {
-        self.notify.is_some()
+    /// Whether this deployment has a Notify account of this name (with or
+    /// without an API key).
+    pub fn knows_notify_account(&self, name: &str) -> bool {
+        self.notify.contains_key(name)
     }
 
-    pub fn has_smtp(&self) -> bool {
-        self.smtp.is_some()
+    /// Whether this deployment has an SMTP server of this name.
+    pub fn knows_smtp_server(&self, name: &str) -> bool {
+        self.smtp.contains_key(name)
     }
 
-    /// The channel a message on `kind` goes out on, with `board`'s channels.
+    /// Whether the Notify account `name` can send (it has an API key).
+    pub fn has_notify(&self, name: &str) -> bool {
+        self.notify.get(name).is_some_and(Option::is_some)
+    }
+
+    /// Whether the SMTP server `name` can send (it has a host).
+    pub fn has_smtp(&self, name: &str) -> bool {
+        self.smtp.get(name).is_some_and(Option::is_some)
+    }
+
+    /// The account a message on `kind` goes out through with `board`'s
+    /// channels: the Notify account or the SMTP server's name; `None` for the
+    /// folder and webhooks, which have no accounts.
+    pub fn account_for(board: &BoardChannels, kind: ChannelKind) -> Option<String> {
+        let notify = || Some(board.notify_account().to_owned());
+        match kind {
+            ChannelKind::Webhook => None,
+            ChannelKind::Email => match board.email_gateway() {
+                EmailGateway::Sink => None,
+                EmailGateway::Notify => notify(),
+                EmailGateway::Smtp => Some(board.smtp_server().to_owned()),
+            },
+            ChannelKind::Sms | ChannelKind::Letter => match board.messages {
+                MessageGateway::Sink => None,
+                MessageGateway::Notify => notify(),
+            },
+        }
+    }
+
+    /// The channel a message on `kind` goes out on, with `board`'s channels,
+    /// through the Notify account or SMTP server named `account` (for a
+    /// delivery that already went out through one), or else the board's own.
     pub fn for_board(
         &self,
         board: &BoardChannels,
         kind: ChannelKind,
+        account: Option<&str>,
     ) -> Result<Arc<dyn Channel>, SendError> {
         let notify = || {
-            self.notify.clone().ok_or_else(|| {
-                SendError::Permanent("Notify is not configured (notify.api_key)".into())
+            let name = account.unwrap_or(board.notify_account());
+            self.notify.get(name).cloned().flatten().ok_or_else(|| {
+                SendError::Permanent(format!(
+                    "the Notify account {name} is not configured (an API key in [notify] or [notify_accounts.{name}])"
+                ))
             })
         };
         match kind {
@@ -200,9 +287,14 @@ impl Channels {
             ChannelKind::Email => match board.email_gateway() {
                 EmailGateway::Sink => Ok(self.sink.clone()),
                 EmailGateway::Notify => notify(),
-                EmailGateway::Smtp => self.smtp.clone().ok_or_else(|| {
-                    SendError::Permanent("SMTP is not configured (smtp.host)".into())
-                }),
+                EmailGateway::Smtp => {
+                    let name = account.unwrap_or(board.smtp_server());
+                    self.smtp.get(name).cloned().flatten().ok_or_else(|| {
+                        SendError::Permanent(format!(
+                            "the SMTP server {name} is not configured (a host in [smtp] or [smtp_servers.{name}])"
+                        ))
+                    })
+                }
             },
             ChannelKind::Sms | ChannelKind::Letter => match board.messages {
                 MessageGateway::Sink => Ok(self.sink.clone()),
@@ -211,3 +303,7 @@ impl Channels {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests/accounts.rs"]
+mod tests;
