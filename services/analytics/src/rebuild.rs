@@ -4,11 +4,13 @@
 //! with the service stopped (`analytics rebuild`); either way the consumer
 //! carries on from where the rebuild ended.
 //!
-//! The facts (all but the imported baseline), the boards' histories, the consumer's inbox rows and its dead
-//! letters are deleted in one transaction, the durable consumer is deleted
-//! and created again from the start of the stream, and every message is
-//! handled through the same inbox as in service, one batch at a time, so a
-//! rebuild gives the same facts as the service built them.
+//! The durable consumer is deleted; then the facts (all but the imported
+//! baseline), the boards' histories, the consumer's inbox rows and its dead
+//! letters are deleted in one transaction; the consumer is created again
+//! from the start of the stream, and every message is handled through the
+//! same inbox as in service, one batch at a time, so a rebuild gives the
+//! same facts as the service built them. A crash at any point leaves facts
+//! that the next start completes from the stream.
 
 use std::sync::Arc;
 
@@ -69,6 +71,27 @@ pub async fn replay(
     mut report: impl FnMut(Progress),
 ) -> anyhow::Result<Progress> {
     let platform = &analytics.platform;
+    // The consumer goes first, then the facts: a crash between the two leaves
+    // the facts and their inbox rows, and the consumer created again from the
+    // start finds every message already handled. The other way round, a crash
+    // would leave no facts behind a consumer that carries on from where it was.
+    let stream = platform
+        .jetstream
+        .get_stream(pathway_proto::stream::NAME)
+        .await
+        .context("the pathway stream is missing")?;
+    if let Err(error) = stream.delete_consumer(DURABLE).await {
+        // Absent on a first run: nothing to delete then.
+        if stream
+            .get_consumer::<async_nats::jetstream::consumer::pull::Config>(DURABLE)
+            .await
+            .is_ok()
+        {
+            anyhow::bail!(
+                "cannot delete the durable consumer {DURABLE} ({error}): nothing was cleared; try again"
+            );
+        }
+    }
     let txn = platform.db.begin().await?;
     // Imported baseline facts come from no stream: they stay.
     fact::Entity::delete_many()
@@ -86,13 +109,6 @@ pub async fn replay(
         .exec(&txn)
         .await?;
     txn.commit().await.context("cannot clear the facts")?;
-    let stream = platform
-        .jetstream
-        .get_stream(pathway_proto::stream::NAME)
-        .await
-        .context("the pathway stream is missing")?;
-    // Absent on a first run: nothing to delete then.
-    let _ = stream.delete_consumer(DURABLE).await;
     let inbox = crate::startup::inbox(analytics).await?;
     let mut consumer: async_nats::jetstream::consumer::PullConsumer = stream
         .get_consumer(DURABLE)
