@@ -6,7 +6,6 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use pathway_common::auth::Role;
-use serde_json::Value;
 
 use crate::Client;
 
@@ -35,9 +34,9 @@ pub async fn import(
         .bearer_auth(token)
         .header(reqwest::header::CONTENT_TYPE, "text/csv")
         .body(csv);
-    let (status, answer) = send(request, base).await?;
+    let (status, answer) = client.send_to(request, base).await?;
     if status != 200 {
-        return Err(refused(status, &answer));
+        return Err(crate::fail_from("analytics", status, &answer));
     }
     Ok(Loaded {
         loaded: answer["loaded"].as_u64().unwrap_or(0),
@@ -51,9 +50,11 @@ pub async fn rebuild(client: &Client, base: &str, poll: Duration) -> anyhow::Res
     let base = base.trim_end_matches('/');
     let token = client.token_for(Role::BoardAdmin, "*", "cli-operator")?;
     let url = format!("{base}/v1/rebuild");
-    let (status, answer) = send(client.http.post(&url).bearer_auth(&token), base).await?;
+    let (status, answer) = client
+        .send_to(client.http.post(&url).bearer_auth(&token), base)
+        .await?;
     if status != 202 {
-        return Err(refused(status, &answer));
+        return Err(crate::fail_from("analytics", status, &answer));
     }
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -64,10 +65,12 @@ pub async fn rebuild(client: &Client, base: &str, poll: Duration) -> anyhow::Res
     );
     loop {
         tokio::time::sleep(poll).await;
-        let (status, answer) = send(client.http.get(&url).bearer_auth(&token), base).await?;
+        let (status, answer) = client
+            .send_to(client.http.get(&url).bearer_auth(&token), base)
+            .await?;
         if status != 200 {
             bar.abandon();
-            return Err(refused(status, &answer));
+            return Err(crate::fail_from("analytics", status, &answer));
         }
         let handled = answer["handled"].as_u64().unwrap_or(0);
         let remaining = answer["remaining"].as_u64().unwrap_or(0);
@@ -89,37 +92,4 @@ pub async fn rebuild(client: &Client, base: &str, poll: Duration) -> anyhow::Res
             }
         }
     }
-}
-
-async fn send(request: reqwest::RequestBuilder, base: &str) -> anyhow::Result<(u16, Value)> {
-    let response = request.send().await.with_context(|| {
-        format!("cannot reach analytics at {base}: is the platform running (`make run`)?")
-    })?;
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Ok((status, value))
-}
-
-/// Analytics' refusal, with every field (for a baseline file, every rejected
-/// row by line and column).
-fn refused(status: u16, answer: &Value) -> anyhow::Error {
-    let mut message = format!(
-        "analytics answered {status}: {}",
-        answer["message"]
-            .as_str()
-            .or(answer.as_str())
-            .unwrap_or("no reason given")
-    );
-    if let Some(rows) = answer["rejected_rows"].as_u64() {
-        message.push_str(&format!("\n{rows} rows rejected, nothing loaded:"));
-    }
-    for field in answer["fields"].as_array().into_iter().flatten() {
-        message.push_str(&format!(
-            "\n  - {}: {}",
-            field["field"].as_str().unwrap_or("?"),
-            field["reason"].as_str().unwrap_or("?")
-        ));
-    }
-    anyhow::anyhow!(message)
 }

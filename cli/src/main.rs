@@ -443,9 +443,17 @@ fn dev_token_named(
 }
 
 fn fail(status: u16, body: &Value) -> anyhow::Error {
-    let mut message = format!("intake answered {status}");
-    if let Some(text) = body["message"].as_str() {
+    fail_from("intake", status, body)
+}
+
+/// `service`'s refusal, with every field it names.
+pub fn fail_from(service: &str, status: u16, body: &Value) -> anyhow::Error {
+    let mut message = format!("{service} answered {status}");
+    if let Some(text) = body["message"].as_str().or(body.as_str()) {
         message.push_str(&format!(": {text}"));
+    }
+    if let Some(rows) = body["rejected_rows"].as_u64() {
+        message.push_str(&format!("\n{rows} rows rejected, nothing loaded:"));
     }
     if let Some(fields) = body["fields"].as_array() {
         for field in fields {
