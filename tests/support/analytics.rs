@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_nats::jetstream;
 use pathway_analytics::settings::Settings;
 use pathway_analytics::startup::Application;
-use pathway_common::auth::{Authenticator, Claims, Role};
+use pathway_common::auth::{Authenticator, Role};
 use pathway_common::settings::{AuthSettings, DatabaseSettings, HttpSettings, NatsSettings};
 use pathway_proto::v1::Event;
 use prost::Message as _;
@@ -93,15 +93,13 @@ impl TestApp {
 
     /// A token for `role` on `boards`.
     pub fn token(&self, role: Role, boards: &[&str]) -> String {
-        let claims = Claims::new(
+        crate::signed_token(
+            &self.authenticator,
             &format!("test-{role}"),
             role,
-            boards.iter().map(|b| (*b).to_owned()).collect(),
-            Duration::from_secs(600),
-        );
-        self.authenticator
-            .issue(&claims)
-            .expect("sign a test token")
+            boards,
+            None,
+        )
     }
 
     /// Publish `event` onto the stream with `message_id` as `Nats-Msg-Id`.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream;
-use pathway_common::auth::{Authenticator, Claims, Role};
+use pathway_common::auth::{Authenticator, Role};
 use pathway_common::settings::{AuthSettings, DatabaseSettings, HttpSettings, NatsSettings};
 use pathway_intake::settings::Settings;
 use pathway_intake::startup::{Application, Workers};
@@ -107,15 +107,7 @@ impl TestApp {
     }
 
     pub fn token_for(&self, subject: &str, role: Role, boards: &[&str]) -> String {
-        let claims = Claims::new(
-            subject,
-            role,
-            boards.iter().map(|b| (*b).to_owned()).collect(),
-            Duration::from_secs(600),
-        );
-        self.authenticator
-            .issue(&claims)
-            .expect("sign a test token")
+        crate::signed_token(&self.authenticator, subject, role, boards, None)
     }
 
     /// A token for `role` on `boards`, with a subject named after the role.

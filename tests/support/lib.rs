@@ -238,6 +238,25 @@ async fn postgres_url() -> Option<String> {
     CHECKED.get_or_init(|| answer).clone()
 }
 
+/// A token for `role` on `boards`, signed with the local key a test stack
+/// shares, valid for an hour; `name` is what pages show.
+pub fn signed_token(
+    authenticator: &pathway_common::auth::Authenticator,
+    subject: &str,
+    role: pathway_common::auth::Role,
+    boards: &[&str],
+    name: Option<String>,
+) -> String {
+    let mut claims = pathway_common::auth::Claims::new(
+        subject,
+        role,
+        boards.iter().map(|b| (*b).to_owned()).collect(),
+        Duration::from_secs(3600),
+    );
+    claims.name = name;
+    authenticator.issue(&claims).expect("sign a test token")
+}
+
 /// Poll `check` until it returns `Some`, for at most `limit`.
 pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> Option<T>
 where

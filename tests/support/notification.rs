@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use pathway_common::auth::{Authenticator, Claims, Role};
+use pathway_common::auth::{Authenticator, Role};
 use pathway_common::settings::{DatabaseSettings, HttpSettings};
 use pathway_notification::application::Notifications;
 use pathway_notification::db::delivery;
@@ -788,15 +788,13 @@ impl TestApp {
     }
 
     pub fn token(&self, role: Role, boards: &[&str]) -> String {
-        let claims = Claims::new(
+        crate::signed_token(
+            &self.authenticator,
             &format!("test-{role}"),
             role,
-            boards.iter().map(|b| (*b).to_owned()).collect(),
-            Duration::from_secs(600),
-        );
-        self.authenticator
-            .issue(&claims)
-            .expect("sign a test token")
+            boards,
+            None,
+        )
     }
 
     /// Publish `event` onto the stream as decision or vetting would.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use pathway_common::auth::{Authenticator, Claims, Role};
+use pathway_common::auth::{Authenticator, Role};
 use pathway_common::settings::{AuthSettings, DatabaseSettings, HttpSettings, NatsSettings};
 use pathway_vetting::application::Vetting;
 use pathway_vetting::clock::Clock;
@@ -162,12 +162,11 @@ pub fn token_with_key(
     role: Role,
     boards: &[&str],
 ) -> String {
-    let mut claims = Claims::new(
+    crate::signed_token(
+        authenticator,
         subject,
         role,
-        boards.iter().map(|b| (*b).to_owned()).collect(),
-        Duration::from_secs(3600),
-    );
-    claims.name = Some(format!("Dr {subject}"));
-    authenticator.issue(&claims).expect("sign a test token")
+        boards,
+        Some(format!("Dr {subject}")),
+    )
 }
