@@ -21,9 +21,10 @@ test: ## Run every test (real nats-server, headless Chromium; SQLite, and Postgr
 	CHROMEDRIVER="$$chromedriver" CHROMIUM="$$chromium" \
 	NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) test --workspace --lib --bins --tests --no-fail-fast
 
-lint: ## cargo fmt --check and clippy with warnings as errors
+lint: ## cargo fmt --check, clippy with warnings as errors, and no import cycles between modules
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	python3 scripts/module-cycles.py
 
 bench: ## Intake at fixed offered loads, then analytics ingest and metrics queries at 100k and 1M referrals (release build)
 	@nats="$$(scripts/nats-server.sh)" && \

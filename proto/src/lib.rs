@@ -3,8 +3,8 @@
 //! The `.proto` files under `pathway/v1/` are the source of truth; `build.rs`
 //! compiles them to the types in [`v1`] at build time. This crate also owns
 //! the names every service agrees on: the subject of each event
-//! ([`v1::Event::subject`]) and the JetStream stream that holds them all
-//! ([`stream`]).
+//! ([`v1::Event::subject`]), the JetStream stream that holds them all
+//! ([`stream`]) and the request/reply subjects between services ([`rpc`]).
 
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
 pub mod v1 {
@@ -103,7 +103,19 @@ pub mod v1 {
 }
 
 pub mod board;
+pub mod board_code;
 pub mod calendar;
+
+pub use board_code::{BOARDS, BoardCode};
+
+/// Request/reply subjects between services: queries, never facts, so never
+/// on the stream.
+pub mod rpc {
+    /// Intake's identifiable look-up: a [`crate::v1::ReferralLookupRequest`]
+    /// with an `Authorization: Bearer <service token>` header, answered with
+    /// a [`crate::v1::ReferralLookupReply`] (`pathway/v1/lookup.proto`).
+    pub const REFERRAL_LOOKUP: &str = "pathway.rpc.intake.referral.get";
+}
 
 /// The one JetStream stream that holds every pathway fact.
 pub mod stream {

@@ -8,8 +8,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Caller, Role};
-use crate::http::ApiError;
+use crate::auth::{AuthError, Caller, Role};
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -87,13 +86,23 @@ pub struct AuditQuery {
     pub referral_id: Option<String>,
 }
 
+/// Why a board's audit trail could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TrailError {
+    /// Not a board admin of this board.
+    #[error(transparent)]
+    Forbidden(#[from] AuthError),
+    #[error("cannot read the audit trail")]
+    Database(#[from] DbErr),
+}
+
 /// A board's audit trail in this service, oldest first: for the board's admins only.
 pub async fn trail<C: ConnectionTrait>(
     db: &C,
     caller: &Caller,
     board: &str,
     query: &AuditQuery,
-) -> Result<Vec<AuditRow>, ApiError> {
+) -> Result<Vec<AuditRow>, TrailError> {
     caller.require_role(&[Role::BoardAdmin])?;
     caller.require_board(board)?;
     let mut select = entity::Entity::find().filter(entity::Column::Board.eq(board));

@@ -9,19 +9,14 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, jwk::JwkSet};
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 
-use crate::http::ApiError;
 use crate::settings::AuthSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -128,13 +123,13 @@ impl Caller {
         self.boards.contains("*") || self.boards.contains(board)
     }
 
-    /// 403 unless the caller has one of `roles`.
-    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+    /// Forbidden unless the caller has one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), AuthError> {
         if roles.contains(&self.role) {
             Ok(())
         } else {
             let wanted: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ApiError::forbidden(format!(
+            Err(AuthError::Forbidden(format!(
                 "this needs the role {}; the token has the role {}",
                 wanted.join(" or "),
                 self.role
@@ -142,12 +137,12 @@ impl Caller {
         }
     }
 
-    /// 403 unless the caller may act for `board`.
-    pub fn require_board(&self, board: &str) -> Result<(), ApiError> {
+    /// Forbidden unless the caller may act for `board`.
+    pub fn require_board(&self, board: &str) -> Result<(), AuthError> {
         if self.may_act_for(board) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
+            Err(AuthError::Forbidden(format!(
                 "the token may not act for the board {board:?}"
             )))
         }
@@ -166,6 +161,9 @@ pub enum AuthError {
     Invalid(String),
     #[error("the identity provider's keys cannot be fetched: {0}")]
     KeysUnavailable(String),
+    /// A valid token that may not do this (its role or its boards).
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 enum Keys {
@@ -189,6 +187,7 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn from_settings(settings: &AuthSettings) -> anyhow::Result<Self> {
+        crate::tls::install_crypto_provider();
         let keys = match &settings.jwks_url {
             Some(url) => Keys::Jwks {
                 url: url.clone(),
@@ -351,36 +350,4 @@ pub fn bearer(value: Option<&str>) -> Result<&str, AuthError> {
         return Err(AuthError::Malformed);
     }
     Ok(token.trim())
-}
-
-impl<S> FromRequestParts<S> for Caller
-where
-    S: Send + Sync,
-    Arc<Authenticator>: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let authenticator = Arc::<Authenticator>::from_ref(state);
-        let header = parts
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .map(|v| v.to_str().map_err(|_| AuthError::Malformed))
-            .transpose()
-            .map_err(ApiError::from)?;
-        let token = bearer(header)?;
-        let claims = authenticator.verify(token).await?;
-        let source = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(Caller {
-            subject: claims.sub,
-            name: claims.name,
-            role: claims.role,
-            boards: claims.boards.into_iter().collect(),
-            source,
-        })
-    }
 }

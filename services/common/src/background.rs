@@ -87,6 +87,12 @@ impl Background {
         });
     }
 
+    /// The shutdown token, for a loop of the service's own that must stop by
+    /// itself (a request/reply endpoint, a live consumer it restarts).
+    pub fn shutdown(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
     /// Any other task that stops by itself on shutdown.
     pub fn spawn(&mut self, task: impl Future<Output = anyhow::Result<()>> + Send + 'static) {
         self.tasks.spawn(task);

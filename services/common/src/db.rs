@@ -81,6 +81,27 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
     )
 }
 
+/// Whether `error` is the database not answering (a fault that may heal: the
+/// connection refused or lost, the pool exhausted or closed), as opposed to a
+/// statement that failed on its own merits.
+pub fn is_unavailable(error: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx};
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
+            matches!(
+                cause.as_ref(),
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+                    | sqlx::Error::Tls(_)
+            )
+        }
+        _ => false,
+    }
+}
+
 /// Create the table of an entity, if it does not exist.
 pub async fn create_table<E: sea_orm::EntityTrait>(
     manager: &SchemaManager<'_>,
@@ -114,40 +135,4 @@ pub async fn create_index(
         index.unique();
     }
     manager.create_index(index.to_owned()).await
-}
-
-/// The plumbing tables every service has: outbox, inbox, dead letters, audit.
-pub struct PlumbingMigration;
-
-impl MigrationName for PlumbingMigration {
-    fn name(&self) -> &str {
-        "m0001_plumbing"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for PlumbingMigration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        create_table(manager, crate::outbox::entity::Entity).await?;
-        create_index(
-            manager,
-            "outbox",
-            "outbox_unpublished",
-            &["published_at", "event_id"],
-            false,
-        )
-        .await?;
-        create_table(manager, crate::inbox::entity::Entity).await?;
-        create_table(manager, crate::inbox::dead_letter::Entity).await?;
-        create_table(manager, crate::audit::entity::Entity).await?;
-        create_index(
-            manager,
-            "audit_log",
-            "audit_log_referral",
-            &["referral_id", "at"],
-            false,
-        )
-        .await?;
-        Ok(())
-    }
 }

@@ -147,6 +147,18 @@ pub enum Outcome {
     Retrying,
 }
 
+impl Outcome {
+    /// Its name in metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Handled => "handled",
+            Outcome::Duplicate => "duplicate",
+            Outcome::DeadLettered => "dead_lettered",
+            Outcome::Retrying => "retrying",
+        }
+    }
+}
+
 /// Runs a [`Handler`] over a durable pull consumer.
 pub struct Inbox<H> {
     spec: ConsumerSpec,
@@ -300,7 +312,8 @@ impl<H: Handler> Inbox<H> {
             .handle_once(message, &event, &subject, delivered)
             .instrument(span)
             .await?;
-        self.metrics.record_inbox(&self.spec.durable, outcome);
+        self.metrics
+            .record_inbox(&self.spec.durable, outcome.label());
         Ok(outcome)
     }
 

@@ -1,26 +1,43 @@
 //! The request/reply client every service uses to read a referral's
 //! identifiable data from intake, the only service that holds it. Intake
 //! checks the service token and writes an audit row for every read.
+//!
+//! The contract is `pathway/v1/lookup.proto` on
+//! [`pathway_proto::rpc::REFERRAL_LOOKUP`]. The answer keeps its class, so
+//! that each caller can decide what to do with it: a referral, none
+//! (`Ok(None)`), a refusal that asking again will not change
+//! ([`IntakeError::Refused`]), or a fault that may heal
+//! ([`IntakeError::Unavailable`]: intake not answering, too slow, failing on
+//! its own account, or answering with something unreadable). The caller
+//! converts the wire type into its own types at its adapter.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::client::RequestErrorKind;
+use pathway_proto::rpc::REFERRAL_LOOKUP;
+use pathway_proto::v1::{
+    IdentifiableReferral, LookupRefusal, ReferralLookupReply, ReferralLookupRequest, RefusalCode,
+    referral_lookup_reply,
+};
+use prost::Message;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::{Authenticator, Claims, Role};
 
-/// Intake's endpoint for a referral as received.
-pub const REFERRAL_GET: &str = "pathway.rpc.intake.referral.get";
-
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
-    /// Intake is not there or too slow: worth trying again.
+    /// Intake is not there, too slow, failed on its own account, or answered
+    /// with something unreadable: worth trying again later.
     #[error("{0}")]
     Unavailable(&'static str),
-    /// Intake answered with a refusal, or something unreadable.
+    /// Intake refused the look-up for a reason of the asker's (its token,
+    /// its board, its request): asking again the same way will not help.
+    #[error("intake refused the look-up ({code}): {message}", code = .code.as_str_name())]
+    Refused { code: RefusalCode, message: String },
+    /// This service has no token to ask with: its configuration is wrong.
     #[error(transparent)]
-    Failed(#[from] anyhow::Error),
+    NoToken(anyhow::Error),
 }
 
 #[derive(Clone)]
@@ -63,20 +80,19 @@ impl IntakeClient {
             Duration::from_secs(300),
         );
         self.auth.issue(&claims).map_err(|error| {
-            IntakeError::Failed(error.context(
+            IntakeError::NoToken(error.context(
                 "no service token: set auth.service_token when tokens come from an identity provider",
             ))
         })
     }
 
-    /// The referral as intake holds it (see intake's `rpc` module), or
-    /// `None` when intake has no such referral. `purpose` goes into intake's
-    /// audit row.
+    /// The referral with its identifiers, or `None` when intake has no such
+    /// referral. `purpose` goes into intake's audit row.
     pub async fn referral(
         &self,
         referral_id: &str,
         purpose: &str,
-    ) -> Result<Option<serde_json::Value>, IntakeError> {
+    ) -> Result<Option<IdentifiableReferral>, IntakeError> {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(
             "Authorization",
@@ -85,14 +101,17 @@ impl IntakeClient {
         crate::telemetry::inject_current_context(|key, value| {
             headers.insert(key, value);
         });
-        let body = serde_json::json!({"referral_id": referral_id, "purpose": purpose});
+        let body = ReferralLookupRequest {
+            referral_id: referral_id.to_owned(),
+            purpose: purpose.to_owned(),
+        };
         let request = async_nats::client::Request::new()
-            .payload(body.to_string().into())
+            .payload(body.encode_to_vec().into())
             .headers(headers)
             .timeout(Some(self.timeout));
         let message = self
             .nats
-            .send_request(REFERRAL_GET, request)
+            .send_request(REFERRAL_LOOKUP, request)
             .await
             .map_err(|error| {
                 tracing::warn!(%error, "a request to intake failed");
@@ -102,19 +121,54 @@ impl IntakeClient {
                     _ => "the request to intake failed",
                 })
             })?;
-        let reply: serde_json::Value = serde_json::from_slice(&message.payload)
-            .map_err(|e| anyhow::anyhow!("intake's answer is not readable: {e}"))?;
-        if let Some(error) = reply.get("error") {
-            let status = error.get("status").and_then(|s| s.as_u64()).unwrap_or(0);
-            if status == 404 {
-                return Ok(None);
-            }
-            let text = error
-                .get("message")
-                .and_then(|m| m.as_str())
-                .unwrap_or("no reason given");
-            return Err(anyhow::anyhow!("intake refused the request ({status}): {text}").into());
-        }
-        Ok(Some(reply))
+        classify(&message.payload)
     }
 }
+
+/// What intake's answer means for the asker.
+fn classify(payload: &[u8]) -> Result<Option<IdentifiableReferral>, IntakeError> {
+    let reply = ReferralLookupReply::decode(payload).map_err(|error| {
+        tracing::warn!(%error, "intake's answer is not readable");
+        IntakeError::Unavailable("intake's answer is not readable")
+    })?;
+    match reply.result {
+        Some(referral_lookup_reply::Result::Referral(referral)) => Ok(Some(referral)),
+        Some(referral_lookup_reply::Result::Refusal(refusal)) => refused(refusal),
+        None => {
+            tracing::warn!("intake's answer has neither a referral nor a refusal");
+            Err(IntakeError::Unavailable("intake's answer is not readable"))
+        }
+    }
+}
+
+fn refused(refusal: LookupRefusal) -> Result<Option<IdentifiableReferral>, IntakeError> {
+    // A code this build does not know yet is read as the asker's refusal.
+    let code = RefusalCode::try_from(refusal.code).unwrap_or(RefusalCode::Unspecified);
+    match code {
+        RefusalCode::NotFound => Ok(None),
+        RefusalCode::Unavailable | RefusalCode::Internal => {
+            tracing::warn!(
+                code = code.as_str_name(),
+                message = refusal.message,
+                "intake could not answer the look-up"
+            );
+            Err(IntakeError::Unavailable(if code == RefusalCode::Internal {
+                "intake failed the look-up"
+            } else {
+                "intake cannot answer now"
+            }))
+        }
+        RefusalCode::Unspecified
+        | RefusalCode::Forbidden
+        | RefusalCode::Unauthenticated
+        | RefusalCode::Invalid
+        | RefusalCode::Conflict => Err(IntakeError::Refused {
+            code,
+            message: refusal.message,
+        }),
+    }
+}
+
+#[cfg(test)]
+#[path = "tests/intake_client.rs"]
+mod tests;

@@ -3,25 +3,34 @@
 //!
 //! - [`settings`]: typed settings from defaults, a file and `PATHWAY_*` variables.
 //! - [`db`]: the database connection (SQLite by default, PostgreSQL by URL) and
-//!   the plumbing tables every service migrates ([`db::PlumbingMigration`]).
+//!   the helpers migrations use.
+//! - [`plumbing`]: the tables every service migrates first ([`plumbing::PlumbingMigration`]).
 //! - [`bus`]: the NATS connection and the JetStream streams.
 //! - [`outbox`]: events written in the state change's transaction, and the
 //!   relay that publishes them with `Nats-Msg-Id` and waits for the ack.
 //! - [`inbox`]: durable pull consumers that handle each event exactly once,
 //!   with bounded redelivery and dead letters.
 //! - [`audit`]: the append-only audit trail.
+//! - [`board_settings`]: each board's latest settings document, as the
+//!   services that follow `board.settings_changed` keep it.
 //! - [`background`]: a service's relay, consumers and sweeps beside its HTTP server.
 //! - [`auth`]: bearer tokens (JWT), roles and boards.
 //! - [`intake_client`]: reading a referral's identifiable data from intake.
 //! - [`pages`]: the web pages' stylesheet and sign-in.
-//! - [`http`]: the error type every API answers with, JSON bodies, health,
-//!   readiness and Prometheus metrics.
+//! - [`http`]: the error type every API answers with, JSON bodies, the
+//!   caller from the token, health, readiness and Prometheus metrics, and the
+//!   tail of every router.
 //! - [`telemetry`]: tracing, OpenTelemetry export and trace context in NATS headers.
+//! - [`tls`]: ring as the process's rustls crypto provider.
 //! - [`shutdown`]: SIGTERM / Ctrl-C.
+//! - [`startup`]: the start-up sequence every service runs ([`startup::Service`]
+//!   is what a service declares of its own).
+//! - [`validation`]: what a caller sent wrong, field by field, in no web terms.
 
 pub mod audit;
 pub mod auth;
 pub mod background;
+pub mod board_settings;
 pub mod bus;
 pub mod db;
 pub mod http;
@@ -32,6 +41,10 @@ pub mod outbox;
 pub mod pages;
 pub mod pii;
 pub mod platform;
+pub mod plumbing;
 pub mod settings;
 pub mod shutdown;
+pub mod startup;
 pub mod telemetry;
+pub mod tls;
+pub mod validation;

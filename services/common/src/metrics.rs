@@ -9,8 +9,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::inbox::Outcome;
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
     pub method: String,
@@ -87,13 +85,9 @@ impl Metrics {
         f(&mut registry)
     }
 
-    pub fn record_inbox(&self, consumer: &str, outcome: Outcome) {
-        let outcome = match outcome {
-            Outcome::Handled => "handled",
-            Outcome::Duplicate => "duplicate",
-            Outcome::DeadLettered => "dead_lettered",
-            Outcome::Retrying => "retrying",
-        };
+    /// Count one message `consumer` handled, by what became of it
+    /// (`handled`, `duplicate`, `dead_lettered`, `retrying`).
+    pub fn record_inbox(&self, consumer: &str, outcome: &str) {
         self.inbox_messages
             .get_or_create(&InboxLabels {
                 consumer: consumer.to_owned(),

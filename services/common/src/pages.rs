@@ -1,5 +1,6 @@
 //! What the services' web pages share: the stylesheet (NHS colours, focus
-//! styles, forms, tables), served at `/assets/pathway.css`, and signing in.
+//! styles, forms, tables), served at `/assets/pathway.css`, and signing in
+//! (the `/sign-in` and `/sign-out` routes and their page, [`SignIn`]).
 //!
 //! Behind a board's OpenID Connect proxy the token arrives in the
 //! `Authorization` header; on the embedded default a user pastes a
@@ -7,13 +8,18 @@
 //! SameSite=Strict cookie (the strict cookie is what stops other sites
 //! posting forms to the pages).
 
-use axum::Router;
-use axum::extract::FromRequestParts;
-use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use std::sync::Arc;
 
-use crate::auth::{Caller, Role};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, FromRequestParts, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::auth::{Authenticator, Caller, Role};
+use crate::http::ApiError;
 
 /// The pages' stylesheet.
 pub const STYLESHEET: &str = include_str!("pathway.css");
@@ -93,4 +99,102 @@ pub fn end_session(cookie: &str) -> Response {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
+}
+
+/// Who a service's pages are for, and what its sign-in page says: the
+/// routes are the same for every service ([`SignIn::routes`]).
+#[derive(Clone)]
+pub struct SignIn {
+    /// The service's name in the header, e.g. "Pathway vetting".
+    pub service: &'static str,
+    /// Where a signed-in user lands, e.g. `/worklist`.
+    pub home: &'static str,
+    /// The session cookie's name.
+    pub cookie: &'static str,
+    /// The roles these pages are for.
+    pub roles: &'static [Role],
+    /// Who signs in, in a sentence: "clinicians".
+    pub people: &'static str,
+    /// Why another role is refused: "the vetting pages are for clinicians".
+    pub refused: &'static str,
+    /// What a user sent back to sign in is told.
+    pub expired: &'static str,
+    /// The command that makes a development token.
+    pub token_command: &'static str,
+    /// The page's footer.
+    pub footer: String,
+    /// Mark the session cookie `Secure` (anything but plain-http loopback).
+    pub secure_cookies: bool,
+    pub auth: Arc<Authenticator>,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage<'a> {
+    page: &'a SignIn,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct SignInQuery {
+    expired: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    token: String,
+}
+
+impl SignIn {
+    /// `GET /sign-in`, `POST /sign-in` (a pasted token, checked and kept in
+    /// the session cookie) and `POST /sign-out`.
+    pub fn routes(self) -> Router {
+        Router::new()
+            .route("/sign-in", get(sign_in_page).post(sign_in))
+            .route("/sign-out", post(sign_out))
+            .with_state(Arc::new(self))
+    }
+
+    fn render(&self, error: Option<String>, status: StatusCode) -> Response {
+        match (SignInPage { page: self, error }).render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(error) => ApiError::Internal(anyhow::anyhow!(
+                "the sign-in page cannot be rendered: {error}"
+            ))
+            .into_response(),
+        }
+    }
+}
+
+async fn sign_in_page(
+    State(page): State<Arc<SignIn>>,
+    Query(query): Query<SignInQuery>,
+) -> Response {
+    let error = query.expired.map(|_| page.expired.to_owned());
+    page.render(error, StatusCode::OK)
+}
+
+async fn sign_in(State(page): State<Arc<SignIn>>, Form(form): Form<SignInForm>) -> Response {
+    let token = form.token.trim();
+    let problem = if token.is_empty() {
+        Some("enter your token".to_owned())
+    } else {
+        match page.auth.verify(token).await {
+            Ok(claims) if page.roles.contains(&claims.role) => None,
+            Ok(claims) => Some(format!(
+                "this token is for the role {}: {}",
+                claims.role, page.refused
+            )),
+            Err(error) => Some(error.to_string()),
+        }
+    };
+    match problem {
+        Some(error) => page.render(Some(error), StatusCode::UNPROCESSABLE_ENTITY),
+        None => start_session(page.cookie, token, page.secure_cookies, page.home),
+    }
+}
+
+async fn sign_out(State(page): State<Arc<SignIn>>) -> Response {
+    end_session(page.cookie)
 }

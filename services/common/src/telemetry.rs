@@ -31,6 +31,7 @@ impl Drop for TelemetryGuard {
 
 /// Install the global subscriber. Call once, at start-up.
 pub fn init(service: &'static str, settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
+    crate::tls::install_crypto_provider();
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let resource = opentelemetry_sdk::Resource::builder()
         .with_service_name(format!("pathway-{service}"))
@@ -74,6 +75,7 @@ pub fn init(service: &'static str, settings: &TelemetrySettings) -> anyhow::Resu
 /// Install tracing for tests: trace context works, nothing is exported, log
 /// lines go to the test's captured output. Safe to call many times.
 pub fn init_for_tests() {
+    crate::tls::install_crypto_provider();
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());

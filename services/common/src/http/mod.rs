@@ -1,0 +1,95 @@
+//! What every Pathway API has in common: the one place errors become HTTP
+//! answers ([`error`]), JSON bodies that fail with the field and the reason
+//! ([`json`]), the caller from the bearer token ([`caller`]), health,
+//! readiness and metrics ([`ops`]), and the tail every service's router ends
+//! with, served with graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::{Extension, middleware};
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::Authenticator;
+use crate::metrics::Metrics;
+
+pub mod caller;
+pub mod error;
+pub mod json;
+pub mod ops;
+
+pub use crate::validation::FieldError;
+pub use error::{ApiError, ErrorBody};
+pub use json::{JsonBody, parse_json};
+pub use ops::{ReadinessCheck, ops_routes, track_metrics};
+
+/// Declares the bearer token (JWT) every Pathway API asks for in an OpenAPI
+/// document: `#[openapi(modifiers(&BearerAuth), security(("bearer" = [])))]`.
+pub struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The span of one HTTP request, continuing the caller's trace when it sends
+/// one (`traceparent`): for `TraceLayer::make_span_with`.
+pub fn request_span(request: &Request) -> tracing::Span {
+    let span =
+        tracing::info_span!("http", method = %request.method(), path = %request.uri().path());
+    crate::telemetry::set_parent_from_http(&span, request.headers());
+    span
+}
+
+/// JSON 404 for paths no route matches.
+pub async fn not_found_fallback() -> ApiError {
+    ApiError::not_found("no such endpoint: see /openapi.json for what this service answers")
+}
+
+/// Serve `router` on `listener` until `shutdown`, then let requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
+}
+
+/// The tail of every service's router: the operational routes, a JSON 404
+/// for unknown paths, the body limit, the authenticator the [`Caller`]
+/// extractor reads, request metrics and a span per request.
+///
+/// [`Caller`]: crate::auth::Caller
+pub fn finish(
+    routes: Router,
+    metrics: Metrics,
+    ready: ReadinessCheck,
+    auth: Arc<Authenticator>,
+    body_limit: usize,
+) -> Router {
+    routes
+        .fallback(not_found_fallback)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .merge(ops_routes(metrics.clone(), ready))
+        .layer(Extension(auth))
+        .layer(middleware::from_fn_with_state(metrics, track_metrics))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
+}

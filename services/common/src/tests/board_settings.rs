@@ -1,0 +1,307 @@
+//! Unit tests of `board_settings.rs`, on SQLite always and on PostgreSQL
+//! when one answers (a fresh database each, dropped afterwards).
+
+use std::time::Duration;
+
+use chrono::TimeZone;
+use pathway_proto::v1 as proto;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, Set};
+
+use super::*;
+
+/// Vetting's first `board_settings` entity, before `changed_by` and
+/// `event_id`: what an older database holds.
+mod before {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "board_settings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub board: String,
+        #[sea_orm(column_type = "Text")]
+        pub settings_json: String,
+        pub changed_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// A fresh empty database of each backend that answers.
+struct Databases {
+    dbs: Vec<(&'static str, DatabaseConnection)>,
+    postgres: Option<(DatabaseConnection, String)>,
+}
+
+impl Databases {
+    async fn fresh() -> Self {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        // One connection: each in-memory connection is a database of its own.
+        options.max_connections(1).sqlx_logging(false);
+        let sqlite = Database::connect(options).await.expect("SQLite opens");
+        let mut dbs = vec![("sqlite", sqlite)];
+        let mut postgres = None;
+        if let Some((admin, url)) = postgres_admin().await {
+            let name = format!("board_settings_{}", uuid::Uuid::new_v4().simple());
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create a database");
+            let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+            let db = Database::connect(format!("{base}/{name}"))
+                .await
+                .expect("the new database opens");
+            dbs.push(("postgres", db));
+            postgres = Some((admin, name));
+        }
+        Self { dbs, postgres }
+    }
+
+    async fn drop(self) {
+        for (_, db) in self.dbs {
+            db.close().await.ok();
+        }
+        if let Some((admin, name)) = self.postgres {
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+                .await
+                .ok();
+        }
+    }
+}
+
+async fn postgres_admin() -> Option<(DatabaseConnection, String)> {
+    let url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let db = tokio::time::timeout(Duration::from_secs(3), Database::connect(url.as_str()))
+        .await
+        .ok()?
+        .ok()?;
+    db.execute_unprepared("SELECT 1").await.ok()?;
+    Some((db, url))
+}
+
+fn at(hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, hour, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+fn changed(board: &str, when: DateTime<Utc>, by: &str, settings: &BoardSettings) -> Event {
+    changed_json(
+        board,
+        when,
+        by,
+        &serde_json::to_string(settings).expect("settings serialise"),
+    )
+}
+
+fn changed_json(board: &str, when: DateTime<Utc>, by: &str, json: &str) -> Event {
+    Event::new(
+        board,
+        None,
+        by,
+        when,
+        Payload::BoardSettingsChanged(proto::BoardSettingsChanged {
+            vetting_target_working_days: 0,
+            changed_by: by.into(),
+            settings_json: json.into(),
+        }),
+    )
+}
+
+fn highland() -> BoardCode {
+    BoardCode::parse("highland").expect("a board")
+}
+
+fn with_target(days: u32) -> BoardSettings {
+    BoardSettings {
+        vetting_target_working_days: days,
+        ..BoardSettings::default()
+    }
+}
+
+async fn row(db: &DatabaseConnection) -> Option<Model> {
+    Entity::find_by_id("highland".to_owned())
+        .one(db)
+        .await
+        .expect("read")
+}
+
+#[tokio::test]
+async fn an_older_redelivered_change_does_not_undo_a_newer_one() {
+    let databases = Databases::fresh().await;
+    for (backend, db) in &databases.dbs {
+        migrate(&SchemaManager::new(db)).await.expect("migrates");
+        let older = changed("highland", at(9), "admin-a", &with_target(5));
+        let newer = changed("highland", at(10), "admin-b", &with_target(20));
+
+        assert_eq!(apply(db, &older).await.expect("applies"), Applied::Kept);
+        assert_eq!(apply(db, &newer).await.expect("applies"), Applied::Kept);
+        // The older one again, redelivered after the newer was handled.
+        assert_eq!(
+            apply(db, &older).await.expect("applies"),
+            Applied::Older { current: at(10) },
+            "{backend}"
+        );
+        let settings = of_board(db, highland()).await.expect("reads");
+        assert_eq!(settings.vetting_target_working_days, 20, "{backend}");
+        let kept = row(db).await.expect("a row");
+        assert_eq!(kept.changed_by, "admin-b");
+        assert_eq!(kept.changed_at, at(10));
+        assert_eq!(kept.event_id, newer.event_id);
+
+        // The newer one again: the same row, nothing else.
+        assert_eq!(apply(db, &newer).await.expect("applies"), Applied::Kept);
+        assert_eq!(row(db).await, Some(kept), "{backend}");
+        assert_eq!(Entity::find().all(db).await.expect("read").len(), 1);
+    }
+    databases.drop().await;
+}
+
+#[tokio::test]
+async fn a_board_without_a_row_runs_on_the_defaults_and_an_unreadable_row_is_an_error() {
+    let databases = Databases::fresh().await;
+    for (backend, db) in &databases.dbs {
+        migrate(&SchemaManager::new(db)).await.expect("migrates");
+        assert_eq!(
+            of_board(db, highland()).await.expect("reads"),
+            BoardSettings::default(),
+            "{backend}"
+        );
+        Entity::insert(ActiveModel {
+            board: Set("highland".into()),
+            settings_json: Set("{\"vetting".into()),
+            changed_by: Set(String::new()),
+            changed_at: Set(at(9)),
+            event_id: Set(String::new()),
+        })
+        .exec_without_returning(db)
+        .await
+        .expect("insert");
+        let error = of_board(db, highland()).await.expect_err("unreadable");
+        assert!(
+            matches!(error, SettingsError::Unreadable(_)),
+            "{backend}: {error:?}"
+        );
+        assert!(error.to_string().contains("highland"), "{error}");
+    }
+    databases.drop().await;
+}
+
+#[tokio::test]
+async fn an_invalid_change_is_refused_with_every_field_and_nothing_is_kept() {
+    let databases = Databases::fresh().await;
+    for (backend, db) in &databases.dbs {
+        migrate(&SchemaManager::new(db)).await.expect("migrates");
+        let broken = BoardSettings {
+            claim_lease_minutes: 1,
+            opt_in_window_days: 0,
+            ..BoardSettings::default()
+        };
+        let cases: [(Event, &[&str]); 4] = [
+            (
+                changed("highland", at(9), "a", &broken),
+                &[
+                    "settings_json.claim_lease_minutes",
+                    "settings_json.opt_in_window_days",
+                ],
+            ),
+            (
+                changed_json("highland", at(9), "a", "{\"vetting"),
+                &["settings_json"],
+            ),
+            (
+                changed("atlantis", at(9), "a", &broken),
+                &[
+                    "board",
+                    "settings_json.claim_lease_minutes",
+                    "settings_json.opt_in_window_days",
+                ],
+            ),
+            (
+                Event::new(
+                    "highland",
+                    None,
+                    "a",
+                    at(9),
+                    Payload::ReferralWithdrawn(proto::ReferralWithdrawn::default()),
+                ),
+                &["payload"],
+            ),
+        ];
+        for (event, expected) in cases {
+            let error = apply(db, &event).await.expect_err("refused");
+            let ApplyError::Invalid(fields) = &error else {
+                panic!("{backend}: {error:?}");
+            };
+            let fields: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+            assert_eq!(fields, expected, "{backend}");
+            assert!(matches!(HandleError::from(error), HandleError::Rejected(_)));
+        }
+        assert_eq!(row(db).await, None, "{backend}");
+    }
+    databases.drop().await;
+}
+
+/// A database whose table predates `changed_by` and `event_id` gains them,
+/// keeps its rows, and from then on keeps only newer changes.
+#[tokio::test]
+async fn an_older_table_gains_the_missing_columns_and_keeps_its_rows() {
+    let databases = Databases::fresh().await;
+    for (backend, db) in &databases.dbs {
+        let manager = SchemaManager::new(db);
+        crate::db::create_table(&manager, before::Entity)
+            .await
+            .expect("the older table");
+        before::Entity::insert(before::ActiveModel {
+            board: Set("highland".into()),
+            settings_json: Set(serde_json::to_string(&with_target(7)).expect("JSON")),
+            changed_at: Set(at(10)),
+        })
+        .exec_without_returning(db)
+        .await
+        .expect("an older row");
+        assert!(!manager.has_column(TABLE, "event_id").await.expect("schema"));
+
+        migrate(&manager).await.expect("migrates the older table");
+        migrate(&manager)
+            .await
+            .expect("and again, changing nothing");
+        for column in ["changed_by", "event_id"] {
+            assert!(
+                manager.has_column(TABLE, column).await.expect("schema"),
+                "{backend}: {column}"
+            );
+        }
+        let old = row(db).await.expect("the older row is still there");
+        assert_eq!((old.changed_by.as_str(), old.event_id.as_str()), ("", ""));
+        assert_eq!(
+            of_board(db, highland())
+                .await
+                .expect("reads")
+                .vetting_target_working_days,
+            7
+        );
+
+        let late = changed("highland", at(9), "a", &with_target(3));
+        assert_eq!(
+            apply(db, &late).await.expect("applies"),
+            Applied::Older { current: at(10) },
+            "{backend}"
+        );
+        let newer = changed("highland", at(11), "b", &with_target(12));
+        assert_eq!(apply(db, &newer).await.expect("applies"), Applied::Kept);
+        assert_eq!(
+            row(db).await.expect("a row").event_id,
+            newer.event_id,
+            "{backend}"
+        );
+    }
+    databases.drop().await;
+}
