@@ -292,3 +292,97 @@ fn bytes_written_by_hand_decode_as_a_board_switch() {
 fn prost_types_timestamp(seconds: i64) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds, nanos: 0 }
 }
+
+#[test]
+fn the_identifiable_look_up_sits_at_its_agreed_subject_and_numbers() {
+    assert_eq!(
+        pathway_proto::rpc::REFERRAL_LOOKUP,
+        "pathway.rpc.intake.referral.get"
+    );
+    let request = proto::ReferralLookupRequest {
+        referral_id: "r".into(),
+        purpose: "clinical vetting".into(),
+    }
+    .encode_to_vec();
+    assert_eq!(text(&request, 1), "r");
+    assert_eq!(text(&request, 2), "clinical vetting");
+
+    let refused = proto::ReferralLookupReply {
+        result: Some(proto::referral_lookup_reply::Result::Refusal(
+            proto::LookupRefusal {
+                code: proto::RefusalCode::Forbidden as i32,
+                message: "not your board".into(),
+            },
+        )),
+    }
+    .encode_to_vec();
+    let refusal = message(&refused, 2);
+    assert_eq!(number(&refusal, 1), 2, "FORBIDDEN");
+    assert_eq!(text(&refusal, 2), "not your board");
+    for (code, value) in [
+        (proto::RefusalCode::NotFound, 1),
+        (proto::RefusalCode::Forbidden, 2),
+        (proto::RefusalCode::Unauthenticated, 3),
+        (proto::RefusalCode::Invalid, 4),
+        (proto::RefusalCode::Conflict, 5),
+        (proto::RefusalCode::Unavailable, 6),
+        (proto::RefusalCode::Internal, 7),
+    ] {
+        assert_eq!(code as i32, value, "{code:?}");
+    }
+
+    let found = proto::ReferralLookupReply {
+        result: Some(proto::referral_lookup_reply::Result::Referral(
+            proto::IdentifiableReferral {
+                id: "r".into(),
+                referrer_subject: "gp".into(),
+                patient: Some(proto::IdentifiablePatient {
+                    chi: "1204670021".into(),
+                    family_name: "MacLeod".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )),
+    }
+    .encode_to_vec();
+    let referral = message(&found, 1);
+    assert_eq!(text(&referral, 1), "r");
+    assert_eq!(text(&referral, 7), "gp");
+    let patient = message(&referral, 8);
+    assert_eq!(text(&patient, 1), "1204670021");
+    assert_eq!(text(&patient, 3), "MacLeod");
+}
+
+/// Every message, enum, oneof, field and enum value of the look-up contract
+/// says what it is: it carries identifiable data, so nothing on it may be
+/// left to guesswork.
+#[test]
+fn every_part_of_the_look_up_contract_is_documented() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../proto/pathway/v1/lookup.proto");
+    let source = std::fs::read_to_string(&path).expect("lookup.proto is there");
+    let lines: Vec<&str> = source.lines().map(str::trim).collect();
+    let mut undocumented = Vec::new();
+    let mut declarations = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let declares = line.starts_with("message ")
+            || line.starts_with("enum ")
+            || line.starts_with("oneof ")
+            || (line.ends_with(';') && line.contains(" = ") && !line.starts_with("//"));
+        if !declares || line.starts_with("syntax") {
+            continue;
+        }
+        declarations += 1;
+        let documented = i > 0 && lines[i - 1].starts_with("//");
+        if !documented {
+            undocumented.push(format!("line {}: {line}", i + 1));
+        }
+    }
+    assert!(declarations > 40, "only {declarations} declarations read");
+    assert!(
+        undocumented.is_empty(),
+        "undocumented in lookup.proto:\n{}",
+        undocumented.join("\n")
+    );
+}

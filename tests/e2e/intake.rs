@@ -15,7 +15,7 @@ use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 async fn referral_rows(app: &TestApp) -> u64 {
-    pathway_intake::db::referral::Entity::find()
+    pathway_intake::store::referral::Entity::find()
         .count(&app.db)
         .await
         .expect("count referrals")
@@ -770,7 +770,8 @@ async fn an_event_committed_before_a_crash_is_published_once_after_restart() {
         // the service stops, as if killed between commit and publish.
         let no_relay = Workers {
             relay: false,
-            consumer: false,
+            consumers: false,
+            sweeps: false,
             rpc: false,
         };
         let app = TestApp::spawn_with(&backend, no_relay).await;
@@ -1066,42 +1067,91 @@ async fn other_services_read_identifiable_data_only_with_a_service_token_and_lea
     let app = TestApp::spawn(&Backend::Sqlite).await;
     app.enable_board("highland").await;
     let id = app.refer(&valid_referral("highland")).await;
-    let ask = |token: String, body: Value| {
+    let ask = |token: String, body: proto::ReferralLookupRequest| {
         let nats = app.nats.clone();
         async move {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert("Authorization", format!("Bearer {token}").as_str());
             let reply = nats
                 .request_with_headers(
-                    pathway_intake::rpc::REFERRAL_GET,
+                    pathway_proto::rpc::REFERRAL_LOOKUP,
                     headers,
-                    body.to_string().into(),
+                    body.encode_to_vec().into(),
                 )
                 .await
                 .expect("intake replies");
-            serde_json::from_slice::<Value>(&reply.payload).expect("JSON reply")
+            proto::ReferralLookupReply::decode(reply.payload)
+                .expect("a ReferralLookupReply")
+                .result
+                .expect("a referral or a refusal")
         }
     };
-    let request = json!({"referral_id": id, "purpose": "vetting worklist"});
+    let refused = |result: proto::referral_lookup_reply::Result| match result {
+        proto::referral_lookup_reply::Result::Refusal(refusal) => refusal.code(),
+        proto::referral_lookup_reply::Result::Referral(referral) => {
+            panic!("a referral given: {}", referral.id)
+        }
+    };
+    let request = proto::ReferralLookupRequest {
+        referral_id: id.clone(),
+        purpose: "vetting worklist".into(),
+    };
     let reply = ask(
         app.token_for("svc-vetting", Role::Service, &["highland"]),
         request.clone(),
     )
     .await;
-    assert_eq!(reply["id"], id.as_str());
-    assert!(reply["referral"]["patient"]["chi"].is_string());
+    let proto::referral_lookup_reply::Result::Referral(referral) = reply else {
+        panic!("intake gave no referral to a service of the board");
+    };
+    assert_eq!(referral.id, id.as_str());
+    let chi = referral.patient.expect("the patient").chi;
+    assert_eq!(chi.len(), 10, "a CHI number");
     assert_eq!(audit_rows(&app, "referral.read_identifiable", &id).await, 1);
 
     let reply = ask(app.token(Role::Clinician, &["highland"]), request.clone()).await;
-    assert_eq!(reply["error"]["status"], 403);
+    assert_eq!(refused(reply), proto::RefusalCode::Forbidden);
     let reply = ask(
         app.token_for("svc-vetting", Role::Service, &["fife"]),
         request.clone(),
     )
     .await;
-    assert_eq!(reply["error"]["status"], 403);
-    let reply = ask("forged".into(), request).await;
-    assert_eq!(reply["error"]["status"], 401);
+    assert_eq!(refused(reply), proto::RefusalCode::Forbidden);
+    let reply = ask("forged".into(), request.clone()).await;
+    assert_eq!(refused(reply), proto::RefusalCode::Unauthenticated);
+    // A purpose is required, and a request that is not one is refused
+    // without an answer being given or a read audited.
+    let blank = proto::ReferralLookupRequest {
+        purpose: " ".into(),
+        ..request.clone()
+    };
+    let service = app.token_for("svc-vetting", Role::Service, &["highland"]);
+    let reply = ask(service.clone(), blank).await;
+    assert_eq!(refused(reply), proto::RefusalCode::Invalid);
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Authorization", format!("Bearer {service}").as_str());
+    let reply = app
+        .nats
+        .request_with_headers(
+            pathway_proto::rpc::REFERRAL_LOOKUP,
+            headers,
+            json!({"referral_id": id, "purpose": "vetting worklist"})
+                .to_string()
+                .into(),
+        )
+        .await
+        .expect("intake replies to a malformed request");
+    let reply = proto::ReferralLookupReply::decode(reply.payload)
+        .expect("a ReferralLookupReply")
+        .result
+        .expect("a refusal");
+    assert_eq!(refused(reply), proto::RefusalCode::Invalid);
+    let unknown = proto::ReferralLookupRequest {
+        referral_id: uuid::Uuid::now_v7().to_string(),
+        ..request
+    };
+    let reply = ask(service, unknown).await;
+    assert_eq!(refused(reply), proto::RefusalCode::NotFound);
     assert_eq!(audit_rows(&app, "referral.read_identifiable", &id).await, 1);
 }
 
@@ -1266,7 +1316,7 @@ async fn poison_messages_are_dead_lettered_with_the_reason_and_do_not_block_the_
 }
 
 async fn settings_rows(app: &TestApp) -> u64 {
-    pathway_intake::db::board_settings_change::Entity::find()
+    pathway_intake::store::board_settings_change::Entity::find()
         .count(&app.db)
         .await
         .expect("count settings changes")
@@ -1615,18 +1665,27 @@ async fn the_clinicians_question_reaches_the_referrer() {
         let mut headers = async_nats::HeaderMap::new();
         let service = app.token_for("svc-notification", Role::Service, &["highland"]);
         headers.insert("Authorization", format!("Bearer {service}").as_str());
+        let request = proto::ReferralLookupRequest {
+            referral_id: id.clone(),
+            purpose: "tell the referrer".into(),
+        };
         let reply = app
             .nats
             .request_with_headers(
-                pathway_intake::rpc::REFERRAL_GET,
+                pathway_proto::rpc::REFERRAL_LOOKUP,
                 headers,
-                json!({"referral_id": id, "purpose": "tell the referrer"})
-                    .to_string()
-                    .into(),
+                request.encode_to_vec().into(),
             )
             .await
             .expect("intake replies");
-        let reply: Value = serde_json::from_slice(&reply.payload).expect("JSON");
-        assert_eq!(reply["information_requests"][0]["question"], question);
+        let reply =
+            proto::ReferralLookupReply::decode(reply.payload).expect("a ReferralLookupReply");
+        let Some(proto::referral_lookup_reply::Result::Referral(referral)) = reply.result else {
+            panic!("no referral: {reply:?}");
+        };
+        assert_eq!(
+            referral.information_requests[0].question.as_deref(),
+            Some(question)
+        );
     }
 }

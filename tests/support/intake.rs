@@ -66,7 +66,7 @@ impl TestApp {
             .await
             .expect("intake builds against real NATS and a real database");
         let base = format!("http://127.0.0.1:{}", application.port());
-        let app = application.intake().clone();
+        let app = application.service().clone();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(application.run_until_stopped(shutdown.clone()));
         let nats = pathway_common::bus::connect(&settings.nats, "test")

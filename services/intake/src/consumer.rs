@@ -6,9 +6,9 @@ use pathway_common::inbox::{HandleError, Handler};
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
 
-use crate::application::{record_history, release_open_lock, set_status};
-use crate::db::{information_request, referral};
 use crate::domain::{Status, Transition};
+use crate::store::queries::{record_history, release_open_lock, set_status};
+use crate::store::{information_request, referral};
 
 /// Subjects this consumer follows: everything about referrals that intake
 /// did not publish itself.
@@ -53,7 +53,7 @@ impl Handler for StatusProjection {
                 event.referral_id
             )));
         };
-        let from = Status::parse(&row.status).unwrap_or(Status::Closed);
+        let from: Status = row.status.into();
         if let Payload::VettingInfoRequested(request) = payload {
             information_request::Entity::insert(information_request::ActiveModel {
                 id: Set(request.information_request_id.clone()),

@@ -1,30 +1,94 @@
 //! The authenticated request/reply endpoint through which other services
-//! read a referral's identifiable data. Every read leaves an audit row.
+//! read a referral's identifiable data ([`crate::application::lookup`]).
+//! Every read leaves an audit row.
 //!
-//! Subject: [`REFERRAL_GET`]; request: `{"referral_id": "...", "purpose": "..."}`
-//! with an `Authorization: Bearer <service token>` header; reply: the
-//! referral, or `{"error": {...}}`.
+//! The contract is `pathway/v1/lookup.proto` on
+//! [`pathway_proto::rpc::REFERRAL_LOOKUP`]: a [`ReferralLookupRequest`] with
+//! an `Authorization: Bearer <service token>` header, answered with a
+//! [`ReferralLookupReply`] holding the referral or a [`LookupRefusal`]. A
+//! request that does not decode is refused as invalid; nothing the asker
+//! sends can make this loop stop.
 
 use futures::StreamExt;
-use pathway_common::auth::{Caller, bearer};
-use pathway_common::http::ApiError;
-use serde::Deserialize;
+use pathway_common::auth::{AuthError, Caller, bearer};
+use pathway_proto::rpc::REFERRAL_LOOKUP;
+use pathway_proto::v1::{
+    self as proto, LookupRefusal, ReferralLookupReply, ReferralLookupRequest, RefusalCode,
+    referral_lookup_reply,
+};
+use prost::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::application::Intake;
+use crate::application::lookup::IdentifiableReferral;
+use crate::application::referrals::InformationRequest;
+use crate::application::{Error, Intake};
+use crate::domain::referral::{ContactChannel, NewReferral, RedFlag, ReplyTo};
 
-pub const REFERRAL_GET: &str = "pathway.rpc.intake.referral.get";
-
-#[derive(Deserialize)]
-struct Request {
-    referral_id: String,
-    purpose: String,
+/// Why a request got no referral: the code and message of its refusal.
+#[derive(Debug)]
+struct Refusal {
+    code: RefusalCode,
+    message: String,
 }
 
+impl Refusal {
+    fn new(code: RefusalCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<AuthError> for Refusal {
+    fn from(error: AuthError) -> Self {
+        let code = match error {
+            AuthError::Forbidden(_) => RefusalCode::Forbidden,
+            AuthError::KeysUnavailable(_) => RefusalCode::Unavailable,
+            _ => RefusalCode::Unauthenticated,
+        };
+        Self::new(code, error.to_string())
+    }
+}
+
+/// The one place the application's errors become refusals.
+impl From<Error> for Refusal {
+    fn from(error: Error) -> Self {
+        let code = match &error {
+            Error::Validation(fields) | Error::Rejected { fields, .. } => {
+                let reasons: Vec<&str> = fields.iter().map(|f| f.reason.as_str()).collect();
+                return Self::new(RefusalCode::Invalid, reasons.join("; "));
+            }
+            Error::Forbidden(_) => RefusalCode::Forbidden,
+            Error::NotFound(_) | Error::UnknownBoard(_) => RefusalCode::NotFound,
+            Error::MalformedId => RefusalCode::Invalid,
+            Error::Duplicate { .. }
+            | Error::Concurrent
+            | Error::IllegalTransition { .. }
+            | Error::NoOpenInformationRequest
+            | Error::Stale { .. }
+            | Error::IdempotencyKeyReused => RefusalCode::Conflict,
+            Error::Unavailable(cause) => {
+                tracing::warn!(error = format!("{cause:#}"), "the database did not answer");
+                return Self::new(
+                    RefusalCode::Unavailable,
+                    "the database did not answer: try again",
+                );
+            }
+            Error::Unexpected(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "referral look-up failed");
+                return Self::new(RefusalCode::Internal, "internal error");
+            }
+        };
+        Self::new(code, error.to_string())
+    }
+}
+
+/// Answer requests until `shutdown`.
 pub async fn serve(intake: Intake, shutdown: CancellationToken) -> anyhow::Result<()> {
     let client = intake.platform.nats.clone();
     let mut requests = client
-        .queue_subscribe(REFERRAL_GET, "intake".into())
+        .queue_subscribe(REFERRAL_LOOKUP, "intake".into())
         .await?;
     loop {
         let message = tokio::select! {
@@ -35,11 +99,17 @@ pub async fn serve(intake: Intake, shutdown: CancellationToken) -> anyhow::Resul
         let Some(reply) = message.reply.clone() else {
             continue;
         };
-        let answer = match answer(&intake, &message).await {
-            Ok(body) => body,
-            Err(error) => error_body(error),
+        let result = match answer(&intake, &message).await {
+            Ok(referral) => referral_lookup_reply::Result::Referral(to_proto(referral)),
+            Err(refusal) => referral_lookup_reply::Result::Refusal(LookupRefusal {
+                code: refusal.code as i32,
+                message: refusal.message,
+            }),
         };
-        if let Err(error) = client.publish(reply, answer.to_string().into()).await {
+        let answer = ReferralLookupReply {
+            result: Some(result),
+        };
+        if let Err(error) = client.publish(reply, answer.encode_to_vec().into()).await {
             tracing::warn!(%error, "cannot reply to a referral request");
         }
     }
@@ -49,7 +119,7 @@ pub async fn serve(intake: Intake, shutdown: CancellationToken) -> anyhow::Resul
 async fn answer(
     intake: &Intake,
     message: &async_nats::Message,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<IdentifiableReferral, Refusal> {
     let header = message
         .headers
         .as_ref()
@@ -64,26 +134,140 @@ async fn answer(
         boards: claims.boards.into_iter().collect(),
         source: "nats".into(),
     };
-    let request: Request = pathway_common::http::parse_json(&message.payload)?;
-    if request.purpose.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "say why the referral is read: `purpose` must not be blank",
-        ));
-    }
-    let referral = intake
-        .identifiable_referral(&caller, &request.referral_id, request.purpose.trim())
-        .await?;
-    Ok(referral.body)
+    let request = decode(&message.payload)?;
+    Ok(intake
+        .identifiable_referral(&caller, &request.referral_id, &request.purpose)
+        .await?)
 }
 
-fn error_body(error: ApiError) -> serde_json::Value {
-    let status = error.status().as_u16();
-    let message = match &error {
-        ApiError::Client { body, .. } => body.message.clone(),
-        ApiError::Internal(cause) => {
-            tracing::error!(error = format!("{cause:#}"), "referral request failed");
-            "internal error".to_owned()
-        }
-    };
-    serde_json::json!({"error": {"status": status, "message": message}})
+/// The request, or an invalid-request refusal naming what is wrong.
+fn decode(payload: &[u8]) -> Result<ReferralLookupRequest, Refusal> {
+    let request = ReferralLookupRequest::decode(payload).map_err(|e| {
+        Refusal::new(
+            RefusalCode::Invalid,
+            format!("the request is not a ReferralLookupRequest: {e}"),
+        )
+    })?;
+    if request.referral_id.trim().is_empty() {
+        return Err(Refusal::new(
+            RefusalCode::Invalid,
+            "referral_id: must not be blank",
+        ));
+    }
+    Ok(request)
 }
+
+fn to_proto(found: IdentifiableReferral) -> proto::IdentifiableReferral {
+    let NewReferral {
+        board: _,
+        patient,
+        referrer,
+        clinical,
+        re_referral,
+    } = found.referral;
+    let contact = patient.contact;
+    let (reply_channel, reply_address) = match referrer.reply {
+        ReplyTo::Email(address) => ("email", address),
+        ReplyTo::Webhook(address) => ("webhook", address),
+    };
+    proto::IdentifiableReferral {
+        id: found.id,
+        board: found.board,
+        status: found.status.as_str().to_owned(),
+        route: found.route.as_str().to_owned(),
+        received_at: Some(proto::timestamp(found.received_at)),
+        version: found.version,
+        referrer_subject: found.referrer_subject,
+        patient: Some(proto::IdentifiablePatient {
+            chi: patient.chi.expose().to_owned(),
+            given_name: patient.given_name.into_inner(),
+            family_name: patient.family_name.into_inner(),
+            date_of_birth: patient
+                .date_of_birth
+                .expose()
+                .format("%Y-%m-%d")
+                .to_string(),
+            sex: patient.sex.to_proto() as i32,
+            postcode: patient.postcode.as_str().to_owned(),
+            contact: Some(proto::PatientContact {
+                preferred: match contact.preferred {
+                    ContactChannel::Sms => "sms",
+                    ContactChannel::Email => "email",
+                    ContactChannel::Letter => "letter",
+                }
+                .to_owned(),
+                mobile: contact.mobile.map(|m| m.into_inner()),
+                email: contact.email.map(|e| e.into_inner()),
+                address: contact.address.map(|a| proto::PostalAddress {
+                    lines: a.lines.into_inner(),
+                    postcode: a.postcode.as_str().to_owned(),
+                }),
+            }),
+            accessibility_needs: patient
+                .accessibility_needs
+                .iter()
+                .map(|n| n.code().to_owned())
+                .collect(),
+            interpreter_language: patient.interpreter_language,
+        }),
+        referrer: Some(proto::ReferringClinician {
+            practice_code: referrer.practice_code,
+            clinician_name: referrer.clinician_name,
+            reply: Some(proto::ReplyAddress {
+                channel: reply_channel.to_owned(),
+                address: reply_address,
+            }),
+        }),
+        clinical: Some(proto::ClinicalContent {
+            pain_duration_months: clinical.pain_duration_months,
+            pain_sites: clinical
+                .pain_sites
+                .iter()
+                .map(|s| s.code().to_owned())
+                .collect(),
+            pain_intensity: u32::from(clinical.pain_intensity),
+            impact: Some(proto::PainImpact {
+                function: clinical.impact.function.code().to_owned(),
+                sleep: clinical.impact.sleep.code().to_owned(),
+                mood: clinical.impact.mood.code().to_owned(),
+            }),
+            red_flags: clinical
+                .red_flags
+                .iter()
+                .map(|f| red_flag(*f) as i32)
+                .collect(),
+            current_treatments: clinical.current_treatments,
+            previous_treatments: clinical.previous_treatments,
+            question: clinical.question,
+        }),
+        re_referral,
+        information_requests: found
+            .information_requests
+            .into_iter()
+            .map(exchange)
+            .collect(),
+    }
+}
+
+/// `history_of_cancer` → `RED_FLAG_HISTORY_OF_CANCER`: the contract's names
+/// are intake's codes, so the two lists cannot drift apart unnoticed (the
+/// unit tests map every flag).
+fn red_flag(flag: RedFlag) -> proto::RedFlag {
+    proto::RedFlag::from_str_name(&format!("RED_FLAG_{}", flag.code().to_ascii_uppercase()))
+        .unwrap_or(proto::RedFlag::Unspecified)
+}
+
+fn exchange(request: InformationRequest) -> proto::InformationExchange {
+    proto::InformationExchange {
+        id: request.id,
+        question: request.question,
+        requested_by: request.requested_by,
+        requested_at: Some(proto::timestamp(request.requested_at)),
+        answer: request.answer,
+        answered_at: request.answered_at.map(proto::timestamp),
+    }
+}
+
+#[cfg(test)]
+#[path = "tests/rpc.rs"]
+mod tests;

@@ -36,3 +36,5 @@ impl Default for Settings {
         }
     }
 }
+
+pathway_common::service_settings!(Settings);

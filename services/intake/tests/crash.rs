@@ -57,6 +57,7 @@ async fn ready(http: &reqwest::Client, base: &str) {
 async fn a_killed_intake_loses_no_acknowledged_referral_and_publishes_each_once() {
     let dir = tempfile::tempdir().expect("dir");
     let nats = nats_account_url();
+    pathway_common::tls::install_crypto_provider();
     let http = reqwest::Client::new();
     let mut intake = start(dir.path(), &nats);
     ready(&http, &intake.base).await;

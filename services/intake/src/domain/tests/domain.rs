@@ -1,5 +1,7 @@
 //! Unit tests of `mod.rs`.
 
+use chrono::NaiveDate;
+
 use super::*;
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {

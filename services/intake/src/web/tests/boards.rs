@@ -1,4 +1,4 @@
-//! Unit tests of `http.rs`.
+//! Unit tests of `boards.rs`.
 
 use super::*;
 
@@ -9,7 +9,7 @@ fn fields(body: &str) -> Vec<(String, String)> {
             .into_iter()
             .map(|f| (f.field, f.reason))
             .collect(),
-        Err(ApiError::Internal(e)) => panic!("internal: {e}"),
+        Err(other) => panic!("not a caller's error: {other:?}"),
         Ok(_) => Vec::new(),
     }
 }

@@ -1,7 +1,99 @@
-//! Intake's tables. Only intake stores patient identifiers, and only here.
+//! Intake's tables, a module each. Only intake stores patient identifiers,
+//! and only here. Statuses and routes are stored as the text they always
+//! were, read and written through active enums that mirror the domain's.
 
-use pathway_common::db::{PlumbingMigration, create_index, create_table};
-use sea_orm_migration::prelude::*;
+use sea_orm::entity::prelude::*;
+
+use crate::domain::Status;
+use crate::domain::referral::Route;
+
+/// [`Status`] as the `status` columns hold it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum StoredStatus {
+    #[sea_orm(string_value = "awaiting_vetting")]
+    AwaitingVetting,
+    #[sea_orm(string_value = "routed_standard")]
+    RoutedStandard,
+    #[sea_orm(string_value = "in_vetting")]
+    InVetting,
+    #[sea_orm(string_value = "info_requested")]
+    InfoRequested,
+    #[sea_orm(string_value = "vetted")]
+    Vetted,
+    #[sea_orm(string_value = "decided")]
+    Decided,
+    #[sea_orm(string_value = "notified")]
+    Notified,
+    #[sea_orm(string_value = "awaiting_opt_in")]
+    AwaitingOptIn,
+    #[sea_orm(string_value = "closed")]
+    Closed,
+    #[sea_orm(string_value = "withdrawn")]
+    Withdrawn,
+}
+
+impl From<Status> for StoredStatus {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::AwaitingVetting => Self::AwaitingVetting,
+            Status::RoutedStandard => Self::RoutedStandard,
+            Status::InVetting => Self::InVetting,
+            Status::InfoRequested => Self::InfoRequested,
+            Status::Vetted => Self::Vetted,
+            Status::Decided => Self::Decided,
+            Status::Notified => Self::Notified,
+            Status::AwaitingOptIn => Self::AwaitingOptIn,
+            Status::Closed => Self::Closed,
+            Status::Withdrawn => Self::Withdrawn,
+        }
+    }
+}
+
+impl From<StoredStatus> for Status {
+    fn from(status: StoredStatus) -> Self {
+        match status {
+            StoredStatus::AwaitingVetting => Self::AwaitingVetting,
+            StoredStatus::RoutedStandard => Self::RoutedStandard,
+            StoredStatus::InVetting => Self::InVetting,
+            StoredStatus::InfoRequested => Self::InfoRequested,
+            StoredStatus::Vetted => Self::Vetted,
+            StoredStatus::Decided => Self::Decided,
+            StoredStatus::Notified => Self::Notified,
+            StoredStatus::AwaitingOptIn => Self::AwaitingOptIn,
+            StoredStatus::Closed => Self::Closed,
+            StoredStatus::Withdrawn => Self::Withdrawn,
+        }
+    }
+}
+
+/// [`Route`] as the `route` column holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum StoredRoute {
+    #[sea_orm(string_value = "remote_pathway")]
+    RemotePathway,
+    #[sea_orm(string_value = "standard")]
+    Standard,
+}
+
+impl From<Route> for StoredRoute {
+    fn from(route: Route) -> Self {
+        match route {
+            Route::RemotePathway => Self::RemotePathway,
+            Route::Standard => Self::Standard,
+        }
+    }
+}
+
+impl From<StoredRoute> for Route {
+    fn from(route: StoredRoute) -> Self {
+        match route {
+            StoredRoute::RemotePathway => Self::RemotePathway,
+            StoredRoute::Standard => Self::Standard,
+        }
+    }
+}
 
 pub mod referral {
     use sea_orm::entity::prelude::*;
@@ -12,9 +104,8 @@ pub mod referral {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub board: String,
-        pub status: String,
-        /// `remote_pathway` or `standard`.
-        pub route: String,
+        pub status: super::StoredStatus,
+        pub route: super::StoredRoute,
         pub patient_pseudonym: String,
         /// Token subject of the referrer who sent it.
         pub referrer_subject: String,
@@ -46,7 +137,7 @@ pub mod history {
         /// e.g. `referral.received`, `vetting.claimed`.
         pub kind: String,
         /// Status after the event.
-        pub status: String,
+        pub status: super::StoredStatus,
         pub occurred_at: DateTimeUtc,
         pub actor: String,
         /// Non-identifying detail, as JSON.
@@ -199,114 +290,3 @@ pub mod postcode {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
-
-struct IntakeTables;
-
-impl MigrationName for IntakeTables {
-    fn name(&self) -> &str {
-        "m0002_intake"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for IntakeTables {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        create_table(manager, referral::Entity).await?;
-        create_index(
-            manager,
-            "referrals",
-            "referrals_board_status",
-            &["board", "status"],
-            false,
-        )
-        .await?;
-        create_table(manager, history::Entity).await?;
-        create_index(
-            manager,
-            "referral_history",
-            "history_referral",
-            &["referral_id", "occurred_at"],
-            false,
-        )
-        .await?;
-        create_table(manager, open_referral::Entity).await?;
-        create_table(manager, idempotency::Entity).await?;
-        create_table(manager, information_request::Entity).await?;
-        create_index(
-            manager,
-            "information_requests",
-            "information_requests_referral",
-            &["referral_id"],
-            false,
-        )
-        .await?;
-        create_table(manager, pathway_change::Entity).await?;
-        create_index(
-            manager,
-            "pathway_changes",
-            "pathway_changes_board",
-            &["board", "effective_date"],
-            false,
-        )
-        .await?;
-        create_table(manager, postcode::Entity).await?;
-        Ok(())
-    }
-}
-
-/// Board settings kept with who and when, and the question of each
-/// information request.
-struct BoardSettingsTables;
-
-impl MigrationName for BoardSettingsTables {
-    fn name(&self) -> &str {
-        "m0003_board_settings"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for BoardSettingsTables {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        create_table(manager, board_settings_change::Entity).await?;
-        create_index(
-            manager,
-            "board_settings_changes",
-            "board_settings_changes_board",
-            &["board", "changed_at"],
-            false,
-        )
-        .await?;
-        // `m0002_intake` creates its tables from today's entities, so a new
-        // database already has the column; one made before it has not.
-        if !manager
-            .has_column("information_requests", "question")
-            .await?
-        {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Alias::new("information_requests"))
-                        .add_column(ColumnDef::new(Alias::new("question")).text().null())
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
-    }
-}
-
-pub struct Migrator;
-
-impl MigratorTrait for Migrator {
-    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![
-            Box::new(PlumbingMigration),
-            Box::new(IntakeTables),
-            Box::new(BoardSettingsTables),
-        ]
-    }
-}
-
-#[cfg(test)]
-#[path = "tests/db.rs"]
-mod tests;

@@ -1,4 +1,4 @@
-//! Unit tests of `db.rs`.
+//! Unit tests of `migrations.rs`.
 
 use sea_orm::{ConnectionTrait, Database, EntityTrait};
 

@@ -1,0 +1,84 @@
+//! Another service reads a referral's identifiable data, for a named
+//! purpose, with a service token for the referral's board. Every read leaves
+//! an audit row.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use pathway_common::audit::{self, AuditEntry};
+use pathway_common::auth::{Caller, Role};
+use pathway_common::validation::FieldError;
+use sea_orm::{EntityTrait, TransactionTrait};
+
+use super::referrals::InformationRequest;
+use super::{Error, Intake};
+use crate::domain::Status;
+use crate::domain::referral::{NewReferral, Route};
+use crate::store::{queries, referral};
+
+/// A referral with the patient's identifiers, for another service.
+#[derive(Debug, Clone)]
+pub struct IdentifiableReferral {
+    pub id: String,
+    pub board: String,
+    pub status: Status,
+    pub route: Route,
+    pub received_at: DateTime<Utc>,
+    pub version: i64,
+    pub referrer_subject: String,
+    /// The referral as received.
+    pub referral: NewReferral,
+    pub information_requests: Vec<InformationRequest>,
+}
+
+impl Intake {
+    /// The referral `id` with its identifiers, for `caller` (a service) and
+    /// `purpose`, which must say why.
+    pub async fn identifiable_referral(
+        &self,
+        caller: &Caller,
+        id: &str,
+        purpose: &str,
+    ) -> Result<IdentifiableReferral, Error> {
+        let purpose = purpose.trim();
+        if purpose.is_empty() {
+            return Err(Error::Validation(vec![FieldError::new(
+                "purpose",
+                "say why the referral is read: `purpose` must not be blank",
+            )]));
+        }
+        caller.require_role(&[Role::Service])?;
+        let txn = self.db().begin().await?;
+        let row = referral::Entity::find_by_id(id.to_owned())
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("no referral {id}")))?;
+        caller.require_board(&row.board)?;
+        audit::record(
+            &txn,
+            AuditEntry {
+                actor: &caller.subject,
+                actor_role: caller.role.as_str(),
+                action: "referral.read_identifiable",
+                referral_id: Some(row.id.clone()),
+                board: Some(&row.board),
+                source: "nats",
+                purpose: Some(purpose),
+            },
+        )
+        .await?;
+        let information_requests = queries::information_requests(&txn, id).await?;
+        txn.commit().await?;
+        Ok(IdentifiableReferral {
+            referral: serde_json::from_str(&row.document)
+                .context("stored referral is unreadable")?,
+            id: row.id,
+            board: row.board,
+            status: row.status.into(),
+            route: row.route.into(),
+            received_at: row.received_at,
+            version: row.version,
+            referrer_subject: row.referrer_subject,
+            information_requests: information_requests.into_iter().map(Into::into).collect(),
+        })
+    }
+}

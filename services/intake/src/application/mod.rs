@@ -1,0 +1,138 @@
+//! Intake's use cases, one file each: load, decide with the domain, and save
+//! the change, its history, its audit row and its events (outbox) in one
+//! transaction. They answer outcomes and [`Error`], never HTTP.
+//!
+//! - [`referrals`]: submit, read, withdraw, provide information.
+//! - [`boards`]: the boards, their switch onto the pathway, their settings.
+//! - [`lookup`]: the identifiable referral other services ask for.
+
+use chrono::{NaiveDate, Utc};
+use pathway_common::audit::{self, AuditEntry};
+use pathway_common::auth::AuthError;
+use pathway_common::auth::Caller;
+use pathway_common::platform::Platform;
+use pathway_common::validation::FieldError;
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::domain::referral::RejectionReason;
+use crate::domain::{Status, Transition};
+
+pub mod boards;
+pub mod lookup;
+pub mod referrals;
+
+/// Intake's state: the platform it runs on and the key of the patient
+/// pseudonym.
+#[derive(Clone)]
+pub struct Intake {
+    pub platform: Platform,
+    pub pseudonym_key: Vec<u8>,
+}
+
+impl Intake {
+    fn db(&self) -> &sea_orm::DatabaseConnection {
+        &self.platform.db
+    }
+}
+
+/// Why a use case did not happen. Nothing was changed in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Fields the caller sent wrong, every one of them.
+    #[error("{} field(s) not valid", .0.len())]
+    Validation(Vec<FieldError>),
+    /// A referral that is not valid, with the reason a GP system records.
+    #[error("the referral is {}: {} field(s) not valid", .reason.description(), .fields.len())]
+    Rejected {
+        reason: RejectionReason,
+        fields: Vec<FieldError>,
+    },
+    /// The patient already has an open referral with the board.
+    #[error("the patient already has an open referral {open_referral} with this board")]
+    Duplicate { open_referral: String },
+    /// The same Idempotency-Key came with another body.
+    #[error("this Idempotency-Key was used for a different referral")]
+    IdempotencyKeyReused,
+    /// Another request with the same Idempotency-Key kept winning the race.
+    #[error("another request with this Idempotency-Key is in progress")]
+    Concurrent,
+    /// The referral changed since the caller read it (`If-Match`).
+    #[error("the referral has changed since it was read: it is now version {current_version}")]
+    Stale { current_version: i64 },
+    #[error("the referral id must be a UUID")]
+    MalformedId,
+    /// No such thing that this caller may see.
+    #[error("{0}")]
+    NotFound(String),
+    /// The board code is not one of the 14.
+    #[error("{0}")]
+    UnknownBoard(String),
+    #[error(transparent)]
+    Forbidden(AuthError),
+    /// The referral's status does not allow this.
+    #[error("a referral that is {from} cannot be {}", .transition.as_str())]
+    IllegalTransition {
+        from: Status,
+        transition: Transition,
+    },
+    /// Information may be given only while a request for it is open.
+    #[error("no open information request on this referral")]
+    NoOpenInformationRequest,
+    /// The database did not answer; the same request may succeed later.
+    #[error("the database did not answer")]
+    Unavailable(#[source] anyhow::Error),
+    /// Our own fault.
+    #[error(transparent)]
+    Unexpected(anyhow::Error),
+}
+
+impl From<DbErr> for Error {
+    fn from(error: DbErr) -> Self {
+        if pathway_common::db::is_unavailable(&error) {
+            Self::Unavailable(error.into())
+        } else {
+            Self::Unexpected(error.into())
+        }
+    }
+}
+
+impl From<AuthError> for Error {
+    fn from(error: AuthError) -> Self {
+        Self::Forbidden(error)
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Unexpected(error)
+    }
+}
+
+/// Today, as the pathway's rules count days.
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// One audit row for `caller` acting on a referral.
+async fn audit_referral<C: ConnectionTrait>(
+    db: &C,
+    caller: &Caller,
+    action: &str,
+    referral_id: &str,
+    board: &str,
+    purpose: &str,
+) -> Result<(), DbErr> {
+    audit::record(
+        db,
+        AuditEntry {
+            actor: &caller.subject,
+            actor_role: caller.role.as_str(),
+            action,
+            referral_id: Some(referral_id.to_owned()),
+            board: Some(board),
+            source: &caller.source,
+            purpose: Some(purpose),
+        },
+    )
+    .await
+}

@@ -1,0 +1,16 @@
+//! Intake's store: its tables ([`entities`], a module per table), the
+//! [`Migrator`], and the queries that both the use cases and the consumer
+//! run ([`queries`], [`postcodes`]). Functions here take a connection or a
+//! transaction and answer `DbErr`; deciding what a failure means is the
+//! caller's.
+
+mod entities;
+mod migrations;
+pub mod postcodes;
+pub mod queries;
+
+pub use entities::{
+    StoredRoute, StoredStatus, board_settings_change, history, idempotency, information_request,
+    open_referral, pathway_change, postcode, referral,
+};
+pub use migrations::Migrator;

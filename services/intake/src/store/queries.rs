@@ -1,0 +1,154 @@
+//! Row functions shared by the use cases and the consumer: a referral's
+//! status, history and open-referral lock, its information requests, and the
+//! boards' switches and settings.
+
+use chrono::{NaiveDate, Utc};
+use pathway_common::outbox;
+use pathway_proto::v1::Event;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder,
+};
+
+use super::{
+    board_settings_change, history, information_request, open_referral, pathway_change, referral,
+};
+use crate::domain::Status;
+
+/// Write `event` to the outbox and the referral's history.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    event: &Event,
+    status_after: Status,
+    detail: Option<serde_json::Value>,
+) -> Result<(), DbErr> {
+    outbox::enqueue(db, event).await?;
+    record_history(db, event, status_after, detail).await
+}
+
+/// Add `event` to the referral's history (no publication).
+pub async fn record_history<C: ConnectionTrait>(
+    db: &C,
+    event: &Event,
+    status_after: Status,
+    detail: Option<serde_json::Value>,
+) -> Result<(), DbErr> {
+    let (aggregate, name) = event.kind().unwrap_or(("unknown", "unknown"));
+    history::Entity::insert(history::ActiveModel {
+        event_id: Set(event.event_id.clone()),
+        referral_id: Set(event.referral_id.clone()),
+        kind: Set(format!("{aggregate}.{name}")),
+        status: Set(status_after.into()),
+        occurred_at: Set(event.occurred_at().unwrap_or_else(Utc::now)),
+        actor: Set(event.actor.clone()),
+        detail: Set(detail.map(|d| d.to_string())),
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Move the referral to `next`, bumping its version (the ETag).
+pub async fn set_status<C: ConnectionTrait>(
+    db: &C,
+    row: referral::Model,
+    next: Status,
+) -> Result<referral::Model, DbErr> {
+    let version = row.version + 1;
+    let mut active: referral::ActiveModel = row.into();
+    active.status = Set(next.into());
+    active.version = Set(version);
+    active.updated_at = Set(Utc::now());
+    active.update(db).await
+}
+
+/// The referral is no longer open: the patient may be referred to the board again.
+pub async fn release_open_lock<C: ConnectionTrait>(db: &C, referral_id: &str) -> Result<(), DbErr> {
+    open_referral::Entity::delete_many()
+        .filter(open_referral::Column::ReferralId.eq(referral_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A referral's history, oldest first.
+pub async fn history<C: ConnectionTrait>(
+    db: &C,
+    referral_id: &str,
+) -> Result<Vec<history::Model>, DbErr> {
+    history::Entity::find()
+        .filter(history::Column::ReferralId.eq(referral_id))
+        .order_by_asc(history::Column::OccurredAt)
+        .order_by_asc(history::Column::EventId)
+        .all(db)
+        .await
+}
+
+/// A referral's information requests, oldest first.
+pub async fn information_requests<C: ConnectionTrait>(
+    db: &C,
+    referral_id: &str,
+) -> Result<Vec<information_request::Model>, DbErr> {
+    information_request::Entity::find()
+        .filter(information_request::Column::ReferralId.eq(referral_id))
+        .order_by_asc(information_request::Column::RequestedAt)
+        .all(db)
+        .await
+}
+
+/// A referral's information requests not answered yet, newest first.
+pub async fn open_information_requests<C: ConnectionTrait>(
+    db: &C,
+    referral_id: &str,
+) -> Result<Vec<information_request::Model>, DbErr> {
+    information_request::Entity::find()
+        .filter(information_request::Column::ReferralId.eq(referral_id))
+        .filter(information_request::Column::AnsweredAt.is_null())
+        .order_by_desc(information_request::Column::RequestedAt)
+        .all(db)
+        .await
+}
+
+/// Whether referrals received on `on` for `board` go onto the remote pathway:
+/// the latest switch that has taken effect by then decides; never switched
+/// means off.
+pub async fn pathway_enabled<C: ConnectionTrait>(
+    db: &C,
+    board: &str,
+    on: NaiveDate,
+) -> Result<bool, DbErr> {
+    Ok(pathway_change::Entity::find()
+        .filter(pathway_change::Column::Board.eq(board))
+        .filter(pathway_change::Column::EffectiveDate.lte(on))
+        .order_by_desc(pathway_change::Column::EffectiveDate)
+        .order_by_desc(pathway_change::Column::ChangedAt)
+        .one(db)
+        .await?
+        .is_some_and(|c| c.enabled))
+}
+
+/// Every switch of `board`, in the order they take effect.
+pub async fn pathway_changes<C: ConnectionTrait>(
+    db: &C,
+    board: &str,
+) -> Result<Vec<pathway_change::Model>, DbErr> {
+    pathway_change::Entity::find()
+        .filter(pathway_change::Column::Board.eq(board))
+        .order_by_asc(pathway_change::Column::EffectiveDate)
+        .order_by_asc(pathway_change::Column::ChangedAt)
+        .all(db)
+        .await
+}
+
+/// Every settings document `board` stored, oldest first.
+pub async fn board_settings_changes<C: ConnectionTrait>(
+    db: &C,
+    board: &str,
+) -> Result<Vec<board_settings_change::Model>, DbErr> {
+    board_settings_change::Entity::find()
+        .filter(board_settings_change::Column::Board.eq(board))
+        .order_by_asc(board_settings_change::Column::ChangedAt)
+        .order_by_asc(board_settings_change::Column::Id)
+        .all(db)
+        .await
+}

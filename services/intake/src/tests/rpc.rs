@@ -1,0 +1,95 @@
+//! Unit tests of `rpc.rs`: every refusal has its code, a malformed request
+//! is refused rather than panicking, and the contract's red flags are
+//! intake's.
+
+use pathway_common::validation::FieldError;
+
+use super::*;
+
+#[test]
+fn application_errors_become_refusals_of_their_class() {
+    let cases: Vec<(Error, RefusalCode)> = vec![
+        (
+            Error::Validation(vec![FieldError::new("purpose", "must not be blank")]),
+            RefusalCode::Invalid,
+        ),
+        (Error::MalformedId, RefusalCode::Invalid),
+        (
+            Error::Forbidden(AuthError::Forbidden("not your board".into())),
+            RefusalCode::Forbidden,
+        ),
+        (Error::NotFound("no referral".into()), RefusalCode::NotFound),
+        (Error::Concurrent, RefusalCode::Conflict),
+        (
+            Error::Unavailable(anyhow::anyhow!("connection refused")),
+            RefusalCode::Unavailable,
+        ),
+        (
+            Error::Unexpected(anyhow::anyhow!("a bug")),
+            RefusalCode::Internal,
+        ),
+    ];
+    for (error, code) in cases {
+        let what = format!("{error:?}");
+        assert_eq!(Refusal::from(error).code, code, "{what}");
+    }
+}
+
+#[test]
+fn a_blank_purpose_is_named_in_the_refusal() {
+    let refusal = Refusal::from(Error::Validation(vec![FieldError::new(
+        "purpose",
+        "say why the referral is read",
+    )]));
+    assert_eq!(refusal.message, "say why the referral is read");
+}
+
+#[test]
+fn our_own_faults_do_not_leak_their_cause() {
+    let refusal = Refusal::from(Error::Unexpected(anyhow::anyhow!("secret detail")));
+    assert_eq!(refusal.message, "internal error");
+}
+
+#[test]
+fn token_problems_are_unauthenticated_or_forbidden() {
+    assert_eq!(
+        Refusal::from(AuthError::Missing).code,
+        RefusalCode::Unauthenticated
+    );
+    assert_eq!(
+        Refusal::from(AuthError::Invalid("bad signature".into())).code,
+        RefusalCode::Unauthenticated
+    );
+    assert_eq!(
+        Refusal::from(AuthError::Forbidden("clinician".into())).code,
+        RefusalCode::Forbidden
+    );
+    assert_eq!(
+        Refusal::from(AuthError::KeysUnavailable("jwks".into())).code,
+        RefusalCode::Unavailable
+    );
+}
+
+#[test]
+fn a_malformed_request_is_refused_as_invalid() {
+    for payload in [
+        br#"{"referral_id":"x","purpose":"y"}"#.to_vec(),
+        vec![0x0a, 0xff],
+        Vec::new(),
+    ] {
+        let refusal = decode(&payload).expect_err("refused");
+        assert_eq!(refusal.code, RefusalCode::Invalid, "{payload:?}");
+    }
+    let request = ReferralLookupRequest {
+        referral_id: "0190a3b4-0000-7000-8000-000000000001".into(),
+        purpose: "clinical vetting".into(),
+    };
+    assert_eq!(decode(&request.encode_to_vec()).expect("decodes"), request);
+}
+
+#[test]
+fn every_red_flag_has_its_contract_value() {
+    for flag in RedFlag::ALL {
+        assert_ne!(red_flag(*flag), proto::RedFlag::Unspecified, "{flag:?}");
+    }
+}

@@ -1,0 +1,75 @@
+//! Intake's HTTP API: referrals (native JSON), boards, the home page and the
+//! OpenAPI document. The handlers turn requests into use cases and outcomes
+//! into answers; `error.rs` is the one place errors become HTTP.
+//!
+//! - [`referrals`], [`boards`]: the handlers, by resource.
+//! - [`home`]: the page for a browser.
+//! - [`types`]: request and response bodies.
+
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
+use utoipa::OpenApi;
+
+use crate::application::Intake;
+use crate::domain::referral::{
+    AddressRequest, ClinicalRequest, ContactRequest, ImpactRequest, PatientRequest,
+    ReferralRequest, ReferrerRequest,
+};
+use types::{
+    BoardSettingsChangeView, BoardSettingsView, BoardView, HistoryEntry, InformationAnswer,
+    InformationRequestView, PathwayChangeView, PathwaySwitch, ReferralCreated, ReferralView,
+    RejectionReasonBody, WithdrawRequest,
+};
+
+mod boards;
+mod error;
+mod home;
+mod referrals;
+pub mod types;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pathway intake",
+        description = "Referrals to the chronic pain service as GP systems send them, and the boards' switch onto the remote pathway. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
+        version = "1"
+    ),
+    paths(
+        referrals::submit_referral, referrals::get_referral, referrals::withdraw,
+        referrals::provide_information, boards::list_boards, boards::switch_pathway,
+        boards::get_board_settings, boards::set_board_settings
+    ),
+    components(schemas(
+        ReferralRequest, PatientRequest, ContactRequest, AddressRequest, ReferrerRequest, ClinicalRequest,
+        ImpactRequest, ReferralCreated, ReferralView, HistoryEntry, InformationRequestView, WithdrawRequest,
+        InformationAnswer, PathwaySwitch, BoardView, PathwayChangeView, BoardSettingsView,
+        BoardSettingsChangeView, ErrorBody, FieldError, RejectionReasonBody
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+/// Intake's own routes, with its state; `pathway_common::http::finish` adds
+/// the rest (operational routes, 404, body limit, authenticator, metrics,
+/// tracing).
+pub fn routes(intake: Intake) -> Router {
+    Router::new()
+        .route("/v1/referrals", post(referrals::submit_referral))
+        .route("/v1/referrals/{id}", get(referrals::get_referral))
+        .route("/v1/referrals/{id}/withdraw", post(referrals::withdraw))
+        .route(
+            "/v1/referrals/{id}/information",
+            post(referrals::provide_information),
+        )
+        .route("/v1/boards", get(boards::list_boards))
+        .route("/v1/boards/{board}/pathway", put(boards::switch_pathway))
+        .route(
+            "/v1/boards/{board}/settings",
+            get(boards::get_board_settings).put(boards::set_board_settings),
+        )
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/", get(home::home))
+        .with_state(intake)
+}
