@@ -31,7 +31,7 @@ pub struct VettingApp {
 
 impl VettingApp {
     /// Vetting beside `intake`: same NATS account, same signing key. The
-    /// lease sweeper is off: tests call `expire_leases` when they want it.
+    /// lease sweep is off: tests call `expire_leases` when they want it.
     pub async fn spawn(intake: &TestApp, backend: &Backend) -> Self {
         let dir = Arc::new(tempfile::tempdir().expect("a temporary folder"));
         let settings = Settings {
@@ -50,16 +50,16 @@ impl VettingApp {
             },
             ..Settings::default()
         };
-        let clock = Clock::default();
+        let clock = settings.clock.clone();
         let workers = Workers {
-            lease_sweeper: false,
+            sweeps: false,
             ..Workers::default()
         };
-        let application = Application::build_with(settings, workers, clock.clone())
+        let application = Application::build_with(settings, workers)
             .await
             .expect("vetting builds against real NATS and a real database");
         let base = format!("http://127.0.0.1:{}", application.port());
-        let app = application.vetting().clone();
+        let app = application.service().clone();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(application.run_until_stopped(shutdown.clone()));
         Self {

@@ -6,6 +6,8 @@ use pathway_common::settings::{
 };
 use serde::Deserialize;
 
+use crate::clock::Clock;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -20,7 +22,12 @@ pub struct Settings {
     pub intake_timeout_ms: u64,
     /// Mark the sign-in cookie `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// The service's idea of now: the system clock, which tests move forward.
+    #[serde(skip)]
+    pub clock: Clock,
 }
+
+pathway_common::service_settings!(Settings);
 
 impl Default for Settings {
     fn default() -> Self {
@@ -33,6 +40,7 @@ impl Default for Settings {
             lease_sweep_seconds: 15,
             intake_timeout_ms: 5000,
             secure_cookies: false,
+            clock: Clock::default(),
         }
     }
 }

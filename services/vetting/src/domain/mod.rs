@@ -1,32 +1,16 @@
-//! Vetting's domain: where a referral is in vetting, the working calendar
-//! its wait is counted on, and what makes an outcome complete.
+//! Vetting's domain, pure rules and types with no I/O: where a referral is
+//! in vetting and how it moves ([`status`]), who may act on it ([`claim`]),
+//! what makes an outcome complete ([`outcome`]) and a question
+//! to the referrer ([`question`]), how long it has waited
+//! ([`wait`]), and the working calendar that wait is counted on.
 
 /// The working calendar lives with the board settings it reads.
 pub use pathway_proto::calendar;
+pub mod claim;
 pub mod outcome;
-
-/// Where a referral is, as vetting sees it.
-pub mod status {
-    pub const AWAITING_VETTING: &str = "awaiting_vetting";
-    pub const IN_VETTING: &str = "in_vetting";
-    pub const INFO_REQUESTED: &str = "info_requested";
-    pub const VETTED: &str = "vetted";
-    pub const WITHDRAWN: &str = "withdrawn";
-    pub const CLOSED: &str = "closed";
-
-    /// Every status, in the order a referral usually passes through them.
-    pub const ALL: [&str; 6] = [
-        AWAITING_VETTING,
-        IN_VETTING,
-        INFO_REQUESTED,
-        VETTED,
-        WITHDRAWN,
-        CLOSED,
-    ];
-
-    /// The statuses a worklist shows unless asked otherwise.
-    pub const WAITING: [&str; 3] = [AWAITING_VETTING, IN_VETTING, INFO_REQUESTED];
-}
+pub mod question;
+pub mod status;
+pub mod wait;
 
 /// `RED_FLAG_HISTORY_OF_CANCER` → `history_of_cancer`.
 pub fn red_flag_code(flag: pathway_proto::v1::RedFlag) -> String {

@@ -2,7 +2,7 @@
 //! complete: the fields each outcome needs (and only those), the board's
 //! catalogue, and the red-flag safety rule.
 
-use pathway_common::http::FieldError;
+use pathway_common::validation::FieldError;
 use pathway_proto::board::{BoardSettings, OUTCOME_CODES, outcome_kind};
 use pathway_proto::v1 as proto;
 use serde::{Deserialize, Serialize};

@@ -1,92 +1,20 @@
-//! Vetting's HTTP API for clinicians and board admins, its OpenAPI
-//! document, and the clinician web pages (see [`crate::ui`]).
+//! The JSON API for clinicians and board admins: each handler parses its
+//! request, calls one use case and answers with its outcome.
 
-use axum::extract::{DefaultBodyLimit, FromRef, Path, Query, State};
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router, middleware};
 use pathway_common::audit::{AuditQuery, AuditRow};
-use pathway_common::auth::{Authenticator, Caller};
-use pathway_common::http::{
-    ApiError, BearerAuth, ErrorBody, FieldError, JsonBody, ops_routes, track_metrics,
-};
-use std::sync::Arc;
-use utoipa::OpenApi;
+use pathway_common::auth::Caller;
+use pathway_common::http::{ApiError, ErrorBody, JsonBody};
 
-use crate::application::{
-    ActionResult, InformationRequestBody, InformationRequestView, OutcomeView, ReferralDetail,
-    Vetting, Worklist, WorklistQuery, WorklistRow,
-};
+use super::AppState;
+use super::types::{InformationRequestBody, WorklistQuery, parse_board, query};
+use crate::application::outcome::Recorded;
+use crate::application::{ActionResult, ReferralDetail, Worklist};
 use crate::domain::outcome::OutcomeRequest;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub vetting: Vetting,
-    pub secure_cookies: bool,
-}
-
-impl FromRef<AppState> for Arc<Authenticator> {
-    fn from_ref(state: &AppState) -> Self {
-        state.vetting.platform.auth.clone()
-    }
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Pathway vetting",
-        description = "The clinicians' worklists: claim a referral, ask the referrer for information, record an outcome. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason. The same service serves the clinician web pages at `/`.",
-        version = "1"
-    ),
-    paths(worklist, referral, claim, release, request_information, record_outcome, correct_outcome, audit_trail),
-    components(schemas(
-        Worklist, WorklistRow, ReferralDetail, InformationRequestView, OutcomeView, OutcomeRequest,
-        ActionResult, InformationRequestBody, AuditRow, ErrorBody, FieldError
-    )),
-    modifiers(&BearerAuth),
-    security(("bearer" = []))
-)]
-pub struct ApiDoc;
-
-pub fn router(state: AppState, body_limit: usize) -> Router {
-    let metrics = state.vetting.platform.metrics.clone();
-    let ops = ops_routes(metrics.clone(), state.vetting.platform.readiness());
-    Router::new()
-        .route("/v1/boards/{board}/worklist", get(worklist))
-        .route("/v1/boards/{board}/audit", get(audit_trail))
-        .route("/v1/referrals/{id}", get(referral))
-        .route("/v1/referrals/{id}/claim", post(claim))
-        .route("/v1/referrals/{id}/release", post(release))
-        .route(
-            "/v1/referrals/{id}/information-requests",
-            post(request_information),
-        )
-        .route("/v1/referrals/{id}/outcome", post(record_outcome))
-        .route("/v1/referrals/{id}/correction", post(correct_outcome))
-        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
-        .merge(crate::ui::routes())
-        .fallback(pathway_common::http::not_found_fallback)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state)
-        .merge(ops)
-        .layer(middleware::from_fn_with_state(metrics, track_metrics))
-        .layer(
-            tower_http::trace::TraceLayer::new_for_http()
-                .make_span_with(pathway_common::http::request_span),
-        )
-}
-
-fn query<T: serde::de::DeserializeOwned + Default>(
-    raw: Option<Query<T>>,
-    error: Option<String>,
-) -> Result<T, ApiError> {
-    match (raw, error) {
-        (Some(Query(value)), _) => Ok(value),
-        (None, Some(message)) => Err(ApiError::bad_request(message)),
-        (None, None) => Ok(T::default()),
-    }
-}
 
 #[utoipa::path(
     get, path = "/v1/boards/{board}/worklist", tag = "worklist",
@@ -98,27 +26,15 @@ fn query<T: serde::de::DeserializeOwned + Default>(
         (status = 403, description = "Not a clinician of this board", body = ErrorBody),
     )
 )]
-async fn worklist(
+pub async fn worklist(
     State(state): State<AppState>,
     caller: Caller,
     Path(board): Path<String>,
-    raw: Result<Query<WorklistQuery>, axum::extract::rejection::QueryRejection>,
+    raw: Result<Query<WorklistQuery>, QueryRejection>,
 ) -> Result<Json<Worklist>, ApiError> {
-    let (raw, error) = split(raw);
-    let query = query(raw, error)?;
-    Ok(Json(state.vetting.worklist(&caller, &board, &query).await?))
-}
-
-fn split<T>(
-    raw: Result<Query<T>, axum::extract::rejection::QueryRejection>,
-) -> (Option<Query<T>>, Option<String>) {
-    match raw {
-        Ok(q) => (Some(q), None),
-        Err(rejection) => (
-            None,
-            Some(format!("the query is not valid: {}", rejection.body_text())),
-        ),
-    }
+    let filter = query(raw)?.filter()?;
+    let board = parse_board(&board)?;
+    Ok(Json(state.vetting.worklist(&caller, board, &filter).await?))
 }
 
 #[utoipa::path(
@@ -130,7 +46,7 @@ fn split<T>(
         (status = 503, description = "Intake did not answer in time", body = ErrorBody),
     )
 )]
-async fn referral(
+pub async fn referral(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -146,7 +62,7 @@ async fn referral(
         (status = 409, description = "Another clinician holds it (named), or it is not waiting for vetting", body = ErrorBody),
     )
 )]
-async fn claim(
+pub async fn claim(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -162,7 +78,7 @@ async fn claim(
         (status = 409, description = "The caller does not hold a live claim", body = ErrorBody),
     )
 )]
-async fn release(
+pub async fn release(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -180,7 +96,7 @@ async fn release(
         (status = 422, description = "No question", body = ErrorBody),
     )
 )]
-async fn request_information(
+pub async fn request_information(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -188,7 +104,7 @@ async fn request_information(
 ) -> Result<Response, ApiError> {
     let answer = state
         .vetting
-        .request_information(&caller, &id, &body)
+        .request_information(&caller, &id, body.question.as_deref())
         .await?;
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
@@ -204,19 +120,18 @@ async fn request_information(
         (status = 422, description = "A required field missing, a field that does not belong to this outcome, or red flags without an override reason", body = ErrorBody),
     )
 )]
-async fn record_outcome(
+pub async fn record_outcome(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<OutcomeRequest>,
 ) -> Result<Response, ApiError> {
-    let (answer, replayed) = state.vetting.record_outcome(&caller, &id, &body).await?;
-    let status = if replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(answer)).into_response())
+    Ok(
+        match state.vetting.record_outcome(&caller, &id, &body).await? {
+            Recorded::Created(answer) => (StatusCode::CREATED, Json(answer)).into_response(),
+            Recorded::Replayed(answer) => (StatusCode::OK, Json(answer)).into_response(),
+        },
+    )
 }
 
 #[utoipa::path(
@@ -229,7 +144,7 @@ async fn record_outcome(
         (status = 422, description = "As for an outcome", body = ErrorBody),
     )
 )]
-async fn correct_outcome(
+pub async fn correct_outcome(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -247,15 +162,15 @@ async fn correct_outcome(
         (status = 403, description = "Not an admin of this board", body = ErrorBody),
     )
 )]
-async fn audit_trail(
+pub async fn audit_trail(
     State(state): State<AppState>,
     caller: Caller,
     Path(board): Path<String>,
-    raw: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+    raw: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Json<Vec<AuditRow>>, ApiError> {
-    let (raw, error) = split(raw);
-    let query = query(raw, error)?;
+    let query = query(raw)?;
+    let board = parse_board(&board)?;
     Ok(Json(
-        state.vetting.audit_trail(&caller, &board, &query).await?,
+        state.vetting.audit_trail(&caller, board, &query).await?,
     ))
 }

@@ -1,0 +1,106 @@
+//! Questions clinicians asked referrers. The text stays here (it may hold
+//! identifiers); the answer is intake's and is read from it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder,
+};
+
+use crate::domain::wait::Pause;
+
+pub use entity::{ActiveModel, Column, Entity, Model};
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "information_requests")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub referral_id: String,
+        #[sea_orm(column_type = "Text")]
+        pub question: String,
+        pub requested_by: String,
+        pub requested_by_name: Option<String>,
+        pub requested_at: DateTimeUtc,
+        /// When the referrer's answer arrived; the clock is paused until then.
+        pub answered_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+impl Model {
+    pub fn pause(&self) -> Pause {
+        Pause {
+            asked: self.requested_at.date_naive(),
+            answered: self.answered_at.map(|a| a.date_naive()),
+        }
+    }
+}
+
+/// A new question.
+pub struct NewRequest<'a> {
+    pub id: &'a str,
+    pub referral_id: &'a str,
+    pub question: &'a str,
+    pub requested_by: &'a str,
+    pub requested_by_name: Option<&'a str>,
+    pub requested_at: DateTime<Utc>,
+}
+
+pub async fn insert<C: ConnectionTrait>(db: &C, new: NewRequest<'_>) -> Result<(), DbErr> {
+    Entity::insert(ActiveModel {
+        id: Set(new.id.to_owned()),
+        referral_id: Set(new.referral_id.to_owned()),
+        question: Set(new.question.to_owned()),
+        requested_by: Set(new.requested_by.to_owned()),
+        requested_by_name: Set(new.requested_by_name.map(str::to_owned)),
+        requested_at: Set(new.requested_at),
+        answered_at: Set(None),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The questions about these referrals, oldest first.
+pub async fn of_referrals<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<Vec<Model>, DbErr> {
+    let ids: Vec<String> = ids.into_iter().collect();
+    let mut out = Vec::new();
+    // Bounded IN lists keep every database happy.
+    for chunk in ids.chunks(500) {
+        out.extend(
+            Entity::find()
+                .filter(Column::ReferralId.is_in(chunk.to_vec()))
+                .order_by_asc(Column::RequestedAt)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// The referrer answered question `id` at `at` (the first answer counts).
+pub async fn mark_answered<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if let Some(request) = Entity::find_by_id(id.to_owned()).one(db).await?
+        && request.answered_at.is_none()
+    {
+        let mut active: ActiveModel = request.into();
+        active.answered_at = Set(Some(at));
+        active.update(db).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! Vetting's tables and the row functions both the use cases and the
+//! consumer call: the worklist (one row per referral on the pathway, with no
+//! patient identifier), information requests, the outcomes clinicians
+//! recorded, each board's settings as last published, and the migrations.
+
+pub mod information_request;
+pub mod migrations;
+pub mod outcome;
+pub mod worklist;
+
+pub use migrations::Migrator;
+/// Each board's settings: the shared `pathway_common::board_settings`,
+/// which decision keeps too.
+pub use pathway_common::board_settings;
