@@ -32,11 +32,11 @@ pub struct TestApp {
     _dir: Arc<tempfile::TempDir>,
 }
 
-/// The workers tests run: the sweeper stays off, tests call
+/// The workers tests run: the sweep of opt-in windows stays off, tests call
 /// `close_lapsed_opt_in_windows` with the time they choose.
 pub fn test_workers() -> Workers {
     Workers {
-        sweeper: false,
+        sweeps: false,
         ..Workers::default()
     }
 }
@@ -90,7 +90,7 @@ impl TestApp {
             .await
             .expect("decision builds against real NATS and a real database");
         let base = format!("http://127.0.0.1:{}", application.port());
-        let app = application.decisions().clone();
+        let app = application.service().clone();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(application.run_until_stopped(shutdown.clone()));
         let nats = pathway_common::bus::connect(&settings.nats, "test")
@@ -242,9 +242,9 @@ impl TestApp {
     pub async fn decision_rows(
         &self,
         referral_id: &str,
-    ) -> Vec<pathway_decision::db::decision::Model> {
-        pathway_decision::db::decision::Entity::find()
-            .filter(pathway_decision::db::decision::Column::ReferralId.eq(referral_id))
+    ) -> Vec<pathway_decision::store::decision::Model> {
+        pathway_decision::store::decision::Entity::find()
+            .filter(pathway_decision::store::decision::Column::ReferralId.eq(referral_id))
             .all(&self.db)
             .await
             .expect("read decisions")

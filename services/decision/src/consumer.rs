@@ -1,11 +1,15 @@
 //! The durable consumer `decision`: vetting outcomes become decisions,
-//! opt-ins resolve windows, and each board's latest settings are kept.
+//! opt-ins end windows, and each board's latest settings are kept. Each
+//! event is handled in the inbox's transaction; the failure's class decides
+//! the ack: an event that can never be handled is dead-lettered, anything
+//! that may heal (a conflict, the database) is tried again.
 
 use pathway_common::inbox::{HandleError, Handler};
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::DatabaseTransaction;
 
-use crate::application::Decisions;
+use crate::application::{Decisions, Error};
+use crate::store::board_settings;
 
 /// Durable consumer name.
 pub const DURABLE: &str = "decision";
@@ -25,25 +29,38 @@ pub struct DecisionConsumer {
 
 impl Handler for DecisionConsumer {
     async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> Result<(), HandleError> {
-        match &event.payload {
+        let handled = match &event.payload {
             Some(Payload::VettingCompleted(completed)) => {
                 self.decisions.record_outcome(txn, event, completed).await
             }
             Some(Payload::ReferralOptedIn(opted_in)) => {
                 self.decisions.record_opt_in(txn, event, opted_in).await
             }
-            Some(Payload::BoardSettingsChanged(changed)) => {
-                self.decisions
-                    .keep_board_settings(txn, event, changed)
-                    .await
+            Some(Payload::BoardSettingsChanged(_)) => {
+                board_settings::apply(txn, event).await?;
+                return Ok(());
             }
             Some(other) => {
                 let (aggregate, name) = other.kind();
-                Err(HandleError::Rejected(format!(
+                return Err(HandleError::Rejected(format!(
                     "the decision service does not handle {aggregate}.{name}"
-                )))
+                )));
             }
-            None => Err(HandleError::Rejected("event without payload".into())),
+            None => return Err(HandleError::Rejected("event without payload".into())),
+        };
+        handled.map_err(ack_of)
+    }
+}
+
+/// The ack an error earns.
+fn ack_of(error: Error) -> HandleError {
+    match error {
+        Error::Validation(_) | Error::Refused(_) | Error::Forbidden(_) | Error::NotFound { .. } => {
+            HandleError::Rejected(error.to_string())
         }
+        Error::Conflict(_)
+        | Error::ReferrerCheckUnavailable(_)
+        | Error::Unavailable { .. }
+        | Error::Unexpected(_) => HandleError::Retry(error.into()),
     }
 }

@@ -1,9 +1,9 @@
 //! The outbound adapter to intake: who sent a referral, asked over NATS
-//! request/reply with this service's token. Decision keeps no patient data
-//! and no referrer identity of its own; it asks when a referrer wants to see
-//! a decision.
+//! request/reply with this service's token through the shared
+//! [`IntakeClient`], and read from the typed look-up reply. Decision keeps no
+//! patient data and no referrer identity of its own; it asks when a referrer
+//! wants to see a decision.
 
-use pathway_common::http::ApiError;
 use pathway_common::intake_client::{IntakeClient, IntakeError};
 
 /// What intake says about a referral's sender.
@@ -19,26 +19,13 @@ pub async fn referrer_of(
     intake: &IntakeClient,
     referral_id: &str,
     purpose: &str,
-) -> Result<Referrer, ApiError> {
-    let referral = match intake.referral(referral_id, purpose).await {
-        Ok(Some(referral)) => referral,
-        Ok(None) => return Ok(Referrer::Unknown),
-        Err(IntakeError::Unavailable(why)) => return Err(unavailable(why)),
-        Err(IntakeError::Failed(error)) => return Err(ApiError::Internal(error)),
+) -> Result<Referrer, IntakeError> {
+    let Some(referral) = intake.referral(referral_id, purpose).await? else {
+        return Ok(Referrer::Unknown);
     };
-    referral
-        .get("referrer_subject")
-        .and_then(|s| s.as_str())
-        .map(|s| Referrer::Subject(s.to_owned()))
-        .ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!("intake's answer has no referrer_subject"))
-        })
-}
-
-fn unavailable(why: &str) -> ApiError {
-    ApiError::new(
-        http::StatusCode::SERVICE_UNAVAILABLE,
-        "referrer_check_unavailable",
-        format!("{why}, so the referral's referrer cannot be checked now: try again shortly"),
-    )
+    if referral.referrer_subject.is_empty() {
+        tracing::warn!(referral_id, "intake's answer has no referrer_subject");
+        return Err(IntakeError::Unavailable("intake's answer has no referrer"));
+    }
+    Ok(Referrer::Subject(referral.referrer_subject))
 }

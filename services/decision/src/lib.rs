@@ -5,19 +5,23 @@
 //! referral.
 //!
 //! - [`domain`]: pure rules — what a valid outcome is for a board, the dates
-//!   a decision sets, the chain of supersession.
-//! - [`application`]: the handlers — decide, save with audit and outbox in
-//!   one transaction; the opt-in sweeper; the decision look-up.
-//! - Adapters: [`consumer`] (vetting outcomes, opt-ins, board settings),
-//!   [`http`] (the look-up API), [`intake`] (who sent a referral, asked over
-//!   NATS request/reply), [`db`] (tables and migrations).
-//! - [`startup`]: the [`startup::Application`] that `main` and tests run.
+//!   a decision sets, the chain of supersession, the opt-in window's states.
+//! - [`application`]: one use case a file — record an outcome, supersede,
+//!   an opt-in, the sweep of lapsed windows, the look-up —
+//!   and the service's [`application::Error`].
+//! - [`store`]: the tables (a module each, with their queries) and the migrations.
+//! - [`web`]: the HTTP API, its response types and the one mapping of
+//!   errors to HTTP.
+//! - [`consumer`]: the inbox handler (vetting outcomes, opt-ins, and board
+//!   settings, kept by the shared `pathway_common::board_settings`).
+//! - [`intake`]: who sent a referral, asked of intake over NATS request/reply.
+//! - [`settings`], [`startup`]: what this service adds to the shared start-up.
 
 pub mod application;
 pub mod consumer;
-pub mod db;
 pub mod domain;
-pub mod http;
 pub mod intake;
 pub mod settings;
 pub mod startup;
+pub mod store;
+pub mod web;

@@ -7,6 +7,9 @@ use pathway_common::settings::{
 };
 use serde::Deserialize;
 
+/// The HTTP port when none is set.
+pub const DEFAULT_PORT: u16 = 8083;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -21,10 +24,12 @@ pub struct Settings {
     pub intake_timeout_ms: u64,
 }
 
+pathway_common::service_settings!(Settings);
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            http: HttpSettings::with_port(8083),
+            http: HttpSettings::with_port(DEFAULT_PORT),
             database: DatabaseSettings::sqlite_file("decision"),
             nats: NatsSettings::default(),
             auth: AuthSettings::default(),

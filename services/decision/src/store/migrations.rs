@@ -1,0 +1,67 @@
+//! The decision service's migrations: the shared plumbing tables first, then
+//! its own. The tables are created from the entities, so a column's type is
+//! declared once, on the entity.
+
+use pathway_common::db::{create_index, create_table};
+use pathway_common::plumbing::PlumbingMigration;
+use sea_orm_migration::prelude::*;
+
+use super::{board_settings, decision, opt_in_window};
+
+struct DecisionTables;
+
+impl MigrationName for DecisionTables {
+    fn name(&self) -> &str {
+        "m0002_decision"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for DecisionTables {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_table(manager, decision::Entity).await?;
+        create_index(
+            manager,
+            "decisions",
+            "decisions_referral_sequence",
+            &["referral_id", "sequence"],
+            true,
+        )
+        .await?;
+        create_index(
+            manager,
+            "decisions",
+            "decisions_vetting_event",
+            &["vetting_event_id"],
+            true,
+        )
+        .await?;
+        create_table(manager, opt_in_window::Entity).await?;
+        create_index(
+            manager,
+            "opt_in_windows",
+            "opt_in_windows_open",
+            &["resolved_at", "deadline"],
+            false,
+        )
+        .await?;
+        create_index(
+            manager,
+            "opt_in_windows",
+            "opt_in_windows_referral",
+            &["referral_id"],
+            false,
+        )
+        .await?;
+        board_settings::migrate(manager).await?;
+        Ok(())
+    }
+}
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(PlumbingMigration), Box::new(DecisionTables)]
+    }
+}

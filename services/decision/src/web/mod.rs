@@ -1,0 +1,46 @@
+//! The decision service's HTTP API: a referral's decisions, a board's audit
+//! trail, and the OpenAPI document. The scaffold adds the operational
+//! routes, the JSON 404 and the rest of the tail (`pathway_common::http::finish`).
+//!
+//! - [`decisions`] and [`audit`]: the handlers, by resource.
+//! - [`types`]: the response bodies.
+//! - [`error`]: the one place an application error becomes an HTTP answer.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use pathway_common::audit::AuditRow;
+use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
+use utoipa::OpenApi;
+
+use crate::application::Decisions;
+use crate::domain::WindowState;
+
+pub mod audit;
+pub mod decisions;
+pub mod error;
+pub mod types;
+
+use types::{DecisionHistory, DecisionView, OptInView, OutcomeView};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pathway decision",
+        description = "The decisions made on referrals to the chronic pain service: each vetting outcome, with corrections kept beside what they corrected. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
+        version = "1"
+    ),
+    paths(decisions::get_decision, audit::audit_trail),
+    components(schemas(DecisionHistory, DecisionView, OutcomeView, OptInView, WindowState, AuditRow, ErrorBody, FieldError)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+/// The service's own routes, with its state applied.
+pub fn routes(decisions: Decisions) -> Router {
+    Router::new()
+        .route("/v1/referrals/{id}/decision", get(decisions::get_decision))
+        .route("/v1/boards/{board}/audit", get(audit::audit_trail))
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .with_state(decisions)
+}
