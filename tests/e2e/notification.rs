@@ -12,6 +12,7 @@ use chrono::Utc;
 use pathway_common::auth::Role;
 use pathway_notification::settings::{EmailGateway, ReferrerChannel};
 use pathway_notification::startup::Workers;
+use pathway_notification::store::delivery::Status;
 use pathway_proto::v1::{self as proto, Payload};
 use pathway_tests::backends;
 use pathway_tests::intake::TestApp as IntakeApp;
@@ -61,8 +62,8 @@ impl Setup {
 }
 
 fn patient(
-    rows: &[pathway_notification::db::delivery::Model],
-) -> &pathway_notification::db::delivery::Model {
+    rows: &[pathway_notification::store::delivery::Model],
+) -> &pathway_notification::store::delivery::Model {
     rows.iter()
         .find(|r| r.recipient == "patient")
         .expect("a delivery to the patient")
@@ -79,7 +80,7 @@ async fn an_accept_sends_the_patient_an_sms_and_the_gp_a_signed_webhook() {
 
         let rows = s.app.wait_until_settled(&referral, 2).await;
         assert_eq!(rows.len(), 2, "{}", backend.name());
-        assert!(rows.iter().all(|r| r.status == "sent"), "{rows:?}");
+        assert!(rows.iter().all(|r| r.status == Status::Sent), "{rows:?}");
         let sms = patient(&rows);
         assert_eq!(sms.channel, "sms");
         assert_eq!(sms.attempts, 1);
@@ -181,12 +182,12 @@ async fn the_patient_hears_the_way_they_asked_to() {
         let email = patient(&s.app.wait_until_settled(&by_email, 2).await).clone();
         let letter = patient(&s.app.wait_until_settled(&by_letter, 2).await).clone();
         assert_eq!(
-            (email.channel.as_str(), email.status.as_str()),
-            ("email", "sent")
+            (email.channel.as_str(), email.status),
+            ("email", Status::Sent)
         );
         assert_eq!(
-            (letter.channel.as_str(), letter.status.as_str()),
-            ("letter", "sent")
+            (letter.channel.as_str(), letter.status),
+            ("letter", Status::Sent)
         );
 
         let taken = s.gateway.taken();
@@ -239,7 +240,7 @@ async fn a_gateway_failing_twice_then_throttling_delivers_exactly_one_message() 
 
         let rows = s.app.wait_until_settled(&referral, 2).await;
         let sms = patient(&rows);
-        assert_eq!(sms.status, "sent", "{}: {sms:?}", backend.name());
+        assert_eq!(sms.status, Status::Sent, "{}: {sms:?}", backend.name());
         assert_eq!(sms.attempts, 4, "two 5xx, one 429, then taken");
         assert!(
             started.elapsed() >= Duration::from_secs(1),
@@ -263,7 +264,7 @@ async fn a_refusal_is_not_retried_fails_with_its_reason_and_can_be_sent_again_by
 
         let rows = s.app.wait_until_settled(&referral, 2).await;
         let sms = patient(&rows).clone();
-        assert_eq!(sms.status, "failed", "{}", backend.name());
+        assert_eq!(sms.status, Status::Failed, "{}", backend.name());
         assert_eq!(sms.attempts, 1, "a 400 is not retried");
         assert!(
             sms.last_error
@@ -336,7 +337,7 @@ async fn a_refusal_is_not_retried_fails_with_its_reason_and_can_be_sent_again_by
         );
         let rows = s.app.wait_until_settled(&referral, 2).await;
         let sms = patient(&rows);
-        assert_eq!(sms.status, "sent");
+        assert_eq!(sms.status, Status::Sent);
         assert_eq!(sms.attempts, 2);
         assert_eq!(s.gateway.taken().len(), 1);
         s.stop().await;
@@ -348,7 +349,7 @@ async fn a_delivery_left_sending_is_looked_up_by_reference_and_never_sent_twice(
     for backend in backends().await {
         // The sender stays off: the test plays the crash, then runs one step.
         let workers = Workers {
-            sender: false,
+            sweeps: false,
             ..Workers::default()
         };
         let s = setup(&backend, workers).await;
@@ -368,7 +369,7 @@ async fn a_delivery_left_sending_is_looked_up_by_reference_and_never_sent_twice(
         s.gateway.already_has("sms", &first_sms.id);
         for row in [&first_sms, &second_sms] {
             let mut active = row.clone().into_active_model();
-            active.status = Set("sending".into());
+            active.status = Set(Status::Sending);
             active.claims = Set(row.claims + 1);
             active.lease_until = Set(Some(Utc::now() - chrono::Duration::seconds(1)));
             active.update(&s.app.db).await.expect("play the crash");
@@ -381,12 +382,12 @@ async fn a_delivery_left_sending_is_looked_up_by_reference_and_never_sent_twice(
         assert_eq!(finished, 4, "{}", backend.name());
         let first_sms = patient(&s.app.deliveries(&first).await).clone();
         let second_sms = patient(&s.app.deliveries(&second).await).clone();
-        assert_eq!(first_sms.status, "sent");
+        assert_eq!(first_sms.status, Status::Sent);
         assert_eq!(
             first_sms.attempts, 0,
             "found at the gateway: not sent again"
         );
-        assert_eq!(second_sms.status, "sent");
+        assert_eq!(second_sms.status, Status::Sent);
         assert_eq!(second_sms.attempts, 1);
         let taken = s.gateway.taken();
         assert_eq!(
@@ -418,7 +419,7 @@ async fn a_gateway_that_takes_the_message_but_times_out_is_not_sent_twice() {
 
         let rows = s.app.wait_until_settled(&referral, 2).await;
         let sms = patient(&rows);
-        assert_eq!(sms.status, "sent", "{}: {sms:?}", backend.name());
+        assert_eq!(sms.status, Status::Sent, "{}: {sms:?}", backend.name());
         assert_eq!(sms.attempts, 1, "timed out once, then found by reference");
         assert_eq!(s.gateway.posts(), 1);
         assert_eq!(s.gateway.taken().len(), 1);
@@ -444,7 +445,7 @@ async fn a_question_from_the_clinician_reaches_the_referrer() {
             backend.name()
         );
         assert_eq!(rows[0].recipient, "referrer");
-        assert_eq!(rows[0].status, "sent");
+        assert_eq!(rows[0].status, Status::Sent);
         let hooks = s.receiver.hooks();
         assert_eq!(hooks.len(), 1);
         assert_eq!(hooks[0].document["type"], "pathway.information_request");
@@ -476,7 +477,7 @@ async fn a_direct_self_management_referral_reaches_the_partner() {
 
         let rows = s.app.wait_until_settled(&referral, 3).await;
         assert!(
-            rows.iter().all(|r| r.status == "sent"),
+            rows.iter().all(|r| r.status == Status::Sent),
             "{}: {rows:?}",
             backend.name()
         );
@@ -537,8 +538,8 @@ async fn a_gateway_callback_marks_a_message_that_never_arrived_as_failed() {
         assert_eq!(delivered.status(), 204);
         let row = patient(&s.app.deliveries(&referral).await).clone();
         assert_eq!(
-            (row.status.as_str(), row.gateway_status.as_deref()),
-            ("sent", Some("delivered"))
+            (row.status, row.gateway_status.as_deref()),
+            (Status::Sent, Some("delivered"))
         );
 
         let failed = s
@@ -547,7 +548,7 @@ async fn a_gateway_callback_marks_a_message_that_never_arrived_as_failed() {
             .await;
         assert_eq!(failed.status(), 204);
         let row = patient(&s.app.deliveries(&referral).await).clone();
-        assert_eq!(row.status, "failed");
+        assert_eq!(row.status, Status::Failed);
         assert!(
             row.last_error
                 .as_deref()
@@ -566,7 +567,7 @@ async fn a_gateway_callback_marks_a_message_that_never_arrived_as_failed() {
             .await;
         assert_eq!(retried.status(), 202);
         let rows = s.app.wait_until_settled(&referral, 2).await;
-        assert_eq!(patient(&rows).status, "sent");
+        assert_eq!(patient(&rows).status, Status::Sent);
         let taken = s.gateway.taken();
         assert_eq!(taken.len(), 2, "sent again, once");
         assert_eq!(taken[1].body["phone_number"], "07700900123");
@@ -615,7 +616,7 @@ async fn killed_mid_send_and_restarted_the_service_sends_nothing_twice() {
             backend.name()
         );
         let in_flight = patient(&s.app.deliveries(&referral).await).clone();
-        assert_eq!(in_flight.status, "sending");
+        assert_eq!(in_flight.status, Status::Sending);
 
         let mut settings = s.app.settings.clone();
         settings.http = pathway_common::settings::HttpSettings::with_port(0);
@@ -631,7 +632,7 @@ async fn killed_mid_send_and_restarted_the_service_sends_nothing_twice() {
 
         let rows = app.wait_until_settled(&referral, 2).await;
         let sms = patient(&rows);
-        assert_eq!(sms.status, "sent", "{sms:?}");
+        assert_eq!(sms.status, Status::Sent, "{sms:?}");
         assert_eq!(
             gateway.posts(),
             1,
@@ -679,7 +680,7 @@ async fn with_no_gateway_configured_each_message_is_a_file_to_open() {
         let rows = app.wait_until_settled(&referral, 2).await;
         assert!(
             rows.iter()
-                .all(|r| r.status == "sent" && r.gateway.as_deref() == Some("sink"))
+                .all(|r| r.status == Status::Sent && r.gateway.as_deref() == Some("sink"))
         );
         let folder = app.settings.sink.dir.join("highland").join(&referral);
         let mut files: Vec<String> = std::fs::read_dir(&folder)
@@ -760,7 +761,7 @@ async fn the_patient_who_prefers_email_gets_one_email_over_smtp_and_the_gp_too()
         let rows = s.app.wait_until_settled(&referral, 2).await;
         assert!(
             rows.iter()
-                .all(|r| r.status == "sent" && r.gateway.as_deref() == Some("smtp")),
+                .all(|r| r.status == Status::Sent && r.gateway.as_deref() == Some("smtp")),
             "{}: {rows:?}",
             backend.name()
         );
@@ -823,7 +824,7 @@ async fn an_smtp_server_answering_451_twice_then_accepting_gets_one_message() {
 
         let rows = s.app.wait_until_settled(&referral, 2).await;
         let email = patient(&rows);
-        assert_eq!(email.status, "sent", "{}: {email:?}", backend.name());
+        assert_eq!(email.status, Status::Sent, "{}: {email:?}", backend.name());
         assert_eq!(email.attempts, 3, "two 451s, then taken");
         assert_eq!(smtp.transactions(), 3);
         let mails = smtp.mails();
@@ -848,7 +849,12 @@ async fn an_smtp_550_is_not_retried_and_the_delivery_fails_with_the_reason() {
 
         let rows = s.app.wait_until_settled(&referral, 2).await;
         let email = patient(&rows);
-        assert_eq!(email.status, "failed", "{}: {email:?}", backend.name());
+        assert_eq!(
+            email.status,
+            Status::Failed,
+            "{}: {email:?}",
+            backend.name()
+        );
         assert_eq!(email.attempts, 1, "a 550 is not retried");
         let reason = email.last_error.as_deref().unwrap_or_default();
         assert!(reason.contains("550"), "{reason}");
@@ -875,7 +881,7 @@ async fn a_board_admin_changes_channels_and_templates_and_the_next_decision_uses
             .await;
         let rows = s.app.wait_until_settled(&before, 2).await;
         assert!(
-            rows.iter().all(|r| r.status == "sent"),
+            rows.iter().all(|r| r.status == Status::Sent),
             "{}: {rows:?}",
             backend.name()
         );
@@ -928,7 +934,7 @@ async fn a_board_admin_changes_channels_and_templates_and_the_next_decision_uses
             .send(&decision_recorded("highland", &after, accept()))
             .await;
         let rows = s.app.wait_until_settled(&after, 2).await;
-        assert!(rows.iter().all(|r| r.status == "sent"), "{rows:?}");
+        assert!(rows.iter().all(|r| r.status == Status::Sent), "{rows:?}");
         let gp = rows
             .iter()
             .find(|r| r.recipient == "referrer")
@@ -1118,7 +1124,7 @@ async fn two_boards_with_their_own_notify_accounts_each_send_through_their_own()
         let highland_sms = patient(&highland_rows).clone();
         let lothian_sms = patient(&lothian_rows).clone();
         for (sms, account) in [(&highland_sms, "highland"), (&lothian_sms, "lothian")] {
-            assert_eq!(sms.status, "sent", "{}: {sms:?}", backend.name());
+            assert_eq!(sms.status, Status::Sent, "{}: {sms:?}", backend.name());
             assert_eq!(sms.account.as_deref(), Some(account));
         }
 
@@ -1137,7 +1143,7 @@ async fn two_boards_with_their_own_notify_accounts_each_send_through_their_own()
         assert_eq!(shared.posts(), 0, "nothing through the default account");
 
         // Each account's callbacks speak only of its own deliveries.
-        let callback = |sms: &pathway_notification::db::delivery::Model| {
+        let callback = |sms: &pathway_notification::store::delivery::Model| {
             json!({
                 "id": sms.gateway_id, "reference": sms.id,
                 "status": "delivered", "notification_type": "sms",
@@ -1206,7 +1212,7 @@ async fn a_board_switched_to_another_notify_account_uses_it_next_and_an_unknown_
         app.send(&decision_recorded("highland", &before, accept()))
             .await;
         let sms = patient(&app.wait_until_settled(&before, 2).await).clone();
-        assert_eq!(sms.status, "sent", "{}: {sms:?}", backend.name());
+        assert_eq!(sms.status, Status::Sent, "{}: {sms:?}", backend.name());
         assert_eq!(sms.account.as_deref(), Some("default"));
         taken_by(&shared, &sms.id);
         assert_eq!(
@@ -1243,7 +1249,7 @@ async fn a_board_switched_to_another_notify_account_uses_it_next_and_an_unknown_
         app.send(&decision_recorded("highland", &after, accept()))
             .await;
         let sms = patient(&app.wait_until_settled(&after, 2).await).clone();
-        assert_eq!(sms.status, "sent", "{sms:?}");
+        assert_eq!(sms.status, Status::Sent, "{sms:?}");
         assert_eq!(sms.account.as_deref(), Some("highland"));
         let taken = taken_by(&highland, &sms.id);
         assert_eq!(
@@ -1279,7 +1285,7 @@ async fn a_board_switched_to_another_notify_account_uses_it_next_and_an_unknown_
         app.send(&decision_recorded("highland", &later, accept()))
             .await;
         let sms = patient(&app.wait_until_settled(&later, 2).await).clone();
-        assert_eq!(sms.status, "sent", "{sms:?}");
+        assert_eq!(sms.status, Status::Sent, "{sms:?}");
         assert_eq!(sms.account.as_deref(), Some("highland"));
         taken_by(&highland, &sms.id);
         assert_eq!(highland.taken().len(), 2);
@@ -1302,7 +1308,7 @@ async fn a_send_in_doubt_is_looked_up_through_the_account_that_sent_it() {
         let receiver = WebhookReceiver::start().await;
         let highland_account = highland.account("highland-callback-token");
         let workers = Workers {
-            sender: false,
+            sweeps: false,
             ..Workers::default()
         };
         let app = TestApp::spawn_with(&backend, &intake, &shared, &receiver, workers, |settings| {
@@ -1327,7 +1333,7 @@ async fn a_send_in_doubt_is_looked_up_through_the_account_that_sent_it() {
         // heard back; meanwhile the board went back to the shared account.
         highland.already_has("sms", &sms.id);
         let mut active = sms.clone().into_active_model();
-        active.status = Set("sending".into());
+        active.status = Set(Status::Sending);
         active.claims = Set(sms.claims + 1);
         active.lease_until = Set(Some(Utc::now() - chrono::Duration::seconds(1)));
         active.update(&app.db).await.expect("play the crash");
@@ -1350,7 +1356,7 @@ async fn a_send_in_doubt_is_looked_up_through_the_account_that_sent_it() {
             app.app.try_send_due().await.expect("a send step");
         }
         let row = patient(&app.deliveries(&referral).await).clone();
-        assert_eq!(row.status, "sent", "{row:?}");
+        assert_eq!(row.status, Status::Sent, "{row:?}");
         assert_eq!(row.attempts, 0, "found where it was sent: not sent again");
         assert_eq!(row.account.as_deref(), Some("highland"));
         assert_eq!(highland.posts(), 0);

@@ -10,13 +10,26 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
+use pathway_proto::BoardCode;
 use pathway_proto::board::NotificationSettings;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 
 use crate::channels::Channels;
-use crate::db::board_notification;
-use crate::settings::{BoardChannels, EmailGateway, MessageGateway, Settings};
+use crate::domain::BoardChannels;
+use crate::domain::board::{EmailGateway, MessageGateway};
+use crate::settings::Settings;
+use crate::store::{board_notification, boards};
 use crate::templates::Templates;
+
+/// Why a board's configuration cannot be had.
+#[derive(Debug, thiserror::Error)]
+pub enum BoardError {
+    #[error("cannot read the board's notification settings")]
+    Database(#[from] sea_orm::DbErr),
+    /// The stored settings are unreadable or no longer usable here.
+    #[error(transparent)]
+    Unusable(anyhow::Error),
+}
 
 /// What one board's messages go out on, and what they say.
 #[derive(Debug)]
@@ -30,7 +43,7 @@ pub struct Boards {
     /// Pathway's own templates, checked at start-up.
     defaults: Arc<Templates>,
     /// By board: the event that set its settings, and what they gave.
-    cache: Mutex<HashMap<String, (String, Arc<BoardConfig>)>>,
+    cache: Mutex<HashMap<BoardCode, (String, Arc<BoardConfig>)>>,
 }
 
 impl Boards {
@@ -69,12 +82,9 @@ impl Boards {
         &self,
         db: &C,
         channels: &Channels,
-        board: &str,
-    ) -> anyhow::Result<Arc<BoardConfig>> {
-        let row = board_notification::Entity::find_by_id(board.to_owned())
-            .one(db)
-            .await
-            .context("cannot read the board's notification settings")?;
+        board: BoardCode,
+    ) -> Result<Arc<BoardConfig>, BoardError> {
+        let row = boards::find(db, board).await?;
         let (version, section) = match row {
             Some(board_notification::Model {
                 notification_json: Some(json),
@@ -94,19 +104,21 @@ impl Boards {
             return Ok(config);
         }
         let section: NotificationSettings = serde_json::from_str(&section)
-            .context("the stored notification settings are unreadable")?;
+            .context("the stored notification settings are unreadable")
+            .map_err(BoardError::Unusable)?;
         let config = Arc::new(
             self.build(channels, &section)
-                .context("the stored notification settings are not usable")?,
+                .context("the stored notification settings are not usable")
+                .map_err(BoardError::Unusable)?,
         );
         if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(board.to_owned(), (version, config.clone()));
+            cache.insert(board, (version, config.clone()));
         }
         Ok(config)
     }
 
-    fn cache_get(&self, board: &str) -> Option<(String, Arc<BoardConfig>)> {
-        self.cache.lock().ok()?.get(board).cloned()
+    fn cache_get(&self, board: BoardCode) -> Option<(String, Arc<BoardConfig>)> {
+        self.cache.lock().ok()?.get(&board).cloned()
     }
 }
 

@@ -6,7 +6,7 @@ use pathway_common::inbox::{HandleError, Handler};
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::DatabaseTransaction;
 
-use crate::application::Notifications;
+use crate::application::{Error, Notifications};
 
 /// Durable consumer name.
 pub const DURABLE: &str = "notification";
@@ -27,21 +27,21 @@ pub struct NotificationConsumer {
 impl Handler for NotificationConsumer {
     async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> Result<(), HandleError> {
         match &event.payload {
-            Some(Payload::DecisionRecorded(recorded)) => {
-                self.notifications
-                    .plan_for_decision(txn, event, recorded)
-                    .await
-            }
-            Some(Payload::VettingInfoRequested(requested)) => {
-                self.notifications
-                    .plan_for_information_request(txn, event, requested)
-                    .await
-            }
-            Some(Payload::BoardSettingsChanged(changed)) => {
-                self.notifications
-                    .keep_board_settings(txn, event, changed)
-                    .await
-            }
+            Some(Payload::DecisionRecorded(recorded)) => self
+                .notifications
+                .plan_for_decision(txn, event, recorded)
+                .await
+                .map_err(classify),
+            Some(Payload::VettingInfoRequested(requested)) => self
+                .notifications
+                .plan_for_information_request(txn, event, requested)
+                .await
+                .map_err(classify),
+            Some(Payload::BoardSettingsChanged(changed)) => self
+                .notifications
+                .keep_board_settings(txn, event, changed)
+                .await
+                .map_err(classify),
             Some(other) => {
                 let (aggregate, name) = other.kind();
                 Err(HandleError::Rejected(format!(
@@ -50,5 +50,14 @@ impl Handler for NotificationConsumer {
             }
             None => Err(HandleError::Rejected("event without payload".into())),
         }
+    }
+}
+
+/// An event the use case rejects is dead-lettered; anything else (intake or
+/// the database not answering, our own fault) is tried again.
+fn classify(error: Error) -> HandleError {
+    match error {
+        Error::Rejected(reason) => HandleError::Rejected(reason),
+        other => HandleError::Retry(anyhow::Error::new(other)),
     }
 }

@@ -5,26 +5,33 @@
 //! to the outside world: the delivery id is the gateway's reference, and a
 //! send in doubt is looked up before it is ever sent again.
 //!
-//! - [`domain`]: pure rules — who is told, on which channel, with which template.
-//! - [`templates`]: the messages (minijinja), checked at start-up.
-//! - [`boards`]: each board's channels and templates, from its board
-//!   settings as they change, or this service's configuration.
-//! - [`application`]: the handlers — plan deliveries in the inbox
-//!   transaction; the sender with its retries; the delivery look-ups.
-//! - Adapters: [`consumer`] (decisions, questions to the referrer, board
-//!   settings), [`channels`] (Notify, SMTP, signed webhooks, the local folder), [`intake`]
-//!   (contact details over NATS request/reply), [`http`] (the delivery API),
-//!   [`db`] (the deliveries table).
-//! - [`startup`]: the [`startup::Application`] that `main` and tests run.
+//! - [`domain`]: pure rules — who is told, on which channel, with which
+//!   template; a board's channels; a delivery's life as a state machine.
+//! - [`application`]: the use cases, one file each — plan deliveries in the
+//!   inbox transaction, keep a board's settings, the sending sweep, an
+//!   admin's retry, a gateway's callback, the delivery look-ups — and the
+//!   service's `Error`.
+//! - [`store`]: the tables, their migrations, and the row functions the use
+//!   cases share.
+//! - [`web`]: the delivery API and the gateway's callbacks; the one place
+//!   errors become HTTP.
+//! - [`consumer`]: decisions, questions to the referrer and board settings,
+//!   from the stream.
+//! - Outbound adapters: [`channels`] (Notify, SMTP, signed webhooks, the
+//!   local folder), [`intake`] (contact details over NATS request/reply),
+//!   [`templates`] (the messages, checked at start-up), [`boards`] (each
+//!   board's channels and templates, from its settings or this service's).
+//! - [`settings`], and [`startup`]: what this service adds to the start-up
+//!   every service shares.
 
 pub mod application;
 pub mod boards;
 pub mod channels;
 pub mod consumer;
-pub mod db;
 pub mod domain;
-pub mod http;
 pub mod intake;
 pub mod settings;
 pub mod startup;
+pub mod store;
 pub mod templates;
+pub mod web;

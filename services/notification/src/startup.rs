@@ -1,70 +1,43 @@
-//! Building and running the notification service: the same [`Application`]
-//! runs in `main` and in the tests.
+//! What the notification service adds to the start-up every service shares
+//! (`pathway_common::startup`): its templates, channels and boards, checked
+//! before anything is connected; its durable consumer, widened to today's
+//! subjects before the service is handed back; the sending sweep; its routes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::Router;
 use pathway_common::background::Background;
 use pathway_common::inbox::ConsumerSpec;
 use pathway_common::platform::Platform;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 use crate::application::Notifications;
 use crate::boards::Boards;
 use crate::channels::Channels;
 use crate::consumer::{DURABLE, NotificationConsumer, filters};
-use crate::db::Migrator;
-use crate::http::{AppState, router};
-use crate::intake::IntakeClient;
 use crate::settings::Settings;
+use crate::store::Migrator;
 use crate::templates::Templates;
+use pathway_common::intake_client::IntakeClient;
 
-/// Which background workers run; tests switch some off to drive them by hand.
-#[derive(Debug, Clone, Copy)]
-pub struct Workers {
-    pub relay: bool,
-    pub consumer: bool,
-    /// Sends planned deliveries.
-    pub sender: bool,
-}
+pub use pathway_common::startup::Workers;
 
-impl Default for Workers {
-    fn default() -> Self {
-        Self {
-            relay: true,
-            consumer: true,
-            sender: true,
-        }
-    }
-}
+/// The notification service as `main` and the tests run it.
+pub type Application = pathway_common::startup::Application<Notifications>;
 
-pub struct Application {
-    listener: TcpListener,
-    notifications: Notifications,
-    workers: Workers,
-}
+impl pathway_common::startup::Service for Notifications {
+    const NAME: &'static str = "notification";
+    type Settings = Settings;
+    type Migrator = Migrator;
 
-impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Self::build_with(settings, Workers::default()).await
-    }
-
-    pub async fn build_with(settings: Settings, workers: Workers) -> anyhow::Result<Self> {
+    async fn build(platform: Platform, settings: &Settings) -> anyhow::Result<Self> {
         // Templates and channels first: a broken one stops the start before
-        // anything is connected.
+        // anything else is done.
         let templates = Templates::load().context("the message templates are not usable")?;
-        let channels = Channels::from_settings(&settings)?;
-        let settings = Arc::new(settings);
+        let channels = Channels::from_settings(settings)?;
+        let settings = Arc::new(settings.clone());
         let boards = Boards::new(settings.clone(), Arc::new(templates));
-        let platform = Platform::start::<Migrator>(
-            "notification",
-            &settings.database,
-            &settings.nats,
-            &settings.auth,
-        )
-        .await?;
         if settings.auth.jwks_url.is_some() && settings.auth.service_token.is_none() {
             tracing::warn!(
                 "no auth.service_token: contact details cannot be read from intake, so nothing will be sent"
@@ -72,73 +45,74 @@ impl Application {
         }
         let intake = IntakeClient::new(
             platform.nats.clone(),
+            platform.auth.clone(),
+            "notification",
             settings.auth.service_token.clone(),
             Duration::from_millis(settings.intake_timeout_ms.max(1)),
         );
-        if workers.consumer {
-            // Before the service is handed back, so whoever starts it sees
-            // the consumer as it will run.
-            follow_current_subjects(&platform).await?;
-        }
-        let address = (settings.http.host, settings.http.port);
-        let listener = TcpListener::bind(address)
-            .await
-            .with_context(|| format!("cannot listen on {}:{}", address.0, address.1))?;
+        // Before the service is handed back, so whoever starts it sees the
+        // consumer as it will run.
+        follow_current_subjects(&platform).await?;
         Ok(Self {
-            listener,
-            notifications: Notifications {
-                platform,
-                intake,
-                channels,
-                boards: Arc::new(boards),
-                settings,
-            },
-            workers,
+            platform,
+            intake,
+            channels,
+            boards: Arc::new(boards),
+            settings,
         })
     }
 
-    pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    fn platform(&self) -> &Platform {
+        &self.platform
     }
 
-    pub fn notifications(&self) -> &Notifications {
-        &self.notifications
-    }
-
-    /// Serve until `shutdown`; then stop taking work, finish what is in
-    /// flight and flush the outbox.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let platform = self.notifications.platform.clone();
-        let mut background = Background::new(&shutdown);
-        if self.workers.relay {
-            background.relay(&platform);
-        }
-        if self.workers.consumer {
+    async fn start(
+        &self,
+        background: &mut Background,
+        workers: Workers,
+        settings: &Settings,
+    ) -> anyhow::Result<()> {
+        if workers.consumers {
             background
                 .consume(
-                    &platform,
+                    &self.platform,
                     ConsumerSpec::new(DURABLE, filters()),
                     NotificationConsumer {
-                        notifications: self.notifications.clone(),
+                        notifications: self.clone(),
                     },
                 )
                 .await?;
         }
-        if self.workers.sender {
-            let notifications = self.notifications.clone();
-            let stop = shutdown.clone();
-            background.spawn(async move {
-                send(notifications, stop).await;
-                Ok(())
+        if workers.sweeps {
+            let every = Duration::from_millis(settings.sender.poll_ms.max(10));
+            let notifications = self.clone();
+            background.every("deliveries finished", every, move || {
+                let notifications = notifications.clone();
+                async move { send_all_due(&notifications).await }
             });
         }
-        let app = router(AppState {
-            notifications: self.notifications.clone(),
-        });
-        background
-            .serve(self.listener, app)
-            .await
-            .context("the HTTP server failed")
+        Ok(())
+    }
+
+    fn routes(&self, _settings: &Settings) -> Router {
+        crate::web::routes(self.clone())
+    }
+}
+
+/// Send what is due until nothing is: a send under way when the stop comes
+/// is finished, its end recorded with its event.
+async fn send_all_due(notifications: &Notifications) -> anyhow::Result<usize> {
+    let mut total = 0;
+    loop {
+        match notifications.try_send_due().await {
+            Ok(0) => return Ok(total),
+            Ok(n) => total += n,
+            Err(error) => {
+                return Err(anyhow::Error::new(error).context(format!(
+                    "sending failed after {total} deliveries: will try again"
+                )));
+            }
+        }
     }
 }
 
@@ -182,24 +156,4 @@ async fn follow_current_subjects(platform: &Platform) -> anyhow::Result<()> {
         "the durable consumer now follows board settings too"
     );
     Ok(())
-}
-
-/// Send what is due, again and again, until `shutdown`. A send under way
-/// when the stop comes is finished: its end is recorded with its event.
-async fn send(notifications: Notifications, shutdown: CancellationToken) {
-    let every = Duration::from_millis(notifications.settings.sender.poll_ms.max(10));
-    loop {
-        match notifications.try_send_due().await {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
-            Err(error) => tracing::warn!(
-                error = format!("{error:#}"),
-                "sending failed: will try again"
-            ),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(every) => {},
-            () = shutdown.cancelled() => return,
-        }
-    }
 }

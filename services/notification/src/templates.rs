@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 use minijinja::{Environment, UndefinedBehavior};
+use pathway_proto::BoardCode;
 use serde::Serialize;
 
 use crate::domain::OUTCOMES;
@@ -203,22 +204,10 @@ pub fn outcome_label(code: &str) -> &'static str {
     }
 }
 
-/// A board's name as people say it, from its code.
-pub fn board_name(code: &str) -> String {
-    match code {
-        "ayrshire-arran" => "Ayrshire and Arran".to_owned(),
-        "dumfries-galloway" => "Dumfries and Galloway".to_owned(),
-        "greater-glasgow-clyde" => "Greater Glasgow and Clyde".to_owned(),
-        "western-isles" => "Western Isles".to_owned(),
-        "forth-valley" => "Forth Valley".to_owned(),
-        other => {
-            let mut chars = other.chars();
-            chars
-                .next()
-                .map(|first| first.to_uppercase().chain(chars).collect())
-                .unwrap_or_default()
-        }
-    }
+/// A board's name as people say it: `Highland`, `Greater Glasgow and Clyde`.
+pub fn board_name(board: BoardCode) -> String {
+    let name = board.name();
+    name.strip_prefix("NHS ").unwrap_or(name).to_owned()
 }
 
 /// A partner's name from its code, e.g. `pain-association-scotland`.

@@ -161,6 +161,8 @@ pub struct Channels {
 
 impl Channels {
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        // The HTTP clients below need rustls's provider, whoever builds them.
+        pathway_common::tls::install_crypto_provider();
         anyhow::ensure!(
             !settings.notify_accounts.contains_key(DEFAULT_ACCOUNT),
             "notify_accounts.{DEFAULT_ACCOUNT}: the account named {DEFAULT_ACCOUNT} is [notify]"

@@ -2,20 +2,39 @@
 
 use super::*;
 
+fn referral() -> proto::IdentifiableReferral {
+    proto::IdentifiableReferral {
+        patient: Some(proto::IdentifiablePatient {
+            chi: "1204670021".into(),
+            given_name: "Morag".into(),
+            family_name: "MacLeod".into(),
+            postcode: "IV2 3UJ".into(),
+            contact: Some(proto::PatientContact {
+                preferred: "email".into(),
+                mobile: Some("07700 900123".into()),
+                email: Some("m@example.org".into()),
+                address: Some(proto::PostalAddress {
+                    lines: vec!["12 Culduthel Road".into()],
+                    postcode: "IV2 4AG".into(),
+                }),
+            }),
+            ..Default::default()
+        }),
+        referrer: Some(proto::ReferringClinician {
+            practice_code: "55005".into(),
+            clinician_name: "Dr Ann Smith".into(),
+            reply: Some(proto::ReplyAddress {
+                channel: "webhook".into(),
+                address: "https://gp.example.org/in".into(),
+            }),
+        }),
+        ..Default::default()
+    }
+}
+
 #[test]
-fn reads_the_referral_as_intake_stores_it() {
-    let document: Document = serde_json::from_value(serde_json::json!({
-        "patient": {
-            "chi": "1204670021", "given_name": "Morag", "family_name": "MacLeod",
-            "postcode": "IV2 3UJ",
-            "contact": {"preferred": "email", "mobile": "07700 900123", "email": "m@example.org",
-                        "address": {"lines": ["12 Culduthel Road"], "postcode": "IV2 4AG"}}
-        },
-        "referrer": {"practice_code": "55005", "clinician_name": "Dr Ann Smith",
-                     "reply": {"channel": "webhook", "address": "https://gp.example.org/in"}}
-    }))
-    .expect("readable");
-    let contacts = contacts(document);
+fn reads_the_referral_as_intake_gives_it() {
+    let contacts = contacts(referral());
     assert_eq!(contacts.preferred, Some(ChannelKind::Email));
     assert_eq!(
         contacts.reply,
@@ -25,4 +44,19 @@ fn reads_the_referral_as_intake_stores_it() {
         contacts.postcode.map(Pii::into_inner).as_deref(),
         Some("IV2 4AG")
     );
+    assert_eq!(contacts.referrer_name, "Dr Ann Smith");
+}
+
+#[test]
+fn blank_details_and_a_webhook_preference_are_no_details() {
+    let mut referral = referral();
+    let patient = referral.patient.as_mut().expect("a patient");
+    let contact = patient.contact.as_mut().expect("a contact");
+    contact.preferred = "webhook".into();
+    contact.mobile = Some("  ".into());
+    contact.address = None;
+    let contacts = contacts(referral);
+    assert_eq!(contacts.preferred, None);
+    assert!(contacts.mobile.is_none());
+    assert!(contacts.postcode.is_none());
 }

@@ -32,11 +32,22 @@ fn a_template_naming_an_unknown_field_fails() {
 
 #[test]
 fn names_read_as_people_say_them() {
-    assert_eq!(board_name("highland"), "Highland");
+    let board = |code: &str| BoardCode::parse(code).expect("a board");
+    assert_eq!(board_name(board("highland")), "Highland");
     assert_eq!(
-        board_name("greater-glasgow-clyde"),
+        board_name(board("greater-glasgow-clyde")),
         "Greater Glasgow and Clyde"
     );
+    // Every board reads as it did when the names were spelt out here.
+    for (code, name) in [
+        ("ayrshire-arran", "Ayrshire and Arran"),
+        ("dumfries-galloway", "Dumfries and Galloway"),
+        ("western-isles", "Western Isles"),
+        ("forth-valley", "Forth Valley"),
+        ("borders", "Borders"),
+    ] {
+        assert_eq!(board_name(board(code)), name);
+    }
     assert_eq!(
         service_name("pain-association-scotland"),
         "Pain Association Scotland"

@@ -1,109 +1,13 @@
-//! What the notification service decides, with no I/O: who is told, on which
-//! channel, with which template, for a decision or a question to the referrer.
+//! Who is told, on which channel, with which template, and where to: the
+//! deliveries a decision or a question to the referrer needs.
 
-use std::fmt;
-
+use chrono::NaiveDate;
 use pathway_common::pii::Pii;
 use pathway_proto::v1 as proto;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::settings::{BoardChannels, ReferrerChannel};
-
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-            pub fn parse(text: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == text)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-wire_enum!(
-    /// Who a delivery is for.
-    Recipient { Referrer = "referrer", Patient = "patient", ReceivingService = "receiving_service" }
-);
-
-wire_enum!(
-    /// How a delivery travels.
-    ChannelKind { Sms = "sms", Email = "email", Letter = "letter", Webhook = "webhook" }
-);
-
-wire_enum!(
-    /// Where a delivery is in its life: `planned` in the consumer's
-    /// transaction, `sending` while a worker holds it (and after a crash, until
-    /// the gateway is asked), then `sent` or `failed`.
-    Status { Planned = "planned", Sending = "sending", Sent = "sent", Failed = "failed" }
-);
-
-impl Recipient {
-    pub fn to_proto(self) -> proto::Recipient {
-        match self {
-            Recipient::Referrer => proto::Recipient::Referrer,
-            Recipient::Patient => proto::Recipient::Patient,
-            Recipient::ReceivingService => proto::Recipient::ReceivingService,
-        }
-    }
-}
-
-impl ChannelKind {
-    pub fn to_proto(self) -> proto::Channel {
-        match self {
-            ChannelKind::Sms => proto::Channel::Sms,
-            ChannelKind::Email => proto::Channel::Email,
-            ChannelKind::Letter => proto::Channel::Letter,
-            ChannelKind::Webhook => proto::Channel::Webhook,
-        }
-    }
-}
-
-/// The outcome codes, as the decision service names them.
-pub const OUTCOMES: &[&str] = &[
-    "accept",
-    "pain_management_programme",
-    "pain_psychology",
-    "physiotherapy",
-    "advice_to_referrer",
-    "self_management",
-    "residential_programme",
-    "redirect",
-    "decline",
-    "patient_opt_in",
-];
-
-/// The code of a wire outcome kind; `None` for an unspecified one.
-pub fn outcome_code(kind: proto::OutcomeKind) -> Option<&'static str> {
-    use proto::OutcomeKind as K;
-    let code = match kind {
-        K::Unspecified => return None,
-        K::Accept => "accept",
-        K::PainManagementProgramme => "pain_management_programme",
-        K::PainPsychology => "pain_psychology",
-        K::Physiotherapy => "physiotherapy",
-        K::AdviceToReferrer => "advice_to_referrer",
-        K::SelfManagement => "self_management",
-        K::ResidentialProgramme => "residential_programme",
-        K::Redirect => "redirect",
-        K::Decline => "decline",
-        K::PatientOptIn => "patient_opt_in",
-    };
-    Some(code)
-}
+use super::board::{BoardChannels, ReferrerChannel};
+use super::{ChannelKind, Recipient, outcome_code};
 
 /// The contact details of one referral, as intake holds them. Only what a
 /// delivery needs is copied into that delivery's row.
@@ -147,6 +51,72 @@ pub struct DecisionFacts {
     pub opt_in_deadline: Option<String>,
     /// True when this decision corrects an earlier one.
     pub correction: bool,
+}
+
+impl DecisionFacts {
+    /// What a `decision.recorded` says, as far as messages need; an error
+    /// names the field that is not usable.
+    pub fn from_event(recorded: &proto::DecisionRecorded) -> Result<Self, String> {
+        let outcome = recorded
+            .outcome
+            .as_ref()
+            .ok_or_else(|| "outcome: missing".to_owned())?;
+        let code = proto::OutcomeKind::try_from(outcome.kind)
+            .ok()
+            .and_then(outcome_code)
+            .ok_or_else(|| format!("outcome.kind: {} is not an outcome", outcome.kind))?;
+        let target_date = match some_text(&recorded.target_date) {
+            Some(text) => Some(plain_date(
+                NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .map_err(|_| format!("target_date: {text:?} is not a date (YYYY-MM-DD)"))?,
+            )),
+            None => None,
+        };
+        Ok(DecisionFacts {
+            decision_id: recorded.decision_id.clone(),
+            outcome: code.to_owned(),
+            priority: priority_code(outcome.priority),
+            mode: mode_code(outcome.mode),
+            partner: some_text(&outcome.partner),
+            reason: some_text(&outcome.reason),
+            advice: some_text(&outcome.advice),
+            target_date,
+            opt_in_deadline: recorded
+                .opt_in_deadline
+                .as_ref()
+                .and_then(proto::from_timestamp)
+                .map(|at| plain_date(at.date_naive())),
+            correction: !recorded.supersedes_decision_id.trim().is_empty(),
+        })
+    }
+}
+
+/// Text with its blanks trimmed; `None` when nothing is left.
+pub fn some_text(text: &str) -> Option<String> {
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// A date as people write it: `20 March 2026`.
+fn plain_date(date: NaiveDate) -> String {
+    date.format("%-d %B %Y").to_string()
+}
+
+fn priority_code(value: i32) -> Option<String> {
+    match proto::Priority::try_from(value).ok()? {
+        proto::Priority::Urgent => Some("urgent".into()),
+        proto::Priority::Soon => Some("soon".into()),
+        proto::Priority::Routine => Some("routine".into()),
+        proto::Priority::Unspecified => None,
+    }
+}
+
+fn mode_code(value: i32) -> Option<String> {
+    match proto::AppointmentMode::try_from(value).ok()? {
+        proto::AppointmentMode::FaceToFace => Some("face_to_face".into()),
+        proto::AppointmentMode::Video => Some("video".into()),
+        proto::AppointmentMode::Telephone => Some("telephone".into()),
+        proto::AppointmentMode::Unspecified => None,
+    }
 }
 
 /// Where one delivery goes.
@@ -383,5 +353,5 @@ pub fn letter_address(contacts: &Contacts) -> Result<Address, String> {
 }
 
 #[cfg(test)]
-#[path = "tests/domain.rs"]
+#[path = "tests/plan.rs"]
 mod tests;

@@ -1,0 +1,260 @@
+//! Planning deliveries, in the consumer's transaction: a decision tells the
+//! referrer, the patient and, for an onward referral, the receiving service;
+//! a question from the clinician asks the referrer. Each message is rendered
+//! now and kept in its row, with the one contact it needs; one that has
+//! nowhere to go is `failed` at once, with `notification.failed`.
+
+use chrono::Utc;
+use pathway_common::outbox;
+use pathway_proto::BoardCode;
+use pathway_proto::v1::{self as proto, Event};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Error, Notifications, end_event};
+use crate::channels::Channels;
+use crate::domain::plan::some_text;
+use crate::domain::{
+    self, Cause, ChannelKind, Contacts, DecisionFacts, Planned, Recipient, Status,
+};
+use crate::intake;
+use crate::store::{deliveries, delivery};
+use crate::templates::{self, Fields};
+use pathway_common::intake_client::IntakeError;
+
+impl Notifications {
+    /// `decision.recorded`: tell the referrer, the patient and, for an
+    /// onward referral, the receiving service.
+    #[tracing::instrument(skip_all, fields(referral_id = %event.referral_id), err)]
+    pub async fn plan_for_decision<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        event: &Event,
+        recorded: &proto::DecisionRecorded,
+    ) -> Result<(), Error> {
+        let cause = Cause::Decision(DecisionFacts::from_event(recorded).map_err(Error::Rejected)?);
+        self.plan(
+            txn,
+            event,
+            &cause,
+            "tell the referrer and the patient of the decision",
+        )
+        .await
+    }
+
+    /// `vetting.info_requested`: ask the referrer.
+    #[tracing::instrument(skip_all, fields(referral_id = %event.referral_id), err)]
+    pub async fn plan_for_information_request<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        event: &Event,
+        requested: &proto::VettingInfoRequested,
+    ) -> Result<(), Error> {
+        let question =
+            some_text(&requested.question).ok_or_else(|| Error::rejected("question: missing"))?;
+        let cause = Cause::InformationRequest {
+            request_id: requested.information_request_id.clone(),
+            question,
+        };
+        self.plan(txn, event, &cause, "ask the referrer for more information")
+            .await
+    }
+
+    async fn plan<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        event: &Event,
+        cause: &Cause,
+        purpose: &str,
+    ) -> Result<(), Error> {
+        let referral = Uuid::parse_str(&event.referral_id).map_err(|_| {
+            Error::rejected(format!(
+                "referral_id: {:?} is not a UUID",
+                event.referral_id
+            ))
+        })?;
+        let board = board_of(event)?;
+        let contacts = intake::contacts_of(&self.intake, &referral.to_string(), purpose)
+            .await
+            .map_err(|error| match error {
+                IntakeError::Refused { .. } => Error::rejected(error.to_string()),
+                IntakeError::Unavailable(_) | IntakeError::NoToken(_) => {
+                    Error::unavailable("intake", error)
+                }
+            })?;
+        let config = self.boards.of(txn, &self.channels, board).await?;
+        let now = Utc::now();
+        let cause_name = match cause {
+            Cause::Decision(_) => "decision",
+            Cause::InformationRequest { .. } => "information_request",
+        };
+        for planned in domain::plan(cause, &contacts, &config.channels) {
+            let id = Uuid::now_v7().to_string();
+            let fields = fields(
+                event,
+                board,
+                cause,
+                &contacts,
+                planned.receiving_service.as_deref(),
+            );
+            let rendered = config
+                .templates
+                .render(&planned.template, &fields)
+                .map_err(|error| Error::rejected(format!("{error:#}")))?;
+            let document = (planned.channel == ChannelKind::Webhook)
+                .then(|| document(&id, event, cause, &planned, &contacts, &rendered).to_string());
+            let (address, last_error) = match &planned.address {
+                Ok(address) => (address.to_stored(), None),
+                Err(reason) => (String::new(), Some(reason.clone())),
+            };
+            let status = Status::new_delivery(last_error.is_none());
+            let row = delivery::Model {
+                id: id.clone(),
+                referral_id: referral.to_string(),
+                board: board.code().to_owned(),
+                cause_event_id: event.event_id.clone(),
+                cause: cause_name.to_owned(),
+                recipient: planned.recipient.as_str().to_owned(),
+                channel: planned.channel.as_str().to_owned(),
+                receiving_service: planned.receiving_service.clone(),
+                template: planned.template.clone(),
+                address,
+                subject: rendered.subject,
+                body: rendered.body,
+                document,
+                status: status.into(),
+                attempts: 0,
+                claims: 0,
+                last_error: last_error.clone(),
+                gateway: None,
+                account: Channels::account_for(&config.channels, planned.channel),
+                gateway_id: None,
+                gateway_status: None,
+                gateway_status_at: None,
+                lease_until: None,
+                created_at: now,
+                updated_at: now,
+                sent_at: None,
+            };
+            if let Some(reason) = &last_error {
+                tracing::warn!(delivery_id = %id, recipient = %planned.recipient, %reason, "delivery cannot be sent");
+                outbox::enqueue(txn, &end_event(&row, Some((reason, 0)))).await?;
+            }
+            deliveries::insert(txn, row).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The event's board, parsed once here.
+pub(super) fn board_of(event: &Event) -> Result<BoardCode, Error> {
+    if event.board.trim().is_empty() {
+        return Err(Error::rejected("board: missing"));
+    }
+    BoardCode::parse(&event.board).map_err(|reason| Error::rejected(format!("board: {reason}")))
+}
+
+/// The template fields for one cause and referral.
+fn fields(
+    event: &Event,
+    board: BoardCode,
+    cause: &Cause,
+    contacts: &Contacts,
+    service: Option<&str>,
+) -> Fields {
+    let mut fields = Fields {
+        referral_id: event.referral_id.clone(),
+        board: event.board.clone(),
+        board_name: templates::board_name(board),
+        patient_name: contacts.patient_given_name.expose().clone(),
+        patient_family_name: contacts.patient_family_name.expose().clone(),
+        referrer_name: contacts.referrer_name.clone(),
+        practice_code: contacts.practice_code.clone(),
+        ..Fields::default()
+    };
+    match cause {
+        Cause::Decision(facts) => {
+            fields.outcome = Some(facts.outcome.clone());
+            fields.outcome_label = Some(templates::outcome_label(&facts.outcome).to_owned());
+            fields.priority = facts.priority.clone();
+            fields.mode = facts.mode.clone();
+            fields.partner = facts.partner.clone();
+            fields.partner_name = service
+                .map(str::to_owned)
+                .or_else(|| facts.partner.clone())
+                .map(|code| templates::service_name(&code));
+            fields.reason = facts.reason.clone();
+            fields.advice = facts.advice.clone();
+            fields.target_date = facts.target_date.clone();
+            fields.opt_in_deadline = facts.opt_in_deadline.clone();
+            fields.correction = facts.correction;
+        }
+        Cause::InformationRequest { question, .. } => {
+            fields.question = Some(question.clone());
+        }
+    }
+    fields
+}
+
+/// The JSON document a webhook delivery posts.
+fn document(
+    delivery_id: &str,
+    event: &Event,
+    cause: &Cause,
+    planned: &Planned,
+    contacts: &Contacts,
+    rendered: &templates::Rendered,
+) -> serde_json::Value {
+    let message = json!({"subject": rendered.subject, "body": rendered.body});
+    let common = |kind: &str| {
+        json!({
+            "type": kind,
+            "delivery_id": delivery_id,
+            "referral_id": event.referral_id,
+            "board": event.board,
+            "practice_code": contacts.practice_code,
+            "message": message,
+        })
+    };
+    let mut out = match (planned.recipient, cause) {
+        (Recipient::ReceivingService, Cause::Decision(facts)) => {
+            let mut out = common("pathway.onward_referral");
+            // The receiving service contacts the patient: it gets what it
+            // needs for that, and nothing clinical beyond the outcome.
+            out["service"] = json!(planned.receiving_service);
+            out["outcome"] = json!(facts.outcome);
+            out["patient"] = json!({
+                "given_name": contacts.patient_given_name,
+                "family_name": contacts.patient_family_name,
+                "preferred": contacts.preferred.map(ChannelKind::as_str),
+                "mobile": contacts.mobile,
+                "email": contacts.email,
+                "address": {"lines": contacts.address_lines, "postcode": contacts.postcode},
+            });
+            out["referrer"] = json!({"clinician_name": contacts.referrer_name});
+            out
+        }
+        (_, Cause::Decision(facts)) => {
+            let mut out = common("pathway.decision");
+            out["decision"] = json!(facts);
+            out
+        }
+        (
+            _,
+            Cause::InformationRequest {
+                request_id,
+                question,
+            },
+        ) => {
+            let mut out = common("pathway.information_request");
+            out["information_request_id"] = json!(request_id);
+            out["question"] = json!(question);
+            out
+        }
+    };
+    if let Some(object) = out.as_object_mut() {
+        object.retain(|_, v| !v.is_null());
+    }
+    out
+}

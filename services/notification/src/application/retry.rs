@@ -1,0 +1,111 @@
+//! A board admin sends a failed delivery again: it goes back to `planned`,
+//! with an audit row, for the sweep to send.
+
+use chrono::Utc;
+use pathway_common::audit::{self, AuditEntry};
+use pathway_common::auth::{Caller, Role};
+use pathway_proto::BoardCode;
+use sea_orm::TransactionTrait;
+
+use super::{Delivery, Error, Notifications};
+use crate::domain::{self, ChannelKind, Recipient, Status, Transition};
+use crate::intake;
+use crate::store::{deliveries, delivery};
+use pathway_common::intake_client::IntakeError;
+
+impl Notifications {
+    /// Send a failed delivery again, at a board admin's word. A delivery with
+    /// no address (it was sent once, or none was known) is addressed again
+    /// from the referral as intake holds it now.
+    pub async fn retry(&self, caller: &Caller, id: &str) -> Result<Delivery, Error> {
+        caller.require_role(&[Role::BoardAdmin])?;
+        let row = deliveries::find(self.db(), id.trim())
+            .await?
+            .filter(|row| caller.may_act_for(&row.board))
+            .ok_or_else(|| Error::NotFound(format!("no delivery {id} that this token may see")))?;
+        let status = Status::from(row.status);
+        let next = status
+            .apply(Transition::Retried)
+            .map_err(|_| Error::NotFailed {
+                id: id.to_owned(),
+                status,
+            })?;
+        let address = if row.address.trim().is_empty() {
+            self.address_again(&row).await?
+        } else {
+            row.address.clone()
+        };
+        let txn = self.db().begin().await?;
+        let now = Utc::now();
+        if !deliveries::plan_again(&txn, &row.id, next.into(), address, now).await? {
+            return Err(Error::Changed {
+                id: id.to_owned(),
+                what_now: "look again",
+            });
+        }
+        audit::record(
+            &txn,
+            AuditEntry {
+                actor: &caller.subject,
+                actor_role: caller.role.as_str(),
+                action: "delivery.retry",
+                referral_id: Some(row.referral_id.clone()),
+                board: Some(&row.board),
+                source: &caller.source,
+                purpose: Some("send a failed delivery again"),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Delivery::from_row(delivery::Model {
+            status: next.into(),
+            updated_at: now,
+            ..row
+        })
+    }
+
+    /// The address of `row`, from the referral's contact details as intake
+    /// holds them now.
+    async fn address_again(&self, row: &delivery::Model) -> Result<String, Error> {
+        let contacts = intake::contacts_of(
+            &self.intake,
+            &row.referral_id,
+            "send a failed delivery again",
+        )
+        .await
+        .map_err(|error| match error {
+            IntakeError::Refused { message, .. } => Error::CannotBeSent(format!(
+                "intake no longer gives this referral's contact details: {message}"
+            )),
+            IntakeError::Unavailable(_) | IntakeError::NoToken(_) => {
+                Error::unavailable("intake", error)
+            }
+        })?;
+        let board = BoardCode::parse(&row.board).map_err(|reason| {
+            Error::Unexpected(anyhow::anyhow!("delivery {}: {reason}", row.id))
+        })?;
+        let board = self.boards.of(self.db(), &self.channels, board).await?;
+        let address = match (
+            Recipient::parse(&row.recipient),
+            ChannelKind::parse(&row.channel),
+        ) {
+            (Some(recipient), Some(channel)) => domain::address_for(
+                recipient,
+                channel,
+                row.receiving_service.as_deref(),
+                &contacts,
+                &board.channels,
+            ),
+            _ => Err(format!(
+                "unknown recipient or channel {} {}",
+                row.recipient, row.channel
+            )),
+        };
+        address.map(|a| a.to_stored()).map_err(|why| {
+            Error::CannotBeSent(format!(
+                "delivery {} has nowhere to go ({why}): correct the referral or the board's channels",
+                row.id
+            ))
+        })
+    }
+}

@@ -1,0 +1,237 @@
+//! Sending: the sweep takes what is due under a lease, sends each delivery
+//! once and records how it ended, with its event, in one transaction.
+//!
+//! A crash between taking a delivery and recording its end leaves it
+//! `sending`; once the lease lapses it is due again and *in doubt*: the
+//! gateway is asked for it by its reference (the delivery id) before
+//! anything is sent, and only a gateway that has not got it is sent it again.
+//! A send that got no answer is in doubt too, and is looked up before the
+//! next attempt and once more before it is called failed.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use pathway_common::outbox;
+use pathway_proto::BoardCode;
+use sea_orm::TransactionTrait;
+
+use super::{Error, Notifications, end_event};
+use crate::channels::{Channels, Message, Receipt, SendError};
+use crate::domain::{Address, ChannelKind, DEFAULT_ACCOUNT, Status, Transition};
+use crate::store::deliveries::{self, End};
+use crate::store::delivery;
+
+/// Deliveries sent at the same time by one worker.
+const CONCURRENT_SENDS: usize = 16;
+
+impl Notifications {
+    /// Send what is due: planned deliveries, and deliveries left `sending`
+    /// past their lease (in doubt: looked up at the gateway first). Returns
+    /// how many were finished. The sweep runs this; tests call it.
+    pub async fn try_send_due(&self) -> Result<usize, Error> {
+        let now = Utc::now();
+        let due = deliveries::due(self.db(), now, self.settings.sender.batch.max(1)).await?;
+        let finished = futures::stream::iter(due)
+            .map(|row| async move {
+                match self.take(&row, now).await? {
+                    Some(taken) => {
+                        let in_doubt = row.status == delivery::Status::Sending;
+                        self.deliver(taken, in_doubt).await.map(|()| 1)
+                    }
+                    None => Ok(0),
+                }
+            })
+            .buffer_unordered(CONCURRENT_SENDS)
+            .collect::<Vec<Result<usize, Error>>>()
+            .await;
+        let mut count = 0;
+        for result in finished {
+            count += result?;
+        }
+        Ok(count)
+    }
+
+    /// Take `row` for this worker under a lease; `None` when another took
+    /// it first.
+    async fn take(
+        &self,
+        row: &delivery::Model,
+        now: DateTime<Utc>,
+    ) -> Result<Option<delivery::Model>, Error> {
+        let Ok(next) = Status::from(row.status).apply(Transition::Taken) else {
+            return Ok(None);
+        };
+        let lease = chrono::Duration::seconds(
+            i64::try_from(self.settings.sender.lease_seconds.max(1)).unwrap_or(600),
+        );
+        Ok(deliveries::take(self.db(), row, next.into(), now, now + lease).await?)
+    }
+
+    /// Send one taken delivery: look it up first when in doubt, retry what
+    /// is worth retrying, then record the end with its event.
+    #[tracing::instrument(skip_all, fields(delivery_id = %row.id, referral_id = %row.referral_id, channel = %row.channel))]
+    async fn deliver(&self, row: delivery::Model, in_doubt: bool) -> Result<(), Error> {
+        let attempts = AtomicI32::new(0);
+        let board = match BoardCode::parse(&row.board) {
+            Ok(board) => self.boards.of(self.db(), &self.channels, board).await,
+            Err(reason) => Err(crate::boards::BoardError::Unusable(anyhow::anyhow!(reason))),
+        };
+        let board = match board {
+            Ok(board) => board,
+            Err(error) => {
+                let reason = format!("the board's channels cannot be read: {error:#}");
+                return self
+                    .finish(&row, Err(SendError::Permanent(reason)), 0, None)
+                    .await;
+            }
+        };
+        let message = match message_of(&row) {
+            Ok(message) => message,
+            Err(error) => return self.finish(&row, Err(error), 0, None).await,
+        };
+        let account = if in_doubt {
+            // Looked up, and sent again if need be, where it went out.
+            Some(
+                row.account
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_ACCOUNT.to_owned()),
+            )
+        } else {
+            // The board's account now, kept before anything goes out so a
+            // send in doubt is looked up there.
+            let account = Channels::account_for(&board.channels, message.channel);
+            if account != row.account
+                && !deliveries::keep_account(self.db(), &row, account.clone()).await?
+            {
+                tracing::warn!(delivery_id = %row.id, "another worker took this delivery meanwhile");
+                return Ok(());
+            }
+            account
+        };
+        let channel =
+            match self
+                .channels
+                .for_board(&board.channels, message.channel, account.as_deref())
+            {
+                Ok(channel) => channel,
+                Err(error) => return self.finish(&row, Err(error), 0, None).await,
+            };
+        let doubt = AtomicBool::new(in_doubt);
+        let sender = &self.settings.sender;
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(sender.min_backoff_ms.max(1)))
+            .with_max_delay(Duration::from_millis(sender.max_backoff_ms.max(1)))
+            .with_max_times(sender.max_attempts.max(1) - 1)
+            .with_jitter();
+        let attempt = || async {
+            if doubt.load(Ordering::SeqCst) {
+                if let Some(receipt) = channel.lookup(&message).await? {
+                    tracing::info!("the gateway already has this delivery: not sent again");
+                    return Ok(receipt);
+                }
+                doubt.store(false, Ordering::SeqCst);
+            }
+            attempts.fetch_add(1, Ordering::SeqCst);
+            channel.send(&message).await.inspect_err(|error| {
+                if error.in_doubt() {
+                    doubt.store(true, Ordering::SeqCst);
+                }
+            })
+        };
+        let mut result = attempt
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(SendError::is_retryable)
+            .adjust(|error: &SendError, delay| delay.map(|d| error.retry_after().unwrap_or(d)))
+            .notify(|error: &SendError, delay| {
+                tracing::info!(%error, ?delay, "delivery not taken: will try again");
+            })
+            .await;
+        if result.is_err() && doubt.load(Ordering::SeqCst) {
+            // The last answer never came: one more look before calling it failed.
+            if let Ok(Some(receipt)) = channel.lookup(&message).await {
+                result = Ok(receipt);
+            }
+        }
+        self.finish(
+            &row,
+            result,
+            attempts.load(Ordering::SeqCst),
+            Some(channel.name()),
+        )
+        .await
+    }
+
+    /// Record how a delivery ended, with its event, in one transaction; only
+    /// if nobody took the delivery since.
+    async fn finish(
+        &self,
+        row: &delivery::Model,
+        result: Result<Receipt, SendError>,
+        attempts: i32,
+        gateway: Option<&str>,
+    ) -> Result<(), Error> {
+        let total = row.attempts + attempts;
+        let (transition, end, event) = match &result {
+            Ok(receipt) => (
+                Transition::Sent,
+                End::Sent {
+                    gateway_id: receipt.gateway_id.clone(),
+                },
+                end_event(row, None),
+            ),
+            Err(error) => {
+                let reason = error.to_string();
+                let event = end_event(row, Some((&reason, total)));
+                (Transition::Failed, End::Failed { reason }, event)
+            }
+        };
+        let next = Status::from(row.status)
+            .apply(transition)
+            .map_err(|illegal| Error::Unexpected(illegal.into()))?;
+        let txn = self.db().begin().await?;
+        let now = Utc::now();
+        if !deliveries::finish(&txn, row, next.into(), &end, total, gateway, now).await? {
+            txn.rollback().await?;
+            tracing::warn!(delivery_id = %row.id, "another worker took this delivery meanwhile");
+            return Ok(());
+        }
+        outbox::enqueue(&txn, &event).await?;
+        txn.commit().await?;
+        self.platform.outbox.notify();
+        match result {
+            Ok(_) => tracing::info!(delivery_id = %row.id, attempts, "delivery sent"),
+            Err(error) => {
+                tracing::warn!(delivery_id = %row.id, attempts = total, %error, "delivery failed")
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The message a delivery row holds, ready to go; why not, when it cannot be.
+fn message_of(row: &delivery::Model) -> Result<Message, SendError> {
+    let channel = ChannelKind::parse(&row.channel)
+        .ok_or_else(|| SendError::Permanent(format!("unknown channel {:?}", row.channel)))?;
+    let address = Address::from_stored(channel, &row.address)
+        .ok_or_else(|| SendError::Permanent("the delivery has no address".into()))?;
+    let document = match &row.document {
+        Some(text) => Some(serde_json::from_str(text).map_err(|e| {
+            SendError::Permanent(format!("the stored webhook document is unreadable: {e}"))
+        })?),
+        None => None,
+    };
+    Ok(Message {
+        reference: row.id.clone(),
+        referral_id: row.referral_id.clone(),
+        board: row.board.clone(),
+        channel,
+        address,
+        subject: row.subject.clone(),
+        body: row.body.clone(),
+        document,
+    })
+}

@@ -1,0 +1,99 @@
+//! One board's channels: which gateway its messages, e-mail and webhooks go
+//! out on, how the referrer hears, and where its receiving services are.
+//! From the board's own settings, or this service's configuration for a
+//! board that never set them.
+
+use std::collections::BTreeMap;
+
+use pathway_proto::board::NotificationSettings;
+pub use pathway_proto::board::{EmailGateway, MessageGateway, ReferrerChannel, WebhookGateway};
+use serde::Deserialize;
+
+/// The name of `[notify]` and `[smtp]` among the accounts and servers, and
+/// the account a board uses unless it names another.
+pub const DEFAULT_ACCOUNT: &str = "default";
+
+/// One board's channels.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct BoardChannels {
+    /// SMS and letters, and e-mail unless `email` says otherwise.
+    pub messages: MessageGateway,
+    /// E-mail (to the patient, and to the referrer when `referrer_channel =
+    /// email`); when unset, the way of `messages`.
+    pub email: Option<EmailGateway>,
+    pub webhooks: WebhookGateway,
+    /// How the referrer hears: the board's GP system webhook, or e-mail to
+    /// the referral's reply address.
+    pub referrer_channel: ReferrerChannel,
+    /// The board's GP system endpoint; when unset, the referral's own
+    /// webhook reply address is used.
+    pub gp_webhook_url: Option<String>,
+    /// Receiving services by code (a third-sector partner's code,
+    /// `pain_management_programme`, `residential_programme`) and their webhook.
+    pub receiving_services: BTreeMap<String, String>,
+    /// The Notify account (`notify_accounts.<name>`) the board's Notify
+    /// messages go through; unset, `default` (`[notify]`).
+    pub notify_account: Option<String>,
+    /// The SMTP server (`smtp_servers.<name>`) the board's SMTP e-mail goes
+    /// through; unset, `default` (`[smtp]`).
+    pub smtp_server: Option<String>,
+}
+
+impl BoardChannels {
+    /// The name of the board's Notify account.
+    pub fn notify_account(&self) -> &str {
+        self.notify_account.as_deref().unwrap_or(DEFAULT_ACCOUNT)
+    }
+
+    /// The name of the board's SMTP server.
+    pub fn smtp_server(&self) -> &str {
+        self.smtp_server.as_deref().unwrap_or(DEFAULT_ACCOUNT)
+    }
+
+    /// Where this board's e-mail goes.
+    pub fn email_gateway(&self) -> EmailGateway {
+        self.email.unwrap_or(match self.messages {
+            MessageGateway::Sink => EmailGateway::Sink,
+            MessageGateway::Notify => EmailGateway::Notify,
+        })
+    }
+}
+
+impl From<&NotificationSettings> for BoardChannels {
+    /// The channels a board set in its board settings.
+    fn from(section: &NotificationSettings) -> Self {
+        Self {
+            messages: section.messages,
+            email: section.email,
+            webhooks: section.webhooks,
+            referrer_channel: section.referrer_channel,
+            gp_webhook_url: section.gp_webhook_url.clone(),
+            receiving_services: section.receiving_services.clone(),
+            notify_account: section.notify_account.clone(),
+            smtp_server: section.smtp_server.clone(),
+        }
+    }
+}
+
+impl Default for BoardChannels {
+    fn default() -> Self {
+        Self {
+            messages: MessageGateway::Sink,
+            email: None,
+            webhooks: WebhookGateway::Sink,
+            referrer_channel: ReferrerChannel::Webhook,
+            gp_webhook_url: Some("https://gp-system.invalid/pathway".into()),
+            receiving_services: [
+                "pain_management_programme",
+                "residential_programme",
+                "pain-association-scotland",
+            ]
+            .into_iter()
+            .map(|code| (code.to_owned(), format!("https://{code}.invalid/pathway")))
+            .collect(),
+            notify_account: None,
+            smtp_server: None,
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The notification service's migrations, after the plumbing tables every
+//! service has.
+
+use pathway_common::db::{create_index, create_table};
+use pathway_common::plumbing::PlumbingMigration;
+use sea_orm_migration::prelude::*;
+
+use super::{board_notification, delivery};
+
+struct DeliveryAccount;
+
+impl MigrationName for DeliveryAccount {
+    fn name(&self) -> &str {
+        "m0004_delivery_account"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for DeliveryAccount {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // `m0002_notification` creates the table from today's entity, so a
+        // new database already has the column; one made before it has not.
+        if !manager.has_column("deliveries", "account").await? {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new("deliveries"))
+                        .add_column(ColumnDef::new(Alias::new("account")).string().null())
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+struct BoardNotificationTable;
+
+impl MigrationName for BoardNotificationTable {
+    fn name(&self) -> &str {
+        "m0003_board_notification"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for BoardNotificationTable {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_table(manager, board_notification::Entity).await
+    }
+}
+
+struct NotificationTables;
+
+impl MigrationName for NotificationTables {
+    fn name(&self) -> &str {
+        "m0002_notification"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for NotificationTables {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_table(manager, delivery::Entity).await?;
+        // One delivery per recipient and channel of a cause, whatever replays.
+        create_index(
+            manager,
+            "deliveries",
+            "deliveries_cause_recipient_channel",
+            &["cause_event_id", "recipient", "channel"],
+            true,
+        )
+        .await?;
+        create_index(
+            manager,
+            "deliveries",
+            "deliveries_referral",
+            &["referral_id", "created_at"],
+            false,
+        )
+        .await?;
+        create_index(
+            manager,
+            "deliveries",
+            "deliveries_status",
+            &["status", "board", "created_at"],
+            false,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(PlumbingMigration),
+            Box::new(NotificationTables),
+            Box::new(BoardNotificationTable),
+            Box::new(DeliveryAccount),
+        ]
+    }
+}

@@ -1,0 +1,18 @@
+//! The notification service's database: its tables (a module per table),
+//! their migrations, and the row functions the use cases and the consumer
+//! share.
+//!
+//! - [`delivery`]: one message to one recipient on one channel, and its
+//!   status as stored; [`deliveries`]: reading, taking and finishing them,
+//!   each update only if the row is still as it was read.
+//! - [`board_notification`]: each board's latest notification settings;
+//!   [`boards`]: reading and keeping them.
+//! - [`migrations`]: the [`Migrator`].
+
+pub mod board_notification;
+pub mod boards;
+pub mod deliveries;
+pub mod delivery;
+pub mod migrations;
+
+pub use migrations::Migrator;
