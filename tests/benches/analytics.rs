@@ -24,10 +24,10 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use hdrhistogram::Histogram;
-use pathway_analytics::db::{fact, pathway_change, settings_change};
 use pathway_analytics::domain::fact::Fact;
 use pathway_analytics::settings::Settings;
 use pathway_analytics::startup::{Application, Workers};
+use pathway_analytics::store::{fact, pathway_change, settings_change};
 use pathway_common::auth::{Authenticator, Claims, Role};
 use pathway_common::settings::{AuthSettings, DatabaseSettings, HttpSettings, NatsSettings};
 use pathway_proto::board::{BOARD_CODES, BoardSettings, outcome_kind};
@@ -154,7 +154,7 @@ impl Service {
             .expect("the bench connects to NATS");
         let service = Self {
             base: format!("http://127.0.0.1:{}", application.port()),
-            db: application.analytics().platform.db.clone(),
+            db: application.service().platform.db.clone(),
             jetstream: jetstream::new(nats),
             authenticator: Authenticator::from_settings(&settings.auth).expect("the local key"),
             shutdown: CancellationToken::new(),
@@ -305,7 +305,9 @@ async fn queries(backend: &Backend) {
     // Nothing on the stream: the facts are loaded directly.
     let workers = Workers {
         relay: false,
-        consumer: false,
+        consumers: false,
+        sweeps: false,
+        rpc: false,
     };
     let (mut service, application) = Service::build(settings, dir, workers).await;
     seed_boards(&service.db).await;
@@ -447,7 +449,8 @@ async fn seed_facts(
         let mut batch = Vec::with_capacity(ROWS_PER_INSERT);
         for _ in 0..count {
             let referral = referral(&mut generator, patients);
-            let mut current = Fact::new(&referral.id, referral.board);
+            let board = pathway_proto::BoardCode::parse(referral.board).expect("a board code");
+            let mut current = Fact::new(&referral.id, board);
             for event in &referral.events {
                 current.apply(event).expect("a generated event applies");
             }
@@ -509,7 +512,7 @@ async fn seed_facts(
 fn row(fact: &Fact) -> fact::Model {
     fact::Model {
         referral_id: fact.referral_id.clone(),
-        board: fact.board.clone(),
+        board: fact.board.code().to_owned(),
         route: fact.route.map(|r| r.as_str().to_owned()),
         received_at: fact.received_at,
         age_band: fact.attributes.age_band.clone(),

@@ -63,7 +63,7 @@ impl TestApp {
             .await
             .expect("analytics builds against real NATS and a real database");
         let base = format!("http://127.0.0.1:{}", application.port());
-        let db = application.analytics().platform.db.clone();
+        let db = application.service().platform.db.clone();
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(application.run_until_stopped(shutdown.clone()));
         let nats = pathway_common::bus::connect(&settings.nats, "test")

@@ -1,12 +1,22 @@
 //! The durable consumer `analytics`: every event on every board, from the
 //! start of the stream (the inbox's consumers deliver everything the stream
-//! holds), each handled once.
+//! holds), each handled once, inside the inbox transaction. A board event
+//! adds to the board's history; any other event changes its referral's fact.
+//!
+//! An event that can never make sense (no valid time, an unknown board, a
+//! referral event without a referral) is rejected and dead-lettered; a
+//! database that fails is retried.
 
-use pathway_common::inbox::{HandleError, Handler};
-use pathway_proto::v1::Event;
+use chrono::NaiveDate;
+use pathway_common::inbox::{ConsumerSpec, HandleError, Handler, Inbox};
+use pathway_common::platform::Platform;
+use pathway_proto::BoardCode;
+use pathway_proto::board::BoardSettings;
+use pathway_proto::v1::{Event, Payload};
 use sea_orm::DatabaseTransaction;
 
-use crate::application::Analytics;
+use crate::domain::fact::Fact;
+use crate::store::{boards, facts};
 
 /// Durable consumer name.
 pub const DURABLE: &str = "analytics";
@@ -17,12 +27,75 @@ pub fn filters() -> Vec<String> {
     vec![pathway_proto::stream::SUBJECTS.to_owned()]
 }
 
-pub struct AnalyticsConsumer {
-    pub analytics: Analytics,
+/// The inbox of the durable consumer, for the service, a rebuild, or a test
+/// to drive one batch at a time (`try_process_batch`).
+pub async fn inbox(platform: &Platform) -> anyhow::Result<Inbox<AnalyticsConsumer>> {
+    Inbox::new(
+        &platform.jetstream,
+        platform.db.clone(),
+        ConsumerSpec::new(DURABLE, filters()),
+        AnalyticsConsumer,
+        platform.metrics.clone(),
+        platform.outbox.clone(),
+    )
+    .await
 }
+
+/// Records each event in the facts.
+pub struct AnalyticsConsumer;
 
 impl Handler for AnalyticsConsumer {
     async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> Result<(), HandleError> {
-        self.analytics.record(txn, event).await
+        record(txn, event).await
+    }
+}
+
+/// Record `event` in the inbox transaction.
+pub async fn record(txn: &DatabaseTransaction, event: &Event) -> Result<(), HandleError> {
+    let at = event
+        .occurred_at()
+        .ok_or_else(|| HandleError::Rejected("the event has no valid occurred_at".into()))?;
+    let board = BoardCode::parse(&event.board).map_err(HandleError::Rejected)?;
+    match &event.payload {
+        Some(Payload::BoardPathwayChanged(changed)) => {
+            let effective_date = NaiveDate::parse_from_str(&changed.effective_date, "%Y-%m-%d")
+                .map_err(|e| {
+                    HandleError::Rejected(format!(
+                        "effective_date {:?} is not a date: {e}",
+                        changed.effective_date
+                    ))
+                })?;
+            boards::record_pathway_change(
+                txn,
+                &event.event_id,
+                board,
+                changed.enabled,
+                effective_date,
+                at,
+            )
+            .await?;
+            Ok(())
+        }
+        Some(Payload::BoardSettingsChanged(changed)) => {
+            serde_json::from_str::<BoardSettings>(&changed.settings_json).map_err(|e| {
+                HandleError::Rejected(format!("settings_json is not a board's settings: {e}"))
+            })?;
+            boards::record_settings_change(txn, &event.event_id, board, &changed.settings_json, at)
+                .await?;
+            Ok(())
+        }
+        _ => {
+            let referral = Fact::referral_of(event)
+                .map_err(|e| HandleError::Rejected(e.to_string()))?
+                .ok_or_else(|| HandleError::Rejected("event without payload".into()))?;
+            let existing = facts::load(txn, referral).await?;
+            let existed = existing.is_some();
+            let mut current = existing.unwrap_or_else(|| Fact::new(referral, board));
+            current
+                .apply(event)
+                .map_err(|e| HandleError::Rejected(e.to_string()))?;
+            facts::save(txn, &current, existed).await?;
+            Ok(())
+        }
     }
 }

@@ -3,26 +3,24 @@
 //! per referral (board, route, attributes, each milestone's time, outcome)
 //! and each board's adoption dates and settings; the API computes the
 //! metrics from those facts for any boards, dates and grouping, with small
-//! numbers suppressed, as JSON or CSV.
+//! numbers suppressed, as JSON or CSV, and a dashboard draws them.
 //!
-//! - [`domain`]: pure rules — facts and how events change them, periods,
-//!   waits in working days with pauses, the metrics, disclosure control.
-//! - [`application`]: recording events in the inbox transaction; answering
-//!   a metrics query.
-//! - Adapters: [`consumer`] (the durable `analytics` consumer), [`http`]
-//!   (metrics API, CSV, OpenAPI, health), [`ui`] (the dashboard page with
-//!   SVG charts), [`db`] (tables and migrations).
-//! - [`startup`]: the [`startup::Application`] that `main` and tests run.
-//! - [`rebuild`]: every fact again from the stream, with progress.
-//! - [`baseline`]: a board's referrals from before adoption, from a CSV file.
+//! - [`domain`]: pure rules — facts and how events change them, the baseline
+//!   file, periods, waits in working days with pauses, the metrics,
+//!   disclosure control, the rebuild's states.
+//! - [`application`]: the service's state and its use cases — a metrics
+//!   query, a baseline import, a rebuild — and their [`application::Error`].
+//! - [`store`]: the tables, their migrations and their queries.
+//! - [`consumer`]: the durable `analytics` consumer, recording each event.
+//! - [`web`]: the metrics API, CSV, baseline import, rebuild, OpenAPI and the
+//!   dashboard pages; the one place errors become HTTP.
+//! - [`settings`], [`startup`]: what the shared start-up sequence needs of
+//!   analytics, and the offline rebuild.
 
 pub mod application;
-pub mod baseline;
 pub mod consumer;
-pub mod db;
 pub mod domain;
-pub mod http;
-pub mod rebuild;
 pub mod settings;
 pub mod startup;
-pub mod ui;
+pub mod store;
+pub mod web;

@@ -44,3 +44,5 @@ impl Default for Settings {
         }
     }
 }
+
+pathway_common::service_settings!(Settings);

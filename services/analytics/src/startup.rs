@@ -1,135 +1,92 @@
-//! Building and running the analytics service: the same [`Application`]
-//! runs in `main` and in the tests.
+//! What is analytics' own in the shared start-up sequence
+//! ([`pathway_common::startup`]): its state, its live consumer (which a
+//! rebuild pauses, so the [`Rebuilder`](crate::application::Rebuilder) runs
+//! it rather than the scaffold), and its routes. Also the offline rebuild
+//! (`analytics rebuild`), on the same platform with the service stopped.
 
-use anyhow::Context;
-use pathway_common::inbox::{ConsumerSpec, Inbox};
+use axum::Router;
+use pathway_common::background::Background;
+use pathway_common::inbox::Inbox;
 use pathway_common::platform::Platform;
-use tokio::net::TcpListener;
-use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
+use pathway_common::startup::Service;
 
 use crate::application::Analytics;
-use crate::consumer::{AnalyticsConsumer, DURABLE, filters};
-use crate::db::Migrator;
+use crate::application::rebuild::{self, Progress};
+use crate::consumer::{self, AnalyticsConsumer};
 use crate::domain::metrics::MetricRules;
-use crate::http::{AppState, router};
-use crate::rebuild::Rebuilder;
 use crate::settings::Settings;
+use crate::store::Migrator;
 
-/// Which background workers run; tests switch the consumer off to drive it
-/// by hand.
-#[derive(Debug, Clone, Copy)]
-pub struct Workers {
-    /// Publishes the outbox: analytics owes no events of its own, but a
-    /// dead letter reaches its subject through the outbox.
-    pub relay: bool,
-    pub consumer: bool,
-}
+pub use pathway_common::startup::Workers;
 
-impl Default for Workers {
-    fn default() -> Self {
-        Self {
-            relay: true,
-            consumer: true,
-        }
-    }
-}
+pub type Application = pathway_common::startup::Application<Analytics>;
 
-pub struct Application {
-    listener: TcpListener,
-    analytics: Analytics,
-    workers: Workers,
-    secure_cookies: bool,
-}
+impl Service for Analytics {
+    const NAME: &'static str = "analytics";
+    type Settings = Settings;
+    type Migrator = Migrator;
 
-impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Self::build_with(settings, Workers::default()).await
+    async fn build(platform: Platform, settings: &Settings) -> anyhow::Result<Self> {
+        Ok(Analytics::new(platform, rules(settings)))
     }
 
-    pub async fn build_with(settings: Settings, workers: Workers) -> anyhow::Result<Self> {
-        let platform = Platform::start::<Migrator>(
-            "analytics",
-            &settings.database,
-            &settings.nats,
-            &settings.auth,
-        )
-        .await?;
-        let address = (settings.http.host, settings.http.port);
-        let listener = TcpListener::bind(address)
-            .await
-            .with_context(|| format!("cannot listen on {}:{}", address.0, address.1))?;
-        Ok(Self {
-            listener,
-            analytics: Analytics {
-                platform,
-                rules: MetricRules {
-                    without_specialist: settings.without_specialist_outcomes.clone(),
-                    suppression_threshold: settings.suppression_threshold.max(1),
-                },
-            },
-            workers,
-            secure_cookies: settings.secure_cookies,
-        })
+    fn platform(&self) -> &Platform {
+        &self.platform
     }
 
-    pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
-    }
-
-    pub fn analytics(&self) -> &Analytics {
-        &self.analytics
-    }
-
-    /// The durable consumer, for a test to drive one batch at a time.
-    pub async fn inbox(&self) -> anyhow::Result<Inbox<AnalyticsConsumer>> {
-        inbox(&self.analytics).await
-    }
-
-    /// Serve until `shutdown`; then stop taking work, finish what is in
-    /// flight and flush the outbox.
-    pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
-        if self.workers.relay {
-            let relay = self.analytics.platform.relay();
-            let stop = shutdown.clone();
-            tasks.spawn(async move {
-                relay.run(stop).await;
-                Ok(())
-            });
-        }
-        let rebuilder = Rebuilder::new(self.analytics.clone(), &shutdown, self.workers.consumer);
-        rebuilder.start_live().await?;
-        let app = router(AppState {
-            analytics: self.analytics.clone(),
-            rebuilder: rebuilder.clone(),
-            secure_cookies: self.secure_cookies,
+    /// The live consumer (when `workers.consumers`), run by the rebuilder so
+    /// a rebuild can stop it and start it again, and stopped at shutdown
+    /// with the message in hand finished.
+    async fn start(
+        &self,
+        background: &mut Background,
+        workers: Workers,
+        _settings: &Settings,
+    ) -> anyhow::Result<()> {
+        self.rebuilder.run_live(workers.consumers).await?;
+        let shutdown = background.shutdown();
+        let rebuilder = self.rebuilder.clone();
+        background.spawn(async move {
+            shutdown.cancelled().await;
+            rebuilder.shut_down().await;
+            Ok(())
         });
-        let served = pathway_common::http::serve(self.listener, app, shutdown.clone()).await;
-        shutdown.cancel();
-        rebuilder.stop_live().await;
-        while let Some(result) = tasks.join_next().await {
-            match result {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::error!(error = format!("{error:#}"), "worker failed"),
-                Err(error) => tracing::error!(%error, "worker panicked"),
-            }
-        }
-        served.context("the HTTP server failed")
+        Ok(())
+    }
+
+    fn routes(&self, settings: &Settings) -> Router {
+        crate::web::routes(self.clone(), settings.secure_cookies)
     }
 }
 
-pub(crate) async fn inbox(analytics: &Analytics) -> anyhow::Result<Inbox<AnalyticsConsumer>> {
-    let platform = &analytics.platform;
-    Inbox::new(
-        &platform.jetstream,
-        platform.db.clone(),
-        ConsumerSpec::new(DURABLE, filters()),
-        AnalyticsConsumer {
-            analytics: analytics.clone(),
-        },
-        platform.metrics.clone(),
-        platform.outbox.clone(),
+/// The metric rules the settings give.
+fn rules(settings: &Settings) -> MetricRules {
+    MetricRules {
+        without_specialist: settings.without_specialist_outcomes.clone(),
+        suppression_threshold: settings.suppression_threshold.max(1),
+    }
+}
+
+/// The durable consumer, for a test to drive one batch at a time (with
+/// `Workers { consumers: false, .. }`).
+pub async fn inbox(service: &Analytics) -> anyhow::Result<Inbox<AnalyticsConsumer>> {
+    consumer::inbox(&service.platform).await
+}
+
+/// Rebuild every fact from the stream with the service stopped (`analytics
+/// rebuild`), calling `report` after each batch.
+pub async fn rebuild(
+    settings: &Settings,
+    report: impl FnMut(Progress),
+) -> anyhow::Result<Progress> {
+    let platform = Platform::start::<Migrator>(
+        Analytics::NAME,
+        &settings.database,
+        &settings.nats,
+        &settings.auth,
     )
-    .await
+    .await?;
+    let done = rebuild::replay(&platform, report).await;
+    platform.db.close().await.ok();
+    done
 }

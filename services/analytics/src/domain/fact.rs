@@ -4,6 +4,7 @@
 //! kept for re-referral analysis only.
 
 use chrono::{DateTime, Utc};
+use pathway_proto::BoardCode;
 use pathway_proto::board::outcome_code;
 use pathway_proto::v1::{self as proto, Event, Payload};
 use serde::{Deserialize, Serialize};
@@ -98,7 +99,7 @@ pub struct Pause {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fact {
     pub referral_id: String,
-    pub board: String,
+    pub board: BoardCode,
     /// `None` until `referral.received` or `referral.routed_standard` arrives.
     pub route: Option<Route>,
     pub received_at: Option<DateTime<Utc>>,
@@ -135,10 +136,10 @@ pub enum FactError {
 
 impl Fact {
     /// A referral analytics has heard of but knows nothing else about yet.
-    pub fn new(referral_id: &str, board: &str) -> Self {
+    pub fn new(referral_id: &str, board: BoardCode) -> Self {
         Self {
             referral_id: referral_id.to_owned(),
-            board: board.to_owned(),
+            board,
             route: None,
             received_at: None,
             attributes: Attributes::default(),

@@ -1,13 +1,17 @@
 //! Analytics' pure rules: no I/O.
 //!
 //! - [`fact`]: one de-identified fact per referral, and how each event changes it.
+//! - [`baseline`]: a board's referrals from before adoption, read from its CSV file.
 //! - [`period`]: weeks, months and quarters of a date range.
 //! - [`waits`]: the clock from receipt to vetting, in working and calendar days, with pauses.
 //! - [`metrics`]: the evaluators' metrics over a set of facts.
 //! - [`disclosure`]: small-number suppression.
+//! - [`rebuild`]: where a rebuild of the facts is, as a state machine.
 
+pub mod baseline;
 pub mod disclosure;
 pub mod fact;
 pub mod metrics;
 pub mod period;
+pub mod rebuild;
 pub mod waits;

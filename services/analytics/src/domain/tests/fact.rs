@@ -9,13 +9,17 @@ fn at(day: u32, hour: u32) -> DateTime<Utc> {
         .expect("test data is valid")
 }
 
+fn highland() -> BoardCode {
+    BoardCode::parse("highland").expect("a board code")
+}
+
 fn event(payload: Payload, when: DateTime<Utc>) -> Event {
     Event::new("highland", Some(uuid::Uuid::nil()), "test", when, payload)
 }
 
 #[test]
 fn a_correction_replaces_the_outcome_but_not_the_time_vetted() {
-    let mut fact = Fact::new("r", "highland");
+    let mut fact = Fact::new("r", highland());
     let outcome = |kind: proto::OutcomeKind| proto::Outcome {
         kind: kind as i32,
         ..Default::default()
@@ -39,7 +43,7 @@ fn a_correction_replaces_the_outcome_but_not_the_time_vetted() {
 
 #[test]
 fn an_answer_closes_its_own_pause_once() {
-    let mut fact = Fact::new("r", "highland");
+    let mut fact = Fact::new("r", highland());
     let asked = Payload::VettingInfoRequested(proto::VettingInfoRequested {
         information_request_id: "q1".into(),
         ..Default::default()

@@ -13,9 +13,11 @@
 //! that the next start completes from the stream.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use pathway_common::auth::{Caller, Role};
 use pathway_common::inbox::{self, dead_letter};
 use pathway_common::platform::Platform;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
@@ -23,11 +25,10 @@ use serde::Serialize;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::application::Analytics;
-use crate::consumer::DURABLE;
-use crate::db::{Migrator, fact, pathway_change, settings_change};
-use crate::domain::metrics::MetricRules;
-use crate::settings::Settings;
+use super::{Analytics, Error};
+use crate::consumer::{self, DURABLE};
+use crate::domain::rebuild::{RebuildState, RebuildTransition};
+use crate::store::{boards, facts};
 
 /// How far a rebuild has gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,39 +39,48 @@ pub struct Progress {
     pub remaining: u64,
 }
 
-/// Rebuild every fact from the stream with the service stopped (`analytics
-/// rebuild`), calling `report` after each batch.
-pub async fn rebuild(
-    settings: &Settings,
-    report: impl FnMut(Progress),
-) -> anyhow::Result<Progress> {
-    let platform = Platform::start::<Migrator>(
-        "analytics",
-        &settings.database,
-        &settings.nats,
-        &settings.auth,
-    )
-    .await?;
-    let analytics = Analytics {
-        platform: platform.clone(),
-        rules: MetricRules {
-            without_specialist: settings.without_specialist_outcomes.clone(),
-            suppression_threshold: settings.suppression_threshold.max(1),
-        },
-    };
-    let done = replay(&analytics, report).await;
-    platform.db.close().await.ok();
-    done
+impl Analytics {
+    /// Start a rebuild in the background: the live consumer stops meanwhile
+    /// and carries on after; metrics are [`Error::Rebuilding`] until it is
+    /// done. It touches every board, so it needs a board admin for all of
+    /// them (`*`).
+    pub fn begin_rebuild(&self, caller: &Caller) -> Result<RebuildStatus, Error> {
+        require_operator(caller)?;
+        self.rebuilder
+            .begin(&caller.subject)
+            .map_err(|running| Error::RebuildRunning {
+                handled: running.handled,
+                remaining: running.remaining,
+            })
+    }
+
+    /// How the last rebuild went, or how far the running one is.
+    pub fn rebuild_status(&self, caller: &Caller) -> Result<RebuildStatus, Error> {
+        require_operator(caller)?;
+        Ok(self.rebuilder.status())
+    }
+}
+
+/// Rebuilding touches every board: a board admin for all of them (`*`).
+fn require_operator(caller: &Caller) -> Result<(), Error> {
+    caller.require_role(&[Role::BoardAdmin])?;
+    if caller.boards.contains("*") {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "a rebuild touches every board's facts: it needs a board admin token for every board (`*`)"
+                .into(),
+        ))
+    }
 }
 
 /// Forget the facts built from the stream and read it again from the start,
 /// through the same inbox as in service. Nothing else may consume the
 /// durable meanwhile: the service stops its own consumer first ([`Rebuilder`]).
 pub async fn replay(
-    analytics: &Analytics,
+    platform: &Platform,
     mut report: impl FnMut(Progress),
 ) -> anyhow::Result<Progress> {
-    let platform = &analytics.platform;
     // The consumer goes first, then the facts: a crash between the two leaves
     // the facts and their inbox rows, and the consumer created again from the
     // start finds every message already handled. The other way round, a crash
@@ -93,13 +103,8 @@ pub async fn replay(
         }
     }
     let txn = platform.db.begin().await?;
-    // Imported baseline facts come from no stream: they stay.
-    fact::Entity::delete_many()
-        .filter(fact::Column::ReferralId.not_like(format!("{}%", crate::baseline::PREFIX)))
-        .exec(&txn)
-        .await?;
-    pathway_change::Entity::delete_many().exec(&txn).await?;
-    settings_change::Entity::delete_many().exec(&txn).await?;
+    facts::clear_from_stream(&txn).await?;
+    boards::clear(&txn).await?;
     inbox::entity::Entity::delete_many()
         .filter(inbox::entity::Column::Consumer.eq(DURABLE))
         .exec(&txn)
@@ -109,8 +114,8 @@ pub async fn replay(
         .exec(&txn)
         .await?;
     txn.commit().await.context("cannot clear the facts")?;
-    let inbox = crate::startup::inbox(analytics).await?;
-    let mut consumer: async_nats::jetstream::consumer::PullConsumer = stream
+    let inbox = consumer::inbox(platform).await?;
+    let mut durable: async_nats::jetstream::consumer::PullConsumer = stream
         .get_consumer(DURABLE)
         .await
         .map_err(|e| anyhow::anyhow!("cannot read back the consumer just created: {e}"))?;
@@ -121,7 +126,7 @@ pub async fn replay(
     loop {
         let outcomes = inbox.try_process_batch(256).await?;
         progress.handled += outcomes.len() as u64;
-        let info = consumer.info().await.context("cannot read the consumer")?;
+        let info = durable.info().await.context("cannot read the consumer")?;
         progress.remaining = info.num_pending;
         report(progress);
         if outcomes.is_empty() && info.num_pending == 0 && info.num_ack_pending == 0 {
@@ -145,17 +150,6 @@ pub async fn replay(
         }
     }
     Ok(progress)
-}
-
-/// Where the running service's rebuild is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RebuildState {
-    /// No rebuild since the service started.
-    Idle,
-    Running,
-    Done,
-    Failed,
 }
 
 /// The running service's last rebuild, as `GET /v1/rebuild` shows it.
@@ -193,10 +187,11 @@ struct Live {
 }
 
 struct Inner {
-    analytics: Analytics,
-    shutdown: CancellationToken,
+    platform: Platform,
+    /// Cancelled when the service shuts down: no live consumer starts after.
+    stopping: CancellationToken,
     /// Whether this service runs the live consumer (tests drive it by hand).
-    consume: bool,
+    consume: AtomicBool,
     live: tokio::sync::Mutex<Option<Live>>,
     status: std::sync::Mutex<RebuildStatus>,
 }
@@ -208,29 +203,45 @@ pub struct Rebuilder {
 }
 
 impl Rebuilder {
-    pub fn new(analytics: Analytics, shutdown: &CancellationToken, consume: bool) -> Self {
+    /// Idle, with no live consumer until [`Rebuilder::run_live`].
+    pub fn new(platform: Platform) -> Self {
         Self {
             inner: Arc::new(Inner {
-                analytics,
-                shutdown: shutdown.clone(),
-                consume,
+                platform,
+                stopping: CancellationToken::new(),
+                consume: AtomicBool::new(false),
                 live: tokio::sync::Mutex::new(None),
                 status: std::sync::Mutex::new(RebuildStatus::idle()),
             }),
         }
     }
 
+    /// From now until [`Rebuilder::shut_down`], run the live consumer when
+    /// `consume` (a test that drives the consumer by hand says no), and
+    /// after each rebuild again.
+    pub async fn run_live(&self, consume: bool) -> anyhow::Result<()> {
+        self.inner.consume.store(consume, Ordering::SeqCst);
+        self.start_live().await
+    }
+
+    /// Stop the live consumer for good, waiting for the message in hand: no
+    /// rebuild starts it again.
+    pub async fn shut_down(&self) {
+        self.inner.stopping.cancel();
+        self.stop_live().await;
+    }
+
     /// Start the live consumer (when this service runs one).
-    pub async fn start_live(&self) -> anyhow::Result<()> {
-        if !self.inner.consume || self.inner.shutdown.is_cancelled() {
+    async fn start_live(&self) -> anyhow::Result<()> {
+        if !self.inner.consume.load(Ordering::SeqCst) || self.inner.stopping.is_cancelled() {
             return Ok(());
         }
         let mut live = self.inner.live.lock().await;
         if live.is_some() {
             return Ok(());
         }
-        let inbox = crate::startup::inbox(&self.inner.analytics).await?;
-        let stop = self.inner.shutdown.child_token();
+        let inbox = consumer::inbox(&self.inner.platform).await?;
+        let stop = self.inner.stopping.child_token();
         let token = stop.clone();
         let task = tokio::spawn(async move { inbox.run(token).await });
         *live = Some(Live { stop, task });
@@ -238,7 +249,7 @@ impl Rebuilder {
     }
 
     /// Stop the live consumer and wait for the message in hand.
-    pub async fn stop_live(&self) {
+    async fn stop_live(&self) {
         if let Some(live) = self.inner.live.lock().await.take() {
             live.stop.cancel();
             if let Err(error) = live.task.await {
@@ -259,64 +270,74 @@ impl Rebuilder {
         self.status().state == RebuildState::Running
     }
 
-    fn update(&self, change: impl FnOnce(&mut RebuildStatus)) {
+    /// Move the status on by `transition`, with `change` to the rest of it;
+    /// an illegal transition changes nothing and answers the status as it is.
+    fn update(
+        &self,
+        transition: Option<RebuildTransition>,
+        change: impl FnOnce(&mut RebuildStatus),
+    ) -> Result<RebuildStatus, RebuildStatus> {
         let mut status = self
             .inner
             .status
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(transition) = transition {
+            match status.state.apply(transition) {
+                Ok(next) => status.state = next,
+                Err(_) => return Err(status.clone()),
+            }
+        }
         change(&mut status);
+        Ok(status.clone())
     }
 
-    /// Start a rebuild in the background; `None` when one is running already.
-    pub fn begin(&self, requested_by: &str) -> Option<RebuildStatus> {
-        {
-            let mut status = self
-                .inner
-                .status
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if status.state == RebuildState::Running {
-                return None;
-            }
-            *status = RebuildStatus {
-                state: RebuildState::Running,
+    /// Start a rebuild in the background; when one is running already,
+    /// its status instead.
+    fn begin(&self, requested_by: &str) -> Result<RebuildStatus, RebuildStatus> {
+        let started = self.update(Some(RebuildTransition::Began), |s| {
+            *s = RebuildStatus {
+                state: s.state,
                 requested_by: Some(requested_by.to_owned()),
                 started_at: Some(Utc::now()),
                 ..RebuildStatus::idle()
             };
-        }
+        })?;
         tracing::info!(requested_by, "analytics rebuild started");
         let this = self.clone();
         tokio::spawn(async move { this.run().await });
-        Some(self.status())
+        Ok(started)
     }
 
     async fn run(self) {
         self.stop_live().await;
-        let result = replay(&self.inner.analytics, |progress| {
-            self.update(|s| {
+        let result = replay(&self.inner.platform, |progress| {
+            let _ = self.update(None, |s| {
                 s.handled = progress.handled;
                 s.remaining = progress.remaining;
             });
         })
         .await;
-        match &result {
+        let ended = match &result {
             Ok(progress) => {
                 tracing::info!(handled = progress.handled, "analytics rebuild done");
-                self.update(|s| {
-                    s.state = RebuildState::Done;
+                self.update(Some(RebuildTransition::Finished), |s| {
                     s.finished_at = Some(Utc::now());
-                });
+                })
             }
             Err(error) => {
                 tracing::error!(error = format!("{error:#}"), "analytics rebuild failed");
-                self.update(|s| {
-                    s.state = RebuildState::Failed;
+                self.update(Some(RebuildTransition::Failed), |s| {
                     s.finished_at = Some(Utc::now());
                     s.error = Some(format!("{error:#}"));
-                });
+                })
             }
+        };
+        if let Err(status) = ended {
+            tracing::error!(
+                state = status.state.as_str(),
+                "a rebuild ended that was not running"
+            );
         }
         if let Err(error) = self.start_live().await {
             tracing::error!(

@@ -26,10 +26,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, NaiveTime};
+use pathway_proto::BoardCode;
 use pathway_proto::board::OUTCOME_CODES;
 use serde::Deserialize;
 
-use crate::domain::fact::{Attributes, Fact, Route};
+use super::fact::{Attributes, Fact, Route};
 
 /// Referral ids of imported facts start with this, so they can never meet
 /// a referral id from the stream (a UUID) and a rebuild can keep them.
@@ -63,7 +64,7 @@ fn given(value: &Option<String>) -> Option<&str> {
 }
 
 /// Read a whole file for `board`: every fact, or every problem.
-pub fn parse(board: &str, bytes: &[u8]) -> Result<Vec<Fact>, Vec<RowProblem>> {
+pub fn parse(board: BoardCode, bytes: &[u8]) -> Result<Vec<Fact>, Vec<RowProblem>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(bytes);

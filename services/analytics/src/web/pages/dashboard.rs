@@ -1,141 +1,21 @@
 //! The dashboard: one server-rendered page of the same report the API
 //! answers, with bar charts drawn as SVG on the server (no JavaScript), and
 //! every suppressed figure shown as `*`.
-//!
-//! Sign-in as in the clinician pages: behind the board's OpenID Connect
-//! proxy the token arrives in the `Authorization` header; on the embedded
-//! default an evaluator pastes a development token, kept in an HttpOnly,
-//! SameSite=Strict cookie of its own (cookies are per host, not per port, so
-//! the name differs from the vetting pages').
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use askama::Template;
-use axum::Form;
-use axum::Router;
-use axum::extract::{FromRequestParts, Query, State};
-use axum::http::{StatusCode, request::Parts};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use pathway_common::auth::{Caller, Role};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use pathway_common::http::ApiError;
-use pathway_common::pages;
-use serde::Deserialize;
+use pathway_proto::BoardCode;
 
+use super::charts::{Bar, bar_chart};
+use super::{Session, render, threshold_less_one};
 use crate::domain::metrics::MetricsRow;
-use crate::http::{AppState, parse_query};
-
-const COOKIE: &str = "pathway_analytics_session";
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/dashboard") }))
-        .route("/sign-in", get(sign_in_page).post(sign_in))
-        .route("/sign-out", post(sign_out))
-        .route("/dashboard", get(dashboard))
-        .merge(pages::asset_routes())
-}
-
-/// A signed-in evaluator or board admin; anyone else goes to sign in.
-pub struct Session(Caller);
-
-/// The roles the dashboard is for.
-const ROLES: [Role; 2] = [Role::Evaluator, Role::BoardAdmin];
-
-impl FromRequestParts<AppState> for Session {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        pages::signed_in(parts, state, COOKIE, &ROLES)
-            .await
-            .map(Session)
-    }
-}
-
-fn allowed(role: Role) -> bool {
-    ROLES.contains(&role)
-}
-
-fn render(template: &impl Template, status: StatusCode) -> Response {
-    match template.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(error) => {
-            ApiError::Internal(anyhow::anyhow!("page cannot be rendered: {error}")).into_response()
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "sign_in.html")]
-struct SignInPage {
-    signed_in_as: Option<String>,
-    threshold_less_one: u64,
-    error: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct SignInQuery {
-    expired: Option<String>,
-}
-
-async fn sign_in_page(State(state): State<AppState>, Query(query): Query<SignInQuery>) -> Response {
-    render(
-        &SignInPage {
-            signed_in_as: None,
-            threshold_less_one: threshold_less_one(&state),
-            error: query.expired.map(|_| {
-                "your session has ended or the token is not an evaluator's or a board admin's: sign in again".to_owned()
-            }),
-        },
-        StatusCode::OK,
-    )
-}
-
-#[derive(Deserialize)]
-struct SignInForm {
-    #[serde(default)]
-    token: String,
-}
-
-async fn sign_in(State(state): State<AppState>, Form(form): Form<SignInForm>) -> Response {
-    let token = form.token.trim();
-    let problem = if token.is_empty() {
-        Some("enter your token".to_owned())
-    } else {
-        match state.analytics.platform.auth.verify(token).await {
-            Ok(claims) if allowed(claims.role) => None,
-            Ok(claims) => Some(format!(
-                "this token is for the role {}: the dashboard is for evaluators and board admins",
-                claims.role
-            )),
-            Err(error) => Some(error.to_string()),
-        }
-    };
-    if let Some(error) = problem {
-        return render(
-            &SignInPage {
-                signed_in_as: None,
-                threshold_less_one: threshold_less_one(&state),
-                error: Some(error),
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
-    }
-    pages::start_session(COOKIE, token, state.secure_cookies, "/dashboard")
-}
-
-async fn sign_out() -> Response {
-    pages::end_session(COOKIE)
-}
-
-fn threshold_less_one(state: &AppState) -> u64 {
-    state
-        .analytics
-        .rules
-        .suppression_threshold
-        .saturating_sub(1)
-}
+use crate::web::AppState;
+use crate::web::metrics::parse_query;
 
 struct FormValues {
     boards: String,
@@ -171,7 +51,7 @@ struct DashboardPage {
     sections: Vec<Section>,
 }
 
-async fn dashboard(
+pub(super) async fn dashboard(
     State(state): State<AppState>,
     Session(caller): Session,
     Query(mut params): Query<BTreeMap<String, String>>,
@@ -229,15 +109,20 @@ async fn dashboard(
         sections: Vec::new(),
     };
     let report = match parse_query(&caller, &params, today) {
-        Ok(query) => crate::http::metrics(&state, &caller, &query).await,
+        Ok(query) => state
+            .analytics
+            .metrics(&caller, &query)
+            .await
+            .map_err(ApiError::from),
         Err(error) => Err(error),
     };
     match report {
         Ok(report) => {
-            let mut groups: BTreeMap<(Option<String>, String), Vec<&MetricsRow>> = BTreeMap::new();
+            let mut groups: BTreeMap<(Option<BoardCode>, String), Vec<&MetricsRow>> =
+                BTreeMap::new();
             for row in &report.rows {
                 groups
-                    .entry((row.board.clone(), row.group.clone()))
+                    .entry((row.board, row.group.clone()))
                     .or_default()
                     .push(row);
             }
@@ -277,7 +162,7 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
-fn section(board: Option<String>, group: &str, rows: &[&MetricsRow]) -> Section {
+fn section(board: Option<BoardCode>, group: &str, rows: &[&MetricsRow]) -> Section {
     let title = match (board, group) {
         (Some(board), group) => format!("{board}: {group} adoption"),
         (None, "all") => "All boards asked for".to_owned(),
@@ -403,77 +288,4 @@ fn section(board: Option<String>, group: &str, rows: &[&MetricsRow]) -> Section 
         title,
         rows: table,
     }
-}
-
-/// One period's bar: stacked parts (a `None` part draws nothing).
-struct Bar {
-    label: String,
-    parts: Vec<(Option<f64>, &'static str)>,
-    hidden: bool,
-}
-
-/// A bar chart as an SVG element, one bar per period, with each bar's value
-/// written above it (`*` when suppressed) so the chart reads without colour.
-fn bar_chart(title: &str, bars: &[Bar]) -> String {
-    const HEIGHT: f64 = 180.0;
-    const TOP: f64 = 20.0;
-    const BOTTOM: f64 = 40.0;
-    const STEP: f64 = 48.0;
-    let width = (bars.len() as f64 * STEP + 40.0).max(320.0);
-    let total = |b: &Bar| b.parts.iter().filter_map(|p| p.0).sum::<f64>();
-    let max = bars.iter().map(total).fold(0.0, f64::max).max(1.0);
-    let scale = (HEIGHT - TOP - BOTTOM) / max;
-    let baseline = HEIGHT - BOTTOM;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg class="chart" role="img" viewBox="0 0 {width} {HEIGHT}" width="{width}" height="{HEIGHT}"><title>{}</title><line x1="20" y1="{baseline}" x2="{}" y2="{baseline}" stroke="#4c6272"/>"##,
-        escape(title),
-        width - 10.0
-    );
-    for (i, bar) in bars.iter().enumerate() {
-        let x = 30.0 + i as f64 * STEP;
-        let mut y = baseline;
-        for (value, class) in &bar.parts {
-            if let Some(v) = value {
-                let h = v * scale;
-                y -= h;
-                let _ = write!(
-                    svg,
-                    r#"<rect class="{class}" x="{x}" y="{y:.1}" width="32" height="{h:.1}"/>"#
-                );
-            }
-        }
-        let shown = if bar.hidden {
-            "*".to_owned()
-        } else if bar.parts.iter().all(|p| p.0.is_none()) {
-            "–".to_owned()
-        } else {
-            let t = total(bar);
-            if t.fract() == 0.0 {
-                format!("{t:.0}")
-            } else {
-                format!("{t:.1}")
-            }
-        };
-        let _ = write!(
-            svg,
-            r#"<text x="{}" y="{:.1}" text-anchor="middle">{}</text><text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            x + 16.0,
-            y - 4.0,
-            escape(&shown),
-            x + 16.0,
-            baseline + 16.0,
-            escape(&bar.label)
-        );
-    }
-    svg.push_str("</svg>");
-    svg
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -1,0 +1,41 @@
+//! `referral_facts`: one de-identified fact per referral.
+
+use sea_orm::entity::prelude::*;
+
+/// One referral, de-identified. Times are UTC; milestones keep their
+/// first time, the outcome its latest value.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "referral_facts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub referral_id: String,
+    pub board: String,
+    /// `remote` or `standard`; null until the referral's receipt is seen.
+    pub route: Option<String>,
+    pub received_at: Option<DateTimeUtc>,
+    pub age_band: String,
+    pub sex: String,
+    pub urban_rural_class: i16,
+    pub simd_quintile: i16,
+    pub patient_pseudonym: String,
+    pub red_flags: i32,
+    pub re_referral: bool,
+    pub claimed_at: Option<DateTimeUtc>,
+    /// The information requests and their answers, as JSON.
+    #[sea_orm(column_type = "Text")]
+    pub pauses_json: String,
+    pub vetted_at: Option<DateTimeUtc>,
+    pub decided_at: Option<DateTimeUtc>,
+    pub outcome: Option<String>,
+    pub priority: Option<String>,
+    pub notified_at: Option<DateTimeUtc>,
+    pub notification_failures: i32,
+    pub withdrawn_at: Option<DateTimeUtc>,
+    pub closed_at: Option<DateTimeUtc>,
+    pub closed_reason: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,83 @@
+//! Analytics on the web: the metrics API (JSON and CSV), the baseline
+//! import, rebuilds, the OpenAPI document, and the dashboard pages. The
+//! router holds the service's own routes only; the scaffold adds health,
+//! metrics, the JSON 404 and the authenticator.
+//!
+//! - [`metrics`]: `GET /v1/metrics`, the query string read into a query; [`csv`]: the CSV form.
+//! - [`baseline`]: `POST /v1/baseline`.
+//! - [`rebuild`]: `POST` and `GET /v1/rebuild`.
+//! - [`pages`]: sign-in and the dashboard.
+//! - [`error`]: where the application's errors become HTTP answers.
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
+use utoipa::OpenApi;
+
+use crate::application::Analytics;
+use crate::application::baseline::ImportReport;
+use crate::application::metrics::MetricsReport;
+use crate::application::rebuild::RebuildStatus;
+use crate::domain::metrics::{MetricsRow, Split};
+use crate::domain::period::Granularity;
+use crate::domain::rebuild::RebuildState;
+
+mod baseline;
+mod csv;
+mod error;
+mod metrics;
+mod pages;
+mod rebuild;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub analytics: Analytics,
+    /// Mark the dashboard's session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathway, from de-identified facts about each referral. Every call needs `Authorization: Bearer <token>` with the role `evaluator` or `board_admin`, for the boards asked for.
+
+**Definitions.** Each metric is counted in the period of its own event (UTC dates): *received* by the day of receipt (`received_remote` on the remote pathway, `received_standard` routed to the standard route because the board was not on the pathway); everything about vetting by the day the first vetting outcome was recorded (a later correction changes the outcome counted, not the day). *Wait* runs from the day of receipt to the day of vetting: in working days, the board's working days (weekdays that are not Scottish bank holidays, unless the board counts none, nor the board's own non-working days, from its latest settings) after the day of receipt up to and including the day of vetting; in calendar days, the days between. The clock pauses from the day information is requested from the referrer to the day it is answered (or to vetting, if never answered); overlapping pauses count once; `_excl_paused` waits have that paused time taken off. Median and 90th centile interpolate linearly between the nearest ranks (a spreadsheet's MEDIAN and PERCENTILE.INC). *Vetted within target*: wait in working days, paused time taken off, at most the board's `vetting_target_working_days`. *Information-request rate*: vetted referrals with at least one request, over vetted. *Information turnaround*: working days from a request to its answer, counted by the day of the answer. *Outcome mix*: vetted referrals by current outcome. *Managed without a specialist appointment*: outcomes advice_to_referrer, self_management (with or without a third-sector partner) and physiotherapy, as configured, over vetted. *Notification failed*: vetted referrals with at least one notification that failed for good. *Withdrawn*: by the day of withdrawal. *Re-referral*: of the referrals vetted in the period with advice to the referrer or self-management whose 6 (12) months after vetting have passed by today, the share whose patient (by the keyed pseudonym) was referred again, to any of the boards asked for, within 6 (12) months after vetting. *Waits by priority* (`split=priority`): the same rows grouped by an accepted referral's priority, `none` for other outcomes. *Before/after adoption* (`split=adoption`): per board, referrals received before, or on and after, the first effective date on which the board switched the pathway on.
+
+**Disclosure control.** A count from 1 to `suppression_threshold - 1` is never shown, nor anything a reader could work it out from: a median, centile or share over it, a total one of whose parts is hidden, a subset whose complement is small (vetted minus vetted within target), and, when only one outcome is hidden, the next smallest outcome too. Hidden values are `null` in JSON and named in the row's `suppressed`; `*` in CSV. Zeros are shown.";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Pathway analytics", description = DESCRIPTION, version = "1"),
+    paths(
+        metrics::get_metrics,
+        metrics::get_metrics_csv,
+        baseline::import_baseline,
+        rebuild::start_rebuild,
+        rebuild::rebuild_status
+    ),
+    components(schemas(MetricsReport, ImportReport, MetricsRow, Granularity, Split, RebuildStatus, RebuildState, ErrorBody, FieldError)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+/// The service's own routes, with its state applied.
+pub fn routes(analytics: Analytics, secure_cookies: bool) -> Router {
+    Router::new()
+        .route("/v1/metrics", get(metrics::get_metrics))
+        .route("/v1/metrics.csv", get(metrics::get_metrics_csv))
+        .route(
+            "/v1/baseline",
+            post(baseline::import_baseline).layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route(
+            "/v1/rebuild",
+            post(rebuild::start_rebuild).get(rebuild::rebuild_status),
+        )
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .merge(pages::routes())
+        .with_state(AppState {
+            analytics: analytics.clone(),
+            secure_cookies,
+        })
+        .merge(pages::sign_in(&analytics, secure_cookies))
+}
