@@ -11,6 +11,7 @@
 
 pub mod analytics;
 pub mod browser;
+pub mod cli;
 pub mod decision;
 pub mod intake;
 pub mod notification;

@@ -1,8 +1,12 @@
-//! Unit tests of `baseline.rs`: the file the demo imports is one analytics'
-//! own parser accepts, and its shape is the standard route's.
+//! Unit tests of the demo's `baseline.rs`: the file the demo imports is one
+//! analytics' own parser accepts, and its shape is the standard route's.
 
 use super::*;
 use rand::SeedableRng;
+
+fn board_code(code: &str) -> pathway_proto::BoardCode {
+    pathway_proto::BoardCode::parse(code).expect("a board code")
+}
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("a date")
@@ -14,10 +18,11 @@ fn two_years_of_history_load_whole_into_analytics() {
     let (from, until, today) = (date(2023, 11, 1), date(2025, 11, 1), date(2026, 11, 25));
     for board in ["highland", "lothian", "orkney"] {
         let (csv, rows) = csv(&mut rng, board, from, until, today);
-        let facts = match pathway_analytics::baseline::parse(board, csv.as_bytes()) {
-            Ok(facts) => facts,
-            Err(problems) => panic!("{board}: {problems:?}"),
-        };
+        let facts =
+            match pathway_analytics::domain::baseline::parse(board_code(board), csv.as_bytes()) {
+                Ok(facts) => facts,
+                Err(problems) => panic!("{board}: {problems:?}"),
+            };
         assert_eq!(facts.len(), rows, "{board}");
         // About the board's monthly volume for 24 months.
         let expected = f64::from(monthly_referrals(board)) * 24.0;
@@ -51,8 +56,11 @@ fn the_standard_route_mostly_accepts_and_takes_weeks() {
         date(2026, 1, 1),
         today,
     );
-    let facts = pathway_analytics::baseline::parse("greater-glasgow-clyde", csv.as_bytes())
-        .unwrap_or_else(|problems| panic!("{problems:?}"));
+    let facts = pathway_analytics::domain::baseline::parse(
+        board_code("greater-glasgow-clyde"),
+        csv.as_bytes(),
+    )
+    .unwrap_or_else(|problems| panic!("{problems:?}"));
     let vetted: Vec<_> = facts.iter().filter(|f| f.vetted_at.is_some()).collect();
     let accepted = vetted
         .iter()
@@ -81,7 +89,7 @@ fn nothing_after_today() {
     let today = date(2026, 11, 25);
     let (csv, rows) = csv(&mut rng, "fife", date(2024, 11, 25), today, today);
     assert!(rows > 0);
-    let facts = pathway_analytics::baseline::parse("fife", csv.as_bytes())
+    let facts = pathway_analytics::domain::baseline::parse(board_code("fife"), csv.as_bytes())
         .unwrap_or_else(|problems| panic!("{problems:?}"));
     for fact in facts {
         for at in [fact.received_at, fact.vetted_at, fact.withdrawn_at]

@@ -1,5 +1,9 @@
-//! Unit tests of `demo.rs`.
+//! Unit tests of the demo: every referral it invents and every outcome its
+//! clinician records passes the services' own rules, and the boards switch
+//! on at the dates the help promises.
 
+use super::clinician::{REMOTE_OUTCOMES, outcome};
+use super::referrals::referral;
 use super::*;
 use pathway_intake::domain::referral::ReferralRequest;
 

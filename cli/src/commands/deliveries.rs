@@ -1,0 +1,90 @@
+//! `pathway deliveries`: what the notification service sent, asked for as a
+//! board admin: a board's deliveries, one referral's, and a failed one sent
+//! again.
+
+use std::io::Write;
+
+use pathway_common::auth::Role;
+use serde_json::Value;
+
+use crate::args::DeliveriesAction;
+use crate::client::{Client, Service};
+
+pub async fn run(
+    client: &Client,
+    action: DeliveriesAction,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let (call, board, json) = match &action {
+        DeliveriesAction::List {
+            status,
+            board,
+            json,
+        } => {
+            let mut query = Vec::new();
+            if let Some(status) = status {
+                query.push(("status", status.clone()));
+            }
+            if let Some(board) = board {
+                query.push(("board", board.clone()));
+            }
+            let call = client
+                .get(Service::Notification, "/v1/deliveries")?
+                .query(&query);
+            (call, board.as_deref().unwrap_or("*"), *json)
+        }
+        DeliveriesAction::Show { referral_id, json } => {
+            let path = format!("/v1/referrals/{referral_id}/deliveries");
+            (client.get(Service::Notification, &path)?, "*", *json)
+        }
+        DeliveriesAction::Retry { id } => {
+            let path = format!("/v1/deliveries/{id}/retry");
+            (client.post(Service::Notification, &path)?, "*", false)
+        }
+    };
+    let token = client.token_for(Role::BoardAdmin, board, "cli-board-admin")?;
+    let answer = call.bearer(&token).send().await?.require_success()?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        return Ok(());
+    }
+    if let DeliveriesAction::Retry { id } = action {
+        writeln!(
+            out,
+            "delivery {id}: {}",
+            answer["status"].as_str().unwrap_or("?")
+        )?;
+        return Ok(());
+    }
+    print_table(out, &answer)?;
+    Ok(())
+}
+
+fn print_table(out: &mut dyn Write, answer: &Value) -> std::io::Result<()> {
+    let rows = answer["deliveries"]
+        .as_array()
+        .or(answer.as_array())
+        .map_or(&[][..], Vec::as_slice);
+    if rows.is_empty() {
+        return writeln!(out, "no deliveries");
+    }
+    writeln!(
+        out,
+        "{:<36} {:<36} {:<17} {:<8} {:<8} {:>3}  last error",
+        "delivery", "referral", "recipient", "channel", "status", "try"
+    )?;
+    for row in rows {
+        writeln!(
+            out,
+            "{:<36} {:<36} {:<17} {:<8} {:<8} {:>3}  {}",
+            row["id"].as_str().unwrap_or("?"),
+            row["referral_id"].as_str().unwrap_or("?"),
+            row["recipient"].as_str().unwrap_or("?"),
+            row["channel"].as_str().unwrap_or("?"),
+            row["status"].as_str().unwrap_or("?"),
+            row["attempts"].as_i64().unwrap_or(0),
+            row["last_error"].as_str().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! One module per command (or group of commands, `board`, `deliveries`,
+//! `analytics`); [`dispatch`] runs one. Each writes what it prints to the
+//! `out` it is given (stdout in the binary, a buffer in tests), and notes
+//! meant to stay out of a redirected document (`board settings`) to `err`.
+//! Progress bars draw on the terminal itself and are hidden elsewhere.
+
+pub mod analytics;
+pub mod board;
+pub mod deliveries;
+pub mod demo;
+pub mod metrics;
+pub mod refer;
+pub mod status;
+pub mod token;
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::args::Command;
+use crate::client::Client;
+
+/// Run `command` with `client`; `key_file` signs `pathway token`'s tokens.
+pub async fn dispatch(
+    client: &Client,
+    key_file: &Path,
+    command: Command,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<()> {
+    match command {
+        Command::Token(args) => token::run(key_file, args, out),
+        Command::Refer(args) => refer::run(client, args, out).await,
+        Command::Status(args) => status::run(client, args, out).await,
+        Command::Board { action } => board::run(client, action, out, err).await,
+        Command::Deliveries { action } => deliveries::run(client, action, out).await,
+        Command::Metrics(args) => metrics::run(client, args, out).await,
+        Command::Analytics { action } => analytics::run(client, action, out).await,
+        Command::Demo(args) => demo::run(client, args, out).await,
+    }
+}
