@@ -6,100 +6,45 @@
 //! (as a board admin, clinician or evaluator would see it through the APIs);
 //! and [`Ran`], what one command printed.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream;
-use pathway_analytics::startup::Application as AnalyticsApplication;
+use pathway_analytics::application::Analytics;
+use pathway_analytics::startup::Workers;
 use pathway_common::auth::{Authenticator, Role};
-use pathway_common::settings::{DatabaseSettings, HttpSettings};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 use crate::notification::{NotifyGateway, WebhookReceiver};
+use crate::running::{Common, Running};
 use crate::{Backend, decision, eventually, intake, notification, vetting};
 
 /// Analytics beside intake: the same NATS account (so it reads what the
 /// other services publish) and the same signing key.
 pub struct AnalyticsApp {
-    pub base: String,
-    pub http: reqwest::Client,
-    pub db: sea_orm::DatabaseConnection,
-    pub settings: pathway_analytics::settings::Settings,
-    jetstream: jetstream::Context,
-    shutdown: CancellationToken,
-    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _dir: Arc<tempfile::TempDir>,
+    running: Running<Analytics>,
 }
+
+crate::running_app!(AnalyticsApp => Analytics);
 
 impl AnalyticsApp {
     pub async fn spawn(backend: &Backend, intake: &intake::TestApp) -> Self {
-        let dir = Arc::new(tempfile::tempdir().expect("a temporary folder"));
+        let common = Common::beside(backend, &intake.settings).await;
         let settings = pathway_analytics::settings::Settings {
-            http: HttpSettings::with_port(0),
-            database: DatabaseSettings {
-                url: backend.fresh_url(dir.path()).await,
-                max_connections: 5,
-            },
-            nats: intake.settings.nats.clone(),
-            auth: intake.settings.auth.clone(),
+            http: common.http,
+            database: common.database,
+            nats: common.nats,
+            auth: common.auth,
             ..Default::default()
         };
-        let application = AnalyticsApplication::build(settings.clone())
-            .await
-            .expect("analytics builds against real NATS and a real database");
-        let base = format!("http://127.0.0.1:{}", application.port());
-        let db = application.service().platform.db.clone();
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(application.run_until_stopped(shutdown.clone()));
-        Self {
-            base,
-            http: reqwest::Client::new(),
-            db,
-            settings,
-            jetstream: intake.jetstream.clone(),
-            shutdown,
-            handle: Some(handle),
-            _dir: dir,
-        }
-    }
-
-    pub async fn stop(&mut self) {
-        self.shutdown.cancel();
-        if let Some(handle) = self.handle.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
-        }
-        self.db.clone().close().await.ok();
+        let running = Running::start(settings, Workers::default(), common.dir).await;
+        Self { running }
     }
 
     /// Wait until analytics has handled every message on the stream so far
     /// and has nothing left to deliver or to acknowledge.
     pub async fn wait_until_caught_up(&self) {
-        let caught_up = eventually(Duration::from_secs(30), || async {
-            let mut stream = self
-                .jetstream
-                .get_stream(pathway_proto::stream::NAME)
-                .await
-                .ok()?;
-            let published = stream.info().await.ok()?.state.messages;
-            let handled = pathway_common::inbox::entity::Entity::find()
-                .filter(pathway_common::inbox::entity::Column::Consumer.eq("analytics"))
-                .count(&self.db)
-                .await
-                .ok()?;
-            let mut consumer: jetstream::consumer::PullConsumer = self
-                .jetstream
-                .get_consumer_from_stream("analytics", pathway_proto::stream::NAME)
-                .await
-                .ok()?;
-            let info = consumer.info().await.ok()?;
-            (handled >= published && info.num_pending == 0 && info.num_ack_pending == 0)
-                .then_some(())
-        })
-        .await;
         assert!(
-            caught_up.is_some(),
+            crate::analytics::caught_up(&self.running, None).await,
             "analytics did not catch up within 30 s"
         );
     }
@@ -114,7 +59,6 @@ pub struct Platform {
     pub gateway: NotifyGateway,
     pub receiver: WebhookReceiver,
     pub analytics: AnalyticsApp,
-    authenticator: Authenticator,
 }
 
 impl Platform {
@@ -134,8 +78,6 @@ impl Platform {
             ),
             AnalyticsApp::spawn(backend, &intake),
         );
-        let authenticator =
-            Authenticator::from_settings(&intake.settings.auth).expect("the shared local key");
         Self {
             intake,
             vetting,
@@ -144,7 +86,6 @@ impl Platform {
             gateway,
             receiver,
             analytics,
-            authenticator,
         }
     }
 
@@ -176,18 +117,12 @@ impl Platform {
 
     /// A token for `role` on `boards`, for `subject`.
     pub fn token(&self, subject: &str, role: Role, boards: &[&str]) -> String {
-        crate::signed_token(
-            &self.authenticator,
-            subject,
-            role,
-            boards,
-            Some(format!("Dr {subject}")),
-        )
+        vetting::token_with_key(self.authenticator(), subject, role, boards)
     }
 
     /// The authenticator every service checks tokens with.
     pub fn authenticator(&self) -> &Authenticator {
-        &self.authenticator
+        self.intake.authenticator()
     }
 
     /// `GET <url>` as `token`: the status and the body.

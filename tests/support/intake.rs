@@ -1,31 +1,20 @@
 //! The intake service under test.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use async_nats::jetstream;
-use pathway_common::auth::{Authenticator, Role};
-use pathway_common::settings::{AuthSettings, DatabaseSettings, HttpSettings, NatsSettings};
+use pathway_common::auth::Role;
+use pathway_intake::application::Intake;
 use pathway_intake::settings::Settings;
-use pathway_intake::startup::{Application, Workers};
+use pathway_intake::startup::Workers;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
-use crate::{Backend, eventually, nats_account_url};
+use crate::Backend;
+use crate::running::{Common, Running};
 
+/// Intake on a NATS account of its own, signing tokens with a key of its own.
 pub struct TestApp {
-    pub base: String,
-    pub http: reqwest::Client,
-    pub nats: async_nats::Client,
-    pub jetstream: jetstream::Context,
-    pub db: sea_orm::DatabaseConnection,
-    pub settings: Settings,
-    pub app: pathway_intake::application::Intake,
-    authenticator: Authenticator,
-    shutdown: CancellationToken,
-    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _dir: Arc<tempfile::TempDir>,
+    running: Running<Intake>,
 }
+
+crate::running_app!(TestApp => Intake);
 
 pub use crate::StreamedEvent;
 
@@ -35,84 +24,29 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: &Backend, workers: Workers) -> Self {
-        pathway_common::telemetry::init_for_tests();
-        let dir = Arc::new(tempfile::tempdir().expect("a temporary folder"));
+        let common = Common::alone(backend).await;
+        let dir = common.dir.path();
         let settings = Settings {
-            http: HttpSettings::with_port(0),
-            database: DatabaseSettings {
-                url: backend.fresh_url(dir.path()).await,
-                max_connections: 5,
-            },
-            nats: NatsSettings {
-                url: nats_account_url(),
-                ..NatsSettings::default()
-            },
-            auth: AuthSettings {
-                local_key_file: dir.path().join("jwt.key"),
-                ..AuthSettings::default()
-            },
-            pseudonym_key_file: dir.path().join("pseudonym.key"),
+            pseudonym_key_file: dir.join("pseudonym.key"),
             postcode_lookup_file: Some(
                 std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                     .join("../deploy/boards/postcodes.sample.csv"),
             ),
+            http: common.http,
+            database: common.database,
+            nats: common.nats,
+            auth: common.auth,
             ..Settings::default()
         };
-        Self::start(settings, workers, dir).await
-    }
-
-    async fn start(settings: Settings, workers: Workers, dir: Arc<tempfile::TempDir>) -> Self {
-        let application = Application::build_with(settings.clone(), workers)
-            .await
-            .expect("intake builds against real NATS and a real database");
-        let base = format!("http://127.0.0.1:{}", application.port());
-        let app = application.service().clone();
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(application.run_until_stopped(shutdown.clone()));
-        let nats = pathway_common::bus::connect(&settings.nats, "test")
-            .await
-            .expect("the test connects to NATS");
-        let jetstream = jetstream::new(nats.clone());
-        let authenticator = Authenticator::from_settings(&settings.auth).expect("local key");
-        Self {
-            base,
-            http: reqwest::Client::new(),
-            nats,
-            jetstream,
-            db: app.platform.db.clone(),
-            settings,
-            app,
-            authenticator,
-            shutdown,
-            handle: Some(handle),
-            _dir: dir,
-        }
+        let running = Running::start(settings, workers, common.dir).await;
+        Self { running }
     }
 
     /// Stop the service (as a crash would, between two requests) and start
     /// it again on the same database and NATS account.
-    pub async fn restart(mut self, workers: Workers) -> Self {
-        self.stop().await;
-        let mut settings = self.settings.clone();
-        settings.http = HttpSettings::with_port(0);
-        Self::start(settings, workers, self._dir.clone()).await
-    }
-
-    pub async fn stop(&mut self) {
-        self.shutdown.cancel();
-        if let Some(handle) = self.handle.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
-        }
-        self.db.clone().close().await.ok();
-    }
-
-    pub fn token_for(&self, subject: &str, role: Role, boards: &[&str]) -> String {
-        crate::signed_token(&self.authenticator, subject, role, boards, None)
-    }
-
-    /// A token for `role` on `boards`, with a subject named after the role.
-    pub fn token(&self, role: Role, boards: &[&str]) -> String {
-        self.token_for(&format!("test-{role}"), role, boards)
+    pub async fn restart(self, workers: Workers) -> Self {
+        let running = self.running.restart(workers).await;
+        Self { running }
     }
 
     pub async fn switch_board(
@@ -172,35 +106,6 @@ impl TestApp {
             .send()
             .await
             .expect("intake answers")
-    }
-
-    /// Every message on the pathway stream, in order.
-    pub async fn stream_events(&self) -> Vec<StreamedEvent> {
-        crate::stream_events(&self.jetstream).await
-    }
-
-    /// How many messages the pathway stream holds.
-    pub async fn stream_count(&self) -> u64 {
-        match self.jetstream.get_stream(pathway_proto::stream::NAME).await {
-            Ok(mut stream) => stream.info().await.map(|i| i.state.messages).unwrap_or(0),
-            Err(_) => 0,
-        }
-    }
-
-    /// Wait until the stream holds at least `count` messages; returns them.
-    pub async fn wait_for_events(&self, count: usize) -> Vec<StreamedEvent> {
-        let found = eventually(Duration::from_secs(10), || async {
-            let events = self.stream_events().await;
-            (events.len() >= count).then_some(events)
-        })
-        .await;
-        match found {
-            Some(events) => events,
-            None => panic!(
-                "expected {count} events on the stream, found {}",
-                self.stream_events().await.len()
-            ),
-        }
     }
 }
 

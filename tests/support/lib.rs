@@ -7,7 +7,8 @@
 //! - A fresh SQLite file per test, and a fresh PostgreSQL database per test
 //!   whenever one answers at `DATABASE_URL` (or the local default): database
 //!   tests run once per backend ([`backends`]).
-//! - [`intake::TestApp`] runs the real intake `Application` on port 0.
+//! - Each service's `TestApp` runs its real `Application` on port 0: a
+//!   [`running::Running`] with the service's own helpers around it.
 
 pub mod analytics;
 pub mod browser;
@@ -16,6 +17,7 @@ pub mod decision;
 pub mod intake;
 pub mod notification;
 pub mod referrals;
+pub mod running;
 pub mod vetting;
 
 use std::net::TcpListener;
@@ -271,6 +273,30 @@ where
         }
         if started.elapsed() > limit {
             return None;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Poll `read` until it finds at least `count` things, for at most `limit`:
+/// what it found then, or, on time-out, what it found last.
+pub async fn at_least<T, F, Fut>(
+    limit: Duration,
+    count: usize,
+    mut read: F,
+) -> Result<Vec<T>, Vec<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Vec<T>>,
+{
+    let started = Instant::now();
+    loop {
+        let found = read().await;
+        if found.len() >= count {
+            return Ok(found);
+        }
+        if started.elapsed() > limit {
+            return Err(found);
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }

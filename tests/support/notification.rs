@@ -8,24 +8,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream;
 use axum::Router;
-use pathway_common::auth::{Authenticator, Role};
-use pathway_common::settings::{DatabaseSettings, HttpSettings};
+use pathway_common::settings::HttpSettings;
 use pathway_notification::application::Notifications;
 use pathway_notification::settings::{
     BoardChannels, MessageGateway, ReferrerChannel, SenderSettings, Settings, SmtpSettings,
     WebhookGateway, WebhookSettings,
 };
-use pathway_notification::startup::{Application, Workers};
+use pathway_notification::startup::Workers;
 use pathway_notification::store::delivery::{self, Status};
 use pathway_proto::v1::{self as proto, Event, Payload};
-use prost::Message as _;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
-use crate::{Backend, eventually};
+use crate::running::{Running, database};
+use crate::{Backend, at_least, eventually};
 
 /// The secret webhook receivers share with the service in tests.
 pub const WEBHOOK_SECRET: &str = "test-webhook-signing-secret";
@@ -79,10 +76,7 @@ pub async fn settings_beside(
     };
     Settings {
         http: HttpSettings::with_port(0),
-        database: DatabaseSettings {
-            url: backend.fresh_url(dir).await,
-            max_connections: 5,
-        },
+        database: database(backend, dir).await,
         nats: intake.settings.nats.clone(),
         auth: intake.settings.auth.clone(),
         intake_timeout_ms: 3000,
@@ -113,17 +107,10 @@ pub async fn settings_beside(
 }
 
 pub struct TestApp {
-    pub base: String,
-    pub http: reqwest::Client,
-    pub jetstream: jetstream::Context,
-    pub db: sea_orm::DatabaseConnection,
-    pub app: Notifications,
-    pub settings: Settings,
-    authenticator: Authenticator,
-    shutdown: CancellationToken,
-    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _dir: Arc<tempfile::TempDir>,
+    running: Running<Notifications>,
 }
+
+crate::running_app!(TestApp => Notifications);
 
 impl TestApp {
     /// Notification beside a running intake (same NATS account, same key),
@@ -155,77 +142,19 @@ impl TestApp {
     }
 
     pub async fn start(settings: Settings, workers: Workers, dir: Arc<tempfile::TempDir>) -> Self {
-        let application = Application::build_with(settings.clone(), workers)
-            .await
-            .expect("notification builds against real NATS and a real database");
-        let base = format!("http://127.0.0.1:{}", application.port());
-        let app = application.service().clone();
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(application.run_until_stopped(shutdown.clone()));
-        let nats = pathway_common::bus::connect(&settings.nats, "test")
-            .await
-            .expect("the test connects to NATS");
-        let authenticator = Authenticator::from_settings(&settings.auth).expect("local key");
-        Self {
-            base,
-            http: reqwest::Client::new(),
-            jetstream: jetstream::new(nats),
-            db: app.platform.db.clone(),
-            app,
-            settings,
-            authenticator,
-            shutdown,
-            handle: Some(handle),
-            _dir: dir,
-        }
+        let running = Running::start(settings, workers, dir).await;
+        Self { running }
     }
 
     /// Kill the service where it stands, as a crash would: in-flight sends
     /// are dropped mid-request. Then start it again on the same database and
     /// NATS account with `settings`.
-    pub async fn crash_and_restart(mut self, settings: Settings) -> Self {
-        if let Some(handle) = self.handle.take() {
-            handle.abort();
-            let _ = handle.await;
-        }
-        self.db.clone().close().await.ok();
-        Self::start(settings, Workers::default(), self._dir.clone()).await
-    }
-
-    pub async fn stop(&mut self) {
-        self.shutdown.cancel();
-        if let Some(handle) = self.handle.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
-        }
-        self.db.clone().close().await.ok();
-    }
-
-    pub fn token(&self, role: Role, boards: &[&str]) -> String {
-        crate::signed_token(
-            &self.authenticator,
-            &format!("test-{role}"),
-            role,
-            boards,
-            None,
-        )
-    }
-
-    /// Publish `event` onto the stream as decision or vetting would.
-    pub async fn send(&self, event: &Event) {
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Nats-Msg-Id", event.event_id.as_str());
-        self.jetstream
-            .publish_with_headers(
-                event
-                    .subject()
-                    .expect("an event with a payload has a subject"),
-                headers,
-                event.encode_to_vec().into(),
-            )
-            .await
-            .expect("publish")
-            .await
-            .expect("the stream acknowledges");
+    pub async fn crash_and_restart(self, settings: Settings) -> Self {
+        let running = self
+            .running
+            .crash_and_restart(settings, Workers::default())
+            .await;
+        Self { running }
     }
 
     pub async fn deliveries(&self, referral_id: &str) -> Vec<delivery::Model> {
@@ -283,31 +212,22 @@ impl TestApp {
             .expect("read the board's notification settings")
     }
 
-    /// What this service's consumer refused, with the reasons.
-    pub async fn dead_letters(&self) -> Vec<pathway_common::inbox::dead_letter::Model> {
-        pathway_common::inbox::dead_letter::Entity::find()
-            .all(&self.db)
-            .await
-            .expect("read dead letters")
-    }
-
     /// Wait until `count` deliveries of `referral_id` are planned.
     pub async fn wait_until_planned(
         &self,
         referral_id: &str,
         count: usize,
     ) -> Vec<delivery::Model> {
-        eventually(Duration::from_secs(15), || async {
-            let rows = self.deliveries(referral_id).await;
-            (rows.len() >= count).then_some(rows)
+        at_least(Duration::from_secs(15), count, || {
+            self.deliveries(referral_id)
         })
         .await
-        .unwrap_or_else(|| panic!("expected {count} deliveries of {referral_id}"))
+        .unwrap_or_else(|_| panic!("expected {count} deliveries of {referral_id}"))
     }
 
     /// The notification events on the stream for `referral_id`.
     pub async fn notification_events(&self, referral_id: &str) -> Vec<Payload> {
-        crate::stream_events(&self.jetstream)
+        self.stream_events()
             .await
             .into_iter()
             .filter(|e| e.event.referral_id == referral_id)
@@ -326,12 +246,11 @@ impl TestApp {
         referral_id: &str,
         count: usize,
     ) -> Vec<Payload> {
-        eventually(Duration::from_secs(15), || async {
-            let found = self.notification_events(referral_id).await;
-            (found.len() >= count).then_some(found)
+        at_least(Duration::from_secs(15), count, || {
+            self.notification_events(referral_id)
         })
         .await
-        .unwrap_or_else(|| panic!("expected {count} notification events for {referral_id}"))
+        .unwrap_or_else(|_| panic!("expected {count} notification events for {referral_id}"))
     }
 
     pub async fn get(&self, token: &str, path: &str) -> reqwest::Response {

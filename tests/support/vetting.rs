@@ -2,52 +2,37 @@
 //! account and signing key, so referrals flow from one to the other as in
 //! production.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use pathway_common::auth::{Authenticator, Role};
-use pathway_common::settings::{AuthSettings, DatabaseSettings, HttpSettings, NatsSettings};
 use pathway_vetting::application::Vetting;
 use pathway_vetting::clock::Clock;
 use pathway_vetting::settings::Settings;
-use pathway_vetting::startup::{Application, Workers};
+use pathway_vetting::startup::Workers;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 use crate::intake::TestApp;
+use crate::running::{Common, Running};
 use crate::{Backend, eventually};
 
 pub struct VettingApp {
-    pub base: String,
-    pub http: reqwest::Client,
-    pub db: sea_orm::DatabaseConnection,
-    pub app: Vetting,
+    running: Running<Vetting>,
     /// The service's clock: move it forward to make claims lapse.
     pub clock: Clock,
-    shutdown: CancellationToken,
-    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _dir: Arc<tempfile::TempDir>,
 }
+
+crate::running_app!(VettingApp => Vetting);
 
 impl VettingApp {
     /// Vetting beside `intake`: same NATS account, same signing key. The
     /// lease sweep is off: tests call `expire_leases` when they want it.
     pub async fn spawn(intake: &TestApp, backend: &Backend) -> Self {
-        let dir = Arc::new(tempfile::tempdir().expect("a temporary folder"));
+        let common = Common::beside(backend, &intake.settings).await;
         let settings = Settings {
-            http: HttpSettings::with_port(0),
-            database: DatabaseSettings {
-                url: backend.fresh_url(dir.path()).await,
-                max_connections: 5,
-            },
-            nats: NatsSettings {
-                url: intake.settings.nats.url.clone(),
-                ..NatsSettings::default()
-            },
-            auth: AuthSettings {
-                local_key_file: intake.settings.auth.local_key_file.clone(),
-                ..AuthSettings::default()
-            },
+            http: common.http,
+            database: common.database,
+            nats: common.nats,
+            auth: common.auth,
             ..Settings::default()
         };
         let clock = settings.clock.clone();
@@ -55,31 +40,8 @@ impl VettingApp {
             sweeps: false,
             ..Workers::default()
         };
-        let application = Application::build_with(settings, workers)
-            .await
-            .expect("vetting builds against real NATS and a real database");
-        let base = format!("http://127.0.0.1:{}", application.port());
-        let app = application.service().clone();
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(application.run_until_stopped(shutdown.clone()));
-        Self {
-            base,
-            http: reqwest::Client::new(),
-            db: app.platform.db.clone(),
-            app,
-            clock,
-            shutdown,
-            handle: Some(handle),
-            _dir: dir,
-        }
-    }
-
-    pub async fn stop(&mut self) {
-        self.shutdown.cancel();
-        if let Some(handle) = self.handle.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), handle).await;
-        }
-        self.db.clone().close().await.ok();
+        let running = Running::start(settings, workers, common.dir).await;
+        Self { running, clock }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
