@@ -1,0 +1,52 @@
+//! The CLI, black-box: every `pathway` command run in-process (the library's
+//! `run`, its output captured) against the whole platform, each service the
+//! real `Application` on a real nats-server. Each test checks the effect in
+//! the services, read back through their APIs, and what the command printed;
+//! and a refusal or two, with every field the service named.
+//!
+//! SQLite only: the CLI speaks HTTP, and the services' own tests run each
+//! database.
+//!
+//! One module per command, `pathway` and the parsing of its output here:
+//! `board`, `referrals` (refer and status), `token`, `deliveries`,
+//! `analytics` (baseline import, metrics, rebuild) and `demo`.
+
+mod analytics;
+mod board;
+mod deliveries;
+mod demo;
+mod referrals;
+mod token;
+
+use clap::Parser as _;
+use pathway_tests::cli::{Platform, Ran, words};
+use serde_json::Value;
+
+/// Run `pathway <line>` against `platform` (words split as a shell would).
+async fn pathway(platform: &Platform, line: &str) -> Ran {
+    let words = words(line);
+    let mut argv = vec!["pathway".to_owned()];
+    argv.extend(platform.cli_flags(&words));
+    argv.extend(words);
+    let cli = pathway_cli::Cli::try_parse_from(&argv)
+        .unwrap_or_else(|e| panic!("`pathway {line}` does not parse: {e}"));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let result = pathway_cli::run(cli, &mut out, &mut err).await;
+    Ran {
+        command: line.to_owned(),
+        out: String::from_utf8(out).expect("UTF-8 output"),
+        err: String::from_utf8(err).expect("UTF-8 notes"),
+        error: result.err().map(|e| format!("{e:#}")),
+    }
+}
+
+fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+/// Each line of `text`, split into words.
+fn table(text: &str) -> Vec<Vec<&str>> {
+    text.lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect()
+}

@@ -1,0 +1,72 @@
+//! Notification, black-box: the real service beside a real intake (the
+//! contact details come from there over NATS request/reply), a real
+//! nats-server, real databases (SQLite always, PostgreSQL when one answers),
+//! and two real HTTP servers the test starts: one answering as GOV.UK
+//! Notify's API does (checking the JWT and the body), one taking webhooks as
+//! a GP system would (checking the signature); and a real SMTP server. Decisions and questions are
+//! published onto the stream by hand, as decision and vetting would.
+//!
+//! One module per topic, the shared set-up here: `channels` (SMS, webhook,
+//! the patient's preference, no gateway at all), `referrer` (questions and
+//! direct referrals), `retries` (failures, refusals and sends in doubt, never
+//! twice), `callbacks` (the gateway's delivery receipts), `smtp` (e-mail over
+//! a real SMTP server), `board_settings` (channels and templates changed
+//! without a restart) and `accounts` (each board's own Notify account).
+
+mod accounts;
+mod board_settings;
+mod callbacks;
+mod channels;
+mod referrer;
+mod retries;
+mod smtp;
+
+use pathway_notification::startup::Workers;
+use pathway_proto::v1 as proto;
+use pathway_tests::intake::TestApp as IntakeApp;
+use pathway_tests::notification::{NotifyGateway, TestApp, WebhookReceiver};
+
+fn accept() -> proto::Outcome {
+    proto::Outcome {
+        kind: proto::OutcomeKind::Accept as i32,
+        priority: proto::Priority::Routine as i32,
+        mode: proto::AppointmentMode::Video as i32,
+        ..proto::Outcome::default()
+    }
+}
+
+struct Setup {
+    intake: IntakeApp,
+    gateway: NotifyGateway,
+    receiver: WebhookReceiver,
+    app: TestApp,
+}
+
+async fn setup(backend: &pathway_tests::Backend, workers: Workers) -> Setup {
+    let intake = IntakeApp::spawn(backend).await;
+    intake.enable_board("highland").await;
+    let gateway = NotifyGateway::start().await;
+    let receiver = WebhookReceiver::start().await;
+    let app = TestApp::spawn(backend, &intake, &gateway, &receiver, workers).await;
+    Setup {
+        intake,
+        gateway,
+        receiver,
+        app,
+    }
+}
+
+impl Setup {
+    async fn stop(mut self) {
+        self.app.stop().await;
+        self.intake.stop().await;
+    }
+}
+
+fn patient(
+    rows: &[pathway_notification::store::delivery::Model],
+) -> &pathway_notification::store::delivery::Model {
+    rows.iter()
+        .find(|r| r.recipient == "patient")
+        .expect("a delivery to the patient")
+}
