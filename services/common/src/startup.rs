@@ -190,16 +190,34 @@ impl<S: Service> Application<S> {
 /// How a service is configured, for the end of its `--help`.
 pub fn settings_help(service: &str, port: u16) -> String {
     let upper = service.to_uppercase();
-    format!(
+    let examples = [
+        (format!("PATHWAY_{upper}__HTTP__PORT={port}"), "HTTP port"),
+        (
+            format!("PATHWAY_{upper}__DATABASE__URL=sqlite://var/{service}.db"),
+            "or postgres://...",
+        ),
+        (
+            "PATHWAY_NATS__URL=nats://127.0.0.1:14222".to_owned(),
+            "NATS with JetStream",
+        ),
+        (
+            "PATHWAY_AUTH__JWKS_URL=https://...".to_owned(),
+            "the identity provider's keys (production)",
+        ),
+        (
+            "PATHWAY_TELEMETRY__OTLP_ENDPOINT=http://127.0.0.1:4318".to_owned(),
+            "where spans are exported",
+        ),
+    ];
+    let mut help = String::from(
         "Configuration comes from PATHWAY_* environment variables and an optional TOML file \
-         named by PATHWAY_CONFIG, for example:\n  \
-         PATHWAY_{upper}__HTTP__PORT={port}                     HTTP port\n  \
-         PATHWAY_{upper}__DATABASE__URL=sqlite://var/{service}.db   or postgres://...\n  \
-         PATHWAY_NATS__URL=nats://127.0.0.1:14222        NATS with JetStream\n  \
-         PATHWAY_AUTH__JWKS_URL=https://...              the identity provider's keys (production)\n  \
-         PATHWAY_TELEMETRY__OTLP_ENDPOINT=http://127.0.0.1:4318\n\
-         README.md lists every setting."
-    )
+         named by PATHWAY_CONFIG, for example:\n",
+    );
+    for (setting, what) in examples {
+        help.push_str(&format!("  {setting:<58} {what}\n"));
+    }
+    help.push_str("README.md lists every setting.");
+    help
 }
 
 /// A service's `main` once clap has read its arguments: load the settings,
