@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database};
 
-const ACCOUNTS: usize = 100;
+const ACCOUNTS: usize = 1000;
 
 struct NatsServer {
     port: u16,

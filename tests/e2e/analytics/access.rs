@@ -6,7 +6,7 @@ use pathway_tests::analytics::TestApp;
 use pathway_tests::backends;
 use serde_json::Value;
 
-use crate::BOARD;
+use super::BOARD;
 
 #[tokio::test]
 async fn bad_parameters_are_named_and_only_evaluators_and_board_admins_see_metrics() {

@@ -7,9 +7,9 @@ use pathway_tests::analytics::TestApp;
 use pathway_tests::backends;
 use serde_json::Value;
 
-use crate::calendar::working_days;
-use crate::expected::check_quantiles;
-use crate::{BOARD, json};
+use super::calendar::working_days;
+use super::expected::check_quantiles;
+use super::{BOARD, json};
 
 /// (reference, received, vetted, outcome) of a board's history before the pathway.
 const BASELINE: [(&str, &str, &str, &str); 8] = [

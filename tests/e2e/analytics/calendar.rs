@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
-use crate::{LOCAL_HOLIDAY, day};
+use super::{LOCAL_HOLIDAY, day};
 
 /// Scotland's bank holidays in 2026, from the published list, and the
 /// board's own day.

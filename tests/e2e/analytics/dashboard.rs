@@ -5,8 +5,8 @@ use pathway_common::auth::Role;
 use pathway_tests::analytics::TestApp;
 use pathway_tests::backends;
 
-use crate::BOARD;
-use crate::history::{history, publish_history};
+use super::BOARD;
+use super::history::{history, publish_history};
 
 #[tokio::test]
 async fn the_dashboard_draws_the_same_rows_and_hides_the_same_numbers() {

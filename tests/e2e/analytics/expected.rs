@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
-use crate::calendar::{calendar_days, percentile, working_days};
-use crate::history::Case;
-use crate::{BOARD, TARGET};
+use super::calendar::{calendar_days, percentile, working_days};
+use super::history::Case;
+use super::{BOARD, TARGET};
 
 /// What one period should show, before disclosure control.
 #[derive(Debug, Default, Clone)]

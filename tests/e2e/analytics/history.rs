@@ -9,7 +9,7 @@ use pathway_proto::v1::{self as proto, Event, Payload};
 use pathway_tests::analytics::TestApp;
 use uuid::Uuid;
 
-use crate::{BOARD, LOCAL_HOLIDAY, TARGET, at, day};
+use super::{BOARD, LOCAL_HOLIDAY, TARGET, at, day};
 
 /// One generated referral and what happens to it.
 #[derive(Debug, Clone)]

@@ -6,11 +6,11 @@ use pathway_tests::analytics::TestApp;
 use pathway_tests::backends;
 use serde_json::Value;
 
-use crate::expected::{
+use super::expected::{
     check_count, check_quantiles, check_subset, expected_by_month, hidden, small,
 };
-use crate::history::{history, publish_history};
-use crate::{BOARD, json};
+use super::history::{history, publish_history};
+use super::{BOARD, json};
 
 #[tokio::test]
 async fn monthly_metrics_match_a_generated_history_worked_out_by_hand() {

@@ -8,8 +8,8 @@ use pathway_tests::analytics::TestApp;
 use pathway_tests::backends;
 use uuid::Uuid;
 
-use crate::history::{Case, events_of};
-use crate::{BOARD, json};
+use super::history::{Case, events_of};
+use super::{BOARD, json};
 
 #[tokio::test]
 async fn re_referrals_after_advice_are_found_by_pseudonym_within_6_and_12_months() {

@@ -7,8 +7,8 @@ use pathway_tests::backends;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::history::{events_of, history, publish_history};
-use crate::{BOARD, json};
+use super::history::{events_of, history, publish_history};
+use super::{BOARD, json};
 
 #[tokio::test]
 async fn a_rebuild_from_the_stream_gives_identical_metrics() {

@@ -6,10 +6,10 @@ use pathway_proto::v1 as proto;
 use pathway_tests::analytics::TestApp;
 use pathway_tests::backends;
 
-use crate::calendar::working_days;
-use crate::expected::check_quantiles;
-use crate::history::{history, publish_history};
-use crate::{BOARD, json};
+use super::calendar::working_days;
+use super::expected::check_quantiles;
+use super::history::{history, publish_history};
+use super::{BOARD, json};
 
 #[tokio::test]
 async fn before_and_after_adoption_and_by_sex() {

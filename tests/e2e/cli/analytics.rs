@@ -6,7 +6,7 @@ use pathway_tests::Backend;
 use pathway_tests::cli::{Platform, file};
 use pathway_tests::referrals::valid_referral;
 
-use crate::{json_of, pathway, table};
+use super::{json_of, pathway, table};
 
 /// A board's history before the pathway, as its system would export it.
 const BASELINE: &str = "reference,received_on,vetted_on,outcome,sex\n\

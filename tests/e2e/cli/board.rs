@@ -5,7 +5,7 @@ use pathway_tests::cli::{Platform, file};
 use pathway_tests::intake::TestApp as IntakeApp;
 use serde_json::json;
 
-use crate::{json_of, pathway, table};
+use super::{json_of, pathway, table};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn board_commands_switch_list_and_replace_settings() {

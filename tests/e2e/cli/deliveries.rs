@@ -9,7 +9,7 @@ use pathway_tests::cli::Platform;
 use pathway_tests::notification::{Answer, decision_recorded};
 use pathway_tests::referrals::valid_referral;
 
-use crate::{json_of, pathway, table};
+use super::{json_of, pathway, table};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deliveries_are_listed_shown_and_a_failed_one_retried() {

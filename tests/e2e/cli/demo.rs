@@ -4,7 +4,7 @@ use pathway_common::auth::Role;
 use pathway_tests::Backend;
 use pathway_tests::cli::Platform;
 
-use crate::{json_of, pathway};
+use super::{json_of, pathway};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_switches_boards_on_imports_baselines_and_vets_referrals() {

@@ -5,7 +5,7 @@ use pathway_tests::cli::{Platform, file};
 use pathway_tests::referrals::{set, valid_referral};
 use serde_json::{Value, json};
 
-use crate::{json_of, pathway};
+use super::{json_of, pathway};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_referral_sent_with_refer_is_followed_by_status_to_its_decision() {

@@ -5,7 +5,7 @@ use pathway_tests::Backend;
 use pathway_tests::cli::{Platform, file};
 use pathway_tests::intake::TestApp as IntakeApp;
 
-use crate::pathway;
+use super::pathway;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_prints_a_token_the_services_accept() {

@@ -12,7 +12,7 @@ use pathway_tests::referrals::valid_referral;
 use prost::Message as _;
 use serde_json::{Value, json};
 
-use crate::{audit_rows, referral_rows};
+use super::{audit_rows, referral_rows};
 
 #[tokio::test]
 async fn tokens_that_are_missing_expired_forged_or_for_another_board_are_refused() {

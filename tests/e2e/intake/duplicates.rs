@@ -7,7 +7,7 @@ use pathway_tests::referrals::valid_referral;
 use pathway_tests::{Backend, backends};
 use serde_json::{Value, json};
 
-use crate::referral_rows;
+use super::referral_rows;
 
 #[tokio::test]
 async fn a_retry_with_the_same_idempotency_key_returns_the_first_answer() {

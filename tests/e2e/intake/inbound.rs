@@ -13,7 +13,7 @@ use prost::Message as _;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::audit_rows;
+use super::audit_rows;
 
 async fn publish(app: &TestApp, event: &Event, message_id: &str) {
     let mut headers = async_nats::HeaderMap::new();

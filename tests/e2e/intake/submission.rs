@@ -7,7 +7,7 @@ use pathway_tests::intake::TestApp;
 use pathway_tests::referrals::valid_referral;
 use serde_json::{Value, json};
 
-use crate::{audit_rows, referral_rows};
+use super::{audit_rows, referral_rows};
 
 #[tokio::test]
 async fn a_referral_is_stored_once_and_announced_on_the_stream() {

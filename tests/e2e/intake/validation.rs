@@ -6,7 +6,7 @@ use pathway_tests::intake::TestApp;
 use pathway_tests::referrals::{remove, set, valid_referral};
 use serde_json::{Value, json};
 
-use crate::referral_rows;
+use super::referral_rows;
 
 /// `(what is wrong, how to break a valid body, expected status, field named)`.
 type BadInput = (&'static str, fn(&mut Value), u16, &'static str);

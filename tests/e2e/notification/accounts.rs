@@ -16,7 +16,7 @@ use pathway_tests::referrals::valid_referral;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde_json::json;
 
-use crate::{accept, patient};
+use super::{accept, patient};
 
 /// The JWT of each message a stand-in took named its account's service, and
 /// no request came to it signed with another account's key.

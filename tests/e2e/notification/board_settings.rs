@@ -14,8 +14,8 @@ use pathway_tests::notification::{NotifyGateway, TestApp, WebhookReceiver, decis
 use pathway_tests::referrals::valid_referral;
 use serde_json::{Value, json};
 
-use crate::smtp::setup_smtp;
-use crate::{accept, patient};
+use super::smtp::setup_smtp;
+use super::{accept, patient};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_board_admin_changes_channels_and_templates_and_the_next_decision_uses_them_without_a_restart()

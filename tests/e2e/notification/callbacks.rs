@@ -10,7 +10,7 @@ use pathway_tests::notification::{CALLBACK_TOKEN, decision_recorded};
 use pathway_tests::referrals::valid_referral;
 use serde_json::json;
 
-use crate::{accept, patient, setup};
+use super::{accept, patient, setup};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_callback_marks_a_message_that_never_arrived_as_failed() {

@@ -11,7 +11,7 @@ use pathway_tests::notification::{NotifyGateway, TestApp, WebhookReceiver, decis
 use pathway_tests::referrals::{set, valid_referral};
 use serde_json::{Value, json};
 
-use crate::{accept, patient, setup};
+use super::{accept, patient, setup};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accept_sends_the_patient_an_sms_and_the_gp_a_signed_webhook() {

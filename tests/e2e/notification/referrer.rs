@@ -8,7 +8,7 @@ use pathway_tests::backends;
 use pathway_tests::notification::{decision_recorded, info_requested};
 use pathway_tests::referrals::valid_referral;
 
-use crate::setup;
+use super::setup;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_question_from_the_clinician_reaches_the_referrer() {

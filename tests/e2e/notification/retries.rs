@@ -17,7 +17,7 @@ use pathway_tests::referrals::valid_referral;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
 use serde_json::Value;
 
-use crate::{Setup, accept, patient, setup};
+use super::{Setup, accept, patient, setup};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_failing_twice_then_throttling_delivers_exactly_one_message() {

@@ -12,7 +12,7 @@ use pathway_tests::notification::{
 use pathway_tests::referrals::{set, valid_referral};
 use serde_json::{Value, json};
 
-use crate::{Setup, patient};
+use super::{Setup, patient};
 
 /// Intake, the Notify stand-in, the webhook receiver, and a notification
 /// service whose boards send their e-mail to a real SMTP server.

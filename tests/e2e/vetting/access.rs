@@ -6,7 +6,7 @@ use pathway_tests::backends;
 use pathway_tests::referrals::valid_referral;
 use serde_json::{Value, json};
 
-use crate::{Stack, accept};
+use super::{Stack, accept};
 
 #[tokio::test]
 async fn nobody_outside_the_board_or_the_role_gets_in() {

@@ -8,7 +8,7 @@ use pathway_tests::referrals::valid_referral;
 use pathway_tests::{backends, eventually};
 use serde_json::Value;
 
-use crate::{Stack, accept};
+use super::{Stack, accept};
 
 #[tokio::test]
 async fn two_clinicians_racing_for_one_claim_one_wins() {

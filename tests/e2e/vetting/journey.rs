@@ -10,7 +10,7 @@ use pathway_tests::referrals::valid_referral;
 use pathway_tests::{backends, eventually};
 use serde_json::{Value, json};
 
-use crate::{Stack, accept, with_red_flags};
+use super::{Stack, accept, with_red_flags};
 
 #[tokio::test]
 async fn a_referral_goes_from_intake_to_a_vetting_outcome() {

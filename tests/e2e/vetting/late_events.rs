@@ -8,7 +8,7 @@ use pathway_tests::{backends, eventually};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
-use crate::{Stack, accept};
+use super::{Stack, accept};
 
 #[tokio::test]
 async fn late_events_leave_a_vetted_referral_vetted() {

@@ -9,7 +9,7 @@ use pathway_tests::referrals::valid_referral;
 use pathway_tests::{backends, eventually};
 use serde_json::{Value, json};
 
-use crate::{Stack, accept, with_red_flags};
+use super::{Stack, accept, with_red_flags};
 
 #[tokio::test]
 async fn bad_outcomes_are_refused_and_nothing_is_written() {

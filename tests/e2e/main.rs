@@ -1,0 +1,20 @@
+//! Pathway end to end: the real services, a real `nats-server` (one for
+//! this whole binary, an account per test), real SQLite files and PostgreSQL
+//! databases, real local HTTP and SMTP servers, headless Chromium.
+//!
+//! One test binary, so the five services and the harness are linked once;
+//! one module per service or concern:
+//! [`intake`], [`vetting`], [`decision`], [`notification`], [`analytics`],
+//! [`cli`] (every `pathway` command), [`contracts`] (the event and look-up
+//! contracts), [`clinician_pages`] and [`browser`] (the pages in Chromium).
+//! Run one with a filter, e.g. `cargo test -p pathway-tests --test e2e intake::`.
+
+mod analytics;
+mod browser;
+mod cli;
+mod clinician_pages;
+mod contracts;
+mod decision;
+mod intake;
+mod notification;
+mod vetting;
