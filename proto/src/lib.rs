@@ -4,7 +4,10 @@
 //! compiles them to the types in [`v1`] at build time. This crate also owns
 //! the names every service agrees on: the subject of each event
 //! ([`v1::Event::subject`]), the JetStream stream that holds them all
-//! ([`stream`]) and the request/reply subjects between services ([`rpc`]).
+//! ([`stream`]) and the request/reply subjects between services ([`rpc`]);
+//! and what more than one service needs to know of a board: its code
+//! ([`BoardCode`], [`board_code`]), its settings ([`board`]) and its working
+//! calendar ([`calendar`]).
 
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
 pub mod v1 {

@@ -6,13 +6,11 @@
 
 use axum::Router;
 use pathway_common::background::Background;
-use pathway_common::inbox::Inbox;
 use pathway_common::platform::Platform;
 use pathway_common::startup::Service;
 
 use crate::application::Analytics;
 use crate::application::rebuild::{self, Progress};
-use crate::consumer::{self, AnalyticsConsumer};
 use crate::domain::metrics::MetricRules;
 use crate::settings::Settings;
 use crate::store::Migrator;
@@ -65,12 +63,6 @@ fn rules(settings: &Settings) -> MetricRules {
         without_specialist: settings.without_specialist_outcomes.clone(),
         suppression_threshold: settings.suppression_threshold.max(1),
     }
-}
-
-/// The durable consumer, for a test to drive one batch at a time (with
-/// `Workers { consumers: false, .. }`).
-pub async fn inbox(service: &Analytics) -> anyhow::Result<Inbox<AnalyticsConsumer>> {
-    consumer::inbox(&service.platform).await
 }
 
 /// Rebuild every fact from the stream with the service stopped (`analytics

@@ -5,12 +5,15 @@
 //! - [`db`]: the database connection (SQLite by default, PostgreSQL by URL) and
 //!   the helpers migrations use.
 //! - [`plumbing`]: the tables every service migrates first ([`plumbing::PlumbingMigration`]).
+//! - [`platform`]: what every service starts with — its migrated database,
+//!   NATS and the streams, metrics, the outbox signal and the authenticator.
 //! - [`bus`]: the NATS connection and the JetStream streams.
 //! - [`outbox`]: events written in the state change's transaction, and the
 //!   relay that publishes them with `Nats-Msg-Id` and waits for the ack.
 //! - [`inbox`]: durable pull consumers that handle each event exactly once,
 //!   with bounded redelivery and dead letters.
 //! - [`audit`]: the append-only audit trail.
+//! - [`pii`]: personal data wrapped so that `Debug` and logs mask it.
 //! - [`board_settings`]: each board's latest settings document, as the
 //!   services that follow `board.settings_changed` keep it.
 //! - [`background`]: a service's relay, consumers and sweeps beside its HTTP server.
@@ -20,6 +23,7 @@
 //! - [`http`]: the error type every API answers with, JSON bodies, the
 //!   caller from the token, health, readiness and Prometheus metrics, and the
 //!   tail of every router.
+//! - [`metrics`]: Prometheus metrics, one registry per running service.
 //! - [`telemetry`]: tracing, OpenTelemetry export and trace context in NATS headers.
 //! - [`tls`]: ring as the process's rustls crypto provider.
 //! - [`shutdown`]: SIGTERM / Ctrl-C.

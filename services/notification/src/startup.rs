@@ -1,6 +1,6 @@
 //! What the notification service adds to the start-up every service shares
 //! (`pathway_common::startup`): its templates, channels and boards, checked
-//! before anything is connected; its durable consumer, widened to today's
+//! before any of its own work starts; its durable consumer, widened to today's
 //! subjects before the service is handed back; the sending sweep; its routes.
 
 use std::sync::Arc;
@@ -33,7 +33,7 @@ impl pathway_common::startup::Service for Notifications {
 
     async fn build(platform: Platform, settings: &Settings) -> anyhow::Result<Self> {
         // Templates and channels first: a broken one stops the start before
-        // anything else is done.
+        // anything else of this service's is done.
         let templates = Templates::load().context("the message templates are not usable")?;
         let channels = Channels::from_settings(settings)?;
         let settings = Arc::new(settings.clone());

@@ -1,6 +1,6 @@
 //! What the notification service decides, with no I/O: who is told, on
 //! which channel, with which template, for a decision or a question to the
-//! referrer ([`plan`]); a board's channels ([`board`]); and the life of one
+//! referrer ([`plan`](mod@plan)); a board's channels ([`board`]); and the life of one
 //! delivery ([`status`]).
 
 pub mod board;

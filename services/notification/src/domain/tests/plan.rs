@@ -1,4 +1,4 @@
-//! Unit tests of `domain.rs`.
+//! Unit tests of `plan.rs`.
 
 use super::*;
 
