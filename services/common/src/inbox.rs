@@ -6,15 +6,37 @@
 //! acknowledged. A redelivered message finds its inbox row and is acknowledged
 //! without effect.
 //!
-//! Failures are classified by the handler: [`HandleError::Rejected`] (the
-//! event can never be handled: dead-lettered at once) or
-//! [`HandleError::Retry`] (a conflict or an infrastructure fault: nak with
-//! back-off, dead-lettered after `max_deliveries`). A dead letter is a row in
-//! `dead_letters` plus a copy on the dead-letter subject, written through the
-//! outbox in the same transaction, so their counts always agree.
+//! Failures fall in two classes, and the class alone decides the ack:
+//!
+//! - **Poison** — [`HandleError::Rejected`] (the event can never be handled)
+//!   or a message that does not decode: dead-lettered at once. A dead letter
+//!   is a row in `dead_letters` plus a copy on the dead-letter subject,
+//!   written through the outbox in the same transaction, so their counts
+//!   always agree.
+//! - **A fault that may heal** — [`HandleError::Retry`] (a conflict, the
+//!   database, NATS or another service not answering, a timeout, a 5xx, our
+//!   own credentials refused) and any failure of the inbox's own transaction:
+//!   nak'd with a capped exponential back-off with jitter
+//!   ([`ConsumerSpec::backoff`]), **without a delivery limit**. How often it
+//!   failed is never a reason to dead-letter it: it waits until the fault
+//!   heals. Meanwhile it is counted in `pathway_inbox_waiting` (a gauge per
+//!   consumer, back down once the message is handled) and each retry in
+//!   `pathway_inbox_messages_total{outcome="retrying"}`; the first failure
+//!   logs at `error`, the handling after waiting at `info`.
+//!
+//! The durable consumer has no `max_deliver` (it is unlimited, and an
+//! existing consumer is updated to it), so JetStream never drops a message
+//! that keeps failing behind our back and no `MAX_DELIVERIES` advisory is
+//! raised for ours.
+//!
+//! A crash at any point leaves the message unacknowledged or nak'd: it is
+//! delivered again, and either its inbox row is there (committed: acked
+//! without effect) or the transaction was rolled back (handled afresh).
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use async_nats::jetstream::{self, AckKind, consumer::pull};
@@ -105,15 +127,18 @@ pub trait Handler: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), HandleError>> + Send;
 }
 
-/// What a consumer subscribes to and how hard it tries.
+/// What a consumer subscribes to and how it waits out faults.
 #[derive(Debug, Clone)]
 pub struct ConsumerSpec {
     /// Durable consumer name, e.g. `intake-status`.
     pub durable: String,
     /// Subject filters, e.g. `pathway.v1.*.vetting.>`.
     pub filters: Vec<String>,
-    /// Deliveries before a failing message is dead-lettered.
-    pub max_deliveries: i64,
+    /// The back-off after the first failed delivery; it doubles with each
+    /// further one, up to `max_backoff`.
+    pub min_backoff: Duration,
+    /// The longest a message waits between two tries of a fault that may heal.
+    pub max_backoff: Duration,
     /// How long the broker waits for an ack before redelivering.
     pub ack_wait: Duration,
     /// Unacknowledged messages in flight, at most.
@@ -125,16 +150,38 @@ impl ConsumerSpec {
         Self {
             durable: durable.to_owned(),
             filters,
-            max_deliveries: 5,
+            min_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(180),
             ack_wait: Duration::from_secs(30),
             max_ack_pending: 256,
         }
     }
 
-    /// Back-off before the next delivery after `delivered` failed ones.
+    /// The longest back-off before the next delivery after `delivered`
+    /// failed ones: `min_backoff` doubled each time, capped at `max_backoff`.
+    pub fn backoff_ceiling(&self, delivered: i64) -> Duration {
+        // 2^20 × 200 ms is weeks: any cap is reached long before.
+        let exponent = u32::try_from(delivered.clamp(1, 21) - 1).unwrap_or(0);
+        self.min_backoff
+            .saturating_mul(2u32.pow(exponent))
+            .min(self.max_backoff)
+    }
+
+    /// The back-off before the next delivery after `delivered` failed ones:
+    /// between half [`ConsumerSpec::backoff_ceiling`] and all of it, so that
+    /// messages that failed together (an outage) do not all come back at
+    /// the same instant.
     pub fn backoff(&self, delivered: i64) -> Duration {
-        let exponent = u32::try_from(delivered.clamp(1, 8) - 1).unwrap_or(0);
-        Duration::from_millis(200 * 2u64.pow(exponent)).min(Duration::from_secs(30))
+        use rand::Rng as _;
+        self.backoff_ceiling(delivered)
+            .mul_f64(rand::rng().random_range(0.5..=1.0))
+    }
+
+    /// How long since its last failure a message that waits is still counted
+    /// as waiting here: past it, it was redelivered to another instance or
+    /// is gone from the stream.
+    fn forget_waiting_after(&self) -> Duration {
+        (self.max_backoff + self.ack_wait) * 2
     }
 }
 
@@ -167,6 +214,16 @@ pub struct Inbox<H> {
     handler: H,
     metrics: Metrics,
     signal: outbox::OutboxSignal,
+    /// Messages of this consumer waiting out a fault, by stream sequence.
+    waiting: Mutex<HashMap<u64, Waiting>>,
+}
+
+/// A message that failed with a fault that may heal and has not been handled since.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    since: Instant,
+    last_failed: Instant,
+    retries: u64,
 }
 
 impl<H: Handler> Inbox<H> {
@@ -188,18 +245,21 @@ impl<H: Handler> Inbox<H> {
             filter_subjects: spec.filters.clone(),
             ack_policy: jetstream::consumer::AckPolicy::Explicit,
             ack_wait: spec.ack_wait,
-            // One more than ours: the broker's limit is a backstop for a
-            // process that dies on the last delivery (see the advisory note
-            // in docs/decisions).
-            max_deliver: spec.max_deliveries + 1,
+            // Unlimited: a fault that may heal is retried until it heals,
+            // and poison is dead-lettered by us at its first delivery.
+            max_deliver: -1,
             max_ack_pending: spec.max_ack_pending,
             deliver_policy: jetstream::consumer::DeliverPolicy::All,
             ..Default::default()
         };
+        // Create, or update a consumer created with other limits (an earlier
+        // `max_deliver`) to these.
         let consumer = stream
-            .get_or_create_consumer(&spec.durable, config)
+            .create_consumer(config)
             .await
             .with_context(|| format!("cannot create the durable consumer {}", spec.durable))?;
+        // Present (at zero) before anything waits, so an alert on it has a series.
+        metrics.set_inbox_waiting(&spec.durable, 0);
         Ok(Self {
             spec,
             db,
@@ -207,6 +267,7 @@ impl<H: Handler> Inbox<H> {
             handler,
             metrics,
             signal,
+            waiting: Mutex::new(HashMap::new()),
         })
     }
 
@@ -271,50 +332,150 @@ impl<H: Handler> Inbox<H> {
         Ok(outcomes)
     }
 
+    /// Handle one message; `Err` only when not even the nak could be sent
+    /// (the broker redelivers it after `ack_wait`).
     async fn process(&self, message: &jetstream::Message) -> anyhow::Result<Outcome> {
         let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
         let subject = message.subject.to_string();
-        let event = match Event::decode(message.payload.as_ref()) {
-            Ok(event) if !event.event_id.is_empty() && event.payload.is_some() => event,
+        let attempt = match Event::decode(message.payload.as_ref()) {
+            Ok(event) if !event.event_id.is_empty() && event.payload.is_some() => {
+                let span = tracing::info_span!(
+                    "handle_event",
+                    consumer = %self.spec.durable,
+                    %subject,
+                    event_id = %event.event_id,
+                    referral_id = %event.referral_id,
+                    delivered,
+                );
+                if let Some(headers) = message.headers.as_ref() {
+                    telemetry::set_parent_from_headers(&span, headers);
+                }
+                self.handle_once(message, &event, &subject, delivered)
+                    .instrument(span)
+                    .await
+            }
             Ok(_) => {
-                return self
-                    .dead_letter(
-                        message,
-                        None,
-                        "event has no event_id or no payload",
-                        delivered,
-                    )
-                    .await;
+                self.dead_letter(
+                    message,
+                    None,
+                    "event has no event_id or no payload",
+                    delivered,
+                )
+                .await
             }
             Err(error) => {
-                return self
-                    .dead_letter(
-                        message,
-                        None,
-                        &format!("cannot decode the event: {error}"),
-                        delivered,
-                    )
-                    .await;
+                self.dead_letter(
+                    message,
+                    None,
+                    &format!("cannot decode the event: {error}"),
+                    delivered,
+                )
+                .await
             }
         };
-        let span = tracing::info_span!(
-            "handle_event",
-            consumer = %self.spec.durable,
-            %subject,
-            event_id = %event.event_id,
-            referral_id = %event.referral_id,
-            delivered,
-        );
-        if let Some(headers) = message.headers.as_ref() {
-            telemetry::set_parent_from_headers(&span, headers);
+        let outcome = match attempt {
+            Ok(outcome) => outcome,
+            // The inbox's own transaction or ack failed (the database or
+            // NATS not answering): a fault that may heal like any other.
+            Err(error) => self.retry_later(message, delivered, &error).await?,
+        };
+        if outcome != Outcome::Retrying {
+            self.stop_waiting(message, outcome);
         }
-        let outcome = self
-            .handle_once(message, &event, &subject, delivered)
-            .instrument(span)
-            .await?;
         self.metrics
             .record_inbox(&self.spec.durable, outcome.label());
         Ok(outcome)
+    }
+
+    /// Nak `message` with back-off after a fault that may heal, and count it
+    /// as waiting.
+    async fn retry_later(
+        &self,
+        message: &jetstream::Message,
+        delivered: i64,
+        error: &anyhow::Error,
+    ) -> anyhow::Result<Outcome> {
+        let delay = self.spec.backoff(delivered);
+        self.start_waiting(message, delivered, error, delay);
+        message
+            .ack_with(AckKind::Nak(Some(delay)))
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+        Ok(Outcome::Retrying)
+    }
+
+    fn start_waiting(
+        &self,
+        message: &jetstream::Message,
+        delivered: i64,
+        error: &anyhow::Error,
+        delay: Duration,
+    ) {
+        let sequence = stream_sequence(message);
+        let now = Instant::now();
+        let (first, waited) = {
+            let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+            let forget = self.spec.forget_waiting_after();
+            waiting.retain(|_, w| now.duration_since(w.last_failed) < forget);
+            let first = !waiting.contains_key(&sequence);
+            let entry = waiting.entry(sequence).or_insert(Waiting {
+                since: now,
+                last_failed: now,
+                retries: 0,
+            });
+            entry.last_failed = now;
+            entry.retries += 1;
+            let waited = now.duration_since(entry.since);
+            self.metrics
+                .set_inbox_waiting(&self.spec.durable, waiting.len());
+            (first, waited)
+        };
+        let error = format!("{error:#}");
+        if first {
+            tracing::error!(
+                consumer = %self.spec.durable,
+                stream_sequence = sequence,
+                subject = %message.subject,
+                delivered,
+                %error,
+                ?delay,
+                "a message waits out a fault that may heal: retrying until it does"
+            );
+        } else {
+            tracing::warn!(
+                consumer = %self.spec.durable,
+                stream_sequence = sequence,
+                delivered,
+                %error,
+                ?delay,
+                ?waited,
+                "still waiting out a fault: will retry"
+            );
+        }
+    }
+
+    /// `message` is settled (`outcome`): if it was waiting, it is no longer.
+    fn stop_waiting(&self, message: &jetstream::Message, outcome: Outcome) {
+        let sequence = stream_sequence(message);
+        let ended = {
+            let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+            let ended = waiting.remove(&sequence);
+            if ended.is_some() {
+                self.metrics
+                    .set_inbox_waiting(&self.spec.durable, waiting.len());
+            }
+            ended
+        };
+        if let Some(waited) = ended {
+            tracing::info!(
+                consumer = %self.spec.durable,
+                stream_sequence = sequence,
+                outcome = outcome.label(),
+                retries = waited.retries,
+                waited = ?waited.since.elapsed(),
+                "a message that waited out a fault is settled"
+            );
+        }
     }
 
     async fn handle_once(
@@ -361,23 +522,7 @@ impl<H: Handler> Inbox<H> {
             }
             Err(HandleError::Retry(error)) => {
                 txn.rollback().await.ok();
-                if delivered >= self.spec.max_deliveries {
-                    let reason = format!("failed {delivered} deliveries; last error: {error:#}");
-                    return self
-                        .dead_letter(message, Some(event), &reason, delivered)
-                        .await;
-                }
-                let delay = self.spec.backoff(delivered);
-                tracing::warn!(
-                    error = format!("{error:#}"),
-                    ?delay,
-                    "handling failed: will retry"
-                );
-                message
-                    .ack_with(AckKind::Nak(Some(delay)))
-                    .await
-                    .map_err(|e| anyhow::anyhow!(e))?;
-                Ok(Outcome::Retrying)
+                self.retry_later(message, delivered, &error).await
             }
         }
     }
@@ -455,6 +600,14 @@ impl<H: Handler> Inbox<H> {
     }
 }
 
+/// The message's place in the stream, which names it across redeliveries.
+fn stream_sequence(message: &jetstream::Message) -> u64 {
+    message
+        .info()
+        .map(|info| info.stream_sequence)
+        .unwrap_or_default()
+}
+
 async fn ack(message: &jetstream::Message) -> anyhow::Result<()> {
     message.ack().await.map_err(|e| anyhow::anyhow!(e))
 }
@@ -471,3 +624,7 @@ fn truncate(text: &str, max: usize) -> String {
     }
     format!("{}…", &text[..end])
 }
+
+#[cfg(test)]
+#[path = "tests/inbox.rs"]
+mod tests;

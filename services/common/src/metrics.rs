@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -28,6 +29,11 @@ pub struct InboxLabels {
     pub outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConsumerLabels {
+    pub consumer: String,
+}
+
 #[derive(Clone)]
 pub struct Metrics {
     registry: Arc<Mutex<Registry>>,
@@ -35,6 +41,8 @@ pub struct Metrics {
     pub http_duration: Family<RouteLabels, Histogram>,
     pub outbox_published: Counter,
     pub inbox_messages: Family<InboxLabels, Counter>,
+    /// Messages waiting out a fault that may heal, by consumer: the alert.
+    pub inbox_waiting: Family<ConsumerLabels, Gauge>,
 }
 
 impl Metrics {
@@ -46,6 +54,7 @@ impl Metrics {
         });
         let outbox_published = Counter::default();
         let inbox_messages = Family::<InboxLabels, Counter>::default();
+        let inbox_waiting = Family::<ConsumerLabels, Gauge>::default();
         let sub = registry.sub_registry_with_label((
             std::borrow::Cow::Borrowed("service"),
             std::borrow::Cow::Owned(service.to_owned()),
@@ -67,8 +76,15 @@ impl Metrics {
         );
         sub.register(
             "inbox_messages",
-            "Messages consumed, by what became of them",
+            "Messages consumed, by what became of them; `retrying` counts each \
+             retry of a fault that may heal",
             inbox_messages.clone(),
+        );
+        sub.register(
+            "inbox_waiting",
+            "Messages waiting out a fault that may heal (a database, NATS or another service \
+             not answering), retried until it heals; above zero for long is an outage",
+            inbox_waiting.clone(),
         );
         Self {
             registry: Arc::new(Mutex::new(registry)),
@@ -76,6 +92,7 @@ impl Metrics {
             http_duration,
             outbox_published,
             inbox_messages,
+            inbox_waiting,
         }
     }
 
@@ -94,6 +111,15 @@ impl Metrics {
                 outcome: outcome.to_owned(),
             })
             .inc();
+    }
+
+    /// How many messages of `consumer` wait out a fault now.
+    pub fn set_inbox_waiting(&self, consumer: &str, waiting: usize) {
+        self.inbox_waiting
+            .get_or_create(&ConsumerLabels {
+                consumer: consumer.to_owned(),
+            })
+            .set(i64::try_from(waiting).unwrap_or(i64::MAX));
     }
 
     /// The text exposition format.

@@ -5,11 +5,15 @@
 //! delivery needs into that delivery's row.
 //!
 //! The client's error keeps its class, and notification's handling depends
-//! on it: a refusal ([`IntakeError::Refused`], or no such referral, which this
-//! adapter reports as a `NOT_FOUND` refusal) is the event's fault and is
-//! dead-lettered (or answered 409 to an admin's retry); intake not answering,
-//! too slow, failing on its own account or answering unreadably
-//! ([`IntakeError::Unavailable`]) is tried again (a 503 to an admin).
+//! on it through [`may_heal`]: a refusal of the event's own (no such
+//! referral, which this adapter reports as a `NOT_FOUND` refusal, a
+//! forbidden board, an invalid request) is dead-lettered (or answered 409 to
+//! an admin's retry); a fault that may heal is tried again, never
+//! dead-lettered (a 503 to an admin): intake not answering, too slow,
+//! failing on its own account or answering unreadably
+//! ([`IntakeError::Unavailable`]), and intake refusing our own service token
+//! (`UNAUTHENTICATED`: expired or not yet rotated, mended by configuration,
+//! not by the event) or our having none ([`IntakeError::NoToken`]).
 
 use pathway_common::intake_client::{IntakeClient, IntakeError};
 use pathway_common::pii::Pii;
@@ -32,6 +36,15 @@ pub async fn contacts_of(
             code: RefusalCode::NotFound,
             message: format!("intake has no referral {referral_id}"),
         })
+}
+
+/// Whether `error` is a fault that may heal (asking again later may
+/// succeed), rather than the event's own.
+pub fn may_heal(error: &IntakeError) -> bool {
+    match error {
+        IntakeError::Unavailable(_) | IntakeError::NoToken(_) => true,
+        IntakeError::Refused { code, .. } => *code == RefusalCode::Unauthenticated,
+    }
 }
 
 fn some(text: Option<String>) -> Option<String> {

@@ -9,7 +9,8 @@
 //! One module per topic, the shared set-up here: `channels` (SMS, webhook,
 //! the patient's preference, no gateway at all), `referrer` (questions and
 //! direct referrals), `retries` (failures, refusals and sends in doubt, never
-//! twice), `callbacks` (the gateway's delivery receipts), `smtp` (e-mail over
+//! twice), `outage` (intake away for a while: decisions wait, never
+//! dead-lettered, and are sent once it is back), `callbacks` (the gateway's delivery receipts), `smtp` (e-mail over
 //! a real SMTP server), `board_settings` (channels and templates changed
 //! without a restart) and `accounts` (each board's own Notify account).
 
@@ -17,6 +18,7 @@ mod accounts;
 mod board_settings;
 mod callbacks;
 mod channels;
+mod outage;
 mod referrer;
 mod retries;
 mod smtp;

@@ -21,7 +21,6 @@ use crate::domain::{
 use crate::intake;
 use crate::store::{deliveries, delivery};
 use crate::templates::{self, Fields};
-use pathway_common::intake_client::IntakeError;
 
 impl Notifications {
     /// `decision.recorded`: tell the referrer, the patient and, for an
@@ -77,10 +76,12 @@ impl Notifications {
         let board = board_of(event)?;
         let contacts = intake::contacts_of(&self.intake, &referral.to_string(), purpose)
             .await
-            .map_err(|error| match error {
-                IntakeError::Refused { .. } => Error::rejected(error.to_string()),
-                IntakeError::Unavailable(_) | IntakeError::NoToken(_) => {
+            .map_err(|error| {
+                // Intake down or restarting, or our token refused: wait, never dead-letter.
+                if intake::may_heal(&error) {
                     Error::unavailable("intake", error)
+                } else {
+                    Error::rejected(error.to_string())
                 }
             })?;
         let config = self.boards.of(txn, &self.channels, board).await?;

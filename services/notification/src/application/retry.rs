@@ -74,12 +74,11 @@ impl Notifications {
         )
         .await
         .map_err(|error| match error {
+            _ if intake::may_heal(&error) => Error::unavailable("intake", error),
             IntakeError::Refused { message, .. } => Error::CannotBeSent(format!(
                 "intake no longer gives this referral's contact details: {message}"
             )),
-            IntakeError::Unavailable(_) | IntakeError::NoToken(_) => {
-                Error::unavailable("intake", error)
-            }
+            other => Error::unavailable("intake", other),
         })?;
         let board = BoardCode::parse(&row.board).map_err(|reason| {
             Error::Unexpected(anyhow::anyhow!("delivery {}: {reason}", row.id))

@@ -60,3 +60,29 @@ fn blank_details_and_a_webhook_preference_are_no_details() {
     assert!(contacts.mobile.is_none());
     assert!(contacts.postcode.is_none());
 }
+
+#[test]
+fn intake_down_or_our_token_refused_may_heal_and_the_events_own_refusals_do_not() {
+    let refused = |code| IntakeError::Refused {
+        code,
+        message: "no".into(),
+    };
+    for heals in [
+        IntakeError::Unavailable("intake is not answering"),
+        IntakeError::Unavailable("intake did not answer in time"),
+        IntakeError::Unavailable("intake failed the look-up"),
+        IntakeError::NoToken(anyhow::anyhow!("no key")),
+        refused(RefusalCode::Unauthenticated),
+    ] {
+        assert!(may_heal(&heals), "{heals:?}");
+    }
+    for poison in [
+        RefusalCode::NotFound,
+        RefusalCode::Forbidden,
+        RefusalCode::Invalid,
+        RefusalCode::Conflict,
+        RefusalCode::Unspecified,
+    ] {
+        assert!(!may_heal(&refused(poison)), "{poison:?}");
+    }
+}
