@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use pathway_common::auth::Role;
 
 #[derive(Parser)]
@@ -96,6 +96,22 @@ pub enum Command {
     Deliveries {
         #[command(subcommand)]
         action: DeliveriesAction,
+    },
+    /// What the services' consumers refused (dead letters): list them, or
+    /// show one.
+    #[command(
+        name = "dead-letters",
+        long_about = "What the services' consumers refused (dead letters): list them, or show one.\n\n\
+        Needs a board_admin token for every board (*); without --token one is signed with the \
+        local key.\n\n\
+        Examples:\n\
+        \x20 pathway dead-letters list\n\
+        \x20 pathway dead-letters list --service decision --limit 10\n\
+        \x20 pathway dead-letters show <id>"
+    )]
+    DeadLetters {
+        #[command(subcommand)]
+        action: DeadLettersAction,
     },
     /// The evaluators' metrics from analytics, as a table (or CSV).
     Metrics(MetricsArgs),
@@ -266,6 +282,43 @@ pub enum DeliveriesAction {
     },
     /// Send a failed delivery again (its address is read from intake again).
     Retry { id: String },
+}
+
+/// Which service's dead letters (`--service`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeadLetterService {
+    Intake,
+    Vetting,
+    Decision,
+    Notification,
+    Analytics,
+    All,
+}
+
+#[derive(Subcommand)]
+pub enum DeadLettersAction {
+    /// Dead letters, newest first.
+    List {
+        /// Which service's; all five when left out.
+        #[arg(long, value_enum, default_value = "all")]
+        service: DeadLetterService,
+        /// At most this many (1 to 500).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=500))]
+        limit: u16,
+        /// Print the dead letters as JSON, each with its service.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One dead letter, looked for in every service unless --service says which.
+    Show {
+        /// The dead letter's id (see `pathway dead-letters list`).
+        id: String,
+        /// Which service holds it; every one is asked when left out.
+        #[arg(long, value_enum, default_value = "all")]
+        service: DeadLetterService,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -6,7 +6,8 @@
 //! one module per service or concern:
 //! [`intake`], [`vetting`], [`decision`], [`notification`], [`analytics`],
 //! [`cli`] (every `pathway` command), [`contracts`] (the event and look-up
-//! contracts), [`clinician_pages`] and [`browser`] (the pages in Chromium).
+//! contracts), [`dead_letters`] (listed over HTTP, as every service lists
+//! them), [`clinician_pages`] and [`browser`] (the pages in Chromium).
 //! Run one with a filter, e.g. `cargo test -p pathway-tests --test e2e intake::`.
 
 mod analytics;
@@ -14,6 +15,7 @@ mod browser;
 mod cli;
 mod clinician_pages;
 mod contracts;
+mod dead_letters;
 mod decision;
 mod intake;
 mod notification;

@@ -1,11 +1,12 @@
-//! One module per command (or group of commands, `board`, `deliveries`,
-//! `analytics`); [`dispatch`] runs one. Each writes what it prints to the
+//! One module per command (or group of commands, `board`, `dead_letters`,
+//! `deliveries`, `analytics`); [`dispatch`] runs one. Each writes what it prints to the
 //! `out` it is given (stdout in the binary, a buffer in tests), and notes
 //! meant to stay out of a redirected document (`board settings`) to `err`.
 //! Progress bars draw on the terminal itself and are hidden elsewhere.
 
 pub mod analytics;
 pub mod board;
+pub mod dead_letters;
 pub mod deliveries;
 pub mod demo;
 pub mod metrics;
@@ -32,6 +33,7 @@ pub async fn dispatch(
         Command::Refer(args) => refer::run(client, args, out).await,
         Command::Status(args) => status::run(client, args, out).await,
         Command::Board { action } => board::run(client, action, out, err).await,
+        Command::DeadLetters { action } => dead_letters::run(client, action, out).await,
         Command::Deliveries { action } => deliveries::run(client, action, out).await,
         Command::Metrics(args) => metrics::run(client, args, out).await,
         Command::Analytics { action } => analytics::run(client, action, out).await,

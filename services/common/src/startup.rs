@@ -1,9 +1,10 @@
 //! The start-up sequence every service runs, written once: settings →
 //! database and migrations → NATS and the streams → the service's own state →
 //! its background work (the outbox relay, consumers, sweeps, request/reply
-//! loops) → HTTP (the service's routes, then the operational routes, body
-//! limit, metrics, tracing and a JSON 404) → on SIGTERM or Ctrl-C, stop taking
-//! work, let what is in flight finish, flush the outbox.
+//! loops) → HTTP (the service's routes, its dead letters, then the
+//! operational routes, body limit, metrics, tracing and a JSON 404) → on
+//! SIGTERM or Ctrl-C, stop taking work, let what is in flight finish, flush
+//! the outbox.
 //!
 //! A service's own `startup.rs` implements [`Service`] with what is its own
 //! and nothing else; its `main` is clap's arguments and [`main`].
@@ -178,6 +179,7 @@ impl<S: Service> Application<S> {
             platform.metrics.clone(),
             platform.readiness(),
             platform.auth.clone(),
+            platform.db.clone(),
             self.settings.http().body_limit_bytes,
         );
         background

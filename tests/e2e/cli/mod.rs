@@ -9,10 +9,11 @@
 //!
 //! One module per command, `pathway` and the parsing of its output here:
 //! `board`, `referrals` (refer and status), `token`, `deliveries`,
-//! `analytics` (baseline import, metrics, rebuild) and `demo`.
+//! `dead_letters`, `analytics` (baseline import, metrics, rebuild) and `demo`.
 
 mod analytics;
 mod board;
+mod dead_letters;
 mod deliveries;
 mod demo;
 mod referrals;

@@ -12,6 +12,7 @@
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use pathway_common::http::dead_letters::{self, DeadLetterPage, DeadLetterView};
 use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
@@ -48,13 +49,14 @@ const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathwa
 #[openapi(
     info(title = "Pathway analytics", description = DESCRIPTION, version = "1"),
     paths(
+        dead_letters::list_dead_letters, dead_letters::get_dead_letter,
         metrics::get_metrics,
         metrics::get_metrics_csv,
         baseline::import_baseline,
         rebuild::start_rebuild,
         rebuild::rebuild_status
     ),
-    components(schemas(MetricsReport, ImportReport, MetricsRow, Granularity, Split, RebuildStatus, RebuildState, ErrorBody, FieldError)),
+    components(schemas(DeadLetterPage, DeadLetterView, MetricsReport, ImportReport, MetricsRow, Granularity, Split, RebuildStatus, RebuildState, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -1,7 +1,8 @@
 //! What every Pathway API has in common: the one place errors become HTTP
 //! answers ([`error`]), JSON bodies that fail with the field and the reason
 //! ([`json`]), the caller from the bearer token ([`caller`]), health,
-//! readiness and metrics ([`ops`]), and the tail every service's router ends
+//! readiness and metrics ([`ops`]), the dead letters every service lists
+//! ([`dead_letters`]), and the tail every service's router ends
 //! with, served with graceful shutdown.
 
 use std::net::SocketAddr;
@@ -16,6 +17,7 @@ use crate::auth::Authenticator;
 use crate::metrics::Metrics;
 
 pub mod caller;
+pub mod dead_letters;
 pub mod error;
 pub mod json;
 pub mod ops;
@@ -73,7 +75,8 @@ pub async fn serve(
     .await
 }
 
-/// The tail of every service's router: the operational routes, a JSON 404
+/// The tail of every service's router: the operational routes, the dead
+/// letters in `db` ([`dead_letters`]), a JSON 404
 /// for unknown paths, the body limit, the authenticator the [`Caller`]
 /// extractor reads, request metrics and a span per request.
 ///
@@ -83,9 +86,11 @@ pub fn finish(
     metrics: Metrics,
     ready: ReadinessCheck,
     auth: Arc<Authenticator>,
+    db: sea_orm::DatabaseConnection,
     body_limit: usize,
 ) -> Router {
     routes
+        .merge(dead_letters::routes(db))
         .fallback(not_found_fallback)
         .layer(DefaultBodyLimit::max(body_limit))
         .merge(ops_routes(metrics.clone(), ready))

@@ -9,6 +9,7 @@
 use axum::routing::get;
 use axum::{Json, Router};
 use pathway_common::audit::AuditRow;
+use pathway_common::http::dead_letters::{self, DeadLetterPage, DeadLetterView};
 use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
@@ -29,8 +30,8 @@ use types::{DecisionHistory, DecisionView, OptInView, OutcomeView};
         description = "The decisions made on referrals to the chronic pain service: each vetting outcome, with corrections kept beside what they corrected. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
         version = "1"
     ),
-    paths(decisions::get_decision, audit::audit_trail),
-    components(schemas(DecisionHistory, DecisionView, OutcomeView, OptInView, WindowState, AuditRow, ErrorBody, FieldError)),
+    paths(dead_letters::list_dead_letters, dead_letters::get_dead_letter, decisions::get_decision, audit::audit_trail),
+    components(schemas(DeadLetterPage, DeadLetterView, DecisionHistory, DecisionView, OutcomeView, OptInView, WindowState, AuditRow, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -8,6 +8,7 @@
 
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use pathway_common::http::dead_letters::{self, DeadLetterPage, DeadLetterView};
 use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
@@ -36,11 +37,13 @@ pub mod types;
         version = "1"
     ),
     paths(
+        dead_letters::list_dead_letters, dead_letters::get_dead_letter,
         referrals::submit_referral, referrals::get_referral, referrals::withdraw,
         referrals::provide_information, boards::list_boards, boards::switch_pathway,
         boards::get_board_settings, boards::set_board_settings
     ),
     components(schemas(
+        DeadLetterPage, DeadLetterView,
         ReferralRequest, PatientRequest, ContactRequest, AddressRequest, ReferrerRequest, ClinicalRequest,
         ImpactRequest, ReferralCreated, ReferralView, HistoryEntry, InformationRequestView, WithdrawRequest,
         InformationAnswer, PathwaySwitch, BoardView, PathwayChangeView, BoardSettingsView,

@@ -15,6 +15,7 @@ pub mod types;
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use pathway_common::http::dead_letters::{self, DeadLetterPage, DeadLetterView};
 use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
@@ -30,12 +31,13 @@ use types::{DeliveryList, DeliveryView, GatewayCallbackBody};
         version = "1"
     ),
     paths(
+        dead_letters::list_dead_letters, dead_letters::get_dead_letter,
         deliveries::referral_deliveries,
         deliveries::list_deliveries,
         deliveries::retry_delivery,
         callbacks::notify_callback
     ),
-    components(schemas(DeliveryList, DeliveryView, GatewayCallbackBody, Recipient, ChannelKind, Status, ErrorBody, FieldError)),
+    components(schemas(DeadLetterPage, DeadLetterView, DeliveryList, DeliveryView, GatewayCallbackBody, Recipient, ChannelKind, Status, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

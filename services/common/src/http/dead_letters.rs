@@ -1,0 +1,297 @@
+//! `GET /v1/dead-letters` and `GET /v1/dead-letters/{id}`: what a service's
+//! consumers refused, for an operator to read before replaying. Written once
+//! here and merged into every service by [`super::finish`].
+//!
+//! Dead letters cross boards, so only a `board_admin` whose token names every
+//! board (`*`) may read them. The stored payload is never returned: when it
+//! decodes as an [`Event`], its type, board, referral and time are shown
+//! instead.
+
+use std::collections::BTreeMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use pathway_proto::v1::Event;
+use prost::Message;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::error::{ApiError, ErrorBody};
+use crate::auth::{AuthError, Caller, Role};
+use crate::inbox::dead_letter;
+use crate::validation::FieldError;
+
+/// Items in a page when `limit` is left out.
+pub const DEFAULT_LIMIT: u64 = 50;
+/// The most items one page holds.
+pub const MAX_LIMIT: u64 = 500;
+
+/// The routes, on the service's own database.
+pub fn routes(db: DatabaseConnection) -> Router {
+    Router::new()
+        .route("/v1/dead-letters", get(list_dead_letters))
+        .route("/v1/dead-letters/{id}", get(get_dead_letter))
+        .with_state(db)
+}
+
+/// One dead letter, without its payload bytes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeadLetterView {
+    pub id: String,
+    /// The durable consumer that refused it.
+    pub consumer: String,
+    /// The event's id, or `stream-seq-<n>` when it did not decode.
+    pub message_id: String,
+    pub subject: String,
+    pub reason: String,
+    /// How many times it was delivered before it was given up on.
+    pub deliveries: i64,
+    pub dead_at: DateTime<Utc>,
+    pub replayed_at: Option<DateTime<Utc>>,
+    /// Whether the payload decodes as a Pathway event (the fields below).
+    pub decodes: bool,
+    /// `aggregate.event`, e.g. `vetting.completed`.
+    pub event_type: Option<String>,
+    pub board: Option<String>,
+    pub referral_id: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+impl From<dead_letter::Model> for DeadLetterView {
+    fn from(row: dead_letter::Model) -> Self {
+        let event = Event::decode(row.payload.as_slice()).ok();
+        let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        Self {
+            decodes: event.is_some(),
+            event_type: event
+                .as_ref()
+                .and_then(Event::kind)
+                .map(|(aggregate, event)| format!("{aggregate}.{event}")),
+            board: event.as_ref().and_then(|e| non_empty(&e.board)),
+            referral_id: event.as_ref().and_then(|e| non_empty(&e.referral_id)),
+            occurred_at: event.as_ref().and_then(Event::occurred_at),
+            id: row.id,
+            consumer: row.consumer,
+            message_id: row.message_id,
+            subject: row.subject,
+            reason: row.reason,
+            deliveries: row.deliveries,
+            dead_at: row.dead_at,
+            replayed_at: row.replayed_at,
+        }
+    }
+}
+
+/// A page of dead letters, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeadLetterPage {
+    pub dead_letters: Vec<DeadLetterView>,
+    /// Pass as `before` for the next page; absent on the last page.
+    pub next_before: Option<String>,
+}
+
+/// `GET /v1/dead-letters`' query.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; it is parsed by `ListQuery::parse`
+struct ListParams {
+    /// Items in the page: 1 to 500, 50 when left out.
+    limit: Option<u64>,
+    /// The id of the last item of the previous page: only older ones follow.
+    before: Option<String>,
+    /// Only this durable consumer's.
+    consumer: Option<String>,
+}
+
+struct ListQuery {
+    limit: u64,
+    before: Option<String>,
+    consumer: Option<String>,
+}
+
+impl ListQuery {
+    /// Every failing field at once.
+    fn parse(raw: BTreeMap<String, String>) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let limit = match raw.get("limit").map(|v| v.parse::<u64>()) {
+            None => DEFAULT_LIMIT,
+            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                ));
+                DEFAULT_LIMIT
+            }
+        };
+        let before = raw.get("before").cloned();
+        if let Some(id) = &before
+            && uuid::Uuid::parse_str(id).is_err()
+        {
+            errors.push(FieldError::new(
+                "before",
+                "must be the id of a dead letter (a UUID)",
+            ));
+        }
+        let consumer = raw.get("consumer").cloned();
+        if consumer.as_deref() == Some("") {
+            errors.push(FieldError::new("consumer", "must not be empty"));
+        }
+        if errors.is_empty() {
+            Ok(Self {
+                limit,
+                before,
+                consumer,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+fn require_operator(caller: &Caller) -> Result<(), AuthError> {
+    caller.require_role(&[Role::BoardAdmin])?;
+    if caller.boards.contains("*") {
+        Ok(())
+    } else {
+        Err(AuthError::Forbidden(
+            "dead letters cross boards: this needs a token for every board (*)".into(),
+        ))
+    }
+}
+
+/// This service's dead letters, newest first.
+#[utoipa::path(
+    get, path = "/v1/dead-letters", tag = "dead letters",
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of dead letters, newest first", body = DeadLetterPage),
+        (status = 400, description = "The query string is not valid", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Not a board_admin for every board (*)", body = ErrorBody),
+        (status = 422, description = "limit, before or consumer is not valid", body = ErrorBody),
+        (status = 503, description = "The database did not answer", body = ErrorBody),
+    )
+)]
+pub async fn list_dead_letters(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    raw: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+) -> Result<Json<DeadLetterPage>, ApiError> {
+    require_operator(&caller)?;
+    let Query(raw) = raw.map_err(|rejection| {
+        ApiError::bad_request(format!("the query is not valid: {}", rejection.body_text()))
+    })?;
+    let query = ListQuery::parse(raw).map_err(ApiError::validation)?;
+    let mut select = dead_letter::Entity::find().order_by_desc(dead_letter::Column::Id);
+    if let Some(before) = &query.before {
+        select = select.filter(dead_letter::Column::Id.lt(before.as_str()));
+    }
+    if let Some(consumer) = &query.consumer {
+        select = select.filter(dead_letter::Column::Consumer.eq(consumer.as_str()));
+    }
+    // One more than asked says whether a next page exists.
+    let mut rows = select
+        .limit(query.limit + 1)
+        .all(&db)
+        .await
+        .map_err(|e| ApiError::unavailable("the database", e))?;
+    let more = rows.len() as u64 > query.limit;
+    rows.truncate(query.limit as usize);
+    let next_before = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
+    Ok(Json(DeadLetterPage {
+        dead_letters: rows.into_iter().map(DeadLetterView::from).collect(),
+        next_before,
+    }))
+}
+
+/// One dead letter.
+#[utoipa::path(
+    get, path = "/v1/dead-letters/{id}", tag = "dead letters",
+    params(("id" = String, Path, description = "The dead letter's id")),
+    responses(
+        (status = 200, description = "The dead letter", body = DeadLetterView),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Not a board_admin for every board (*)", body = ErrorBody),
+        (status = 404, description = "No dead letter with this id", body = ErrorBody),
+        (status = 503, description = "The database did not answer", body = ErrorBody),
+    )
+)]
+pub async fn get_dead_letter(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+) -> Result<Json<DeadLetterView>, ApiError> {
+    require_operator(&caller)?;
+    let row = dead_letter::Entity::find_by_id(id.clone())
+        .one(&db)
+        .await
+        .map_err(|e| ApiError::unavailable("the database", e))?
+        .ok_or_else(|| ApiError::not_found(format!("no dead letter {id:?} in this service")))?;
+    Ok(Json(row.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> Result<ListQuery, Vec<FieldError>> {
+        ListQuery::parse(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    /// A query's pairs and the fields its refusal names.
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+    );
+
+    #[test]
+    fn bad_values_name_every_field() {
+        let cases: &[Case] = &[
+            (&[("limit", "0")], &["limit"]),
+            (&[("limit", "501")], &["limit"]),
+            (&[("limit", "ten")], &["limit"]),
+            (&[("before", "x")], &["before"]),
+            (&[("consumer", "")], &["consumer"]),
+            (&[("limit", "-1"), ("before", "x")], &["limit", "before"]),
+        ];
+        for (pairs, fields) in cases {
+            let errors = query(pairs).err().expect("refused");
+            let named: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(&named, fields, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn defaults_and_bounds() {
+        assert_eq!(query(&[]).ok().map(|q| q.limit), Some(DEFAULT_LIMIT));
+        assert_eq!(query(&[("limit", "500")]).ok().map(|q| q.limit), Some(500));
+        assert_eq!(query(&[("limit", "1")]).ok().map(|q| q.limit), Some(1));
+    }
+
+    #[test]
+    fn an_undecodable_payload_shows_no_event() {
+        let view = DeadLetterView::from(dead_letter::Model {
+            id: "id".into(),
+            consumer: "c".into(),
+            message_id: "stream-seq-1".into(),
+            subject: "s".into(),
+            payload: vec![0xff, 0xff, 0xff],
+            reason: "r".into(),
+            deliveries: 1,
+            dead_at: Utc::now(),
+            replayed_at: None,
+        });
+        assert!(!view.decodes);
+        assert_eq!(view.event_type, None);
+    }
+}
