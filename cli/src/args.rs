@@ -97,17 +97,23 @@ pub enum Command {
         #[command(subcommand)]
         action: DeliveriesAction,
     },
-    /// What the services' consumers refused (dead letters): list them, or
-    /// show one.
+    /// What the services' consumers refused (dead letters): list them, show
+    /// one, or replay one or all after the cause is fixed.
     #[command(
         name = "dead-letters",
-        long_about = "What the services' consumers refused (dead letters): list them, or show one.\n\n\
+        long_about = "What the services' consumers refused (dead letters): list them, show one, \
+        or replay one or all after the cause is fixed.\n\n\
+        A replay goes through the same inbox: the consumer that refused it handles it afresh, \
+        and every other consumer, which handled it already, changes nothing. Each replay is \
+        audited; a dead letter is replayed at most once (refused again, it is a new one).\n\n\
         Needs a board_admin token for every board (*); without --token one is signed with the \
         local key.\n\n\
         Examples:\n\
         \x20 pathway dead-letters list\n\
         \x20 pathway dead-letters list --service decision --limit 10\n\
-        \x20 pathway dead-letters show <id>"
+        \x20 pathway dead-letters show <id>\n\
+        \x20 pathway dead-letters replay <id>\n\
+        \x20 pathway dead-letters replay --all --service notification --consumer notification"
     )]
     DeadLetters {
         #[command(subcommand)]
@@ -316,6 +322,33 @@ pub enum DeadLettersAction {
         /// Which service holds it; every one is asked when left out.
         #[arg(long, value_enum, default_value = "all")]
         service: DeadLetterService,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay one dead letter, or --all not yet replayed, after the cause is fixed.
+    #[command(
+        long_about = "Replay one dead letter, or with --all every one not yet replayed, after \
+        the cause is fixed: the consumer that refused it handles it afresh through its inbox; \
+        consumers that handled it already change nothing. Each replay is audited.\n\n\
+        Examples:\n\
+        \x20 pathway dead-letters replay 01937c1e-8f2a-7b44-9d3e-5a6b7c8d9e0f\n\
+        \x20 pathway dead-letters replay --all --service decision\n\
+        \x20 pathway dead-letters replay --all --consumer notification"
+    )]
+    Replay {
+        /// The dead letter's id (see `pathway dead-letters list`).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Every dead letter not yet replayed.
+        #[arg(long)]
+        all: bool,
+        /// Which service's; every one when left out.
+        #[arg(long, value_enum, default_value = "all")]
+        service: DeadLetterService,
+        /// With --all: only this durable consumer's.
+        #[arg(long, requires = "all")]
+        consumer: Option<String>,
+        /// Print what was replayed as JSON, each with its service.
         #[arg(long)]
         json: bool,
     },

@@ -7,7 +7,8 @@
 //! [`intake`], [`vetting`], [`decision`], [`notification`], [`analytics`],
 //! [`cli`] (every `pathway` command), [`contracts`] (the event and look-up
 //! contracts), [`dead_letters`] (listed over HTTP, as every service lists
-//! them), [`clinician_pages`] and [`browser`] (the pages in Chromium).
+//! them), [`dead_letters_replay`] (replayed after the fix, applied once),
+//! [`clinician_pages`] and [`browser`] (the pages in Chromium).
 //! Run one with a filter, e.g. `cargo test -p pathway-tests --test e2e intake::`.
 
 mod analytics;
@@ -16,6 +17,7 @@ mod cli;
 mod clinician_pages;
 mod contracts;
 mod dead_letters;
+mod dead_letters_replay;
 mod decision;
 mod intake;
 mod notification;

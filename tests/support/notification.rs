@@ -157,6 +157,13 @@ impl TestApp {
         Self { running }
     }
 
+    /// Stop the service and start it again with `settings`: the same
+    /// database and NATS account (a deployment reconfigured).
+    pub async fn restart_with(self, settings: Settings, workers: Workers) -> Self {
+        let running = self.running.restart_with(settings, workers).await;
+        Self { running }
+    }
+
     pub async fn deliveries(&self, referral_id: &str) -> Vec<delivery::Model> {
         delivery::Entity::find()
             .filter(delivery::Column::ReferralId.eq(referral_id))

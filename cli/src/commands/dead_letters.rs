@@ -1,7 +1,8 @@
 //! `pathway dead-letters`: what the services' consumers refused, asked for
 //! as a board admin for every board (dead letters cross boards): a list,
-//! newest first, from one service or all five, and one dead letter in full
-//! (never its payload bytes: the services do not return them).
+//! newest first, from one service or all five, one dead letter in full
+//! (never its payload bytes: the services do not return them), and replays
+//! of one or all.
 
 use std::io::Write;
 
@@ -86,8 +87,93 @@ pub async fn run(
                 print_one(out, &row)?;
             }
         }
+        DeadLettersAction::Replay {
+            id: Some(id),
+            service,
+            json,
+            ..
+        } => {
+            let mut found = None;
+            for service in services(service) {
+                let path = format!("/v1/dead-letters/{id}/replay");
+                let reply = client.post(service, &path)?.bearer(&token).send().await?;
+                if reply.status == 404 {
+                    continue;
+                }
+                let mut row = reply.require_success()?;
+                row["service"] = json!(name(service));
+                found = Some(row);
+                break;
+            }
+            let Some(row) = found else {
+                anyhow::bail!("no dead letter {id} in {}", where_(service));
+            };
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&row)?)?;
+            } else {
+                print_replayed(out, &row)?;
+            }
+        }
+        DeadLettersAction::Replay {
+            id: None,
+            service,
+            consumer,
+            json,
+            ..
+        } => {
+            let mut replayed = Vec::new();
+            let mut skipped = Vec::new();
+            for service in services(service) {
+                let mut call = client.post(service, "/v1/dead-letters/replay")?;
+                if let Some(consumer) = &consumer {
+                    call = call.query(&[("consumer", consumer.clone())]);
+                }
+                let answer = call.bearer(&token).send().await?.require_success()?;
+                for (key, into) in [("replayed", &mut replayed), ("skipped", &mut skipped)] {
+                    for mut row in answer[key].as_array().cloned().unwrap_or_default() {
+                        row["service"] = json!(name(service));
+                        into.push(row);
+                    }
+                }
+            }
+            if json {
+                let answer = json!({ "replayed": replayed, "skipped": skipped });
+                writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+            } else {
+                for row in &replayed {
+                    print_replayed(out, row)?;
+                }
+                for row in &skipped {
+                    writeln!(
+                        out,
+                        "skipped {} ({}): {}",
+                        row["id"].as_str().unwrap_or("?"),
+                        row["service"].as_str().unwrap_or("?"),
+                        row["reason"].as_str().unwrap_or("")
+                    )?;
+                }
+                writeln!(
+                    out,
+                    "{} replayed, {} skipped",
+                    replayed.len(),
+                    skipped.len()
+                )?;
+            }
+        }
     }
     Ok(())
+}
+
+fn print_replayed(out: &mut dyn Write, row: &Value) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "replayed {} ({}): consumer {}, message {}, {}",
+        row["id"].as_str().unwrap_or("?"),
+        row["service"].as_str().unwrap_or("?"),
+        row["consumer"].as_str().unwrap_or("?"),
+        row["message_id"].as_str().unwrap_or("?"),
+        row["event_type"].as_str().unwrap_or("(undecodable)")
+    )
 }
 
 fn services(choice: DeadLetterService) -> Vec<Service> {

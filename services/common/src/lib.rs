@@ -46,6 +46,7 @@ pub mod pages;
 pub mod pii;
 pub mod platform;
 pub mod plumbing;
+pub mod replay;
 pub mod settings;
 pub mod shutdown;
 pub mod startup;

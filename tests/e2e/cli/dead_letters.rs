@@ -117,6 +117,81 @@ async fn dead_letters_are_listed_and_shown() {
         let (status, openapi) = p.get(&format!("{base}/openapi.json"), "").await;
         assert_eq!(status, 200, "{base}");
         assert!(openapi.contains("/v1/dead-letters/{id}"), "{base}");
+        assert!(openapi.contains("/v1/dead-letters/{id}/replay"), "{base}");
+        assert!(openapi.contains("/v1/dead-letters/replay"), "{base}");
     }
+    p.stop().await;
+}
+
+/// `pathway dead-letters replay`: one by id (found without saying where),
+/// refused the second time, and `--all` for what is left. The decision
+/// service still refuses the second outcome, so each replay is dead-lettered
+/// again as a new dead letter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_replayed_one_or_all() {
+    let p = Platform::start(&Backend::Sqlite).await;
+    let referral = new_referral();
+    p.decision
+        .send(&vetting_completed(
+            "highland",
+            &referral,
+            accept(proto::Priority::Routine),
+            false,
+        ))
+        .await;
+    p.decision.wait_for_decisions(&referral, 1).await;
+    let decline = proto::Outcome {
+        reason: "not a pain referral".into(),
+        rejection_reason: "02".into(),
+        ..outcome(proto::OutcomeKind::Decline)
+    };
+    let declined = vetting_completed("highland", &referral, decline, false);
+    p.decision.send(&declined).await;
+    let dead = p.decision.wait_for_dead_letters(1).await;
+    let id = dead[0].id.clone();
+
+    let replayed = pathway(&p, &format!("dead-letters replay {id}")).await.ok();
+    for expected in [
+        "replayed",
+        id.as_str(),
+        "decision",
+        declined.event_id.as_str(),
+        "vetting.completed",
+    ] {
+        assert!(replayed.contains(expected), "no {expected}:\n{replayed}");
+    }
+    // Still refused by the consumer: a new dead letter, not a duplicate.
+    let rows = p.decision.wait_for_dead_letters(2).await;
+    let again = rows
+        .iter()
+        .find(|r| r.id != id)
+        .expect("dead-lettered again")
+        .id
+        .clone();
+    assert_eq!(p.decision.decisions_recorded(&referral).await.len(), 1);
+
+    pathway(&p, &format!("dead-letters replay {id} --service decision"))
+        .await
+        .refused("", &["already replayed"]);
+    let unknown = uuid::Uuid::now_v7().to_string();
+    pathway(&p, &format!("dead-letters replay {unknown}"))
+        .await
+        .refused("no dead letter", &[&unknown, "any service"]);
+
+    let all = pathway(
+        &p,
+        "dead-letters replay --all --service decision --consumer decision --json",
+    )
+    .await
+    .ok();
+    let json = json_of(&all);
+    assert_eq!(json["replayed"][0]["id"], again.as_str(), "{json}");
+    assert_eq!(json["replayed"][0]["service"], "decision", "{json}");
+    assert_eq!(json["replayed"].as_array().map(Vec::len), Some(1), "{json}");
+    p.decision.wait_for_dead_letters(3).await;
+    let none = pathway(&p, "dead-letters replay --all --consumer nobody")
+        .await
+        .ok();
+    assert!(none.contains("0 replayed, 0 skipped"), "{none}");
     p.stop().await;
 }

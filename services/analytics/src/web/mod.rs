@@ -12,7 +12,9 @@
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pathway_common::http::dead_letters::{self, DeadLetterPage, DeadLetterView};
+use pathway_common::http::dead_letters::{
+    self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
+};
 use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
@@ -49,14 +51,14 @@ const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathwa
 #[openapi(
     info(title = "Pathway analytics", description = DESCRIPTION, version = "1"),
     paths(
-        dead_letters::list_dead_letters, dead_letters::get_dead_letter,
+        dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::replay_dead_letter, dead_letters::replay_dead_letters,
         metrics::get_metrics,
         metrics::get_metrics_csv,
         baseline::import_baseline,
         rebuild::start_rebuild,
         rebuild::rebuild_status
     ),
-    components(schemas(DeadLetterPage, DeadLetterView, MetricsReport, ImportReport, MetricsRow, Granularity, Split, RebuildStatus, RebuildState, ErrorBody, FieldError)),
+    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, MetricsReport, ImportReport, MetricsRow, Granularity, Split, RebuildStatus, RebuildState, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -1,9 +1,11 @@
 //! `GET /v1/dead-letters` and `GET /v1/dead-letters/{id}`: what a service's
-//! consumers refused, for an operator to read before replaying. Written once
+//! consumers refused, for an operator to read; `POST
+//! /v1/dead-letters/{id}/replay` and `POST /v1/dead-letters/replay` to replay
+//! one or all after the cause is fixed ([`crate::replay`]). Written once
 //! here and merged into every service by [`super::finish`].
 //!
 //! Dead letters cross boards, so only a `board_admin` whose token names every
-//! board (`*`) may read them. The stored payload is never returned: when it
+//! board (`*`) may read or replay them. The stored payload is never returned: when it
 //! decodes as an [`Event`], its type, board, referral and time are shown
 //! instead.
 
@@ -11,7 +13,8 @@ use std::collections::BTreeMap;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use pathway_proto::v1::Event;
@@ -23,6 +26,7 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody};
 use crate::auth::{AuthError, Caller, Role};
 use crate::inbox::dead_letter;
+use crate::replay::{self, ReplayError};
 use crate::validation::FieldError;
 
 /// Items in a page when `limit` is left out.
@@ -35,6 +39,8 @@ pub fn routes(db: DatabaseConnection) -> Router {
     Router::new()
         .route("/v1/dead-letters", get(list_dead_letters))
         .route("/v1/dead-letters/{id}", get(get_dead_letter))
+        .route("/v1/dead-letters/{id}/replay", post(replay_dead_letter))
+        .route("/v1/dead-letters/replay", post(replay_dead_letters))
         .with_state(db)
 }
 
@@ -233,6 +239,133 @@ pub async fn get_dead_letter(
         .map_err(|e| ApiError::unavailable("the database", e))?
         .ok_or_else(|| ApiError::not_found(format!("no dead letter {id:?} in this service")))?;
     Ok(Json(row.into()))
+}
+
+impl From<ReplayError> for ApiError {
+    fn from(error: ReplayError) -> Self {
+        match error {
+            ReplayError::NotFound(_) => ApiError::not_found(error.to_string()),
+            ReplayError::AlreadyReplayed(_) => {
+                ApiError::conflict("already_replayed", error.to_string())
+            }
+            ReplayError::NotAnEvent(_) => ApiError::conflict("not_an_event", error.to_string()),
+            ReplayError::Database(cause) => ApiError::unavailable("the database", cause),
+        }
+    }
+}
+
+/// Replay one dead letter: its consumer handles it afresh through the inbox.
+#[utoipa::path(
+    post, path = "/v1/dead-letters/{id}/replay", tag = "dead letters",
+    params(("id" = String, Path, description = "The dead letter's id")),
+    responses(
+        (status = 202, description = "Replayed: the dead letter as it is now", body = DeadLetterView),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Not a board_admin for every board (*)", body = ErrorBody),
+        (status = 404, description = "No dead letter with this id", body = ErrorBody),
+        (status = 409, description = "Already replayed (`already_replayed`), or its payload is not an event that can be handled (`not_an_event`)", body = ErrorBody),
+        (status = 503, description = "The database did not answer", body = ErrorBody),
+    )
+)]
+pub async fn replay_dead_letter(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<DeadLetterView>), ApiError> {
+    require_operator(&caller)?;
+    let row = replay::replay_one(&db, &caller, &id).await?;
+    tracing::info!(dead_letter = %row.id, consumer = %row.consumer, message_id = %row.message_id, "dead letter replayed");
+    Ok((StatusCode::ACCEPTED, Json(row.into())))
+}
+
+/// What replaying every dead letter did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReplayReport {
+    /// The dead letters replayed, as they are now, oldest first.
+    pub replayed: Vec<DeadLetterView>,
+    /// Those left as they are, each with why.
+    pub skipped: Vec<SkippedReplay>,
+}
+
+/// A dead letter `POST /v1/dead-letters/replay` left as it is.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SkippedReplay {
+    pub id: String,
+    /// `not_an_event` or `already_replayed` (replayed meanwhile).
+    pub code: String,
+    pub reason: String,
+}
+
+/// `POST /v1/dead-letters/replay`'s query.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; it is read by `replay_dead_letters`
+struct ReplayParams {
+    /// Only this durable consumer's.
+    consumer: Option<String>,
+}
+
+/// Replay every dead letter not yet replayed, each in its own transaction.
+#[utoipa::path(
+    post, path = "/v1/dead-letters/replay", tag = "dead letters",
+    params(ReplayParams),
+    responses(
+        (status = 202, description = "What was replayed and what was left", body = ReplayReport),
+        (status = 400, description = "The query string is not valid", body = ErrorBody),
+        (status = 401, description = "No valid bearer token", body = ErrorBody),
+        (status = 403, description = "Not a board_admin for every board (*)", body = ErrorBody),
+        (status = 422, description = "consumer is empty", body = ErrorBody),
+        (status = 503, description = "The database did not answer", body = ErrorBody),
+    )
+)]
+pub async fn replay_dead_letters(
+    caller: Caller,
+    State(db): State<DatabaseConnection>,
+    raw: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+) -> Result<(StatusCode, Json<ReplayReport>), ApiError> {
+    require_operator(&caller)?;
+    let Query(raw) = raw.map_err(|rejection| {
+        ApiError::bad_request(format!("the query is not valid: {}", rejection.body_text()))
+    })?;
+    let consumer = raw.get("consumer").map(String::as_str);
+    if consumer == Some("") {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "consumer",
+            "must not be empty",
+        )]));
+    }
+    let pending = replay::pending(&db, consumer)
+        .await
+        .map_err(|e| ApiError::unavailable("the database", e))?;
+    let mut report = ReplayReport {
+        replayed: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for row in pending {
+        match replay::replay_one(&db, &caller, &row.id).await {
+            Ok(row) => report.replayed.push(row.into()),
+            Err(error @ (ReplayError::NotAnEvent(_) | ReplayError::AlreadyReplayed(_))) => {
+                let code = match error {
+                    ReplayError::NotAnEvent(_) => "not_an_event",
+                    _ => "already_replayed",
+                };
+                report.skipped.push(SkippedReplay {
+                    id: row.id,
+                    code: code.into(),
+                    reason: error.to_string(),
+                });
+            }
+            // Gone meanwhile: nothing to replay.
+            Err(ReplayError::NotFound(_)) => {}
+            Err(error @ ReplayError::Database(_)) => return Err(error.into()),
+        }
+    }
+    tracing::info!(
+        replayed = report.replayed.len(),
+        skipped = report.skipped.len(),
+        "dead letters replayed"
+    );
+    Ok((StatusCode::ACCEPTED, Json(report)))
 }
 
 #[cfg(test)]

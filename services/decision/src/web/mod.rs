@@ -9,7 +9,9 @@
 use axum::routing::get;
 use axum::{Json, Router};
 use pathway_common::audit::AuditRow;
-use pathway_common::http::dead_letters::{self, DeadLetterPage, DeadLetterView};
+use pathway_common::http::dead_letters::{
+    self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
+};
 use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
@@ -30,8 +32,8 @@ use types::{DecisionHistory, DecisionView, OptInView, OutcomeView};
         description = "The decisions made on referrals to the chronic pain service: each vetting outcome, with corrections kept beside what they corrected. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
         version = "1"
     ),
-    paths(dead_letters::list_dead_letters, dead_letters::get_dead_letter, decisions::get_decision, audit::audit_trail),
-    components(schemas(DeadLetterPage, DeadLetterView, DecisionHistory, DecisionView, OutcomeView, OptInView, WindowState, AuditRow, ErrorBody, FieldError)),
+    paths(dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::replay_dead_letter, dead_letters::replay_dead_letters, decisions::get_decision, audit::audit_trail),
+    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, DecisionHistory, DecisionView, OutcomeView, OptInView, WindowState, AuditRow, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -8,7 +8,9 @@
 
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use pathway_common::http::dead_letters::{self, DeadLetterPage, DeadLetterView};
+use pathway_common::http::dead_letters::{
+    self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
+};
 use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
@@ -37,13 +39,13 @@ pub mod types;
         version = "1"
     ),
     paths(
-        dead_letters::list_dead_letters, dead_letters::get_dead_letter,
+        dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::replay_dead_letter, dead_letters::replay_dead_letters,
         referrals::submit_referral, referrals::get_referral, referrals::withdraw,
         referrals::provide_information, boards::list_boards, boards::switch_pathway,
         boards::get_board_settings, boards::set_board_settings
     ),
     components(schemas(
-        DeadLetterPage, DeadLetterView,
+        DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
         ReferralRequest, PatientRequest, ContactRequest, AddressRequest, ReferrerRequest, ClinicalRequest,
         ImpactRequest, ReferralCreated, ReferralView, HistoryEntry, InformationRequestView, WithdrawRequest,
         InformationAnswer, PathwaySwitch, BoardView, PathwayChangeView, BoardSettingsView,

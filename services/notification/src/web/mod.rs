@@ -15,7 +15,9 @@ pub mod types;
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pathway_common::http::dead_letters::{self, DeadLetterPage, DeadLetterView};
+use pathway_common::http::dead_letters::{
+    self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
+};
 use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
@@ -31,13 +33,13 @@ use types::{DeliveryList, DeliveryView, GatewayCallbackBody};
         version = "1"
     ),
     paths(
-        dead_letters::list_dead_letters, dead_letters::get_dead_letter,
+        dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::replay_dead_letter, dead_letters::replay_dead_letters,
         deliveries::referral_deliveries,
         deliveries::list_deliveries,
         deliveries::retry_delivery,
         callbacks::notify_callback
     ),
-    components(schemas(DeadLetterPage, DeadLetterView, DeliveryList, DeliveryView, GatewayCallbackBody, Recipient, ChannelKind, Status, ErrorBody, FieldError)),
+    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, DeliveryList, DeliveryView, GatewayCallbackBody, Recipient, ChannelKind, Status, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -7,7 +7,9 @@
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pathway_common::audit::AuditRow;
-use pathway_common::http::dead_letters::{self, DeadLetterPage, DeadLetterView};
+use pathway_common::http::dead_letters::{
+    self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
+};
 use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
@@ -40,12 +42,12 @@ pub struct AppState {
         version = "1"
     ),
     paths(
-        dead_letters::list_dead_letters, dead_letters::get_dead_letter,
+        dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::replay_dead_letter, dead_letters::replay_dead_letters,
         api::worklist, api::referral, api::claim, api::release, api::request_information,
         api::record_outcome, api::correct_outcome, api::audit_trail
     ),
     components(schemas(
-        DeadLetterPage, DeadLetterView,
+        DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
         Worklist, WorklistRow, ReferralDetail, InformationRequestView, OutcomeView, OutcomeRequest,
         ActionResult, InformationRequestBody, AuditRow, ErrorBody, FieldError, Status
     )),
