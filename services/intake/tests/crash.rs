@@ -4,6 +4,8 @@
 
 use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pathway_common::auth::{Authenticator, Claims, Role};
@@ -88,21 +90,30 @@ async fn a_killed_intake_loses_no_acknowledged_referral_and_publishes_each_once(
     // A burst of referrals; the process is killed while they are in flight.
     let token = sign(Role::Referrer, &["highland"]);
     let mut burst = tokio::task::JoinSet::new();
+    let answered = Arc::new(AtomicUsize::new(0));
     for _ in 0..300 {
         let request = http
             .post(format!("{}/v1/referrals", intake.base))
             .bearer_auth(&token)
             .json(&valid_referral("highland"));
+        let answered = answered.clone();
         burst.spawn(async move {
             let response = request.send().await.ok()?;
             if response.status() != 201 {
                 return None;
             }
             let body: serde_json::Value = response.json().await.ok()?;
+            answered.fetch_add(1, Ordering::SeqCst);
             body["id"].as_str().map(str::to_owned)
         });
     }
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Kill it as soon as the first referrals are acknowledged, with most of
+    // the burst still in flight: waiting on the answers, not on a fixed
+    // time, so a slow machine kills it mid-burst too.
+    let started = std::time::Instant::now();
+    while answered.load(Ordering::SeqCst) < 5 && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
     intake.child.kill().expect("SIGKILL");
     intake.child.wait().expect("reaped");
     let mut acknowledged = HashSet::new();
