@@ -109,7 +109,7 @@ pub enum Applied {
 pub enum ApplyError {
     /// The event can never be applied (not a settings change, no known board,
     /// a document that does not parse or breaks a rule), every field at once.
-    #[error("{}", describe(.0))]
+    #[error("{}", crate::validation::describe(.0))]
     Invalid(Vec<FieldError>),
     #[error(transparent)]
     Database(#[from] DbErr),
@@ -123,14 +123,6 @@ impl From<ApplyError> for HandleError {
             ApplyError::Database(error) => error.into(),
         }
     }
-}
-
-fn describe(fields: &[FieldError]) -> String {
-    fields
-        .iter()
-        .map(|f| format!("{}: {}", f.field, f.reason))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// Why a board's settings could not be read.

@@ -20,3 +20,13 @@ impl FieldError {
         }
     }
 }
+
+/// Every failing field on one line, `field: reason; field: reason`, for
+/// messages and logs.
+pub fn describe(fields: &[FieldError]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -51,7 +51,7 @@ impl Decisions {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Fields of the event or request that are missing or malformed, all of them.
-    #[error("{}", describe(.0))]
+    #[error("{}", pathway_common::validation::describe(.0))]
     Validation(Vec<FieldError>),
     /// What was asked breaks a rule of the domain (a second outcome not
     /// marked as a correction, an opt-in after the deadline): it never will
@@ -82,14 +82,6 @@ pub enum Error {
     /// A fault of ours.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
-}
-
-fn describe(fields: &[FieldError]) -> String {
-    fields
-        .iter()
-        .map(|f| format!("{}: {}", f.field, f.reason))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 impl From<DbErr> for Error {

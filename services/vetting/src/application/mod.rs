@@ -50,7 +50,7 @@ pub struct Vetting {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Fields the caller sent that are missing or malformed, all of them.
-    #[error("{}", describe(.0))]
+    #[error("{}", pathway_common::validation::describe(.0))]
     Validation(Vec<FieldError>),
     /// The caller's role or boards do not allow this.
     #[error(transparent)]
@@ -73,14 +73,6 @@ pub enum Error {
     /// A fault of ours.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
-}
-
-fn describe(fields: &[FieldError]) -> String {
-    fields
-        .iter()
-        .map(|f| format!("{}: {}", f.field, f.reason))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 impl From<DbErr> for Error {
