@@ -45,7 +45,19 @@ pub async fn inbox(platform: &Platform) -> anyhow::Result<Inbox<AnalyticsConsume
 pub struct AnalyticsConsumer;
 
 impl Handler for AnalyticsConsumer {
-    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> Result<(), HandleError> {
+    /// Everything it needs is in the event.
+    type Prepared = ();
+
+    async fn prepare(&self, _event: &Event) -> Result<(), HandleError> {
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Event,
+        (): (),
+    ) -> Result<(), HandleError> {
         record(txn, event).await
     }
 }

@@ -1,36 +1,70 @@
 //! A service's background work (the outbox relay, its consumers, periodic
-//! sweeps) beside its HTTP server, all stopped by one shutdown token: serve
-//! until shutdown, then let every task finish what it is doing.
+//! sweeps, request/reply loops) beside its HTTP server, all stopped by one
+//! shutdown token: serve until shutdown, then let every task finish what it
+//! is doing. Each worker is supervised ([`crate::supervisor`]): one that
+//! stops by itself is restarted, and `/readyz` names it while it is down.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::inbox::{ConsumerSpec, Handler, Inbox};
+use crate::metrics::Metrics;
 use crate::platform::Platform;
+use crate::supervisor::{Workforce, supervise};
 
 pub struct Background {
     tasks: JoinSet<anyhow::Result<()>>,
     shutdown: CancellationToken,
+    workforce: Workforce,
+    metrics: Metrics,
 }
 
 impl Background {
-    pub fn new(shutdown: &CancellationToken) -> Self {
+    pub fn new(platform: &Platform, shutdown: &CancellationToken) -> Self {
         Self {
             tasks: JoinSet::new(),
             shutdown: shutdown.clone(),
+            workforce: platform.workforce.clone(),
+            metrics: platform.metrics.clone(),
         }
+    }
+
+    /// Run the worker `name`, started afresh by `start` each time it stops
+    /// by itself, until shutdown. `start` is given the shutdown token, which
+    /// the worker watches to finish what it holds and return.
+    pub fn supervise<F, Fut>(&mut self, name: impl Into<String>, start: F)
+    where
+        F: Fn(CancellationToken) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let stop = self.shutdown.clone();
+        let token = stop.clone();
+        let supervised = supervise(
+            name.into(),
+            self.workforce.clone(),
+            self.metrics.clone(),
+            stop,
+            move || start(token.clone()),
+        );
+        self.tasks.spawn(async move {
+            supervised.await;
+            Ok(())
+        });
     }
 
     /// Publish the outbox.
     pub fn relay(&mut self, platform: &Platform) {
-        let relay = platform.relay();
-        let stop = self.shutdown.clone();
-        self.tasks.spawn(async move {
-            relay.run(stop).await;
-            Ok(())
+        let relay = Arc::new(platform.relay());
+        self.supervise("relay", move |stop| {
+            let relay = relay.clone();
+            async move {
+                relay.run(stop).await;
+                Ok(())
+            }
         });
     }
 
@@ -50,10 +84,10 @@ impl Background {
             platform.outbox.clone(),
         )
         .await?;
-        let stop = self.shutdown.clone();
-        self.tasks.spawn(async move {
-            inbox.run(stop).await;
-            Ok(())
+        let inbox = Arc::new(inbox);
+        self.supervise(format!("consumer {}", inbox.name()), move |stop| {
+            let inbox = inbox.clone();
+            async move { inbox.run(stop).await }
         });
         Ok(())
     }
@@ -63,37 +97,26 @@ impl Background {
     /// again at the next tick.
     pub fn every<F, Fut>(&mut self, what: &'static str, period: Duration, work: F)
     where
-        F: Fn() -> Fut + Send + 'static,
-        Fut: Future<Output = anyhow::Result<usize>> + Send,
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<usize>> + Send + 'static,
     {
-        let stop = self.shutdown.clone();
-        self.tasks.spawn(async move {
-            let mut ticks = tokio::time::interval(period);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = ticks.tick() => {}
-                    () = stop.cancelled() => break,
-                }
-                match work().await {
-                    Ok(0) => {}
-                    Ok(count) => tracing::info!(count, "{what}"),
-                    Err(error) => {
-                        tracing::warn!(error = format!("{error:#}"), "{what}: failed, will retry");
-                    }
-                }
+        let work = Arc::new(work);
+        self.supervise(format!("sweep {what}"), move |stop| {
+            let work = work.clone();
+            async move {
+                sweep(what, period, &*work, stop).await;
+                Ok(())
             }
-            Ok(())
         });
     }
 
-    /// The shutdown token, for a loop of the service's own that must stop by
-    /// itself (a request/reply endpoint, a live consumer it restarts).
+    /// The shutdown token, for a task of the service's own that must stop
+    /// by itself.
     pub fn shutdown(&self) -> CancellationToken {
         self.shutdown.clone()
     }
 
-    /// Any other task that stops by itself on shutdown.
+    /// Any other task that stops by itself on shutdown, not restarted.
     pub fn spawn(&mut self, task: impl Future<Output = anyhow::Result<()>> + Send + 'static) {
         self.tasks.spawn(task);
     }
@@ -114,5 +137,28 @@ impl Background {
             }
         }
         Ok(served?)
+    }
+}
+
+/// Do `work` every `period` until `stop`.
+async fn sweep<F, Fut>(what: &str, period: Duration, work: &F, stop: CancellationToken)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = anyhow::Result<usize>>,
+{
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        match work().await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "{what}"),
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), "{what}: failed, will retry");
+            }
+        }
     }
 }

@@ -4,7 +4,9 @@
 //! `(consumer, event_id)` in the `inbox` table (primary key), then applies the
 //! handler's change and its outbox rows; only after the commit is the message
 //! acknowledged. A redelivered message finds its inbox row and is acknowledged
-//! without effect.
+//! without effect. What the handler needs from another service is asked for
+//! before that transaction ([`Handler::prepare`]), so no transaction, and no
+//! database connection, waits on another service.
 //!
 //! Failures fall in two classes, and the class alone decides the ack:
 //!
@@ -29,14 +31,15 @@
 //! that keeps failing behind our back and no `MAX_DELIVERIES` advisory is
 //! raised for ours.
 //!
+//! [`Inbox::run`] ends with an error when its durable consumer is gone; its
+//! supervisor ([`crate::supervisor`]) runs it again, which recreates it.
+//!
 //! A crash at any point leaves the message unacknowledged or nak'd: it is
 //! delivered again, and either its inbox row is there (committed: acked
 //! without effect) or the transaction was rolled back (handled afresh).
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::jetstream::{self, AckKind, consumer::pull};
@@ -54,8 +57,10 @@ use tracing::Instrument;
 pub mod dead_letter;
 pub mod entity;
 mod spec;
+mod waiting;
 
 pub use spec::ConsumerSpec;
+use waiting::WaitingRoom;
 
 use crate::db::is_unique_violation;
 use crate::metrics::Metrics;
@@ -78,12 +83,28 @@ impl From<sea_orm::DbErr> for HandleError {
     }
 }
 
-/// A service's handling of one event, inside the inbox transaction.
+/// A service's handling of one event: what it needs from elsewhere first,
+/// then its change inside the inbox transaction.
 pub trait Handler: Send + Sync + 'static {
+    /// What handling needs from another service (intake's contact details),
+    /// asked for before the inbox transaction begins, so that no
+    /// transaction (and no database connection) waits on another service.
+    type Prepared: Send;
+
+    /// Ask for [`Handler::Prepared`]; a service that does not answer is a
+    /// fault that may heal ([`HandleError::Retry`]). Not called for an event
+    /// already handled.
+    fn prepare(
+        &self,
+        event: &Event,
+    ) -> impl Future<Output = Result<Self::Prepared, HandleError>> + Send;
+
+    /// Apply the event, inside the inbox transaction.
     fn handle(
         &self,
         txn: &DatabaseTransaction,
         event: &Event,
+        prepared: Self::Prepared,
     ) -> impl Future<Output = Result<(), HandleError>> + Send;
 }
 
@@ -112,20 +133,13 @@ impl Outcome {
 pub struct Inbox<H> {
     spec: ConsumerSpec,
     db: DatabaseConnection,
+    jetstream: jetstream::Context,
     consumer: jetstream::consumer::Consumer<pull::Config>,
     handler: H,
     metrics: Metrics,
     signal: outbox::OutboxSignal,
-    /// Messages of this consumer waiting out a fault, by stream sequence.
-    waiting: Mutex<HashMap<u64, Waiting>>,
-}
-
-/// A message that failed with a fault that may heal and has not been handled since.
-#[derive(Debug, Clone, Copy)]
-struct Waiting {
-    since: Instant,
-    last_failed: Instant,
-    retries: u64,
+    /// Messages of this consumer waiting out a fault.
+    waiting: WaitingRoom,
 }
 
 impl<H: Handler> Inbox<H> {
@@ -138,72 +152,61 @@ impl<H: Handler> Inbox<H> {
         metrics: Metrics,
         signal: outbox::OutboxSignal,
     ) -> anyhow::Result<Self> {
-        let stream = jetstream
-            .get_stream(stream::NAME)
-            .await
-            .context("the pathway stream is missing")?;
-        let config = pull::Config {
-            durable_name: Some(spec.durable.clone()),
-            filter_subjects: spec.filters.clone(),
-            ack_policy: jetstream::consumer::AckPolicy::Explicit,
-            ack_wait: spec.ack_wait,
-            // Unlimited: a fault that may heal is retried until it heals,
-            // and poison is dead-lettered by us at its first delivery.
-            max_deliver: -1,
-            max_ack_pending: spec.max_ack_pending,
-            deliver_policy: jetstream::consumer::DeliverPolicy::All,
-            ..Default::default()
-        };
-        // Create, or update a consumer created with other limits (an earlier
-        // `max_deliver`) to these.
-        let consumer = stream
-            .create_consumer(config)
-            .await
-            .with_context(|| format!("cannot create the durable consumer {}", spec.durable))?;
+        let consumer = bind(jetstream, &spec).await?;
         // Present (at zero) before anything waits, so an alert on it has a series.
         metrics.set_inbox_waiting(&spec.durable, 0);
         Ok(Self {
             spec,
             db,
+            jetstream: jetstream.clone(),
             consumer,
             handler,
             metrics,
             signal,
-            waiting: Mutex::new(HashMap::new()),
+            waiting: WaitingRoom::default(),
         })
     }
 
+    /// The durable consumer's name.
+    pub fn name(&self) -> &str {
+        &self.spec.durable
+    }
+
     /// Handle messages until `shutdown`; a message in flight is finished.
-    pub async fn run(self, shutdown: CancellationToken) {
+    /// Answers an error when the durable consumer is gone (deleted by an
+    /// operator, lost by the cluster) or cannot be pulled from: run again,
+    /// it binds to the consumer afresh, creating it when it is missing.
+    pub async fn run(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let consumer = bind(&self.jetstream, &self.spec).await?;
         loop {
-            let messages = self
-                .consumer
+            let messages = consumer
                 .stream()
                 .max_messages_per_batch(64)
                 .heartbeat(Duration::from_secs(5))
                 .expires(Duration::from_secs(30))
                 .messages()
                 .await;
-            let mut messages = match messages {
-                Ok(messages) => messages,
-                Err(error) => {
-                    tracing::warn!(%error, consumer = %self.spec.durable, "cannot pull: retrying");
-                    tokio::select! {
-                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                        () = shutdown.cancelled() => return,
-                    }
-                }
-            };
+            let mut messages = messages.with_context(|| {
+                format!(
+                    "cannot pull from the durable consumer {}",
+                    self.spec.durable
+                )
+            })?;
             loop {
                 let next = tokio::select! {
                     next = messages.next() => next,
-                    () = shutdown.cancelled() => return,
+                    () = shutdown.cancelled() => return Ok(()),
                 };
                 match next {
                     Some(Ok(message)) => {
                         if let Err(error) = self.process(&message).await {
                             tracing::warn!(error = format!("{error:#}"), consumer = %self.spec.durable, "message left for redelivery");
                         }
+                    }
+                    Some(Err(error))
+                        if error.kind() == pull::MessagesErrorKind::ConsumerDeleted =>
+                    {
+                        anyhow::bail!("the durable consumer {} was deleted", self.spec.durable);
                     }
                     Some(Err(error)) => {
                         // Missed heartbeats and the like: pull again.
@@ -282,7 +285,8 @@ impl<H: Handler> Inbox<H> {
             Err(error) => self.retry_later(message, delivered, &error).await?,
         };
         if outcome != Outcome::Retrying {
-            self.stop_waiting(message, outcome);
+            self.waiting
+                .leave(&self.spec, &self.metrics, message, outcome);
         }
         self.metrics
             .record_inbox(&self.spec.durable, outcome.label());
@@ -298,86 +302,13 @@ impl<H: Handler> Inbox<H> {
         error: &anyhow::Error,
     ) -> anyhow::Result<Outcome> {
         let delay = self.spec.backoff(delivered);
-        self.start_waiting(message, delivered, error, delay);
+        self.waiting
+            .enter(&self.spec, &self.metrics, message, delivered, error, delay);
         message
             .ack_with(AckKind::Nak(Some(delay)))
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         Ok(Outcome::Retrying)
-    }
-
-    fn start_waiting(
-        &self,
-        message: &jetstream::Message,
-        delivered: i64,
-        error: &anyhow::Error,
-        delay: Duration,
-    ) {
-        let sequence = stream_sequence(message);
-        let now = Instant::now();
-        let (first, waited) = {
-            let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-            let forget = self.spec.forget_waiting_after();
-            waiting.retain(|_, w| now.duration_since(w.last_failed) < forget);
-            let first = !waiting.contains_key(&sequence);
-            let entry = waiting.entry(sequence).or_insert(Waiting {
-                since: now,
-                last_failed: now,
-                retries: 0,
-            });
-            entry.last_failed = now;
-            entry.retries += 1;
-            let waited = now.duration_since(entry.since);
-            self.metrics
-                .set_inbox_waiting(&self.spec.durable, waiting.len());
-            (first, waited)
-        };
-        let error = format!("{error:#}");
-        if first {
-            tracing::error!(
-                consumer = %self.spec.durable,
-                stream_sequence = sequence,
-                subject = %message.subject,
-                delivered,
-                %error,
-                ?delay,
-                "a message waits out a fault that may heal: retrying until it does"
-            );
-        } else {
-            tracing::warn!(
-                consumer = %self.spec.durable,
-                stream_sequence = sequence,
-                delivered,
-                %error,
-                ?delay,
-                ?waited,
-                "still waiting out a fault: will retry"
-            );
-        }
-    }
-
-    /// `message` is settled (`outcome`): if it was waiting, it is no longer.
-    fn stop_waiting(&self, message: &jetstream::Message, outcome: Outcome) {
-        let sequence = stream_sequence(message);
-        let ended = {
-            let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
-            let ended = waiting.remove(&sequence);
-            if ended.is_some() {
-                self.metrics
-                    .set_inbox_waiting(&self.spec.durable, waiting.len());
-            }
-            ended
-        };
-        if let Some(waited) = ended {
-            tracing::info!(
-                consumer = %self.spec.durable,
-                stream_sequence = sequence,
-                outcome = outcome.label(),
-                retries = waited.retries,
-                waited = ?waited.since.elapsed(),
-                "a message that waited out a fault is settled"
-            );
-        }
     }
 
     async fn handle_once(
@@ -387,6 +318,29 @@ impl<H: Handler> Inbox<H> {
         subject: &str,
         delivered: i64,
     ) -> anyhow::Result<Outcome> {
+        let key = (self.spec.durable.clone(), event.event_id.clone());
+        if entity::Entity::find_by_id(key)
+            .one(&self.db)
+            .await
+            .context("cannot read the inbox")?
+            .is_some()
+        {
+            ack(message).await?;
+            tracing::debug!("already handled: acknowledged without effect");
+            return Ok(Outcome::Duplicate);
+        }
+        let prepared = match self.handler.prepare(event).await {
+            Ok(prepared) => prepared,
+            Err(HandleError::Rejected(reason)) => {
+                tracing::warn!(%reason, "event rejected");
+                return self
+                    .dead_letter(message, Some(event), &reason, delivered)
+                    .await;
+            }
+            Err(HandleError::Retry(error)) => {
+                return self.retry_later(message, delivered, &error).await;
+            }
+        };
         let txn = self
             .db
             .begin()
@@ -407,7 +361,7 @@ impl<H: Handler> Inbox<H> {
             }
             return Err(anyhow::Error::from(error).context("cannot record the inbox row"));
         }
-        match self.handler.handle(&txn, event).await {
+        match self.handler.handle(&txn, event, prepared).await {
             Ok(()) => {
                 txn.commit()
                     .await
@@ -502,8 +456,36 @@ impl<H: Handler> Inbox<H> {
     }
 }
 
+/// Create the durable consumer for `spec`, or update one created with other
+/// limits (an earlier `max_deliver`) to these.
+async fn bind(
+    jetstream: &jetstream::Context,
+    spec: &ConsumerSpec,
+) -> anyhow::Result<jetstream::consumer::Consumer<pull::Config>> {
+    let stream = jetstream
+        .get_stream(stream::NAME)
+        .await
+        .context("the pathway stream is missing")?;
+    let config = pull::Config {
+        durable_name: Some(spec.durable.clone()),
+        filter_subjects: spec.filters.clone(),
+        ack_policy: jetstream::consumer::AckPolicy::Explicit,
+        ack_wait: spec.ack_wait,
+        // Unlimited: a fault that may heal is retried until it heals,
+        // and poison is dead-lettered by us at its first delivery.
+        max_deliver: -1,
+        max_ack_pending: spec.max_ack_pending,
+        deliver_policy: jetstream::consumer::DeliverPolicy::All,
+        ..Default::default()
+    };
+    stream
+        .create_consumer(config)
+        .await
+        .with_context(|| format!("cannot create the durable consumer {}", spec.durable))
+}
+
 /// The message's place in the stream, which names it across redeliveries.
-fn stream_sequence(message: &jetstream::Message) -> u64 {
+pub(crate) fn stream_sequence(message: &jetstream::Message) -> u64 {
     message
         .info()
         .map(|info| info.stream_sequence)

@@ -50,6 +50,7 @@ pub mod replay;
 pub mod settings;
 pub mod shutdown;
 pub mod startup;
+pub mod supervisor;
 pub mod telemetry;
 pub mod tls;
 pub mod validation;

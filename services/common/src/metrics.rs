@@ -34,6 +34,11 @@ pub struct ConsumerLabels {
     pub consumer: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WorkerLabels {
+    pub worker: String,
+}
+
 #[derive(Clone)]
 pub struct Metrics {
     registry: Arc<Mutex<Registry>>,
@@ -43,6 +48,9 @@ pub struct Metrics {
     pub inbox_messages: Family<InboxLabels, Counter>,
     /// Messages waiting out a fault that may heal, by consumer: the alert.
     pub inbox_waiting: Family<ConsumerLabels, Gauge>,
+    /// 1 while a background worker runs, 0 while it is down and restarting.
+    pub worker_up: Family<WorkerLabels, Gauge>,
+    pub worker_restarts: Family<WorkerLabels, Counter>,
 }
 
 impl Metrics {
@@ -55,6 +63,8 @@ impl Metrics {
         let outbox_published = Counter::default();
         let inbox_messages = Family::<InboxLabels, Counter>::default();
         let inbox_waiting = Family::<ConsumerLabels, Gauge>::default();
+        let worker_up = Family::<WorkerLabels, Gauge>::default();
+        let worker_restarts = Family::<WorkerLabels, Counter>::default();
         let sub = registry.sub_registry_with_label((
             std::borrow::Cow::Borrowed("service"),
             std::borrow::Cow::Owned(service.to_owned()),
@@ -86,6 +96,17 @@ impl Metrics {
              not answering), retried until it heals; above zero for long is an outage",
             inbox_waiting.clone(),
         );
+        sub.register(
+            "worker_up",
+            "1 while a background worker (relay, consumer, sweep, request/reply loop) runs, \
+             0 while it is down and waiting to be restarted",
+            worker_up.clone(),
+        );
+        sub.register(
+            "worker_restarts",
+            "Background workers restarted after they stopped by themselves",
+            worker_restarts.clone(),
+        );
         Self {
             registry: Arc::new(Mutex::new(registry)),
             http_requests,
@@ -93,6 +114,8 @@ impl Metrics {
             outbox_published,
             inbox_messages,
             inbox_waiting,
+            worker_up,
+            worker_restarts,
         }
     }
 
@@ -120,6 +143,24 @@ impl Metrics {
                 consumer: consumer.to_owned(),
             })
             .set(i64::try_from(waiting).unwrap_or(i64::MAX));
+    }
+
+    /// Whether `worker` runs now.
+    pub fn set_worker_up(&self, worker: &str, up: bool) {
+        self.worker_up
+            .get_or_create(&WorkerLabels {
+                worker: worker.to_owned(),
+            })
+            .set(i64::from(up));
+    }
+
+    /// `worker` stopped by itself and is restarted.
+    pub fn record_worker_restart(&self, worker: &str) {
+        self.worker_restarts
+            .get_or_create(&WorkerLabels {
+                worker: worker.to_owned(),
+            })
+            .inc();
     }
 
     /// The text exposition format.

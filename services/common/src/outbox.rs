@@ -216,7 +216,7 @@ impl Relay {
     }
 
     /// Publish until `shutdown`, then flush what is left once.
-    pub async fn run(self, shutdown: CancellationToken) {
+    pub async fn run(&self, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
         let mut last_prune = tokio::time::Instant::now();
         loop {

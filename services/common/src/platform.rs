@@ -14,6 +14,7 @@ use crate::http::ReadinessCheck;
 use crate::metrics::Metrics;
 use crate::outbox::{OutboxSignal, Relay};
 use crate::settings::{AuthSettings, DatabaseSettings, NatsSettings};
+use crate::supervisor::Workforce;
 
 #[derive(Clone)]
 pub struct Platform {
@@ -24,6 +25,8 @@ pub struct Platform {
     pub metrics: Metrics,
     pub outbox: OutboxSignal,
     pub auth: Arc<Authenticator>,
+    /// Its background workers, and which of them are down.
+    pub workforce: Workforce,
 }
 
 impl Platform {
@@ -60,6 +63,7 @@ impl Platform {
             metrics: Metrics::new(service),
             outbox: OutboxSignal::default(),
             auth: Arc::new(Authenticator::from_settings(auth)?),
+            workforce: Workforce::default(),
         })
     }
 
@@ -72,18 +76,27 @@ impl Platform {
         )
     }
 
-    /// Ready when the database answers and NATS is connected.
+    /// Ready when the database answers, NATS is connected and every
+    /// background worker runs; otherwise the reason names what is not.
     pub fn readiness(&self) -> ReadinessCheck {
         let db = self.db.clone();
         let nats = self.nats.clone();
+        let workforce = self.workforce.clone();
         Arc::new(move || {
             let db = db.clone();
             let nats = nats.clone();
+            let workforce = workforce.clone();
             Box::pin(async move {
                 db.ping().await.map_err(|e| format!("database: {e}"))?;
                 match nats.connection_state() {
-                    async_nats::connection::State::Connected => Ok(()),
-                    state => Err(format!("nats: {state}")),
+                    async_nats::connection::State::Connected => {}
+                    state => return Err(format!("nats: {state}")),
+                }
+                let down = workforce.down();
+                if down.is_empty() {
+                    Ok(())
+                } else {
+                    Err(down.join("; "))
                 }
             })
         })

@@ -167,7 +167,7 @@ impl<S: Service> Application<S> {
     /// finish and flush the outbox.
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let platform = self.service.platform().clone();
-        let mut background = Background::new(&shutdown);
+        let mut background = Background::new(&platform, &shutdown);
         if self.workers.relay {
             background.relay(&platform);
         }

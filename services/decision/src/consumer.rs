@@ -28,7 +28,19 @@ pub struct DecisionConsumer {
 }
 
 impl Handler for DecisionConsumer {
-    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> Result<(), HandleError> {
+    /// Everything it needs is in the event.
+    type Prepared = ();
+
+    async fn prepare(&self, _event: &Event) -> Result<(), HandleError> {
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Event,
+        (): (),
+    ) -> Result<(), HandleError> {
         let handled = match &event.payload {
             Some(Payload::VettingCompleted(completed)) => {
                 self.decisions.record_outcome(txn, event, completed).await

@@ -24,7 +24,19 @@ pub fn filters() -> Vec<String> {
 pub struct StatusProjection;
 
 impl Handler for StatusProjection {
-    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> Result<(), HandleError> {
+    /// Everything it needs is in the event.
+    type Prepared = ();
+
+    async fn prepare(&self, _event: &Event) -> Result<(), HandleError> {
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Event,
+        (): (),
+    ) -> Result<(), HandleError> {
         let Some(payload) = &event.payload else {
             return Err(HandleError::Rejected("event without payload".into()));
         };

@@ -84,7 +84,8 @@ impl From<Error> for Refusal {
     }
 }
 
-/// Answer requests until `shutdown`.
+/// Answer requests until `shutdown`; an error when the subscription ends
+/// before it (the worker's supervisor subscribes again).
 pub async fn serve(intake: Intake, shutdown: CancellationToken) -> anyhow::Result<()> {
     let client = intake.platform.nats.clone();
     let mut requests = client
@@ -95,7 +96,9 @@ pub async fn serve(intake: Intake, shutdown: CancellationToken) -> anyhow::Resul
             message = requests.next() => message,
             () = shutdown.cancelled() => break,
         };
-        let Some(message) = message else { break };
+        let Some(message) = message else {
+            anyhow::bail!("the subscription to {REFERRAL_LOOKUP} ended");
+        };
         let Some(reply) = message.reply.clone() else {
             continue;
         };

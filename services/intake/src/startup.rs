@@ -56,8 +56,10 @@ impl pathway_common::startup::Service for Intake {
                 .await?;
         }
         if workers.rpc {
-            let stop = background.shutdown();
-            background.spawn(crate::rpc::serve(self.clone(), stop));
+            let intake = self.clone();
+            background.supervise("request/reply referral look-up", move |stop| {
+                crate::rpc::serve(intake.clone(), stop)
+            });
         }
         Ok(())
     }

@@ -1,12 +1,14 @@
 //! The durable consumer `notification`: decisions and questions to the
 //! referrer become planned deliveries, and a board's changed settings its
-//! channels and templates, each in the inbox transaction.
+//! channels and templates, each in the inbox transaction. The referral's
+//! contact details are asked of intake before that transaction begins.
 
 use pathway_common::inbox::{HandleError, Handler};
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::DatabaseTransaction;
 
 use crate::application::{Error, Notifications};
+use crate::domain::Contacts;
 
 /// Durable consumer name.
 pub const DURABLE: &str = "notification";
@@ -25,30 +27,53 @@ pub struct NotificationConsumer {
 }
 
 impl Handler for NotificationConsumer {
-    async fn handle(&self, txn: &DatabaseTransaction, event: &Event) -> Result<(), HandleError> {
-        match &event.payload {
-            Some(Payload::DecisionRecorded(recorded)) => self
+    /// The referral's contact details, for a decision or a question.
+    type Prepared = Option<Contacts>;
+
+    async fn prepare(&self, event: &Event) -> Result<Option<Contacts>, HandleError> {
+        let purpose = match &event.payload {
+            Some(Payload::DecisionRecorded(_)) => {
+                "tell the referrer and the patient of the decision"
+            }
+            Some(Payload::VettingInfoRequested(_)) => "ask the referrer for more information",
+            _ => return Ok(None),
+        };
+        self.notifications
+            .contacts_for(event, purpose)
+            .await
+            .map(Some)
+            .map_err(classify)
+    }
+
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Event,
+        contacts: Option<Contacts>,
+    ) -> Result<(), HandleError> {
+        match (&event.payload, contacts) {
+            (Some(Payload::DecisionRecorded(recorded)), Some(contacts)) => self
                 .notifications
-                .plan_for_decision(txn, event, recorded)
+                .plan_for_decision(txn, event, recorded, &contacts)
                 .await
                 .map_err(classify),
-            Some(Payload::VettingInfoRequested(requested)) => self
+            (Some(Payload::VettingInfoRequested(requested)), Some(contacts)) => self
                 .notifications
-                .plan_for_information_request(txn, event, requested)
+                .plan_for_information_request(txn, event, requested, &contacts)
                 .await
                 .map_err(classify),
-            Some(Payload::BoardSettingsChanged(changed)) => self
+            (Some(Payload::BoardSettingsChanged(changed)), _) => self
                 .notifications
                 .keep_board_settings(txn, event, changed)
                 .await
                 .map_err(classify),
-            Some(other) => {
+            (Some(other), _) => {
                 let (aggregate, name) = other.kind();
                 Err(HandleError::Rejected(format!(
                     "the notification service does not handle {aggregate}.{name}"
                 )))
             }
-            None => Err(HandleError::Rejected("event without payload".into())),
+            (None, _) => Err(HandleError::Rejected("event without payload".into())),
         }
     }
 }

@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use pathway_common::auth::{Caller, Role};
 use pathway_common::inbox::{self, dead_letter};
 use pathway_common::platform::Platform;
+use pathway_common::supervisor::supervise;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::Serialize;
 use tokio::task::JoinHandle;
@@ -240,10 +241,21 @@ impl Rebuilder {
         if live.is_some() {
             return Ok(());
         }
-        let inbox = consumer::inbox(&self.inner.platform).await?;
+        let platform = &self.inner.platform;
+        let inbox = Arc::new(consumer::inbox(platform).await?);
         let stop = self.inner.stopping.child_token();
         let token = stop.clone();
-        let task = tokio::spawn(async move { inbox.run(token).await });
+        let task = tokio::spawn(supervise(
+            format!("consumer {}", inbox.name()),
+            platform.workforce.clone(),
+            platform.metrics.clone(),
+            stop.clone(),
+            move || {
+                let inbox = inbox.clone();
+                let token = token.clone();
+                async move { inbox.run(token).await }
+            },
+        ));
         *live = Some(Live { stop, task });
         Ok(())
     }

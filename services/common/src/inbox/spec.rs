@@ -55,7 +55,7 @@ impl ConsumerSpec {
     /// How long since its last failure a message that waits is still counted
     /// as waiting here: past it, it was redelivered to another instance or
     /// is gone from the stream.
-    pub(super) fn forget_waiting_after(&self) -> Duration {
+    pub(crate) fn forget_waiting_after(&self) -> Duration {
         (self.max_backoff + self.ack_wait) * 2
     }
 }

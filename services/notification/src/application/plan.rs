@@ -1,8 +1,10 @@
-//! Planning deliveries, in the consumer's transaction: a decision tells the
-//! referrer, the patient and, for an onward referral, the receiving service;
-//! a question from the clinician asks the referrer. Each message is rendered
-//! now and kept in its row, with the one contact it needs; one that has
-//! nowhere to go is `failed` at once, with `notification.failed`.
+//! Planning deliveries: a decision tells the referrer, the patient and, for
+//! an onward referral, the receiving service; a question from the clinician
+//! asks the referrer. The contact details come from intake first, outside
+//! any transaction ([`Notifications::contacts_for`]); then, in the
+//! consumer's transaction, each message is rendered and kept in its row with
+//! the one contact it needs; one that has nowhere to go is `failed` at once,
+//! with `notification.failed`.
 
 use chrono::Utc;
 use pathway_common::outbox;
@@ -23,6 +25,25 @@ use crate::store::{deliveries, delivery};
 use crate::templates::{self, Fields};
 
 impl Notifications {
+    /// The contact details of `event`'s referral, from intake, for
+    /// `purpose` (which intake's audit trail keeps). Intake down or
+    /// restarting, or our token refused, is a fault that may heal.
+    /// What needs no one else is checked first: an event on a board that
+    /// does not exist is poison, whether intake answers or not.
+    pub async fn contacts_for(&self, event: &Event, purpose: &str) -> Result<Contacts, Error> {
+        let referral = referral_of(event)?;
+        board_of(event)?;
+        intake::contacts_of(&self.intake, &referral.to_string(), purpose)
+            .await
+            .map_err(|error| {
+                if intake::may_heal(&error) {
+                    Error::unavailable("intake", error)
+                } else {
+                    Error::rejected(error.to_string())
+                }
+            })
+    }
+
     /// `decision.recorded`: tell the referrer, the patient and, for an
     /// onward referral, the receiving service.
     #[tracing::instrument(skip_all, fields(referral_id = %event.referral_id), err)]
@@ -31,15 +52,10 @@ impl Notifications {
         txn: &C,
         event: &Event,
         recorded: &proto::DecisionRecorded,
+        contacts: &Contacts,
     ) -> Result<(), Error> {
         let cause = Cause::Decision(DecisionFacts::from_event(recorded).map_err(Error::Rejected)?);
-        self.plan(
-            txn,
-            event,
-            &cause,
-            "tell the referrer and the patient of the decision",
-        )
-        .await
+        self.plan(txn, event, &cause, contacts).await
     }
 
     /// `vetting.info_requested`: ask the referrer.
@@ -49,6 +65,7 @@ impl Notifications {
         txn: &C,
         event: &Event,
         requested: &proto::VettingInfoRequested,
+        contacts: &Contacts,
     ) -> Result<(), Error> {
         let question =
             some_text(&requested.question).ok_or_else(|| Error::rejected("question: missing"))?;
@@ -56,8 +73,7 @@ impl Notifications {
             request_id: requested.information_request_id.clone(),
             question,
         };
-        self.plan(txn, event, &cause, "ask the referrer for more information")
-            .await
+        self.plan(txn, event, &cause, contacts).await
     }
 
     async fn plan<C: ConnectionTrait>(
@@ -65,38 +81,23 @@ impl Notifications {
         txn: &C,
         event: &Event,
         cause: &Cause,
-        purpose: &str,
+        contacts: &Contacts,
     ) -> Result<(), Error> {
-        let referral = Uuid::parse_str(&event.referral_id).map_err(|_| {
-            Error::rejected(format!(
-                "referral_id: {:?} is not a UUID",
-                event.referral_id
-            ))
-        })?;
+        let referral = referral_of(event)?;
         let board = board_of(event)?;
-        let contacts = intake::contacts_of(&self.intake, &referral.to_string(), purpose)
-            .await
-            .map_err(|error| {
-                // Intake down or restarting, or our token refused: wait, never dead-letter.
-                if intake::may_heal(&error) {
-                    Error::unavailable("intake", error)
-                } else {
-                    Error::rejected(error.to_string())
-                }
-            })?;
         let config = self.boards.of(txn, &self.channels, board).await?;
         let now = Utc::now();
         let cause_name = match cause {
             Cause::Decision(_) => "decision",
             Cause::InformationRequest { .. } => "information_request",
         };
-        for planned in domain::plan(cause, &contacts, &config.channels) {
+        for planned in domain::plan(cause, contacts, &config.channels) {
             let id = Uuid::now_v7().to_string();
             let fields = fields(
                 event,
                 board,
                 cause,
-                &contacts,
+                contacts,
                 planned.receiving_service.as_deref(),
             );
             let rendered = config
@@ -104,7 +105,7 @@ impl Notifications {
                 .render(&planned.template, &fields)
                 .map_err(|error| Error::rejected(format!("{error:#}")))?;
             let document = (planned.channel == ChannelKind::Webhook)
-                .then(|| document(&id, event, cause, &planned, &contacts, &rendered).to_string());
+                .then(|| document(&id, event, cause, &planned, contacts, &rendered).to_string());
             let (address, last_error) = match &planned.address {
                 Ok(address) => (address.to_stored(), None),
                 Err(reason) => (String::new(), Some(reason.clone())),
@@ -146,6 +147,16 @@ impl Notifications {
         }
         Ok(())
     }
+}
+
+/// The event's referral.
+fn referral_of(event: &Event) -> Result<Uuid, Error> {
+    Uuid::parse_str(&event.referral_id).map_err(|_| {
+        Error::rejected(format!(
+            "referral_id: {:?} is not a UUID",
+            event.referral_id
+        ))
+    })
 }
 
 /// The event's board, parsed once here.
