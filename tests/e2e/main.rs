@@ -6,9 +6,11 @@
 //! one module per service or concern:
 //! [`intake`], [`vetting`], [`decision`], [`notification`], [`analytics`],
 //! [`cli`] (every `pathway` command), [`contracts`] (the event and look-up
-//! contracts), [`dead_letters`] (listed over HTTP, as every service lists
-//! them), [`dead_letters_replay`] (replayed after the fix, applied once),
-//! [`clinician_pages`] and [`browser`] (the pages in Chromium).
+//! contracts), [`database_outage`] (a service's database away, then back:
+//! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
+//! every service lists them), [`dead_letters_replay`] (replayed after the
+//! fix, applied once), [`workers`] (a worker stopped, `/readyz` naming it,
+//! restarted), [`clinician_pages`] and [`browser`] (the pages in Chromium).
 //! Run one with a filter, e.g. `cargo test -p pathway-tests --test e2e intake::`.
 
 mod analytics;
@@ -16,9 +18,11 @@ mod browser;
 mod cli;
 mod clinician_pages;
 mod contracts;
+mod database_outage;
 mod dead_letters;
 mod dead_letters_replay;
 mod decision;
 mod intake;
 mod notification;
 mod vetting;
+mod workers;
