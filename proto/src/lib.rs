@@ -144,4 +144,18 @@ pub mod stream {
     pub fn dead_letter_subject(consumer: &str) -> String {
         format!("pathway.deadletter.v1.{consumer}")
     }
+
+    /// JetStream's advisories that it stopped redelivering a message of the
+    /// pathway stream (`MAX_DELIVERIES`), kept until each is a dead letter.
+    pub const ADVISORY_STREAM: &str = "PATHWAY_ADVISORIES";
+    /// Every `MAX_DELIVERIES` advisory of a consumer on the pathway stream.
+    pub const MAX_DELIVERIES_SUBJECTS: &str =
+        "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.PATHWAY.*";
+    /// How long an advisory is kept when no service takes it.
+    pub const ADVISORY_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+    /// The `MAX_DELIVERIES` advisories of `consumer` on the pathway stream.
+    pub fn max_deliveries_subject(consumer: &str) -> String {
+        format!("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{NAME}.{consumer}")
+    }
 }

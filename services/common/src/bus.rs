@@ -71,6 +71,19 @@ pub fn dead_letter_stream_config(replicas: usize) -> stream::Config {
     }
 }
 
+/// JetStream's `MAX_DELIVERIES` advisories for the pathway stream, kept so
+/// that one raised while a service is down still becomes a dead letter.
+pub fn advisory_stream_config(replicas: usize) -> stream::Config {
+    stream::Config {
+        name: names::ADVISORY_STREAM.to_owned(),
+        subjects: vec![names::MAX_DELIVERIES_SUBJECTS.to_owned()],
+        storage: stream::StorageType::File,
+        max_age: names::ADVISORY_MAX_AGE,
+        num_replicas: replicas,
+        ..Default::default()
+    }
+}
+
 /// Create the streams when they do not exist yet (every service may do it;
 /// the first wins, the rest find them).
 pub async fn ensure_streams(jetstream: &jetstream::Context, replicas: usize) -> anyhow::Result<()> {
@@ -82,5 +95,9 @@ pub async fn ensure_streams(jetstream: &jetstream::Context, replicas: usize) -> 
         .get_or_create_stream(dead_letter_stream_config(replicas))
         .await
         .context("cannot create the dead-letter stream")?;
+    jetstream
+        .get_or_create_stream(advisory_stream_config(replicas))
+        .await
+        .context("cannot create the stream of delivery advisories")?;
     Ok(())
 }

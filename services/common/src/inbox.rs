@@ -54,6 +54,7 @@ use sea_orm::{
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+pub mod advisory;
 pub mod dead_letter;
 pub mod entity;
 mod spec;
@@ -397,55 +398,22 @@ impl<H: Handler> Inbox<H> {
         let message_id = event
             .map(|e| e.event_id.clone())
             .unwrap_or_else(|| format!("stream-seq-{sequence}"));
-        let txn = self.db.begin().await?;
-        // The inbox row makes the dead-lettering itself happen once.
-        let seen = entity::ActiveModel {
-            consumer: Set(self.spec.durable.clone()),
-            event_id: Set(message_id.clone()),
-            subject: Set(message.subject.to_string()),
-            handled_at: Set(Utc::now()),
-        };
-        if let Err(error) = entity::Entity::insert(seen).exec(&txn).await {
-            txn.rollback().await.ok();
-            if is_unique_violation(&error) {
-                ack(message).await?;
-                return Ok(Outcome::Duplicate);
-            }
-            return Err(error.into());
-        }
-        let id = uuid::Uuid::now_v7().to_string();
-        dead_letter::Entity::insert(dead_letter::ActiveModel {
-            id: Set(id.clone()),
-            consumer: Set(self.spec.durable.clone()),
-            message_id: Set(message_id.clone()),
-            subject: Set(message.subject.to_string()),
-            payload: Set(message.payload.to_vec()),
-            reason: Set(reason.to_owned()),
-            deliveries: Set(delivered),
-            dead_at: Set(Utc::now()),
-            replayed_at: Set(None),
-        })
-        .exec(&txn)
-        .await?;
-        let mut headers = serde_json::Map::new();
-        headers.insert(
-            "Pathway-Dead-Letter-Reason".into(),
-            truncate(reason, 1024).into(),
-        );
-        headers.insert(
-            "Pathway-Original-Subject".into(),
-            message.subject.to_string().into(),
-        );
-        headers.insert("Pathway-Consumer".into(), self.spec.durable.clone().into());
-        outbox::enqueue_raw(
-            &txn,
-            &format!("dead-letter-{id}"),
-            &stream::dead_letter_subject(&self.spec.durable),
-            message.payload.to_vec(),
-            headers,
+        let set_aside = dead_letter::set_aside(
+            &self.db,
+            dead_letter::Letter {
+                consumer: &self.spec.durable,
+                message_id: &message_id,
+                subject: &message.subject,
+                payload: &message.payload,
+                reason,
+                deliveries: delivered,
+            },
         )
         .await?;
-        txn.commit().await?;
+        if set_aside.is_none() {
+            ack(message).await?;
+            return Ok(Outcome::Duplicate);
+        }
         self.signal.notify();
         message
             .ack_with(AckKind::Term)
@@ -494,19 +462,6 @@ pub(crate) fn stream_sequence(message: &jetstream::Message) -> u64 {
 
 async fn ack(message: &jetstream::Message) -> anyhow::Result<()> {
     message.ack().await.map_err(|e| anyhow::anyhow!(e))
-}
-
-fn truncate(text: &str, max: usize) -> String {
-    // Header values cannot hold line breaks.
-    let text = &text.replace(['\r', '\n'], " ");
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
 }
 
 #[cfg(test)]

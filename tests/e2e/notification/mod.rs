@@ -18,6 +18,7 @@ mod accounts;
 mod board_settings;
 mod callbacks;
 mod channels;
+mod max_deliveries;
 mod outage;
 mod referrer;
 mod retries;
