@@ -42,9 +42,6 @@ impl Service for Analytics {
         _settings: &Settings,
     ) -> anyhow::Result<()> {
         self.rebuilder.run_live(workers.consumers).await?;
-        if workers.consumers {
-            background.watch_max_deliveries(&self.platform, crate::consumer::DURABLE);
-        }
         let shutdown = background.shutdown();
         let rebuilder = self.rebuilder.clone();
         background.spawn(async move {

@@ -11,7 +11,6 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::inbox::advisory::MaxDeliveries;
 use crate::inbox::{ConsumerSpec, Handler, Inbox};
 use crate::metrics::Metrics;
 use crate::platform::Platform;
@@ -86,29 +85,17 @@ impl Background {
             platform.outbox.clone(),
         )
         .await?;
+        let watch = Arc::new(inbox.max_deliveries());
+        self.supervise(watch.name(), move |stop| {
+            let watch = watch.clone();
+            async move { watch.run(stop).await }
+        });
         let inbox = Arc::new(inbox);
-        self.watch_max_deliveries(platform, inbox.name());
         self.supervise(format!("consumer {}", inbox.name()), move |stop| {
             let inbox = inbox.clone();
             async move { inbox.run(stop).await }
         });
         Ok(())
-    }
-
-    /// Turn the `MAX_DELIVERIES` advisories of the durable consumer
-    /// `consumer` into dead letters.
-    pub fn watch_max_deliveries(&mut self, platform: &Platform, consumer: &str) {
-        let watch = Arc::new(MaxDeliveries::new(
-            consumer,
-            platform.db.clone(),
-            platform.jetstream.clone(),
-            platform.metrics.clone(),
-            platform.outbox.clone(),
-        ));
-        self.supervise(format!("advisories {consumer}"), move |stop| {
-            let watch = watch.clone();
-            async move { watch.run(stop).await }
-        });
     }
 
     /// Run `work` every `period` until shutdown; it answers how many things

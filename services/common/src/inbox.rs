@@ -39,6 +39,7 @@
 //! without effect) or the transaction was rolled back (handled afresh).
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -140,7 +141,7 @@ pub struct Inbox<H> {
     metrics: Metrics,
     signal: outbox::OutboxSignal,
     /// Messages of this consumer waiting out a fault.
-    waiting: WaitingRoom,
+    waiting: Arc<WaitingRoom>,
 }
 
 impl<H: Handler> Inbox<H> {
@@ -164,13 +165,26 @@ impl<H: Handler> Inbox<H> {
             handler,
             metrics,
             signal,
-            waiting: WaitingRoom::default(),
+            waiting: Arc::default(),
         })
     }
 
     /// The durable consumer's name.
     pub fn name(&self) -> &str {
         &self.spec.durable
+    }
+
+    /// What turns this consumer's `MAX_DELIVERIES` advisories into dead
+    /// letters; a message set aside so no longer counts as waiting.
+    pub fn max_deliveries(&self) -> advisory::MaxDeliveries {
+        advisory::MaxDeliveries {
+            spec: self.spec.clone(),
+            db: self.db.clone(),
+            jetstream: self.jetstream.clone(),
+            metrics: self.metrics.clone(),
+            signal: self.signal.clone(),
+            waiting: self.waiting.clone(),
+        }
     }
 
     /// Handle messages until `shutdown`; a message in flight is finished.

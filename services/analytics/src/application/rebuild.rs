@@ -242,10 +242,12 @@ impl Rebuilder {
             return Ok(());
         }
         let platform = &self.inner.platform;
-        let inbox = Arc::new(consumer::inbox(platform).await?);
+        let inbox = consumer::inbox(platform).await?;
+        let watch = Arc::new(inbox.max_deliveries());
+        let inbox = Arc::new(inbox);
         let stop = self.inner.stopping.child_token();
-        let token = stop.clone();
-        let task = tokio::spawn(supervise(
+        let (token, watching) = (stop.clone(), stop.clone());
+        let consuming = supervise(
             format!("consumer {}", inbox.name()),
             platform.workforce.clone(),
             platform.metrics.clone(),
@@ -255,7 +257,21 @@ impl Rebuilder {
                 let token = token.clone();
                 async move { inbox.run(token).await }
             },
-        ));
+        );
+        let advisories = supervise(
+            watch.name(),
+            platform.workforce.clone(),
+            platform.metrics.clone(),
+            stop.clone(),
+            move || {
+                let watch = watch.clone();
+                let token = watching.clone();
+                async move { watch.run(token).await }
+            },
+        );
+        let task = tokio::spawn(async move {
+            tokio::join!(consuming, advisories);
+        });
         *live = Some(Live { stop, task });
         Ok(())
     }

@@ -12,6 +12,7 @@
 //! ([`super::dead_letter::set_aside`]), once, and only when the consumer had
 //! not handled it; an operator can then replay it like any other.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -25,6 +26,7 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::dead_letter::{self, Letter};
+use super::{ConsumerSpec, waiting::WaitingRoom};
 use crate::metrics::Metrics;
 use crate::outbox::OutboxSignal;
 
@@ -39,31 +41,23 @@ struct Advisory {
     deliveries: i64,
 }
 
-/// Turns the `MAX_DELIVERIES` advisories of one durable consumer into dead letters.
+/// Turns the `MAX_DELIVERIES` advisories of one durable consumer into dead
+/// letters ([`super::Inbox::max_deliveries`]).
 pub struct MaxDeliveries {
     /// The consumer whose advisories these are.
-    consumer: String,
-    db: DatabaseConnection,
-    jetstream: jetstream::Context,
-    metrics: Metrics,
-    signal: OutboxSignal,
+    pub(super) spec: ConsumerSpec,
+    pub(super) db: DatabaseConnection,
+    pub(super) jetstream: jetstream::Context,
+    pub(super) metrics: Metrics,
+    pub(super) signal: OutboxSignal,
+    /// The consumer's messages waiting out a fault.
+    pub(super) waiting: Arc<WaitingRoom>,
 }
 
 impl MaxDeliveries {
-    pub fn new(
-        consumer: &str,
-        db: DatabaseConnection,
-        jetstream: jetstream::Context,
-        metrics: Metrics,
-        signal: OutboxSignal,
-    ) -> Self {
-        Self {
-            consumer: consumer.to_owned(),
-            db,
-            jetstream,
-            metrics,
-            signal,
-        }
+    /// Its worker's name.
+    pub fn name(&self) -> String {
+        format!("advisories {}", self.spec.durable)
     }
 
     /// Take advisories until `shutdown`; an error when the advisory consumer
@@ -74,11 +68,11 @@ impl MaxDeliveries {
             .get_stream(stream::ADVISORY_STREAM)
             .await
             .context("the stream of delivery advisories is missing")?;
-        let durable = format!("{}-max-deliveries", self.consumer);
+        let durable = format!("{}-max-deliveries", self.spec.durable);
         let consumer = advisories
             .create_consumer(pull::Config {
                 durable_name: Some(durable.clone()),
-                filter_subject: stream::max_deliveries_subject(&self.consumer),
+                filter_subject: stream::max_deliveries_subject(&self.spec.durable),
                 ack_policy: jetstream::consumer::AckPolicy::Explicit,
                 max_deliver: -1,
                 deliver_policy: jetstream::consumer::DeliverPolicy::All,
@@ -125,7 +119,7 @@ impl MaxDeliveries {
                 Err(error) => {
                     tracing::warn!(
                         error = format!("{error:#}"),
-                        consumer = %self.consumer,
+                        consumer = %self.spec.durable,
                         stream_sequence = advisory.stream_seq,
                         "cannot set aside a message JetStream gave up on yet: will retry"
                     );
@@ -182,7 +176,7 @@ impl MaxDeliveries {
         let set_aside = dead_letter::set_aside(
             &self.db,
             Letter {
-                consumer: &self.consumer,
+                consumer: &self.spec.durable,
                 message_id: &message_id,
                 subject: &subject,
                 payload: &payload,
@@ -192,12 +186,16 @@ impl MaxDeliveries {
         )
         .await
         .context("cannot record the dead letter")?;
+        // JetStream delivers it no more: it waits for nothing now.
+        self.waiting
+            .forget(&self.spec, &self.metrics, advisory.stream_seq);
         match set_aside {
             Some(id) => {
                 self.signal.notify();
-                self.metrics.record_inbox(&self.consumer, "dead_lettered");
+                self.metrics
+                    .record_inbox(&self.spec.durable, "dead_lettered");
                 tracing::error!(
-                    consumer = %self.consumer,
+                    consumer = %self.spec.durable,
                     %message_id,
                     dead_letter = %id,
                     deliveries = advisory.deliveries,
@@ -205,7 +203,7 @@ impl MaxDeliveries {
                 );
             }
             None => tracing::info!(
-                consumer = %self.consumer,
+                consumer = %self.spec.durable,
                 %message_id,
                 "JetStream gave up on a message already handled: nothing to set aside"
             ),

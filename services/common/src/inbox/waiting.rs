@@ -78,6 +78,14 @@ impl WaitingRoom {
         }
     }
 
+    /// JetStream gave up on the message at `sequence`: it waits no more.
+    pub(super) fn forget(&self, spec: &ConsumerSpec, metrics: &Metrics, sequence: u64) {
+        let mut waiting = self.messages.lock().unwrap_or_else(|p| p.into_inner());
+        if waiting.remove(&sequence).is_some() {
+            metrics.set_inbox_waiting(&spec.durable, waiting.len());
+        }
+    }
+
     /// `message` is settled (`outcome`): if it was waiting, it is no longer.
     pub(super) fn leave(
         &self,
