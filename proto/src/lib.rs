@@ -108,6 +108,7 @@ pub mod v1 {
 pub mod board;
 pub mod board_code;
 pub mod calendar;
+pub mod days;
 
 pub use board_code::{BOARDS, BoardCode};
 
