@@ -8,8 +8,6 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::io::Write;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -308,39 +306,7 @@ impl Authenticator {
     }
 }
 
-/// Read the local signing key, creating a random one (mode 0600) when the
-/// file does not exist yet.
-pub fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        return hex::decode(text.trim())
-            .with_context(|| format!("the signing key in {} is not hex", path.display()));
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let key: [u8; 32] = rand::random();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(hex::encode(key).as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            Ok(key.to_vec())
-        }
-        // Another process created it first: use theirs.
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::thread::sleep(Duration::from_millis(50));
-            let text = std::fs::read_to_string(path)?;
-            Ok(hex::decode(text.trim())?)
-        }
-        Err(error) => Err(error).with_context(|| format!("cannot create {}", path.display())),
-    }
-}
+pub use crate::keys::load_or_create_key;
 
 /// Read the bearer token out of an `Authorization` header value.
 pub fn bearer(value: Option<&str>) -> Result<&str, AuthError> {

@@ -40,6 +40,7 @@ pub mod db;
 pub mod http;
 pub mod inbox;
 pub mod intake_client;
+pub mod keys;
 pub mod metrics;
 pub mod outbox;
 pub mod pages;
