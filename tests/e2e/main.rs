@@ -8,7 +8,8 @@
 //! [`cli`] (every `pathway` command), [`contracts`] (the event and look-up
 //! contracts), [`database_outage`] (a service's database away, then back:
 //! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
-//! every service lists them), [`dead_letters_replay`] (replayed after the
+//! every service lists them), [`http_headers`] (what every answer carries),
+//! [`dead_letters_replay`] (replayed after the
 //! fix, applied once), [`workers`] (a worker stopped, `/readyz` naming it,
 //! restarted), [`clinician_pages`] and [`browser`] (the pages in Chromium).
 //! Run one with a filter, e.g. `cargo test -p pathway-tests --test e2e intake::`.
@@ -22,6 +23,7 @@ mod database_outage;
 mod dead_letters;
 mod dead_letters_replay;
 mod decision;
+mod http_headers;
 mod intake;
 mod notification;
 mod vetting;

@@ -255,6 +255,8 @@ impl Authenticator {
         let mut validation = Validation::new(algorithm);
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.leeway = 30;
+        // A token not valid yet is refused like one no longer valid.
+        validation.validate_nbf = true;
         match &self.issuer {
             Some(issuer) => validation.set_issuer(&[issuer]),
             None => validation.iss = None,
@@ -317,3 +319,7 @@ pub fn bearer(value: Option<&str>) -> Result<&str, AuthError> {
     }
     Ok(token.trim())
 }
+
+#[cfg(test)]
+#[path = "tests/auth.rs"]
+mod tests;

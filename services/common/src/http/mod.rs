@@ -19,6 +19,7 @@ use crate::metrics::Metrics;
 pub mod caller;
 pub mod dead_letters;
 pub mod error;
+pub mod headers;
 pub mod json;
 pub mod ops;
 
@@ -78,7 +79,8 @@ pub async fn serve(
 /// The tail of every service's router: the operational routes, the dead
 /// letters in `db` ([`dead_letters`]), a JSON 404
 /// for unknown paths, the body limit, the authenticator the [`Caller`]
-/// extractor reads, request metrics and a span per request.
+/// extractor reads, request metrics, the headers every answer carries
+/// ([`headers`]) and a span per request.
 ///
 /// [`Caller`]: crate::auth::Caller
 pub fn finish(
@@ -89,12 +91,13 @@ pub fn finish(
     db: sea_orm::DatabaseConnection,
     body_limit: usize,
 ) -> Router {
-    routes
+    let routes = routes
         .merge(dead_letters::routes(db))
         .fallback(not_found_fallback)
         .layer(DefaultBodyLimit::max(body_limit))
         .merge(ops_routes(metrics.clone(), ready))
         .layer(Extension(auth))
-        .layer(middleware::from_fn_with_state(metrics, track_metrics))
+        .layer(middleware::from_fn_with_state(metrics, track_metrics));
+    headers::secure(routes)
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
 }
