@@ -284,13 +284,28 @@ impl Authenticator {
             }?;
             DecodingKey::from_jwk(jwk).ok()
         };
+        let unlisted =
+            || AuthError::Invalid("signed with a key the identity provider does not list".into());
         if let Some((fetched, set)) = cache.read().await.as_ref()
-            && fetched.elapsed() < Duration::from_secs(300)
-            && let Some(key) = find(set)
+            && fetched.elapsed() < JWKS_FRESH_FOR
         {
-            return Ok(key);
+            if let Some(key) = find(set) {
+                return Ok(key);
+            }
+            // An unknown kid fetches the keys again (the provider may have
+            // rotated them), but not more often than this: made-up kids
+            // must not turn every request into a call to the provider.
+            if fetched.elapsed() < JWKS_REFETCH_AFTER {
+                return Err(unlisted());
+            }
         }
-        // Unknown kid or stale cache: the provider may have rotated its keys.
+        let mut cache = cache.write().await;
+        // Another request may have fetched them while this one waited.
+        if let Some((fetched, set)) = cache.as_ref()
+            && fetched.elapsed() < JWKS_REFETCH_AFTER
+        {
+            return find(set).ok_or_else(unlisted);
+        }
         let set: JwkSet = client
             .get(url)
             .send()
@@ -301,14 +316,17 @@ impl Authenticator {
             .await
             .map_err(|e| AuthError::KeysUnavailable(e.to_string()))?;
         let key = find(&set);
-        *cache.write().await = Some((Instant::now(), set));
-        key.ok_or_else(|| {
-            AuthError::Invalid("signed with a key the identity provider does not list".into())
-        })
+        *cache = Some((Instant::now(), set));
+        key.ok_or_else(unlisted)
     }
 }
 
 pub use crate::keys::load_or_create_key;
+
+/// How long the identity provider's keys are used without asking again.
+const JWKS_FRESH_FOR: Duration = Duration::from_secs(300);
+/// The least time between two fetches of the keys for a kid they lack.
+const JWKS_REFETCH_AFTER: Duration = Duration::from_secs(30);
 
 /// Read the bearer token out of an `Authorization` header value.
 pub fn bearer(value: Option<&str>) -> Result<&str, AuthError> {

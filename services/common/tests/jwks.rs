@@ -1,6 +1,8 @@
 //! Production token validation: keys fetched from an identity provider's
 //! JWKS document, served here by a real local HTTP server.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -12,17 +14,27 @@ use pathway_common::settings::AuthSettings;
 const KEY: &str = include_str!("fixtures/idp-test-key.pem");
 const JWKS: &str = include_str!("fixtures/idp-test-jwks.json");
 
-async fn identity_provider() -> String {
+/// The identity provider's address, and how many times its keys were fetched.
+async fn identity_provider_counting() -> (String, Arc<AtomicUsize>) {
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counted = fetches.clone();
     let app = Router::new().route(
         "/jwks.json",
-        get(|| async { ([("content-type", "application/json")], JWKS) }),
+        get(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { ([("content-type", "application/json")], JWKS) }
+        }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let address = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{address}/jwks.json")
+    (format!("http://{address}/jwks.json"), fetches)
+}
+
+async fn identity_provider() -> String {
+    identity_provider_counting().await.0
 }
 
 fn sign(claims: &Claims, kid: &str) -> String {
@@ -106,4 +118,38 @@ async fn an_unreachable_identity_provider_is_reported_as_such() {
         authenticator.verify(&sign(&claims(), "test-2026")).await,
         Err(AuthError::KeysUnavailable(_))
     ));
+}
+
+#[tokio::test]
+async fn made_up_key_ids_do_not_make_every_request_fetch_the_keys() {
+    let (url, fetches) = identity_provider_counting().await;
+    let authenticator = Authenticator::from_settings(&AuthSettings {
+        jwks_url: Some(url),
+        issuer: Some("https://idp.highland.example".into()),
+        audience: Some("pathway".into()),
+        ..AuthSettings::default()
+    })
+    .expect("authenticator");
+    authenticator
+        .verify(&sign(&claims(), "test-2026"))
+        .await
+        .expect("a valid token");
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    let attempts = (0..50).map(|n| {
+        let token = sign(&claims(), &format!("made-up-{n}"));
+        let authenticator = &authenticator;
+        async move { authenticator.verify(&token).await }
+    });
+    for refused in futures::future::join_all(attempts).await {
+        assert!(matches!(refused, Err(AuthError::Invalid(_))), "{refused:?}");
+    }
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        1,
+        "keys fetched a moment ago are not fetched again for an unknown kid"
+    );
+    authenticator
+        .verify(&sign(&claims(), "test-2026"))
+        .await
+        .expect("the real key still works");
 }
