@@ -9,6 +9,7 @@
 //! contracts), [`database_outage`] (a service's database away, then back:
 //! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
 //! every service lists them), [`http_headers`] (what every answer carries),
+//! [`request_timeout`] (a request over its time limit stopped, rolled back),
 //! [`dead_letters_replay`] (replayed after the
 //! fix, applied once), [`workers`] (a worker stopped, `/readyz` naming it,
 //! restarted), [`clinician_pages`] and [`browser`] (the pages in Chromium).
@@ -26,5 +27,6 @@ mod decision;
 mod http_headers;
 mod intake;
 mod notification;
+mod request_timeout;
 mod vetting;
 mod workers;

@@ -82,24 +82,42 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
 }
 
 /// Whether `error` is the database not answering (a fault that may heal: the
-/// connection refused or lost, the pool exhausted or closed), as opposed to a
-/// statement that failed on its own merits.
+/// connection refused or lost, the pool exhausted or closed, the file locked
+/// by another process, the server shutting down), as opposed to a statement
+/// that failed on its own merits.
 pub fn is_unavailable(error: &DbErr) -> bool {
     use sea_orm::{RuntimeErr, sqlx};
     match error {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
         DbErr::Exec(RuntimeErr::SqlxError(cause)) | DbErr::Query(RuntimeErr::SqlxError(cause)) => {
-            matches!(
-                cause.as_ref(),
+            match cause.as_ref() {
                 sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::WorkerCrashed
-                    | sqlx::Error::Tls(_)
-            )
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Tls(_) => true,
+                sqlx::Error::Database(cause) => cause.code().is_some_and(|c| is_busy_code(&c)),
+                _ => false,
+            }
         }
         _ => false,
     }
+}
+
+/// A database error code that means "busy, try again": SQLite's `BUSY` and
+/// `LOCKED` (with their extended codes), PostgreSQL's server shutting down
+/// or not accepting connections yet, too many connections, a lock not
+/// available.
+pub fn is_busy_code(code: &str) -> bool {
+    const SQLITE_BUSY: i32 = 5;
+    const SQLITE_LOCKED: i32 = 6;
+    // PostgreSQL's SQLSTATE is always five characters; SQLite's codes,
+    // extended ones included, are numbers of at most four digits.
+    if code.len() == 5 {
+        return matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "55P03");
+    }
+    code.parse::<i32>()
+        .is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
 }
 
 /// Create the table of an entity, if it does not exist.
@@ -136,3 +154,7 @@ pub async fn create_index(
     }
     manager.create_index(index.to_owned()).await
 }
+
+#[cfg(test)]
+#[path = "tests/db.rs"]
+mod tests;

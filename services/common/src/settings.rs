@@ -42,6 +42,9 @@ pub struct HttpSettings {
     pub port: u16,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    /// How long one request may take before it is stopped and answered 503
+    /// (its transaction, if any, rolled back), in milliseconds.
+    pub request_timeout_ms: u64,
 }
 
 impl HttpSettings {
@@ -59,6 +62,7 @@ impl Default for HttpSettings {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             body_limit_bytes: 256 * 1024,
+            request_timeout_ms: 30_000,
         }
     }
 }

@@ -180,7 +180,7 @@ impl<S: Service> Application<S> {
             platform.readiness(),
             platform.auth.clone(),
             platform.db.clone(),
-            self.settings.http().body_limit_bytes,
+            self.settings.http(),
         );
         background
             .serve(self.listener, router)

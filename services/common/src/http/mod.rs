@@ -7,14 +7,19 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, middleware};
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Authenticator;
 use crate::metrics::Metrics;
+use crate::settings::HttpSettings;
 
 pub mod caller;
 pub mod dead_letters;
@@ -57,6 +62,27 @@ pub fn request_span(request: &Request) -> tracing::Span {
     span
 }
 
+/// Stop a request that takes longer than `limit` (dropping it rolls back
+/// its transaction) and answer 503 with `Retry-After`.
+async fn time_limit(limit: Duration, request: Request, next: Next) -> Response {
+    let route = request.uri().path().to_owned();
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(%route, ?limit, "a request took too long: stopped");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                format!(
+                    "the request took longer than {} ms and was stopped; send it again in a few seconds",
+                    limit.as_millis()
+                ),
+            )
+            .into_response()
+        }
+    }
+}
+
 /// JSON 404 for paths no route matches.
 pub async fn not_found_fallback() -> ApiError {
     ApiError::not_found("no such endpoint: see /openapi.json for what this service answers")
@@ -78,7 +104,8 @@ pub async fn serve(
 
 /// The tail of every service's router: the operational routes, the dead
 /// letters in `db` ([`dead_letters`]), a JSON 404
-/// for unknown paths, the body limit, the authenticator the [`Caller`]
+/// for unknown paths, the body limit, the time limit
+/// ([`HttpSettings::request_timeout_ms`]), the authenticator the [`Caller`]
 /// extractor reads, request metrics, the headers every answer carries
 /// ([`headers`]) and a span per request.
 ///
@@ -89,12 +116,16 @@ pub fn finish(
     ready: ReadinessCheck,
     auth: Arc<Authenticator>,
     db: sea_orm::DatabaseConnection,
-    body_limit: usize,
+    http: &HttpSettings,
 ) -> Router {
+    let timeout = Duration::from_millis(http.request_timeout_ms.max(1));
     let routes = routes
         .merge(dead_letters::routes(db))
         .fallback(not_found_fallback)
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(DefaultBodyLimit::max(http.body_limit_bytes))
+        .layer(middleware::from_fn(move |request, next| {
+            time_limit(timeout, request, next)
+        }))
         .merge(ops_routes(metrics.clone(), ready))
         .layer(Extension(auth))
         .layer(middleware::from_fn_with_state(metrics, track_metrics));
