@@ -189,10 +189,10 @@ pub struct MetricsArgs {
     /// A board to include (repeat for several); every board the token may see when left out.
     #[arg(long = "board")]
     pub boards: Vec<String>,
-    /// First day, YYYY-MM-DD.
+    /// First day, YYYY-MM-DD (days are Scottish days).
     #[arg(long)]
     pub from: String,
-    /// Last day, YYYY-MM-DD; today when left out.
+    /// Last day, YYYY-MM-DD; today (in Scotland) when left out.
     #[arg(long)]
     pub to: Option<String>,
     /// week, month or quarter.
@@ -359,7 +359,7 @@ pub enum BoardAction {
     /// Put the board's referrals onto the remote pathway.
     Enable {
         board: String,
-        /// Date it takes effect (YYYY-MM-DD); today when left out.
+        /// Date it takes effect (YYYY-MM-DD, a Scottish day); today in Scotland when left out.
         #[arg(long)]
         from: Option<String>,
         #[arg(long)]

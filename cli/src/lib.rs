@@ -11,7 +11,9 @@
 //! - [`client`]: the HTTP client to the services (base URLs, token, sending,
 //!   refusals as readable errors), signing with [`dev_token`];
 //! - [`commands`]: one module per command, each writing to the output it is
-//!   given.
+//!   given;
+//! - [`local_time`]: the services' UTC instants on Scotland's clock, as
+//!   printed for people.
 //!
 //! [`run`] runs one parsed command line, so tests run commands in-process
 //! against services they started and read what was printed.
@@ -20,6 +22,7 @@ pub mod args;
 pub mod client;
 pub mod commands;
 pub mod dev_token;
+pub mod local_time;
 
 use std::io::Write;
 

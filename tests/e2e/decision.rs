@@ -78,7 +78,33 @@ async fn an_urgent_accept_becomes_a_decision_with_its_target_date() {
 
         assert_eq!(app.audit_rows("decision.record", &referral).await, 1);
         assert_eq!(app.audit_rows("decision.read", &referral).await, 1);
+
+        // Decided at 00:30 BST on 25 October (still the 24th in UTC): the
+        // target counts from the Scottish day, the 25th.
+        let summer_night = new_referral();
+        let vetted = vetting_completed(
+            "highland",
+            &summer_night,
+            accept(proto::Priority::Urgent),
+            false,
+        );
+        app.send(&at(vetted, utc(2026, 10, 24, 23, 30))).await;
+        let recorded = app.wait_for_decisions(&summer_night, 1).await;
+        assert_eq!(
+            recorded[0].1.target_date,
+            "2026-11-22",
+            "{}",
+            backend.name()
+        );
+        let view = json(app.get_decision(Some(&clinician), &summer_night).await).await;
+        assert_eq!(view["current"]["target_date"], "2026-11-22");
     }
+}
+
+fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("a time")
 }
 
 #[tokio::test]
@@ -158,7 +184,7 @@ async fn an_outcome_the_board_disabled_is_dead_lettered_and_duplicates_decide_on
             .1
             .target_date
             .clone();
-        let expected = (Utc::now().date_naive() + chrono::Days::new(56)).to_string();
+        let expected = (pathway_proto::days::today() + chrono::Days::new(56)).to_string();
         assert_eq!(target, expected, "soon: decided date + 56 days");
     }
 }
@@ -239,7 +265,8 @@ async fn a_correction_supersedes_and_an_unmarked_second_outcome_is_refused() {
 async fn a_lapsed_opt_in_window_closes_the_referral_once_and_an_opt_in_keeps_it_open() {
     for backend in backends().await {
         let app = TestApp::spawn(&backend).await;
-        let decided_at = Utc::now();
+        // 00:30 BST on 21 October; the clocks go back within the window.
+        let decided_at = utc(2026, 10, 20, 23, 30);
         let lapses = new_referral();
         let opts_in = new_referral();
         for referral in [&lapses, &opts_in] {
@@ -256,11 +283,13 @@ async fn a_lapsed_opt_in_window_closes_the_referral_once_and_an_opt_in_keeps_it_
         }
         let lapsing = app.wait_for_decisions(&lapses, 1).await[0].1.clone();
         let opting = app.wait_for_decisions(&opts_in, 1).await[0].1.clone();
-        let deadline = decided_at + chrono::Duration::days(14);
+        // 00:30 on Scotland's clock 14 days later: 00:30 GMT on 4 November,
+        // an hour after 14 days of 24 hours.
+        let deadline = utc(2026, 11, 4, 0, 30);
         assert_eq!(
             lapsing.opt_in_deadline,
             Some(proto::timestamp(deadline)),
-            "decided + the default 14 days"
+            "decided + the default 14 Scottish days"
         );
 
         // The patient opts in the day before the deadline.
@@ -328,6 +357,10 @@ async fn a_lapsed_opt_in_window_closes_the_referral_once_and_an_opt_in_keeps_it_
 
         let view = json(app.get_decision(Some(&clinician), &lapses).await).await;
         assert_eq!(view["current"]["opt_in"]["status"], "opt_in_window_passed");
+        assert_eq!(
+            view["current"]["opt_in"]["deadline"],
+            "2026-11-04T00:30:00Z"
+        );
     }
 }
 

@@ -1,7 +1,10 @@
 //! The intake service under test.
 
-use pathway_common::auth::Role;
+use chrono::{DateTime, Utc};
+use pathway_common::auth::{Caller, Role};
 use pathway_intake::application::Intake;
+use pathway_intake::application::boards::{Board, PathwaySwitch};
+use pathway_intake::application::referrals::{ReferralSummary, Submitted};
 use pathway_intake::settings::Settings;
 use pathway_intake::startup::Workers;
 use serde_json::Value;
@@ -106,6 +109,60 @@ impl TestApp {
             .send()
             .await
             .expect("intake answers")
+    }
+}
+
+/// Intake's use cases called at an instant the test chooses (a night around
+/// a clock change), as a request arriving then would call them.
+impl TestApp {
+    /// Receive `body` from the default referrer of its board at `now`.
+    pub async fn refer_at(&self, body: &Value, now: DateTime<Utc>) -> ReferralSummary {
+        let board = body["board"].as_str().unwrap_or("highland");
+        let request = serde_json::from_value(body.clone()).expect("a referral request");
+        let bytes = serde_json::to_vec(body).expect("JSON");
+        match self
+            .app
+            .submit_referral(&caller(Role::Referrer, board), None, &bytes, request, now)
+            .await
+        {
+            Ok(Submitted::Created(summary)) => summary,
+            other => panic!("the referral for {board} at {now} was not received: {other:?}"),
+        }
+    }
+
+    /// Switch `board` on from the day `now` falls on, as its board admin.
+    pub async fn enable_board_at(&self, board: &str, now: DateTime<Utc>) -> Board {
+        let switch = PathwaySwitch {
+            enabled: true,
+            effective_date: None,
+            reason: Some("test"),
+        };
+        self.app
+            .switch_pathway(&caller(Role::BoardAdmin, board), board, switch, now)
+            .await
+            .expect("the board admin switches the board on")
+    }
+
+    /// `board` as the board list shows it at `now`.
+    pub async fn board_at(&self, board: &str, now: DateTime<Utc>) -> Board {
+        self.app
+            .boards(now)
+            .await
+            .expect("the boards")
+            .into_iter()
+            .find(|b| b.board.code() == board)
+            .expect("a board of the registry")
+    }
+}
+
+/// Whom a token of `role` for `board` stands for, as `TestApp::token` issues it.
+fn caller(role: Role, board: &str) -> Caller {
+    Caller {
+        subject: format!("test-{role}"),
+        name: None,
+        role,
+        boards: [board.to_owned()].into(),
+        source: "test".into(),
     }
 }
 

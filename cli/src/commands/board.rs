@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::args::BoardAction;
 use crate::client::{Client, ClientError, Reply, Service};
+use crate::local_time;
 
 const ADMIN: &str = "cli-board-admin";
 
@@ -144,7 +145,7 @@ async fn show_settings(
             err,
             "{board}: settings stored by {} at {}",
             answer["changed_by"].as_str().unwrap_or("?"),
-            answer["changed_at"].as_str().unwrap_or("?")
+            local_time::time_of(&answer["changed_at"], "?")
         )?;
     }
     if history {
@@ -152,7 +153,7 @@ async fn show_settings(
             writeln!(
                 err,
                 "  {}  by {:<24} vetting target {} working days",
-                change["changed_at"].as_str().unwrap_or("?"),
+                local_time::time_of(&change["changed_at"], "?"),
                 change["changed_by"].as_str().unwrap_or("?"),
                 change["settings"]["vetting_target_working_days"]
             )?;

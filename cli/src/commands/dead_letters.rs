@@ -6,12 +6,12 @@
 
 use std::io::Write;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use pathway_common::auth::Role;
 use serde_json::{Value, json};
 
 use crate::args::{DeadLetterService, DeadLettersAction};
 use crate::client::{Client, Service};
+use crate::local_time;
 
 /// The widest reason the table prints; `show` prints it whole.
 const REASON_WIDTH: usize = 60;
@@ -211,16 +211,9 @@ fn where_(choice: DeadLetterService) -> String {
     }
 }
 
-/// A time as UTC to the second, with a Z.
+/// A time on Scotland's clock, to the second, with its offset.
 fn time(value: &Value) -> String {
-    value
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| {
-            t.with_timezone(&Utc)
-                .to_rfc3339_opts(SecondsFormat::Secs, true)
-        })
-        .unwrap_or_else(|| value.as_str().unwrap_or("").to_owned())
+    local_time::time_of(value, "")
 }
 
 fn truncated(text: &str, width: usize) -> String {
@@ -239,13 +232,13 @@ fn print_table(out: &mut dyn Write, rows: &[Value]) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "{:<12} {:<36} {:<20} {:<14} {:<28} {:<12} reason",
+        "{:<12} {:<36} {:<25} {:<14} {:<28} {:<12} reason",
         "service", "dead letter", "dead at", "consumer", "event", "board"
     )?;
     for row in rows {
         writeln!(
             out,
-            "{:<12} {:<36} {:<20} {:<14} {:<28} {:<12} {}",
+            "{:<12} {:<36} {:<25} {:<14} {:<28} {:<12} {}",
             row["service"].as_str().unwrap_or("?"),
             row["id"].as_str().unwrap_or("?"),
             time(&row["dead_at"]),

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::args::StatusArgs;
 use crate::client::{Client, ClientError, Service};
+use crate::local_time;
 
 pub async fn run(client: &Client, args: StatusArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let id = &args.id;
@@ -64,7 +65,11 @@ fn print_status(out: &mut dyn Write, answer: &Value) -> std::io::Result<()> {
     writeln!(out, "board      {}", text("board"))?;
     writeln!(out, "status     {}", text("status"))?;
     writeln!(out, "route      {}", text("route"))?;
-    writeln!(out, "received   {}", text("received_at"))?;
+    writeln!(
+        out,
+        "received   {}",
+        local_time::time_of(&answer["received_at"], "?")
+    )?;
     if let Some(flags) = answer["referral"]["clinical"]["red_flags"]
         .as_array()
         .filter(|f| !f.is_empty())
@@ -77,7 +82,7 @@ fn print_status(out: &mut dyn Write, answer: &Value) -> std::io::Result<()> {
         writeln!(
             out,
             "  {}  {:<28} -> {:<18} by {}",
-            entry["occurred_at"].as_str().unwrap_or("?"),
+            local_time::time_of(&entry["occurred_at"], "?"),
             entry["event"].as_str().unwrap_or("?"),
             entry["status"].as_str().unwrap_or("?"),
             entry["actor"].as_str().unwrap_or("?")
@@ -113,7 +118,7 @@ fn print_decision(out: &mut dyn Write, answer: &Value) -> std::io::Result<()> {
         out,
         "  by          {} at {}",
         current["clinician"].as_str().unwrap_or("?"),
-        current["decided_at"].as_str().unwrap_or("?")
+        local_time::time_of(&current["decided_at"], "?")
     )?;
     writeln!(
         out,

@@ -73,6 +73,10 @@ fn every_instant_of_a_day_falls_within_its_start_and_end() {
             d,
             "{text}"
         );
-        assert_eq!(day_of(end_of(d)), d.succ_opt().unwrap(), "{text}");
+        assert_eq!(
+            day_of(end_of(d)),
+            d.succ_opt().expect("a next day"),
+            "{text}"
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! The calendar worked out by hand: Scotland's 2026 bank holidays and the
+//! The calendar worked out by hand: Scotland's 2024–2026 bank holidays and the
 //! board's own day written out, working days walked one by one, and
 //! centiles from the spreadsheet definition (PERCENTILE.INC).
 
@@ -8,8 +8,8 @@ use chrono::{Datelike, NaiveDate, Weekday};
 
 use super::{LOCAL_HOLIDAY, day};
 
-/// Scotland's bank holidays in 2026, from the published list, and the
-/// board's own day.
+/// Scotland's bank holidays in 2024, 2025 and 2026, from the published
+/// lists, and the board's own day.
 fn non_working_weekdays() -> BTreeSet<NaiveDate> {
     [
         day(1, 1),
@@ -22,14 +22,34 @@ fn non_working_weekdays() -> BTreeSet<NaiveDate> {
         day(12, 25),
         day(12, 28), // Boxing Day, substitute for Saturday 26th
         day(LOCAL_HOLIDAY.0, LOCAL_HOLIDAY.1),
-        // For the baseline: St Andrew's Day 2025 fell on a Sunday, so
-        // Monday 1 December; Christmas and Boxing Day on Thursday and Friday.
-        NaiveDate::from_ymd_opt(2025, 12, 1).expect("a date"),
-        NaiveDate::from_ymd_opt(2025, 12, 25).expect("a date"),
-        NaiveDate::from_ymd_opt(2025, 12, 26).expect("a date"),
+        // St Andrew's Day 2025 fell on a Sunday, so Monday 1 December;
+        // Christmas and Boxing Day on Thursday and Friday.
+        ymd(2025, 1, 1),
+        ymd(2025, 1, 2),
+        ymd(2025, 4, 18), // Good Friday
+        ymd(2025, 5, 5),
+        ymd(2025, 5, 26),
+        ymd(2025, 8, 4),
+        ymd(2025, 12, 1),
+        ymd(2025, 12, 25),
+        ymd(2025, 12, 26),
+        // St Andrew's Day 2024 fell on a Saturday, so Monday 2 December.
+        ymd(2024, 1, 1),
+        ymd(2024, 1, 2),
+        ymd(2024, 3, 29), // Good Friday
+        ymd(2024, 5, 6),
+        ymd(2024, 5, 27),
+        ymd(2024, 8, 5),
+        ymd(2024, 12, 2),
+        ymd(2024, 12, 25),
+        ymd(2024, 12, 26),
     ]
     .into_iter()
     .collect()
+}
+
+fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a date")
 }
 
 /// Working days after `from` up to and including `to`, walked day by day.

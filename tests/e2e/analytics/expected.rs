@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::calendar::{calendar_days, percentile, working_days};
 use super::history::Case;
-use super::{BOARD, TARGET};
+use super::{BOARD, TARGET, scottish_day};
 
 /// What one period should show, before disclosure control.
 #[derive(Debug, Default, Clone)]
@@ -30,8 +30,12 @@ pub(crate) struct Expected {
     pub(crate) turnaround: Vec<u32>,
 }
 
-fn month(d: NaiveDate) -> String {
+pub(crate) fn month(d: NaiveDate) -> String {
     format!("{}-{:02}", d.year(), d.month())
+}
+
+pub(crate) fn quarter(d: NaiveDate) -> String {
+    format!("{}-Q{}", d.year(), d.month0() / 3 + 1)
 }
 
 /// Per month, what the highland referrals of `cases` should show.
@@ -39,9 +43,19 @@ pub(crate) fn expected_by_month(
     cases: &[Case],
     keep: impl Fn(&Case) -> bool,
 ) -> BTreeMap<String, Expected> {
+    expected_by(cases, keep, month)
+}
+
+/// Per period (named by `period` from a day), what the highland referrals
+/// of `cases` should show. Every day is the Scottish day of its instant.
+pub(crate) fn expected_by(
+    cases: &[Case],
+    keep: impl Fn(&Case) -> bool,
+    month: impl Fn(NaiveDate) -> String,
+) -> BTreeMap<String, Expected> {
     let mut out: BTreeMap<String, Expected> = BTreeMap::new();
     for case in cases.iter().filter(|c| c.board == BOARD && keep(c)) {
-        let r = case.received.date_naive();
+        let r = scottish_day(case.received);
         let e = out.entry(month(r)).or_default();
         if case.remote {
             e.remote += 1;
@@ -49,12 +63,12 @@ pub(crate) fn expected_by_month(
             e.standard += 1;
         }
         if let Some(vetted) = case.vetted {
-            let v = vetted.date_naive();
+            let v = scottish_day(vetted);
             let e = out.entry(month(v)).or_default();
             let (paused_working, paused_calendar) = match case.pause {
                 Some((asked, answered)) => {
-                    let a = asked.date_naive();
-                    let b = answered.map_or(v, |x| x.date_naive()).min(v);
+                    let a = scottish_day(asked);
+                    let b = answered.map_or(v, scottish_day).min(v);
                     (working_days(a, b), calendar_days(a, b))
                 }
                 None => (0, 0),
@@ -84,16 +98,77 @@ pub(crate) fn expected_by_month(
             }
         }
         if let Some(w) = case.withdrawn {
-            out.entry(month(w.date_naive())).or_default().withdrawn += 1;
+            out.entry(month(scottish_day(w))).or_default().withdrawn += 1;
         }
         if let Some((asked, Some(answered))) = case.pause {
-            out.entry(month(answered.date_naive()))
+            out.entry(month(scottish_day(answered)))
                 .or_default()
                 .turnaround
-                .push(working_days(asked.date_naive(), answered.date_naive()));
+                .push(working_days(scottish_day(asked), scottish_day(answered)));
         }
     }
     out
+}
+
+/// Check each of `rows` (one group, `all`) against what its period should
+/// show; returns how many vetted referrals the rows count.
+pub(crate) fn check_rows(rows: &[Value], expected: &BTreeMap<String, Expected>) -> u64 {
+    let mut vetted_total = 0;
+    for row in rows {
+        let label = row["period"].as_str().expect("a period");
+        let e = expected.get(label).cloned().unwrap_or_default();
+        assert_eq!(row["group"], "all");
+        check_count(row, "received_remote", e.remote);
+        check_count(row, "received_standard", e.standard);
+        if small(e.remote) || small(e.standard) || small(e.remote + e.standard) {
+            assert!(hidden(row, "received"), "{row}");
+        } else {
+            assert_eq!(row["received"].as_u64(), Some(e.remote + e.standard));
+        }
+        let vetted = e.working.len() as u64;
+        vetted_total += vetted;
+        check_count(row, "vetted", vetted);
+        check_quantiles(row, "wait_working_days", &e.working);
+        check_quantiles(row, "wait_calendar_days", &e.calendar);
+        check_quantiles(row, "wait_working_days_excl_paused", &e.working_net);
+        check_quantiles(row, "wait_calendar_days_excl_paused", &e.calendar_net);
+        check_subset(row, "vetted_within_target", e.within_target, vetted);
+        check_subset(row, "info_requested", e.info_requested, vetted);
+        check_subset(
+            row,
+            "managed_without_specialist",
+            e.without_specialist,
+            vetted,
+        );
+        if let Some(share) = row["vetted_within_target_share"].as_f64() {
+            assert!((share - e.within_target as f64 / vetted as f64).abs() < 1e-9);
+        }
+        for (code, value) in row["outcomes"].as_object().expect("outcomes") {
+            let n = e.outcomes.get(code.as_str()).copied().unwrap_or(0);
+            match value.as_u64() {
+                Some(shown) => assert_eq!(shown, n, "outcome {code} in {label}"),
+                None => assert!(
+                    row["suppressed"]
+                        .as_array()
+                        .expect("a list")
+                        .iter()
+                        .any(|f| f == &format!("outcomes.{code}")),
+                    "{code} is null but not flagged: {row}"
+                ),
+            }
+            if small(n) {
+                assert!(
+                    value.is_null(),
+                    "outcome {code}={n} must be hidden in {label}"
+                );
+            }
+        }
+        check_count(row, "withdrawn", e.withdrawn);
+        check_subset(row, "notification_failed", e.notification_failed, vetted);
+        check_count(row, "info_answered", e.turnaround.len() as u64);
+        check_quantiles(row, "info_turnaround_working_days", &e.turnaround);
+    }
+    vetted_total
 }
 
 pub(crate) fn small(n: u64) -> bool {

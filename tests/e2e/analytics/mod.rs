@@ -1,14 +1,16 @@
 //! Analytics, black-box: the real service against a real nats-server and
 //! real databases (SQLite always, PostgreSQL when one answers). A generated
 //! history of events is published onto the stream by hand; every expected
-//! number is worked out here from first principles — days walked one by one
-//! against Scotland's 2026 bank holidays written out by hand, centiles from
-//! the spreadsheet definition — never by calling the service's code.
+//! number is worked out here from first principles — Scottish days from the
+//! summer-time rule, days walked one by one against Scotland's bank holidays
+//! written out by hand, centiles from the spreadsheet definition — never by
+//! calling the service's code.
 //!
 //! One module per topic: `calendar` and `history` generate the events and
 //! the working days by hand, `expected` works out what each month should
 //! show and checks disclosure control; the tests are in `monthly` (metrics
-//! and CSV), `splits` (before/after adoption, by sex and priority), `access`
+//! and CSV), `midnight` (years of referrals around midnight, summer and
+//! winter, by month and quarter), `splits` (before/after adoption, by sex and priority), `access`
 //! (bad parameters and who may see metrics), `rebuild`, `dashboard`,
 //! `baseline` and `re_referral`.
 
@@ -18,12 +20,13 @@ mod calendar;
 mod dashboard;
 mod expected;
 mod history;
+mod midnight;
 mod monthly;
 mod re_referral;
 mod rebuild;
 mod splits;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use serde_json::Value;
 
 const BOARD: &str = "highland";
@@ -37,6 +40,28 @@ fn day(m: u32, d: u32) -> NaiveDate {
 
 fn at(date: NaiveDate, hour: u32) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_hms_opt(hour, 0, 0).expect("an hour"))
+}
+
+/// The Scottish day of `instant`, from the rule in law rather than a time
+/// zone database: British Summer Time (UTC+1) runs from 01:00 UTC on the
+/// last Sunday of March to 01:00 UTC on the last Sunday of October; GMT
+/// (UTC) the rest of the year.
+fn scottish_day(instant: DateTime<Utc>) -> NaiveDate {
+    let year = instant.year();
+    let last_sunday = |month: u32| {
+        let mut d =
+            NaiveDate::from_ymd_opt(year, month, 31).expect("March and October have 31 days");
+        while d.weekday() != Weekday::Sun {
+            d = d.pred_opt().expect("a day before");
+        }
+        Utc.from_utc_datetime(&d.and_hms_opt(1, 0, 0).expect("01:00"))
+    };
+    let summer = last_sunday(3) <= instant && instant < last_sunday(10);
+    if summer {
+        (instant + Duration::hours(1)).date_naive()
+    } else {
+        instant.date_naive()
+    }
 }
 
 async fn json(response: reqwest::Response) -> Value {

@@ -9,7 +9,7 @@ use pathway_tests::backends;
 use super::calendar::working_days;
 use super::expected::check_quantiles;
 use super::history::{history, publish_history};
-use super::{BOARD, json};
+use super::{BOARD, json, scottish_day};
 
 #[tokio::test]
 async fn before_and_after_adoption_and_by_sex() {
@@ -82,8 +82,8 @@ async fn before_and_after_adoption_and_by_sex() {
             .filter(|c| c.board == BOARD && c.corrected_to.or(c.outcome) == Some("accept"))
             .map(|c| {
                 working_days(
-                    c.received.date_naive(),
-                    c.vetted.expect("vetted").date_naive(),
+                    scottish_day(c.received),
+                    scottish_day(c.vetted.expect("vetted")),
                 )
             })
             .collect();

@@ -5,13 +5,13 @@ use pathway_tests::cli::{Platform, file};
 use pathway_tests::intake::TestApp as IntakeApp;
 use serde_json::json;
 
-use super::{json_of, pathway, table};
+use super::{json_of, pathway, scottish, table};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn board_commands_switch_list_and_replace_settings() {
     let p = Platform::start(&Backend::Sqlite).await;
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let since = (chrono::Utc::now().date_naive() - chrono::Duration::days(30)).to_string();
+    let since = (pathway_proto::days::today() - chrono::Duration::days(30)).to_string();
 
     let out = pathway(&p, &format!("board enable highland --from {since}")).await;
     let expected = format!("NHS Highland: remote pathway on from {since} (now on)\n");
@@ -68,7 +68,15 @@ async fn board_commands_switch_list_and_replace_settings() {
     let notes: Vec<String> = ran.err.lines().map(str::to_owned).collect();
     assert_eq!(json_of(&ran.ok()), document);
     assert_eq!(notes.len(), 2, "{notes:?}");
-    assert!(notes[0].starts_with("highland: settings stored by cli-board-admin at "));
+    let changed_at = scottish(stored["changed_at"].as_str().expect("changed_at"));
+    assert_eq!(
+        notes[0],
+        format!("highland: settings stored by cli-board-admin at {changed_at}")
+    );
+    assert!(
+        notes[1].starts_with(&format!("  {changed_at}  by ")),
+        "{notes:?}"
+    );
     assert!(notes[1].contains(" by cli-board-admin "), "{notes:?}");
     assert!(
         notes[1].ends_with("vetting target 7 working days"),

@@ -7,7 +7,7 @@ use pathway_tests::Backend;
 use pathway_tests::cli::Platform;
 use pathway_tests::decision::{accept, new_referral, outcome, vetting_completed};
 
-use super::{json_of, pathway, table};
+use super::{json_of, pathway, scottish, table};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_are_listed_and_shown() {
@@ -48,7 +48,7 @@ async fn dead_letters_are_listed_and_shown() {
         "{listed}"
     );
     assert_eq!(lines[1][..2], ["decision", id], "{listed}");
-    assert!(lines[1][2].ends_with('Z'), "UTC: {listed}");
+    let dead_at = lines[1][2].to_owned();
     assert_eq!(
         lines[1][3..6],
         ["decision", "vetting.completed", "highland"],
@@ -72,6 +72,11 @@ async fn dead_letters_are_listed_and_shown() {
     assert_eq!(json["dead_letters"][0]["id"], id, "{json}");
     assert_eq!(json["dead_letters"][0]["service"], "decision", "{json}");
     assert!(json["dead_letters"][0].get("payload").is_none(), "{json}");
+    // The table shows the time on Scotland's clock, to the second.
+    let utc = json["dead_letters"][0]["dead_at"]
+        .as_str()
+        .expect("dead_at");
+    assert_eq!(dead_at, scottish(utc), "{listed}");
 
     // Shown, found without saying where.
     let shown = pathway(&p, &format!("dead-letters show {id}")).await.ok();

@@ -13,7 +13,7 @@ async fn the_demo_switches_boards_on_imports_baselines_and_vets_referrals() {
     let out = pathway(&p, &format!("{demo} --vet 1 --concurrency 3"))
         .await
         .ok();
-    let today = chrono::Utc::now().date_naive();
+    let today = pathway_proto::days::today();
     let since = pathway_cli::commands::demo::switch_on_date(0, today).to_string();
     let head = format!(
         "highland: remote pathway on since {since}\n\

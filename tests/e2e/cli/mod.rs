@@ -41,6 +41,30 @@ async fn pathway(platform: &Platform, line: &str) -> Ran {
     }
 }
 
+/// The UTC instant `utc` (RFC 3339) as the CLI should show it to a person:
+/// on Scotland's clock, worked out from the summer-time rule (BST, UTC+1,
+/// from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last
+/// Sunday of October), to the second, with its offset.
+fn scottish(utc: &str) -> String {
+    use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+    let at: DateTime<Utc> = utc
+        .parse()
+        .unwrap_or_else(|e| panic!("{utc:?} is not an instant: {e}"));
+    let last_sunday = |month: u32| {
+        let mut d = NaiveDate::from_ymd_opt(at.year(), month, 31).expect("31 days");
+        while d.weekday() != Weekday::Sun {
+            d = d.pred_opt().expect("a day before");
+        }
+        Utc.from_utc_datetime(&d.and_hms_opt(1, 0, 0).expect("01:00"))
+    };
+    let (shift, offset) = if last_sunday(3) <= at && at < last_sunday(10) {
+        (Duration::hours(1), "+01:00")
+    } else {
+        (Duration::zero(), "+00:00")
+    };
+    format!("{}{offset}", (at + shift).format("%Y-%m-%dT%H:%M:%S"))
+}
+
 fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }

@@ -5,7 +5,7 @@ use pathway_tests::cli::{Platform, file};
 use pathway_tests::referrals::{set, valid_referral};
 use serde_json::{Value, json};
 
-use super::{json_of, pathway};
+use super::{json_of, pathway, scottish};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_referral_sent_with_refer_is_followed_by_status_to_its_decision() {
@@ -32,7 +32,8 @@ async fn a_referral_sent_with_refer_is_followed_by_status_to_its_decision() {
     assert_eq!(p.referral_count().await, 1);
 
     let out = pathway(&p, &format!("status {id}")).await.ok();
-    let received = stored["received_at"].as_str().expect("when");
+    // Shown on Scotland's clock.
+    let received = scottish(stored["received_at"].as_str().expect("when"));
     let head = format!(
         "referral   {id}\nboard      highland\nstatus     awaiting_vetting\n\
          route      remote_pathway\nreceived   {received}\nhistory:\n"
@@ -48,7 +49,10 @@ async fn a_referral_sent_with_refer_is_followed_by_status_to_its_decision() {
     let decision = p.wait_for_decision("highland", &id).await;
     let current = &decision["current"];
     let text = |v: &Value| v.as_str().expect("a text").to_owned();
-    let (by, at) = (text(&current["clinician"]), text(&current["decided_at"]));
+    let (by, at) = (
+        text(&current["clinician"]),
+        scottish(&text(&current["decided_at"])),
+    );
     let out = pathway(&p, &format!("status {id}")).await.ok();
     for line in [
         "decision:".to_owned(),

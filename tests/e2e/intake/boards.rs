@@ -31,7 +31,7 @@ async fn a_board_switch_takes_effect_at_once_without_a_restart() {
         assert_eq!(created["status"], "awaiting_vetting");
 
         // A switch-off from a future date leaves it on today.
-        let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
+        let tomorrow = (pathway_proto::days::today() + chrono::Days::new(1)).to_string();
         assert_eq!(
             app.switch_board("fife", false, Some(&tomorrow))
                 .await

@@ -3,13 +3,15 @@
 //!
 //! One module per topic, the shared counts of rows here: `submission` (a
 //! referral stored and announced), `boards` (the pathway switched per board),
-//! `settings` (board settings), `validation` (bad input), `access` (tokens
-//! and identifiable data), `duplicates`, `outbox` (publishing and what the
-//! stream may carry), `inbound` (events from other services) and `service`
-//! (health, metrics, OpenAPI and the README example).
+//! `days` (the receipt day on Scotland's clock), `settings` (board settings),
+//! `validation` (bad input), `access` (tokens and identifiable data),
+//! `duplicates`, `outbox` (publishing and what the stream may carry),
+//! `inbound` (events from other services) and `service` (health, metrics,
+//! OpenAPI and the README example).
 
 mod access;
 mod boards;
+mod days;
 mod duplicates;
 mod inbound;
 mod outbox;

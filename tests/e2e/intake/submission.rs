@@ -81,11 +81,11 @@ async fn a_referral_is_stored_once_and_announced_on_the_stream() {
     }
 }
 
-/// The age band worked out here from first principles (whole years on today's date).
+/// The age band worked out here from first principles (whole years on
+/// today's date in Scotland).
 fn age_band_of(dob: &str) -> String {
     let dob = chrono::NaiveDate::parse_from_str(dob, "%Y-%m-%d").expect("date");
-    let years = chrono::Utc::now()
-        .date_naive()
+    let years = pathway_proto::days::today()
         .years_since(dob)
         .expect("born in the past");
     let bands = [

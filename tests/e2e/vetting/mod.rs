@@ -6,10 +6,12 @@
 //! intake to an outcome and on to a decision, and the information loop),
 //! `claims` (claiming, lapsing, giving back and the worklist), `outcomes`
 //! (bad outcomes, red-flag overrides, corrections), `late_events` (events
-//! arriving out of order) and `access` (who gets in, the audit, the pages).
+//! arriving out of order), `access` (who gets in, the audit, the pages) and
+//! `days` (the Scottish day a referral was received and the days it waited).
 
 mod access;
 mod claims;
+mod days;
 mod journey;
 mod late_events;
 mod outcomes;

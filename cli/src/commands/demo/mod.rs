@@ -67,7 +67,7 @@ pub async fn run(client: &Client, args: DemoArgs, out: &mut dyn Write) -> anyhow
         Some(seed) => StdRng::seed_from_u64(seed),
         None => StdRng::from_os_rng(),
     };
-    let today = chrono::Utc::now().date_naive();
+    let today = pathway_proto::days::today();
     // Most boards on the pathway, each from a different date; the last one
     // not yet, so both routes show.
     let on = if boards.len() > 1 {

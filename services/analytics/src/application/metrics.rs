@@ -7,7 +7,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use futures::StreamExt;
 use pathway_common::auth::{Caller, Role};
-use pathway_proto::BoardCode;
+use pathway_proto::{BoardCode, days};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, StreamTrait,
 };
@@ -88,12 +88,10 @@ where
     C: ConnectionTrait + StreamTrait + Send,
 {
     let of_boards = || fact::Column::Board.is_in(query.boards.iter().map(|b| b.code()));
-    let midnight = |day: NaiveDate| day.and_time(chrono::NaiveTime::MIN).and_utc();
-    let first = midnight(query.from);
-    let after = query
-        .to
-        .succ_opt()
-        .map_or(chrono::DateTime::<chrono::Utc>::MAX_UTC, midnight);
+    // The range is of Scottish days: from the instant `from` begins in
+    // Scotland to the instant `to` ends.
+    let first = days::start_of(query.from);
+    let after = days::end_of(query.to);
     // A re-referral window ends at most 12 months after a vetting on the
     // last day; a day more allows for a shorter month's end.
     let re_referral_end = after

@@ -8,7 +8,7 @@
 //! | column | required | meaning |
 //! |---|---|---|
 //! | `reference` | yes | the board's own de-identified reference, unique in the file |
-//! | `received_on` | yes | `YYYY-MM-DD` |
+//! | `received_on` | yes | `YYYY-MM-DD`, the Scottish day of receipt |
 //! | `vetted_on` | no | `YYYY-MM-DD`, not before `received_on` |
 //! | `outcome` | with `vetted_on` | an outcome code, e.g. `accept`, `physiotherapy` |
 //! | `priority` | no | `urgent`, `soon` or `routine`, for `accept` only |
@@ -25,9 +25,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{NaiveDate, NaiveTime};
-use pathway_proto::BoardCode;
+use chrono::NaiveDate;
 use pathway_proto::board::OUTCOME_CODES;
+use pathway_proto::{BoardCode, days};
 use serde::Deserialize;
 
 use super::fact::{Attributes, Fact, Route};
@@ -232,9 +232,9 @@ pub fn parse(board: BoardCode, bytes: &[u8]) -> Result<Vec<Fact>, Vec<RowProblem
         let (Some(reference), Some(received)) = (reference, received) else {
             continue;
         };
-        // Imported days have no time of day: noon keeps them on their date.
-        let noon =
-            |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc() + chrono::Duration::hours(12);
+        // Imported days are Scottish days with no time of day: twelve hours
+        // after the day begins in Scotland keeps each on its date.
+        let noon = |d: NaiveDate| days::start_of(d) + chrono::Duration::hours(12);
         let mut fact = Fact::new(&format!("{PREFIX}{board}:{reference}"), board);
         fact.route = Some(Route::Standard);
         fact.received_at = Some(noon(received));

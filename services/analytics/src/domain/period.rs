@@ -1,6 +1,8 @@
 //! The periods a date range is cut into: ISO weeks (Monday to Sunday),
 //! calendar months and calendar quarters. A period is named `2026-W14`,
 //! `2026-04` or `2026-Q2`; the first and last are cut to the range asked for.
+//! The days are Scottish days: a fact falls in the period holding the day
+//! it happened on in Scotland ([`pathway_proto::days::day_of`]).
 
 use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};

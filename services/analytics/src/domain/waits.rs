@@ -5,7 +5,8 @@
 //! of the answer, or to the day of vetting when the clinician went ahead
 //! without one).
 //!
-//! Days are UTC dates. A wait in working days counts the board's working
+//! Days are Scottish days (Europe/London, [`days::day_of`]): a referral
+//! received at 00:30 on a summer night is received that day. A wait in working days counts the board's working
 //! days after the day of receipt up to and including the day of vetting (a
 //! referral received on Monday and vetted on Tuesday waited one working
 //! day); in calendar days, the days between the two dates. Paused time is
@@ -14,6 +15,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_proto::calendar::WorkingCalendar;
+use pathway_proto::days;
 
 use super::fact::Pause;
 
@@ -43,16 +45,13 @@ pub fn wait(
     vetted: DateTime<Utc>,
     pauses: &[Pause],
 ) -> Wait {
-    let start = received.date_naive();
-    let end = vetted.date_naive().max(start);
+    let start = days::day_of(received);
+    let end = days::day_of(vetted).max(start);
     let mut spans: Vec<(NaiveDate, NaiveDate)> = pauses
         .iter()
         .map(|p| {
-            let from = p.requested_at.date_naive().clamp(start, end);
-            let to = p
-                .answered_at
-                .map_or(end, |a| a.date_naive())
-                .clamp(from, end);
+            let from = days::day_of(p.requested_at).clamp(start, end);
+            let to = p.answered_at.map_or(end, days::day_of).clamp(from, end);
             (from, to)
         })
         .filter(|(from, to)| from < to)

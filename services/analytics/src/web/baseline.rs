@@ -22,7 +22,7 @@ pub(super) struct BaselineParams {
 /// existing system: a CSV file with a header row and the columns
 /// `reference` and `received_on` (required), `vetted_on`, `outcome`,
 /// `priority`, `withdrawn_on`, `age_band`, `sex`, `urban_rural_class`,
-/// `simd_quintile` (optional; dates `YYYY-MM-DD`, codes as in the events).
+/// `simd_quintile` (optional; dates `YYYY-MM-DD`, Scottish days, codes as in the events).
 /// Every row is checked first: one bad row rejects the whole file, and the
 /// answer names every problem by line and column; a good file is loaded in
 /// one transaction, replacing rows loaded before under the same reference.

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use pathway_common::auth::Caller;
 use pathway_common::http::{ApiError, ErrorBody, FieldError};
-use pathway_proto::BoardCode;
 use pathway_proto::board::BOARD_CODES;
+use pathway_proto::{BoardCode, days};
 
 use super::AppState;
 use super::csv::to_csv;
@@ -127,17 +127,22 @@ pub async fn report(
     caller: &Caller,
     params: &BTreeMap<String, String>,
 ) -> Result<MetricsReport, ApiError> {
-    let query = parse_query(caller, params, chrono::Utc::now().date_naive())?;
+    let query = parse_query(caller, params, days::today())?;
     Ok(state.analytics.metrics(caller, &query).await?)
 }
 
 /// The metrics for boards, a date range and a period length, optionally split.
+///
+/// Every day here is a Scottish day (Europe/London: GMT in winter, BST in
+/// summer), as Public Health Scotland counts: a referral received at 00:30
+/// on a summer night falls on that day, and in that day's week, month and
+/// quarter.
 #[utoipa::path(
     get, path = "/v1/metrics", tag = "metrics",
     params(
         ("boards" = Option<String>, Query, description = "Board codes separated by commas, or `all` (the default: every board the token may act for)"),
-        ("from" = String, Query, description = "First day, YYYY-MM-DD"),
-        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (default today, UTC)"),
+        ("from" = String, Query, description = "First day, YYYY-MM-DD: a Scottish day (Europe/London), from midnight on Scotland's clock"),
+        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD, a Scottish day to its end (default today in Scotland)"),
         ("by" = Option<String>, Query, description = "`week` (ISO, Monday to Sunday), `month` (default) or `quarter`"),
         ("split" = Option<String>, Query, description = "`adoption` (per board, before/after switch-on), `urban_rural`, `simd`, `age_band`, `sex` or `priority` (an accept's priority: the waits to decision by priority)"),
     ),

@@ -39,6 +39,7 @@ pub struct Recorded {
     pub red_flag_override_reason: Option<String>,
     pub clinician: String,
     pub decided_at: DateTime<Utc>,
+    /// A Scottish day.
     pub target_date: Option<NaiveDate>,
     pub opt_in: Option<RecordedOptIn>,
     pub supersedes_decision_id: Option<String>,

@@ -2,8 +2,9 @@
 //! wire against the board's settings, then carried as a type whose shape
 //! says which fields each outcome has.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, LocalResult, NaiveDate, TimeDelta, TimeZone, Utc};
 use pathway_proto::board::{BoardSettings, outcome_code};
+use pathway_proto::days::{self, SCOTLAND};
 use pathway_proto::v1 as proto;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,34 +292,53 @@ impl Outcome {
         wire
     }
 
-    /// For an accept: the decided date plus the board's calendar days for
-    /// the priority.
+    /// For an accept: the Scottish day of the decision plus the board's
+    /// calendar days for the priority (a Scottish day too).
     pub fn target_date(
         &self,
         decided_at: DateTime<Utc>,
         settings: &BoardSettings,
     ) -> Option<NaiveDate> {
         match self {
-            Outcome::Accept { priority, .. } => decided_at
-                .date_naive()
+            Outcome::Accept { priority, .. } => days::day_of(decided_at)
                 .checked_add_days(Days::new(u64::from(priority.target_days(settings)))),
             _ => None,
         }
     }
 
-    /// For a patient opt-in: when the patient's window to opt back in closes.
+    /// For a patient opt-in: when the patient's window to opt back in
+    /// closes. The board's window is counted in Scottish days: the deadline
+    /// is the time of the decision on Scotland's clock, that many days later,
+    /// so the day a patient is told is the Scottish day of the decision plus
+    /// the window even when the clocks change in between.
     pub fn opt_in_deadline(
         &self,
         decided_at: DateTime<Utc>,
         settings: &BoardSettings,
     ) -> Option<DateTime<Utc>> {
         match self {
-            Outcome::PatientOptIn => {
-                decided_at.checked_add_days(Days::new(u64::from(settings.opt_in_window_days)))
-            }
+            Outcome::PatientOptIn => same_time_days_later(decided_at, settings.opt_in_window_days),
             _ => None,
         }
     }
+}
+
+/// `at` on Scotland's clock, `n` Scottish days later. A time the clocks skip
+/// that day (01:00 to 02:00 on the last Sunday of March) is read an hour
+/// later, the same instant on the clock from before the change; a time they
+/// repeat (01:00 to 02:00 on the last Sunday of October) is the later of the
+/// two, so the window is never shorter than the days it promises.
+fn same_time_days_later(at: DateTime<Utc>, n: u32) -> Option<DateTime<Utc>> {
+    let wall = days::local(at)
+        .naive_local()
+        .checked_add_days(Days::new(u64::from(n)))?;
+    let local = match SCOTLAND.from_local_datetime(&wall) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(_, t) => Some(t),
+        LocalResult::None => SCOTLAND
+            .from_local_datetime(&(wall + TimeDelta::hours(1)))
+            .earliest(),
+    };
+    local.map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]

@@ -30,8 +30,11 @@ pub struct DecisionView {
     pub red_flag_override_reason: Option<String>,
     /// The clinician's subject.
     pub clinician: String,
+    /// The instant (UTC) the clinician decided; its Scottish day is the
+    /// decided day.
     pub decided_at: DateTime<Utc>,
-    /// For an accept: the date by which the patient should be seen.
+    /// For an accept: the Scottish day by which the patient should be seen,
+    /// the decided day plus the board's calendar days for the priority.
     pub target_date: Option<NaiveDate>,
     /// For a patient opt-in: the patient's window.
     pub opt_in: Option<OptInView>,
@@ -62,6 +65,8 @@ pub struct OutcomeView {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OptInView {
+    /// When the window closes (UTC): the time of the decision on Scotland's
+    /// clock, the board's opt-in window of Scottish days later.
     pub deadline: DateTime<Utc>,
     /// `open`, `opted_in`, `opt_in_window_passed` or `superseded`.
     pub status: WindowState,

@@ -1,6 +1,6 @@
 //! The boards: whether each is on the remote pathway, a board admin's switch
-//! on or off from a date, and a board's settings. Every change is kept with
-//! who made it and when, announced (`board.*`) and audited, in one
+//! on or off from a Scottish day, and a board's settings. Every change is
+//! kept with who made it and when, announced (`board.*`) and audited, in one
 //! transaction.
 
 use anyhow::Context;
@@ -10,20 +10,22 @@ use pathway_common::auth::{Caller, Role};
 use pathway_common::outbox;
 use pathway_common::validation::FieldError;
 use pathway_proto::board::BoardSettings;
+use pathway_proto::days;
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
 use uuid::Uuid;
 
-use super::{Error, Intake, today};
+use super::{Error, Intake};
 use crate::domain::BoardCode;
 use crate::store::{board_settings_change, pathway_change, queries};
 
-/// A board and whether referrals received today go onto the remote pathway.
+/// A board and whether referrals received today (in Scotland) go onto the
+/// remote pathway.
 #[derive(Debug, Clone)]
 pub struct Board {
     pub board: BoardCode,
     pub pathway_enabled: bool,
-    /// The date the current setting took effect, if it was ever set.
+    /// The Scottish day the current setting took effect, if it was ever set.
     pub since: Option<NaiveDate>,
     pub changes: Vec<PathwayChange>,
 }
@@ -32,6 +34,7 @@ pub struct Board {
 #[derive(Debug, Clone)]
 pub struct PathwayChange {
     pub enabled: bool,
+    /// The Scottish day from which it applies to referrals received.
     pub effective_date: NaiveDate,
     pub changed_by: String,
     pub changed_at: DateTime<Utc>,
@@ -42,7 +45,7 @@ pub struct PathwayChange {
 #[derive(Debug, Clone)]
 pub struct PathwaySwitch<'a> {
     pub enabled: bool,
-    /// YYYY-MM-DD; today when `None`.
+    /// YYYY-MM-DD, a Scottish day; today in Scotland when `None`.
     pub effective_date: Option<&'a str>,
     pub reason: Option<&'a str>,
 }
@@ -83,25 +86,30 @@ impl Intake {
         Ok(board)
     }
 
-    /// Every board, in the registry's order.
-    pub async fn boards(&self) -> Result<Vec<Board>, Error> {
+    /// Every board, in the registry's order, as it stands on the Scottish
+    /// day `now` falls on.
+    pub async fn boards(&self, now: DateTime<Utc>) -> Result<Vec<Board>, Error> {
+        let today = days::day_of(now);
         let mut out = Vec::new();
         for board in BoardCode::all() {
-            out.push(board_record(self.db(), board).await?);
+            out.push(board_record(self.db(), board, today).await?);
         }
         Ok(out)
     }
 
-    /// Switch the pathway on or off for `board` from a date.
+    /// Switch the pathway on or off for `board` from a date: the one asked,
+    /// or the Scottish day `now` falls on.
     pub async fn switch_pathway(
         &self,
         caller: &Caller,
         board: &str,
         request: PathwaySwitch<'_>,
+        now: DateTime<Utc>,
     ) -> Result<Board, Error> {
         let board = Self::board_for(caller, board, &[Role::BoardAdmin])?;
+        let today = days::day_of(now);
         let effective_date = match request.effective_date {
-            None => today(),
+            None => today,
             Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
                 Error::Validation(vec![FieldError::new(
                     "effective_date",
@@ -116,7 +124,6 @@ impl Intake {
                 format!("must be at most {MAX_REASON} characters"),
             )]));
         }
-        let now = Utc::now();
         let txn = self.db().begin().await?;
         pathway_change::Entity::insert(pathway_change::ActiveModel {
             id: Set(Uuid::now_v7().to_string()),
@@ -162,7 +169,7 @@ impl Intake {
         txn.commit().await?;
         self.platform.outbox.notify();
         tracing::info!(board = board.code(), enabled = request.enabled, %effective_date, "pathway switched");
-        board_record(self.db(), board).await
+        board_record(self.db(), board, today).await
     }
 
     /// The settings of `board` in force, for its board admins and clinicians.
@@ -243,9 +250,13 @@ impl Intake {
     }
 }
 
-async fn board_record<C: ConnectionTrait>(db: &C, board: BoardCode) -> Result<Board, Error> {
+/// `board` as it stands on the Scottish day `today`.
+async fn board_record<C: ConnectionTrait>(
+    db: &C,
+    board: BoardCode,
+    today: NaiveDate,
+) -> Result<Board, Error> {
     let changes = queries::pathway_changes(db, board.code()).await?;
-    let today = today();
     let current = changes
         .iter()
         .filter(|c| c.effective_date <= today)

@@ -6,7 +6,6 @@
 //! - [`boards`]: the boards, their switch onto the pathway, their settings.
 //! - [`lookup`]: the identifiable referral other services ask for.
 
-use chrono::{NaiveDate, Utc};
 use pathway_common::audit::{self, AuditEntry};
 use pathway_common::auth::AuthError;
 use pathway_common::auth::Caller;
@@ -106,11 +105,6 @@ impl From<anyhow::Error> for Error {
     fn from(error: anyhow::Error) -> Self {
         Self::Unexpected(error)
     }
-}
-
-/// Today, as the pathway's rules count days.
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 /// One audit row for `caller` acting on a referral.

@@ -109,9 +109,9 @@ pub async fn open_information_requests<C: ConnectionTrait>(
         .await
 }
 
-/// Whether referrals received on `on` for `board` go onto the remote pathway:
-/// the latest switch that has taken effect by then decides; never switched
-/// means off.
+/// Whether referrals received on the Scottish day `on` for `board` go onto
+/// the remote pathway: the latest switch that has taken effect by then
+/// decides; never switched means off.
 pub async fn pathway_enabled<C: ConnectionTrait>(
     db: &C,
     board: &str,

@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use chrono::Utc;
 use pathway_common::auth::{Caller, Role};
 use pathway_common::http::{ApiError, ErrorBody, FieldError, JsonBody};
 use pathway_proto::board::BoardSettings;
@@ -14,17 +15,19 @@ use super::types::{BoardSettingsView, BoardView, PathwaySwitch};
 use crate::application::Intake;
 use crate::application::boards::PathwaySwitch as PathwaySwitchCommand;
 
-/// The 14 territorial boards and whether each is on the remote pathway.
+/// The 14 territorial boards and whether each is on the remote pathway
+/// today in Scotland.
 #[utoipa::path(get, path = "/v1/boards", tag = "boards", responses((status = 200, body = Vec<BoardView>)))]
 pub(super) async fn list_boards(
     State(intake): State<Intake>,
     _caller: Caller,
 ) -> Result<Json<Vec<BoardView>>, ApiError> {
-    let boards = intake.boards().await?;
+    let boards = intake.boards(Utc::now()).await?;
     Ok(Json(boards.into_iter().map(Into::into).collect()))
 }
 
-/// Switch the remote pathway on or off for a board, from a date.
+/// Switch the remote pathway on or off for a board, from a Scottish day:
+/// referrals received on or after it, on Scotland's clock, follow the switch.
 #[utoipa::path(
     put, path = "/v1/boards/{board}/pathway", tag = "boards",
     request_body = PathwaySwitch,
@@ -47,7 +50,10 @@ pub(super) async fn switch_pathway(
         reason: request.reason.as_deref(),
     };
     Ok(Json(
-        intake.switch_pathway(&caller, &board, switch).await?.into(),
+        intake
+            .switch_pathway(&caller, &board, switch, Utc::now())
+            .await?
+            .into(),
     ))
 }
 

@@ -11,7 +11,12 @@ use crate::application::Intake;
 /// the pathway, and where the API and the operational endpoints are. Board
 /// status is not personal data; nothing about referrals is shown here.
 pub(super) async fn home(State(intake): State<Intake>) -> Result<Html<String>, ApiError> {
-    let boards: Vec<BoardView> = intake.boards().await?.into_iter().map(Into::into).collect();
+    let boards: Vec<BoardView> = intake
+        .boards(chrono::Utc::now())
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let rows: String = boards
         .iter()
         .map(|b| {

@@ -40,6 +40,7 @@ pub struct ReferralCreated {
     pub status: Status,
     /// `remote_pathway` or `standard`.
     pub route: String,
+    /// The instant (UTC); the Scottish day it falls on is the receipt day.
     pub received_at: DateTime<Utc>,
     pub version: i64,
 }
@@ -65,6 +66,7 @@ pub struct ReferralView {
     #[schema(value_type = String)]
     pub status: Status,
     pub route: String,
+    /// The instant (UTC); the Scottish day it falls on is the receipt day.
     pub received_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -169,7 +171,9 @@ pub struct InformationAnswer {
 #[serde(deny_unknown_fields)]
 pub struct PathwaySwitch {
     pub enabled: bool,
-    /// YYYY-MM-DD; today when left out.
+    /// YYYY-MM-DD, a Scottish day: referrals received from the start of
+    /// that day on Scotland's clock follow the switch. Today in Scotland when
+    /// left out.
     pub effective_date: Option<String>,
     pub reason: Option<String>,
 }
@@ -178,9 +182,10 @@ pub struct PathwaySwitch {
 pub struct BoardView {
     pub code: String,
     pub name: String,
-    /// Whether referrals received today go onto the remote pathway.
+    /// Whether referrals received today (the Scottish day) go onto the
+    /// remote pathway.
     pub pathway_enabled: bool,
-    /// The date the current setting took effect, if it was ever set.
+    /// The Scottish day the current setting took effect, if it was ever set.
     pub since: Option<NaiveDate>,
     pub changes: Vec<PathwayChangeView>,
 }
@@ -200,6 +205,7 @@ impl From<Board> for BoardView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PathwayChangeView {
     pub enabled: bool,
+    /// The Scottish day from which referrals received follow this switch.
     pub effective_date: NaiveDate,
     pub changed_by: String,
     pub changed_at: DateTime<Utc>,

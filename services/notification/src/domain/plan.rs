@@ -1,8 +1,9 @@
 //! Who is told, on which channel, with which template, and where to: the
 //! deliveries a decision or a question to the referrer needs.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use pathway_common::pii::Pii;
+use pathway_proto::days;
 use pathway_proto::v1 as proto;
 use serde::Serialize;
 
@@ -47,7 +48,11 @@ pub struct DecisionFacts {
     pub partner: Option<String>,
     pub reason: Option<String>,
     pub advice: Option<String>,
+    /// The Scottish day the patient should be seen by, as people write it
+    /// (`20 March 2026`); the decision sets the day.
     pub target_date: Option<String>,
+    /// The last Scottish day on which the patient may opt in, as people
+    /// write it: see [`last_day_before`].
     pub opt_in_deadline: Option<String>,
     /// True when this decision corrects an earlier one.
     pub correction: bool,
@@ -85,7 +90,7 @@ impl DecisionFacts {
                 .opt_in_deadline
                 .as_ref()
                 .and_then(proto::from_timestamp)
-                .map(|at| plain_date(at.date_naive())),
+                .map(|at| plain_date(last_day_before(at))),
             correction: !recorded.supersedes_decision_id.trim().is_empty(),
         })
     }
@@ -94,6 +99,14 @@ impl DecisionFacts {
 /// Text with its blanks trimmed; `None` when nothing is left.
 pub fn some_text(text: &str) -> Option<String> {
     Some(text.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// The last Scottish day (Europe/London) on which something that closes at
+/// `deadline` is still open: the day of the instant just before it. A window
+/// closing at 14:00 on 20 March is open on 20 March; one closing at midnight
+/// as 21 March begins in Scotland was last open on 20 March.
+pub fn last_day_before(deadline: DateTime<Utc>) -> NaiveDate {
+    days::day_of(deadline - TimeDelta::nanoseconds(1))
 }
 
 /// A date as people write it: `20 March 2026`.

@@ -20,6 +20,8 @@ pub struct WorklistRow {
     pub referral_id: String,
     pub board: BoardCode,
     pub status: Status,
+    /// When intake received the referral (UTC); the day it was received is
+    /// the Scottish day (Europe/London) this instant falls on.
     pub received_at: DateTime<Utc>,
     /// Red flag codes, e.g. `history_of_cancer`.
     pub red_flags: Vec<String>,
@@ -31,7 +33,8 @@ pub struct WorklistRow {
     pub pain_duration_months: i32,
     pub re_referral: bool,
     /// Working days waited on the board's calendar, not counting days spent
-    /// waiting for the referrer's answers.
+    /// waiting for the referrer's answers: from the Scottish day of receipt
+    /// to today in Scotland (Europe/London), not UTC days.
     pub waited_working_days: u32,
     pub target_working_days: u32,
     pub over_target: bool,
@@ -39,6 +42,7 @@ pub struct WorklistRow {
     pub clock_paused: bool,
     pub claimed_by: Option<String>,
     pub claimed_by_name: Option<String>,
+    /// When the claim lapses (UTC); pages show it on Scotland's clock.
     pub lease_expires_at: Option<DateTime<Utc>>,
     /// The caller holds the claim.
     pub claimed_by_me: bool,

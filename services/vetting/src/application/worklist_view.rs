@@ -10,7 +10,7 @@ use super::views::{Worklist, WorklistRow};
 use super::{Error, Vetting};
 use crate::domain::calendar::WorkingCalendar;
 use crate::domain::status::Status;
-use crate::domain::wait::{Pause, waited_working_days};
+use crate::domain::wait::{Pause, waited_at};
 use crate::store::{board_settings, information_request, worklist};
 
 /// Which rows a worklist shows.
@@ -81,12 +81,7 @@ pub(super) fn row_view(
     now: DateTime<Utc>,
 ) -> Result<WorklistRow, Error> {
     let pauses: Vec<Pause> = requests.iter().map(|r| r.pause()).collect();
-    let waited = waited_working_days(
-        calendar,
-        row.received_at.date_naive(),
-        &pauses,
-        now.date_naive(),
-    );
+    let waited = waited_at(calendar, row.received_at, &pauses, now);
     let claim = row.claim();
     let claimed = claim.is_live(now);
     Ok(WorklistRow {

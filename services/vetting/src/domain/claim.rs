@@ -22,13 +22,14 @@ pub struct Claim<'a> {
 pub enum Refusal {
     #[error(
         "{holder} is vetting this referral until {}: choose another, or wait for the claim to be released or lapse",
-        until.map(|t| t.format("%H:%M UTC").to_string()).unwrap_or_default()
+        until.map(super::when::time).unwrap_or_default()
     )]
     ClaimedByAnother {
         /// The holder as people read it: `Dr Mackay (dr-mackay)`.
         holder: String,
         /// The holder's subject.
         claimed_by: String,
+        /// When the holder's lease runs out (shown on Scotland's clock).
         until: Option<DateTime<Utc>>,
     },
     #[error("claim the referral first: POST /v1/referrals/{{id}}/claim")]

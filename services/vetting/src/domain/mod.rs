@@ -2,7 +2,8 @@
 //! in vetting and how it moves ([`status`]), who may act on it ([`claim`]),
 //! what makes an outcome complete ([`outcome`]) and a question
 //! to the referrer ([`question`]), how long it has waited
-//! ([`wait`]), and the working calendar that wait is counted on.
+//! ([`wait`]), the working calendar that wait is counted on, and dates and
+//! times as people read them, on Scotland's clock ([`when`]).
 
 /// The working calendar lives with the board settings it reads.
 pub use pathway_proto::calendar;
@@ -11,6 +12,7 @@ pub mod outcome;
 pub mod question;
 pub mod status;
 pub mod wait;
+pub mod when;
 
 /// `RED_FLAG_HISTORY_OF_CANCER` → `history_of_cancer`.
 pub fn red_flag_code(flag: pathway_proto::v1::RedFlag) -> String {

@@ -36,11 +36,9 @@ pub mod entity {
 }
 
 impl Model {
+    /// The paused days, on Scottish days.
     pub fn pause(&self) -> Pause {
-        Pause {
-            asked: self.requested_at.date_naive(),
-            answered: self.answered_at.map(|a| a.date_naive()),
-        }
+        Pause::between(self.requested_at, self.answered_at)
     }
 }
 

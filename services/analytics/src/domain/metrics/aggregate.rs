@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use pathway_proto::BoardCode;
+use pathway_proto::{BoardCode, days};
 
 use super::row::publish;
 use super::{BoardContext, CLOSED_WITH_ADVICE, MetricRules, MetricsQuery, MetricsRow, Split};
@@ -145,7 +145,7 @@ impl<'a> Metrics<'a> {
             .entry(key)
             .or_insert_with(|| vec![Tally::default(); periods.len()]);
         if let (Some(received), Some(route)) = (fact.received_at, fact.route)
-            && let Some(t) = slot(tallies, periods, received.date_naive())
+            && let Some(t) = slot(tallies, periods, days::day_of(received))
         {
             match route {
                 Route::Remote => t.received_remote += 1,
@@ -153,7 +153,7 @@ impl<'a> Metrics<'a> {
             }
         }
         if let (Some(received), Some(vetted)) = (fact.received_at, fact.vetted_at)
-            && let Some(t) = slot(tallies, periods, vetted.date_naive())
+            && let Some(t) = slot(tallies, periods, days::day_of(vetted))
         {
             let w = wait(&board.calendar, received, vetted, &fact.pauses);
             if w.working_days_excluding_paused() <= board.vetting_target_working_days {
@@ -180,10 +180,10 @@ impl<'a> Metrics<'a> {
                     .get(fact.attributes.patient_pseudonym.as_str())
                     .map_or(&[][..], Vec::as_slice);
                 for (i, months) in [(0, 6), (2, 12)] {
-                    let Some(end) = vetted.checked_add_months(chrono::Months::new(months)) else {
+                    let Some(end) = months_after(vetted, months) else {
                         continue;
                     };
-                    if end.date_naive() > query.as_of {
+                    if days::day_of(end) > query.as_of {
                         continue;
                     }
                     t.re_referral[i] += 1;
@@ -197,18 +197,16 @@ impl<'a> Metrics<'a> {
         }
         for pause in &fact.pauses {
             if let Some(answered) = pause.answered_at
-                && let Some(t) = slot(tallies, periods, answered.date_naive())
+                && let Some(t) = slot(tallies, periods, days::day_of(answered))
             {
-                t.turnaround.push(
-                    board.calendar.working_days_between(
-                        pause.requested_at.date_naive(),
-                        answered.date_naive(),
-                    ),
-                );
+                t.turnaround.push(board.calendar.working_days_between(
+                    days::day_of(pause.requested_at),
+                    days::day_of(answered),
+                ));
             }
         }
         if let Some(withdrawn) = fact.withdrawn_at
-            && let Some(t) = slot(tallies, periods, withdrawn.date_naive())
+            && let Some(t) = slot(tallies, periods, days::day_of(withdrawn))
         {
             t.withdrawn += 1;
         }
@@ -251,7 +249,7 @@ fn group_of(
         None => (None, "all".into()),
         Some(Split::Adoption) => {
             let after = match (board.adopted_on, fact.received_at) {
-                (Some(on), Some(received)) => received.date_naive() >= on,
+                (Some(on), Some(received)) => days::day_of(received) >= on,
                 _ => false,
             };
             (
@@ -273,6 +271,16 @@ fn group_of(
     }
 }
 
+/// `months` calendar months after `at` on Scotland's clock (as UTC when
+/// that time of day does not exist or comes twice on the day it lands on).
+fn months_after(at: DateTime<Utc>, months: u32) -> Option<DateTime<Utc>> {
+    let months = chrono::Months::new(months);
+    days::local(at)
+        .checked_add_months(months)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|| at.checked_add_months(months))
+}
+
 fn slot<'a>(tallies: &'a mut [Tally], periods: &[Period], day: NaiveDate) -> Option<&'a mut Tally> {
     let index = periods.partition_point(|p| p.first <= day).checked_sub(1)?;
     let period = periods.get(index)?;
@@ -281,3 +289,7 @@ fn slot<'a>(tallies: &'a mut [Tally], periods: &[Period], day: NaiveDate) -> Opt
     }
     tallies.get_mut(index)
 }
+
+#[cfg(test)]
+#[path = "tests/aggregate.rs"]
+mod tests;

@@ -1,7 +1,8 @@
 //! The evaluators' metrics over a set of facts, by period and group.
 //!
-//! Each metric is counted in the period of its own event: referrals
-//! received by the day of receipt, everything about vetting (waits, share
+//! Each metric is counted in the period of its own event, by the Scottish
+//! day (Europe/London, [`pathway_proto::days`]) the event happened on:
+//! referrals received by the day of receipt, everything about vetting (waits, share
 //! within target, information requests, outcomes) by the day the first
 //! outcome was recorded, withdrawals by the day of withdrawal. The outcome is
 //! the referral's current one (after any correction).
@@ -29,7 +30,7 @@ pub struct BoardContext {
     pub calendar: WorkingCalendar,
     pub vetting_target_working_days: u32,
     /// The first day on which the board's pathway was on; referrals received
-    /// before it fall "before adoption".
+    /// before it (in Scottish days) fall "before adoption".
     pub adopted_on: Option<NaiveDate>,
 }
 
@@ -80,7 +81,7 @@ pub struct MetricsQuery {
     pub to: NaiveDate,
     pub by: Granularity,
     pub split: Option<Split>,
-    /// Today: a re-referral window counts only once it has ended.
+    /// Today in Scotland: a re-referral window counts only once it has ended.
     pub as_of: NaiveDate,
 }
 

@@ -18,9 +18,9 @@ use crate::domain::waits::{Wait, quantile};
 pub struct MetricsRow {
     /// `2026-W14`, `2026-04` or `2026-Q2`.
     pub period: String,
-    /// First day counted in this period (cut to `from`).
+    /// First Scottish day counted in this period (cut to `from`).
     pub period_first: NaiveDate,
-    /// Last day counted in this period (cut to `to`).
+    /// Last Scottish day counted in this period (cut to `to`).
     pub period_last: NaiveDate,
     /// The board, for `split=adoption`; otherwise the row covers every board asked for.
     pub board: Option<BoardCode>,
@@ -74,7 +74,8 @@ pub struct MetricsRow {
     /// Referrals withdrawn in the period.
     pub withdrawn: Option<u64>,
     /// Referrals vetted in the period with advice to the referrer or
-    /// self-management, whose 6 months after vetting have passed.
+    /// self-management, whose 6 months after vetting (on Scotland's clock)
+    /// have passed by today in Scotland.
     pub re_referral_followed_6m: Option<u64>,
     /// Of those, the patient (by keyed pseudonym) referred again, within the
     /// boards asked for, within 6 months of vetting.

@@ -60,3 +60,63 @@ fn quantiles_interpolate_like_a_spreadsheet() {
     let p90 = quantile(&ten, 0.9).expect("test data is valid");
     assert!((p90 - 9.1).abs() < 1e-9);
 }
+
+fn utc(text: &str) -> DateTime<Utc> {
+    text.parse().expect("test data is valid")
+}
+
+#[test]
+fn a_wait_counts_scottish_days_either_side_of_each_clock_change_and_the_new_year() {
+    let calendar = WorkingCalendar::default();
+    let none = |received: &str, vetted: &str| wait(&calendar, utc(received), utc(vetted), &[]);
+    // 00:30 BST on Monday 30 March (23:30 UTC on Sunday), vetted that
+    // afternoon: the same Scottish day, no wait.
+    let got = none("2026-03-29T23:30:00Z", "2026-03-30T14:00:00Z");
+    assert_eq!((got.working_days, got.calendar_days), (0, 0));
+    // 00:30 GMT on Sunday 29 March, before the clocks go forward: a Sunday,
+    // so vetting on Monday is one working day and one calendar day later.
+    let got = none("2026-03-29T00:30:00Z", "2026-03-30T14:00:00Z");
+    assert_eq!((got.working_days, got.calendar_days), (1, 1));
+    // 00:30 BST on Sunday 25 October (23:30 UTC on Saturday) to Monday 26.
+    let got = none("2026-10-24T23:30:00Z", "2026-10-26T09:00:00Z");
+    assert_eq!((got.working_days, got.calendar_days), (1, 1));
+    // 00:30 GMT on Monday 26 October, vetted at 00:15 GMT on Tuesday 27.
+    let got = none("2026-10-26T00:30:00Z", "2026-10-27T00:15:00Z");
+    assert_eq!((got.working_days, got.calendar_days), (1, 1));
+    // Vetted at 00:30 BST on Tuesday 13 October (23:30 UTC on Monday 12),
+    // received on Monday 12 at noon: one working day.
+    let got = none("2026-10-12T11:00:00Z", "2026-10-12T23:30:00Z");
+    assert_eq!((got.working_days, got.calendar_days), (1, 1));
+    // Across the new year, Scotland is on GMT: 23:30 on Hogmanay to 00:30
+    // on 4 January is four calendar days.
+    let got = none("2026-12-31T23:30:00Z", "2027-01-04T00:30:00Z");
+    assert_eq!(got.calendar_days, 4);
+}
+
+#[test]
+fn a_pause_asked_and_answered_around_summer_midnights_counts_scottish_days() {
+    // Received Monday 1 June 10:00 BST; asked at 00:30 BST on Wednesday 3
+    // (23:30 UTC on Tuesday); answered on Friday 5 at 14:00; vetted Monday
+    // 8. Paused Wed 3 to Fri 5: Thu 4 and Fri 5, two working days of the
+    // five (Tue 2 to Mon 8).
+    let pause = Pause {
+        information_request_id: "q".into(),
+        requested_at: utc("2026-06-02T23:30:00Z"),
+        answered_at: Some(utc("2026-06-05T13:00:00Z")),
+    };
+    let got = wait(
+        &WorkingCalendar::default(),
+        utc("2026-06-01T09:00:00Z"),
+        utc("2026-06-08T09:00:00Z"),
+        &[pause],
+    );
+    assert_eq!(
+        got,
+        Wait {
+            working_days: 5,
+            calendar_days: 7,
+            working_days_paused: 2,
+            calendar_days_paused: 2,
+        }
+    );
+}

@@ -58,7 +58,7 @@ pub(super) async fn dashboard(
 ) -> Response {
     // An empty form field means "not given".
     params.retain(|_, v| !v.trim().is_empty());
-    let today = chrono::Utc::now().date_naive();
+    let today = pathway_proto::days::today();
     params
         .entry("from".into())
         .or_insert_with(|| format!("{}-01-01", chrono::Datelike::year(&today)));

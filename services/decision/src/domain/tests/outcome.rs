@@ -149,3 +149,98 @@ fn outcomes_survive_the_wire() {
     let parsed = Outcome::from_proto(&accept(proto::Priority::Soon), &settings).expect("valid");
     assert_eq!(parsed.to_proto(), accept(proto::Priority::Soon));
 }
+
+/// An instant, written in UTC.
+fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("a time")
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a date")
+}
+
+#[test]
+fn target_dates_count_from_the_scottish_day_of_the_decision() {
+    let settings = BoardSettings::default();
+    let urgent = Outcome::from_proto(&accept(proto::Priority::Urgent), &settings).expect("valid");
+    // (decided at, in UTC; the target 28 days after its Scottish day)
+    let cases = [
+        // 00:30 GMT on Sunday 29 March, before the clocks go forward.
+        (utc(2026, 3, 29, 0, 30), day(2026, 4, 26)),
+        // 23:30 BST that Sunday evening: still the 29th.
+        (utc(2026, 3, 29, 22, 30), day(2026, 4, 26)),
+        // 00:30 BST on Monday 30 March: the 30th, though still the 29th in UTC.
+        (utc(2026, 3, 29, 23, 30), day(2026, 4, 27)),
+        // 00:30 BST on Sunday 25 October, before the clocks go back.
+        (utc(2026, 10, 24, 23, 30), day(2026, 11, 22)),
+        // 00:30 GMT on Monday 26 October.
+        (utc(2026, 10, 26, 0, 30), day(2026, 11, 23)),
+        // Across the new year: 23:30 on Hogmanay, then 00:30 on New Year's Day.
+        (utc(2026, 12, 31, 23, 30), day(2027, 1, 28)),
+        (utc(2027, 1, 1, 0, 30), day(2027, 1, 29)),
+    ];
+    for (decided_at, target) in cases {
+        assert_eq!(
+            urgent.target_date(decided_at, &settings),
+            Some(target),
+            "decided at {decided_at}"
+        );
+    }
+}
+
+#[test]
+fn an_opt_in_window_lasts_its_days_on_scotlands_clock() {
+    let settings = BoardSettings::default();
+    // (decided at, the deadline 14 Scottish days later at the same time on
+    // Scotland's clock), both in UTC
+    let cases = [
+        // 00:30 GMT on 29 March: 00:30 BST on 12 April.
+        (utc(2026, 3, 29, 0, 30), utc(2026, 4, 11, 23, 30)),
+        // 00:30 BST on 30 March: 00:30 BST on 13 April.
+        (utc(2026, 3, 29, 23, 30), utc(2026, 4, 12, 23, 30)),
+        // A window the clocks go forward in: 00:30 GMT on 20 March to
+        // 00:30 BST on 3 April.
+        (utc(2026, 3, 20, 0, 30), utc(2026, 4, 2, 23, 30)),
+        // 00:30 BST on 25 October: 00:30 GMT on 8 November.
+        (utc(2026, 10, 24, 23, 30), utc(2026, 11, 8, 0, 30)),
+        // 00:30 GMT on 26 October: 00:30 GMT on 9 November.
+        (utc(2026, 10, 26, 0, 30), utc(2026, 11, 9, 0, 30)),
+        // A window the clocks go back in: 00:30 BST on 21 October to
+        // 00:30 GMT on 4 November.
+        (utc(2026, 10, 20, 23, 30), utc(2026, 11, 4, 0, 30)),
+        // Across the new year.
+        (utc(2026, 12, 25, 0, 30), utc(2027, 1, 8, 0, 30)),
+        (utc(2026, 12, 31, 23, 30), utc(2027, 1, 14, 23, 30)),
+        // 01:30 on 29 March never shows on the clock: an hour later, 02:30 BST.
+        (utc(2026, 3, 15, 1, 30), utc(2026, 3, 29, 1, 30)),
+        // 01:30 on 25 October shows twice: the later, 01:30 GMT.
+        (utc(2026, 10, 11, 0, 30), utc(2026, 10, 25, 1, 30)),
+    ];
+    for (decided_at, deadline) in cases {
+        let found = Outcome::PatientOptIn.opt_in_deadline(decided_at, &settings);
+        assert_eq!(found, Some(deadline), "decided at {decided_at}");
+        assert_eq!(
+            days::day_of(deadline),
+            days::day_of(decided_at) + Days::new(14),
+            "the day a patient is told is 14 Scottish days after the decision"
+        );
+    }
+}
+
+#[test]
+fn an_opt_in_at_half_past_midnight_on_the_last_day_is_in_time_after_the_clocks_go_back() {
+    let settings = BoardSettings::default();
+    // Decided at 00:30 BST on 25 October; the window closes 00:30 GMT on
+    // 8 November, an hour after 14 days of 24 hours.
+    let decided_at = utc(2026, 10, 24, 23, 30);
+    let deadline = Outcome::PatientOptIn
+        .opt_in_deadline(decided_at, &settings)
+        .expect("a deadline");
+    let at = utc(2026, 11, 8, 0, 15);
+    assert_eq!(
+        crate::domain::opt_in(crate::domain::WindowState::Open, at, deadline),
+        Ok(crate::domain::OptIn::Accepted)
+    );
+}

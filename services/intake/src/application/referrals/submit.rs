@@ -1,20 +1,21 @@
 //! A GP system sends a referral: validate every field, refuse a duplicate,
-//! route it by whether its board is on the pathway today, and save it with
-//! its history, audit row, event and (with an Idempotency-Key) the answer, in
-//! one transaction.
+//! route it by whether its board is on the pathway on the Scottish day of
+//! receipt, and save it with its history, audit row, event and (with an
+//! Idempotency-Key) the answer, in one transaction.
 
 use anyhow::Context;
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pathway_common::audit::{self, AuditEntry};
 use pathway_common::auth::{Caller, Role};
 use pathway_common::db::is_unique_violation;
+use pathway_proto::days;
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait, TransactionTrait};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::ReferralSummary;
-use crate::application::{Error, Intake, today};
+use crate::application::{Error, Intake};
 use crate::domain::referral::{NewReferral, RedFlag, ReferralRequest, RejectionReason, Route};
 use crate::domain::{self, BoardCode, Status};
 use crate::store::{idempotency, open_referral, postcodes, queries, referral};
@@ -56,14 +57,18 @@ impl From<anyhow::Error> for Attempt {
 }
 
 impl Intake {
-    /// Receive `request` from `caller`; `body` is the request as sent, for
-    /// telling a retry from another referral under the same Idempotency-Key.
+    /// Receive `request` from `caller` at `now`; `body` is the request as
+    /// sent, for telling a retry from another referral under the same
+    /// Idempotency-Key. The Scottish day `now` falls on is the receipt day:
+    /// it decides whether the board is on the pathway, the patient's age
+    /// band, and that a birth date is not in the future.
     pub async fn submit_referral(
         &self,
         caller: &Caller,
         idempotency_key: Option<&str>,
         body: &[u8],
         request: ReferralRequest,
+        now: DateTime<Utc>,
     ) -> Result<Submitted, Error> {
         caller.require_role(&[Role::Referrer])?;
         // A token for another board learns nothing about this body's faults.
@@ -75,7 +80,7 @@ impl Intake {
             caller.require_board(board.code())?;
         }
         let referral = request
-            .validate(today())
+            .validate(days::day_of(now))
             .map_err(|fields| Error::Rejected {
                 reason: RejectionReason::of_invalid(&request),
                 fields,
@@ -84,7 +89,7 @@ impl Intake {
 
         for attempt in 0..3 {
             match self
-                .try_submit(caller, idempotency_key, &request_hash, &referral)
+                .try_submit(caller, idempotency_key, &request_hash, &referral, now)
                 .await
             {
                 Err(Attempt::Raced) if attempt < 2 => continue,
@@ -102,6 +107,7 @@ impl Intake {
         idempotency_key: Option<&str>,
         request_hash: &str,
         referral: &NewReferral,
+        now: DateTime<Utc>,
     ) -> Result<Submitted, Attempt> {
         let txn = self.db().begin().await?;
         if let Some(key) = idempotency_key
@@ -118,7 +124,7 @@ impl Intake {
             return Ok(Submitted::Replayed(summary));
         }
 
-        let now = Utc::now();
+        let received_on = days::day_of(now);
         let board = referral.board.code();
         let pseudonym = domain::patient_pseudonym(&self.pseudonym_key, &referral.patient.chi)
             .map_err(|e| anyhow::anyhow!("the pseudonym key is unusable: {e}"))?;
@@ -133,7 +139,7 @@ impl Intake {
             }
             .into());
         }
-        let on_pathway = queries::pathway_enabled(&txn, board, now.date_naive()).await?;
+        let on_pathway = queries::pathway_enabled(&txn, board, received_on).await?;
         let id = Uuid::now_v7();
         let (status, route) = if on_pathway {
             (Status::AwaitingVetting, Route::RemotePathway)
@@ -168,7 +174,7 @@ impl Intake {
             }
         }
 
-        let attributes = attributes(&txn, referral, &pseudonym, now.date_naive()).await?;
+        let attributes = attributes(&txn, referral, &pseudonym, received_on).await?;
         let payload = if on_pathway {
             Payload::ReferralReceived(proto::ReferralReceived {
                 patient: Some(attributes),
@@ -248,7 +254,8 @@ async fn raced_or_failed(txn: DatabaseTransaction, error: DbErr) -> Attempt {
     }
 }
 
-/// The de-identified attributes that travel in place of the patient.
+/// The de-identified attributes that travel in place of the patient, the
+/// age band as of the Scottish day `on` the referral was received.
 async fn attributes(
     txn: &DatabaseTransaction,
     referral: &NewReferral,

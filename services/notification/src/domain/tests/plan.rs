@@ -164,3 +164,59 @@ fn a_retried_delivery_is_addressed_from_the_contacts_as_they_are_now() {
         .is_err()
     );
 }
+
+/// A patient opt-in whose window closes at `deadline` (RFC 3339).
+fn opt_in_closing(deadline: &str) -> proto::DecisionRecorded {
+    let at = chrono::DateTime::parse_from_rfc3339(deadline)
+        .expect("an RFC 3339 instant")
+        .with_timezone(&Utc);
+    proto::DecisionRecorded {
+        decision_id: "0190f7a0-0000-7000-8000-000000000001".into(),
+        outcome: Some(proto::Outcome {
+            kind: proto::OutcomeKind::PatientOptIn.into(),
+            ..proto::Outcome::default()
+        }),
+        opt_in_deadline: Some(proto::timestamp(at)),
+        ..proto::DecisionRecorded::default()
+    }
+}
+
+#[test]
+fn the_opt_in_deadline_a_patient_reads_is_a_scottish_day() {
+    // Windows closing at 00:30 on Scotland's clock on both sides of each
+    // clock change (forward on Sunday 29 March 2026 at 01:00 GMT, back on
+    // Sunday 25 October 2026 at 02:00 BST), and across the new year.
+    for (deadline, day) in [
+        ("2026-03-29T00:30:00Z", "29 March 2026"),
+        ("2026-03-29T23:30:00Z", "30 March 2026"),
+        ("2026-10-24T23:30:00Z", "25 October 2026"),
+        ("2026-10-26T00:30:00Z", "26 October 2026"),
+        ("2026-12-31T23:30:00Z", "31 December 2026"),
+        ("2027-01-01T00:30:00Z", "1 January 2027"),
+        // A window that closes as a Scottish day ends was last open that
+        // day: summer midnight is 23:00 UTC, winter midnight 00:00 UTC.
+        ("2026-07-20T23:00:00Z", "20 July 2026"),
+        ("2027-01-01T00:00:00Z", "31 December 2026"),
+    ] {
+        let facts = DecisionFacts::from_event(&opt_in_closing(deadline)).expect("usable");
+        assert_eq!(facts.outcome, "patient_opt_in");
+        assert_eq!(facts.opt_in_deadline.as_deref(), Some(day), "{deadline}");
+    }
+}
+
+#[test]
+fn the_last_day_before_a_deadline_is_the_scottish_day_it_closes_on() {
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+    assert_eq!(
+        last_day_before(days::end_of(day(2026, 3, 29))),
+        day(2026, 3, 29)
+    );
+    assert_eq!(
+        last_day_before(days::end_of(day(2026, 10, 25))),
+        day(2026, 10, 25)
+    );
+    assert_eq!(
+        last_day_before(days::start_of(day(2026, 3, 30)) + chrono::TimeDelta::minutes(30)),
+        day(2026, 3, 30)
+    );
+}

@@ -27,6 +27,31 @@ const WAITING: Claim<'static> = Claim {
 };
 
 #[test]
+fn a_lease_runs_until_a_time_on_scotlands_clock() {
+    // A lease running out at 00:30 on Scotland's clock on both sides of each
+    // clock change, and across the new year.
+    for (expires, shown) in [
+        ("2026-03-29T00:30:00Z", "until 00:30:"),
+        ("2026-03-29T23:30:00Z", "until 00:30:"),
+        ("2026-10-24T23:30:00Z", "until 00:30:"),
+        ("2026-10-26T00:30:00Z", "until 00:30:"),
+        ("2026-12-31T23:30:00Z", "until 23:30:"),
+        ("2027-01-01T00:30:00Z", "until 00:30:"),
+    ] {
+        let claim = Claim {
+            expires_at: Some(
+                DateTime::parse_from_rfc3339(expires)
+                    .expect("an instant")
+                    .with_timezone(&Utc),
+            ),
+            ..held_by("dr-a", 10)
+        };
+        let message = claim.claimed_by_another().to_string();
+        assert!(message.contains(shown), "{expires}: {message}");
+    }
+}
+
+#[test]
 fn a_waiting_referral_can_be_claimed_and_a_claim_renewed() {
     assert_eq!(WAITING.claim("dr-a", now()), Ok(Status::InVetting));
     assert_eq!(
@@ -50,7 +75,7 @@ fn another_clinicians_live_claim_stands_until_it_lapses() {
         refused
             .expect_err("refused")
             .to_string()
-            .contains("until 10:10 UTC")
+            .contains("until 10:10:")
     );
     assert_eq!(
         held_by("dr-a", -1).claim("dr-b", now()),

@@ -2,6 +2,8 @@
 //! questions and answers, what was done, and the forms for what may be
 //! done next.
 
+use std::borrow::Borrow;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,8 +16,8 @@ use serde::Deserialize;
 
 use super::{Session, display_name, problem_page, render, short};
 use crate::application::ReferralDetail;
-use crate::domain::in_words;
 use crate::domain::outcome::{MODES, OutcomeRequest, PRIORITIES, REJECTION_REASONS};
+use crate::domain::{in_words, when};
 use crate::intake::ReferralContent;
 use crate::web::AppState;
 
@@ -185,6 +187,14 @@ impl ReferralPage {
     fn words(&self, code: impl AsRef<str>) -> String {
         in_words(code.as_ref())
     }
+    /// On Scotland's clock.
+    fn date_time<T: Borrow<DateTime<Utc>>>(&self, at: &T) -> String {
+        when::date_time(*at.borrow())
+    }
+    /// On Scotland's clock.
+    fn time<T: Borrow<DateTime<Utc>>>(&self, at: &T) -> String {
+        when::time(*at.borrow())
+    }
     fn can(&self, action: &str) -> bool {
         self.detail.allows(action)
     }
@@ -344,7 +354,7 @@ fn describe(
             "{}{} – {} by {by}",
             if correction { "Correction: " } else { "" },
             settings.label(&code),
-            at.format("%d %b %Y %H:%M UTC")
+            when::date_time(at)
         ),
         lines,
         override_reason: outcome.red_flag_override_reason.clone(),
@@ -386,7 +396,7 @@ async fn history(
     Ok(lines
         .into_iter()
         .map(|(at, text)| HistoryLine {
-            at: at.format("%d %b %Y %H:%M UTC").to_string(),
+            at: when::date_time(at),
             text,
         })
         .collect())

@@ -1,9 +1,12 @@
 //! A board's worklist, filtered by status and by claimant.
 
+use std::borrow::Borrow;
+
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use pathway_common::auth::Caller;
 use pathway_common::http::ApiError;
 use pathway_proto::BoardCode;
@@ -12,8 +15,8 @@ use serde::Deserialize;
 use super::{Session, display_name, problem_page, render, short};
 use crate::application::Worklist;
 use crate::application::worklist_view::WorklistFilter;
-use crate::domain::in_words;
 use crate::domain::status::Status;
+use crate::domain::{in_words, when};
 use crate::web::AppState;
 use crate::web::types::{parse_board, parse_statuses};
 
@@ -35,6 +38,10 @@ impl WorklistPage {
     }
     fn words(&self, code: impl AsRef<str>) -> String {
         in_words(code.as_ref())
+    }
+    /// The Scottish day.
+    fn date<T: Borrow<DateTime<Utc>>>(&self, at: &T) -> String {
+        when::date(*at.borrow())
     }
 }
 
