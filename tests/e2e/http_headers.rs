@@ -1,7 +1,8 @@
 //! Headers every answer carries (`pathway_common::http::headers`): pages and
 //! API answers are not stored by a browser or proxy, not framed, not
-//! sniffed, and send no referrer; and `/metrics` keeps one series per real
-//! HTTP method, whatever method a client makes up.
+//! sniffed, and send no referrer; `/metrics` keeps one series per real
+//! HTTP method, whatever method a client makes up; and the audit names the
+//! client behind a trusted reverse proxy, never what a client claims.
 
 use pathway_common::http::headers::CONTENT_SECURITY_POLICY;
 use pathway_tests::Backend;
@@ -86,4 +87,85 @@ async fn a_made_up_method_is_counted_as_other() {
         !metrics.contains("PURGE") && !metrics.contains("XYZZY"),
         "{requests:#?}"
     );
+}
+
+/// The audit row `PUT /v1/boards/highland/pathway` leaves, as sent with
+/// `X-Forwarded-For: forwarded` to intake trusting `trusted_proxies`: its source.
+async fn audited_source(trusted_proxies: &str, forwarded: &str) -> String {
+    use pathway_common::audit::entity as audit;
+    use sea_orm::EntityTrait;
+
+    let common = pathway_tests::running::Common::alone(&Backend::Sqlite).await;
+    let mut http = common.http.clone();
+    http.trusted_proxies = serde_json::from_value::<pathway_common::settings::HttpSettings>(
+        serde_json::json!({ "trusted_proxies": trusted_proxies }),
+    )
+    .expect("the setting parses")
+    .trusted_proxies;
+    let settings = pathway_intake::settings::Settings {
+        pseudonym_key_file: common.dir.path().join("pseudonym.key"),
+        http,
+        database: common.database.clone(),
+        nats: common.nats,
+        auth: common.auth,
+        ..Default::default()
+    };
+    let app: pathway_tests::running::Running<pathway_intake::application::Intake> =
+        pathway_tests::running::Running::start(
+            settings,
+            pathway_intake::startup::Workers::default(),
+            common.dir,
+        )
+        .await;
+    let switched = app
+        .http
+        .put(format!("{}/v1/boards/highland/pathway", app.base))
+        .bearer_auth(app.token(pathway_common::auth::Role::BoardAdmin, &["highland"]))
+        .header("x-forwarded-for", forwarded)
+        .json(&serde_json::json!({"enabled": true, "reason": "test"}))
+        .send()
+        .await
+        .expect("intake answers");
+    assert_eq!(switched.status(), 200);
+    let rows = audit::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("the audit trail");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    rows[0].source.clone()
+}
+
+#[tokio::test]
+async fn the_audit_names_the_client_behind_a_trusted_proxy_only() {
+    // The test's requests come from 127.0.0.1: as if through a proxy there.
+    let spoofed_and_real = "198.51.100.7, 203.0.113.9";
+    assert_eq!(
+        audited_source("127.0.0.1", spoofed_and_real).await,
+        "203.0.113.9",
+        "behind a trusted proxy: the address it forwarded for"
+    );
+    assert_eq!(
+        audited_source("10.0.0.0/8", spoofed_and_real).await,
+        "127.0.0.1",
+        "the peer is not a trusted proxy: its header is not believed"
+    );
+    assert_eq!(
+        audited_source("", spoofed_and_real).await,
+        "127.0.0.1",
+        "no trusted proxies: the header is ignored"
+    );
+}
+
+#[test]
+fn a_trusted_proxy_that_is_not_an_address_stops_the_start_naming_it() {
+    let error = serde_json::from_value::<pathway_common::settings::HttpSettings>(
+        serde_json::json!({ "trusted_proxies": "10.0.0.0/8, 10.0.0/8" }),
+    )
+    .expect_err("not a network");
+    assert!(error.to_string().contains("\"10.0.0/8\""), "{error}");
+    let listed = serde_json::from_value::<pathway_common::settings::HttpSettings>(
+        serde_json::json!({ "trusted_proxies": ["10.0.0.0/8", "192.168.1.1"] }),
+    )
+    .expect("a list");
+    assert_eq!(listed.trusted_proxies.len(), 2);
 }

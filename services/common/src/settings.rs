@@ -6,6 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
+use ipnet::IpNet;
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -45,6 +46,42 @@ pub struct HttpSettings {
     /// How long one request may take before it is stopped and answered 503
     /// (its transaction, if any, rolled back), in milliseconds.
     pub request_timeout_ms: u64,
+    /// The reverse proxies in front of the service whose `X-Forwarded-For`
+    /// names the client in the audit trail: networks or addresses, a list
+    /// or a comma-separated string (`10.0.0.0/8,192.168.1.1`). Empty: the
+    /// header is ignored and the peer's address is kept.
+    #[serde(deserialize_with = "networks")]
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// A list of networks, from a list or from one comma-separated string (as
+/// an environment variable gives it); a bare address is a network of one.
+fn networks<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Networks {
+        One(String),
+        Many(Vec<String>),
+    }
+    let entries = match Networks::deserialize(deserializer)? {
+        Networks::One(text) => text.split(',').map(str::to_owned).collect(),
+        Networks::Many(list) => list,
+    };
+    entries
+        .iter()
+        .map(|entry| entry.trim())
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "{entry:?} is not an address or a network such as 10.0.0.0/8"
+                    ))
+                })
+        })
+        .collect()
 }
 
 impl HttpSettings {
@@ -63,6 +100,7 @@ impl Default for HttpSettings {
             port: 0,
             body_limit_bytes: 256 * 1024,
             request_timeout_ms: 30_000,
+            trusted_proxies: Vec::new(),
         }
     }
 }

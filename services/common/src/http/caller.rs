@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
 use super::error::ApiError;
+use super::forwarded::TrustedProxies;
 use crate::auth::{AuthError, Authenticator, Caller, bearer};
 
 impl<S> FromRequestParts<S> for Caller
@@ -34,10 +35,15 @@ where
             .map_err(ApiError::from)?;
         let token = bearer(header)?;
         let claims = authenticator.verify(token).await?;
+        let proxies = parts
+            .extensions
+            .get::<TrustedProxies>()
+            .cloned()
+            .unwrap_or_default();
         let source = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .map(|ConnectInfo(addr)| proxies.client(addr.ip(), &parts.headers).to_string())
             .unwrap_or_else(|| "unknown".into());
         Ok(Caller {
             subject: claims.sub,

@@ -24,6 +24,7 @@ use crate::settings::HttpSettings;
 pub mod caller;
 pub mod dead_letters;
 pub mod error;
+pub mod forwarded;
 pub mod headers;
 pub mod json;
 pub mod ops;
@@ -128,6 +129,9 @@ pub fn finish(
         }))
         .merge(ops_routes(metrics.clone(), ready))
         .layer(Extension(auth))
+        .layer(Extension(forwarded::TrustedProxies::new(
+            http.trusted_proxies.clone(),
+        )))
         .layer(middleware::from_fn_with_state(metrics, track_metrics));
     headers::secure(routes)
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
