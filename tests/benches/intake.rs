@@ -14,6 +14,8 @@ use pathway_tests::{Backend, backends};
 
 const SECONDS: u64 = 10;
 const RATES: [u64; 3] = [100, 400, 800];
+/// How many referrers' tokens the load comes from.
+const PRACTICES: usize = 20;
 
 #[tokio::main]
 async fn main() {
@@ -32,18 +34,22 @@ async fn main() {
 async fn run(backend: &Backend, rate: u64) {
     let app = TestApp::spawn(backend).await;
     app.enable_board("highland").await;
-    let token = app.token(Role::Referrer, &["highland"]);
+    // Referrals come from many practices, each with its own token (and its
+    // own allowance of requests a second).
+    let tokens: Vec<String> = (0..PRACTICES)
+        .map(|n| app.token_for(&format!("practice-{n}"), Role::Referrer, &["highland"]))
+        .collect();
     let total = rate * SECONDS;
     let bodies: Vec<_> = (0..total).map(|_| valid_referral("highland")).collect();
     let mut interval = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for body in bodies {
+    for (n, body) in bodies.into_iter().enumerate() {
         interval.tick().await;
         let http = app.http.clone();
         let url = format!("{}/v1/referrals", app.base);
-        let token = token.clone();
+        let token = tokens[n % tokens.len()].clone();
         tasks.spawn(async move {
             let sent = Instant::now();
             let ok = http

@@ -10,6 +10,7 @@
 //! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
 //! every service lists them), [`http_headers`] (what every answer carries),
 //! [`request_timeout`] (a request over its time limit stopped, rolled back),
+//! [`rate_limit`] (requests per token),
 //! [`dead_letters_replay`] (replayed after the
 //! fix, applied once), [`workers`] (a worker stopped, `/readyz` naming it,
 //! restarted), [`clinician_pages`] and [`browser`] (the pages in Chromium).
@@ -27,6 +28,7 @@ mod decision;
 mod http_headers;
 mod intake;
 mod notification;
+mod rate_limit;
 mod request_timeout;
 mod vetting;
 mod workers;

@@ -52,6 +52,12 @@ pub struct HttpSettings {
     /// header is ignored and the peer's address is kept.
     #[serde(deserialize_with = "networks")]
     pub trusted_proxies: Vec<IpNet>,
+    /// Requests a second one token (or one address without a token) may
+    /// send on average; 0 turns the limit off.
+    pub rate_limit_per_second: u32,
+    /// How many requests one token may send at once before the average
+    /// applies.
+    pub rate_limit_burst: u32,
 }
 
 /// A list of networks, from a list or from one comma-separated string (as
@@ -101,6 +107,8 @@ impl Default for HttpSettings {
             body_limit_bytes: 256 * 1024,
             request_timeout_ms: 30_000,
             trusted_proxies: Vec::new(),
+            rate_limit_per_second: 200,
+            rate_limit_burst: 400,
         }
     }
 }

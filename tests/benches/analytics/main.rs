@@ -129,7 +129,11 @@ struct Service {
 
 async fn settings(backend: &Backend, dir: &tempfile::TempDir) -> Settings {
     Settings {
-        http: HttpSettings::with_port(0),
+        // Queries back to back measure the query, not the requests-per-token limit.
+        http: HttpSettings {
+            rate_limit_per_second: 0,
+            ..HttpSettings::with_port(0)
+        },
         database: DatabaseSettings {
             url: backend.fresh_url(dir.path()).await,
             max_connections: 5,

@@ -28,6 +28,7 @@ pub mod forwarded;
 pub mod headers;
 pub mod json;
 pub mod ops;
+pub mod rate_limit;
 
 pub use crate::validation::FieldError;
 pub use error::{ApiError, ErrorBody};
@@ -107,7 +108,8 @@ pub async fn serve(
 /// letters in `db` ([`dead_letters`]), a JSON 404
 /// for unknown paths, the body limit, the time limit
 /// ([`HttpSettings::request_timeout_ms`]), the authenticator the [`Caller`]
-/// extractor reads, request metrics, the headers every answer carries
+/// extractor reads, the requests per token ([`rate_limit`]), request
+/// metrics, the headers every answer carries
 /// ([`headers`]) and a span per request.
 ///
 /// [`Caller`]: crate::auth::Caller
@@ -132,6 +134,10 @@ pub fn finish(
         .layer(Extension(forwarded::TrustedProxies::new(
             http.trusted_proxies.clone(),
         )))
+        .layer(middleware::from_fn_with_state(
+            rate_limit::RateLimit::new(http),
+            rate_limit::limit,
+        ))
         .layer(middleware::from_fn_with_state(metrics, track_metrics));
     headers::secure(routes)
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
