@@ -47,6 +47,7 @@ pub mod pages;
 pub mod pii;
 pub mod platform;
 pub mod plumbing;
+pub mod profile;
 pub mod replay;
 pub mod settings;
 pub mod shutdown;

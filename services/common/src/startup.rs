@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::background::Background;
 use crate::platform::Platform;
+use crate::profile::{Problem, Profile};
 use crate::settings::{
     AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings,
 };
@@ -113,6 +114,24 @@ pub trait Service: Clone + Send + Sync + Sized + 'static {
 
     /// Its routes: the API, its pages and `/openapi.json`.
     fn routes(&self, settings: &Self::Settings) -> Router;
+
+    /// Its own settings production refuses (beyond
+    /// [`crate::profile::common_problems`]).
+    fn production_problems(_settings: &Self::Settings) -> Vec<Problem> {
+        Vec::new()
+    }
+}
+
+/// Refuse to start `S` in production on any missing or unsafe setting,
+/// naming each one.
+pub fn check_production<S: Service>(settings: &S::Settings) -> anyhow::Result<()> {
+    let mut problems = crate::profile::common_problems(S::NAME, settings);
+    problems.extend(S::production_problems(settings));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(crate::profile::refusal(S::NAME, &problems))
+    }
 }
 
 /// A service built and listening, not yet serving: `main` and the tests run
@@ -218,6 +237,9 @@ pub fn settings_help(service: &str, port: u16) -> String {
     for (setting, what) in examples {
         help.push_str(&format!("  {setting:<58} {what}\n"));
     }
+    help.push_str(
+        "PATHWAY_PROFILE=production refuses to start on a missing or unsafe setting, naming it.\n",
+    );
     help.push_str("README.md lists every setting.");
     help
 }
@@ -239,6 +261,10 @@ pub async fn main<S: Service>() -> ExitCode {
 async fn run<S: Service>() -> anyhow::Result<()> {
     let settings: S::Settings = crate::settings::load(S::NAME)
         .with_context(|| format!("the {} settings are not usable", S::NAME))?;
+    // Before anything connects or is created: fail closed, naming what is wrong.
+    if Profile::from_env()? == Profile::Production {
+        check_production::<S>(&settings)?;
+    }
     let _telemetry = crate::telemetry::init(S::NAME, settings.telemetry())?;
     let app = Application::<S>::build(settings).await?;
     let host = app.settings().http().host;

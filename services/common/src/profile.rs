@@ -1,0 +1,145 @@
+//! The production profile: `PATHWAY_PROFILE=production` is the one switch
+//! that makes a service refuse to start on a missing or unsafe setting,
+//! naming each one and saying what it must be. Unset (or `development`) is
+//! the embedded default `make run` uses: local signing keys, SQLite, NATS
+//! on loopback without credentials.
+//!
+//! What every service must have in production is checked here
+//! ([`common_problems`]); what is a service's own (vetting's cookies,
+//! notification's channels) by its [`crate::startup::Service::production_problems`].
+
+use std::fmt;
+
+use crate::startup::ServiceSettings;
+
+/// Which rules a service starts under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// The embedded default: runs with nothing set.
+    Development,
+    /// A board's deployment: refuses to start on a missing or unsafe setting.
+    Production,
+}
+
+impl Profile {
+    /// From `PATHWAY_PROFILE`; a value that is neither name stops the start.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::parse(std::env::var("PATHWAY_PROFILE").ok().as_deref())
+    }
+
+    pub fn parse(value: Option<&str>) -> anyhow::Result<Self> {
+        match value.map(str::trim) {
+            None | Some("") | Some("development") => Ok(Self::Development),
+            Some("production") => Ok(Self::Production),
+            Some(other) => anyhow::bail!(
+                "PATHWAY_PROFILE is {other:?}: set it to \"production\" for a board's deployment, \
+                 or leave it unset for the embedded default"
+            ),
+        }
+    }
+}
+
+/// A setting production refuses: its variable, and what it must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub setting: String,
+    pub must: String,
+}
+
+impl Problem {
+    pub fn new(setting: impl Into<String>, must: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            must: must.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.setting, self.must)
+    }
+}
+
+/// Why `service` cannot start in production: every problem, one per line.
+pub fn refusal(service: &str, problems: &[Problem]) -> String {
+    let mut text = format!(
+        "{service} will not start with PATHWAY_PROFILE=production: {} setting{} missing or unsafe",
+        problems.len(),
+        if problems.len() == 1 { " is" } else { "s are" }
+    );
+    for problem in problems {
+        text.push_str(&format!("\n  {problem}"));
+    }
+    text
+}
+
+/// What every service needs in production; `service` names its own
+/// variables (`PATHWAY_INTAKE__…`).
+pub fn common_problems(service: &str, settings: &impl ServiceSettings) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let auth = settings.auth();
+    match auth.jwks_url.as_deref() {
+        None => problems.push(Problem::new(
+            "PATHWAY_AUTH__JWKS_URL",
+            "must name the board's identity provider's keys (https): production never trusts \
+             a local signing key",
+        )),
+        Some(url) if !url.starts_with("https://") => problems.push(Problem::new(
+            "PATHWAY_AUTH__JWKS_URL",
+            format!("must be https, not {url}"),
+        )),
+        Some(_) => {}
+    }
+    if auth.issuer.as_deref().is_none_or(str::is_empty) {
+        problems.push(Problem::new(
+            "PATHWAY_AUTH__ISSUER",
+            "must be the identity provider's issuer (tokens' `iss`)",
+        ));
+    }
+    if auth.audience.as_deref().is_none_or(str::is_empty) {
+        problems.push(Problem::new(
+            "PATHWAY_AUTH__AUDIENCE",
+            "must be the audience Pathway's tokens are issued for (tokens' `aud`)",
+        ));
+    }
+    let nats = settings.nats();
+    if !nats.url.starts_with("tls://") {
+        problems.push(Problem::new(
+            "PATHWAY_NATS__URL",
+            format!(
+                "must be tls://…: referrals must not cross the network in clear ({})",
+                nats.url.rsplit('@').next().unwrap_or(&nats.url)
+            ),
+        ));
+    }
+    if nats.credentials_file.is_none() {
+        problems.push(Problem::new(
+            "PATHWAY_NATS__CREDENTIALS_FILE",
+            "must name this service's own NATS credentials",
+        ));
+    }
+    if nats.replicas < 3 {
+        problems.push(Problem::new(
+            "PATHWAY_NATS__REPLICAS",
+            format!("must be at least 3 (is {})", nats.replicas),
+        ));
+    }
+    if settings.database().url.starts_with("sqlite:") {
+        problems.push(Problem::new(
+            format!("PATHWAY_{}__DATABASE__URL", service.to_uppercase()),
+            "must be PostgreSQL (postgres://…): SQLite is the embedded default only",
+        ));
+    }
+    if settings.http().rate_limit_per_second == 0 {
+        problems.push(Problem::new(
+            "PATHWAY_HTTP__RATE_LIMIT_PER_SECOND",
+            "must not be 0: production limits requests per token",
+        ));
+    }
+    problems
+}
+
+#[cfg(test)]
+#[path = "tests/profile.rs"]
+mod tests;

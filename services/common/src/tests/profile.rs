@@ -1,0 +1,138 @@
+use serde::Deserialize;
+
+use super::*;
+use crate::settings::{
+    AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings,
+};
+
+#[derive(Debug, Clone, Deserialize)]
+struct Settings {
+    http: HttpSettings,
+    database: DatabaseSettings,
+    nats: NatsSettings,
+    auth: AuthSettings,
+    telemetry: TelemetrySettings,
+}
+
+crate::service_settings!(Settings);
+
+impl Default for Settings {
+    /// The embedded default, as `make run` starts intake.
+    fn default() -> Self {
+        Self {
+            http: HttpSettings::default(),
+            database: DatabaseSettings::sqlite_file("intake"),
+            nats: NatsSettings::default(),
+            auth: AuthSettings::default(),
+            telemetry: TelemetrySettings::default(),
+        }
+    }
+}
+
+/// A deployment with everything production asks for.
+fn safe() -> Settings {
+    let mut settings = Settings::default();
+    settings.auth.jwks_url = Some("https://idp.highland.example/jwks.json".into());
+    settings.auth.issuer = Some("https://idp.highland.example".into());
+    settings.auth.audience = Some("pathway".into());
+    settings.nats.url = "tls://nats.highland.example:4222".into();
+    settings.nats.credentials_file = Some("/run/secrets/intake.creds".into());
+    settings.nats.replicas = 3;
+    settings.database.url = "postgres://pathway@db.highland.example/intake".into();
+    settings
+}
+
+fn refused(settings: &Settings) -> Vec<String> {
+    common_problems("intake", settings)
+        .into_iter()
+        .map(|p| p.setting)
+        .collect()
+}
+
+#[test]
+fn a_safe_deployment_has_no_problem() {
+    assert_eq!(refused(&safe()), Vec::<String>::new());
+}
+
+#[test]
+fn the_embedded_default_is_refused_on_every_count() {
+    assert_eq!(
+        refused(&Settings::default()),
+        [
+            "PATHWAY_AUTH__JWKS_URL",
+            "PATHWAY_AUTH__ISSUER",
+            "PATHWAY_AUTH__AUDIENCE",
+            "PATHWAY_NATS__URL",
+            "PATHWAY_NATS__CREDENTIALS_FILE",
+            "PATHWAY_NATS__REPLICAS",
+            "PATHWAY_INTAKE__DATABASE__URL",
+        ]
+    );
+}
+
+#[test]
+fn each_unsafe_setting_is_refused_alone() {
+    type Spoil = fn(&mut Settings);
+    let cases: [(&str, Spoil); 8] = [
+        ("PATHWAY_AUTH__JWKS_URL", |s| s.auth.jwks_url = None),
+        ("PATHWAY_AUTH__JWKS_URL", |s| {
+            s.auth.jwks_url = Some("http://idp.highland.example/jwks.json".into())
+        }),
+        ("PATHWAY_AUTH__ISSUER", |s| {
+            s.auth.issuer = Some(String::new())
+        }),
+        ("PATHWAY_AUTH__AUDIENCE", |s| s.auth.audience = None),
+        ("PATHWAY_NATS__URL", |s| {
+            s.nats.url = "nats://nats.highland.example:4222".into()
+        }),
+        ("PATHWAY_NATS__CREDENTIALS_FILE", |s| {
+            s.nats.credentials_file = None
+        }),
+        ("PATHWAY_NATS__REPLICAS", |s| s.nats.replicas = 1),
+        ("PATHWAY_HTTP__RATE_LIMIT_PER_SECOND", |s| {
+            s.http.rate_limit_per_second = 0
+        }),
+    ];
+    for (setting, spoil) in cases {
+        let mut settings = safe();
+        spoil(&mut settings);
+        assert_eq!(refused(&settings), [setting], "{setting}");
+    }
+    let mut sqlite = safe();
+    sqlite.database.url = "sqlite://var/intake.db".into();
+    assert_eq!(refused(&sqlite), ["PATHWAY_INTAKE__DATABASE__URL"]);
+}
+
+#[test]
+fn the_refusal_names_every_setting_and_what_it_must_be() {
+    let text = refusal("intake", &common_problems("intake", &Settings::default()));
+    assert!(
+        text.starts_with("intake will not start with PATHWAY_PROFILE=production: 7 settings"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n  PATHWAY_NATS__URL: must be tls://"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("t0:t0@"),
+        "no credentials in the message: {text}"
+    );
+}
+
+#[test]
+fn the_profile_is_read_from_one_switch() {
+    assert_eq!(Profile::parse(None).expect("unset"), Profile::Development);
+    assert_eq!(
+        Profile::parse(Some("development")).expect("dev"),
+        Profile::Development
+    );
+    assert_eq!(
+        Profile::parse(Some("production")).expect("prod"),
+        Profile::Production
+    );
+    let error = Profile::parse(Some("prod"))
+        .expect_err("a typo")
+        .to_string();
+    assert!(error.contains("PATHWAY_PROFILE is \"prod\""), "{error}");
+}
