@@ -102,6 +102,40 @@ impl TestApp {
         created["id"].as_str().expect("an id").to_owned()
     }
 
+    /// POST `body` with `token` and an `Idempotency-Key`.
+    pub async fn post_referral_with_key(
+        &self,
+        token: &str,
+        body: &Value,
+        key: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/referrals", self.base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("intake answers")
+    }
+
+    /// POST `body` to the referral's `action` (`withdraw`, `information`).
+    pub async fn referral_action(
+        &self,
+        token: &str,
+        id: &str,
+        action: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/referrals/{id}/{action}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("intake answers")
+    }
+
     pub async fn get_referral(&self, token: &str, id: &str) -> reqwest::Response {
         self.http
             .get(format!("{}/v1/referrals/{id}", self.base))

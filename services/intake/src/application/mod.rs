@@ -47,8 +47,8 @@ pub enum Error {
         fields: Vec<FieldError>,
     },
     /// The patient already has an open referral with the board.
-    #[error("the patient already has an open referral {open_referral} with this board")]
-    Duplicate { open_referral: String },
+    #[error("the patient already has an open referral with this board")]
+    Duplicate { open_referral: OpenReferral },
     /// The same Idempotency-Key came with another body.
     #[error("this Idempotency-Key was used for a different referral")]
     IdempotencyKeyReused,
@@ -83,6 +83,18 @@ pub enum Error {
     /// Our own fault.
     #[error(transparent)]
     Unexpected(anyhow::Error),
+}
+
+/// The open referral a duplicate ran into, as far as the caller may know it.
+///
+/// Only the referrer who sent it learns which referral it is: any other
+/// referrer of the board learns that one is open, and nothing about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenReferral {
+    /// The caller sent it: its id, to follow that one.
+    Yours(String),
+    /// Another referrer sent it.
+    NotYours,
 }
 
 impl From<DbErr> for Error {

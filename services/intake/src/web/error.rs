@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use pathway_common::http::{ApiError, FieldError};
 
 use super::types::RejectionReasonBody;
-use crate::application::Error;
+use crate::application::{Error, OpenReferral};
 use crate::domain::Transition;
 use crate::domain::referral::RejectionReason;
 
@@ -15,11 +15,21 @@ impl From<Error> for ApiError {
             Error::Rejected { reason, fields } => {
                 ApiError::validation(fields).with_detail("rejection_reason", rejection(reason))
             }
-            Error::Duplicate { open_referral } => ApiError::conflict(
+            // Only the referrer who sent the open referral is told which it is.
+            Error::Duplicate {
+                open_referral: OpenReferral::Yours(id),
+            } => ApiError::conflict(
                 "duplicate_referral",
                 "this patient already has an open referral with this board: follow that one, or send this again marked as a deliberate re-referral (\"re_referral\": true)",
             )
-            .with_detail("open_referral_id", open_referral)
+            .with_detail("open_referral_id", id)
+            .with_detail("rejection_reason", rejection(RejectionReason::Duplicate)),
+            Error::Duplicate {
+                open_referral: OpenReferral::NotYours,
+            } => ApiError::conflict(
+                "duplicate_referral",
+                "a referral for this patient is already open on the pain pathway with this board: contact the board's pain service",
+            )
             .with_detail("rejection_reason", rejection(RejectionReason::Duplicate)),
             Error::IdempotencyKeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

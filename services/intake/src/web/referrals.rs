@@ -62,7 +62,7 @@ fn etag(version: i64) -> HeaderValue {
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a referrer, or not for this board", body = ErrorBody),
-        (status = 409, description = "The patient has an open referral with this board (rejection reason 01)", body = ErrorBody),
+        (status = 409, description = "The patient has an open referral with this board (rejection reason 01); `open_referral_id` names it only to the referrer who sent it", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "Fields not valid (rejection reason 03, or 02 without consent)", body = ErrorBody),
     )

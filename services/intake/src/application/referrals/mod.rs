@@ -20,7 +20,7 @@ mod submit;
 mod withdraw;
 
 pub use read::{Action, HistoryItem, InformationRequest, ReferralDetails};
-pub use submit::Submitted;
+pub use submit::{DUPLICATE_REFUSED, Submitted};
 
 /// A referral's state after a change: what a referrer is answered.
 ///

@@ -1,4 +1,5 @@
-//! A GP system sends a referral: validate every field, refuse a duplicate,
+//! A GP system sends a referral: validate every field, refuse a duplicate
+//! (naming the open referral only to the referrer who sent it),
 //! route it by whether its board is on the pathway on the Scottish day of
 //! receipt, and save it with its history, audit row, event and (with an
 //! Idempotency-Key) the answer, in one transaction.
@@ -15,7 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::ReferralSummary;
-use crate::application::{Error, Intake};
+use crate::application::{Error, Intake, OpenReferral};
 use crate::domain::referral::{NewReferral, RedFlag, ReferralRequest, RejectionReason, Route};
 use crate::domain::{self, BoardCode, Status};
 use crate::store::{idempotency, open_referral, postcodes, queries, referral};
@@ -134,10 +135,7 @@ impl Intake {
                     .one(&txn)
                     .await?
         {
-            return Err(Error::Duplicate {
-                open_referral: open.referral_id,
-            }
-            .into());
+            return Err(refuse_duplicate(txn, caller, board, open).await.into());
         }
         let on_pathway = queries::pathway_enabled(&txn, board, received_on).await?;
         let id = Uuid::now_v7();
@@ -243,6 +241,59 @@ impl Intake {
         Ok(Submitted::Created(created))
     }
 }
+
+/// Refuse a referral for a patient whose referral `open` is still open with
+/// `board`: name it only to the referrer who sent it. Both answers take the
+/// same reads and write the same audit row (which the board's information
+/// governance team can read: who was told that this patient has an open
+/// referral), so neither the answer's timing nor its work tells them apart.
+async fn refuse_duplicate(
+    txn: DatabaseTransaction,
+    caller: &Caller,
+    board: &str,
+    open: open_referral::Model,
+) -> Error {
+    let decided: Result<OpenReferral, Error> = async {
+        let sender = referral::Entity::find_by_id(open.referral_id.clone())
+            .one(&txn)
+            .await?
+            .map(|row| row.referrer_subject);
+        let (answer, purpose) = if sender.as_deref() == Some(caller.subject.as_str()) {
+            (
+                OpenReferral::Yours(open.referral_id.clone()),
+                "duplicate refused: the open referral named to its referrer",
+            )
+        } else {
+            (
+                OpenReferral::NotYours,
+                "duplicate refused: another referrer told a referral is open",
+            )
+        };
+        audit::record(
+            &txn,
+            AuditEntry {
+                actor: &caller.subject,
+                actor_role: caller.role.as_str(),
+                action: DUPLICATE_REFUSED,
+                referral_id: Some(open.referral_id.clone()),
+                board: Some(board),
+                source: &caller.source,
+                purpose: Some(purpose),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(answer)
+    }
+    .await;
+    match decided {
+        Ok(open_referral) => Error::Duplicate { open_referral },
+        Err(error) => error,
+    }
+}
+
+/// The audit action of a duplicate refused, on the open referral.
+pub const DUPLICATE_REFUSED: &str = "referral.duplicate_refused";
 
 /// Roll back; a unique violation means a racing request won.
 async fn raced_or_failed(txn: DatabaseTransaction, error: DbErr) -> Attempt {
