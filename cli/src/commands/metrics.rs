@@ -1,11 +1,14 @@
 //! `pathway metrics`: the evaluators' metrics from analytics, asked for as
 //! an evaluator and printed as a table (`*` where a figure is suppressed), or
-//! analytics' own CSV.
+//! analytics' own CSV with every cell a spreadsheet could run as a formula
+//! made text ([`csv_cell::escape_document`]: analytics writes it so, and an
+//! older analytics' file is made so here).
 
 use std::io::Write;
 
 use anyhow::Context;
 use pathway_common::auth::Role;
+use pathway_common::csv_cell;
 use serde_json::Value;
 
 use crate::args::MetricsArgs;
@@ -52,7 +55,7 @@ pub async fn run(client: &Client, args: MetricsArgs, out: &mut dyn Write) -> any
         return Err(reply.refused().into());
     }
     if args.csv {
-        return print_all(out, &reply.text);
+        return print_all(out, &csv_cell::escape_document(&reply.text));
     }
     let report: Value = serde_json::from_str(&reply.text)
         .context("analytics answered something other than JSON")?;

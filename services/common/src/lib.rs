@@ -11,12 +11,14 @@
 //! - [`outbox`]: events written in the state change's transaction, and the
 //!   relay that publishes them with `Nats-Msg-Id` and waits for the ack.
 //! - [`inbox`]: durable pull consumers that handle each event exactly once,
-//!   with bounded redelivery and dead letters.
+//!   waiting out faults that may heal and dead-lettering poison.
 //! - [`audit`]: the append-only audit trail.
 //! - [`pii`]: personal data wrapped so that `Debug` and logs mask it.
 //! - [`board_settings`]: each board's latest settings document, as the
 //!   services that follow `board.settings_changed` keep it.
 //! - [`background`]: a service's relay, consumers and sweeps beside its HTTP server.
+//! - [`supervisor`]: background workers restarted when they stop, and named
+//!   by `/readyz` while they are down.
 //! - [`auth`]: bearer tokens (JWT), roles and boards.
 //! - [`intake_client`]: reading a referral's identifiable data from intake.
 //! - [`pages`]: the web pages' stylesheet and sign-in.
@@ -29,6 +31,10 @@
 //! - [`shutdown`]: SIGTERM / Ctrl-C.
 //! - [`startup`]: the start-up sequence every service runs ([`startup::Service`]
 //!   is what a service declares of its own).
+//! - [`profile`]: `PATHWAY_PROFILE=production`, which refuses to start on a
+//!   missing or unsafe setting.
+//! - [`keys`]: key files of at least 32 bytes, created atomically.
+//! - [`csv_cell`]: CSV cells a spreadsheet will not run as formulas.
 //! - [`validation`]: what a caller sent wrong, field by field, in no web terms.
 
 pub mod audit;
@@ -36,6 +42,7 @@ pub mod auth;
 pub mod background;
 pub mod board_settings;
 pub mod bus;
+pub mod csv_cell;
 pub mod db;
 pub mod http;
 pub mod inbox;

@@ -100,3 +100,54 @@ async fn a_baseline_file_loads_whole_or_not_at_all_and_survives_a_rebuild() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_baseline_cell_that_could_start_a_formula_is_refused_and_nothing_is_loaded() {
+    for backend in backends().await {
+        let mut app = TestApp::spawn(&backend).await;
+        let admin = app.token(Role::BoardAdmin, &[BOARD]);
+        let evaluator = app.token(Role::Evaluator, &[BOARD]);
+        let file = "reference,received_on,vetted_on,outcome,age_band,urban_rural_class\n\
+                    H-001,2025-12-01,2025-12-05,accept,40-49,1\n\
+                    H-002,2025-12-02,,,\"=HYPERLINK(\"\"https://evil.example\"\")\",2\n\
+                    @H-003,2025-12-03,,,85+,3\n\
+                    H-004,2025-12-04,,,\"\t=1\",-1\n\
+                    H-005,2025-12-05,,, +1,\n"
+            .to_owned();
+        let response = post_baseline(&app, &admin, BOARD, file).await;
+        assert_eq!(response.status(), 422, "{}", backend.name());
+        let body: Value = response.json().await.expect("a JSON error");
+        let fields: Vec<(&str, &str)> = body["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .map(|f| {
+                (
+                    f["field"].as_str().expect("a field"),
+                    f["reason"].as_str().expect("a reason"),
+                )
+            })
+            .collect();
+        let formula =
+            |c: &str| format!("starts with {c}, which a spreadsheet could run as a formula");
+        assert_eq!(
+            fields,
+            [
+                ("line 3.age_band", formula("'='").as_str()),
+                ("line 4.reference", formula("'@'").as_str()),
+                ("line 5.age_band", formula("'\\t'").as_str()),
+                ("line 5.urban_rural_class", formula("'-'").as_str()),
+                ("line 6.age_band", formula("'+'").as_str()),
+            ],
+            "{body}"
+        );
+        assert_eq!(body["rejected_rows"], 4);
+        let query = "boards=highland&from=2025-12-01&to=2025-12-31&by=month";
+        let report = json(app.metrics(&evaluator, query).await).await;
+        assert_eq!(
+            report["rows"][0]["received"], 0,
+            "nothing of the file is stored"
+        );
+        app.stop().await;
+    }
+}

@@ -12,11 +12,13 @@
 //! and CSV), `midnight` (years of referrals around midnight, summer and
 //! winter, by month and quarter), `splits` (before/after adoption, by sex and priority), `access`
 //! (bad parameters and who may see metrics), `rebuild`, `dashboard`,
-//! `baseline` and `re_referral`.
+//! `baseline`, `csv_cells` (no CSV cell a spreadsheet could run) and
+//! `re_referral`.
 
 mod access;
 mod baseline;
 mod calendar;
+pub(crate) mod csv_cells;
 mod dashboard;
 mod expected;
 mod history;

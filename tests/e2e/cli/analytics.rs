@@ -1,5 +1,5 @@
 //! `pathway analytics` and `pathway metrics`: a baseline imported, metrics
-//! printed, analytics rebuilt.
+//! printed (as CSV, with no cell a spreadsheet could run), analytics rebuilt.
 
 use pathway_common::auth::Role;
 use pathway_tests::Backend;
@@ -106,5 +106,26 @@ async fn a_baseline_is_imported_metrics_are_printed_and_analytics_rebuilt() {
     let admin = p.token("admin-ruth", Role::BoardAdmin, &["highland"]);
     let ran = pathway(&p, &format!("--token {admin} analytics rebuild")).await;
     ran.refused("analytics answered 403", &[]);
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_as_csv_hold_no_cell_a_spreadsheet_could_run() {
+    use crate::analytics::csv_cells::{LABELS, routed_with_age_band};
+    let p = Platform::start(&Backend::Sqlite).await;
+    for (label, _) in LABELS {
+        p.analytics.send(&routed_with_age_band(label)).await;
+    }
+    p.analytics.wait_until_caught_up().await;
+    let csv = pathway(
+        &p,
+        "metrics --board highland --from 2026-04-01 --to 2026-04-30 --split age_band --csv",
+    )
+    .await
+    .ok();
+    for (label, cell) in LABELS {
+        let line = format!("\n2026-04,2026-04-01,2026-04-30,,{cell},");
+        assert!(csv.contains(&line), "{label:?} as {cell:?} in:\n{csv}");
+    }
     p.stop().await;
 }

@@ -18,6 +18,11 @@
 //! | `urban_rural_class` | no | 1–6 (default 0, unknown) |
 //! | `simd_quintile` | no | 1–5 (default 0, unknown) |
 //!
+//! No cell may start with `=`, `+`, `-`, `@`, a tab or a carriage return
+//! (before or after leading white space): a spreadsheet could run it as a
+//! formula when the figures are exported, and no column has such a value
+//! (dates, codes and classes never do; references and age bands need not).
+//!
 //! Every row is checked before anything is written; one bad row rejects the
 //! file with every problem listed by line and column. A good file is loaded
 //! in one transaction; loading the same references again replaces them.
@@ -26,6 +31,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
+use pathway_common::csv_cell;
 use pathway_proto::board::OUTCOME_CODES;
 use pathway_proto::{BoardCode, days};
 use serde::Deserialize;
@@ -59,6 +65,33 @@ struct Row {
     simd_quintile: Option<String>,
 }
 
+impl Row {
+    fn cells(&self) -> [(&'static str, &Option<String>); 10] {
+        [
+            ("reference", &self.reference),
+            ("received_on", &self.received_on),
+            ("vetted_on", &self.vetted_on),
+            ("outcome", &self.outcome),
+            ("priority", &self.priority),
+            ("withdrawn_on", &self.withdrawn_on),
+            ("age_band", &self.age_band),
+            ("sex", &self.sex),
+            ("urban_rural_class", &self.urban_rural_class),
+            ("simd_quintile", &self.simd_quintile),
+        ]
+    }
+}
+
+/// The character that would make a spreadsheet read `cell` as a formula:
+/// its first, or its first after leading white space (which the import
+/// drops, and a spreadsheet may).
+fn formula_start(cell: &str) -> Option<char> {
+    [cell, cell.trim_start()]
+        .into_iter()
+        .find(|c| csv_cell::starts_formula(c))
+        .and_then(|c| c.chars().next())
+}
+
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
@@ -66,7 +99,7 @@ fn given(value: &Option<String>) -> Option<&str> {
 /// Read a whole file for `board`: every fact, or every problem.
 pub fn parse(board: BoardCode, bytes: &[u8]) -> Result<Vec<Fact>, Vec<RowProblem>> {
     let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
+        .trim(csv::Trim::Headers)
         .from_reader(bytes);
     let mut problems = Vec::new();
     let known: BTreeSet<&str> = [
@@ -141,7 +174,25 @@ pub fn parse(board: BoardCode, bytes: &[u8]) -> Result<Vec<Fact>, Vec<RowProblem
                 continue;
             }
         };
+        // A cell that could start a formula is refused for that alone; the
+        // column's own rules are not applied to it.
+        let mut formulas = BTreeSet::new();
+        for (column, value) in row.cells() {
+            if let Some(first) = value.as_deref().and_then(formula_start) {
+                formulas.insert(column);
+                problems.push(RowProblem {
+                    line,
+                    column: column.to_owned(),
+                    reason: format!(
+                        "starts with {first:?}, which a spreadsheet could run as a formula"
+                    ),
+                });
+            }
+        }
         let mut problem = |column: &str, reason: String| {
+            if formulas.contains(column) {
+                return;
+            }
             problems.push(RowProblem {
                 line,
                 column: column.to_owned(),
@@ -223,11 +274,7 @@ pub fn parse(board: BoardCode, bytes: &[u8]) -> Result<Vec<Fact>, Vec<RowProblem
         let simd_quintile = class("simd_quintile", &row.simd_quintile, 5);
         let age_band = given(&row.age_band).unwrap_or("unknown").to_owned();
         if age_band.len() > 16 {
-            problems.push(RowProblem {
-                line,
-                column: "age_band".into(),
-                reason: "at most 16 characters".into(),
-            });
+            problem("age_band", "at most 16 characters".into());
         }
         let (Some(reference), Some(received)) = (reference, received) else {
             continue;

@@ -23,6 +23,8 @@ pub(super) struct BaselineParams {
 /// `reference` and `received_on` (required), `vetted_on`, `outcome`,
 /// `priority`, `withdrawn_on`, `age_band`, `sex`, `urban_rural_class`,
 /// `simd_quintile` (optional; dates `YYYY-MM-DD`, Scottish days, codes as in the events).
+/// No cell may start with `=`, `+`, `-`, `@`, a tab or a carriage return
+/// (even after spaces), which a spreadsheet could run as a formula.
 /// Every row is checked first: one bad row rejects the whole file, and the
 /// answer names every problem by line and column; a good file is loaded in
 /// one transaction, replacing rows loaded before under the same reference.

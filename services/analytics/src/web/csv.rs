@@ -1,6 +1,11 @@
 //! The metrics report as CSV: one line per row, in the JSON's field order,
 //! outcome counts as `outcome_<code>` columns, `*` for a suppressed value,
-//! empty for no value.
+//! empty for no value. Every cell goes through
+//! [`pathway_common::csv_cell::escape`], so a value a spreadsheet could run
+//! as a formula (an age band from a board's file or an event, say) is
+//! written as text.
+
+use pathway_common::csv_cell;
 
 use crate::application::metrics::MetricsReport;
 use crate::domain::metrics::MetricsRow;
@@ -19,7 +24,7 @@ pub fn to_csv(report: &MetricsReport) -> anyhow::Result<String> {
         .collect();
     head.extend(COUNT_FIELDS.iter().map(|(name, _)| (*name).to_owned()));
     head.extend(codes.iter().map(|c| format!("outcome_{c}")));
-    writer.write_record(&head)?;
+    write_cells(&mut writer, &head)?;
     for row in &report.rows {
         let hidden = |field: &str| row.suppressed.iter().any(|s| s == field);
         let cell = |field: &str, value: Option<String>| match value {
@@ -44,9 +49,17 @@ pub fn to_csv(report: &MetricsReport) -> anyhow::Result<String> {
                 value.map(|n| n.to_string()),
             ));
         }
-        writer.write_record(&record)?;
+        write_cells(&mut writer, &record)?;
     }
     Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+/// One line of `cells`, each as [`csv_cell::escape`] writes it.
+fn write_cells<W: std::io::Write>(
+    writer: &mut csv::Writer<W>,
+    cells: &[String],
+) -> csv::Result<()> {
+    writer.write_record(cells.iter().map(|cell| csv_cell::escape(cell).into_owned()))
 }
 
 type Getter = fn(&MetricsRow) -> Option<String>;
@@ -117,3 +130,7 @@ const COUNT_FIELDS: [(&str, Getter); 29] = [
     ("re_referred_12m", |r| n(r.re_referred_12m)),
     ("re_referral_rate_12m", |r| x(r.re_referral_rate_12m)),
 ];
+
+#[cfg(test)]
+#[path = "tests/csv.rs"]
+mod tests;

@@ -163,6 +163,8 @@ pub(super) async fn get_metrics(
 
 /// The same rows as `/v1/metrics`, as CSV: one line per row, outcome counts
 /// as `outcome_<code>` columns, `*` for a suppressed value, empty for no value.
+/// A cell a spreadsheet could run as a formula (one starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return) is written after a single quote.
 #[utoipa::path(
     get, path = "/v1/metrics.csv", tag = "metrics",
     params(

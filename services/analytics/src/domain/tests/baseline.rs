@@ -40,3 +40,52 @@ fn a_good_file_gives_standard_route_facts() {
     assert_eq!(facts[0].outcome.as_deref(), Some("physiotherapy"));
     assert_eq!(facts[0].attributes.sex, "female");
 }
+
+#[test]
+fn a_cell_that_could_start_a_formula_is_refused_in_every_column() {
+    let head = "reference,received_on,vetted_on,outcome,priority,withdrawn_on,age_band,sex,urban_rural_class,simd_quintile\n";
+    let good = [
+        "r",
+        "2025-01-06",
+        "2025-01-08",
+        "accept",
+        "",
+        "",
+        "40-49",
+        "female",
+        "1",
+        "2",
+    ];
+    let columns: Vec<&str> = head.trim_end().split(',').collect();
+    let starts = [
+        "=1+1", "+3", "-1", "@SUM(A1)", "\"\t40\"", "\"\r40\"", " =1", "\"\n@x\"",
+    ];
+    for (i, column) in columns.iter().enumerate() {
+        for start in starts {
+            let mut cells = good.map(str::to_owned);
+            cells[i] = start.to_owned();
+            let file = format!("{head}{}\n", cells.join(","));
+            let problems = parse(highland(), file.as_bytes()).expect_err(&file);
+            assert_eq!(problems.len(), 1, "{file}: {problems:?}");
+            assert_eq!(
+                (problems[0].line, problems[0].column.as_str()),
+                (2, *column),
+                "{file}"
+            );
+            assert!(
+                problems[0].reason.contains("could run as a formula"),
+                "{file}: {problems:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn age_bands_and_references_that_do_not_start_a_formula_load() {
+    let file =
+        "reference,received_on,age_band\nH-001,2025-01-06,85+\n\"  x-1\",2025-01-06,\" 40-49\"\n";
+    let facts = parse(highland(), file.as_bytes()).expect("a good file");
+    assert_eq!(facts[0].attributes.age_band, "85+");
+    assert_eq!(facts[1].referral_id, "baseline:highland:x-1");
+    assert_eq!(facts[1].attributes.age_band, "40-49");
+}
