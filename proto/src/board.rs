@@ -293,6 +293,12 @@ const TEMPLATE_GLOBALS: [&str; 4] = ["range", "dict", "namespace", "debug"];
 /// The longest template source a board may set, in characters.
 pub const TEMPLATE_MAX_CHARS: usize = 4000;
 
+mod templates;
+use templates::template_problem;
+pub use templates::{
+    RenderError, TEMPLATE_FUEL, TEMPLATE_MAX_OUTPUT_BYTES, render_template, template_environment,
+};
+
 /// Where a board's SMS and letters go (and e-mail, unless `email` says otherwise).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -456,40 +462,6 @@ fn is_http_url(url: &str) -> bool {
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
     rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
-}
-
-/// Why a template source cannot be used: it does not parse, or it names a
-/// field no template is given.
-fn template_problem(source: &str) -> Option<String> {
-    let env = minijinja::Environment::new();
-    let template = match env.template_from_str(source) {
-        Ok(template) => template,
-        Err(error) => {
-            let line = error
-                .line()
-                .map(|l| format!(" (line {l})"))
-                .unwrap_or_default();
-            return Some(format!(
-                "does not parse{line}: {}",
-                error.detail().unwrap_or("syntax error")
-            ));
-        }
-    };
-    let mut unknown: Vec<String> = template
-        .undeclared_variables(false)
-        .into_iter()
-        .filter(|v| {
-            !TEMPLATE_FIELDS.contains(&v.as_str()) && !TEMPLATE_GLOBALS.contains(&v.as_str())
-        })
-        .collect();
-    unknown.sort();
-    (!unknown.is_empty()).then(|| {
-        format!(
-            "names unknown fields {}: a template may use {}",
-            unknown.join(", "),
-            TEMPLATE_FIELDS.join(", ")
-        )
-    })
 }
 
 fn default_label(code: &str) -> &'static str {

@@ -101,3 +101,69 @@ fn a_notification_section_reads_and_its_problems_name_the_field() {
     assert!(field("notification.templates.referrer/decision").contains("characters"));
     assert_eq!(problems.len(), 5, "{problems:?}");
 }
+
+#[test]
+fn a_template_over_the_fuel_or_output_limit_is_refused_with_the_limit() {
+    let with = |name: &str, source: &str| NotificationSettings {
+        templates: [(name.to_owned(), source.to_owned())].into_iter().collect(),
+        ..NotificationSettings::default()
+    };
+    let problem = |settings: NotificationSettings| {
+        let problems = settings.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        problems.into_iter().next().expect("one problem")
+    };
+    // A nested loop: 10^10 steps without the fuel limit.
+    let (field, reason) = problem(with(
+        "referrer/decision",
+        "Subject\n{% for a in range(100000) %}{% for b in range(100000) %}.{% endfor %}{% endfor %}",
+    ));
+    assert_eq!(field, "notification.templates.referrer/decision");
+    assert!(reason.contains("fuel limit"), "{reason}");
+    assert!(reason.contains(&TEMPLATE_FUEL.to_string()), "{reason}");
+    // One step, a hundred megabytes.
+    let (field, reason) = problem(with(
+        "receiving_service/referral",
+        "Subject\n{{ 'x' * 100000000 }}",
+    ));
+    assert_eq!(field, "notification.templates.receiving_service/referral");
+    assert!(reason.contains("output limit"), "{reason}");
+    assert!(
+        reason.contains(&TEMPLATE_MAX_OUTPUT_BYTES.to_string()),
+        "{reason}"
+    );
+    // A template that names a field's attribute fails at save, not at send.
+    let (_, reason) = problem(with("patient/accept", "Subject\n{{ patient_name.nope }}"));
+    assert!(reason.contains("does not render"), "{reason}");
+    // A loop within the limits is fine.
+    let fine = with(
+        "referrer/decision",
+        "Subject\n{% for a in range(100) %}{{ a }} {% endfor %}{{ advice or '' }}",
+    );
+    assert!(fine.problems().is_empty(), "{:?}", fine.problems());
+}
+
+#[test]
+fn rendering_stops_at_each_limit() {
+    let env = template_environment();
+    let render = |source: &str| {
+        let template = env.template_from_str(source).expect("parses");
+        render_template(&template, BTreeMap::from([("name", "Morag")]))
+    };
+    assert_eq!(render("Hello {{ name }}").expect("renders"), "Hello Morag");
+    assert!(matches!(
+        render("{% for a in range(1000) %}{% for b in range(1000) %}{% endfor %}{% endfor %}"),
+        Err(RenderError::OutOfFuel)
+    ));
+    let just_over = format!("{{{{ 'x' * {} }}}}", TEMPLATE_MAX_OUTPUT_BYTES + 1);
+    assert!(matches!(render(&just_over), Err(RenderError::TooLong)));
+    let at_limit = format!("{{{{ 'x' * {TEMPLATE_MAX_OUTPUT_BYTES} }}}}");
+    assert_eq!(
+        render(&at_limit).expect("at the limit").len(),
+        TEMPLATE_MAX_OUTPUT_BYTES
+    );
+    assert!(matches!(
+        render("{{ nobody }}"),
+        Err(RenderError::Failed(_))
+    ));
+}

@@ -7,12 +7,18 @@
 //! Every template is rendered at start-up twice, once with every field set and
 //! once with every optional field empty, in strict mode: a template that names
 //! a field Pathway does not give, or that fails to render, stops the start.
+//!
+//! Every rendering runs within the limits of the board settings document
+//! ([`pathway_proto::board::render_template`]): a fuel limit on the steps it
+//! takes and a cap on its output, so a board's template with a nested loop
+//! fails its one message instead of holding the consumer.
 
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::Environment;
 use pathway_proto::BoardCode;
+use pathway_proto::board::{RenderError, render_template, template_environment};
 use serde::Serialize;
 
 use crate::domain::OUTCOMES;
@@ -122,8 +128,7 @@ impl Templates {
     /// them, each checked as at start-up: a board's template that names an
     /// unknown field, fails to render or is too long for an SMS is an error.
     pub fn with_overrides(overrides: &BTreeMap<String, String>) -> anyhow::Result<Self> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let mut env = template_environment();
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .with_context(|| format!("the template {name} does not parse"))?;
@@ -154,7 +159,7 @@ impl Templates {
             for fields in [sample(true), sample(false)] {
                 let rendered = self
                     .render(name, &fields)
-                    .with_context(|| format!("the template {name} does not render"))?;
+                    .with_context(|| format!("the template {name}"))?;
                 anyhow::ensure!(
                     !rendered.subject.is_empty() && !rendered.body.is_empty(),
                     "the template {name} renders no subject or no body"
@@ -171,13 +176,10 @@ impl Templates {
         Ok(())
     }
 
-    pub fn render(&self, name: &str, fields: &Fields) -> anyhow::Result<Rendered> {
-        let text = self
-            .env
-            .get_template(name)
-            .with_context(|| format!("no template {name}"))?
-            .render(fields)
-            .with_context(|| format!("cannot render {name}"))?;
+    /// `name` rendered with `fields`, within the fuel and output limits.
+    pub fn render(&self, name: &str, fields: &Fields) -> Result<Rendered, RenderError> {
+        let template = self.env.get_template(name).map_err(RenderError::Failed)?;
+        let text = render_template(&template, fields)?;
         let text = text.trim();
         let (subject, body) = text.split_once('\n').unwrap_or((text, ""));
         Ok(Rendered {

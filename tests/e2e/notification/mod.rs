@@ -12,12 +12,15 @@
 //! twice), `outage` (intake away for a while: decisions wait, never
 //! dead-lettered, and are sent once it is back), `callbacks` (the gateway's delivery receipts), `smtp` (e-mail over
 //! a real SMTP server), `board_settings` (channels and templates changed
-//! without a restart) and `accounts` (each board's own Notify account).
+//! without a restart), `accounts` (each board's own Notify account) and
+//! `limits` (template fuel and output limits, the sink's file modes, pages
+//! of deliveries).
 
 mod accounts;
 mod board_settings;
 mod callbacks;
 mod channels;
+mod limits;
 mod max_deliveries;
 mod outage;
 mod referrer;

@@ -12,8 +12,26 @@ use crate::domain::{ChannelKind, Recipient, Status};
 use crate::store::deliveries::{self, Boards};
 use crate::store::delivery;
 
-/// Deliveries listed at most per answer.
-const LIST_LIMIT: u64 = 500;
+/// Deliveries in a page when the caller names no limit.
+pub const DEFAULT_LIMIT: u64 = 50;
+/// The most deliveries one page holds.
+pub const MAX_LIMIT: u64 = 500;
+
+/// Which page of a listing: at most `limit` (1 to [`MAX_LIMIT`]) deliveries,
+/// each older than the delivery `before` when given.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub limit: u64,
+    pub before: Option<Uuid>,
+}
+
+/// A page of deliveries, newest first.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub deliveries: Vec<Delivery>,
+    /// The last delivery's id, when older ones follow: the next page's `before`.
+    pub next_before: Option<String>,
+}
 
 /// One delivery, as a service manager sees it: no contact details, no text.
 #[derive(Debug, Clone)]
@@ -101,14 +119,15 @@ impl Notifications {
         all(rows)
     }
 
-    /// Deliveries in `status` of the caller's boards (or of `board`), newest
-    /// first, for a board's admins.
+    /// A page of the deliveries in `status` of the caller's boards (or of
+    /// `board`), newest first, for a board's admins.
     pub async fn deliveries_by_status(
         &self,
         caller: &Caller,
         status: Option<&str>,
         board: Option<&str>,
-    ) -> Result<Vec<Delivery>, Error> {
+        page: PageRequest,
+    ) -> Result<Page, Error> {
         caller.require_role(&[Role::BoardAdmin])?;
         let status = match status {
             Some(text) => Some(Status::parse(text.trim()).ok_or_else(|| {
@@ -135,7 +154,23 @@ impl Notifications {
                     .collect(),
             ),
         };
-        let rows = deliveries::list(self.db(), status.map(Into::into), boards, LIST_LIMIT).await?;
-        all(rows)
+        let limit = page.limit.clamp(1, MAX_LIMIT);
+        let before = page.before.map(|id| id.to_string());
+        // One more than asked says whether a next page exists.
+        let mut rows = deliveries::list(
+            self.db(),
+            status.map(Into::into),
+            boards,
+            before.as_deref(),
+            limit + 1,
+        )
+        .await?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_before = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
+        Ok(Page {
+            deliveries: all(rows)?,
+            next_before,
+        })
     }
 }

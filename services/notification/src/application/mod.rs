@@ -38,7 +38,7 @@ use crate::settings::Settings;
 use crate::store::delivery;
 
 pub use callback::GatewayCallback;
-pub use deliveries::Delivery;
+pub use deliveries::{Delivery, Page, PageRequest};
 
 /// The actor named on this service's events and audit rows.
 const ACTOR: &str = "notification";

@@ -3,8 +3,9 @@
 //! asks the referrer. The contact details come from intake first, outside
 //! any transaction ([`Notifications::contacts_for`]); then, in the
 //! consumer's transaction, each message is rendered and kept in its row with
-//! the one contact it needs; one that has nowhere to go is `failed` at once,
-//! with `notification.failed`.
+//! the one contact it needs; one that has nowhere to go, or whose template
+//! runs over its fuel or output limit, is `failed` at once, with
+//! `notification.failed`.
 
 use chrono::Utc;
 use pathway_common::outbox;
@@ -22,7 +23,8 @@ use crate::domain::{
 };
 use crate::intake;
 use crate::store::{deliveries, delivery};
-use crate::templates::{self, Fields};
+use crate::templates::{self, Fields, Rendered};
+use pathway_proto::board::RenderError;
 
 impl Notifications {
     /// The contact details of `event`'s referral, from intake, for
@@ -100,14 +102,30 @@ impl Notifications {
                 contacts,
                 planned.receiving_service.as_deref(),
             );
-            let rendered = config
-                .templates
-                .render(&planned.template, &fields)
-                .map_err(|error| Error::rejected(format!("{error:#}")))?;
-            let document = (planned.channel == ChannelKind::Webhook)
+            // A template over its fuel or output limit with this referral's
+            // fields fails its one delivery, with the reason; any other
+            // failure to render refuses the event, for the board to correct
+            // its template and replay it.
+            let (rendered, over_limit) = match config.templates.render(&planned.template, &fields) {
+                Ok(rendered) => (rendered, None),
+                Err(error @ (RenderError::OutOfFuel | RenderError::TooLong)) => (
+                    Rendered {
+                        subject: String::new(),
+                        body: String::new(),
+                    },
+                    Some(format!("the template {} {error}", planned.template)),
+                ),
+                Err(error) => {
+                    return Err(Error::rejected(format!(
+                        "the template {} {error}",
+                        planned.template
+                    )));
+                }
+            };
+            let document = (planned.channel == ChannelKind::Webhook && over_limit.is_none())
                 .then(|| document(&id, event, cause, &planned, contacts, &rendered).to_string());
             let (address, last_error) = match &planned.address {
-                Ok(address) => (address.to_stored(), None),
+                Ok(address) => (address.to_stored(), over_limit),
                 Err(reason) => (String::new(), Some(reason.clone())),
             };
             let status = Status::new_delivery(last_error.is_none());

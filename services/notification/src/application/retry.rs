@@ -30,6 +30,17 @@ impl Notifications {
                 id: id.to_owned(),
                 status,
             })?;
+        if row.subject.is_empty() && row.body.is_empty() {
+            // Its template ran over a limit with this referral's fields:
+            // there is nothing to send until the board's template changes.
+            return Err(Error::CannotBeSent(format!(
+                "delivery {} has no message to send ({}): correct the board's template",
+                row.id,
+                row.last_error
+                    .as_deref()
+                    .unwrap_or("its template did not render")
+            )));
+        }
         let address = if row.address.trim().is_empty() {
             self.address_again(&row).await?
         } else {

@@ -44,11 +44,13 @@ pub enum Boards {
 }
 
 /// Deliveries in `status` (every status when `None`) of `boards`, newest
-/// first, at most `limit`.
+/// first (by id: UUIDv7, so by time), older than the delivery `before` when
+/// given, at most `limit`.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     status: Option<Status>,
     boards: Boards,
+    before: Option<&str>,
     limit: u64,
 ) -> Result<Vec<delivery::Model>, DbErr> {
     let mut query = delivery::Entity::find();
@@ -58,8 +60,11 @@ pub async fn list<C: ConnectionTrait>(
     if let Boards::These(boards) = boards {
         query = query.filter(delivery::Column::Board.is_in(boards.iter().map(|b| b.code())));
     }
+    if let Some(before) = before {
+        query = query.filter(delivery::Column::Id.lt(before));
+    }
     query
-        .order_by_desc(delivery::Column::CreatedAt)
+        .order_by_desc(delivery::Column::Id)
         .limit(limit)
         .all(db)
         .await

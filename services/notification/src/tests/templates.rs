@@ -22,8 +22,7 @@ fn every_template_renders_and_fits() {
 
 #[test]
 fn a_template_naming_an_unknown_field_fails() {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    let mut env = template_environment();
     env.add_template("bad", "Hello {{ chi_number }}")
         .expect("parses");
     let templates = Templates { env };
@@ -102,4 +101,57 @@ fn the_example_board_settings_templates_are_usable() {
     let section = example.notification.expect("a notification section");
     assert!(!section.templates.is_empty());
     Templates::with_overrides(&section.templates).expect("every template renders and fits");
+}
+
+#[test]
+fn a_board_template_within_the_limits_for_the_example_can_run_over_them_at_send() {
+    // Quadratic in the advice: fine for the example's short advice, over the
+    // fuel limit for a clinician's long one.
+    let own = [(
+        "referrer/decision".to_owned(),
+        "Decision\nDear {{ referrer_name }}\n{% for a in advice or '' %}{% for b in advice %}.{% endfor %}{% endfor %}"
+            .to_owned(),
+    )]
+    .into_iter()
+    .collect::<BTreeMap<_, _>>();
+    let templates = Templates::with_overrides(&own).expect("renders for the example");
+    let mut fields = sample(true);
+    fields.advice = Some("Rest. ".repeat(500));
+    let error = templates
+        .render("referrer/decision", &fields)
+        .expect_err("runs over");
+    assert!(matches!(error, RenderError::OutOfFuel), "{error}");
+    assert!(error.to_string().contains("fuel limit"), "{error}");
+
+    // Output: each field short, the loop's output long.
+    let own = [(
+        "receiving_service/referral".to_owned(),
+        "Referral\nFor {{ patient_name }}\n{% for a in advice or '' %}{{ advice }}{% endfor %}"
+            .to_owned(),
+    )]
+    .into_iter()
+    .collect::<BTreeMap<_, _>>();
+    let templates = Templates::with_overrides(&own).expect("renders for the example");
+    let error = templates
+        .render("receiving_service/referral", &fields)
+        .expect_err("runs over");
+    assert!(matches!(error, RenderError::TooLong), "{error}");
+    assert!(error.to_string().contains("output limit"), "{error}");
+}
+
+#[test]
+fn pathways_own_templates_are_far_within_the_limits() {
+    let templates = Templates::load().expect("the templates load");
+    for (name, _) in TEMPLATES {
+        let template = templates.env.get_template(name).expect("known");
+        let captured = template.render_captured(sample(true)).expect("renders");
+        let used = captured
+            .state()
+            .fuel_levels()
+            .map_or(0, |(consumed, _)| consumed);
+        assert!(
+            used > 0 && used * 20 < pathway_proto::board::TEMPLATE_FUEL,
+            "{name} takes {used} steps"
+        );
+    }
 }

@@ -1,12 +1,15 @@
 //! Deliveries: a referral's, by status, and a retry for a failed one.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use pathway_common::auth::Caller;
 use pathway_common::http::{ApiError, ErrorBody};
 
-use super::types::{DeliveryList, DeliveryView, ListQuery};
+use super::types::{DeliveryList, DeliveryPage, DeliveryView, ListParams, ListQuery};
 use crate::application::Notifications;
 
 /// A referral's deliveries, oldest first.
@@ -30,12 +33,13 @@ pub async fn referral_deliveries(
     Ok(Json(deliveries.into()))
 }
 
-/// Deliveries of the token's boards, newest first (at most 500).
+/// A page of the deliveries of the token's boards, newest first.
 #[utoipa::path(
     get, path = "/v1/deliveries", tag = "deliveries",
-    params(ListQuery),
+    params(ListParams),
     responses(
-        (status = 200, body = DeliveryList),
+        (status = 200, description = "A page of deliveries, newest first", body = DeliveryPage),
+        (status = 400, description = "The query string, `limit` or `before` is not valid", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a board admin, or not of that board", body = ErrorBody),
         (status = 422, description = "An unknown status or board", body = ErrorBody),
@@ -44,12 +48,28 @@ pub async fn referral_deliveries(
 pub async fn list_deliveries(
     State(notifications): State<Notifications>,
     caller: Caller,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<DeliveryList>, ApiError> {
-    let deliveries = notifications
-        .deliveries_by_status(&caller, query.status.as_deref(), query.board.as_deref())
+    raw: Result<Query<BTreeMap<String, String>>, QueryRejection>,
+) -> Result<Json<DeliveryPage>, ApiError> {
+    let Query(raw) = raw.map_err(|rejection| {
+        ApiError::bad_request(format!("the query is not valid: {}", rejection.body_text()))
+    })?;
+    let query = ListQuery::parse(&raw).map_err(|fields| {
+        let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        let message = match names.as_slice() {
+            [one] => format!("the query parameter {one} is not valid"),
+            many => format!("the query parameters {} are not valid", many.join(" and ")),
+        };
+        ApiError::bad_request(message).with_fields(fields)
+    })?;
+    let page = notifications
+        .deliveries_by_status(
+            &caller,
+            query.status.as_deref(),
+            query.board.as_deref(),
+            query.page,
+        )
         .await?;
-    Ok(Json(deliveries.into()))
+    Ok(Json(page.into()))
 }
 
 /// Send a failed delivery again; it goes back to `planned`.

@@ -23,7 +23,7 @@ use utoipa::OpenApi;
 
 use crate::application::Notifications;
 use crate::domain::{ChannelKind, Recipient, Status};
-use types::{DeliveryList, DeliveryView, GatewayCallbackBody};
+use types::{DeliveryList, DeliveryPage, DeliveryView, GatewayCallbackBody};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,7 +39,7 @@ use types::{DeliveryList, DeliveryView, GatewayCallbackBody};
         deliveries::retry_delivery,
         callbacks::notify_callback
     ),
-    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, DeliveryList, DeliveryView, GatewayCallbackBody, Recipient, ChannelKind, Status, ErrorBody, FieldError)),
+    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, DeliveryList, DeliveryPage, DeliveryView, GatewayCallbackBody, Recipient, ChannelKind, Status, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

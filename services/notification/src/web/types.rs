@@ -1,12 +1,17 @@
 //! The API's request and response bodies, converted from and into the
 //! application's own types here.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
+use pathway_common::validation::FieldError;
 use pathway_proto::BoardCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
-use crate::application::{Delivery, GatewayCallback};
+use crate::application::deliveries::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::application::{Delivery, GatewayCallback, Page, PageRequest};
 use crate::domain::{ChannelKind, Recipient, Status};
 
 /// One delivery, as a service manager sees it: no contact details, no text.
@@ -76,13 +81,86 @@ impl From<Vec<Delivery>> for DeliveryList {
     }
 }
 
+/// A page of deliveries, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<DeliveryView>,
+    /// Pass as `before` for the next page; absent on the last page.
+    pub next_before: Option<String>,
+}
+
+impl From<Page> for DeliveryPage {
+    fn from(page: Page) -> Self {
+        Self {
+            deliveries: page
+                .deliveries
+                .into_iter()
+                .map(DeliveryView::from)
+                .collect(),
+            next_before: page.next_before,
+        }
+    }
+}
+
 /// `GET /v1/deliveries`' query.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct ListQuery {
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the query; it is parsed by `ListQuery::parse`
+pub struct ListParams {
     /// `planned`, `sending`, `sent` or `failed`; every status when absent.
-    pub status: Option<String>,
+    status: Option<String>,
     /// One of the token's boards; all of them when absent.
+    board: Option<String>,
+    /// Deliveries in the page: 1 to 500, 50 when left out.
+    limit: Option<u64>,
+    /// The id of the last delivery of the previous page (its `next_before`):
+    /// only older ones follow.
+    before: Option<String>,
+}
+
+/// `GET /v1/deliveries`' query, parsed.
+#[derive(Debug)]
+pub struct ListQuery {
+    pub status: Option<String>,
     pub board: Option<String>,
+    pub page: PageRequest,
+}
+
+impl ListQuery {
+    /// The query, or every malformed paging parameter at once.
+    pub fn parse(raw: &BTreeMap<String, String>) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let limit = match raw.get("limit").map(|v| v.trim().parse::<u64>()) {
+            None => DEFAULT_LIMIT,
+            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                ));
+                DEFAULT_LIMIT
+            }
+        };
+        let before = match raw.get("before").map(|v| Uuid::parse_str(v.trim())) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
+                errors.push(FieldError::new(
+                    "before",
+                    "must be a delivery id (a UUID): the next_before of the previous page",
+                ));
+                None
+            }
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            status: raw.get("status").cloned(),
+            board: raw.get("board").cloned(),
+            page: PageRequest { limit, before },
+        })
+    }
 }
 
 /// A status callback from a Notify-compatible gateway.
