@@ -10,7 +10,7 @@
 //! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
 //! every service lists them), [`http_headers`] (what every answer carries),
 //! [`request_timeout`] (a request over its time limit stopped, rolled back),
-//! [`rate_limit`] (requests per token),
+//! [`rate_limit`] (requests per token), [`sign_in`] (pasted tokens or single sign-on),
 //! [`dead_letters_replay`] (replayed after the
 //! fix, applied once), [`workers`] (a worker stopped, `/readyz` naming it,
 //! restarted), [`clinician_pages`] and [`browser`] (the pages in Chromium).
@@ -30,5 +30,6 @@ mod intake;
 mod notification;
 mod rate_limit;
 mod request_timeout;
+mod sign_in;
 mod vetting;
 mod workers;

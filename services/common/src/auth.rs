@@ -181,6 +181,7 @@ pub struct Authenticator {
     keys: Keys,
     issuer: Option<String>,
     audience: Option<String>,
+    token_pasting: bool,
 }
 
 impl Authenticator {
@@ -207,6 +208,7 @@ impl Authenticator {
             keys,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
+            token_pasting: settings.token_pasting,
         })
     }
 
@@ -227,6 +229,11 @@ impl Authenticator {
     }
 
     /// Check a token and return its claims.
+    /// Whether the pages take a pasted token ([`AuthSettings::token_pasting`]).
+    pub fn token_pasting(&self) -> bool {
+        self.token_pasting
+    }
+
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;

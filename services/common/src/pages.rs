@@ -6,7 +6,10 @@
 //! `Authorization` header; on the embedded default a user pastes a
 //! development token into a sign-in page, kept in an HttpOnly,
 //! SameSite=Strict cookie (the strict cookie is what stops other sites
-//! posting forms to the pages).
+//! posting forms to the pages). With `auth.token_pasting` off (required in
+//! production) the sign-in page and the cookie are not used at all: a
+//! request without the proxy's header is refused, saying to sign in through
+//! the board's single sign-on.
 
 use std::sync::Arc;
 
@@ -54,6 +57,13 @@ where
     Caller: FromRequestParts<S>,
 {
     if !parts.headers.contains_key(header::AUTHORIZATION) {
+        let pasting = parts
+            .extensions
+            .get::<Arc<Authenticator>>()
+            .is_some_and(|auth| auth.token_pasting());
+        if !pasting {
+            return Err(single_sign_on_only(StatusCode::UNAUTHORIZED));
+        }
         let token = cookie_value(&parts.headers, cookie)
             .ok_or_else(|| Redirect::to("/sign-in").into_response())?;
         let value = HeaderValue::from_str(&format!("Bearer {token}"))
@@ -167,15 +177,33 @@ impl SignIn {
     }
 }
 
+/// With token pasting off: who has no token from the single sign-on proxy
+/// is told to sign in through it.
+fn single_sign_on_only(status: StatusCode) -> Response {
+    ApiError::new(
+        status,
+        "single_sign_on_only",
+        "sign in through your board's single sign-on: these pages take no pasted token \
+         (the proxy in front of Pathway sends your token in the Authorization header)",
+    )
+    .into_response()
+}
+
 async fn sign_in_page(
     State(page): State<Arc<SignIn>>,
     Query(query): Query<SignInQuery>,
 ) -> Response {
+    if !page.auth.token_pasting() {
+        return single_sign_on_only(StatusCode::NOT_FOUND);
+    }
     let error = query.expired.map(|_| page.expired.to_owned());
     page.render(error, StatusCode::OK)
 }
 
 async fn sign_in(State(page): State<Arc<SignIn>>, Form(form): Form<SignInForm>) -> Response {
+    if !page.auth.token_pasting() {
+        return single_sign_on_only(StatusCode::NOT_FOUND);
+    }
     let token = form.token.trim();
     let problem = if token.is_empty() {
         Some("enter your token".to_owned())

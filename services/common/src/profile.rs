@@ -103,6 +103,13 @@ pub fn common_problems(service: &str, settings: &impl ServiceSettings) -> Vec<Pr
             "must be the audience Pathway's tokens are issued for (tokens' `aud`)",
         ));
     }
+    if auth.token_pasting {
+        problems.push(Problem::new(
+            "PATHWAY_AUTH__TOKEN_PASTING",
+            "must be false: people sign in through the board's single sign-on proxy, never \
+             by pasting a token",
+        ));
+    }
     let nats = settings.nats();
     if !nats.url.starts_with("tls://") {
         problems.push(Problem::new(

@@ -168,6 +168,11 @@ pub struct AuthSettings {
     pub audience: Option<String>,
     /// A `service`-role token this service presents to others over NATS.
     pub service_token: Option<SecretString>,
+    /// Whether people may sign in to the pages by pasting a token (the
+    /// embedded default). Off, the pages take the token only from the
+    /// `Authorization` header the board's single sign-on proxy sends, and
+    /// `/sign-in` says so; production requires it off.
+    pub token_pasting: bool,
 }
 
 impl Default for AuthSettings {
@@ -178,6 +183,7 @@ impl Default for AuthSettings {
             issuer: None,
             audience: None,
             service_token: None,
+            token_pasting: true,
         }
     }
 }

@@ -28,6 +28,7 @@ fn production_refuses_the_embedded_default_naming_each_setting() {
         "PATHWAY_AUTH__JWKS_URL",
         "PATHWAY_AUTH__ISSUER",
         "PATHWAY_AUTH__AUDIENCE",
+        "PATHWAY_AUTH__TOKEN_PASTING",
         "PATHWAY_NATS__URL",
         "PATHWAY_NATS__CREDENTIALS_FILE",
         "PATHWAY_NATS__REPLICAS",

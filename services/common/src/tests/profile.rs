@@ -35,6 +35,7 @@ fn safe() -> Settings {
     settings.auth.jwks_url = Some("https://idp.highland.example/jwks.json".into());
     settings.auth.issuer = Some("https://idp.highland.example".into());
     settings.auth.audience = Some("pathway".into());
+    settings.auth.token_pasting = false;
     settings.nats.url = "tls://nats.highland.example:4222".into();
     settings.nats.credentials_file = Some("/run/secrets/intake.creds".into());
     settings.nats.replicas = 3;
@@ -62,6 +63,7 @@ fn the_embedded_default_is_refused_on_every_count() {
             "PATHWAY_AUTH__JWKS_URL",
             "PATHWAY_AUTH__ISSUER",
             "PATHWAY_AUTH__AUDIENCE",
+            "PATHWAY_AUTH__TOKEN_PASTING",
             "PATHWAY_NATS__URL",
             "PATHWAY_NATS__CREDENTIALS_FILE",
             "PATHWAY_NATS__REPLICAS",
@@ -73,7 +75,10 @@ fn the_embedded_default_is_refused_on_every_count() {
 #[test]
 fn each_unsafe_setting_is_refused_alone() {
     type Spoil = fn(&mut Settings);
-    let cases: [(&str, Spoil); 8] = [
+    let cases: [(&str, Spoil); 9] = [
+        ("PATHWAY_AUTH__TOKEN_PASTING", |s| {
+            s.auth.token_pasting = true
+        }),
         ("PATHWAY_AUTH__JWKS_URL", |s| s.auth.jwks_url = None),
         ("PATHWAY_AUTH__JWKS_URL", |s| {
             s.auth.jwks_url = Some("http://idp.highland.example/jwks.json".into())
@@ -107,7 +112,7 @@ fn each_unsafe_setting_is_refused_alone() {
 fn the_refusal_names_every_setting_and_what_it_must_be() {
     let text = refusal("intake", &common_problems("intake", &Settings::default()));
     assert!(
-        text.starts_with("intake will not start with PATHWAY_PROFILE=production: 7 settings"),
+        text.starts_with("intake will not start with PATHWAY_PROFILE=production: 8 settings"),
         "{text}"
     );
     assert!(
