@@ -11,6 +11,7 @@
 //! every service lists them), [`http_headers`] (what every answer carries),
 //! [`request_timeout`] (a request over its time limit stopped, rolled back),
 //! [`rate_limit`] (requests per token), [`sign_in`] (pasted tokens or single sign-on),
+//! [`production`] (what the production profile refuses, service by service),
 //! [`dead_letters_replay`] (replayed after the
 //! fix, applied once), [`workers`] (a worker stopped, `/readyz` naming it,
 //! restarted), [`clinician_pages`] and [`browser`] (the pages in Chromium).
@@ -28,6 +29,7 @@ mod decision;
 mod http_headers;
 mod intake;
 mod notification;
+mod production;
 mod rate_limit;
 mod request_timeout;
 mod sign_in;

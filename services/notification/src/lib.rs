@@ -17,6 +17,7 @@
 //!   errors become HTTP.
 //! - [`consumer`]: decisions, questions to the referrer and board settings,
 //!   from the stream.
+//! - [`production`]: what the production profile refuses of its settings.
 //! - Outbound adapters: [`channels`] (Notify, SMTP, signed webhooks, the
 //!   local folder), [`intake`] (contact details over NATS request/reply),
 //!   [`templates`] (the messages, checked at start-up), [`boards`] (each
@@ -30,6 +31,7 @@ pub mod channels;
 pub mod consumer;
 pub mod domain;
 pub mod intake;
+pub mod production;
 pub mod settings;
 pub mod startup;
 pub mod store;

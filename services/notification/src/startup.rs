@@ -94,6 +94,10 @@ impl pathway_common::startup::Service for Notifications {
         Ok(())
     }
 
+    fn production_problems(settings: &Settings) -> Vec<pathway_common::profile::Problem> {
+        crate::production::problems(settings)
+    }
+
     fn routes(&self, _settings: &Settings) -> Router {
         crate::web::routes(self.clone())
     }

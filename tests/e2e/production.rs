@@ -1,0 +1,156 @@
+//! The production profile (`pathway_common::profile`), service by service:
+//! with what every service needs set, each service's own unsafe settings are
+//! refused by name (vetting's and analytics' cookies, notification's file
+//! sink and plain-http endpoints), and a deployment with none of them starts
+//! clean. What every service needs is tested in `pathway_common`; the real
+//! binary refusing the embedded default in `pathway-intake`'s tests.
+
+use pathway_common::settings::{AuthSettings, DatabaseSettings, NatsSettings};
+use pathway_common::startup::{Service, check_production};
+use pathway_proto::board::{EmailGateway, MessageGateway, WebhookGateway};
+
+fn auth() -> AuthSettings {
+    AuthSettings {
+        jwks_url: Some("https://idp.highland.example/jwks.json".into()),
+        issuer: Some("https://idp.highland.example".into()),
+        audience: Some("pathway".into()),
+        token_pasting: false,
+        ..AuthSettings::default()
+    }
+}
+
+fn nats() -> NatsSettings {
+    NatsSettings {
+        url: "tls://nats.highland.example:4222".into(),
+        credentials_file: Some("/run/secrets/service.creds".into()),
+        replicas: 3,
+    }
+}
+
+fn database(service: &str) -> DatabaseSettings {
+    DatabaseSettings {
+        url: format!("postgres://pathway@db.highland.example/{service}"),
+        max_connections: 10,
+    }
+}
+
+/// The settings `S` is refused for, in production.
+fn refused<S: Service>(settings: &S::Settings) -> Vec<String> {
+    match check_production::<S>(settings) {
+        Ok(()) => Vec::new(),
+        Err(error) => error
+            .to_string()
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.trim().split(':').next().map(str::to_owned))
+            .collect(),
+    }
+}
+
+#[test]
+fn vetting_and_analytics_need_secure_cookies() {
+    use pathway_analytics::application::Analytics;
+    use pathway_vetting::application::Vetting;
+
+    let mut vetting = pathway_vetting::settings::Settings {
+        auth: auth(),
+        nats: nats(),
+        database: database("vetting"),
+        ..Default::default()
+    };
+    assert_eq!(
+        refused::<Vetting>(&vetting),
+        ["PATHWAY_VETTING__SECURE_COOKIES"]
+    );
+    vetting.secure_cookies = true;
+    assert_eq!(refused::<Vetting>(&vetting), Vec::<String>::new());
+
+    let mut analytics = pathway_analytics::settings::Settings {
+        auth: auth(),
+        nats: nats(),
+        database: database("analytics"),
+        ..Default::default()
+    };
+    assert_eq!(
+        refused::<Analytics>(&analytics),
+        ["PATHWAY_ANALYTICS__SECURE_COOKIES"]
+    );
+    analytics.secure_cookies = true;
+    assert_eq!(refused::<Analytics>(&analytics), Vec::<String>::new());
+}
+
+#[test]
+fn intake_and_decision_need_only_what_every_service_needs() {
+    use pathway_decision::application::Decisions;
+    use pathway_intake::application::Intake;
+
+    let intake = pathway_intake::settings::Settings {
+        auth: auth(),
+        nats: nats(),
+        database: database("intake"),
+        ..Default::default()
+    };
+    assert_eq!(refused::<Intake>(&intake), Vec::<String>::new());
+    let decision = pathway_decision::settings::Settings {
+        auth: auth(),
+        nats: nats(),
+        database: database("decision"),
+        ..Default::default()
+    };
+    assert_eq!(refused::<Decisions>(&decision), Vec::<String>::new());
+}
+
+#[test]
+fn notification_refuses_the_file_sink_and_plain_http() {
+    use pathway_notification::application::Notifications;
+    use pathway_notification::settings::{BoardChannels, Settings};
+
+    let https_channels = BoardChannels {
+        messages: MessageGateway::Notify,
+        email: Some(EmailGateway::Smtp),
+        webhooks: WebhookGateway::Http,
+        gp_webhook_url: Some("https://gp.highland.example/pathway".into()),
+        ..BoardChannels::default()
+    };
+    let mut settings = Settings {
+        auth: auth(),
+        nats: nats(),
+        database: database("notification"),
+        board_defaults: https_channels.clone(),
+        ..Default::default()
+    };
+    settings.notify.base_url = "https://api.notifications.service.gov.uk".into();
+    assert_eq!(refused::<Notifications>(&settings), Vec::<String>::new());
+
+    // The embedded default's channels: every message to the file sink.
+    let mut sink = settings.clone();
+    sink.board_defaults = BoardChannels::default();
+    assert_eq!(
+        refused::<Notifications>(&sink),
+        [
+            "PATHWAY_NOTIFICATION__BOARD_DEFAULTS__MESSAGES",
+            "PATHWAY_NOTIFICATION__BOARD_DEFAULTS__WEBHOOKS",
+        ]
+    );
+
+    // One board's own channels, in clear.
+    let mut clear = settings.clone();
+    let mut fife = https_channels;
+    fife.email = Some(EmailGateway::Sink);
+    fife.gp_webhook_url = Some("http://gp.fife.example/pathway".into());
+    fife.receiving_services.insert(
+        "pain_management_programme".into(),
+        "http://ppp.example/in".into(),
+    );
+    clear.boards.insert("fife".into(), fife);
+    clear.notify.base_url = "http://notify.example".into();
+    assert_eq!(
+        refused::<Notifications>(&clear),
+        [
+            "PATHWAY_NOTIFICATION__BOARDS__FIFE__EMAIL",
+            "PATHWAY_NOTIFICATION__BOARDS__FIFE__GP_WEBHOOK_URL",
+            "PATHWAY_NOTIFICATION__BOARDS__FIFE__RECEIVING_SERVICES__PAIN_MANAGEMENT_PROGRAMME",
+            "PATHWAY_NOTIFICATION__NOTIFY__BASE_URL",
+        ]
+    );
+}
