@@ -79,7 +79,7 @@ async fn with_token_pasting_off_only_the_single_sign_on_header_lets_anyone_in() 
         http.get(format!("{}/sign-in", app.base)),
         http.post(format!("{}/sign-in", app.base))
             .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("token={token}")),
+            .body(format!("token={token}")),
     ] {
         let refused = request.send().await.expect("analytics answers");
         assert_eq!(refused.status(), 404);

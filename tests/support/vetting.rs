@@ -82,6 +82,26 @@ impl VettingApp {
         response.json().await.expect("a worklist")
     }
 
+    /// Every row of the worklist as `token` sees it, following the pages
+    /// (`query` starts with `?`, or is empty).
+    pub async fn worklist_all(&self, token: &str, board: &str, query: &str) -> Vec<Value> {
+        let mut rows = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let separator = if query.is_empty() { "?" } else { "&" };
+            let page_query = match &after {
+                Some(after) => format!("{query}{separator}limit=500&after={after}"),
+                None => format!("{query}{separator}limit=500"),
+            };
+            let page = self.worklist(token, board, &page_query).await;
+            rows.extend(page["referrals"].as_array().cloned().unwrap_or_default());
+            match page["next_after"].as_str() {
+                Some(next) => after = Some(next.to_owned()),
+                None => return rows,
+            }
+        }
+    }
+
     /// Wait until referral `id` is on `board`'s worklist and return its row.
     pub async fn wait_for_referral(&self, board: &str, id: &str) -> Value {
         let token = token_with_key(
@@ -91,16 +111,14 @@ impl VettingApp {
             &[board],
         );
         let row = eventually(Duration::from_secs(10), || async {
-            let list = self
-                .worklist(
+            let rows = self
+                .worklist_all(
                     &token,
                     board,
                     "?status=awaiting_vetting,in_vetting,info_requested,vetted,withdrawn,closed",
                 )
                 .await;
-            list["referrals"]
-                .as_array()
-                .and_then(|rows| rows.iter().find(|r| r["referral_id"] == id).cloned())
+            rows.into_iter().find(|r| r["referral_id"] == id)
         })
         .await;
         row.unwrap_or_else(|| panic!("referral {id} never reached the {board} worklist"))

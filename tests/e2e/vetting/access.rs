@@ -176,9 +176,10 @@ async fn every_action_and_every_view_leaves_exactly_one_audit_row() {
             .json()
             .await
             .expect("JSON");
-        assert_eq!(trail.as_array().map(Vec::len), Some(4));
-        assert_eq!(trail[1]["action"], "referral.claim");
-        assert_eq!(trail[1]["actor"], "dr-a");
+        assert_eq!(trail["rows"].as_array().map(Vec::len), Some(4));
+        assert_eq!(trail["rows"][1]["action"], "referral.claim");
+        assert_eq!(trail["rows"][1]["actor"], "dr-a");
+        assert_eq!(trail["next_after"], Value::Null, "one page holds them");
     }
 }
 

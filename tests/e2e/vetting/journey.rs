@@ -306,7 +306,7 @@ async fn the_whole_journey_ends_in_a_decision_and_a_correction_supersedes_it() {
             .json()
             .await
             .expect("JSON");
-        let actions: Vec<&str> = trail
+        let actions: Vec<&str> = trail["rows"]
             .as_array()
             .expect("rows")
             .iter()

@@ -6,8 +6,9 @@
 //! intake to an outcome and on to a decision, and the information loop),
 //! `claims` (claiming, lapsing, giving back and the worklist), `outcomes`
 //! (bad outcomes, red-flag overrides, corrections), `late_events` (events
-//! arriving out of order), `access` (who gets in, the audit, the pages) and
-//! `days` (the Scottish day a referral was received and the days it waited).
+//! arriving out of order), `access` (who gets in, the audit, the pages),
+//! `days` (the Scottish day a referral was received and the days it waited)
+//! and `paging` (the worklist and the audit trail a page at a time).
 
 mod access;
 mod claims;
@@ -15,6 +16,7 @@ mod days;
 mod journey;
 mod late_events;
 mod outcomes;
+mod paging;
 
 use std::time::Duration;
 

@@ -8,7 +8,7 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use pathway_common::audit::AuditRow;
+use pathway_common::audit::{AuditPage, AuditRow};
 use pathway_common::http::dead_letters::{
     self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
 };
@@ -33,7 +33,7 @@ use types::{DecisionHistory, DecisionView, OptInView, OutcomeView};
         version = "1"
     ),
     paths(dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::replay_dead_letter, dead_letters::replay_dead_letters, decisions::get_decision, audit::audit_trail),
-    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, DecisionHistory, DecisionView, OutcomeView, OptInView, WindowState, AuditRow, ErrorBody, FieldError)),
+    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, DecisionHistory, DecisionView, OutcomeView, OptInView, WindowState, AuditPage, AuditRow, ErrorBody, FieldError)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]

@@ -57,7 +57,10 @@ pub struct Worklist {
     pub target_working_days: u32,
     /// The statuses shown.
     pub statuses: Vec<Status>,
+    /// This page: red flags first, then the longest wait, then the oldest.
     pub referrals: Vec<WorklistRow>,
+    /// Pass as `after` for the next page, as it is; absent on the last page.
+    pub next_after: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

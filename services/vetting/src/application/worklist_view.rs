@@ -1,5 +1,8 @@
-//! A board's worklist as a clinician reads it: red flags first, then the
-//! longest wait, then the oldest.
+//! A board's worklist as a clinician reads it, a page at a time: red flags
+//! first, then the longest wait, then the oldest.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use pathway_common::auth::{Caller, Role};
@@ -22,13 +25,85 @@ pub struct WorklistFilter {
     pub mine: bool,
 }
 
+/// Which page of a worklist: at most `limit` rows, those after `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorklistPage {
+    pub limit: u64,
+    pub after: Option<WorklistCursor>,
+}
+
+/// Where a page of the worklist ended: the last row's place in the order.
+///
+/// Waits grow as working days pass, and the order follows them; so a cursor
+/// also carries the instant its walk began, and every later page is ordered
+/// by the waits as they stood then. A day turning over between two pages
+/// then moves no row from one side of the cursor to the other: nothing is
+/// skipped or shown twice. The rows still show their waits as they are now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorklistCursor {
+    as_of: DateTime<Utc>,
+    key: OrderKey,
+}
+
+/// A row's place on the worklist; the derived order is the worklist's:
+/// red flags first, then the longest wait, then the oldest, then the id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct OrderKey {
+    no_red_flags: bool,
+    longest_wait: Reverse<u32>,
+    received_at: DateTime<Utc>,
+    referral_id: String,
+}
+
+impl WorklistCursor {
+    /// `<as of>.<red flags 1|0>.<waited>.<received seconds>.<received nanoseconds>.<referral id>`.
+    pub fn encode(&self) -> String {
+        let key = &self.key;
+        format!(
+            "{}.{}.{}.{}.{}.{}",
+            self.as_of.timestamp(),
+            u8::from(!key.no_red_flags),
+            key.longest_wait.0,
+            key.received_at.timestamp(),
+            key.received_at.timestamp_subsec_nanos(),
+            key.referral_id
+        )
+    }
+
+    /// A cursor [`encode`](Self::encode) wrote, or `None`.
+    pub fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(6, '.');
+        let as_of = DateTime::from_timestamp(parts.next()?.parse().ok()?, 0)?;
+        let red_flags = match parts.next()? {
+            "1" => true,
+            "0" => false,
+            _ => return None,
+        };
+        let waited: u32 = parts.next()?.parse().ok()?;
+        let seconds: i64 = parts.next()?.parse().ok()?;
+        let nanos: u32 = parts.next()?.parse().ok()?;
+        let referral_id = parts.next()?;
+        uuid::Uuid::parse_str(referral_id).ok()?;
+        Some(Self {
+            as_of,
+            key: OrderKey {
+                no_red_flags: !red_flags,
+                longest_wait: Reverse(waited),
+                received_at: DateTime::from_timestamp(seconds, nanos)?,
+                referral_id: referral_id.to_owned(),
+            },
+        })
+    }
+}
+
 impl Vetting {
-    /// GET /v1/boards/{board}/worklist.
+    /// GET /v1/boards/{board}/worklist: one page of it.
     pub async fn worklist(
         &self,
         caller: &Caller,
         board: BoardCode,
         filter: &WorklistFilter,
+        page: &WorklistPage,
     ) -> Result<Worklist, Error> {
         caller.require_role(&[Role::Clinician])?;
         caller.require_board(board.code())?;
@@ -46,27 +121,59 @@ impl Vetting {
         )
         .await?;
         let now = self.clock.now();
-        let mut referrals = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let asked: Vec<&information_request::Model> = requests
-                .iter()
-                .filter(|r| r.referral_id == row.referral_id)
-                .collect();
-            referrals.push(row_view(caller, row, &settings, &calendar, &asked, now)?);
+        // A cursor from a clock a little ahead of this one counts no further than now.
+        let as_of = page.after.as_ref().map_or(now, |c| c.as_of.min(now));
+        // The wait is counted on the board's calendar, so the order is made here, not in SQL.
+        let mut asked_of: BTreeMap<&str, Vec<&information_request::Model>> = BTreeMap::new();
+        for request in &requests {
+            asked_of
+                .entry(request.referral_id.as_str())
+                .or_default()
+                .push(request);
         }
-        // Red flags first, then the longest wait, then the oldest.
-        referrals.sort_by(|a, b| {
-            a.red_flags
-                .is_empty()
-                .cmp(&b.red_flags.is_empty())
-                .then(b.waited_working_days.cmp(&a.waited_working_days))
-                .then(a.received_at.cmp(&b.received_at))
+        let mut ordered: Vec<(OrderKey, &worklist::Model, Vec<&information_request::Model>)> = rows
+            .iter()
+            .map(|row| {
+                let asked = asked_of
+                    .remove(row.referral_id.as_str())
+                    .unwrap_or_default();
+                let pauses: Vec<Pause> = asked.iter().map(|r| r.pause()).collect();
+                let key = OrderKey {
+                    no_red_flags: row.red_flags().is_empty(),
+                    longest_wait: Reverse(waited_at(&calendar, row.received_at, &pauses, as_of)),
+                    received_at: row.received_at,
+                    referral_id: row.referral_id.clone(),
+                };
+                (key, row, asked)
+            })
+            .collect();
+        ordered.sort_by(|a, b| a.0.cmp(&b.0));
+        let start = page.after.as_ref().map_or(0, |after| {
+            ordered.partition_point(|(key, ..)| *key <= after.key)
         });
+        let rest = &ordered[start..];
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let shown = &rest[..rest.len().min(limit)];
+        let next_after = (rest.len() > shown.len())
+            .then(|| shown.last())
+            .flatten()
+            .map(|(key, ..)| {
+                WorklistCursor {
+                    as_of,
+                    key: key.clone(),
+                }
+                .encode()
+            });
+        let referrals = shown
+            .iter()
+            .map(|(_, row, asked)| row_view(caller, row, &settings, &calendar, asked, now))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Worklist {
             board,
             target_working_days: settings.vetting_target_working_days,
             statuses,
             referrals,
+            next_after,
         })
     }
 }
@@ -113,3 +220,7 @@ pub(super) fn row_view(
 pub(super) fn calendar_of(settings: &BoardSettings) -> WorkingCalendar {
     WorkingCalendar::new(settings.scottish_bank_holidays, &settings.extra_holidays)
 }
+
+#[cfg(test)]
+#[path = "tests/worklist_view.rs"]
+mod tests;

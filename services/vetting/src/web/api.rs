@@ -6,12 +6,12 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use pathway_common::audit::{AuditQuery, AuditRow};
+use pathway_common::audit::{AuditPage, AuditQuery};
 use pathway_common::auth::Caller;
 use pathway_common::http::{ApiError, ErrorBody, JsonBody};
 
 use super::AppState;
-use super::types::{InformationRequestBody, WorklistQuery, parse_board, query};
+use super::types::{InformationRequestBody, WorklistQuery, bad_query, parse_board, query};
 use crate::application::outcome::Recorded;
 use crate::application::{ActionResult, ReferralDetail, Worklist};
 use crate::domain::outcome::OutcomeRequest;
@@ -20,8 +20,8 @@ use crate::domain::outcome::OutcomeRequest;
     get, path = "/v1/boards/{board}/worklist", tag = "worklist",
     params(("board" = String, Path, description = "Board code"), WorklistQuery),
     responses(
-        (status = 200, description = "Waiting referrals: red flags first, then the longest wait", body = Worklist),
-        (status = 400, description = "Unknown status or a malformed query", body = ErrorBody),
+        (status = 200, description = "A page of waiting referrals: red flags first, then the longest wait", body = Worklist),
+        (status = 400, description = "Unknown status, a limit or after that is not valid, or a malformed query", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a clinician of this board", body = ErrorBody),
     )
@@ -32,9 +32,16 @@ pub async fn worklist(
     Path(board): Path<String>,
     raw: Result<Query<WorklistQuery>, QueryRejection>,
 ) -> Result<Json<Worklist>, ApiError> {
-    let filter = query(raw)?.filter()?;
+    let query = query(raw)?;
+    let filter = query.filter()?;
+    let page = query.page()?;
     let board = parse_board(&board)?;
-    Ok(Json(state.vetting.worklist(&caller, board, &filter).await?))
+    Ok(Json(
+        state
+            .vetting
+            .worklist(&caller, board, &filter, &page)
+            .await?,
+    ))
 }
 
 #[utoipa::path(
@@ -158,7 +165,8 @@ pub async fn correct_outcome(
     get, path = "/v1/boards/{board}/audit", tag = "audit",
     params(("board" = String, Path), AuditQuery),
     responses(
-        (status = 200, description = "Every view of identifiable data and every action, oldest first", body = Vec<AuditRow>),
+        (status = 200, description = "A page of every view of identifiable data and every action, oldest first", body = AuditPage),
+        (status = 400, description = "A limit or after that is not valid, or a malformed query", body = ErrorBody),
         (status = 403, description = "Not an admin of this board", body = ErrorBody),
     )
 )]
@@ -167,8 +175,8 @@ pub async fn audit_trail(
     caller: Caller,
     Path(board): Path<String>,
     raw: Result<Query<AuditQuery>, QueryRejection>,
-) -> Result<Json<Vec<AuditRow>>, ApiError> {
-    let query = query(raw)?;
+) -> Result<Json<AuditPage>, ApiError> {
+    let query = query::<AuditQuery>(raw)?.parse().map_err(bad_query)?;
     let board = parse_board(&board)?;
     Ok(Json(
         state.vetting.audit_trail(&caller, board, &query).await?,

@@ -6,7 +6,7 @@
 
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pathway_common::audit::AuditRow;
+use pathway_common::audit::{AuditPage, AuditRow};
 use pathway_common::http::dead_letters::{
     self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
 };
@@ -49,7 +49,7 @@ pub struct AppState {
     components(schemas(
         DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
         Worklist, WorklistRow, ReferralDetail, InformationRequestView, OutcomeView, OutcomeRequest,
-        ActionResult, InformationRequestBody, AuditRow, ErrorBody, FieldError, Status
+        ActionResult, InformationRequestBody, AuditPage, AuditRow, ErrorBody, FieldError, Status
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))

@@ -1,14 +1,16 @@
 //! Requests as they arrive, parsed once here into the domain's types: a
-//! board from the path, the worklist's status filter, a question's body.
+//! board from the path, the worklist's status filter and page, a question's
+//! body.
 
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
+use pathway_common::http::dead_letters::{DEFAULT_LIMIT, MAX_LIMIT};
 use pathway_common::http::{ApiError, FieldError};
 use pathway_proto::BoardCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::application::worklist_view::WorklistFilter;
+use crate::application::worklist_view::{WorklistCursor, WorklistFilter, WorklistPage};
 use crate::domain::status::Status;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -18,6 +20,11 @@ pub struct WorklistQuery {
     pub status: Option<String>,
     /// Only the referrals the caller has claimed.
     pub mine: Option<bool>,
+    /// Referrals in the page: 1 to 500, 50 when left out.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 500)]
+    pub limit: Option<String>,
+    /// `next_after` of the previous page, as it was given: only the referrals after it follow.
+    pub after: Option<String>,
 }
 
 impl WorklistQuery {
@@ -27,6 +34,52 @@ impl WorklistQuery {
             mine: self.mine == Some(true),
         })
     }
+
+    /// The page asked for, or a 400 naming every parameter that is not valid.
+    pub fn page(&self) -> Result<WorklistPage, ApiError> {
+        parse_page(self.limit.as_deref(), self.after.as_deref())
+    }
+}
+
+/// A page's `limit` and `after`, or a 400 naming each that is not valid.
+pub fn parse_page(limit: Option<&str>, after: Option<&str>) -> Result<WorklistPage, ApiError> {
+    let mut errors = Vec::new();
+    let limit = match limit.map(str::parse::<u64>) {
+        None => DEFAULT_LIMIT,
+        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+        Some(_) => {
+            errors.push(FieldError::new(
+                "limit",
+                format!("must be a whole number from 1 to {MAX_LIMIT}"),
+            ));
+            DEFAULT_LIMIT
+        }
+    };
+    let after = match after.map(WorklistCursor::decode) {
+        None => None,
+        Some(Some(cursor)) => Some(cursor),
+        Some(None) => {
+            errors.push(FieldError::new(
+                "after",
+                "must be the next_after of a previous page, as it was given",
+            ));
+            None
+        }
+    };
+    if errors.is_empty() {
+        Ok(WorklistPage { limit, after })
+    } else {
+        Err(bad_query(errors))
+    }
+}
+
+/// 400 naming each query parameter that is not valid, and why.
+pub fn bad_query(errors: Vec<FieldError>) -> ApiError {
+    ApiError::bad_request(format!(
+        "the query is not valid: {}",
+        pathway_common::validation::describe(&errors)
+    ))
+    .with_fields(errors)
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
