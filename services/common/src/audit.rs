@@ -11,7 +11,6 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{AuthError, Caller, Role};
-use crate::http::dead_letters::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::validation::FieldError;
 
 pub mod entity {
@@ -156,15 +155,11 @@ impl AuditQuery {
     /// The query, or every parameter that is not valid.
     pub fn parse(&self) -> Result<TrailQuery, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let limit = match self.limit.as_deref().map(str::parse::<u64>) {
-            None => DEFAULT_LIMIT,
-            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                ));
-                DEFAULT_LIMIT
+        let limit = match crate::page::limit(self.limit.as_deref()) {
+            Ok(limit) => limit,
+            Err(error) => {
+                errors.push(error);
+                crate::page::DEFAULT_LIMIT
             }
         };
         let after = match self.after.as_deref().map(TrailCursor::decode) {

@@ -21,6 +21,7 @@
 //!   by `/readyz` while they are down.
 //! - [`auth`]: bearer tokens (JWT), roles and boards.
 //! - [`intake_client`]: reading a referral's identifiable data from intake.
+//! - [`page`]: how many items one page of any list holds.
 //! - [`pages`]: the web pages' stylesheet and sign-in.
 //! - [`http`]: the error type every API answers with, JSON bodies, the
 //!   caller from the token, health, readiness and Prometheus metrics, and the
@@ -50,6 +51,7 @@ pub mod intake_client;
 pub mod keys;
 pub mod metrics;
 pub mod outbox;
+pub mod page;
 pub mod pages;
 pub mod pii;
 pub mod platform;

@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use crate::startup::ServiceSettings;
+use crate::settings::ServiceSettings;
 
 /// Which rules a service starts under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

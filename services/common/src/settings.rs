@@ -208,3 +208,37 @@ impl Default for TelemetrySettings {
         }
     }
 }
+
+/// The settings every service has, whatever else its own settings hold.
+pub trait ServiceSettings: DeserializeOwned + Send + Sync + 'static {
+    fn http(&self) -> &HttpSettings;
+    fn database(&self) -> &DatabaseSettings;
+    fn nats(&self) -> &NatsSettings;
+    fn auth(&self) -> &AuthSettings;
+    fn telemetry(&self) -> &TelemetrySettings;
+}
+
+/// Implements [`ServiceSettings`] for a settings struct with the usual
+/// `http`, `database`, `nats`, `auth` and `telemetry` fields.
+#[macro_export]
+macro_rules! service_settings {
+    ($settings:ty) => {
+        impl $crate::settings::ServiceSettings for $settings {
+            fn http(&self) -> &$crate::settings::HttpSettings {
+                &self.http
+            }
+            fn database(&self) -> &$crate::settings::DatabaseSettings {
+                &self.database
+            }
+            fn nats(&self) -> &$crate::settings::NatsSettings {
+                &self.nats
+            }
+            fn auth(&self) -> &$crate::settings::AuthSettings {
+                &self.auth
+            }
+            fn telemetry(&self) -> &$crate::settings::TelemetrySettings {
+                &self.telemetry
+            }
+        }
+    };
+}

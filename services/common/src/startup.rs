@@ -15,50 +15,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use axum::Router;
 use sea_orm_migration::MigratorTrait;
-use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::background::Background;
 use crate::platform::Platform;
 use crate::profile::{Problem, Profile};
-use crate::settings::{
-    AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings,
-};
-
-/// The settings every service has, whatever else its own settings hold.
-pub trait ServiceSettings: DeserializeOwned + Send + Sync + 'static {
-    fn http(&self) -> &HttpSettings;
-    fn database(&self) -> &DatabaseSettings;
-    fn nats(&self) -> &NatsSettings;
-    fn auth(&self) -> &AuthSettings;
-    fn telemetry(&self) -> &TelemetrySettings;
-}
-
-/// Implements [`ServiceSettings`] for a settings struct with the usual
-/// `http`, `database`, `nats`, `auth` and `telemetry` fields.
-#[macro_export]
-macro_rules! service_settings {
-    ($settings:ty) => {
-        impl $crate::startup::ServiceSettings for $settings {
-            fn http(&self) -> &$crate::settings::HttpSettings {
-                &self.http
-            }
-            fn database(&self) -> &$crate::settings::DatabaseSettings {
-                &self.database
-            }
-            fn nats(&self) -> &$crate::settings::NatsSettings {
-                &self.nats
-            }
-            fn auth(&self) -> &$crate::settings::AuthSettings {
-                &self.auth
-            }
-            fn telemetry(&self) -> &$crate::settings::TelemetrySettings {
-                &self.telemetry
-            }
-        }
-    };
-}
+pub use crate::settings::ServiceSettings;
 
 /// Which background workers run. All of them in production; a test switches
 /// some off to drive them one step at a time.

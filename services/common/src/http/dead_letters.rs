@@ -29,11 +29,6 @@ use crate::inbox::dead_letter;
 use crate::replay::{self, ReplayError};
 use crate::validation::FieldError;
 
-/// Items in a page when `limit` is left out.
-pub const DEFAULT_LIMIT: u64 = 50;
-/// The most items one page holds.
-pub const MAX_LIMIT: u64 = 500;
-
 /// The routes, on the service's own database.
 pub fn routes(db: DatabaseConnection) -> Router {
     Router::new()
@@ -123,15 +118,11 @@ impl ListQuery {
     /// Every failing field at once.
     fn parse(raw: BTreeMap<String, String>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let limit = match raw.get("limit").map(|v| v.parse::<u64>()) {
-            None => DEFAULT_LIMIT,
-            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                ));
-                DEFAULT_LIMIT
+        let limit = match crate::page::limit(raw.get("limit").map(String::as_str)) {
+            Ok(limit) => limit,
+            Err(error) => {
+                errors.push(error);
+                crate::page::DEFAULT_LIMIT
             }
         };
         let before = raw.get("before").cloned();

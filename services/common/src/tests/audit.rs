@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::*;
+use crate::page::DEFAULT_LIMIT;
 
 fn query(limit: Option<&str>, after: Option<&str>) -> AuditQuery {
     AuditQuery {

@@ -12,10 +12,7 @@ use crate::domain::{ChannelKind, Recipient, Status};
 use crate::store::deliveries::{self, Boards};
 use crate::store::delivery;
 
-/// Deliveries in a page when the caller names no limit.
-pub const DEFAULT_LIMIT: u64 = 50;
-/// The most deliveries one page holds.
-pub const MAX_LIMIT: u64 = 500;
+use pathway_common::page::MAX_LIMIT;
 
 /// Which page of a listing: at most `limit` (1 to [`MAX_LIMIT`]) deliveries,
 /// each older than the delivery `before` when given.

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::application::deliveries::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::application::{Delivery, GatewayCallback, Page, PageRequest};
 use crate::domain::{ChannelKind, Recipient, Status};
 
@@ -130,15 +129,11 @@ impl ListQuery {
     /// The query, or every malformed paging parameter at once.
     pub fn parse(raw: &BTreeMap<String, String>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let limit = match raw.get("limit").map(|v| v.trim().parse::<u64>()) {
-            None => DEFAULT_LIMIT,
-            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-            Some(_) => {
-                errors.push(FieldError::new(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                ));
-                DEFAULT_LIMIT
+        let limit = match pathway_common::page::limit(raw.get("limit").map(String::as_str)) {
+            Ok(limit) => limit,
+            Err(error) => {
+                errors.push(error);
+                pathway_common::page::DEFAULT_LIMIT
             }
         };
         let before = match raw.get("before").map(|v| Uuid::parse_str(v.trim())) {

@@ -4,7 +4,6 @@
 
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
-use pathway_common::http::dead_letters::{DEFAULT_LIMIT, MAX_LIMIT};
 use pathway_common::http::{ApiError, FieldError};
 use pathway_proto::BoardCode;
 use serde::Deserialize;
@@ -44,15 +43,11 @@ impl WorklistQuery {
 /// A page's `limit` and `after`, or a 400 naming each that is not valid.
 pub fn parse_page(limit: Option<&str>, after: Option<&str>) -> Result<WorklistPage, ApiError> {
     let mut errors = Vec::new();
-    let limit = match limit.map(str::parse::<u64>) {
-        None => DEFAULT_LIMIT,
-        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-        Some(_) => {
-            errors.push(FieldError::new(
-                "limit",
-                format!("must be a whole number from 1 to {MAX_LIMIT}"),
-            ));
-            DEFAULT_LIMIT
+    let limit = match pathway_common::page::limit(limit) {
+        Ok(limit) => limit,
+        Err(error) => {
+            errors.push(error);
+            pathway_common::page::DEFAULT_LIMIT
         }
     };
     let after = match after.map(WorklistCursor::decode) {

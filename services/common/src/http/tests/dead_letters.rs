@@ -1,6 +1,7 @@
 //! Unit tests of `dead_letters.rs`: the query's rules and an undecodable payload.
 
 use super::*;
+use crate::page::DEFAULT_LIMIT;
 
 fn query(pairs: &[(&str, &str)]) -> Result<ListQuery, Vec<FieldError>> {
     ListQuery::parse(
