@@ -1,8 +1,8 @@
 //! The production profile (`pathway_common::profile`), service by service:
 //! with what every service needs set, each service's own unsafe settings are
 //! refused by name (vetting's and analytics' cookies, notification's file
-//! sink and plain-http endpoints), and a deployment with none of them starts
-//! clean. What every service needs is tested in `pathway_common`; the real
+//! sink and plain-http endpoints, the client credentials of those that ask
+//! intake), and a deployment with none of them starts clean. What every service needs is tested in `pathway_common`; the real
 //! binary refusing the embedded default in `pathway-intake`'s tests.
 
 use pathway_common::settings::{AuthSettings, DatabaseSettings, NatsSettings};
@@ -16,6 +16,16 @@ fn auth() -> AuthSettings {
         audience: Some("pathway".into()),
         token_pasting: false,
         ..AuthSettings::default()
+    }
+}
+
+/// `auth()` with the client credentials a service that asks intake needs.
+fn asking_auth() -> AuthSettings {
+    AuthSettings {
+        token_url: Some("https://idp.highland.example/token".into()),
+        client_id: Some("pathway-service".into()),
+        client_secret: Some("secret".to_owned().into()),
+        ..auth()
     }
 }
 
@@ -53,7 +63,7 @@ fn vetting_and_analytics_need_secure_cookies() {
     use pathway_vetting::application::Vetting;
 
     let mut vetting = pathway_vetting::settings::Settings {
-        auth: auth(),
+        auth: asking_auth(),
         nats: nats(),
         database: database("vetting"),
         ..Default::default()
@@ -80,7 +90,7 @@ fn vetting_and_analytics_need_secure_cookies() {
 }
 
 #[test]
-fn intake_and_decision_need_only_what_every_service_needs() {
+fn intake_needs_what_every_service_needs_and_decision_client_credentials() {
     use pathway_decision::application::Decisions;
     use pathway_intake::application::Intake;
 
@@ -91,13 +101,25 @@ fn intake_and_decision_need_only_what_every_service_needs() {
         ..Default::default()
     };
     assert_eq!(refused::<Intake>(&intake), Vec::<String>::new());
-    let decision = pathway_decision::settings::Settings {
-        auth: auth(),
+    let mut decision = pathway_decision::settings::Settings {
+        auth: asking_auth(),
         nats: nats(),
         database: database("decision"),
         ..Default::default()
     };
     assert_eq!(refused::<Decisions>(&decision), Vec::<String>::new());
+    // Decision asks intake about referrers: a fixed token is refused.
+    decision.auth = auth();
+    decision.auth.service_token = Some("a.static.jwt".to_owned().into());
+    assert_eq!(
+        refused::<Decisions>(&decision),
+        [
+            "PATHWAY_AUTH__TOKEN_URL",
+            "PATHWAY_AUTH__CLIENT_ID",
+            "PATHWAY_AUTH__CLIENT_SECRET",
+            "PATHWAY_AUTH__SERVICE_TOKEN",
+        ]
+    );
 }
 
 #[test]

@@ -21,9 +21,10 @@ use pathway_proto::v1::{
     referral_lookup_reply,
 };
 use prost::Message;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
-use crate::auth::{Authenticator, Claims, Role};
+use crate::auth::Authenticator;
+use crate::service_token::ServiceToken;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
@@ -43,14 +44,13 @@ pub enum IntakeError {
 #[derive(Clone)]
 pub struct IntakeClient {
     nats: async_nats::Client,
-    auth: Arc<Authenticator>,
-    /// The subject of the token signed locally when none is configured.
-    service: &'static str,
-    service_token: Option<SecretString>,
+    token: ServiceToken,
     timeout: Duration,
 }
 
 impl IntakeClient {
+    /// Asking with `service_token` when given, else with a token signed by
+    /// `auth`'s local key for `service`.
     pub fn new(
         nats: async_nats::Client,
         auth: Arc<Authenticator>,
@@ -58,32 +58,45 @@ impl IntakeClient {
         service_token: Option<SecretString>,
         timeout: Duration,
     ) -> Self {
+        let token = match service_token {
+            Some(token) => ServiceToken::Fixed(token),
+            None => ServiceToken::Local {
+                auth,
+                subject: service,
+            },
+        };
+        Self::with_token(nats, token, timeout)
+    }
+
+    /// Asking as `service` with the token its `auth` settings give
+    /// ([`ServiceToken::from_settings`]); client credentials without their
+    /// id or secret stop the start.
+    pub fn from_settings(
+        platform: &crate::platform::Platform,
+        service: &'static str,
+        auth: &crate::settings::AuthSettings,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        if auth.jwks_url.is_some() && auth.token_url.is_none() && auth.service_token.is_none() {
+            tracing::warn!(
+                "no auth.token_url (client credentials): {service} cannot read referrals from intake"
+            );
+        }
+        let token = ServiceToken::from_settings(auth, platform.auth.clone(), service)?;
+        Ok(Self::with_token(platform.nats.clone(), token, timeout))
+    }
+
+    /// Asking with the token `token` gives ([`ServiceToken::from_settings`]).
+    pub fn with_token(nats: async_nats::Client, token: ServiceToken, timeout: Duration) -> Self {
         Self {
             nats,
-            auth,
-            service,
-            service_token,
+            token,
             timeout,
         }
     }
 
-    /// The configured service token, or one signed with the local key (the
-    /// embedded default).
-    fn token(&self) -> Result<String, IntakeError> {
-        if let Some(token) = &self.service_token {
-            return Ok(token.expose_secret().to_owned());
-        }
-        let claims = Claims::new(
-            self.service,
-            Role::Service,
-            vec!["*".into()],
-            Duration::from_secs(300),
-        );
-        self.auth.issue(&claims).map_err(|error| {
-            IntakeError::NoToken(error.context(
-                "no service token: set auth.service_token when tokens come from an identity provider",
-            ))
-        })
+    async fn token(&self) -> Result<String, IntakeError> {
+        self.token.get().await.map_err(IntakeError::NoToken)
     }
 
     /// The referral with its identifiers, or `None` when intake has no such
@@ -96,7 +109,7 @@ impl IntakeClient {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(
             "Authorization",
-            format!("Bearer {}", self.token()?).as_str(),
+            format!("Bearer {}", self.token().await?).as_str(),
         );
         crate::telemetry::inject_current_context(|key, value| {
             headers.insert(key, value);

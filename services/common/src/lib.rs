@@ -21,6 +21,7 @@
 //!   by `/readyz` while they are down.
 //! - [`auth`]: bearer tokens (JWT), roles and boards.
 //! - [`intake_client`]: reading a referral's identifiable data from intake.
+//! - [`service_token`]: the token a service presents to another, renewed by itself.
 //! - [`page`]: how many items one page of any list holds.
 //! - [`pages`]: the web pages' stylesheet and sign-in.
 //! - [`http`]: the error type every API answers with, JSON bodies, the
@@ -58,6 +59,7 @@ pub mod platform;
 pub mod plumbing;
 pub mod profile;
 pub mod replay;
+pub mod service_token;
 pub mod settings;
 pub mod shutdown;
 pub mod startup;

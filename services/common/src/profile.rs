@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use crate::settings::ServiceSettings;
+use crate::settings::{AuthSettings, ServiceSettings};
 
 /// Which rules a service starts under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +142,44 @@ pub fn common_problems(service: &str, settings: &impl ServiceSettings) -> Vec<Pr
         problems.push(Problem::new(
             "PATHWAY_HTTP__RATE_LIMIT_PER_SECOND",
             "must not be 0: production limits requests per token",
+        ));
+    }
+    problems
+}
+
+/// What a service that asks another (intake's look-up) needs in
+/// production: client credentials from the identity provider, renewed by
+/// themselves, never a token given as is.
+pub fn service_token_problems(auth: &AuthSettings) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    match auth.token_url.as_deref() {
+        None => problems.push(Problem::new(
+            "PATHWAY_AUTH__TOKEN_URL",
+            "must name the identity provider's token endpoint (https): the service gets and \
+             renews its own token with client credentials",
+        )),
+        Some(url) if !url.starts_with("https://") => problems.push(Problem::new(
+            "PATHWAY_AUTH__TOKEN_URL",
+            format!("must be https, not {url}"),
+        )),
+        Some(_) => {}
+    }
+    if auth.client_id.as_deref().is_none_or(str::is_empty) {
+        problems.push(Problem::new(
+            "PATHWAY_AUTH__CLIENT_ID",
+            "must be this service's client id at the identity provider",
+        ));
+    }
+    if auth.client_secret.is_none() {
+        problems.push(Problem::new(
+            "PATHWAY_AUTH__CLIENT_SECRET",
+            "must be this service's client secret at the identity provider",
+        ));
+    }
+    if auth.service_token.is_some() {
+        problems.push(Problem::new(
+            "PATHWAY_AUTH__SERVICE_TOKEN",
+            "must not be set: a token given as is never renews itself",
         ));
     }
     problems

@@ -166,8 +166,17 @@ pub struct AuthSettings {
     pub issuer: Option<String>,
     /// Expected `aud`; checked when set.
     pub audience: Option<String>,
-    /// A `service`-role token this service presents to others over NATS.
+    /// A `service`-role token this service presents to others over NATS,
+    /// given as is; production refuses it (use the client credentials below).
     pub service_token: Option<SecretString>,
+    /// The identity provider's token endpoint, for the OAuth 2.0 client
+    /// credentials grant through which this service gets, and renews, the
+    /// token it presents to others.
+    pub token_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    /// The scope asked for, when the identity provider wants one.
+    pub scope: Option<String>,
     /// Whether people may sign in to the pages by pasting a token (the
     /// embedded default). Off, the pages take the token only from the
     /// `Authorization` header the board's single sign-on proxy sends, and
@@ -183,6 +192,10 @@ impl Default for AuthSettings {
             issuer: None,
             audience: None,
             service_token: None,
+            token_url: None,
+            client_id: None,
+            client_secret: None,
+            scope: None,
             token_pasting: true,
         }
     }

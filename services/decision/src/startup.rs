@@ -26,19 +26,18 @@ impl pathway_common::startup::Service for Decisions {
     type Migrator = Migrator;
 
     async fn build(platform: Platform, settings: &Settings) -> anyhow::Result<Self> {
-        if settings.auth.jwks_url.is_some() && settings.auth.service_token.is_none() {
-            tracing::warn!(
-                "no auth.service_token: referrers cannot be checked with intake, so they will not see decisions"
-            );
-        }
-        let intake = IntakeClient::new(
-            platform.nats.clone(),
-            platform.auth.clone(),
+        let intake = IntakeClient::from_settings(
+            &platform,
             "decision",
-            settings.auth.service_token.clone(),
+            &settings.auth,
             Duration::from_millis(settings.intake_timeout_ms.max(1)),
-        );
+        )?;
         Ok(Decisions { platform, intake })
+    }
+
+    /// The client credentials it checks referrers with intake with.
+    fn production_problems(settings: &Settings) -> Vec<pathway_common::profile::Problem> {
+        pathway_common::profile::service_token_problems(&settings.auth)
     }
 
     fn platform(&self) -> &Platform {

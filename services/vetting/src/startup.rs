@@ -28,13 +28,12 @@ impl Service for Vetting {
 
     async fn build(platform: Platform, settings: &Settings) -> anyhow::Result<Self> {
         Ok(Vetting {
-            intake: IntakeClient::new(
-                platform.nats.clone(),
-                platform.auth.clone(),
+            intake: IntakeClient::from_settings(
+                &platform,
                 Self::NAME,
-                settings.auth.service_token.clone(),
+                &settings.auth,
                 Duration::from_millis(settings.intake_timeout_ms.max(1)),
-            ),
+            )?,
             platform,
             clock: settings.clock.clone(),
         })
@@ -73,16 +72,16 @@ impl Service for Vetting {
         Ok(())
     }
 
-    /// The pages' session cookie must be `Secure` in production.
+    /// The pages' session cookie must be `Secure` in production, and the client credentials it reads referrals from intake with.
     fn production_problems(settings: &Settings) -> Vec<pathway_common::profile::Problem> {
-        if settings.secure_cookies {
-            Vec::new()
-        } else {
-            vec![pathway_common::profile::Problem::new(
+        let mut problems = pathway_common::profile::service_token_problems(&settings.auth);
+        if !settings.secure_cookies {
+            problems.push(pathway_common::profile::Problem::new(
                 "PATHWAY_VETTING__SECURE_COOKIES",
                 "must be true: the pages are served over HTTPS and the session cookie is `Secure`",
-            )]
+            ));
         }
+        problems
     }
 
     fn routes(&self, settings: &Settings) -> axum::Router {

@@ -141,3 +141,33 @@ fn the_profile_is_read_from_one_switch() {
         .to_string();
     assert!(error.contains("PATHWAY_PROFILE is \"prod\""), "{error}");
 }
+
+#[test]
+fn a_service_that_asks_another_needs_client_credentials_not_a_fixed_token() {
+    let mut auth = safe().auth;
+    assert_eq!(
+        service_token_problems(&auth)
+            .into_iter()
+            .map(|p| p.setting)
+            .collect::<Vec<_>>(),
+        [
+            "PATHWAY_AUTH__TOKEN_URL",
+            "PATHWAY_AUTH__CLIENT_ID",
+            "PATHWAY_AUTH__CLIENT_SECRET"
+        ]
+    );
+    auth.token_url = Some("https://idp.highland.example/token".into());
+    auth.client_id = Some("vetting".into());
+    auth.client_secret = Some("secret".to_owned().into());
+    assert_eq!(service_token_problems(&auth), Vec::new());
+    auth.service_token = Some("a.static.jwt".to_owned().into());
+    auth.token_url = Some("http://idp.highland.example/token".into());
+    let refused: Vec<String> = service_token_problems(&auth)
+        .into_iter()
+        .map(|p| p.setting)
+        .collect();
+    assert_eq!(
+        refused,
+        ["PATHWAY_AUTH__TOKEN_URL", "PATHWAY_AUTH__SERVICE_TOKEN"]
+    );
+}
