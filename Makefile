@@ -1,8 +1,12 @@
 # Pathway: `make run` starts the platform locally; `make test` runs every test.
-.PHONY: run test lint bench demo clean build nats help
+.PHONY: run test lint deny fuzz bench demo clean build nats help
 
 CARGO ?= cargo
 NATS_PORT ?= 14222
+# cargo-deny, built from crates.io into .tools/cargo when not on PATH.
+CARGO_DENY_VERSION ?= 0.20.2
+# `make fuzz`: how long each fuzz target runs.
+FUZZ_SECONDS ?= 60
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,10 +25,32 @@ test: ## Run every test (real nats-server, headless Chromium; SQLite, and Postgr
 	CHROMEDRIVER="$$chromedriver" CHROMIUM="$$chromium" \
 	NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) test --workspace --lib --bins --tests --no-fail-fast
 
-lint: ## cargo fmt --check, clippy with warnings as errors, and no import cycles between modules
+lint: ## cargo fmt --check, clippy with warnings as errors, no import cycles between modules, and `make deny`
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	python3 scripts/module-cycles.py
+	@$(MAKE) --no-print-directory deny
+
+deny: ## cargo deny (deny.toml): licences, duplicate crates, sources; advisories where the RustSec database can be fetched
+	@deny="$$(command -v cargo-deny || echo .tools/cargo/bin/cargo-deny)"; \
+	if [ ! -x "$$deny" ]; then \
+	  echo "Installing cargo-deny $(CARGO_DENY_VERSION) into .tools/cargo (built from crates.io, a few minutes once)..." >&2; \
+	  $(CARGO) install cargo-deny --locked --version $(CARGO_DENY_VERSION) --root .tools/cargo || exit 1; \
+	  deny=.tools/cargo/bin/cargo-deny; \
+	fi; \
+	"$$deny" --offline check --hide-inclusion-graph bans licenses sources || exit 1; \
+	if timeout 300 "$$deny" fetch db >/dev/null 2>&1; then \
+	  "$$deny" --offline check advisories || exit 1; \
+	else \
+	  echo "*** cargo deny: ADVISORIES NOT CHECKED: the RustSec database (github.com/RustSec/advisory-db)" >&2; \
+	  echo "*** cannot be fetched from this network. Run \`make deny\` where it can be fetched;" >&2; \
+	  echo "*** DENY_ADVISORIES=required makes this a failure." >&2; \
+	  if [ "$$DENY_ADVISORIES" = required ]; then exit 1; fi; \
+	fi
+
+fuzz: ## Each fuzz target (fuzz/) for FUZZ_SECONDS (default 60) of generated input; a failure prints the seed that replays it
+	BOLERO_RANDOM_ITERATIONS=1000000000000 BOLERO_RANDOM_TEST_TIME_MS=$(FUZZ_SECONDS)000 \
+	$(CARGO) test -p pathway-fuzz --test fuzz -- --nocapture
 
 bench: ## Intake at fixed offered loads, then analytics ingest and metrics queries at 100k and 1M referrals (release build)
 	@nats="$$(scripts/nats-server.sh)" && \
