@@ -1,6 +1,6 @@
 //! Headers every answer carries (`pathway_common::http::headers`): pages and
 //! API answers are not stored by a browser or proxy, not framed, not
-//! sniffed, and send no referrer; `/metrics` keeps one series per real
+//! sniffed, and send no referrer to another site; `/metrics` keeps one series per real
 //! HTTP method, whatever method a client makes up; and the audit names the
 //! client behind a trusted reverse proxy, never what a client claims.
 
@@ -45,7 +45,7 @@ async fn every_answer_carries_the_security_headers() {
         );
         assert_eq!(header("x-frame-options"), "DENY", "{path}");
         assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
-        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
     }
 }
 

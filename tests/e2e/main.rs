@@ -22,6 +22,7 @@ mod browser;
 mod cli;
 mod clinician_pages;
 mod contracts;
+mod csrf;
 mod database_outage;
 mod dead_letters;
 mod dead_letters_replay;

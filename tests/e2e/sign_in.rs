@@ -34,6 +34,17 @@ fn client() -> reqwest::Client {
         .expect("a client")
 }
 
+/// The `name=value` of the first cookie an answer sets.
+fn first_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a cookie")
+        .to_owned()
+}
+
 #[tokio::test]
 async fn with_token_pasting_on_a_pasted_token_signs_in() {
     let app = analytics(true).await;
@@ -44,22 +55,25 @@ async fn with_token_pasting_on_a_pasted_token_signs_in() {
         .await
         .expect("analytics answers");
     assert_eq!(page.status(), 200);
+    // The form is bound to the page's own cookie (see `csrf`).
+    let form_cookie = first_cookie(&page);
+    let html = page.text().await.expect("HTML");
+    let field = r#"name="csrf_token" value=""#;
+    let at = html.find(field).expect("the form's token") + field.len();
+    let csrf_token = html[at..].split('"').next().expect("a value");
     let token = app.token(Role::Evaluator, &["highland"]);
     let signed_in = http
         .post(format!("{}/sign-in", app.base))
+        .header("cookie", &form_cookie)
+        .header("origin", &app.base)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("token={token}"))
+        .body(format!("token={token}&csrf_token={csrf_token}"))
         .send()
         .await
         .expect("analytics answers");
     assert_eq!(signed_in.status(), 303);
-    let cookie = signed_in
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = first_cookie(&signed_in);
+    assert!(cookie.starts_with("pathway_analytics_session="), "{cookie}");
     let dashboard = http
         .get(format!("{}/dashboard", app.base))
         .header("cookie", &cookie)

@@ -24,6 +24,8 @@
 //! - [`service_token`]: the token a service presents to another, renewed by itself.
 //! - [`page`]: how many items one page of any list holds.
 //! - [`pages`]: the web pages' stylesheet and sign-in.
+//! - [`csrf`]: a token in every page form and a check that it came from the
+//!   service's own origin.
 //! - [`http`]: the error type every API answers with, JSON bodies, the
 //!   caller from the token, health, readiness and Prometheus metrics, and the
 //!   tail of every router.
@@ -44,6 +46,7 @@ pub mod auth;
 pub mod background;
 pub mod board_settings;
 pub mod bus;
+pub mod csrf;
 pub mod csv_cell;
 pub mod db;
 pub mod http;

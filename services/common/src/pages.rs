@@ -5,8 +5,9 @@
 //! Behind a board's OpenID Connect proxy the token arrives in the
 //! `Authorization` header; on the embedded default a user pastes a
 //! development token into a sign-in page, kept in an HttpOnly,
-//! SameSite=Strict cookie (the strict cookie is what stops other sites
-//! posting forms to the pages). With `auth.token_pasting` off (required in
+//! SameSite=Strict cookie. What stops other sites posting the pages' forms
+//! is [`crate::csrf`]: a token in every form, the sign-in form included, and
+//! a check of its origin. With `auth.token_pasting` off (required in
 //! production) the sign-in page and the cookie are not used at all: a
 //! request without the proxy's header is refused, saying to sign in through
 //! the board's single sign-on.
@@ -15,13 +16,15 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, FromRequestParts, Query, State};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::auth::{Authenticator, Caller, Role};
+use crate::csrf::{self, SignInCookie};
 use crate::http::ApiError;
 
 /// The pages' stylesheet.
@@ -76,7 +79,7 @@ where
     }
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -143,6 +146,8 @@ pub struct SignIn {
 struct SignInPage<'a> {
     page: &'a SignIn,
     error: Option<String>,
+    /// The form's token, bound to the sign-in cookie.
+    csrf: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -166,9 +171,35 @@ impl SignIn {
             .with_state(Arc::new(self))
     }
 
-    fn render(&self, error: Option<String>, status: StatusCode) -> Response {
-        match (SignInPage { page: self, error }).render() {
-            Ok(html) => (status, Html(html)).into_response(),
+    fn sign_in_cookie(&self) -> SignInCookie {
+        SignInCookie::beside(self.cookie)
+    }
+
+    /// The page, its form bound to the browser's sign-in cookie `value`
+    /// (set here when the browser did not send it).
+    fn render(&self, error: Option<String>, status: StatusCode, value: Option<String>) -> Response {
+        let cookie = self.sign_in_cookie();
+        let (value, set) = match value {
+            Some(value) => (value, None),
+            None => {
+                let value = SignInCookie::fresh();
+                let set = cookie.set_cookie(&value, self.secure_cookies);
+                (value, Some(set))
+            }
+        };
+        let page = SignInPage {
+            page: self,
+            error,
+            csrf: cookie.token(&value),
+        };
+        match page.render() {
+            Ok(html) => {
+                let mut response = (status, Html(html)).into_response();
+                if let Some(value) = set.and_then(|set| HeaderValue::from_str(&set).ok()) {
+                    response.headers_mut().insert(header::SET_COOKIE, value);
+                }
+                response
+            }
             Err(error) => ApiError::Internal(anyhow::anyhow!(
                 "the sign-in page cannot be rendered: {error}"
             ))
@@ -192,18 +223,35 @@ fn single_sign_on_only(status: StatusCode) -> Response {
 async fn sign_in_page(
     State(page): State<Arc<SignIn>>,
     Query(query): Query<SignInQuery>,
+    headers: HeaderMap,
 ) -> Response {
     if !page.auth.token_pasting() {
         return single_sign_on_only(StatusCode::NOT_FOUND);
     }
     let error = query.expired.map(|_| page.expired.to_owned());
-    page.render(error, StatusCode::OK)
+    let value = page.sign_in_cookie().sent(&headers);
+    page.render(error, StatusCode::OK, value)
 }
 
-async fn sign_in(State(page): State<Arc<SignIn>>, Form(form): Form<SignInForm>) -> Response {
+async fn sign_in(State(page): State<Arc<SignIn>>, headers: HeaderMap, body: Bytes) -> Response {
     if !page.auth.token_pasting() {
         return single_sign_on_only(StatusCode::NOT_FOUND);
     }
+    let cookie = page.sign_in_cookie();
+    if let Err(refused) = cookie.check(&headers, &body) {
+        return refused.into_response();
+    }
+    let form: SignInForm = match serde_urlencoded::from_bytes(&body) {
+        Ok(form) => form,
+        Err(error) => {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_form",
+                format!("the form cannot be read: {error}"),
+            )
+            .into_response();
+        }
+    };
     let token = form.token.trim();
     let problem = if token.is_empty() {
         Some("enter your token".to_owned())
@@ -218,11 +266,35 @@ async fn sign_in(State(page): State<Arc<SignIn>>, Form(form): Form<SignInForm>) 
         }
     };
     match problem {
-        Some(error) => page.render(Some(error), StatusCode::UNPROCESSABLE_ENTITY),
+        Some(error) => page.render(
+            Some(error),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            cookie.sent(&headers),
+        ),
         None => start_session(page.cookie, token, page.secure_cookies, page.home),
     }
 }
 
-async fn sign_out(State(page): State<Arc<SignIn>>) -> Response {
+/// Signing out is a form like any other: from this origin, with the
+/// signed-in user's token. With no session left there is nothing to
+/// protect, and the cookie is cleared all the same.
+async fn sign_out(State(page): State<Arc<SignIn>>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    if let Err(refused) = csrf::check_origin(&parts.headers) {
+        return refused.into_response();
+    }
+    if let Ok(caller) = signed_in(&mut parts, &(), page.cookie, page.roles).await {
+        let headers = parts.headers.clone();
+        let body = match Bytes::from_request(Request::from_parts(parts, body), &()).await {
+            Ok(body) => body,
+            Err(rejection) => return rejection.into_response(),
+        };
+        let token = csrf::token_in(&body);
+        if let Err(refused) =
+            csrf::check_token(page.cookie, &caller.subject, token.as_deref(), &headers)
+        {
+            return refused.into_response();
+        }
+    }
     end_session(page.cookie)
 }

@@ -28,12 +28,32 @@ async fn the_dashboard_draws_the_same_rows_and_hides_the_same_numbers() {
     assert!(response.status().is_redirection());
     assert_eq!(response.headers()["location"], "/sign-in");
 
+    // The sign-in form is bound to the page's own cookie (`csrf`).
+    let sign_in = no_redirects
+        .get(format!("{}/sign-in", app.base))
+        .send()
+        .await
+        .expect("an answer");
+    let form_cookie = sign_in.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("a name=value")
+        .to_owned();
+    let html = sign_in.text().await.expect("HTML");
+    let field = r#"name="csrf_token" value=""#;
+    let at = html.find(field).expect("the form's token") + field.len();
+    let csrf_token = html[at..].split('"').next().expect("a value").to_owned();
+
     let clinician = app.token(Role::Clinician, &[BOARD]);
     let response = no_redirects
         .post(format!("{}/sign-in", app.base))
+        .header("cookie", &form_cookie)
+        .header("origin", &app.base)
         .header("content-type", "application/x-www-form-urlencoded")
         // A JWT holds only URL-safe characters.
-        .body(format!("token={clinician}"))
+        .body(format!("token={clinician}&csrf_token={csrf_token}"))
         .send()
         .await
         .expect("an answer");
@@ -42,9 +62,11 @@ async fn the_dashboard_draws_the_same_rows_and_hides_the_same_numbers() {
     let evaluator = app.token(Role::Evaluator, &[BOARD]);
     let response = no_redirects
         .post(format!("{}/sign-in", app.base))
+        .header("cookie", &form_cookie)
+        .header("origin", &app.base)
         .header("content-type", "application/x-www-form-urlencoded")
         // A JWT holds only URL-safe characters.
-        .body(format!("token={evaluator}"))
+        .body(format!("token={evaluator}&csrf_token={csrf_token}"))
         .send()
         .await
         .expect("an answer");

@@ -1,6 +1,8 @@
 //! Headers every answer carries, pages and API alike, so that what shows a
 //! patient's details is neither kept by a browser or proxy nor framed,
-//! sniffed or sent on as a referrer.
+//! sniffed or sent on as a referrer to another site (`same-origin`: the
+//! pages' own forms still say where they came from, which the CSRF check
+//! reads).
 //!
 //! The content security policy allows the service's own style sheet, images
 //! and form targets and inline `style` attributes (the pages have no
@@ -29,7 +31,7 @@ pub fn secure(router: Router) -> Router {
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         (
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         ),
     ];
     let router = always.into_iter().fold(

@@ -8,11 +8,12 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use pathway_common::csrf;
 use pathway_common::http::ApiError;
 use pathway_proto::BoardCode;
 
 use super::charts::{Bar, bar_chart};
-use super::{Session, render, threshold_less_one};
+use super::{COOKIE, Session, render, threshold_less_one};
 use crate::domain::metrics::MetricsRow;
 use crate::web::AppState;
 use crate::web::metrics::parse_query;
@@ -42,6 +43,8 @@ struct TableRow {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     signed_in_as: Option<String>,
+    /// The sign-out form's token.
+    csrf: String,
     threshold_less_one: u64,
     error: Option<(String, String)>,
     form: FormValues,
@@ -66,6 +69,7 @@ pub(super) async fn dashboard(
     let by = params.get("by").cloned().unwrap_or_else(|| "month".into());
     let split = value("split");
     let mut page = DashboardPage {
+        csrf: csrf::session_token(COOKIE, &caller),
         signed_in_as: Some(
             caller
                 .name

@@ -6,7 +6,8 @@
 //! `Authorization` header; on the embedded default an evaluator pastes a
 //! development token, kept in an HttpOnly, SameSite=Strict cookie of its own
 //! (cookies are per host, not per port, so the name differs from the
-//! vetting pages').
+//! vetting pages'). Its one form, signing out, carries the token and passes
+//! the origin check of [`pathway_common::csrf`].
 //!
 //! - [`dashboard`]: the dashboard page; [`charts`]: its SVG bar charts.
 

@@ -2,16 +2,20 @@
 //! the referrer, record or correct the outcome. Each goes back to the
 //! referral with a notice, or shows the page again with the problem.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use pathway_common::auth::Caller;
 use pathway_common::http::ApiError;
+use serde::Deserialize;
 
 use super::referral::{FormValues, show_referral};
-use super::{Session, problem_page};
+use super::{Posted, problem_page};
 use crate::application;
 use crate::web::AppState;
+
+/// A form of a button alone (claim, release): its token is all it holds.
+#[derive(Deserialize)]
+pub(super) struct Button {}
 
 /// After an action: back to the referral page with a notice, or the page
 /// again with the problem shown (and the fields' errors next to them).
@@ -41,8 +45,8 @@ async fn after(
 
 pub(super) async fn claim(
     State(state): State<AppState>,
-    Session(caller): Session,
     Path(id): Path<String>,
+    Posted(caller, Button {}): Posted<Button>,
 ) -> Response {
     let result = state.vetting.claim(&caller, &id).await.map(|_| ());
     after(
@@ -58,8 +62,8 @@ pub(super) async fn claim(
 
 pub(super) async fn release(
     State(state): State<AppState>,
-    Session(caller): Session,
     Path(id): Path<String>,
+    Posted(caller, Button {}): Posted<Button>,
 ) -> Response {
     let result = state.vetting.release(&caller, &id).await.map(|_| ());
     after(
@@ -75,9 +79,8 @@ pub(super) async fn release(
 
 pub(super) async fn ask(
     State(state): State<AppState>,
-    Session(caller): Session,
     Path(id): Path<String>,
-    Form(form): Form<FormValues>,
+    Posted(caller, form): Posted<FormValues>,
 ) -> Response {
     let result = state
         .vetting
@@ -89,9 +92,8 @@ pub(super) async fn ask(
 
 pub(super) async fn record(
     State(state): State<AppState>,
-    Session(caller): Session,
     Path(id): Path<String>,
-    Form(form): Form<FormValues>,
+    Posted(caller, form): Posted<FormValues>,
 ) -> Response {
     let result = state
         .vetting
@@ -103,9 +105,8 @@ pub(super) async fn record(
 
 pub(super) async fn correct(
     State(state): State<AppState>,
-    Session(caller): Session,
     Path(id): Path<String>,
-    Form(form): Form<FormValues>,
+    Posted(caller, form): Posted<FormValues>,
 ) -> Response {
     let result = state
         .vetting

@@ -5,8 +5,9 @@
 //!
 //! Sign-in (the shared [`pages::SignIn`], set up by [`sign_in`]): the
 //! embedded default accepts a development token (from `pathway token`) and
-//! keeps it in an HttpOnly, SameSite=Strict cookie; the strict cookie is
-//! what stops other sites posting forms here.
+//! keeps it in an HttpOnly, SameSite=Strict cookie. Every form that changes
+//! something is read through [`Posted`]: from this origin, with a token made
+//! for the signed-in clinician ([`pathway_common::csrf`]), or refused 403.
 //! Production puts the board's OpenID Connect sign-in in front, which passes
 //! the clinician's token in the `Authorization` header (see
 //! `deploy/README.md`). Then the worklist ([`worklist`]), a referral
@@ -14,13 +15,14 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, request::Parts};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use pathway_common::auth::{Caller, Role};
 use pathway_common::http::ApiError;
-use pathway_common::pages;
+use pathway_common::{csrf, pages};
+use serde::de::DeserializeOwned;
 
 use super::AppState;
 
@@ -76,6 +78,25 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
+/// A form posted by a signed-in clinician: from this origin, with the
+/// clinician's token, or refused before anything is read or changed.
+pub struct Posted<T>(pub Caller, pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        csrf::signed_in_form(request, state, COOKIE, &[Role::Clinician])
+            .await
+            .map(|(caller, form)| Posted(caller, form))
+    }
+}
+
+/// The token `caller`'s forms carry.
+pub(super) fn form_token(caller: &Caller) -> String {
+    csrf::session_token(COOKIE, caller)
+}
+
 pub(super) fn display_name(caller: &Caller) -> String {
     caller
         .name
@@ -96,6 +117,7 @@ pub(super) fn render(template: &impl Template, status: StatusCode) -> Response {
 #[template(path = "problem.html")]
 struct ProblemPage {
     signed_in_as: Option<String>,
+    csrf: String,
     title: String,
     message: String,
     back: String,
@@ -140,6 +162,7 @@ pub(super) fn problem_page(
     render(
         &ProblemPage {
             signed_in_as: Some(display_name(caller)),
+            csrf: form_token(caller),
             title: title.to_owned(),
             message,
             back: back.to_owned(),

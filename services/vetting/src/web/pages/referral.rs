@@ -14,7 +14,7 @@ use pathway_common::http::{ApiError, FieldError};
 use pathway_proto::board::{BoardSettings, OUTCOME_CODES};
 use serde::Deserialize;
 
-use super::{Session, display_name, problem_page, render, short};
+use super::{Session, display_name, form_token, problem_page, render, short};
 use crate::application::ReferralDetail;
 use crate::domain::outcome::{MODES, OutcomeRequest, PRIORITIES, REJECTION_REASONS};
 use crate::domain::{in_words, when};
@@ -165,6 +165,7 @@ struct HistoryLine {
 #[template(path = "referral.html")]
 struct ReferralPage {
     signed_in_as: Option<String>,
+    csrf: String,
     detail: ReferralDetail,
     clinical: ClinicalView,
     history: Vec<HistoryLine>,
@@ -283,6 +284,7 @@ pub(super) async fn show_referral(
         .collect();
     let page = ReferralPage {
         signed_in_as: Some(display_name(caller)),
+        csrf: form_token(caller),
         clinical: ClinicalView::from(&detail.referral),
         outcome_options: options(
             OUTCOME_CODES

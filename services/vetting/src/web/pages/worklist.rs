@@ -13,7 +13,7 @@ use pathway_common::http::ApiError;
 use pathway_proto::BoardCode;
 use serde::Deserialize;
 
-use super::{Session, display_name, problem_page, render, short};
+use super::{Session, display_name, form_token, problem_page, render, short};
 use crate::application::Worklist;
 use crate::application::worklist_view::WorklistFilter;
 use crate::domain::status::Status;
@@ -25,6 +25,7 @@ use crate::web::types::{parse_board, parse_page, parse_statuses};
 #[template(path = "worklist.html")]
 struct WorklistPage {
     signed_in_as: Option<String>,
+    csrf: String,
     list: Worklist,
     boards: Vec<String>,
     board_name: String,
@@ -129,6 +130,7 @@ pub(super) async fn page(
                     next_page,
                     first_page,
                     signed_in_as: Some(display_name(&caller)),
+                    csrf: form_token(&caller),
                     board_name: in_words(&board),
                     list,
                     boards,
