@@ -372,6 +372,13 @@ pub struct NotificationSettings {
     /// SMTP goes through; unset, the server named `default` (`[smtp]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smtp_server: Option<String>,
+    /// Whether the board's webhooks (its GP system, its receiving services,
+    /// a referral's own reply address) may go to loopback, private (RFC 1918,
+    /// `fc00::/7`), link-local (`169.254.0.0/16`, `fe80::/10`) or any other
+    /// non-public address. Off (the default), every address a URL's host
+    /// resolves to is checked before connecting, and a non-public one is
+    /// refused: a board's messages go only to the public hosts it named.
+    pub allow_private_addresses: bool,
 }
 
 /// Whether `name` can name a Notify account or an SMTP server: 1 to 64

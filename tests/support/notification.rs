@@ -73,6 +73,8 @@ pub async fn settings_beside(
         .collect(),
         notify_account: None,
         smtp_server: None,
+        // The test's receiver listens on 127.0.0.1, which a board must allow.
+        allow_private_addresses: true,
     };
     Settings {
         http: HttpSettings::with_port(0),

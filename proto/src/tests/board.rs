@@ -167,3 +167,24 @@ fn rendering_stops_at_each_limit() {
         Err(RenderError::Failed(_))
     ));
 }
+
+#[test]
+fn private_addresses_are_allowed_only_when_a_board_says_so() {
+    let read = |section: &str| {
+        serde_json::from_str::<BoardSettings>(&format!(r#"{{"notification": {section}}}"#))
+    };
+    let unset = read("{}").expect("reads").notification.expect("a section");
+    assert!(!unset.allow_private_addresses, "off unless set");
+    let allowed = read(r#"{"allow_private_addresses": true}"#).expect("reads");
+    assert!(allowed.problems().is_empty(), "{:?}", allowed.problems());
+    assert!(
+        allowed
+            .notification
+            .as_ref()
+            .is_some_and(|n| n.allow_private_addresses)
+    );
+    let written = serde_json::to_value(&allowed).expect("writes");
+    assert_eq!(written["notification"]["allow_private_addresses"], true);
+    let error = read(r#"{"allow_private_addresses": "yes"}"#).expect_err("a yes/no");
+    assert!(error.to_string().contains("invalid type"), "{error}");
+}

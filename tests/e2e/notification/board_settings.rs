@@ -54,6 +54,7 @@ async fn a_board_admin_changes_channels_and_templates_and_the_next_decision_uses
             "webhooks": "http",
             "referrer_channel": "email",
             "receiving_services": {},
+            "allow_private_addresses": false,
             "templates": {
                 "patient/accept": "Your pain clinic appointment\nHello {{ patient_name }}. NHS {{ board_name }}'s pain clinic will see you{% if target_date %} by {{ target_date }}{% endif %}. We will write with a date."
             },

@@ -12,9 +12,10 @@
 //! twice), `outage` (intake away for a while: decisions wait, never
 //! dead-lettered, and are sent once it is back), `callbacks` (the gateway's delivery receipts), `smtp` (e-mail over
 //! a real SMTP server), `board_settings` (channels and templates changed
-//! without a restart), `accounts` (each board's own Notify account) and
+//! without a restart), `accounts` (each board's own Notify account),
 //! `limits` (template fuel and output limits, the sink's file modes, pages
-//! of deliveries).
+//! of deliveries) and `outbound` (no redirects, capped answers, private
+//! addresses only where a board allows them).
 
 mod accounts;
 mod board_settings;
@@ -23,6 +24,7 @@ mod channels;
 mod limits;
 mod max_deliveries;
 mod outage;
+mod outbound;
 mod referrer;
 mod retries;
 mod smtp;

@@ -3,6 +3,7 @@
 //! webhooks ([`webhook`]) and a local folder of rendered messages ([`sink`]),
 //! the embedded default.
 
+pub mod http;
 pub mod notify;
 pub mod sink;
 pub mod smtp;
@@ -80,6 +81,9 @@ impl SendError {
 
     /// Classify a request that got no answer.
     pub fn from_reqwest(error: &reqwest::Error) -> Self {
+        if let Some(refused) = http::refused_address(error) {
+            return SendError::Permanent(refused.to_string());
+        }
         // A connection that was never made cannot have delivered anything.
         let in_doubt = !error.is_connect();
         SendError::Transient {
@@ -102,6 +106,13 @@ impl SendError {
         body: &str,
     ) -> Self {
         let body: String = body.chars().take(500).collect();
+        if status.is_redirection() {
+            // Following it would send the message somewhere nobody named;
+            // trying again gets the same answer.
+            return SendError::Permanent(format!(
+                "the gateway answered {status}, a redirect, and redirects are not followed: {body}"
+            ));
+        }
         let reason = format!("the gateway answered {status}: {body}");
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             SendError::Throttled {
@@ -156,7 +167,10 @@ pub struct Channels {
     /// Each SMTP server by name (`default` is `[smtp]`), `None` for a server
     /// with no host.
     smtp: BTreeMap<String, Option<Arc<dyn Channel>>>,
+    /// Webhooks to public addresses only.
     webhook: Arc<dyn Channel>,
+    /// Webhooks of boards that allow private addresses.
+    webhook_any_address: Arc<dyn Channel>,
 }
 
 impl Channels {
@@ -210,11 +224,21 @@ impl Channels {
             };
             smtp.insert(name.to_owned(), client);
         }
+        let secret = webhook::signing_secret(&settings.webhook)?;
         let channels = Self {
             sink: Arc::new(sink::Sink::new(settings.sink.dir.clone())),
             notify,
             smtp,
-            webhook: Arc::new(webhook::WebhookClient::new(&settings.webhook)?),
+            webhook: Arc::new(webhook::WebhookClient::new(
+                &settings.webhook,
+                secret.clone(),
+                http::Addresses::Public,
+            )?),
+            webhook_any_address: Arc::new(webhook::WebhookClient::new(
+                &settings.webhook,
+                secret,
+                http::Addresses::Any,
+            )?),
         };
         for (section, board) in settings.all_boards() {
             channels
@@ -284,6 +308,9 @@ impl Channels {
         match kind {
             ChannelKind::Webhook => Ok(match board.webhooks {
                 WebhookGateway::Sink => self.sink.clone(),
+                WebhookGateway::Http if board.allow_private_addresses => {
+                    self.webhook_any_address.clone()
+                }
                 WebhookGateway::Http => self.webhook.clone(),
             }),
             ChannelKind::Email => match board.email_gateway() {

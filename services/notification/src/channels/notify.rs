@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::http::{self, Addresses, MAX_RESPONSE_BYTES};
 use super::{Channel, Message, Receipt, SendError, retry_after};
 use crate::domain::{Address, ChannelKind};
 use crate::settings::NotifySettings;
@@ -84,10 +85,12 @@ impl NotifyClient {
             uuid::Uuid::parse_str(id.trim())
                 .with_context(|| format!("{name} must be a Notify template id (a UUID)"))?;
         }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(settings.timeout_ms.max(1)))
-            .build()
-            .context("cannot build the Notify HTTP client")?;
+        // The deployment's own gateway, at the address its settings name.
+        let http = http::client(
+            Duration::from_millis(settings.timeout_ms.max(1)),
+            Addresses::Any,
+        )
+        .context("cannot build the Notify HTTP client")?;
         Ok(Self {
             http,
             base_url: settings.base_url.trim_end_matches('/').to_owned(),
@@ -180,19 +183,17 @@ impl Channel for NotifyClient {
             .map_err(|e| SendError::from_reqwest(&e))?;
         let status = response.status();
         let wait = retry_after(response.headers());
-        let text = response
-            .text()
+        let body = http::read_capped(response)
             .await
             .map_err(|e| SendError::from_reqwest(&e))?;
         if !status.is_success() {
-            return Err(SendError::from_status(status, wait, &text));
+            return Err(SendError::from_status(status, wait, &body.text()));
         }
-        let created: Created =
-            serde_json::from_str(&text).map_err(|error| SendError::Transient {
-                reason: format!("Notify's answer is not readable: {error}"),
-                // It said yes; the look-up will find it.
-                in_doubt: true,
-            })?;
+        let created: Created = readable(&body).map_err(|reason| SendError::Transient {
+            reason: format!("Notify's answer is not readable: {reason}"),
+            // It said yes; the look-up will find it.
+            in_doubt: true,
+        })?;
         Ok(Receipt {
             gateway_id: created.id,
         })
@@ -220,15 +221,14 @@ impl Channel for NotifyClient {
             })?;
         let status = response.status();
         let wait = retry_after(response.headers());
-        let text = response
-            .text()
+        let body = http::read_capped(response)
             .await
             .map_err(|e| SendError::from_reqwest(&e))?;
         if !status.is_success() {
-            return Err(SendError::from_status(status, wait, &text));
+            return Err(SendError::from_status(status, wait, &body.text()));
         }
-        let listing: Listing = serde_json::from_str(&text).map_err(|error| {
-            SendError::Permanent(format!("Notify's listing is not readable: {error}"))
+        let listing: Listing = readable(&body).map_err(|reason| {
+            SendError::Permanent(format!("Notify's listing is not readable: {reason}"))
         })?;
         Ok(listing
             .notifications
@@ -236,6 +236,16 @@ impl Channel for NotifyClient {
             .find(|n| n.reference.as_deref() == Some(message.reference.as_str()))
             .map(|n| Receipt { gateway_id: n.id }))
     }
+}
+
+/// A capped answer's JSON; why not, when it is cut short or not JSON.
+fn readable<T: serde::de::DeserializeOwned>(body: &http::Capped) -> Result<T, String> {
+    if body.truncated {
+        return Err(format!(
+            "it is longer than {MAX_RESPONSE_BYTES} bytes, and no more is read"
+        ));
+    }
+    serde_json::from_slice(&body.bytes).map_err(|error| error.to_string())
 }
 
 #[cfg(test)]

@@ -8,6 +8,11 @@
 //! - `Pathway-Signature`: `v1=` and the hex HMAC-SHA256 of `{timestamp}.{body}`
 //!   under the shared secret.
 //!
+//! Only a 2xx answer is a delivery: a redirect is not followed (it is a
+//! failed delivery), and a URL whose host is, or resolves to, a loopback,
+//! private or link-local address is refused unless the board's settings
+//! allow private addresses (`allow_private_addresses`).
+//!
 //! A webhook cannot be asked whether it already has a message, so a send in
 //! doubt is sent again with the same `Pathway-Delivery`.
 
@@ -19,6 +24,7 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
+use super::http::{self, Addresses};
 use super::{Channel, Message, Receipt, SendError, retry_after};
 use crate::domain::Address;
 use crate::settings::WebhookSettings;
@@ -30,6 +36,7 @@ pub const SIGNATURE_HEADER: &str = "Pathway-Signature";
 pub struct WebhookClient {
     http: reqwest::Client,
     secret: SecretString,
+    addresses: Addresses,
 }
 
 /// `v1=` and the hex HMAC-SHA256 of `{timestamp}.{body}`.
@@ -43,20 +50,32 @@ pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     format!("v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// The secret webhooks are signed with: `signing_secret`, or the key kept
+/// in `signing_key_file` (created on first use).
+pub fn signing_secret(settings: &WebhookSettings) -> anyhow::Result<SecretString> {
+    Ok(match &settings.signing_secret {
+        Some(secret) => secret.clone(),
+        None => SecretString::from(hex::encode(
+            pathway_common::auth::load_or_create_key(&settings.signing_key_file)
+                .context("cannot read or create the webhook signing key")?,
+        )),
+    })
+}
+
 impl WebhookClient {
-    pub fn new(settings: &WebhookSettings) -> anyhow::Result<Self> {
-        let secret = match &settings.signing_secret {
-            Some(secret) => secret.clone(),
-            None => SecretString::from(hex::encode(
-                pathway_common::auth::load_or_create_key(&settings.signing_key_file)
-                    .context("cannot read or create the webhook signing key")?,
-            )),
-        };
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(settings.timeout_ms.max(1)))
-            .build()
+    /// A client signing with `secret` that connects only to `addresses`.
+    pub fn new(
+        settings: &WebhookSettings,
+        secret: SecretString,
+        addresses: Addresses,
+    ) -> anyhow::Result<Self> {
+        let http = http::client(Duration::from_millis(settings.timeout_ms.max(1)), addresses)
             .context("cannot build the webhook HTTP client")?;
-        Ok(Self { http, secret })
+        Ok(Self {
+            http,
+            secret,
+            addresses,
+        })
     }
 }
 
@@ -76,6 +95,8 @@ impl Channel for WebhookClient {
             .ok_or_else(|| SendError::Permanent("the webhook has no document".into()))?;
         let body = serde_json::to_vec(document)
             .map_err(|e| SendError::Permanent(format!("cannot encode the document: {e}")))?;
+        http::check_url(url, self.addresses)
+            .map_err(|refused| SendError::Permanent(refused.to_string()))?;
         let timestamp = chrono::Utc::now().timestamp();
         let response = self
             .http
@@ -98,7 +119,11 @@ impl Channel for WebhookClient {
             });
         }
         let wait = retry_after(response.headers());
-        let text = response.text().await.unwrap_or_default();
+        // At most a capped part of the receiver's error page, for the reason.
+        let text = http::read_capped(response)
+            .await
+            .map(|body| body.text())
+            .unwrap_or_default();
         Err(SendError::from_status(status, wait, &text))
     }
 

@@ -38,6 +38,9 @@ pub struct BoardChannels {
     /// The SMTP server (`smtp_servers.<name>`) the board's SMTP e-mail goes
     /// through; unset, `default` (`[smtp]`).
     pub smtp_server: Option<String>,
+    /// Whether the board's webhooks may go to loopback, private, link-local
+    /// or other non-public addresses; off, such an address is refused.
+    pub allow_private_addresses: bool,
 }
 
 impl BoardChannels {
@@ -72,6 +75,7 @@ impl From<&NotificationSettings> for BoardChannels {
             receiving_services: section.receiving_services.clone(),
             notify_account: section.notify_account.clone(),
             smtp_server: section.smtp_server.clone(),
+            allow_private_addresses: section.allow_private_addresses,
         }
     }
 }
@@ -94,6 +98,7 @@ impl Default for BoardChannels {
             .collect(),
             notify_account: None,
             smtp_server: None,
+            allow_private_addresses: false,
         }
     }
 }
