@@ -27,18 +27,14 @@
 use std::sync::LazyLock;
 
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, crypto};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::http::ApiError;
-use crate::pages;
 
 /// The hidden field every form carries its token in.
 pub const FIELD: &str = "csrf_token";
@@ -308,46 +304,6 @@ pub fn token_in(body: &[u8]) -> Option<String> {
         .and_then(|f| f.csrf_token)
 }
 
-/// A form posted to the signed-in pages of `cookie`: from this origin (or
-/// refused 403), by a user signed in with one of `roles` (or sent to sign
-/// in), carrying a token made for that user (or refused 403). Nothing is
-/// read from the form before all three hold.
-pub async fn signed_in_form<S, T>(
-    request: Request,
-    state: &S,
-    cookie: &str,
-    roles: &[Role],
-) -> Result<(Caller, T), Response>
-where
-    S: Send + Sync,
-    Caller: FromRequestParts<S>,
-    T: DeserializeOwned,
-{
-    let (mut parts, body) = request.into_parts();
-    check_origin(&parts.headers).map_err(IntoResponse::into_response)?;
-    let caller = pages::signed_in(&mut parts, state, cookie, roles).await?;
-    let headers = parts.headers.clone();
-    let body = Bytes::from_request(Request::from_parts(parts, body), state)
-        .await
-        .map_err(IntoResponse::into_response)?;
-    check_token(
-        cookie,
-        &caller.subject,
-        token_in(&body).as_deref(),
-        &headers,
-    )
-    .map_err(IntoResponse::into_response)?;
-    let form = serde_urlencoded::from_bytes(&body).map_err(|error| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_form",
-            format!("the form cannot be read: {error}"),
-        )
-        .into_response()
-    })?;
-    Ok((caller, form))
-}
-
 /// The sign-in form's own cookie: a random value the form's token is bound
 /// to, before anyone is signed in.
 pub struct SignInCookie {
@@ -368,7 +324,7 @@ impl SignInCookie {
 
     /// The value the browser sent, if any.
     pub fn sent(&self, headers: &HeaderMap) -> Option<String> {
-        pages::cookie_value(headers, &self.name)
+        crate::http::cookie::value(headers, &self.name)
             .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
     }
 

@@ -22,6 +22,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::auth::{Authenticator, Caller, Role};
 use crate::csrf::{self, SignInCookie};
@@ -67,7 +68,7 @@ where
         if !pasting {
             return Err(single_sign_on_only(StatusCode::UNAUTHORIZED));
         }
-        let token = cookie_value(&parts.headers, cookie)
+        let token = crate::http::cookie::value(&parts.headers, cookie)
             .ok_or_else(|| Redirect::to("/sign-in").into_response())?;
         let value = HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| Redirect::to("/sign-in").into_response())?;
@@ -79,16 +80,44 @@ where
     }
 }
 
-pub(crate) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim().to_owned())
-        .filter(|v| !v.is_empty())
+/// A form posted to the signed-in pages of `cookie`: from this origin (or
+/// refused 403), by a user signed in with one of `roles` (or sent to sign
+/// in), carrying a token made for that user (or refused 403). Nothing is
+/// read from the form before all three hold.
+pub async fn signed_in_form<S, T>(
+    request: Request,
+    state: &S,
+    cookie: &str,
+    roles: &[Role],
+) -> Result<(Caller, T), Response>
+where
+    S: Send + Sync,
+    Caller: FromRequestParts<S>,
+    T: DeserializeOwned,
+{
+    let (mut parts, body) = request.into_parts();
+    csrf::check_origin(&parts.headers).map_err(IntoResponse::into_response)?;
+    let caller = signed_in(&mut parts, state, cookie, roles).await?;
+    let headers = parts.headers.clone();
+    let body = Bytes::from_request(Request::from_parts(parts, body), state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    csrf::check_token(
+        cookie,
+        &caller.subject,
+        csrf::token_in(&body).as_deref(),
+        &headers,
+    )
+    .map_err(IntoResponse::into_response)?;
+    let form = serde_urlencoded::from_bytes(&body).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_form",
+            format!("the form cannot be read: {error}"),
+        )
+        .into_response()
+    })?;
+    Ok((caller, form))
 }
 
 /// Signed in: a redirect to `to` that sets the session cookie.

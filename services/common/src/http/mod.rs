@@ -22,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::settings::HttpSettings;
 
 pub mod caller;
+pub mod cookie;
 pub mod dead_letters;
 pub mod error;
 pub mod forwarded;

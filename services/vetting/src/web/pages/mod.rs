@@ -86,7 +86,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
-        csrf::signed_in_form(request, state, COOKIE, &[Role::Clinician])
+        pages::signed_in_form(request, state, COOKIE, &[Role::Clinician])
             .await
             .map(|(caller, form)| Posted(caller, form))
     }
