@@ -302,10 +302,20 @@ fn the_identifiable_look_up_sits_at_its_agreed_subject_and_numbers() {
     let request = proto::ReferralLookupRequest {
         referral_id: "r".into(),
         purpose: "clinical vetting".into(),
+        lookup_purpose: proto::LookupPurpose::ContactDetails as i32,
     }
     .encode_to_vec();
     assert_eq!(text(&request, 1), "r");
     assert_eq!(text(&request, 2), "clinical vetting");
+    assert_eq!(number(&request, 3), 2, "CONTACT_DETAILS");
+    for (purpose, value) in [
+        (proto::LookupPurpose::Unspecified, 0),
+        (proto::LookupPurpose::VettingView, 1),
+        (proto::LookupPurpose::ContactDetails, 2),
+        (proto::LookupPurpose::ReferrerCheck, 3),
+    ] {
+        assert_eq!(purpose as i32, value, "{purpose:?}");
+    }
 
     let refused = proto::ReferralLookupReply {
         result: Some(proto::referral_lookup_reply::Result::Refusal(

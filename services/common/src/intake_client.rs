@@ -17,8 +17,8 @@ use std::time::Duration;
 use async_nats::client::RequestErrorKind;
 use pathway_proto::rpc::REFERRAL_LOOKUP;
 use pathway_proto::v1::{
-    IdentifiableReferral, LookupRefusal, ReferralLookupReply, ReferralLookupRequest, RefusalCode,
-    referral_lookup_reply,
+    IdentifiableReferral, LookupPurpose, LookupRefusal, ReferralLookupReply, ReferralLookupRequest,
+    RefusalCode, referral_lookup_reply,
 };
 use prost::Message;
 use secrecy::SecretString;
@@ -99,12 +99,14 @@ impl IntakeClient {
         self.token.get().await.map_err(IntakeError::NoToken)
     }
 
-    /// The referral with its identifiers, or `None` when intake has no such
-    /// referral. `purpose` goes into intake's audit row.
+    /// The referral with the fields `purpose` needs (intake leaves every
+    /// other field empty), or `None` when intake has no such referral.
+    /// `purpose` and `reason` (why, in words) go into intake's audit row.
     pub async fn referral(
         &self,
         referral_id: &str,
-        purpose: &str,
+        purpose: LookupPurpose,
+        reason: &str,
     ) -> Result<Option<IdentifiableReferral>, IntakeError> {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert(
@@ -116,7 +118,8 @@ impl IntakeClient {
         });
         let body = ReferralLookupRequest {
             referral_id: referral_id.to_owned(),
-            purpose: purpose.to_owned(),
+            purpose: reason.to_owned(),
+            lookup_purpose: purpose as i32,
         };
         let request = async_nats::client::Request::new()
             .payload(body.encode_to_vec().into())

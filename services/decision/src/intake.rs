@@ -5,6 +5,7 @@
 //! wants to see a decision.
 
 use pathway_common::intake_client::{IntakeClient, IntakeError};
+use pathway_proto::v1::LookupPurpose;
 
 /// What intake says about a referral's sender.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,13 +15,18 @@ pub enum Referrer {
     Unknown,
 }
 
-/// Who sent `referral_id`, and why we ask (`purpose`, for intake's audit row).
+/// Who sent `referral_id` (intake gives nothing else for
+/// [`LookupPurpose::ReferrerCheck`]), and why we ask (`purpose`, for
+/// intake's audit row).
 pub async fn referrer_of(
     intake: &IntakeClient,
     referral_id: &str,
     purpose: &str,
 ) -> Result<Referrer, IntakeError> {
-    let Some(referral) = intake.referral(referral_id, purpose).await? else {
+    let Some(referral) = intake
+        .referral(referral_id, LookupPurpose::ReferrerCheck, purpose)
+        .await?
+    else {
         return Ok(Referrer::Unknown);
     };
     if referral.referrer_subject.is_empty() {

@@ -5,21 +5,23 @@
 //! The contract is `pathway/v1/lookup.proto` on
 //! [`pathway_proto::rpc::REFERRAL_LOOKUP`]: a [`ReferralLookupRequest`] with
 //! an `Authorization: Bearer <service token>` header, answered with a
-//! [`ReferralLookupReply`] holding the referral or a [`LookupRefusal`]. A
-//! request that does not decode is refused as invalid; nothing the asker
-//! sends can make this loop stop.
+//! [`ReferralLookupReply`] holding the referral or a [`LookupRefusal`]. The
+//! request's [`LookupPurpose`] decides which fields the reply carries
+//! ([`for_purpose`]); a request that does not decode, or names no purpose
+//! this build knows, is refused as invalid; nothing the asker sends can make
+//! this loop stop.
 
 use futures::StreamExt;
 use pathway_common::auth::{AuthError, Caller, bearer};
 use pathway_proto::rpc::REFERRAL_LOOKUP;
 use pathway_proto::v1::{
-    self as proto, LookupRefusal, ReferralLookupReply, ReferralLookupRequest, RefusalCode,
-    referral_lookup_reply,
+    self as proto, LookupPurpose, LookupRefusal, ReferralLookupReply, ReferralLookupRequest,
+    RefusalCode, referral_lookup_reply,
 };
 use prost::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::application::lookup::IdentifiableReferral;
+use crate::application::lookup::{IdentifiableReferral, Purpose};
 use crate::application::referrals::InformationRequest;
 use crate::application::{Error, Intake};
 use crate::domain::referral::{ContactChannel, NewReferral, RedFlag, ReplyTo};
@@ -103,7 +105,9 @@ pub async fn serve(intake: Intake, shutdown: CancellationToken) -> anyhow::Resul
             continue;
         };
         let result = match answer(&intake, &message).await {
-            Ok(referral) => referral_lookup_reply::Result::Referral(to_proto(referral)),
+            Ok((purpose, referral)) => {
+                referral_lookup_reply::Result::Referral(for_purpose(purpose, to_proto(referral)))
+            }
             Err(refusal) => referral_lookup_reply::Result::Refusal(LookupRefusal {
                 code: refusal.code as i32,
                 message: refusal.message,
@@ -122,7 +126,7 @@ pub async fn serve(intake: Intake, shutdown: CancellationToken) -> anyhow::Resul
 async fn answer(
     intake: &Intake,
     message: &async_nats::Message,
-) -> Result<IdentifiableReferral, Refusal> {
+) -> Result<(Purpose, IdentifiableReferral), Refusal> {
     let header = message
         .headers
         .as_ref()
@@ -137,14 +141,16 @@ async fn answer(
         boards: claims.boards.into_iter().collect(),
         source: "nats".into(),
     };
-    let request = decode(&message.payload)?;
-    Ok(intake
-        .identifiable_referral(&caller, &request.referral_id, &request.purpose)
-        .await?)
+    let (request, purpose) = decode(&message.payload)?;
+    let referral = intake
+        .identifiable_referral(&caller, &request.referral_id, purpose, &request.purpose)
+        .await?;
+    Ok((purpose, referral))
 }
 
-/// The request, or an invalid-request refusal naming what is wrong.
-fn decode(payload: &[u8]) -> Result<ReferralLookupRequest, Refusal> {
+/// The request and its purpose, or an invalid-request refusal naming what is
+/// wrong.
+fn decode(payload: &[u8]) -> Result<(ReferralLookupRequest, Purpose), Refusal> {
     let request = ReferralLookupRequest::decode(payload).map_err(|e| {
         Refusal::new(
             RefusalCode::Invalid,
@@ -157,7 +163,76 @@ fn decode(payload: &[u8]) -> Result<ReferralLookupRequest, Refusal> {
             "referral_id: must not be blank",
         ));
     }
-    Ok(request)
+    let purpose = match LookupPurpose::try_from(request.lookup_purpose) {
+        Ok(LookupPurpose::VettingView) => Purpose::VettingView,
+        Ok(LookupPurpose::ContactDetails) => Purpose::ContactDetails,
+        Ok(LookupPurpose::ReferrerCheck) => Purpose::ReferrerCheck,
+        Ok(LookupPurpose::Unspecified) | Err(_) => {
+            return Err(Refusal::new(
+                RefusalCode::Invalid,
+                format!(
+                    "lookup_purpose: say what the referral is needed for \
+                     (LOOKUP_PURPOSE_VETTING_VIEW, LOOKUP_PURPOSE_CONTACT_DETAILS or \
+                     LOOKUP_PURPOSE_REFERRER_CHECK); {} is not one",
+                    request.lookup_purpose
+                ),
+            ));
+        }
+    };
+    Ok((request, purpose))
+}
+
+/// Only the fields `purpose` needs, as `lookup.proto` lists them under
+/// `LookupPurpose`: every field is named here, so a field added to the
+/// contract is given to nobody until a purpose is given it.
+fn for_purpose(purpose: Purpose, full: proto::IdentifiableReferral) -> proto::IdentifiableReferral {
+    let proto::IdentifiableReferral {
+        id,
+        board,
+        status,
+        route,
+        received_at,
+        version,
+        referrer_subject,
+        patient,
+        referrer,
+        clinical,
+        re_referral,
+        information_requests,
+    } = full;
+    let envelope = proto::IdentifiableReferral {
+        id,
+        board,
+        status,
+        route,
+        received_at,
+        version,
+        ..Default::default()
+    };
+    match purpose {
+        Purpose::VettingView => proto::IdentifiableReferral {
+            patient,
+            referrer,
+            clinical,
+            re_referral,
+            information_requests,
+            ..envelope
+        },
+        Purpose::ContactDetails => proto::IdentifiableReferral {
+            patient: patient.map(|p| proto::IdentifiablePatient {
+                given_name: p.given_name,
+                family_name: p.family_name,
+                contact: p.contact,
+                ..Default::default()
+            }),
+            referrer,
+            ..envelope
+        },
+        Purpose::ReferrerCheck => proto::IdentifiableReferral {
+            referrer_subject,
+            ..envelope
+        },
+    }
 }
 
 fn to_proto(found: IdentifiableReferral) -> proto::IdentifiableReferral {

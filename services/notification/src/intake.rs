@@ -17,11 +17,12 @@
 
 use pathway_common::intake_client::{IntakeClient, IntakeError};
 use pathway_common::pii::Pii;
-use pathway_proto::v1::{self as proto, RefusalCode};
+use pathway_proto::v1::{self as proto, LookupPurpose, RefusalCode};
 
 use crate::domain::{ChannelKind, Contacts};
 
-/// The contact details of `referral_id`, and why we ask (`purpose`, for
+/// The contact details of `referral_id` (intake gives nothing else for
+/// [`LookupPurpose::ContactDetails`]), and why we ask (`purpose`, for
 /// intake's audit row).
 pub async fn contacts_of(
     intake: &IntakeClient,
@@ -29,7 +30,7 @@ pub async fn contacts_of(
     purpose: &str,
 ) -> Result<Contacts, IntakeError> {
     intake
-        .referral(referral_id, purpose)
+        .referral(referral_id, LookupPurpose::ContactDetails, purpose)
         .await?
         .map(contacts)
         .ok_or_else(|| IntakeError::Refused {

@@ -104,7 +104,8 @@ pub struct ImpactContent {
     pub mood: String,
 }
 
-/// The referral `referral_id` as intake holds it, or `None` when intake has
+/// The referral `referral_id` as intake holds it, as a vetting clinician
+/// sees it ([`proto::LookupPurpose::VettingView`]), or `None` when intake has
 /// no such referral; `purpose` goes into intake's audit row.
 pub async fn referral_of(
     intake: &IntakeClient,
@@ -112,7 +113,7 @@ pub async fn referral_of(
     purpose: &str,
 ) -> Result<Option<Identifiable>, IntakeError> {
     Ok(intake
-        .referral(referral_id, purpose)
+        .referral(referral_id, proto::LookupPurpose::VettingView, purpose)
         .await?
         .map(Identifiable::from))
 }

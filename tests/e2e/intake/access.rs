@@ -162,6 +162,7 @@ async fn other_services_read_identifiable_data_only_with_a_service_token_and_lea
     let request = proto::ReferralLookupRequest {
         referral_id: id.clone(),
         purpose: "vetting worklist".into(),
+        lookup_purpose: proto::LookupPurpose::VettingView as i32,
     };
     let reply = ask(
         app.token_for("svc-vetting", Role::Service, &["highland"]),

@@ -340,13 +340,14 @@ async fn the_clinicians_question_reaches_the_referrer() {
         assert_eq!(asked["requested_by"], "dr-vetting");
         assert_eq!(asked["answer"], Value::Null);
 
-        // Other services reading the referral see the question too.
+        // A vetting clinician's view through the look-up shows the question too.
         let mut headers = async_nats::HeaderMap::new();
-        let service = app.token_for("svc-notification", Role::Service, &["highland"]);
+        let service = app.token_for("svc-vetting", Role::Service, &["highland"]);
         headers.insert("Authorization", format!("Bearer {service}").as_str());
         let request = proto::ReferralLookupRequest {
             referral_id: id.clone(),
-            purpose: "tell the referrer".into(),
+            purpose: "clinical vetting".into(),
+            lookup_purpose: proto::LookupPurpose::VettingView as i32,
         };
         let reply = app
             .nats
@@ -366,5 +367,28 @@ async fn the_clinicians_question_reaches_the_referrer() {
             referral.information_requests[0].question.as_deref(),
             Some(question)
         );
+        // Asking only for contact details, the question is not given.
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Authorization", format!("Bearer {service}").as_str());
+        let request = proto::ReferralLookupRequest {
+            lookup_purpose: proto::LookupPurpose::ContactDetails as i32,
+            ..request
+        };
+        let reply = app
+            .nats
+            .request_with_headers(
+                pathway_proto::rpc::REFERRAL_LOOKUP,
+                headers,
+                request.encode_to_vec().into(),
+            )
+            .await
+            .expect("intake replies");
+        let reply =
+            proto::ReferralLookupReply::decode(reply.payload).expect("a ReferralLookupReply");
+        let Some(proto::referral_lookup_reply::Result::Referral(referral)) = reply.result else {
+            panic!("no referral: {reply:?}");
+        };
+        assert!(referral.information_requests.is_empty());
+        assert!(referral.patient.is_some(), "contact details are given");
     }
 }

@@ -6,6 +6,7 @@
 //! `days` (the receipt day on Scotland's clock), `settings` (board settings),
 //! `validation` (bad input), `access` (tokens and identifiable data),
 //! `duplicates`, `outbox` (publishing and what the stream may carry),
+//! `purposes` (what each purpose of the identifiable look-up is given),
 //! `inbound` (events from other services) and `service` (health, metrics,
 //! OpenAPI and the README example).
 
@@ -15,6 +16,7 @@ mod days;
 mod duplicates;
 mod inbound;
 mod outbox;
+mod purposes;
 mod service;
 mod settings;
 mod submission;

@@ -1,6 +1,8 @@
 //! Another service reads a referral's identifiable data, for a named
 //! purpose, with a service token for the referral's board. Every read leaves
-//! an audit row.
+//! an audit row naming the purpose and the caller's reason; the purpose also
+//! decides which fields the caller is given (the adapter,
+//! [`crate::rpc`], leaves the others out).
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -30,22 +32,49 @@ pub struct IdentifiableReferral {
     pub information_requests: Vec<InformationRequest>,
 }
 
+/// What another service needs a referral for; each purpose is given only
+/// its own fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A vetting clinician's view: identifiers, contact details, referrer,
+    /// clinical content and information requests.
+    VettingView,
+    /// Reaching the patient and the referrer: names and contact details.
+    ContactDetails,
+    /// Checking who sent the referral: the referrer's token subject.
+    ReferrerCheck,
+}
+
+impl Purpose {
+    /// The purpose's code, as the audit row names it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::VettingView => "vetting_view",
+            Self::ContactDetails => "contact_details",
+            Self::ReferrerCheck => "referrer_check",
+        }
+    }
+}
+
 impl Intake {
     /// The referral `id` with its identifiers, for `caller` (a service) and
-    /// `purpose`, which must say why.
+    /// `purpose`; `reason` must say why, in words. The audit row keeps both
+    /// (`contact_details: notify the patient`).
     pub async fn identifiable_referral(
         &self,
         caller: &Caller,
         id: &str,
-        purpose: &str,
+        purpose: Purpose,
+        reason: &str,
     ) -> Result<IdentifiableReferral, Error> {
-        let purpose = purpose.trim();
-        if purpose.is_empty() {
+        let reason = reason.trim();
+        if reason.is_empty() {
             return Err(Error::Validation(vec![FieldError::new(
                 "purpose",
                 "say why the referral is read: `purpose` must not be blank",
             )]));
         }
+        let audited = format!("{}: {reason}", purpose.code());
         caller.require_role(&[Role::Service])?;
         let txn = self.db().begin().await?;
         let row = referral::Entity::find_by_id(id.to_owned())
@@ -62,11 +91,15 @@ impl Intake {
                 referral_id: Some(row.id.clone()),
                 board: Some(&row.board),
                 source: "nats",
-                purpose: Some(purpose),
+                purpose: Some(&audited),
             },
         )
         .await?;
-        let information_requests = queries::information_requests(&txn, id).await?;
+        let information_requests = if purpose == Purpose::VettingView {
+            queries::information_requests(&txn, id).await?
+        } else {
+            Vec::new()
+        };
         txn.commit().await?;
         Ok(IdentifiableReferral {
             referral: serde_json::from_str(&row.document)

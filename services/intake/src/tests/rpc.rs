@@ -83,8 +83,24 @@ fn a_malformed_request_is_refused_as_invalid() {
     let request = ReferralLookupRequest {
         referral_id: "0190a3b4-0000-7000-8000-000000000001".into(),
         purpose: "clinical vetting".into(),
+        lookup_purpose: LookupPurpose::VettingView as i32,
     };
-    assert_eq!(decode(&request.encode_to_vec()).expect("decodes"), request);
+    assert_eq!(
+        decode(&request.encode_to_vec()).expect("decodes"),
+        (request.clone(), Purpose::VettingView)
+    );
+    for unknown in [LookupPurpose::Unspecified as i32, 99] {
+        let without = ReferralLookupRequest {
+            lookup_purpose: unknown,
+            ..request.clone()
+        };
+        let refusal = decode(&without.encode_to_vec()).expect_err("refused");
+        assert_eq!(refusal.code, RefusalCode::Invalid);
+        assert!(
+            refusal.message.starts_with("lookup_purpose:"),
+            "{refusal:?}"
+        );
+    }
 }
 
 #[test]
