@@ -160,20 +160,8 @@ async fn get(app: &App, path: &str, token: Option<&str>) -> (u16, Option<String>
 /// The value of `pathway_<name>` for the decision consumer whose other
 /// labels include `labels` (0 when the series is absent).
 async fn metric(app: &App, name: &str, labels: &str) -> f64 {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("decision answers")
-        .text()
-        .await
-        .expect("the metrics as text");
-    text.lines()
-        .filter(|line| line.starts_with(&format!("pathway_{name}{{")))
-        .filter(|line| line.contains(&format!("consumer=\"{DURABLE}\"")) && line.contains(labels))
-        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
-        .sum()
+    let consumer = format!("consumer=\"{DURABLE}\"");
+    app.metric(name, &[consumer.as_str(), labels]).await
 }
 
 async fn waiting(app: &App) -> f64 {

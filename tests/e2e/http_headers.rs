@@ -95,28 +95,17 @@ async fn audited_source(trusted_proxies: &str, forwarded: &str) -> String {
     use pathway_common::audit::entity as audit;
     use sea_orm::EntityTrait;
 
-    let common = pathway_tests::running::Common::alone(&Backend::Sqlite).await;
-    let mut http = common.http.clone();
-    http.trusted_proxies = serde_json::from_value::<pathway_common::settings::HttpSettings>(
+    let proxies = serde_json::from_value::<pathway_common::settings::HttpSettings>(
         serde_json::json!({ "trusted_proxies": trusted_proxies }),
     )
     .expect("the setting parses")
     .trusted_proxies;
-    let settings = pathway_intake::settings::Settings {
-        pseudonym_key_file: common.dir.path().join("pseudonym.key"),
-        http,
-        database: common.database.clone(),
-        nats: common.nats,
-        auth: common.auth,
-        ..Default::default()
-    };
-    let app: pathway_tests::running::Running<pathway_intake::application::Intake> =
-        pathway_tests::running::Running::start(
-            settings,
-            pathway_intake::startup::Workers::default(),
-            common.dir,
-        )
-        .await;
+    let app = TestApp::spawn_adjusted(
+        &Backend::Sqlite,
+        pathway_intake::startup::Workers::default(),
+        |settings| settings.http.trusted_proxies = proxies,
+    )
+    .await;
     let switched = app
         .http
         .put(format!("{}/v1/boards/highland/pathway", app.base))

@@ -6,30 +6,20 @@
 use std::time::Duration;
 
 use pathway_common::auth::Role;
-use pathway_intake::application::Intake;
-use pathway_intake::settings::Settings;
 use pathway_intake::startup::Workers;
-use pathway_tests::running::{Common, Running};
+use pathway_tests::intake::TestApp;
 use pathway_tests::{Backend, eventually};
 
-async fn intake(per_second: u32, burst: u32) -> Running<Intake> {
-    let common = Common::alone(&Backend::Sqlite).await;
-    let mut http = common.http.clone();
-    http.rate_limit_per_second = per_second;
-    http.rate_limit_burst = burst;
-    let settings = Settings {
-        pseudonym_key_file: common.dir.path().join("pseudonym.key"),
-        http,
-        database: common.database.clone(),
-        nats: common.nats,
-        auth: common.auth,
-        ..Settings::default()
-    };
-    Running::start(settings, Workers::default(), common.dir).await
+async fn intake(per_second: u32, burst: u32) -> TestApp {
+    TestApp::spawn_adjusted(&Backend::Sqlite, Workers::default(), |settings| {
+        settings.http.rate_limit_per_second = per_second;
+        settings.http.rate_limit_burst = burst;
+    })
+    .await
 }
 
 /// `GET path` with `token`: the status and the `Retry-After` header.
-async fn get(app: &Running<Intake>, path: &str, token: Option<&str>) -> (u16, Option<String>) {
+async fn get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Option<String>) {
     let mut request = app.http.get(format!("{}{path}", app.base));
     if let Some(token) = token {
         request = request.bearer_auth(token);

@@ -7,17 +7,15 @@
 //! written either.
 
 use pathway_common::auth::Role;
-use pathway_intake::application::Intake;
-use pathway_intake::settings::Settings;
 use pathway_intake::startup::Workers;
+use pathway_tests::intake::TestApp;
 use pathway_tests::referrals::valid_referral;
-use pathway_tests::running::{Common, Running};
 use pathway_tests::{Backend, backends};
 use sea_orm::sqlx::{self, Connection as _};
 use sea_orm::{ConnectionTrait, Database, Statement, TransactionTrait};
 
 /// How many referrals intake holds.
-async fn referrals(app: &Running<Intake>) -> i64 {
+async fn referrals(app: &TestApp) -> i64 {
     let row = app
         .db
         .query_one_raw(Statement::from_string(
@@ -78,18 +76,10 @@ impl Lock {
 async fn a_request_that_cannot_finish_is_stopped_and_changes_nothing() {
     for backend in backends().await {
         let name = backend.name();
-        let common = Common::alone(&backend).await;
-        let mut http = common.http.clone();
-        http.request_timeout_ms = 500;
-        let settings = Settings {
-            pseudonym_key_file: common.dir.path().join("pseudonym.key"),
-            http,
-            database: common.database.clone(),
-            nats: common.nats,
-            auth: common.auth,
-            ..Settings::default()
-        };
-        let app: Running<Intake> = Running::start(settings, Workers::default(), common.dir).await;
+        let app = TestApp::spawn_adjusted(&backend, Workers::default(), |settings| {
+            settings.http.request_timeout_ms = 500;
+        })
+        .await;
         let switched = app
             .http
             .put(format!("{}/v1/boards/highland/pathway", app.base))
@@ -108,7 +98,7 @@ async fn a_request_that_cannot_finish_is_stopped_and_changes_nothing() {
                 .send()
         };
 
-        let lock = Lock::take(&backend, &common.database.url).await;
+        let lock = Lock::take(&backend, &app.settings.database.url).await;
         let stopped = post().await.expect("intake answers");
         assert_eq!(stopped.status(), 503, "{name}");
         assert!(stopped.headers().contains_key("retry-after"), "{name}");

@@ -25,20 +25,9 @@ async fn readyz(app: &TestApp) -> (u16, Value) {
 }
 
 /// The value of `pathway_<name>` for the worker `worker`.
-async fn worker_metric(app: &TestApp, name: &str, worker: &str) -> Option<f64> {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
+async fn worker_metric(app: &TestApp, name: &str, worker: &str) -> f64 {
+    app.metric(name, &[format!("worker=\"{worker}\"").as_str()])
         .await
-        .expect("decision answers")
-        .text()
-        .await
-        .expect("metrics as text");
-    text.lines()
-        .filter(|line| line.starts_with(&format!("pathway_{name}{{")))
-        .find(|line| line.contains(&format!("worker=\"{worker}\"")))
-        .and_then(|line| line.rsplit_once(' ')?.1.parse().ok())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,7 +46,7 @@ async fn a_stopped_consumer_makes_readyz_fail_until_it_is_restarted() {
         .await;
         app.wait_for_decisions(&before, 1).await;
         assert_eq!(readyz(&app).await.0, 200, "{name}");
-        assert_eq!(worker_metric(&app, "worker_up", worker).await, Some(1.0));
+        assert_eq!(worker_metric(&app, "worker_up", worker).await, 1.0);
 
         app.jetstream
             .get_stream(pathway_proto::stream::NAME)
@@ -86,10 +75,10 @@ async fn a_stopped_consumer_makes_readyz_fail_until_it_is_restarted() {
         .unwrap_or_else(|| panic!("{name}: /readyz never recovered"));
         assert_eq!(
             worker_metric(&app, "worker_restarts_total", worker).await,
-            Some(1.0),
+            1.0,
             "{name}"
         );
-        assert_eq!(worker_metric(&app, "worker_up", worker).await, Some(1.0));
+        assert_eq!(worker_metric(&app, "worker_up", worker).await, 1.0);
 
         // The recreated consumer handles what comes next, and what was
         // handled before (delivered again from the start of the stream)

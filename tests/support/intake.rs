@@ -27,9 +27,19 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: &Backend, workers: Workers) -> Self {
+        Self::spawn_adjusted(backend, workers, |_| {}).await
+    }
+
+    /// Intake with the test's settings changed by `adjust` first (a time
+    /// limit, a rate limit, trusted proxies).
+    pub async fn spawn_adjusted(
+        backend: &Backend,
+        workers: Workers,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         let common = Common::alone(backend).await;
         let dir = common.dir.path();
-        let settings = Settings {
+        let mut settings = Settings {
             pseudonym_key_file: dir.join("pseudonym.key"),
             postcode_lookup_file: Some(
                 std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -41,6 +51,7 @@ impl TestApp {
             auth: common.auth,
             ..Settings::default()
         };
+        adjust(&mut settings);
         let running = Running::start(settings, workers, common.dir).await;
         Self { running }
     }

@@ -277,6 +277,27 @@ impl<S: Service> Running<S> {
             })
     }
 
+    /// The sum of the `pathway_<name>` series on `/metrics` whose labels
+    /// include every one of `labels` (`consumer="decision"`, ...); 0 when
+    /// there is none.
+    pub async fn metric(&self, name: &str, labels: &[&str]) -> f64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("the service answers /metrics")
+            .text()
+            .await
+            .expect("the metrics as text");
+        let series = format!("pathway_{name}{{");
+        text.lines()
+            .filter(|line| line.starts_with(&series))
+            .filter(|line| labels.iter().all(|label| line.contains(label)))
+            .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+            .sum()
+    }
+
     /// What the service's consumers refused, with the reasons.
     pub async fn dead_letters(&self) -> Vec<dead_letter::Model> {
         dead_letter::Entity::find()

@@ -31,24 +31,6 @@ async fn dead_letter_stream_count(app: &TestApp) -> u64 {
     dead.info().await.expect("its state").state.messages
 }
 
-/// `pathway_inbox_waiting` of the notification consumer.
-async fn waiting(app: &TestApp) -> f64 {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("notification answers")
-        .text()
-        .await
-        .expect("the metrics as text");
-    text.lines()
-        .filter(|line| line.starts_with("pathway_inbox_waiting{"))
-        .filter(|line| line.contains("consumer=\"notification\""))
-        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
-        .sum()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_jetstream_gives_up_on_becomes_a_dead_letter_and_is_replayed_once() {
     for backend in backends().await {
@@ -110,10 +92,18 @@ async fn a_message_jetstream_gives_up_on_becomes_a_dead_letter_and_is_replayed_o
         assert_eq!(gateway.posts(), 0, "{name}");
         // It waited while it was retried; set aside, it waits no more.
         let settled = eventually(Duration::from_secs(5), || async {
-            (waiting(&app).await == 0.0).then_some(())
+            (app.metric("inbox_waiting", &["consumer=\"notification\""])
+                .await
+                == 0.0)
+                .then_some(())
         })
         .await;
-        assert!(settled.is_some(), "{name}: {} waiting", waiting(&app).await);
+        assert!(
+            settled.is_some(),
+            "{name}: {} waiting",
+            app.metric("inbox_waiting", &["consumer=\"notification\""])
+                .await
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(app.dead_letters().await.len(), 1, "{name}: set aside once");
         assert_eq!(dead_letter_stream_count(&app).await, 1, "{name}");

@@ -19,31 +19,18 @@ use super::{Setup, accept, setup};
 /// Longer than the old retry budget (five deliveries in about 3 s).
 const OUTAGE: Duration = Duration::from_secs(9);
 
-/// The value of `pathway_<name>` for the notification consumer whose other
-/// labels include `labels` (0 when the series is absent).
-async fn metric(app: &TestApp, name: &str, labels: &str) -> f64 {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .expect("notification answers")
-        .text()
-        .await
-        .expect("the metrics as text");
-    text.lines()
-        .filter(|line| line.starts_with(&format!("pathway_{name}{{")))
-        .filter(|line| line.contains("consumer=\"notification\"") && line.contains(labels))
-        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
-        .sum()
-}
-
+/// Messages of the notification consumer waiting out a fault.
 async fn waiting(app: &TestApp) -> f64 {
-    metric(app, "inbox_waiting", "").await
+    app.metric("inbox_waiting", &["consumer=\"notification\""])
+        .await
 }
 
 async fn retries(app: &TestApp) -> f64 {
-    metric(app, "inbox_messages_total", "outcome=\"retrying\"").await
+    app.metric(
+        "inbox_messages_total",
+        &["consumer=\"notification\"", "outcome=\"retrying\""],
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
