@@ -11,6 +11,8 @@ use serde::Serialize;
 
 use super::{TEMPLATE_FIELDS, TEMPLATE_GLOBALS};
 
+mod shape;
+
 /// The steps (minijinja instructions, its "fuel") one rendering of a template
 /// may take: Pathway's own use a few hundred, a loop over a clinician's longest
 /// text some tens of thousands; a nested loop runs out long before it could
@@ -99,7 +101,8 @@ impl std::io::Write for CappedOutput {
     }
 }
 
-/// Why a template source cannot be used: it does not parse, it names a field
+/// Why a template source cannot be used: it does not parse, it takes a shape
+/// that could build values without bound (see [`shape`]), it names a field
 /// no template is given, or rendered with example fields it fails or runs
 /// over the fuel or output limit.
 pub(super) fn template_problem(source: &str) -> Option<String> {
@@ -117,6 +120,9 @@ pub(super) fn template_problem(source: &str) -> Option<String> {
             ));
         }
     };
+    if let Some(problem) = shape::shape_problem(source) {
+        return Some(problem);
+    }
     let mut unknown: Vec<String> = template
         .undeclared_variables(false)
         .into_iter()

@@ -113,18 +113,23 @@ fn a_template_over_the_fuel_or_output_limit_is_refused_with_the_limit() {
         assert_eq!(problems.len(), 1, "{problems:?}");
         problems.into_iter().next().expect("one problem")
     };
-    // A nested loop: 10^10 steps without the fuel limit.
+    // Loops nested four deep over the example advice's characters: 31^4
+    // steps, more than the fuel allows.
     let (field, reason) = problem(with(
         "referrer/decision",
-        "Subject\n{% for a in range(100000) %}{% for b in range(100000) %}.{% endfor %}{% endfor %}",
+        "Subject\n{% for a in advice or '' %}{% for b in advice %}{% for c in advice %}{% for d in advice %}.{% endfor %}{% endfor %}{% endfor %}{% endfor %}",
     ));
     assert_eq!(field, "notification.templates.referrer/decision");
     assert!(reason.contains("fuel limit"), "{reason}");
     assert!(reason.contains(&TEMPLATE_FUEL.to_string()), "{reason}");
-    // One step, a hundred megabytes.
+    // Two loops over the reason's characters, each writing a line: over a
+    // hundred kilobytes in a few thousand steps.
+    let line = "x".repeat(100);
     let (field, reason) = problem(with(
         "receiving_service/referral",
-        "Subject\n{{ 'x' * 100000000 }}",
+        &format!(
+            "Subject\n{{% for a in reason or '' %}}{{% for b in reason %}}{line}{{% endfor %}}{{% endfor %}}"
+        ),
     ));
     assert_eq!(field, "notification.templates.receiving_service/referral");
     assert!(reason.contains("output limit"), "{reason}");
@@ -138,8 +143,73 @@ fn a_template_over_the_fuel_or_output_limit_is_refused_with_the_limit() {
     // A loop within the limits is fine.
     let fine = with(
         "referrer/decision",
-        "Subject\n{% for a in range(100) %}{{ a }} {% endfor %}{{ advice or '' }}",
+        "Subject\n{% for a in advice or '' %}{{ a }} {% endfor %}{{ advice or '' }}",
     );
+    assert!(fine.problems().is_empty(), "{:?}", fine.problems());
+}
+
+#[test]
+fn a_template_that_could_build_a_value_without_bound_is_refused_by_its_shape() {
+    let problem = |source: &str| {
+        let settings = NotificationSettings {
+            templates: [("patient/accept".to_owned(), format!("Subject\n{source}"))]
+                .into_iter()
+                .collect(),
+            ..NotificationSettings::default()
+        };
+        let problems = settings.problems();
+        assert_eq!(problems.len(), 1, "{source}: {problems:?}");
+        problems.into_iter().next().expect("one problem").1
+    };
+    // Each of these builds a gigabyte within the fuel limit, or could.
+    for (source, named) in [
+        (
+            "{% set a = patient_name ~ patient_name %}{% set b = a ~ a %}{{ b|length }}",
+            "{% set %}",
+        ),
+        (
+            "{% macro d(s, n) %}{% if n %}{{ d(s ~ s, n - 1) }}{% endif %}{% endmacro %}",
+            "a macro",
+        ),
+        (
+            "{% for a in [patient_name ~ patient_name] %}{{ a }}{% endfor %}",
+            "a list",
+        ),
+        ("{{ namespace(s=patient_name) }}", "a function call"),
+        (
+            "{% for i in range(3) %}{{ i }}{% endfor %}",
+            "a function call",
+        ),
+        ("{{ patient_name * 3 }}", "`*`"),
+        (
+            "{{ patient_name|indent(100000000) }}",
+            "the filter `indent`",
+        ),
+        (
+            "{{ patient_name|replace('a', 'aaaa')|replace('a', 'aaaa') }}",
+            "`replace`",
+        ),
+        ("{{ patient_name|replace('a', patient_name) }}", "`replace`"),
+        (
+            "{% with a = patient_name %}{{ a }}{% endwith %}",
+            "{% with %}",
+        ),
+        ("{% include 'other' %}", "{% include %}"),
+    ] {
+        let reason = problem(source);
+        assert!(reason.contains(named), "{source}: {reason}");
+        assert!(reason.contains("line 2"), "{source}: {reason}");
+    }
+    // What Pathway's own templates use is fine.
+    let fine = NotificationSettings {
+        templates: [(
+            "referrer/decision".to_owned(),
+            "Subject\n{% if outcome == 'accept' %}{{ mode | replace('_', ' ') }}{% elif advice is not none %}{{ advice|trim }}{% else %}{{ (reason or '')|upper }}{% endif %}{% for c in practice_code %}{{ loop.index }}{{ c }}{% endfor %}".to_owned(),
+        )]
+        .into_iter()
+        .collect(),
+        ..NotificationSettings::default()
+    };
     assert!(fine.problems().is_empty(), "{:?}", fine.problems());
 }
 

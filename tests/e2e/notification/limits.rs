@@ -55,9 +55,9 @@ async fn a_template_over_its_limits_is_refused_at_save_and_fails_only_its_delive
         let s = setup(&backend, Workers::default()).await;
         let admin = s.intake.token(Role::BoardAdmin, &["highland"]);
 
-        // A nested loop: refused when the settings are saved, naming the
-        // template and the limit.
-        let nested = "Your referral\n{% for a in range(100000) %}{% for b in range(100000) %}.{% endfor %}{% endfor %}";
+        // Loops nested four deep over the example reason: refused when the
+        // settings are saved, naming the template and the limit.
+        let nested = "Your referral\n{% for a in reason or '' %}{% for b in reason %}{% for c in reason %}{% for d in reason %}.{% endfor %}{% endfor %}{% endfor %}{% endfor %}";
         let response = s
             .intake
             .put_board_settings(

@@ -178,6 +178,13 @@ async fn every_action_and_every_view_leaves_exactly_one_audit_row() {
             .expect("JSON");
         assert_eq!(trail["rows"].as_array().map(Vec::len), Some(4));
         assert_eq!(trail["rows"][1]["action"], "referral.claim");
+        // A view names its purpose as intake's own audit row does.
+        assert_eq!(
+            trail["rows"][0]["purpose"],
+            "vetting_view: clinical vetting",
+            "{}",
+            backend.name()
+        );
         assert_eq!(trail["rows"][1]["actor"], "dr-a");
         assert_eq!(trail["next_after"], Value::Null, "one page holds them");
     }

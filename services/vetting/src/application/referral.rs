@@ -18,6 +18,9 @@ use crate::store::{board_settings, information_request, outcome};
 
 /// Why clinicians read a referral's identifiable content.
 const PURPOSE: &str = "clinical vetting";
+/// The audit row's purpose: the look-up's code and the reason, as intake's
+/// own audit row names them (`vetting_view: clinical vetting`).
+const AUDITED_PURPOSE: &str = "vetting_view: clinical vetting";
 
 impl Vetting {
     /// GET /v1/referrals/{id}: the referral with its identifiable content,
@@ -32,7 +35,14 @@ impl Vetting {
             information_request::of_referrals(self.db(), [row.referral_id.clone()]).await?;
         let outcomes = outcome::of_referral(self.db(), id).await?;
         let txn = self.db().begin().await?;
-        audit_referral(&txn, caller, "referral.read_identifiable", &row, PURPOSE).await?;
+        audit_referral(
+            &txn,
+            caller,
+            "referral.read_identifiable",
+            &row,
+            AUDITED_PURPOSE,
+        )
+        .await?;
         txn.commit().await?;
 
         let now = self.clock.now();
