@@ -2,13 +2,17 @@
 //! pages' forms: every form that changes something carries a token, and
 //! every such request must come from the service's own origin.
 //!
-//! - **The token** is `<expires>.<signature>`: HMAC-SHA256, under a key
-//!   drawn at random when the process starts, over what the form is for
-//!   (the pages' session cookie name, so one service's token is no good on
-//!   another's), the signed-in user's subject and the expiry. Nothing is
-//!   stored: any process that drew the key can check it. A token lives
-//!   [`LIFETIME`]; a restart draws a new key, so a form opened before it is
-//!   refused and the user is told to reload the page. The sign-in form,
+//! - **The token** is `<expires>.<signature>`: HMAC-SHA256 over what the
+//!   form is for (the pages' session cookie name, so one service's token is
+//!   no good on another's), the signed-in user's subject and the expiry.
+//!   Nothing is stored: any process with the key can check it. The key is
+//!   drawn at random when the process starts, unless `auth.csrf_key_file`
+//!   names a key file ([`share_key_from`]): several instances of a service
+//!   behind one address share that file, so a form one of them showed is
+//!   accepted by the others, and a restart keeps it. A token lives
+//!   [`LIFETIME`]; with a drawn key a restart draws a new one, so a form
+//!   opened before it is refused and the user is told to reload the page.
+//!   The sign-in form,
 //!   before anyone is signed in, is bound instead to a random value in a
 //!   cookie of its own ([`SignInCookie`]), which another site can neither
 //!   read nor set.
@@ -24,7 +28,10 @@
 //! A refusal is a 403 page ([`Refused`]) that says what happened, that
 //! nothing was changed, and to reload the page and send the form again.
 
-use std::sync::LazyLock;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use anyhow::Context;
 
 use askama::Template;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -43,8 +50,46 @@ pub const FIELD: &str = "csrf_token";
 /// working shift.
 pub const LIFETIME: TimeDelta = TimeDelta::hours(8);
 
-/// Drawn once per process; never leaves it.
-static KEY: LazyLock<[u8; 32]> = LazyLock::new(rand::random);
+/// The key forms are signed with: from `auth.csrf_key_file`, set at start,
+/// or drawn at random on first use. It never leaves the process.
+static KEY: OnceLock<Vec<u8>> = OnceLock::new();
+
+fn key() -> &'static [u8] {
+    KEY.get_or_init(|| rand::random::<[u8; 32]>().to_vec())
+}
+
+/// The form key kept in `path` (created on first use, like every key file:
+/// [`crate::keys`]), as every instance that shares the file derives it: an
+/// HMAC of a fixed label (its base64 text, 256 bits), so the file's key is
+/// never used as it is.
+pub fn key_from_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let secret = crate::keys::load_or_create_key(path).with_context(|| {
+        format!(
+            "cannot read or create the form key (auth.csrf_key_file) {}",
+            path.display()
+        )
+    })?;
+    let signed = crypto::sign(
+        b"pathway-csrf-key",
+        &EncodingKey::from_secret(&secret),
+        Algorithm::HS256,
+    )
+    .context("cannot derive the form key")?;
+    Ok(signed.into_bytes())
+}
+
+/// Sign and check forms with the key kept in `path` from now on, so every
+/// instance sharing the file accepts the others' forms. Call it at start,
+/// before a page is shown; a second call with another key is an error.
+pub fn share_key_from(path: &Path) -> anyhow::Result<()> {
+    let key = key_from_file(path)?;
+    if *KEY.get_or_init(|| key.clone()) != key {
+        anyhow::bail!(
+            "the form key is already in use: set auth.csrf_key_file before any page is shown"
+        );
+    }
+    Ok(())
+}
 
 fn message(purpose: &str, subject: &str, expires: i64) -> Vec<u8> {
     // Lengths first, so no two (purpose, subject) pairs run together alike.
@@ -63,8 +108,13 @@ pub fn token(purpose: &str, subject: &str) -> String {
 
 /// A token for `subject`'s forms of `purpose` that expires at `expires`.
 pub fn token_expiring(purpose: &str, subject: &str, expires: DateTime<Utc>) -> String {
+    token_under(key(), purpose, subject, expires)
+}
+
+/// A token under `key`, as [`token_expiring`] makes them under the process's.
+pub fn token_under(key: &[u8], purpose: &str, subject: &str, expires: DateTime<Utc>) -> String {
     let expires = expires.timestamp();
-    let key = EncodingKey::from_secret(KEY.as_slice());
+    let key = EncodingKey::from_secret(key);
     // HMAC-SHA256 over bytes cannot fail; an empty signature never verifies.
     let signature = crypto::sign(&message(purpose, subject, expires), &key, Algorithm::HS256)
         .unwrap_or_default();
@@ -266,7 +316,19 @@ pub fn check_token(
     token: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<(), Refused> {
-    let refuse = |reason| Refused::new(reason, headers);
+    check_token_under(key(), purpose, subject, token)
+        .map_err(|reason| Refused::new(reason, headers))
+}
+
+/// Whether `token` was made under `key` for `subject`'s forms of `purpose`,
+/// and has not expired.
+pub fn check_token_under(
+    key: &[u8],
+    purpose: &str,
+    subject: &str,
+    token: Option<&str>,
+) -> Result<(), Reason> {
+    let refuse = |reason| reason;
     let token = token
         .map(str::trim)
         .filter(|t| !t.is_empty())
@@ -275,7 +337,7 @@ pub fn check_token(
         .split_once('.')
         .and_then(|(expires, signature)| Some((expires.parse::<i64>().ok()?, signature)))
         .ok_or_else(|| refuse(Reason::TokenWrong))?;
-    let key = DecodingKey::from_secret(KEY.as_slice());
+    let key = DecodingKey::from_secret(key);
     let genuine = crypto::verify(
         signature,
         &message(purpose, subject, expires),

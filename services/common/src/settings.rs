@@ -182,6 +182,11 @@ pub struct AuthSettings {
     /// `Authorization` header the board's single sign-on proxy sends, and
     /// `/sign-in` says so; production requires it off.
     pub token_pasting: bool,
+    /// A key file the pages' forms are signed with (created on first use).
+    /// Several instances of a service behind one address must share it, or
+    /// a form one of them showed is refused by the others; unset, each
+    /// process draws its own key at start.
+    pub csrf_key_file: Option<PathBuf>,
 }
 
 impl Default for AuthSettings {
@@ -197,6 +202,7 @@ impl Default for AuthSettings {
             client_secret: None,
             scope: None,
             token_pasting: true,
+            csrf_key_file: None,
         }
     }
 }

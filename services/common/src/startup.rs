@@ -228,6 +228,9 @@ async fn run<S: Service>() -> anyhow::Result<()> {
     if Profile::from_env()? == Profile::Production {
         check_production::<S>(&settings)?;
     }
+    if let Some(path) = &settings.auth().csrf_key_file {
+        crate::csrf::share_key_from(path)?;
+    }
     let _telemetry = crate::telemetry::init(S::NAME, settings.telemetry())?;
     let app = Application::<S>::build(settings).await?;
     let host = app.settings().http().host;

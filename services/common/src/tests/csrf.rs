@@ -132,3 +132,31 @@ fn a_token_is_good_only_for_its_purpose_subject_and_time() {
         "csrf_token_expired"
     );
 }
+
+#[test]
+fn instances_sharing_a_key_file_accept_each_others_forms_and_no_one_else_does() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let shared = dir.path().join("csrf.key");
+    // Two instances start together: the first creates the file, both read it.
+    let one = key_from_file(&shared).expect("the key");
+    let other = key_from_file(&shared).expect("the same key");
+    let elsewhere = key_from_file(&dir.path().join("another.key")).expect("another key");
+    let expires = Utc::now() + LIFETIME;
+    let shown = token_under(&one, "pathway_session", "jane", expires);
+    assert_eq!(
+        check_token_under(&other, "pathway_session", "jane", Some(&shown)),
+        Ok(())
+    );
+    assert_eq!(
+        check_token_under(&elsewhere, "pathway_session", "jane", Some(&shown)),
+        Err(Reason::TokenWrong)
+    );
+    // The file's own key is never the form key.
+    let file_key = crate::keys::load_or_create_key(&shared).expect("the file's key");
+    assert_ne!(one, file_key);
+    assert_ne!(one, hex::encode(&file_key).into_bytes());
+    // An empty file is no key: the service stops rather than sign with it.
+    let empty = dir.path().join("empty.key");
+    std::fs::write(&empty, "").expect("write");
+    assert!(key_from_file(&empty).is_err());
+}
