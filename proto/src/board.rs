@@ -293,6 +293,8 @@ const TEMPLATE_GLOBALS: [&str; 4] = ["range", "dict", "namespace", "debug"];
 /// The longest template source a board may set, in characters.
 pub const TEMPLATE_MAX_CHARS: usize = 4000;
 
+mod outbound;
+pub use outbound::{host_allowed, host_pattern_problem, non_public, url_host, webhook_url_problem};
 mod templates;
 use templates::template_problem;
 pub use templates::{
@@ -342,7 +344,7 @@ pub enum ReferrerChannel {
 }
 
 /// A board's notification channels and its own templates. Secrets (the
-/// Notify API key, the SMTP password, the webhook signing secret) are not
+/// Notify API key, the SMTP password, the webhook signing key) are not
 /// here: they stay in the notification service's own configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -379,6 +381,13 @@ pub struct NotificationSettings {
     /// resolves to is checked before connecting, and a non-public one is
     /// refused: a board's messages go only to the public hosts it named.
     pub allow_private_addresses: bool,
+    /// The hosts the board's webhooks may go to: its GP systems and
+    /// receiving services, by name (`gp.highland.example`), by wildcard
+    /// (`*.nhs.scot`: any name under it) or by address. Every webhook URL of
+    /// the board, a referral's own webhook reply address included, must be
+    /// on it; empty, no webhook goes anywhere.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Whether `name` can name a Notify account or an SMTP server: 1 to 64
@@ -410,13 +419,15 @@ impl NotificationSettings {
                 ));
             }
         }
+        for (i, pattern) in self.allowed_hosts.iter().enumerate() {
+            if let Some(reason) = host_pattern_problem(pattern) {
+                out.push((format!("notification.allowed_hosts[{i}]"), reason.into()));
+            }
+        }
         if let Some(url) = &self.gp_webhook_url
-            && !is_http_url(url)
+            && let Some(reason) = self.webhook_url_problem(url)
         {
-            out.push((
-                "notification.gp_webhook_url".into(),
-                "must be an http:// or https:// URL".into(),
-            ));
+            out.push(("notification.gp_webhook_url".into(), reason));
         }
         for (code, url) in &self.receiving_services {
             let valid_code = !code.is_empty()
@@ -430,11 +441,8 @@ impl NotificationSettings {
                     "the code must be 1 to 64 lower-case letters, digits, hyphens or underscores"
                         .into(),
                 ));
-            } else if !is_http_url(url) {
-                out.push((
-                    format!("notification.receiving_services.{code}"),
-                    "must be an http:// or https:// URL".into(),
-                ));
+            } else if let Some(reason) = self.webhook_url_problem(url) {
+                out.push((format!("notification.receiving_services.{code}"), reason));
             }
         }
         for (name, source) in &self.templates {
@@ -464,11 +472,57 @@ impl NotificationSettings {
     }
 }
 
-fn is_http_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
+impl NotificationSettings {
+    /// Why the board may not send a webhook to `url`, if it may not: not
+    /// https, a non-public address it does not allow, or a host not on its
+    /// `allowed_hosts` ([`webhook_url_problem`]).
+    pub fn webhook_url_problem(&self, url: &str) -> Option<String> {
+        webhook_url_problem(url, &self.allowed_hosts, self.allow_private_addresses)
+    }
+
+    /// What a deployment running with `PATHWAY_PROFILE=production` refuses
+    /// of the section besides [`Self::problems`], as `(field, reason)`: the
+    /// file sink (it keeps patients' messages on the service's machine and
+    /// sends nothing) and any webhook URL in plain http.
+    pub fn production_problems(&self) -> Vec<(String, String)> {
+        const SINK: &str = "must not be sink in production: the file sink keeps patients' messages on the service's machine and sends nothing";
+        let mut out = Vec::new();
+        if self.messages == MessageGateway::Sink {
+            out.push(("notification.messages".into(), SINK.into()));
+        }
+        if self.email == Some(EmailGateway::Sink) {
+            out.push(("notification.email".into(), SINK.into()));
+        }
+        if self.webhooks == WebhookGateway::Sink {
+            out.push(("notification.webhooks".into(), SINK.into()));
+        }
+        const CLEAR: &str =
+            "must be https in production: patient data never crosses a network in clear";
+        if let Some(url) = &self.gp_webhook_url
+            && !url.starts_with("https://")
+        {
+            out.push(("notification.gp_webhook_url".into(), CLEAR.into()));
+        }
+        for (code, url) in &self.receiving_services {
+            if !url.starts_with("https://") {
+                out.push((
+                    format!("notification.receiving_services.{code}"),
+                    CLEAR.into(),
+                ));
+            }
+        }
+        out
+    }
+}
+
+impl BoardSettings {
+    /// What production refuses of the document besides [`Self::problems`].
+    pub fn production_problems(&self) -> Vec<(String, String)> {
+        self.notification
+            .as_ref()
+            .map(NotificationSettings::production_problems)
+            .unwrap_or_default()
+    }
 }
 
 fn default_label(code: &str) -> &'static str {

@@ -24,8 +24,10 @@ use serde_json::Value;
 use crate::running::{Running, database};
 use crate::{Backend, at_least, eventually};
 
-/// The secret webhook receivers share with the service in tests.
-pub const WEBHOOK_SECRET: &str = "test-webhook-signing-secret";
+/// The seed of the Ed25519 key the service signs webhooks with in tests,
+/// written to its key file before it starts, so a receiver can check every
+/// webhook from the first (the signing test also fetches the published key).
+pub const WEBHOOK_SIGNING_SEED: [u8; 32] = [0x5a; 32];
 
 /// The token the gateway presents on its status callbacks in tests.
 pub const CALLBACK_TOKEN: &str = "test-notify-callback-token";
@@ -73,9 +75,16 @@ pub async fn settings_beside(
         .collect(),
         notify_account: None,
         smtp_server: None,
-        // The test's receiver listens on 127.0.0.1, which a board must allow.
+        // The test's receiver listens on 127.0.0.1, which a board must allow
+        // and list.
         allow_private_addresses: true,
+        allowed_hosts: vec!["127.0.0.1".into()],
     };
+    let signing_key_file = dir.join("webhook-ed25519.key");
+    if !signing_key_file.exists() {
+        std::fs::write(&signing_key_file, hex::encode(WEBHOOK_SIGNING_SEED))
+            .expect("the webhook signing key is written");
+    }
     Settings {
         http: HttpSettings::with_port(0),
         database: database(backend, dir).await,
@@ -95,8 +104,8 @@ pub async fn settings_beside(
         },
         notify: gateway.account(CALLBACK_TOKEN),
         webhook: WebhookSettings {
-            signing_secret: Some(WEBHOOK_SECRET.to_owned().into()),
-            signing_key_file: dir.join("webhook.key"),
+            signing_key_file,
+            published_key_files: Vec::new(),
             timeout_ms: 500,
         },
         smtp: SmtpSettings::default(),

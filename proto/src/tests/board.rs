@@ -58,6 +58,7 @@ fn a_notification_section_reads_and_its_problems_name_the_field() {
             "messages": "notify", "email": "smtp", "referrer_channel": "email",
             "gp_webhook_url": "https://gp.example.org/pathway",
             "receiving_services": {"pain-association-scotland": "https://pas.example.org/in"},
+            "allowed_hosts": ["gp.example.org", "pas.example.org"],
             "templates": {"patient/accept": "Your referral\nDear {{ patient_name }}, {% if target_date %}by {{ target_date }}{% endif %}"}
         }}"#,
     )
@@ -257,4 +258,224 @@ fn private_addresses_are_allowed_only_when_a_board_says_so() {
     assert_eq!(written["notification"]["allow_private_addresses"], true);
     let error = read(r#"{"allow_private_addresses": "yes"}"#).expect_err("a yes/no");
     assert!(error.to_string().contains("invalid type"), "{error}");
+}
+
+#[test]
+fn every_webhook_url_must_be_on_the_allow_list_over_https_to_a_public_address() {
+    let section = |value: serde_json::Value| {
+        serde_json::from_value::<BoardSettings>(serde_json::json!({ "notification": value }))
+            .expect("reads")
+    };
+    let problems = |value: serde_json::Value| section(value).problems();
+    // Each URL, with the board's allow-list and allowance: the field's
+    // problem, or none.
+    let cases: &[(&str, &[&str], bool, Option<&str>)] = &[
+        (
+            "https://gp.highland.example/in",
+            &["gp.highland.example"],
+            false,
+            None,
+        ),
+        (
+            "https://GP.Highland.Example./in",
+            &["gp.highland.example"],
+            false,
+            None,
+        ),
+        ("https://gp.nhs.scot/in", &["*.nhs.scot"], false, None),
+        ("https://a.b.nhs.scot/in", &["*.nhs.scot"], false, None),
+        (
+            "https://nhs.scot/in",
+            &["*.nhs.scot"],
+            false,
+            Some("not on the board's allowed hosts"),
+        ),
+        (
+            "https://evilnhs.scot/in",
+            &["*.nhs.scot"],
+            false,
+            Some("not on the board's allowed hosts"),
+        ),
+        (
+            "https://gp.highland.example/in",
+            &[],
+            false,
+            Some("not on the board's allowed hosts"),
+        ),
+        (
+            "https://other.example/in",
+            &["gp.highland.example"],
+            false,
+            Some("other.example is not on"),
+        ),
+        (
+            "http://gp.highland.example/in",
+            &["gp.highland.example"],
+            false,
+            Some("must be https"),
+        ),
+        (
+            "http://gp.highland.example/in",
+            &["gp.highland.example"],
+            true,
+            Some("must be https"),
+        ),
+        (
+            "ftp://gp.highland.example/in",
+            &["gp.highland.example"],
+            false,
+            Some("https:// URL"),
+        ),
+        (
+            "gp.highland.example",
+            &["gp.highland.example"],
+            false,
+            Some("https:// URL"),
+        ),
+        (
+            "https://user:pw@gp.highland.example/in",
+            &["gp.highland.example"],
+            false,
+            Some("credentials"),
+        ),
+        (
+            "https://127.0.0.1/in",
+            &["127.0.0.1"],
+            false,
+            Some("127.0.0.1 is a loopback address"),
+        ),
+        (
+            "https://10.1.2.3/in",
+            &["10.1.2.3"],
+            false,
+            Some("private (RFC 1918)"),
+        ),
+        (
+            "https://169.254.169.254/in",
+            &["169.254.169.254"],
+            false,
+            Some("link-local"),
+        ),
+        (
+            "https://[::1]/in",
+            &["::1"],
+            false,
+            Some("::1 is a loopback address"),
+        ),
+        (
+            "https://[fe80::1]/in",
+            &["fe80::1"],
+            false,
+            Some("link-local"),
+        ),
+        (
+            "http://localhost:8080/in",
+            &["localhost"],
+            false,
+            Some("loopback"),
+        ),
+        ("https://10.1.2.3/in", &["10.1.2.3"], true, None),
+        ("http://127.0.0.1:9000/in", &["127.0.0.1"], true, None),
+        (
+            "http://10.1.2.3/in",
+            &["10.1.2.3"],
+            true,
+            Some("must be https"),
+        ),
+        (
+            "https://10.1.2.3/in",
+            &[],
+            true,
+            Some("not on the board's allowed hosts"),
+        ),
+    ];
+    for (url, allowed, private, expected) in cases {
+        for field in ["gp_webhook_url", "receiving_services"] {
+            let value = if field == "gp_webhook_url" {
+                serde_json::json!({"gp_webhook_url": url, "allowed_hosts": allowed, "allow_private_addresses": private})
+            } else {
+                serde_json::json!({"receiving_services": {"pain_management_programme": url}, "allowed_hosts": allowed, "allow_private_addresses": private})
+            };
+            let found = problems(value);
+            match expected {
+                None => assert!(found.is_empty(), "{url} {allowed:?}: {found:?}"),
+                Some(reason) => {
+                    assert_eq!(found.len(), 1, "{url} {allowed:?}: {found:?}");
+                    let name = if field == "gp_webhook_url" {
+                        "notification.gp_webhook_url"
+                    } else {
+                        "notification.receiving_services.pain_management_programme"
+                    };
+                    assert_eq!(found[0].0, name, "{url}");
+                    assert!(
+                        found[0].1.contains(reason),
+                        "{url} {allowed:?}: {:?}",
+                        found[0].1
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn allow_list_entries_are_host_names_wildcards_over_two_labels_or_addresses() {
+    let bad = [
+        ("", "1 to 253"),
+        ("GP.example", "lower case"),
+        ("*.scot", "at least two labels"),
+        ("*", "host name"),
+        ("gp.*.example", "host name"),
+        ("gp..example", "host name"),
+        ("-gp.example", "host name"),
+        ("gp.example/path", "host name"),
+        ("https://gp.example", "host name"),
+    ];
+    for (pattern, reason) in bad {
+        let settings = serde_json::from_value::<BoardSettings>(
+            serde_json::json!({"notification": {"allowed_hosts": ["gp.example", pattern]}}),
+        )
+        .expect("reads");
+        let problems = settings.problems();
+        assert_eq!(problems.len(), 1, "{pattern:?}: {problems:?}");
+        assert_eq!(problems[0].0, "notification.allowed_hosts[1]");
+        assert!(problems[0].1.contains(reason), "{pattern:?}: {problems:?}");
+    }
+    for good in [
+        "gp.example",
+        "*.nhs.scot",
+        "10.0.0.7",
+        "::1",
+        "pain_management_programme.invalid",
+    ] {
+        assert!(crate::board::host_pattern_problem(good).is_none(), "{good}");
+    }
+}
+
+#[test]
+fn production_refuses_the_file_sink_and_plain_http_in_a_board_s_own_settings() {
+    let settings = serde_json::from_value::<BoardSettings>(serde_json::json!({"notification": {
+        "messages": "sink", "email": "sink", "webhooks": "sink",
+        "gp_webhook_url": "http://127.0.0.1:9000/gp",
+        "receiving_services": {"residential_programme": "https://rp.example/in"},
+        "allowed_hosts": ["127.0.0.1", "rp.example"],
+        "allow_private_addresses": true
+    }}))
+    .expect("reads");
+    assert!(settings.problems().is_empty(), "{:?}", settings.problems());
+    let fields: Vec<String> = settings
+        .production_problems()
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "notification.messages",
+            "notification.email",
+            "notification.webhooks",
+            "notification.gp_webhook_url",
+        ]
+    );
+    assert!(BoardSettings::default().production_problems().is_empty());
 }

@@ -23,7 +23,7 @@ fn after_help() -> String {
          PATHWAY_NOTIFICATION__NOTIFY__BASE_URL=https://api.notifications.service.gov.uk\n  \
          PATHWAY_NOTIFICATION__NOTIFY__API_KEY=...     Notify API key (name-service id-secret)\n  \
          PATHWAY_NOTIFICATION__NOTIFY__SMS_TEMPLATE_ID=...   and EMAIL_/LETTER_TEMPLATE_ID\n  \
-         PATHWAY_NOTIFICATION__WEBHOOK__SIGNING_SECRET=...   shared with webhook receivers\n  \
+         PATHWAY_NOTIFICATION__WEBHOOK__SIGNING_KEY_FILE=var/secrets/webhook-ed25519.key   Ed25519 key (docs/webhooks.md)\n  \
          PATHWAY_NOTIFICATION__BOARD_DEFAULTS__MESSAGES=notify   sink (default) or notify\n  \
          PATHWAY_NOTIFICATION__BOARD_DEFAULTS__WEBHOOKS=http     sink (default) or http\n  \
          PATHWAY_NOTIFICATION__BOARD_DEFAULTS__REFERRER_CHANNEL=email   webhook (default) or email\n  \

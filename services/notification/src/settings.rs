@@ -6,7 +6,7 @@
 //! (`notification`, changed through intake's admin API at run time); the
 //! channels here (`boards.<code>`, and `board_defaults` for every board not
 //! named) apply to a board until it sets its own. Secrets stay here: the
-//! Notify API key, the SMTP password, the webhook signing secret.
+//! Notify API key, the SMTP password, the webhook signing key's file.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -189,20 +189,28 @@ impl Default for NotifySettings {
 
 /// Signed webhooks to GP systems and receiving services.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct WebhookSettings {
-    /// The shared secret receivers verify signatures with; when unset, one is
-    /// kept in `signing_key_file` (created on first use).
-    pub signing_secret: Option<SecretString>,
+    /// The Ed25519 key webhooks are signed with: 32 random bytes as hex,
+    /// created (mode 0600) on first start. Receivers verify with its public
+    /// key, published at `/.well-known/pathway-signing-keys`; nothing secret
+    /// is shared with them.
     pub signing_key_file: PathBuf,
+    /// More key files whose public keys are published beside the signing
+    /// key's, for rotation: the next key before it signs, the previous one
+    /// while receivers may still see its signatures. Each is created when
+    /// missing.
+    pub published_key_files: Vec<PathBuf>,
     pub timeout_ms: u64,
 }
 
 impl Default for WebhookSettings {
     fn default() -> Self {
         Self {
-            signing_secret: None,
-            signing_key_file: PathBuf::from("var/secrets/webhook-signing.key"),
+            // Not the file of the former shared HMAC secret, which receivers
+            // were given: that must never become a private key.
+            signing_key_file: PathBuf::from("var/secrets/webhook-ed25519.key"),
+            published_key_files: Vec::new(),
             timeout_ms: 10_000,
         }
     }

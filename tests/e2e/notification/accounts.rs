@@ -180,6 +180,7 @@ async fn a_board_switched_to_another_notify_account_uses_it_next_and_an_unknown_
             "gp_webhook_url": receiver.url("gp"),
             "notify_account": "highland",
             "allow_private_addresses": true,
+            "allowed_hosts": ["127.0.0.1"],
         });
         let response = intake
             .put_board_settings(&admin, "highland", &document.to_string())

@@ -14,10 +14,13 @@
 //! a real SMTP server), `board_settings` (channels and templates changed
 //! without a restart), `accounts` (each board's own Notify account),
 //! `limits` (template fuel and output limits, the sink's file modes, pages
-//! of deliveries) and `outbound` (no redirects, capped answers, private
-//! addresses only where a board allows them).
+//! of deliveries), `outbound` (no redirects, capped answers, private
+//! addresses only where a board allows them), `allow_list` (webhooks only to
+//! the hosts a board listed) and `signatures` (Ed25519, verified with the
+//! published key).
 
 mod accounts;
+mod allow_list;
 mod board_settings;
 mod callbacks;
 mod channels;
@@ -27,6 +30,7 @@ mod outage;
 mod outbound;
 mod referrer;
 mod retries;
+mod signatures;
 mod smtp;
 
 use pathway_notification::startup::Workers;

@@ -201,6 +201,7 @@ async fn loopback_is_refused_unless_the_board_allows_private_addresses() {
             "webhooks": "http",
             "gp_webhook_url": receiver.url("gp"),
             "allow_private_addresses": true,
+            "allowed_hosts": ["127.0.0.1"],
         });
         let response = intake
             .put_board_settings(&admin, "highland", &document.to_string())

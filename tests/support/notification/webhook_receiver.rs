@@ -1,5 +1,7 @@
 //! [`WebhookReceiver`]: a local HTTP server that verifies each webhook's
-//! signature as a GP system would.
+//! signature as a GP system would: Ed25519 over
+//! `{timestamp}.{delivery}.{url}.{body}`, with Pathway's public key, and a
+//! timestamp within five minutes.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -8,22 +10,56 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use hmac::{Hmac, Mac};
+use base64::Engine;
+use ed25519_dalek::{Signature, SigningKey, Verifier, VerifyingKey};
 use serde_json::Value;
-use sha2::Sha256;
 
-use super::{WEBHOOK_SECRET, serve};
+use super::{WEBHOOK_SIGNING_SEED, serve};
 
-/// A webhook the receiver took, with its signature checked.
+/// A webhook the receiver took, with its signature checked, and what it
+/// was sent with, for a test to check again.
 #[derive(Debug, Clone)]
 pub struct Hook {
     pub path: String,
     pub delivery: String,
     pub document: Value,
+    /// The URL it was sent to, as the board configured it.
+    pub url: String,
+    pub timestamp: String,
+    pub key_id: String,
+    pub signature: String,
+    pub body: Vec<u8>,
+}
+
+/// The bytes Pathway signs, as a receiver builds them.
+pub fn signed_message(timestamp: &str, delivery: &str, url: &str, body: &[u8]) -> Vec<u8> {
+    let mut message = format!("{timestamp}.{delivery}.{url}.").into_bytes();
+    message.extend_from_slice(body);
+    message
+}
+
+/// Whether `signature` (`v2=<base64>`) is `key`'s over the message.
+pub fn verifies(
+    key: &VerifyingKey,
+    signature: &str,
+    timestamp: &str,
+    delivery: &str,
+    url: &str,
+    body: &[u8],
+) -> bool {
+    signature
+        .strip_prefix("v2=")
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .and_then(|bytes| Signature::from_slice(&bytes).ok())
+        .is_some_and(|signature| {
+            key.verify(&signed_message(timestamp, delivery, url, body), &signature)
+                .is_ok()
+        })
 }
 
 #[derive(Default)]
 struct ReceiverState {
+    base: String,
     hooks: Vec<Hook>,
     script: VecDeque<u16>,
     bad_signatures: usize,
@@ -50,17 +86,15 @@ async fn receive(
             .to_owned()
     };
     let timestamp = header("pathway-timestamp");
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(WEBHOOK_SECRET.as_bytes()).expect("any key length");
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(&body);
-    let expected = format!("v1={}", hex::encode(mac.finalize().into_bytes()));
+    let delivery = header("pathway-delivery");
+    let signature = header("pathway-signature");
+    let key = SigningKey::from_bytes(&WEBHOOK_SIGNING_SEED).verifying_key();
     let fresh = timestamp
         .parse::<i64>()
         .is_ok_and(|t| (chrono::Utc::now().timestamp() - t).abs() < 300);
     let mut s = state.lock().expect("receiver state");
-    if header("pathway-signature") != expected || !fresh {
+    let url = format!("{}/{path}", s.base);
+    if !verifies(&key, &signature, &timestamp, &delivery, &url, &body) || !fresh {
         s.bad_signatures += 1;
         return StatusCode::UNAUTHORIZED;
     }
@@ -69,8 +103,13 @@ async fn receive(
     }
     s.hooks.push(Hook {
         path,
-        delivery: header("pathway-delivery"),
+        delivery,
         document: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        url,
+        timestamp,
+        key_id: header("pathway-key-id"),
+        signature,
+        body: body.to_vec(),
     });
     StatusCode::NO_CONTENT
 }
@@ -81,10 +120,9 @@ impl WebhookReceiver {
         let app = Router::new()
             .route("/{path}", post(receive))
             .with_state(state.clone());
-        Self {
-            base: serve(app).await,
-            state,
-        }
+        let base = serve(app).await;
+        state.lock().expect("receiver state").base = base.clone();
+        Self { base, state }
     }
 
     pub fn url(&self, path: &str) -> String {

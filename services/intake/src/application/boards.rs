@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pathway_common::audit::{self, AuditEntry};
 use pathway_common::auth::{Caller, Role};
 use pathway_common::outbox;
+use pathway_common::profile::Profile;
 use pathway_common::validation::FieldError;
 use pathway_proto::board::BoardSettings;
 use pathway_proto::days;
@@ -191,7 +192,12 @@ impl Intake {
         settings: BoardSettings,
     ) -> Result<BoardSettingsRecord, Error> {
         let board = Self::board_for(caller, board, &[Role::BoardAdmin])?;
-        let problems = settings.problems();
+        let mut problems = settings.problems();
+        // Production refuses at start what it refuses here, so a board's
+        // settings cannot bring back the file sink or plain http.
+        if Profile::from_env()? == Profile::Production {
+            problems.extend(settings.production_problems());
+        }
         if !problems.is_empty() {
             return Err(Error::Validation(
                 problems

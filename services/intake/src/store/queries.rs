@@ -141,6 +141,19 @@ pub async fn pathway_changes<C: ConnectionTrait>(
 }
 
 /// Every settings document `board` stored, oldest first.
+/// The settings `board` stored last, if it ever stored any.
+pub async fn latest_board_settings<C: ConnectionTrait>(
+    db: &C,
+    board: &str,
+) -> Result<Option<board_settings_change::Model>, DbErr> {
+    board_settings_change::Entity::find()
+        .filter(board_settings_change::Column::Board.eq(board))
+        .order_by_desc(board_settings_change::Column::ChangedAt)
+        .order_by_desc(board_settings_change::Column::Id)
+        .one(db)
+        .await
+}
+
 pub async fn board_settings_changes<C: ConnectionTrait>(
     db: &C,
     board: &str,

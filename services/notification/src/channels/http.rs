@@ -8,9 +8,10 @@
 //! checked are the very ones connected to (a name that resolves to a public
 //! address when checked and a private one a moment later cannot slip
 //! through); a URL whose host is an address is checked before the request.
+//! No proxy is used, whatever `HTTPS_PROXY` or `HTTP_PROXY` say.
 
 use std::error::Error as StdError;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,8 +46,13 @@ pub struct RefusedAddress {
 /// connects only to the `addresses` allowed.
 pub fn client(timeout: Duration, addresses: Addresses) -> reqwest::Result<reqwest::Client> {
     pathway_common::tls::install_crypto_provider();
+    // No proxy from HTTPS_PROXY or HTTP_PROXY: a proxy would resolve the
+    // names itself, out of reach of the address check below, and would see
+    // every message; a variable set for something else must not reroute
+    // patients' data.
     let builder = reqwest::Client::builder()
         .timeout(timeout)
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none());
     match addresses {
         Addresses::Any => builder.build(),
@@ -93,69 +99,9 @@ pub fn refused_address<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a Re
     None
 }
 
-/// What kind of non-public address `ip` is; `None` for a public one.
-pub fn non_public(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(ip) => non_public_v4(ip),
-        IpAddr::V6(ip) => non_public_v6(ip),
-    }
-}
-
-fn non_public_v4(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, c, _] = ip.octets();
-    Some(match (a, b, c) {
-        (0, _, _) => "\"this network\" (0.0.0.0/8)",
-        (127, _, _) => "loopback",
-        (10, _, _) | (192, 168, _) => "private (RFC 1918)",
-        (172, 16..=31, _) => "private (RFC 1918)",
-        (169, 254, _) => "link-local",
-        (100, 64..=127, _) => "shared (carrier-grade NAT, 100.64.0.0/10)",
-        (192, 0, 0) => "IETF protocol assignment (192.0.0.0/24)",
-        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "documentation",
-        (198, 18..=19, _) => "benchmarking (198.18.0.0/15)",
-        (224..=239, _, _) => "multicast",
-        (240..=255, _, _) => "reserved (240.0.0.0/4)",
-        _ => return None,
-    })
-}
-
-fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return non_public_v4(v4);
-    }
-    let s = ip.segments();
-    if ip.is_unspecified() {
-        return Some("unspecified");
-    }
-    if ip.is_loopback() {
-        return Some("loopback");
-    }
-    Some(match s[0] {
-        0xfc00..=0xfdff => "unique local (fc00::/7)",
-        0xfe80..=0xfebf => "link-local",
-        0xfec0..=0xfeff => "site-local (fec0::/10)",
-        0xff00..=0xffff => "multicast",
-        // 6to4: the IPv4 address in the next 32 bits.
-        0x2002 => {
-            let v4 = Ipv4Addr::new(
-                (s[1] >> 8) as u8,
-                (s[1] & 0xff) as u8,
-                (s[2] >> 8) as u8,
-                (s[2] & 0xff) as u8,
-            );
-            return non_public_v4(v4);
-        }
-        0x2001 if s[1] == 0x0db8 => "documentation",
-        // Teredo, benchmarking, ORCHID and other protocol assignments.
-        0x2001 if s[1] < 0x0200 => "IETF protocol assignment (2001::/23)",
-        0x3fff if s[1] < 0x1000 => "documentation",
-        // Global unicast.
-        0x2000..=0x3fff => return None,
-        // NAT64 (64:ff9b::/96, 64:ff9b:1::/48), IPv4-compatible,
-        // discard-only and every range not yet given out.
-        _ => "non-global (outside 2000::/3)",
-    })
-}
+/// What kind of non-public address `ip` is; `None` for a public one (the
+/// rule board settings are checked with too).
+pub use pathway_proto::board::non_public;
 
 /// A resolver that gives the system's addresses for a name only when every
 /// one of them is public.

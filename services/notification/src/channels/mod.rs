@@ -2,6 +2,12 @@
 //! Notify-compatible gateway ([`notify`]), SMTP e-mail ([`smtp`]), signed
 //! webhooks ([`webhook`]) and a local folder of rendered messages ([`sink`]),
 //! the embedded default.
+//!
+//! Whatever a board's settings say, a webhook goes only to a host on the
+//! board's `allowed_hosts`, over https (plain http only to loopback, for a
+//! board that allows private addresses), and, in production, a board's
+//! messages never go to the file sink nor over plain http: a delivery that
+//! would is a permanent failure, recorded with the reason.
 
 pub mod http;
 pub mod notify;
@@ -15,7 +21,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use pathway_proto::board::is_account_name;
+use pathway_common::profile::Profile;
+use pathway_proto::board::{is_account_name, webhook_url_problem};
 
 use crate::domain::{Address, ChannelKind};
 use crate::settings::{
@@ -171,10 +178,27 @@ pub struct Channels {
     webhook: Arc<dyn Channel>,
     /// Webhooks of boards that allow private addresses.
     webhook_any_address: Arc<dyn Channel>,
+    /// The keys webhooks are signed with and the public keys published.
+    keys: Arc<webhook::SigningKeys>,
+    /// Running with `PATHWAY_PROFILE=production`: no board's messages go to
+    /// the file sink or over plain http, whatever its settings say.
+    production: bool,
 }
 
 impl Channels {
+    /// The channels of `settings`, under the profile `PATHWAY_PROFILE`
+    /// names, signing webhooks with the keys in `settings.webhook`'s files.
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let keys = webhook::SigningKeys::load(&settings.webhook)?;
+        Self::build(settings, Profile::from_env()?, Arc::new(keys))
+    }
+
+    /// The channels of `settings` under `profile`, signing with `keys`.
+    pub fn build(
+        settings: &Settings,
+        profile: Profile,
+        keys: Arc<webhook::SigningKeys>,
+    ) -> anyhow::Result<Self> {
         // The HTTP clients below need rustls's provider, whoever builds them.
         pathway_common::tls::install_crypto_provider();
         anyhow::ensure!(
@@ -224,21 +248,22 @@ impl Channels {
             };
             smtp.insert(name.to_owned(), client);
         }
-        let secret = webhook::signing_secret(&settings.webhook)?;
         let channels = Self {
             sink: Arc::new(sink::Sink::new(settings.sink.dir.clone())),
             notify,
             smtp,
             webhook: Arc::new(webhook::WebhookClient::new(
                 &settings.webhook,
-                secret.clone(),
+                keys.clone(),
                 http::Addresses::Public,
             )?),
             webhook_any_address: Arc::new(webhook::WebhookClient::new(
                 &settings.webhook,
-                secret,
+                keys.clone(),
                 http::Addresses::Any,
             )?),
+            keys,
+            production: profile == Profile::Production,
         };
         for (section, board) in settings.all_boards() {
             channels
@@ -246,6 +271,11 @@ impl Channels {
                 .with_context(|| format!("[{section}] cannot be used"))?;
         }
         Ok(channels)
+    }
+
+    /// The keys webhooks are signed with, and the public keys published.
+    pub fn signing_keys(&self) -> &webhook::SigningKeys {
+        &self.keys
     }
 
     /// Whether this deployment has a Notify account of this name (with or
@@ -305,16 +335,31 @@ impl Channels {
                 ))
             })
         };
+        let sink = || {
+            if self.production {
+                return Err(SendError::Permanent(format!(
+                    "the board's {} messages go to the file sink, which production refuses: it keeps patients' messages on this machine and sends nothing (set the board's notification channels)",
+                    kind.as_str()
+                )));
+            }
+            Ok(self.sink.clone())
+        };
         match kind {
-            ChannelKind::Webhook => Ok(match board.webhooks {
-                WebhookGateway::Sink => self.sink.clone(),
-                WebhookGateway::Http if board.allow_private_addresses => {
-                    self.webhook_any_address.clone()
-                }
-                WebhookGateway::Http => self.webhook.clone(),
-            }),
+            ChannelKind::Webhook => match board.webhooks {
+                WebhookGateway::Sink => sink(),
+                WebhookGateway::Http => Ok(Arc::new(Guarded {
+                    inner: if board.allow_private_addresses {
+                        self.webhook_any_address.clone()
+                    } else {
+                        self.webhook.clone()
+                    },
+                    allowed_hosts: board.allowed_hosts.clone(),
+                    allow_private_addresses: board.allow_private_addresses,
+                    production: self.production,
+                })),
+            },
             ChannelKind::Email => match board.email_gateway() {
-                EmailGateway::Sink => Ok(self.sink.clone()),
+                EmailGateway::Sink => sink(),
                 EmailGateway::Notify => notify(),
                 EmailGateway::Smtp => {
                     let name = account.unwrap_or(board.smtp_server());
@@ -326,10 +371,56 @@ impl Channels {
                 }
             },
             ChannelKind::Sms | ChannelKind::Letter => match board.messages {
-                MessageGateway::Sink => Ok(self.sink.clone()),
+                MessageGateway::Sink => sink(),
                 MessageGateway::Notify => notify(),
             },
         }
+    }
+}
+
+/// A board's webhooks, refused before anything is sent when the URL is not
+/// one the board may send to: a host off its allow-list, a non-public
+/// address it does not allow, plain http (in production, even to loopback).
+struct Guarded {
+    inner: Arc<dyn Channel>,
+    allowed_hosts: Vec<String>,
+    allow_private_addresses: bool,
+    production: bool,
+}
+
+impl Guarded {
+    fn check(&self, message: &Message) -> Result<(), SendError> {
+        let Address::Webhook(url) = &message.address else {
+            return Ok(());
+        };
+        if let Some(reason) =
+            webhook_url_problem(url, &self.allowed_hosts, self.allow_private_addresses)
+        {
+            return Err(SendError::Permanent(format!("{reason}: not sent")));
+        }
+        if self.production && !url.starts_with("https://") {
+            return Err(SendError::Permanent(
+                "production sends webhooks over https only: not sent".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Channel for Guarded {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    async fn send(&self, message: &Message) -> Result<Receipt, SendError> {
+        self.check(message)?;
+        self.inner.send(message).await
+    }
+
+    async fn lookup(&self, message: &Message) -> Result<Option<Receipt>, SendError> {
+        self.check(message)?;
+        self.inner.lookup(message).await
     }
 }
 

@@ -41,6 +41,10 @@ pub struct BoardChannels {
     /// Whether the board's webhooks may go to loopback, private, link-local
     /// or other non-public addresses; off, such an address is refused.
     pub allow_private_addresses: bool,
+    /// The hosts the board's webhooks may go to (`gp.highland.example`,
+    /// `*.nhs.scot`, an address); a webhook to any other host is refused
+    /// when it is sent. Empty: no webhook goes anywhere.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl BoardChannels {
@@ -76,29 +80,37 @@ impl From<&NotificationSettings> for BoardChannels {
             notify_account: section.notify_account.clone(),
             smtp_server: section.smtp_server.clone(),
             allow_private_addresses: section.allow_private_addresses,
+            allowed_hosts: section.allowed_hosts.clone(),
         }
     }
 }
 
 impl Default for BoardChannels {
+    /// Everything to the file sink; the webhook URLs are placeholders under
+    /// `.invalid`, which never resolves, and only their hosts are allowed.
     fn default() -> Self {
+        const SERVICES: [&str; 3] = [
+            "pain_management_programme",
+            "residential_programme",
+            "pain-association-scotland",
+        ];
         Self {
             messages: MessageGateway::Sink,
             email: None,
             webhooks: WebhookGateway::Sink,
             referrer_channel: ReferrerChannel::Webhook,
             gp_webhook_url: Some("https://gp-system.invalid/pathway".into()),
-            receiving_services: [
-                "pain_management_programme",
-                "residential_programme",
-                "pain-association-scotland",
-            ]
-            .into_iter()
-            .map(|code| (code.to_owned(), format!("https://{code}.invalid/pathway")))
-            .collect(),
+            receiving_services: SERVICES
+                .into_iter()
+                .map(|code| (code.to_owned(), format!("https://{code}.invalid/pathway")))
+                .collect(),
             notify_account: None,
             smtp_server: None,
             allow_private_addresses: false,
+            allowed_hosts: std::iter::once("gp-system".to_owned())
+                .chain(SERVICES.into_iter().map(str::to_owned))
+                .map(|name| format!("{name}.invalid"))
+                .collect(),
         }
     }
 }

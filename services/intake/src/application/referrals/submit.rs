@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pathway_common::audit::{self, AuditEntry};
 use pathway_common::auth::{Caller, Role};
 use pathway_common::db::is_unique_violation;
+use pathway_proto::board::BoardSettings;
 use pathway_proto::days;
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::{ActiveValue::Set, DatabaseTransaction, DbErr, EntityTrait, TransactionTrait};
@@ -86,6 +87,15 @@ impl Intake {
                 reason: RejectionReason::of_invalid(&request),
                 fields,
             })?;
+        if referral.replies_by_webhook() {
+            let settings = current_board_settings(self.db(), referral.board).await?;
+            referral
+                .check_reply_address(settings.as_ref().and_then(|s| s.notification.as_ref()))
+                .map_err(|field| Error::Rejected {
+                    reason: RejectionReason::of_invalid(&request),
+                    fields: vec![field],
+                })?;
+        }
         let request_hash = hex::encode(Sha256::digest(body));
 
         for attempt in 0..3 {
@@ -337,4 +347,17 @@ fn red_flag_to_proto(flag: RedFlag) -> proto::RedFlag {
         F::SignificantTrauma => proto::RedFlag::SignificantTrauma,
         F::Immunosuppression => proto::RedFlag::Immunosuppression,
     }
+}
+
+/// The settings `board` last stored, if it ever stored any.
+async fn current_board_settings<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    board: BoardCode,
+) -> Result<Option<BoardSettings>, Error> {
+    let Some(row) = queries::latest_board_settings(db, board.code()).await? else {
+        return Ok(None);
+    };
+    let settings = serde_json::from_str(&row.settings_json)
+        .with_context(|| format!("stored settings {} of {} are unreadable", row.id, row.board))?;
+    Ok(Some(settings))
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, NaiveDate};
 use pathway_common::pii::Pii;
 use pathway_common::validation::FieldError;
+use pathway_proto::board::NotificationSettings;
 
 use super::{
     AccessibilityNeed, Address, Clinical, ClinicalRequest, Contact, ContactChannel, ContactRequest,
@@ -406,6 +407,38 @@ fn validate_referrer(c: &mut Check, r: &ReferrerRequest) -> Option<Referrer> {
         clinician_name: clinician_name?,
         reply: reply?,
     })
+}
+
+impl NewReferral {
+    /// Whether the referrer asked for the reply by webhook.
+    pub fn replies_by_webhook(&self) -> bool {
+        matches!(self.referrer.reply, ReplyTo::Webhook(_))
+    }
+
+    /// A webhook reply address must be one the referral's board may send
+    /// to: on its `notification.allowed_hosts`, over https, to a public
+    /// address unless the board allows private ones. A board without a
+    /// `notification` section lists no host, so it takes no webhook reply
+    /// address (fail closed: the referrer can ask for e-mail instead).
+    pub fn check_reply_address(
+        &self,
+        notification: Option<&NotificationSettings>,
+    ) -> Result<(), FieldError> {
+        let ReplyTo::Webhook(url) = &self.referrer.reply else {
+            return Ok(());
+        };
+        let problem = match notification {
+            Some(section) => section.webhook_url_problem(url),
+            None => Some(format!(
+                "board {} lists no host its webhooks may go to (notification.allowed_hosts): reply by e-mail, or ask the board to allow your system's host",
+                self.board.code()
+            )),
+        };
+        match problem {
+            None => Ok(()),
+            Some(reason) => Err(FieldError::new("referrer.reply_address", reason)),
+        }
+    }
 }
 
 fn is_loopback(url: &url::Url) -> bool {
