@@ -137,6 +137,37 @@ pub mod stream {
     /// well inside [`DUPLICATE_WINDOW`].
     pub const RELAY_RETRY_HORIZON: Duration = Duration::from_secs(60 * 60);
 
+    /// Where a consumer's replayed dead letters go:
+    /// `pathway.v1.replay.for.<consumer>.<board>.<aggregate>.<event>`. Inside
+    /// the stream's subjects, but matched by no consumer's filter on events
+    /// (`pathway.v1.*.<aggregate>.>`: the fourth token is `for`), so only
+    /// the consumer that refused the event reads its replay, and a service
+    /// needs leave to publish only its own replays, not the events it reads.
+    const REPLAY_PREFIX: &str = "pathway.v1.replay.for.";
+
+    /// The subject a replay of `original` for `consumer` is published on.
+    pub fn replay_subject(consumer: &str, original: &str) -> String {
+        let rest = original.strip_prefix("pathway.v1.").unwrap_or(original);
+        format!("{REPLAY_PREFIX}{consumer}.{rest}")
+    }
+
+    /// The filter that gives `consumer` its own replays.
+    pub fn replay_filter(consumer: &str) -> String {
+        format!("{REPLAY_PREFIX}{consumer}.>")
+    }
+
+    /// The subject an event was first published on: `subject` itself, or
+    /// for a replay the subject it replays.
+    pub fn original_subject(subject: &str) -> String {
+        match subject
+            .strip_prefix(REPLAY_PREFIX)
+            .and_then(|rest| rest.split_once('.'))
+        {
+            Some((_consumer, rest)) => format!("pathway.v1.{rest}"),
+            None => subject.to_owned(),
+        }
+    }
+
     /// Dead letters: a separate stream so that no pathway consumer sees them.
     pub const DEAD_LETTER_STREAM: &str = "PATHWAY_DEAD_LETTERS";
     /// `pathway.deadletter.v1.<consumer>`.

@@ -77,6 +77,9 @@ async fn dead_letters_replayed_after_the_fix_are_applied_once_and_audited() {
             "webhooks": "http",
             "gp_webhook_url": receiver.url("gp"),
             "notify_account": "grampian",
+            // The test's receiver listens on 127.0.0.1.
+            "allow_private_addresses": true,
+            "allowed_hosts": ["127.0.0.1"],
         });
         let response = intake
             .put_board_settings(&board_admin, "highland", &document.to_string())
@@ -245,6 +248,9 @@ async fn dead_letters_refused_again_are_dead_lettered_again_and_non_events_are_n
             "webhooks": "http",
             "gp_webhook_url": receiver.url("gp"),
             "notify_account": "grampian",
+            // The test's receiver listens on 127.0.0.1.
+            "allow_private_addresses": true,
+            "allowed_hosts": ["127.0.0.1"],
         });
         let response = intake
             .put_board_settings(&board_admin, "highland", &document.to_string())
@@ -298,5 +304,44 @@ async fn dead_letters_refused_again_are_dead_lettered_again_and_non_events_are_n
         app.stop().await;
         let mut intake = intake;
         intake.stop().await;
+    }
+}
+
+/// A replay goes to the consumer that refused the event and to no other
+/// service's consumer but analytics' (which reads every subject and already
+/// has the event): so NATS lets each service publish its own replays and
+/// never the events it reads.
+#[test]
+fn each_services_replays_reach_only_its_own_consumer() {
+    use pathway_common::inbox::{consumer_filters, covers};
+    use pathway_proto::stream::replay_subject;
+
+    let consumers = [
+        ("intake-status", pathway_intake::consumer::filters()),
+        ("vetting-worklist", pathway_vetting::consumer::filters()),
+        (
+            pathway_decision::consumer::DURABLE,
+            pathway_decision::consumer::filters(),
+        ),
+        (
+            pathway_notification::consumer::DURABLE,
+            pathway_notification::consumer::filters(),
+        ),
+        (
+            pathway_analytics::consumer::DURABLE,
+            pathway_analytics::consumer::filters(),
+        ),
+    ];
+    for (refusing, filters) in &consumers {
+        for original in filters.iter().map(|f| f.replace(['*', '>'], "x")) {
+            let replay = replay_subject(refusing, &original);
+            for (consumer, theirs) in &consumers {
+                let reads = consumer_filters(consumer, theirs.clone())
+                    .iter()
+                    .any(|f| covers(f, &replay));
+                let expected = consumer == refusing || *consumer == "analytics";
+                assert_eq!(reads, expected, "{consumer} reading {replay}");
+            }
+        }
     }
 }

@@ -34,6 +34,7 @@ fn nats() -> NatsSettings {
         url: "tls://nats.highland.example:4222".into(),
         credentials_file: Some("/run/secrets/service.creds".into()),
         replicas: 3,
+        ..NatsSettings::default()
     }
 }
 
@@ -175,4 +176,78 @@ fn notification_refuses_the_file_sink_and_plain_http() {
             "PATHWAY_NOTIFICATION__NOTIFY__BASE_URL",
         ]
     );
+}
+
+#[test]
+fn every_service_refuses_nats_in_clear_or_without_its_own_credentials() {
+    use pathway_analytics::application::Analytics;
+    use pathway_vetting::application::Vetting;
+
+    // Its own user over TLS, as deploy/nats/accounts.conf has it: fine.
+    let own_user = NatsSettings {
+        url: "tls://nats-1.highland.example:4222,tls://nats-2.highland.example:4222".into(),
+        user: Some("vetting".into()),
+        password: Some("x".repeat(32).into()),
+        tls_ca_file: Some("/etc/pathway/nats-ca.pem".into()),
+        replicas: 3,
+        ..NatsSettings::default()
+    };
+    let mut vetting = pathway_vetting::settings::Settings {
+        auth: asking_auth(),
+        nats: own_user.clone(),
+        database: database("vetting"),
+        secure_cookies: true,
+        ..Default::default()
+    };
+    assert_eq!(refused::<Vetting>(&vetting), Vec::<String>::new());
+
+    // In clear, and anonymous.
+    vetting.nats = NatsSettings {
+        url: "nats://nats-1.highland.example:4222".into(),
+        replicas: 3,
+        ..NatsSettings::default()
+    };
+    assert_eq!(
+        refused::<Vetting>(&vetting),
+        ["PATHWAY_NATS__URL", "PATHWAY_NATS__CREDENTIALS_FILE"]
+    );
+    let text = check_production::<Vetting>(&vetting)
+        .expect_err("refused")
+        .to_string();
+    assert!(text.contains("PATHWAY_NATS__URL: must be tls://"), "{text}");
+    assert!(
+        text.contains("production never connects anonymously"),
+        "{text}"
+    );
+
+    // One server of two in clear; a user without a password; a password
+    // in the URL; the shared inbox every client may read.
+    let mut analytics = pathway_analytics::settings::Settings {
+        auth: auth(),
+        nats: NatsSettings {
+            url: "tls://nats-1.highland.example:4222,nats://analytics:pw@nats-2.highland.example:4222"
+                .into(),
+            user: Some("analytics".into()),
+            inbox_prefix: Some("_INBOX".into()),
+            ..own_user.clone()
+        },
+        database: database("analytics"),
+        secure_cookies: true,
+        ..Default::default()
+    };
+    analytics.nats.password = None;
+    let text = check_production::<Analytics>(&analytics)
+        .expect_err("refused")
+        .to_string();
+    assert_eq!(
+        refused::<Analytics>(&analytics),
+        [
+            "PATHWAY_NATS__URL",
+            "PATHWAY_NATS__URL",
+            "PATHWAY_NATS__PASSWORD",
+            "PATHWAY_NATS__INBOX_PREFIX",
+        ],
+        "{text}"
+    );
+    assert!(!text.contains(":pw@"), "no password in the message: {text}");
 }

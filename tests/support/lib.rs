@@ -7,6 +7,8 @@
 //! - A fresh SQLite file per test, and a fresh PostgreSQL database per test
 //!   whenever one answers at `DATABASE_URL` (or the local default): database
 //!   tests run once per backend ([`backends`]).
+//! - [`locked_nats`]: NATS as production locks it down (`deploy/nats/`),
+//!   TLS and one nkey per service, for the tests that prove it.
 //! - Each service's `TestApp` runs its real `Application` on port 0: a
 //!   [`running::Running`] with the service's own helpers around it.
 
@@ -15,6 +17,7 @@ pub mod browser;
 pub mod cli;
 pub mod decision;
 pub mod intake;
+pub mod locked_nats;
 pub mod notification;
 pub mod referrals;
 pub mod running;
@@ -37,7 +40,7 @@ struct NatsServer {
     _dir: tempfile::TempDir,
 }
 
-fn nats_binary() -> PathBuf {
+pub(crate) fn nats_binary() -> PathBuf {
     if let Ok(path) = std::env::var("NATS_SERVER") {
         return PathBuf::from(path);
     }

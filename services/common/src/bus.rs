@@ -1,48 +1,187 @@
 //! The NATS connection and the JetStream streams every service relies on.
+//!
+//! Each service connects as itself: its own nkey (or user and password, or
+//! credentials file), over TLS when the settings ask for it (production
+//! always does), with replies to its requests on an inbox prefix of its own
+//! (`_INBOX_<service>`), so the servers' permissions
+//! (`deploy/nats/accounts.conf`) can let it read its own replies and nobody
+//! else's.
+
+use std::path::Path;
 
 use anyhow::Context;
+use async_nats::jetstream::ErrorCode;
+use async_nats::jetstream::context::GetStreamErrorKind;
 use async_nats::jetstream::{self, stream};
 use pathway_proto::stream as names;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use secrecy::ExposeSecret;
 
 use crate::settings::NatsSettings;
 
-/// Connect to NATS as `service`, with its credentials when configured.
+/// Connect to NATS as `service`, with its credentials and TLS when
+/// configured.
 pub async fn connect(settings: &NatsSettings, service: &str) -> anyhow::Result<async_nats::Client> {
-    let mut options = async_nats::ConnectOptions::new()
-        .name(format!("pathway-{service}"))
-        .retry_on_initial_connect()
-        .connection_timeout(std::time::Duration::from_secs(5));
-    if let Some(path) = &settings.credentials_file {
-        options = options
-            .credentials_file(path)
-            .await
-            .with_context(|| format!("cannot read the NATS credentials {}", path.display()))?;
-    }
-    let (url, credentials) = split_credentials(&settings.url);
-    if let Some((user, password)) = credentials {
-        options = options.user_and_password(user, password);
-    }
+    let (url, options) = connect_options(settings, service).await?;
     options
         .connect(url.as_str())
         .await
         .with_context(|| format!("cannot connect to NATS at {url}"))
 }
 
-/// `nats://user:password@host:port` into the URL without them, and them.
-fn split_credentials(url: &str) -> (String, Option<(String, String)>) {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return (url.to_owned(), None);
-    };
-    match rest.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-            (
-                format!("{scheme}://{host}"),
-                Some((user.to_owned(), password.to_owned())),
+/// The server URLs (without credentials) and the options [`connect`] uses,
+/// for a caller that adds its own (a test watching the server's errors).
+/// A file named by the settings that cannot be read stops here, naming the
+/// setting, rather than in a reconnect loop later.
+pub async fn connect_options(
+    settings: &NatsSettings,
+    service: &str,
+) -> anyhow::Result<(String, async_nats::ConnectOptions)> {
+    let name = format!("pathway-{service}");
+    let mut options = async_nats::ConnectOptions::new()
+        .name(name.clone())
+        .custom_inbox_prefix(settings.inbox_prefix_for(service))
+        .retry_on_initial_connect()
+        .connection_timeout(std::time::Duration::from_secs(5))
+        .event_callback(move |event| log_event(name.clone(), event));
+    if let Some(path) = &settings.credentials_file {
+        options = options.credentials_file(path).await.with_context(|| {
+            format!(
+                "PATHWAY_NATS__CREDENTIALS_FILE: cannot read the NATS credentials {}",
+                path.display()
             )
-        }
-        None => (url.to_owned(), None),
+        })?;
     }
+    if let Some(path) = &settings.nkey_seed_file {
+        options = options.nkey(read_nkey_seed(path)?);
+    }
+    let (url, credentials) = split_credentials(&settings.url);
+    if let Some((user, password)) = credentials {
+        options = options.user_and_password(user, password);
+    }
+    match (&settings.user, &settings.password) {
+        (Some(user), Some(password)) => {
+            options = options.user_and_password(user.clone(), password.expose_secret().to_owned());
+        }
+        (Some(_), None) => anyhow::bail!(
+            "PATHWAY_NATS__PASSWORD: must be set with PATHWAY_NATS__USER (this service's NATS password)"
+        ),
+        (None, Some(_)) => anyhow::bail!(
+            "PATHWAY_NATS__USER: must be set with PATHWAY_NATS__PASSWORD (this service's NATS user)"
+        ),
+        (None, None) => {}
+    }
+    if settings.tls_required() {
+        options = options.require_tls(true);
+    }
+    if let Some(path) = &settings.tls_ca_file {
+        check_certificates(path, "PATHWAY_NATS__TLS_CA_FILE")?;
+        options = options.add_root_certificates(path.clone());
+    }
+    match (
+        &settings.tls_client_cert_file,
+        &settings.tls_client_key_file,
+    ) {
+        (Some(cert), Some(key)) => {
+            check_certificates(cert, "PATHWAY_NATS__TLS_CLIENT_CERT_FILE")?;
+            PrivateKeyDer::from_pem_file(key).map_err(|error| {
+                anyhow::anyhow!(
+                    "PATHWAY_NATS__TLS_CLIENT_KEY_FILE: no private key (PEM) in {}: {error}",
+                    key.display()
+                )
+            })?;
+            options = options.add_client_certificate(cert.clone(), key.clone());
+        }
+        (Some(_), None) => anyhow::bail!(
+            "PATHWAY_NATS__TLS_CLIENT_KEY_FILE: must be set with PATHWAY_NATS__TLS_CLIENT_CERT_FILE"
+        ),
+        (None, Some(_)) => anyhow::bail!(
+            "PATHWAY_NATS__TLS_CLIENT_CERT_FILE: must be set with PATHWAY_NATS__TLS_CLIENT_KEY_FILE"
+        ),
+        (None, None) => {}
+    }
+    Ok((url, options))
+}
+
+/// The user nkey seed in `path` (`SU…`, as `nsc` or `nk -gen user` write
+/// it), checked here so that a wrong file stops the start.
+fn read_nkey_seed(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "PATHWAY_NATS__NKEY_SEED_FILE: cannot read the nkey seed {}",
+            path.display()
+        )
+    })?;
+    let seed = text.trim().to_owned();
+    let key = nkeys::KeyPair::from_seed(&seed).map_err(|_| {
+        anyhow::anyhow!(
+            "PATHWAY_NATS__NKEY_SEED_FILE: {} does not hold an nkey seed",
+            path.display()
+        )
+    })?;
+    anyhow::ensure!(
+        key.key_pair_type() == nkeys::KeyPairType::User,
+        "PATHWAY_NATS__NKEY_SEED_FILE: {} holds a seed of another kind than a user's (SU…)",
+        path.display()
+    );
+    Ok(seed)
+}
+
+/// At least one certificate (PEM) in `path`, or an error naming `setting`.
+fn check_certificates(path: &Path, setting: &str) -> anyhow::Result<()> {
+    let certificates = CertificateDer::pem_file_iter(path)
+        .map_err(|error| anyhow::anyhow!("{setting}: cannot read {}: {error}", path.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| anyhow::anyhow!("{setting}: {} is not PEM: {error}", path.display()))?;
+    anyhow::ensure!(
+        !certificates.is_empty(),
+        "{setting}: no certificate (PEM) in {}",
+        path.display()
+    );
+    Ok(())
+}
+
+/// What the connection went through, in the service's log: a permissions
+/// violation (a subject this service may not use) is an error to look at.
+async fn log_event(connection: String, event: async_nats::Event) {
+    match event {
+        async_nats::Event::ServerError(error) => {
+            tracing::error!(%error, %connection, "NATS refused this service");
+        }
+        async_nats::Event::ClientError(error) => {
+            tracing::warn!(%error, %connection, "NATS connection error");
+        }
+        async_nats::Event::Disconnected => {
+            tracing::warn!(%connection, "disconnected from NATS: reconnecting");
+        }
+        async_nats::Event::Connected => tracing::info!(%connection, "connected to NATS"),
+        other => tracing::debug!(event = %other, %connection, "NATS"),
+    }
+}
+
+/// `nats://user:password@host:port` (or several, comma-separated) into the
+/// URLs without them, and the first ones found.
+fn split_credentials(urls: &str) -> (String, Option<(String, String)>) {
+    let mut credentials = None;
+    let stripped: Vec<String> = urls
+        .split(',')
+        .map(|url| {
+            let url = url.trim();
+            let Some((scheme, rest)) = url.split_once("://") else {
+                return url.to_owned();
+            };
+            match rest.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+                    credentials.get_or_insert((user.to_owned(), password.to_owned()));
+                    format!("{scheme}://{host}")
+                }
+                None => url.to_owned(),
+            }
+        })
+        .collect();
+    (stripped.join(","), credentials)
 }
 
 /// The pathway stream's configuration: file-backed, with a de-duplication
@@ -84,20 +223,46 @@ pub fn advisory_stream_config(replicas: usize) -> stream::Config {
     }
 }
 
-/// Create the streams when they do not exist yet (every service may do it;
-/// the first wins, the rest find them).
+/// Create the streams when they do not exist yet. Only intake may create
+/// them where the servers hold Pathway's permissions
+/// (`deploy/nats/accounts.conf`); every other service finds them, and stops
+/// with a message saying so when they are not there yet.
 pub async fn ensure_streams(jetstream: &jetstream::Context, replicas: usize) -> anyhow::Result<()> {
-    jetstream
-        .get_or_create_stream(pathway_stream_config(replicas))
-        .await
-        .context("cannot create the pathway stream: is JetStream enabled (nats-server -js)?")?;
-    jetstream
-        .get_or_create_stream(dead_letter_stream_config(replicas))
-        .await
-        .context("cannot create the dead-letter stream")?;
-    jetstream
-        .get_or_create_stream(advisory_stream_config(replicas))
-        .await
-        .context("cannot create the stream of delivery advisories")?;
+    for config in [
+        pathway_stream_config(replicas),
+        dead_letter_stream_config(replicas),
+        advisory_stream_config(replicas),
+    ] {
+        let name = config.name.clone();
+        match jetstream.get_stream(&name).await {
+            Ok(_) => continue,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    GetStreamErrorKind::JetStream(cause)
+                        if cause.error_code() == ErrorCode::STREAM_NOT_FOUND
+                ) => {}
+            Err(error) => {
+                return Err(anyhow::Error::new(error).context(format!(
+                    "cannot read the stream {name}: is JetStream enabled (nats-server -js), \
+                     and may this service read it (deploy/nats/accounts.conf)?"
+                )));
+            }
+        }
+        jetstream
+            .get_or_create_stream(config)
+            .await
+            .with_context(|| {
+                format!(
+                    "the stream {name} does not exist and this service cannot create it: intake \
+                 creates the streams (the only service allowed to in production), so start it \
+                 first; and is JetStream enabled (nats-server -js)?"
+                )
+            })?;
+    }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "tests/bus.rs"]
+mod tests;

@@ -61,7 +61,7 @@ pub mod entity;
 mod spec;
 mod waiting;
 
-pub use spec::ConsumerSpec;
+pub use spec::{ConsumerSpec, consumer_filters, covers};
 use waiting::WaitingRoom;
 
 use crate::db::is_unique_violation;
@@ -256,7 +256,9 @@ impl<H: Handler> Inbox<H> {
     /// (the broker redelivers it after `ack_wait`).
     async fn process(&self, message: &jetstream::Message) -> anyhow::Result<Outcome> {
         let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
-        let subject = message.subject.to_string();
+        // A replay is kept under the subject it replays, so that a replay
+        // refused again can be replayed again.
+        let subject = pathway_proto::stream::original_subject(&message.subject);
         let attempt = match Event::decode(message.payload.as_ref()) {
             Ok(event) if !event.event_id.is_empty() && event.payload.is_some() => {
                 let span = tracing::info_span!(
@@ -412,12 +414,13 @@ impl<H: Handler> Inbox<H> {
         let message_id = event
             .map(|e| e.event_id.clone())
             .unwrap_or_else(|| format!("stream-seq-{sequence}"));
+        let subject = pathway_proto::stream::original_subject(&message.subject);
         let set_aside = dead_letter::set_aside(
             &self.db,
             dead_letter::Letter {
                 consumer: &self.spec.durable,
                 message_id: &message_id,
-                subject: &message.subject,
+                subject: &subject,
                 payload: &message.payload,
                 reason,
                 deliveries: delivered,

@@ -10,7 +10,9 @@
 
 use std::fmt;
 
-use crate::settings::{AuthSettings, ServiceSettings};
+use secrecy::ExposeSecret;
+
+use crate::settings::{AuthSettings, NatsSettings, ServiceSettings};
 
 /// Which rules a service starts under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,21 +113,7 @@ pub fn common_problems(service: &str, settings: &impl ServiceSettings) -> Vec<Pr
         ));
     }
     let nats = settings.nats();
-    if !nats.url.starts_with("tls://") {
-        problems.push(Problem::new(
-            "PATHWAY_NATS__URL",
-            format!(
-                "must be tls://…: referrals must not cross the network in clear ({})",
-                nats.url.rsplit('@').next().unwrap_or(&nats.url)
-            ),
-        ));
-    }
-    if nats.credentials_file.is_none() {
-        problems.push(Problem::new(
-            "PATHWAY_NATS__CREDENTIALS_FILE",
-            "must name this service's own NATS credentials",
-        ));
-    }
+    problems.extend(nats_problems(nats));
     if nats.replicas < 3 {
         problems.push(Problem::new(
             "PATHWAY_NATS__REPLICAS",
@@ -142,6 +130,98 @@ pub fn common_problems(service: &str, settings: &impl ServiceSettings) -> Vec<Pr
         problems.push(Problem::new(
             "PATHWAY_HTTP__RATE_LIMIT_PER_SECOND",
             "must not be 0: production limits requests per token",
+        ));
+    }
+    problems
+}
+
+/// The shortest NATS password production takes.
+pub const MIN_NATS_PASSWORD_LEN: usize = 32;
+
+/// What production asks of the NATS connection: TLS to every server, and
+/// this service's own credentials (never anonymous, never in the URL),
+/// so the servers can hold it to its own subjects (`deploy/nats/`).
+pub fn nats_problems(nats: &NatsSettings) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let servers: Vec<&str> = nats.url.split(',').map(str::trim).collect();
+    let shown = servers
+        .iter()
+        .map(|url| match url.split_once("://") {
+            Some((scheme, rest)) => {
+                format!("{scheme}://{}", rest.rsplit('@').next().unwrap_or(rest))
+            }
+            None => (*url).to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    if !nats.tls_required() {
+        problems.push(Problem::new(
+            "PATHWAY_NATS__URL",
+            format!(
+                "must be tls://… (or set PATHWAY_NATS__REQUIRE_TLS=true): referrals must not \
+                 cross the network in clear ({shown})"
+            ),
+        ));
+    }
+    if servers.iter().any(|url| {
+        url.split_once("://")
+            .is_some_and(|(_, rest)| rest.contains('@'))
+    }) {
+        problems.push(Problem::new(
+            "PATHWAY_NATS__URL",
+            format!(
+                "must not carry a user or password ({shown}): set PATHWAY_NATS__USER and \
+                 PATHWAY_NATS__PASSWORD, or PATHWAY_NATS__CREDENTIALS_FILE"
+            ),
+        ));
+    }
+    let user = nats.user.as_deref().filter(|user| !user.trim().is_empty());
+    if nats.credentials_file.is_none() && nats.nkey_seed_file.is_none() && user.is_none() {
+        problems.push(Problem::new(
+            "PATHWAY_NATS__CREDENTIALS_FILE",
+            "must name this service's own NATS credentials (or set PATHWAY_NATS__NKEY_SEED_FILE, \
+             or PATHWAY_NATS__USER and PATHWAY_NATS__PASSWORD): production never connects \
+             anonymously",
+        ));
+    }
+    if user.is_some() {
+        match &nats.password {
+            None => problems.push(Problem::new(
+                "PATHWAY_NATS__PASSWORD",
+                "must be set with PATHWAY_NATS__USER: this service's NATS password",
+            )),
+            Some(password) if password.expose_secret().len() < MIN_NATS_PASSWORD_LEN => {
+                problems.push(Problem::new(
+                    "PATHWAY_NATS__PASSWORD",
+                    format!(
+                        "must be at least {MIN_NATS_PASSWORD_LEN} random characters (is {})",
+                        password.expose_secret().len()
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    match (&nats.tls_client_cert_file, &nats.tls_client_key_file) {
+        (Some(_), None) => problems.push(Problem::new(
+            "PATHWAY_NATS__TLS_CLIENT_KEY_FILE",
+            "must be set with PATHWAY_NATS__TLS_CLIENT_CERT_FILE",
+        )),
+        (None, Some(_)) => problems.push(Problem::new(
+            "PATHWAY_NATS__TLS_CLIENT_CERT_FILE",
+            "must be set with PATHWAY_NATS__TLS_CLIENT_KEY_FILE",
+        )),
+        _ => {}
+    }
+    if let Some(prefix) = &nats.inbox_prefix
+        && (prefix == "_INBOX" || prefix.starts_with("_INBOX."))
+    {
+        problems.push(Problem::new(
+            "PATHWAY_NATS__INBOX_PREFIX",
+            format!(
+                "must be this service's own (unset, it is _INBOX_<service>), not the shared \
+                 {prefix:?} every client may read"
+            ),
         ));
     }
     problems

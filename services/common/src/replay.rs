@@ -4,10 +4,13 @@
 //! inbox row for its message id is deleted (so that consumer handles it
 //! afresh), `replayed_at` is set (only if it was unset: two replays race to
 //! one winner), a copy of the stored payload is enqueued through the outbox
-//! on its original subject with a message id of its own (`replay-<id>`, so
-//! the broker's duplicate window does not drop it), and an audit row is
-//! written. Every other consumer of that subject still has its inbox row for
-//! the event id and acknowledges the copy without effect.
+//! on the refusing consumer's own replay subject
+//! (`pathway.v1.replay.for.<consumer>.…`, which no other consumer's filter
+//! matches, so a service publishes only its own replays) with a message id
+//! of its own (`replay-<id>`, so the broker's duplicate window does not drop
+//! it), and an audit row is written. A consumer of every subject (analytics)
+//! still has its inbox row for the event id and acknowledges the copy
+//! without effect.
 //!
 //! A crash before the commit changes nothing; after it, the outbox publishes
 //! the copy. If the copy is refused again, it is dead-lettered again as a new
@@ -93,7 +96,7 @@ pub async fn replay_one(
     outbox::enqueue_raw(
         &txn,
         &message_id(&row.id),
-        &row.subject,
+        &pathway_proto::stream::replay_subject(&row.consumer, &row.subject),
         row.payload.clone(),
         headers,
     )

@@ -113,14 +113,61 @@ impl Default for HttpSettings {
     }
 }
 
+/// How a service reaches NATS: where, as whom, over what.
+///
+/// Production (`deploy/nats/`) gives each service an nkey of its own, allowed
+/// only its own subjects, its own reply inbox ([`NatsSettings::inbox_prefix`])
+/// and the JetStream calls it makes, over TLS with a client certificate.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct NatsSettings {
+    /// One server or several, comma-separated: `tls://host:4222` in
+    /// production, `nats://127.0.0.1:14222` locally.
     pub url: String,
-    /// A NATS credentials file for this service (production); none locally.
+    /// A NATS credentials file (JWT and nkey seed) for this service, where
+    /// the servers run in operator mode; none locally.
     pub credentials_file: Option<PathBuf>,
+    /// A file holding this service's nkey seed (`SU…`), whose public key
+    /// the servers list as this service's user (`deploy/nats/accounts.conf`):
+    /// the servers hold no secret, and the seed never crosses the network.
+    pub nkey_seed_file: Option<PathBuf>,
+    /// Or this service's user and password, where the servers list users so.
+    pub user: Option<String>,
+    pub password: Option<SecretString>,
+    /// Insist on TLS whatever the URL's scheme (`tls://` insists anyway).
+    pub require_tls: bool,
+    /// The CA (PEM) that signed the servers' certificates, when it is not
+    /// one the system trusts.
+    pub tls_ca_file: Option<PathBuf>,
+    /// This service's client certificate and its key (PEM), for servers that
+    /// verify clients (mutual TLS); both or neither.
+    pub tls_client_cert_file: Option<PathBuf>,
+    pub tls_client_key_file: Option<PathBuf>,
+    /// Where replies to this service's requests arrive; unset, it is
+    /// `_INBOX_<service>`, the prefix the service's NATS user may subscribe
+    /// to, so that no service reads another's replies.
+    pub inbox_prefix: Option<String>,
     /// Stream replicas: 1 locally, 3 in production.
     pub replicas: usize,
+}
+
+impl NatsSettings {
+    /// The reply inbox prefix of `service`'s connection.
+    pub fn inbox_prefix_for(&self, service: &str) -> String {
+        self.inbox_prefix
+            .clone()
+            .unwrap_or_else(|| format!("_INBOX_{service}"))
+    }
+
+    /// Whether every connection is encrypted: `require_tls`, or every
+    /// server's URL is `tls://`.
+    pub fn tls_required(&self) -> bool {
+        self.require_tls
+            || self
+                .url
+                .split(',')
+                .all(|url| url.trim().starts_with("tls://"))
+    }
 }
 
 impl Default for NatsSettings {
@@ -128,6 +175,14 @@ impl Default for NatsSettings {
         Self {
             url: "nats://127.0.0.1:14222".into(),
             credentials_file: None,
+            nkey_seed_file: None,
+            user: None,
+            password: None,
+            require_tls: false,
+            tls_ca_file: None,
+            tls_client_cert_file: None,
+            tls_client_key_file: None,
+            inbox_prefix: None,
             replicas: 1,
         }
     }

@@ -141,7 +141,7 @@ async fn follow_current_subjects(platform: &Platform) -> anyhow::Result<()> {
         .await
         .context("cannot read the durable consumer")?;
     let mut config = info.config.clone();
-    let wanted = filters();
+    let wanted = pathway_common::inbox::consumer_filters(DURABLE, filters());
     let mut have = config.filter_subjects.clone();
     if !config.filter_subject.is_empty() {
         have.push(config.filter_subject.clone());

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use pathway_proto::stream;
+
 /// What a consumer subscribes to and how it waits out faults.
 #[derive(Debug, Clone)]
 pub struct ConsumerSpec {
@@ -21,10 +23,12 @@ pub struct ConsumerSpec {
 }
 
 impl ConsumerSpec {
+    /// A consumer of `filters` and of its own replayed dead letters
+    /// ([`consumer_filters`]).
     pub fn new(durable: &str, filters: Vec<String>) -> Self {
         Self {
             durable: durable.to_owned(),
-            filters,
+            filters: consumer_filters(durable, filters),
             min_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(180),
             ack_wait: Duration::from_secs(30),
@@ -58,4 +62,33 @@ impl ConsumerSpec {
     pub(crate) fn forget_waiting_after(&self) -> Duration {
         (self.max_backoff + self.ack_wait) * 2
     }
+}
+
+/// `filters` and the subject `durable`'s replayed dead letters come on
+/// ([`stream::replay_filter`]), unless a filter already takes them in (a
+/// consumer of `pathway.v1.>`): JetStream refuses overlapping filters.
+pub fn consumer_filters(durable: &str, mut filters: Vec<String>) -> Vec<String> {
+    let replays = stream::replay_filter(durable);
+    if !filters.iter().any(|filter| covers(filter, &replays)) {
+        filters.push(replays);
+    }
+    filters
+}
+
+/// Whether `filter` matches `subject`, as NATS matches them; a `subject`
+/// that is itself a pattern is matched only by a filter that matches every
+/// subject it stands for (only `>` in `filter` takes in a `>`).
+pub fn covers(filter: &str, subject: &str) -> bool {
+    let mut subject = subject.split('.').peekable();
+    for token in filter.split('.') {
+        if token == ">" {
+            return subject.peek().is_some();
+        }
+        match subject.next() {
+            None | Some(">") => return false,
+            Some(s) if token != "*" && token != s => return false,
+            Some(_) => {}
+        }
+    }
+    subject.next().is_none()
 }

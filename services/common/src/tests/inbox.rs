@@ -50,3 +50,54 @@ fn the_cap_is_configurable() {
     assert_eq!(spec.backoff_ceiling(1), Duration::from_millis(50));
     assert_eq!(spec.backoff_ceiling(30), Duration::from_secs(1));
 }
+
+#[test]
+fn a_consumer_reads_its_own_replays_and_a_replay_keeps_its_subject() {
+    use pathway_proto::stream::{original_subject, replay_subject};
+
+    use super::{consumer_filters, covers};
+
+    let decision = consumer_filters("decision", vec!["pathway.v1.*.vetting.completed".into()]);
+    assert_eq!(
+        decision,
+        [
+            "pathway.v1.*.vetting.completed",
+            "pathway.v1.replay.for.decision.>"
+        ]
+    );
+    // A consumer of everything already takes its replays in: JetStream
+    // refuses overlapping filters.
+    assert_eq!(
+        consumer_filters("analytics", vec!["pathway.v1.>".into()]),
+        ["pathway.v1.>"]
+    );
+    let original = "pathway.v1.highland.vetting.completed";
+    let replay = replay_subject("decision", original);
+    assert_eq!(
+        replay,
+        "pathway.v1.replay.for.decision.highland.vetting.completed"
+    );
+    assert_eq!(original_subject(&replay), original);
+    assert_eq!(original_subject(original), original);
+    assert!(decision.iter().any(|f| covers(f, &replay)));
+    // Filters on an aggregate or an event never match a replay, even when
+    // the consumer is named after an aggregate.
+    for filter in [
+        "pathway.v1.*.decision.>",
+        "pathway.v1.*.vetting.>",
+        "pathway.v1.*.referral.>",
+        "pathway.v1.*.board.settings_changed",
+    ] {
+        for consumer in ["decision", "notification", "vetting-worklist"] {
+            let replay = replay_subject(consumer, "pathway.v1.highland.decision.recorded");
+            assert!(!covers(filter, &replay), "{filter} matches {replay}");
+        }
+    }
+    assert!(covers("pathway.v1.*.vetting.>", original));
+    assert!(!covers(
+        "pathway.v1.*.vetting.>",
+        "pathway.v1.highland.vetting"
+    ));
+    assert!(covers("pathway.v1.>", "pathway.v1.replay.for.x.>"));
+    assert!(!covers("pathway.v1.*.>", "pathway.v1.>"));
+}

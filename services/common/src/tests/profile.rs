@@ -171,3 +171,52 @@ fn a_service_that_asks_another_needs_client_credentials_not_a_fixed_token() {
         ["PATHWAY_AUTH__TOKEN_URL", "PATHWAY_AUTH__SERVICE_TOKEN"]
     );
 }
+
+#[test]
+fn nats_must_be_encrypted_and_this_services_own() {
+    type Spoil = fn(&mut NatsSettings);
+    let cases: [(&[&str], Spoil); 10] = [
+        (&[], |n| {
+            n.credentials_file = None;
+            n.nkey_seed_file = Some("/run/secrets/intake.nk".into());
+        }),
+        (&["PATHWAY_NATS__URL"], |n| {
+            n.url = "tls://a.example:4222,nats://b.example:4222".into()
+        }),
+        (&[], |n| {
+            n.url = "nats://a.example:4222".into();
+            n.require_tls = true;
+        }),
+        (&["PATHWAY_NATS__URL"], |n| {
+            n.url = "tls://intake:secret@a.example:4222".into()
+        }),
+        (&["PATHWAY_NATS__CREDENTIALS_FILE"], |n| {
+            n.credentials_file = None;
+            n.user = Some(" ".into());
+        }),
+        (&[], |n| {
+            n.credentials_file = None;
+            n.user = Some("intake".into());
+            n.password = Some("p".repeat(MIN_NATS_PASSWORD_LEN).into());
+        }),
+        (&["PATHWAY_NATS__PASSWORD"], |n| {
+            n.credentials_file = None;
+            n.user = Some("intake".into());
+        }),
+        (&["PATHWAY_NATS__PASSWORD"], |n| {
+            n.user = Some("intake".into());
+            n.password = Some("p".repeat(MIN_NATS_PASSWORD_LEN - 1).into());
+        }),
+        (&["PATHWAY_NATS__TLS_CLIENT_KEY_FILE"], |n| {
+            n.tls_client_cert_file = Some("/etc/pathway/intake.pem".into())
+        }),
+        (&["PATHWAY_NATS__INBOX_PREFIX"], |n| {
+            n.inbox_prefix = Some("_INBOX".into())
+        }),
+    ];
+    for (expected, spoil) in cases {
+        let mut settings = safe();
+        spoil(&mut settings.nats);
+        assert_eq!(refused(&settings), expected, "{:?}", settings.nats);
+    }
+}
