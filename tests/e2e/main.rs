@@ -5,19 +5,22 @@
 //! One test binary, so the five services and the harness are linked once;
 //! one module per service or concern:
 //! [`intake`], [`vetting`], [`decision`], [`notification`], [`analytics`],
-//! [`cli`] (every `pathway` command), [`contracts`] (the event and look-up
+//! [`cli`] (every `pathway` command), [`api_fuzz`] (every service's API
+//! fuzzed from its `/openapi.json`), [`contracts`] (the event and look-up
 //! contracts), [`database_outage`] (a service's database away, then back:
 //! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
 //! every service lists them), [`http_headers`] (what every answer carries),
 //! [`request_timeout`] (a request over its time limit stopped, rolled back),
 //! [`rate_limit`] (requests per token), [`sign_in`] (pasted tokens or single sign-on),
 //! [`production`] (what the production profile refuses, service by service),
+//! [`nats_lockdown`] (TLS and a user per service, from `deploy/nats/`),
 //! [`dead_letters_replay`] (replayed after the
 //! fix, applied once), [`workers`] (a worker stopped, `/readyz` naming it,
 //! restarted), [`clinician_pages`] and [`browser`] (the pages in Chromium).
 //! Run one with a filter, e.g. `cargo test -p pathway-tests --test e2e intake::`.
 
 mod analytics;
+mod api_fuzz;
 mod browser;
 mod cli;
 mod clinician_pages;
@@ -29,6 +32,7 @@ mod dead_letters_replay;
 mod decision;
 mod http_headers;
 mod intake;
+mod nats_lockdown;
 mod notification;
 mod production;
 mod rate_limit;

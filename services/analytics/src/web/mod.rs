@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use pathway_common::http::dead_letters::{
     self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
 };
-use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
+use pathway_common::http::{BearerAuth, CommonAnswers, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
 use crate::application::Analytics;
@@ -59,7 +59,7 @@ const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathwa
         rebuild::rebuild_status
     ),
     components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, MetricsReport, ImportReport, MetricsRow, Granularity, Split, RebuildStatus, RebuildState, ErrorBody, FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;

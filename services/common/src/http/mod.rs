@@ -1,6 +1,7 @@
 //! What every Pathway API has in common: the one place errors become HTTP
 //! answers ([`error`]), JSON bodies that fail with the field and the reason
-//! ([`json`]), the caller from the bearer token ([`caller`]), health,
+//! ([`json`]), the caller from the bearer token ([`caller`]), the answers
+//! every OpenAPI document declares for that plumbing ([`openapi`]), health,
 //! readiness and metrics ([`ops`]), the dead letters every service lists
 //! ([`dead_letters`]), and the tail every service's router ends
 //! with, served with graceful shutdown.
@@ -28,12 +29,14 @@ pub mod error;
 pub mod forwarded;
 pub mod headers;
 pub mod json;
+pub mod openapi;
 pub mod ops;
 pub mod rate_limit;
 
 pub use crate::validation::FieldError;
 pub use error::{ApiError, ErrorBody};
 pub use json::{JsonBody, parse_json};
+pub use openapi::CommonAnswers;
 pub use ops::{ReadinessCheck, ops_routes, track_metrics};
 
 /// Declares the bearer token (JWT) every Pathway API asks for in an OpenAPI

@@ -12,7 +12,7 @@ use pathway_common::audit::{AuditPage, AuditRow};
 use pathway_common::http::dead_letters::{
     self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
 };
-use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
+use pathway_common::http::{BearerAuth, CommonAnswers, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
 use crate::application::Decisions;
@@ -34,7 +34,7 @@ use types::{DecisionHistory, DecisionView, OptInView, OutcomeView};
     ),
     paths(dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::replay_dead_letter, dead_letters::replay_dead_letters, decisions::get_decision, audit::audit_trail),
     components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, DecisionHistory, DecisionView, OutcomeView, OptInView, WindowState, AuditPage, AuditRow, ErrorBody, FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use pathway_common::http::dead_letters::{
     self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
 };
-use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
+use pathway_common::http::{BearerAuth, CommonAnswers, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
 use crate::application::Intake;
@@ -51,7 +51,7 @@ pub mod types;
         InformationAnswer, PathwaySwitch, BoardView, PathwayChangeView, BoardSettingsView,
         BoardSettingsChangeView, ErrorBody, FieldError, RejectionReasonBody
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;

@@ -120,6 +120,8 @@ pub(super) async fn submit_referral(
     params(("id" = String, Path, description = "Referral id")),
     responses(
         (status = 200, body = ReferralView, headers(("ETag" = String, description = "Send it back in If-Match"))),
+        (status = 400, description = "The id is not a UUID", body = ErrorBody),
+        (status = 403, description = "Not a role that reads referrals", body = ErrorBody),
         (status = 404, description = "No such referral that this token may see", body = ErrorBody),
     )
 )]
@@ -139,6 +141,9 @@ pub(super) async fn get_referral(
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag last read")),
     responses(
         (status = 200, body = ReferralCreated),
+        (status = 400, description = "The id is not a UUID, or If-Match is not an ETag", body = ErrorBody),
+        (status = 403, description = "Not the referrer", body = ErrorBody),
+        (status = 404, description = "No such referral that this token may see", body = ErrorBody),
         (status = 409, description = "Not open any more", body = ErrorBody),
         (status = 412, description = "Changed since it was read", body = ErrorBody),
     )
@@ -166,6 +171,9 @@ pub(super) async fn withdraw(
     params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag last read")),
     responses(
         (status = 200, body = ReferralCreated),
+        (status = 400, description = "The id is not a UUID, or If-Match is not an ETag", body = ErrorBody),
+        (status = 403, description = "Not the referrer", body = ErrorBody),
+        (status = 404, description = "No such referral that this token may see", body = ErrorBody),
         (status = 409, description = "No information was asked for", body = ErrorBody),
         (status = 412, description = "Changed since it was read", body = ErrorBody),
     )

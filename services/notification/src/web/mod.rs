@@ -5,12 +5,14 @@
 //!
 //! - [`deliveries`]: a referral's deliveries, deliveries by status, retry.
 //! - [`callbacks`]: a Notify-compatible gateway's status callbacks.
+//! - [`signing_keys`]: the public keys webhooks are verified with.
 //! - [`types`]: request and response bodies.
 //! - [`error`]: the one place errors become HTTP answers.
 
 pub mod callbacks;
 pub mod deliveries;
 pub mod error;
+pub mod signing_keys;
 pub mod types;
 
 use axum::routing::{get, post};
@@ -18,7 +20,7 @@ use axum::{Json, Router};
 use pathway_common::http::dead_letters::{
     self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
 };
-use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
+use pathway_common::http::{BearerAuth, CommonAnswers, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
 use crate::application::Notifications;
@@ -40,7 +42,7 @@ use types::{DeliveryList, DeliveryPage, DeliveryView, GatewayCallbackBody};
         callbacks::notify_callback
     ),
     components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, DeliveryList, DeliveryPage, DeliveryView, GatewayCallbackBody, Recipient, ChannelKind, Status, ErrorBody, FieldError)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -58,6 +60,7 @@ pub fn routes(notifications: Notifications) -> Router {
             post(deliveries::retry_delivery),
         )
         .route("/v1/callbacks/notify", post(callbacks::notify_callback))
+        .route(signing_keys::PATH, get(signing_keys::signing_keys))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(notifications)
 }

@@ -24,6 +24,7 @@ use crate::domain::outcome::OutcomeRequest;
         (status = 400, description = "Unknown status, a limit or after that is not valid, or a malformed query", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a clinician of this board", body = ErrorBody),
+        (status = 404, description = "No board with this code", body = ErrorBody),
     )
 )]
 pub async fn worklist(
@@ -49,6 +50,7 @@ pub async fn worklist(
     params(("id" = String, Path, description = "Referral id")),
     responses(
         (status = 200, description = "The referral with its clinical content (the view is audited)", body = ReferralDetail),
+        (status = 403, description = "Not a clinician", body = ErrorBody),
         (status = 404, description = "No such referral on the caller's boards", body = ErrorBody),
         (status = 503, description = "Intake did not answer in time", body = ErrorBody),
     )
@@ -66,6 +68,8 @@ pub async fn referral(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "Claimed (or renewed) until `lease_expires_at`", body = ActionResult),
+        (status = 403, description = "Not a clinician", body = ErrorBody),
+        (status = 404, description = "No such referral on the caller's boards", body = ErrorBody),
         (status = 409, description = "Another clinician holds it (named), or it is not waiting for vetting", body = ErrorBody),
     )
 )]
@@ -82,6 +86,8 @@ pub async fn claim(
     params(("id" = String, Path)),
     responses(
         (status = 200, description = "Back on the worklist", body = ActionResult),
+        (status = 403, description = "Not a clinician", body = ErrorBody),
+        (status = 404, description = "No such referral on the caller's boards", body = ErrorBody),
         (status = 409, description = "The caller does not hold a live claim", body = ErrorBody),
     )
 )]
@@ -99,6 +105,8 @@ pub async fn release(
     params(("id" = String, Path)),
     responses(
         (status = 201, description = "The referrer is asked; the clock pauses", body = ActionResult),
+        (status = 403, description = "Not a clinician", body = ErrorBody),
+        (status = 404, description = "No such referral on the caller's boards", body = ErrorBody),
         (status = 409, description = "The caller does not hold a live claim", body = ErrorBody),
         (status = 422, description = "No question", body = ErrorBody),
     )
@@ -123,6 +131,8 @@ pub async fn request_information(
     responses(
         (status = 201, description = "Recorded; `vetting.completed` is published", body = ActionResult),
         (status = 200, description = "The same outcome was already recorded by the caller: nothing new written", body = ActionResult),
+        (status = 403, description = "Not a clinician", body = ErrorBody),
+        (status = 404, description = "No such referral on the caller's boards", body = ErrorBody),
         (status = 409, description = "No live claim held by the caller, the claim lapsed, withdrawn, or a different outcome already recorded", body = ErrorBody),
         (status = 422, description = "A required field missing, a field that does not belong to this outcome, or red flags without an override reason", body = ErrorBody),
     )
@@ -147,6 +157,8 @@ pub async fn record_outcome(
     params(("id" = String, Path)),
     responses(
         (status = 201, description = "A corrected outcome; the decision service supersedes the decision", body = ActionResult),
+        (status = 403, description = "Not a clinician", body = ErrorBody),
+        (status = 404, description = "No such referral on the caller's boards", body = ErrorBody),
         (status = 409, description = "No outcome recorded yet", body = ErrorBody),
         (status = 422, description = "As for an outcome", body = ErrorBody),
     )
@@ -168,6 +180,7 @@ pub async fn correct_outcome(
         (status = 200, description = "A page of every view of identifiable data and every action, oldest first", body = AuditPage),
         (status = 400, description = "A limit or after that is not valid, or a malformed query", body = ErrorBody),
         (status = 403, description = "Not an admin of this board", body = ErrorBody),
+        (status = 404, description = "No board with this code", body = ErrorBody),
     )
 )]
 pub async fn audit_trail(

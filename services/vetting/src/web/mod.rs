@@ -10,7 +10,7 @@ use pathway_common::audit::{AuditPage, AuditRow};
 use pathway_common::http::dead_letters::{
     self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
 };
-use pathway_common::http::{BearerAuth, ErrorBody, FieldError};
+use pathway_common::http::{BearerAuth, CommonAnswers, ErrorBody, FieldError};
 use utoipa::OpenApi;
 
 use crate::application::{
@@ -51,7 +51,7 @@ pub struct AppState {
         Worklist, WorklistRow, ReferralDetail, InformationRequestView, OutcomeView, OutcomeRequest,
         ActionResult, InformationRequestBody, AuditPage, AuditRow, ErrorBody, FieldError, Status
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
