@@ -118,7 +118,19 @@ fn settings(draw: &mut Draw) -> BoardSettings {
             .collect(),
         notify_account: draw.chance(64).then(|| draw.mangle("highland-notify")),
         smtp_server: draw.chance(64).then(|| draw.mangle("nhs_relay")),
-        ..NotificationSettings::default()
+        // Usually the hosts the URLs above name, so that a section can pass.
+        allowed_hosts: (0..count(draw, 3))
+            .map(|_| {
+                let host = draw.pick(&[
+                    "gp.example.org",
+                    "pmp.example.org",
+                    "*.example.org",
+                    "127.0.0.1",
+                ]);
+                draw.mangle(host)
+            })
+            .collect(),
+        allow_private_addresses: draw.chance(32),
     });
     BoardSettings {
         vetting_target_working_days: u32::try_from(draw.around(1, 100)).unwrap_or(0),
