@@ -73,8 +73,18 @@ fn vetting_and_analytics_need_secure_cookies() {
         refused::<Vetting>(&vetting),
         ["PATHWAY_VETTING__SECURE_COOKIES"]
     );
-    vetting.secure_cookies = true;
+    vetting.secure_cookies = Some(true);
     assert_eq!(refused::<Vetting>(&vetting), Vec::<String>::new());
+    // Unset, the cookie is `Secure` unless the service listens on loopback.
+    vetting.secure_cookies = None;
+    vetting.http.host = std::net::Ipv4Addr::UNSPECIFIED.into();
+    assert!(vetting.secure_cookies());
+    assert_eq!(refused::<Vetting>(&vetting), Vec::<String>::new());
+    vetting.secure_cookies = Some(false);
+    assert_eq!(
+        refused::<Vetting>(&vetting),
+        ["PATHWAY_VETTING__SECURE_COOKIES"]
+    );
 
     let mut analytics = pathway_analytics::settings::Settings {
         auth: auth(),
@@ -86,7 +96,7 @@ fn vetting_and_analytics_need_secure_cookies() {
         refused::<Analytics>(&analytics),
         ["PATHWAY_ANALYTICS__SECURE_COOKIES"]
     );
-    analytics.secure_cookies = true;
+    analytics.secure_cookies = Some(true);
     assert_eq!(refused::<Analytics>(&analytics), Vec::<String>::new());
 }
 
@@ -196,7 +206,7 @@ fn every_service_refuses_nats_in_clear_or_without_its_own_credentials() {
         auth: asking_auth(),
         nats: own_user.clone(),
         database: database("vetting"),
-        secure_cookies: true,
+        secure_cookies: Some(true),
         ..Default::default()
     };
     assert_eq!(refused::<Vetting>(&vetting), Vec::<String>::new());
@@ -232,7 +242,7 @@ fn every_service_refuses_nats_in_clear_or_without_its_own_credentials() {
             ..own_user.clone()
         },
         database: database("analytics"),
-        secure_cookies: true,
+        secure_cookies: Some(true),
         ..Default::default()
     };
     analytics.nats.password = None;

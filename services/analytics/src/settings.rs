@@ -20,8 +20,10 @@ pub struct Settings {
     pub suppression_threshold: u64,
     /// Outcome codes that count as managed without a specialist appointment.
     pub without_specialist_outcomes: Vec<String>,
-    /// Mark the dashboard's session cookie `Secure` (set behind HTTPS).
-    pub secure_cookies: bool,
+    /// Whether the sign-in cookie is `Secure` (sent only over HTTPS). Unset,
+    /// it is, unless the service listens on a loopback address (the embedded
+    /// default, plain http on this machine): see [`Settings::secure_cookies`].
+    pub secure_cookies: Option<bool>,
 }
 
 impl Default for Settings {
@@ -40,9 +42,17 @@ impl Default for Settings {
                 "self_management".into(),
                 "physiotherapy".into(),
             ],
-            secure_cookies: false,
+            secure_cookies: None,
         }
     }
 }
 
 pathway_common::service_settings!(Settings);
+
+impl Settings {
+    /// Whether the sign-in cookie is `Secure`: as set, or else unless the
+    /// service listens only on a loopback address.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies.unwrap_or(!self.http.host.is_loopback())
+    }
+}

@@ -54,18 +54,18 @@ impl Service for Analytics {
 
     /// The pages' session cookie must be `Secure` in production.
     fn production_problems(settings: &Settings) -> Vec<pathway_common::profile::Problem> {
-        if settings.secure_cookies {
+        if settings.secure_cookies() {
             Vec::new()
         } else {
             vec![pathway_common::profile::Problem::new(
                 "PATHWAY_ANALYTICS__SECURE_COOKIES",
-                "must be true: the pages are served over HTTPS and the session cookie is `Secure`",
+                "must be true (or unset where the service listens on more than loopback): the pages are served over HTTPS and the session cookie is `Secure`",
             )]
         }
     }
 
     fn routes(&self, settings: &Settings) -> Router {
-        crate::web::routes(self.clone(), settings.secure_cookies)
+        crate::web::routes(self.clone(), settings.secure_cookies())
     }
 }
 

@@ -20,14 +20,24 @@ pub struct Settings {
     pub lease_sweep_seconds: u64,
     /// How long to wait for intake to answer a request for a referral.
     pub intake_timeout_ms: u64,
-    /// Mark the sign-in cookie `Secure` (set when served over HTTPS).
-    pub secure_cookies: bool,
+    /// Whether the sign-in cookie is `Secure` (sent only over HTTPS). Unset,
+    /// it is, unless the service listens on a loopback address (the embedded
+    /// default, plain http on this machine): see [`Settings::secure_cookies`].
+    pub secure_cookies: Option<bool>,
     /// The service's idea of now: the system clock, which tests move forward.
     #[serde(skip)]
     pub clock: Clock,
 }
 
 pathway_common::service_settings!(Settings);
+
+impl Settings {
+    /// Whether the sign-in cookie is `Secure`: as set, or else unless the
+    /// service listens only on a loopback address.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies.unwrap_or(!self.http.host.is_loopback())
+    }
+}
 
 impl Default for Settings {
     fn default() -> Self {
@@ -39,7 +49,7 @@ impl Default for Settings {
             telemetry: TelemetrySettings::default(),
             lease_sweep_seconds: 15,
             intake_timeout_ms: 5000,
-            secure_cookies: false,
+            secure_cookies: None,
             clock: Clock::default(),
         }
     }

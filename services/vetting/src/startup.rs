@@ -75,10 +75,10 @@ impl Service for Vetting {
     /// The pages' session cookie must be `Secure` in production, and the client credentials it reads referrals from intake with.
     fn production_problems(settings: &Settings) -> Vec<pathway_common::profile::Problem> {
         let mut problems = pathway_common::profile::service_token_problems(&settings.auth);
-        if !settings.secure_cookies {
+        if !settings.secure_cookies() {
             problems.push(pathway_common::profile::Problem::new(
                 "PATHWAY_VETTING__SECURE_COOKIES",
-                "must be true: the pages are served over HTTPS and the session cookie is `Secure`",
+                "must be true (or unset where the service listens on more than loopback): the pages are served over HTTPS and the session cookie is `Secure`",
             ));
         }
         problems
@@ -87,7 +87,7 @@ impl Service for Vetting {
     fn routes(&self, settings: &Settings) -> axum::Router {
         crate::web::routes(AppState {
             vetting: self.clone(),
-            secure_cookies: settings.secure_cookies,
+            secure_cookies: settings.secure_cookies(),
         })
     }
 }
