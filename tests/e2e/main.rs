@@ -11,7 +11,8 @@
 //! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
 //! every service lists them), [`http_headers`] (what every answer carries),
 //! [`request_timeout`] (a request over its time limit stopped, rolled back),
-//! [`rate_limit`] (requests per token), [`sign_in`] (pasted tokens or single sign-on),
+//! [`rate_limit`] (requests per token), [`scale_out`] (two instances of each
+//! service sharing a database, nothing done twice), [`sign_in`] (pasted tokens or single sign-on),
 //! [`production`] (what the production profile refuses, service by service),
 //! [`nats_lockdown`] (TLS and a user per service, from `deploy/nats/`),
 //! [`dead_letters_replay`] (replayed after the
@@ -37,6 +38,7 @@ mod notification;
 mod production;
 mod rate_limit;
 mod request_timeout;
+mod scale_out;
 mod sign_in;
 mod vetting;
 mod workers;

@@ -10,7 +10,8 @@
 //! - [`locked_nats`]: NATS as production locks it down (`deploy/nats/`),
 //!   TLS and one nkey per service, for the tests that prove it.
 //! - Each service's `TestApp` runs its real `Application` on port 0: a
-//!   [`running::Running`] with the service's own helpers around it.
+//!   [`running::Running`] with the service's own helpers around it;
+//!   [`scale_out`] starts more instances of one on the same database.
 
 pub mod analytics;
 pub mod browser;
@@ -21,6 +22,7 @@ pub mod locked_nats;
 pub mod notification;
 pub mod referrals;
 pub mod running;
+pub mod scale_out;
 pub mod vetting;
 
 use std::net::TcpListener;

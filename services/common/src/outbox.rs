@@ -5,6 +5,18 @@
 //! leaves the row unpublished, so the relay publishes it after restart; a
 //! crash between publish and marking re-publishes it, and the stream's
 //! duplicate window drops the copy.
+//!
+//! Any number of instances of a service may share one PostgreSQL database:
+//! each relay takes its batch in a transaction with `FOR UPDATE SKIP
+//! LOCKED`, publishes it, marks it and commits, so two relays share the rows
+//! and never publish or mark one row twice. An instance killed mid-batch
+//! loses its connection, PostgreSQL releases its locks, and another relay
+//! takes the rows (what the dead one had published is dropped by the
+//! duplicate window). Batches of two relays may reach the stream in either
+//! order; consumers never relied on one order, since a nak'd message comes
+//! back after later ones. SQLite, the embedded default, runs one instance
+//! per database file and reads its batch outside a transaction: its one
+//! connection is not held while the stream answers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,9 +27,10 @@ use async_nats::jetstream;
 use chrono::Utc;
 use pathway_proto::v1::Event;
 use prost::Message;
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    ExprTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -102,6 +115,14 @@ impl OutboxSignal {
     }
 }
 
+/// What one batch came to: how many rows went out and were marked, and
+/// the first row the stream did not acknowledge.
+#[derive(Default)]
+struct Batch {
+    published: usize,
+    failure: Option<anyhow::Error>,
+}
+
 /// Publishes unpublished outbox rows, oldest first.
 pub struct Relay {
     db: DatabaseConnection,
@@ -129,18 +150,52 @@ impl Relay {
         }
     }
 
+    /// Publish at most `size` rows per batch (256 unless set).
+    #[must_use]
+    pub fn with_batch_size(mut self, size: u64) -> Self {
+        self.batch_size = Ord::max(size, 1);
+        self
+    }
+
     /// Publish one batch; returns how many rows were published. Tests drive
     /// the relay through this one step.
     pub async fn try_publish_batch(&self) -> anyhow::Result<usize> {
+        let batch = if self.db.get_database_backend() == DatabaseBackend::Sqlite {
+            self.publish_batch(&self.db).await?
+        } else {
+            // The batch stays locked until it is marked: another relay skips it.
+            let txn = self
+                .db
+                .begin()
+                .await
+                .context("cannot begin the outbox transaction")?;
+            let batch = self.publish_batch(&txn).await?;
+            txn.commit()
+                .await
+                .context("cannot commit the published outbox rows")?;
+            batch
+        };
+        self.metrics.outbox_published.inc_by(batch.published as u64);
+        match batch.failure {
+            Some(error) => Err(error),
+            None => Ok(batch.published),
+        }
+    }
+
+    /// Read a batch through `db`, publish it, and mark what the stream
+    /// acknowledged; `Err` only when the database failed.
+    async fn publish_batch<C: ConnectionTrait>(&self, db: &C) -> anyhow::Result<Batch> {
         let rows = entity::Entity::find()
             .filter(entity::Column::PublishedAt.is_null())
             .order_by_asc(entity::Column::EventId)
             .limit(self.batch_size)
-            .all(&self.db)
+            // Ignored by SQLite, where one instance has the file.
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .all(db)
             .await
             .context("cannot read the outbox")?;
         if rows.is_empty() {
-            return Ok(0);
+            return Ok(Batch::default());
         }
         // Send the whole batch, then wait for the acks: one round trip per
         // batch rather than per event, in order.
@@ -183,10 +238,9 @@ impl Relay {
             entity::Entity::update_many()
                 .col_expr(entity::Column::PublishedAt, Expr::value(Utc::now()))
                 .filter(entity::Column::EventId.is_in(published))
-                .exec(&self.db)
+                .exec(db)
                 .await
                 .context("cannot mark outbox rows published")?;
-            self.metrics.outbox_published.inc_by(count as u64);
         }
         if let Some((event_id, error)) = failure {
             entity::Entity::update_many()
@@ -196,12 +250,18 @@ impl Relay {
                 )
                 .col_expr(entity::Column::LastError, Expr::value(format!("{error:#}")))
                 .filter(entity::Column::EventId.eq(event_id.clone()))
-                .exec(&self.db)
+                .exec(db)
                 .await
                 .context("cannot record the outbox failure")?;
-            return Err(error.context(format!("publishing {event_id} was not acknowledged")));
+            return Ok(Batch {
+                published: count,
+                failure: Some(error.context(format!("publishing {event_id} was not acknowledged"))),
+            });
         }
-        Ok(count)
+        Ok(Batch {
+            published: count,
+            failure: None,
+        })
     }
 
     /// Delete rows published more than `older_than` ago.

@@ -103,7 +103,8 @@ pub async fn of_decision<C: ConnectionTrait>(
 }
 
 /// Up to `limit` open windows whose deadline is at or before `now`, the
-/// oldest deadline first.
+/// oldest deadline first. One order for every instance, so two sweeps ending
+/// the same windows lock them in the same order and never deadlock.
 pub async fn lapsed<C: ConnectionTrait>(
     db: &C,
     now: DateTimeUtc,
@@ -113,6 +114,7 @@ pub async fn lapsed<C: ConnectionTrait>(
         .filter(Column::ResolvedAt.is_null())
         .filter(Column::Deadline.lte(now))
         .order_by_asc(Column::Deadline)
+        .order_by_asc(Column::DecisionId)
         .limit(limit)
         .all(db)
         .await

@@ -71,7 +71,8 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// What is due at `now`: planned deliveries, and deliveries left `sending`
-/// past their lease, oldest first.
+/// past their lease, oldest first. Every instance may read the same rows:
+/// [`take`] lets one of them have each.
 pub async fn due<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
@@ -88,13 +89,16 @@ pub async fn due<C: ConnectionTrait>(
                 ),
         )
         .order_by_asc(delivery::Column::CreatedAt)
+        .order_by_asc(delivery::Column::Id)
         .limit(limit)
         .all(db)
         .await
 }
 
 /// Take `row` for this worker until `lease_until`: `next` (`sending`), one
-/// claim more. `None` when another took it first.
+/// claim more. `None` when another took it first: the update names the
+/// status and the claim count as read, so of two instances (or a delivery
+/// taken over after its lease lapsed) exactly one changes the row.
 pub async fn take<C: ConnectionTrait>(
     db: &C,
     row: &delivery::Model,

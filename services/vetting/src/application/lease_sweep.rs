@@ -1,5 +1,10 @@
 //! Lapsed claims go back to the worklist, each with `vetting.released`
 //! (reason `lapsed`) and an audit row.
+//!
+//! Every instance of vetting sweeps: each lapsed row is returned in a
+//! transaction of its own by an update that names the version it read, and
+//! only the sweep whose update changed the row writes the event and the
+//! audit row, so two sweeps at the same instant release it once.
 
 use pathway_common::audit::{self, AuditEntry};
 use pathway_common::outbox;
@@ -34,8 +39,12 @@ impl Vetting {
             );
             match worklist::save(&txn, &row, now, Change::to(next).unclaimed()).await? {
                 Saved::Saved(_) => {}
-                // Claimed again or vetted meanwhile: nothing lapsed.
-                Saved::Changed(_) => continue,
+                // Claimed again, vetted or released by another instance
+                // meanwhile: nothing lapsed.
+                Saved::Changed(_) => {
+                    txn.rollback().await?;
+                    continue;
+                }
             }
             outbox::enqueue(&txn, &event).await?;
             audit::record(
