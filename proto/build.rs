@@ -2,7 +2,11 @@
 //! compiler), so no `protoc` binary is needed on the machine.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["pathway/v1/events.proto", "pathway/v1/lookup.proto"];
+    let files = [
+        "pathway/v1/events.proto",
+        "pathway/v1/appointments.proto",
+        "pathway/v1/lookup.proto",
+    ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");
     }

@@ -126,6 +126,11 @@ pub enum Command {
         #[command(subcommand)]
         action: AnalyticsAction,
     },
+    /// Report first appointments from the board's hospital system (PAS) to intake.
+    Appointments {
+        #[command(subcommand)]
+        action: AppointmentsAction,
+    },
     /// Fill a running platform with a realistic picture: boards switching the
     /// pathway on at different dates, each with a baseline of its history
     /// before, then live referrals, most vetted by a demo clinician.
@@ -232,6 +237,33 @@ pub struct DemoArgs {
     /// vets, from 0 to 1.
     #[arg(long = "vet", default_value_t = 0.8)]
     pub vet_share: f64,
+}
+
+#[derive(Subcommand)]
+pub enum AppointmentsAction {
+    /// Report a PAS extract of appointments (CSV) for a board: all of it, or
+    /// nothing and every problem by line and column.
+    #[command(
+        long_about = "Report a PAS extract of appointments (CSV) for a board to intake, which \
+        publishes appointment.booked, .attended, .did_not_attend and .cancelled for what is new. \
+        Needs the role hospital_system or board_admin for the board.\n\n\
+        Columns (header row, any order, all required): appointment_id (the PAS's own id), \
+        referral_id (the Pathway referral id), status (booked, arrived, fulfilled, noshow, \
+        cancelled), start (2026-09-10T09:30:00+01:00, 2026-09-10 09:30 in Scottish time, or \
+        2026-09-10; may be empty when cancelled), clinic_type (pain-clinic, pain-psychology, \
+        physiotherapy, pain-management-programme), first_appointment (yes or no).\n\n\
+        Every row is checked before anything is written: one bad row records nothing. Rows that \
+        say what is recorded already change nothing.\n\n\
+        Example:\n\
+        \x20 pathway appointments import --board highland pas-extract.csv"
+    )]
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The board the appointments belong to, e.g. `highland`.
+        #[arg(long)]
+        board: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -76,6 +76,10 @@ pub mod v1 {
                 Payload::DecisionRecorded(_) => ("decision", "recorded"),
                 Payload::NotificationSent(_) => ("notification", "sent"),
                 Payload::NotificationFailed(_) => ("notification", "failed"),
+                Payload::AppointmentBooked(_) => ("appointment", "booked"),
+                Payload::AppointmentAttended(_) => ("appointment", "attended"),
+                Payload::AppointmentDidNotAttend(_) => ("appointment", "did_not_attend"),
+                Payload::AppointmentCancelled(_) => ("appointment", "cancelled"),
             }
         }
     }

@@ -120,7 +120,7 @@ async fn intake_api_holds_to_its_document() {
     };
     let app = IntakeApp::spawn(&Backend::Sqlite).await;
     app.enable_board("highland").await;
-    for role in [Role::Referrer, Role::BoardAdmin] {
+    for role in [Role::Referrer, Role::BoardAdmin, Role::HospitalSystem] {
         fuzz(
             &schemathesis,
             "intake",

@@ -179,6 +179,26 @@ fn every_payload_sits_at_its_agreed_field_number() {
             51,
             "pathway.v1.highland.notification.failed",
         ),
+        (
+            Payload::AppointmentBooked(proto::AppointmentBooked::default()),
+            60,
+            "pathway.v1.highland.appointment.booked",
+        ),
+        (
+            Payload::AppointmentAttended(proto::AppointmentAttended::default()),
+            61,
+            "pathway.v1.highland.appointment.attended",
+        ),
+        (
+            Payload::AppointmentDidNotAttend(proto::AppointmentDidNotAttend::default()),
+            62,
+            "pathway.v1.highland.appointment.did_not_attend",
+        ),
+        (
+            Payload::AppointmentCancelled(proto::AppointmentCancelled::default()),
+            63,
+            "pathway.v1.highland.appointment.cancelled",
+        ),
     ];
     for (payload, expected, subject) in cases {
         let (event, bytes) = envelope(payload);
@@ -267,6 +287,80 @@ fn decisions_and_outcomes_are_pinned() {
     assert_eq!(text(&decision, 9), "seen last week");
     assert_eq!(text(&outcome, 7), "try this");
     assert_eq!(proto::OutcomeKind::PatientOptIn as i32, 10);
+}
+
+#[test]
+fn appointments_are_pinned_and_carry_no_identifier() {
+    let appointment = || proto::Appointment {
+        appointment_id: "RAIG-1".into(),
+        starts_at: Some(prost_types_timestamp(1_789_029_000)),
+        day: "2026-09-10".into(),
+        clinic_type: proto::ClinicType::PainPsychology as i32,
+        first_appointment: true,
+    };
+    let cases: Vec<(Payload, u64)> = vec![
+        (
+            Payload::AppointmentBooked(proto::AppointmentBooked {
+                appointment: Some(appointment()),
+            }),
+            60,
+        ),
+        (
+            Payload::AppointmentAttended(proto::AppointmentAttended {
+                appointment: Some(appointment()),
+            }),
+            61,
+        ),
+        (
+            Payload::AppointmentDidNotAttend(proto::AppointmentDidNotAttend {
+                appointment: Some(appointment()),
+            }),
+            62,
+        ),
+        (
+            Payload::AppointmentCancelled(proto::AppointmentCancelled {
+                appointment: Some(appointment()),
+            }),
+            63,
+        ),
+    ];
+    for (payload, at) in cases {
+        let (_, bytes) = envelope(payload);
+        let inner = message(&message(&bytes, at), 1);
+        assert_eq!(text(&inner, 1), "RAIG-1");
+        assert_eq!(number(&message(&inner, 2), 1), 1_789_029_000);
+        assert_eq!(text(&inner, 3), "2026-09-10");
+        assert_eq!(number(&inner, 4), 2, "CLINIC_TYPE_PAIN_PSYCHOLOGY = 2");
+        assert_eq!(number(&inner, 5), 1);
+        let numbers: Vec<u64> = fields(&inner).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(numbers, [1, 2, 3, 4, 5], "nothing else on an appointment");
+    }
+    for (clinic, value) in [
+        (proto::ClinicType::Unspecified, 0),
+        (proto::ClinicType::PainClinic, 1),
+        (proto::ClinicType::PainPsychology, 2),
+        (proto::ClinicType::Physiotherapy, 3),
+        (proto::ClinicType::PainManagementProgramme, 4),
+    ] {
+        assert_eq!(clinic as i32, value, "{clinic:?}");
+    }
+    // Every declaration of the appointments contract says what it is.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../proto/pathway/v1/appointments.proto");
+    let source = std::fs::read_to_string(&path).expect("appointments.proto is there");
+    let lines: Vec<&str> = source.lines().map(str::trim).collect();
+    let undocumented: Vec<&str> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| {
+            line.starts_with("message ")
+                || line.starts_with("enum ")
+                || (line.ends_with(';') && line.contains(" = ") && !line.starts_with("//"))
+        })
+        .filter(|(i, _)| *i == 0 || !lines[i - 1].starts_with("//"))
+        .map(|(_, line)| *line)
+        .collect();
+    assert!(undocumented.is_empty(), "undocumented: {undocumented:?}");
 }
 
 #[test]

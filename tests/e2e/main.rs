@@ -5,7 +5,8 @@
 //! One test binary, so the five services and the harness are linked once;
 //! one module per service or concern:
 //! [`intake`], [`vetting`], [`decision`], [`notification`], [`analytics`],
-//! [`cli`] (every `pathway` command), [`api_fuzz`] (every service's API
+//! [`appointments`] (first appointments from the hospital system, through to
+//! analytics), [`cli`] (every `pathway` command), [`api_fuzz`] (every service's API
 //! fuzzed from its `/openapi.json`), [`contracts`] (the event and look-up
 //! contracts), [`database_outage`] (a service's database away, then back:
 //! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
@@ -22,6 +23,7 @@
 
 mod analytics;
 mod api_fuzz;
+mod appointments;
 mod browser;
 mod cli;
 mod clinician_pages;

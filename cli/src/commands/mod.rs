@@ -5,6 +5,7 @@
 //! Progress bars draw on the terminal itself and are hidden elsewhere.
 
 pub mod analytics;
+pub mod appointments;
 pub mod board;
 pub mod dead_letters;
 pub mod deliveries;
@@ -37,6 +38,7 @@ pub async fn dispatch(
         Command::Deliveries { action } => deliveries::run(client, action, out).await,
         Command::Metrics(args) => metrics::run(client, args, out).await,
         Command::Analytics { action } => analytics::run(client, action, out).await,
+        Command::Appointments { action } => appointments::run(client, action, out).await,
         Command::Demo(args) => demo::run(client, args, out).await,
     }
 }

@@ -25,15 +25,19 @@ pub enum Role {
     BoardAdmin,
     Evaluator,
     Service,
+    /// A board's hospital system (PAS) reporting appointments: it may post
+    /// them for its boards and do nothing else, never read referrals.
+    HospitalSystem,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Referrer,
         Role::Clinician,
         Role::BoardAdmin,
         Role::Evaluator,
         Role::Service,
+        Role::HospitalSystem,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +47,7 @@ impl Role {
             Role::BoardAdmin => "board_admin",
             Role::Evaluator => "evaluator",
             Role::Service => "service",
+            Role::HospitalSystem => "hospital_system",
         }
     }
 }
@@ -61,7 +66,7 @@ impl std::str::FromStr for Role {
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown role {s:?}: expected one of referrer, clinician, board_admin, evaluator, service"
+                    "unknown role {s:?}: expected one of referrer, clinician, board_admin, evaluator, service, hospital_system"
                 )
             })
     }

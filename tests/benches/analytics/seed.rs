@@ -133,5 +133,11 @@ pub(crate) fn row(fact: &Fact) -> fact::Model {
         withdrawn_at: fact.withdrawn_at,
         closed_at: fact.closed_at,
         closed_reason: fact.closed_reason.clone(),
+        first_appointment_id: fact.first_appointment.appointment_id.clone(),
+        first_appointment_booked_for: fact.first_appointment.booked_for,
+        first_appointment_attended_at: fact.first_appointment.attended_at,
+        first_appointment_clinic: fact.first_appointment.clinic_type.clone(),
+        first_appointment_dna: i32::try_from(fact.first_appointment.did_not_attend)
+            .expect("a few misses"),
     }
 }

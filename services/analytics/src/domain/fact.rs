@@ -9,6 +9,8 @@ use pathway_proto::board::outcome_code;
 use pathway_proto::v1::{self as proto, Event, Payload};
 use serde::{Deserialize, Serialize};
 
+use super::first_appointment::{FirstAppointment, Happened};
+
 /// How a referral entered: onto the remote vetting pathway, or the
 /// standard route because its board was not on the pathway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +125,8 @@ pub struct Fact {
     pub withdrawn_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closed_reason: Option<String>,
+    /// The first appointment, as the board's hospital system reported it.
+    pub first_appointment: FirstAppointment,
 }
 
 /// An event analytics cannot make sense of.
@@ -156,6 +160,7 @@ impl Fact {
             withdrawn_at: None,
             closed_at: None,
             closed_reason: None,
+            first_appointment: FirstAppointment::default(),
         }
     }
 
@@ -260,8 +265,26 @@ impl Fact {
                 self.notification_failures = self.notification_failures.saturating_add(1);
             }
             Payload::BoardPathwayChanged(_) | Payload::BoardSettingsChanged(_) => {}
+            Payload::AppointmentBooked(booked) => {
+                self.appointment(booked.appointment.as_ref(), Happened::Booked);
+            }
+            Payload::AppointmentAttended(attended) => {
+                self.appointment(attended.appointment.as_ref(), Happened::Attended);
+            }
+            Payload::AppointmentDidNotAttend(missed) => {
+                self.appointment(missed.appointment.as_ref(), Happened::DidNotAttend);
+            }
+            Payload::AppointmentCancelled(cancelled) => {
+                self.appointment(cancelled.appointment.as_ref(), Happened::Cancelled);
+            }
         }
         Ok(())
+    }
+
+    fn appointment(&mut self, appointment: Option<&proto::Appointment>, happened: Happened) {
+        if let Some(appointment) = appointment {
+            self.first_appointment.apply(appointment, happened);
+        }
     }
 
     fn set_outcome(&mut self, outcome: Option<&proto::Outcome>) {

@@ -1,6 +1,7 @@
 //! Analytics' pure rules: no I/O.
 //!
 //! - [`fact`]: one de-identified fact per referral, and how each event changes it.
+//! - [`first_appointment`]: the first appointment the hospital's system reported.
 //! - [`baseline`]: a board's referrals from before adoption, read from its CSV file.
 //! - [`period`]: weeks, months and quarters of a date range.
 //! - [`waits`]: the clock from receipt to vetting, in working and calendar days, with pauses.
@@ -11,6 +12,7 @@
 pub mod baseline;
 pub mod disclosure;
 pub mod fact;
+pub mod first_appointment;
 pub mod metrics;
 pub mod period;
 pub mod rebuild;

@@ -33,6 +33,17 @@ pub struct Model {
     pub withdrawn_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
     pub closed_reason: Option<String>,
+    /// The PAS's id of the first appointment (added by `m0003_first_appointments`).
+    pub first_appointment_id: Option<String>,
+    /// When the first appointment now booked is for.
+    pub first_appointment_booked_for: Option<DateTimeUtc>,
+    /// When the first appointment was attended.
+    pub first_appointment_attended_at: Option<DateTimeUtc>,
+    /// Its clinic type, e.g. `pain_clinic`, `physiotherapy`.
+    pub first_appointment_clinic: Option<String>,
+    /// First appointments not attended.
+    #[sea_orm(default_value = 0)]
+    pub first_appointment_dna: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

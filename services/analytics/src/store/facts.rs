@@ -12,6 +12,7 @@ use sea_orm::{
 use super::fact;
 use crate::domain::baseline;
 use crate::domain::fact::{Attributes, Fact, Pause, Route};
+use crate::domain::first_appointment::FirstAppointment;
 
 /// What [`to_row`] writes for a referral with no questions.
 pub const NO_PAUSES: &str = "[]";
@@ -51,6 +52,13 @@ pub fn from_row(row: &fact::Model) -> anyhow::Result<Fact> {
         withdrawn_at: row.withdrawn_at,
         closed_at: row.closed_at,
         closed_reason: row.closed_reason.clone(),
+        first_appointment: FirstAppointment {
+            appointment_id: row.first_appointment_id.clone(),
+            booked_for: row.first_appointment_booked_for,
+            attended_at: row.first_appointment_attended_at,
+            clinic_type: row.first_appointment_clinic.clone(),
+            did_not_attend: u32::try_from(row.first_appointment_dna).unwrap_or(0),
+        },
     })
 }
 
@@ -80,6 +88,12 @@ pub fn to_row(fact: &Fact) -> anyhow::Result<fact::Model> {
         withdrawn_at: fact.withdrawn_at,
         closed_at: fact.closed_at,
         closed_reason: fact.closed_reason.clone(),
+        first_appointment_id: fact.first_appointment.appointment_id.clone(),
+        first_appointment_booked_for: fact.first_appointment.booked_for,
+        first_appointment_attended_at: fact.first_appointment.attended_at,
+        first_appointment_clinic: fact.first_appointment.clinic_type.clone(),
+        first_appointment_dna: i32::try_from(fact.first_appointment.did_not_attend)
+            .unwrap_or(i32::MAX),
     })
 }
 

@@ -33,10 +33,75 @@ impl MigrationTrait for AnalyticsTables {
     }
 }
 
+/// The referral's first appointment, from the hospital's system's
+/// `appointment.*` events: five columns of the fact.
+struct FirstAppointments;
+
+impl MigrationName for FirstAppointments {
+    fn name(&self) -> &str {
+        "m0003_first_appointments"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for FirstAppointments {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // `m0002_analytics` creates the table from today's entity, so a new
+        // database already has the columns; one made before it has not.
+        let columns = [
+            ColumnDef::new(Alias::new("first_appointment_id"))
+                .string()
+                .null()
+                .to_owned(),
+            ColumnDef::new(Alias::new("first_appointment_booked_for"))
+                .timestamp_with_time_zone()
+                .null()
+                .to_owned(),
+            ColumnDef::new(Alias::new("first_appointment_attended_at"))
+                .timestamp_with_time_zone()
+                .null()
+                .to_owned(),
+            ColumnDef::new(Alias::new("first_appointment_clinic"))
+                .string()
+                .null()
+                .to_owned(),
+            ColumnDef::new(Alias::new("first_appointment_dna"))
+                .integer()
+                .not_null()
+                .default(0)
+                .to_owned(),
+        ];
+        for mut column in columns {
+            let name = column.get_column_name();
+            if manager.has_column("referral_facts", &name).await? {
+                continue;
+            }
+            // SQLite adds one column per statement.
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new("referral_facts"))
+                        .add_column(&mut column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(PlumbingMigration), Box::new(AnalyticsTables)]
+        vec![
+            Box::new(PlumbingMigration),
+            Box::new(AnalyticsTables),
+            Box::new(FirstAppointments),
+        ]
     }
 }
+
+#[cfg(test)]
+#[path = "tests/migrations.rs"]
+mod tests;

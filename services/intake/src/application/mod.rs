@@ -5,6 +5,7 @@
 //! - [`referrals`]: submit, read, withdraw, provide information.
 //! - [`boards`]: the boards, their switch onto the pathway, their settings.
 //! - [`lookup`]: the identifiable referral other services ask for.
+//! - [`appointments`]: first appointments the hospital system reports.
 
 use pathway_common::audit::{self, AuditEntry};
 use pathway_common::auth::AuthError;
@@ -16,6 +17,7 @@ use sea_orm::{ConnectionTrait, DbErr};
 use crate::domain::referral::RejectionReason;
 use crate::domain::{Status, Transition};
 
+pub mod appointments;
 pub mod boards;
 pub mod lookup;
 pub mod referrals;

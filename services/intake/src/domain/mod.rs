@@ -2,8 +2,10 @@
 //! numbers ([`ChiNumber`]), postcodes, what a valid referral is
 //! ([`referral`]), the de-identified attributes that leave intake
 //! ([`age_band`], [`patient_pseudonym`]), and the referral's status machine
-//! ([`Status`]).
+//! ([`Status`]); first appointments reported by the hospital system
+//! ([`appointment`]).
 
+pub mod appointment;
 mod attributes;
 mod chi;
 pub mod referral;

@@ -113,6 +113,7 @@ impl MigratorTrait for Migrator {
             Box::new(PlumbingMigration),
             Box::new(IntakeTables),
             Box::new(BoardSettingsTables),
+            Box::new(super::appointments::AppointmentTables),
         ]
     }
 }

@@ -1,9 +1,11 @@
 //! Intake's store: its tables ([`entities`], a module per table), the
 //! [`Migrator`], and the queries that both the use cases and the consumer
-//! run ([`queries`], [`postcodes`]). Functions here take a connection or a
+//! run ([`queries`], [`postcodes`]); [`appointments`] holds what the
+//! hospital system reported, with its table's migration. Functions here take a connection or a
 //! transaction and answer `DbErr`; deciding what a failure means is the
 //! caller's.
 
+pub mod appointments;
 mod entities;
 mod migrations;
 pub mod postcodes;

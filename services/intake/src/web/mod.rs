@@ -3,6 +3,7 @@
 //! into answers; `error.rs` is the one place errors become HTTP.
 //!
 //! - [`referrals`], [`boards`]: the handlers, by resource.
+//! - [`appointments`]: what the board's hospital system reports (FHIR and CSV).
 //! - [`home`]: the page for a browser.
 //! - [`types`]: request and response bodies.
 
@@ -25,6 +26,7 @@ use types::{
     RejectionReasonBody, WithdrawRequest,
 };
 
+mod appointments;
 mod boards;
 mod error;
 mod home;
@@ -35,21 +37,24 @@ pub mod types;
 #[openapi(
     info(
         title = "Pathway intake",
-        description = "Referrals to the chronic pain service as GP systems send them, and the boards' switch onto the remote pathway. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
+        description = "Referrals to the chronic pain service as GP systems send them, the boards' switch onto the remote pathway, and first appointments as the boards' hospital systems report them. Every call needs `Authorization: Bearer <token>`; errors name the field and the reason.",
         version = "1"
     ),
     paths(
         dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::replay_dead_letter, dead_letters::replay_dead_letters,
         referrals::submit_referral, referrals::get_referral, referrals::withdraw,
         referrals::provide_information, boards::list_boards, boards::switch_pathway,
-        boards::get_board_settings, boards::set_board_settings
+        boards::get_board_settings, boards::set_board_settings,
+        appointments::post_fhir_appointment, appointments::import_appointments
     ),
     components(schemas(
         DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
         ReferralRequest, PatientRequest, ContactRequest, AddressRequest, ReferrerRequest, ClinicalRequest,
         ImpactRequest, ReferralCreated, ReferralView, HistoryEntry, InformationRequestView, WithdrawRequest,
         InformationAnswer, PathwaySwitch, BoardView, PathwayChangeView, BoardSettingsView,
-        BoardSettingsChangeView, ErrorBody, FieldError, RejectionReasonBody
+        BoardSettingsChangeView, ErrorBody, FieldError, RejectionReasonBody,
+        appointments::OperationOutcome, appointments::OutcomeIssue,
+        crate::application::appointments::AppointmentImport
     )),
     modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = []))
@@ -73,6 +78,14 @@ pub fn routes(intake: Intake) -> Router {
         .route(
             "/v1/boards/{board}/settings",
             get(boards::get_board_settings).put(boards::set_board_settings),
+        )
+        .route(
+            "/fhir/Appointment",
+            post(appointments::post_fhir_appointment),
+        )
+        .route(
+            "/v1/boards/{board}/appointments.csv",
+            post(appointments::import_appointments),
         )
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/", get(home::home))
