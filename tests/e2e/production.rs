@@ -153,6 +153,17 @@ fn notification_refuses_the_file_sink_and_plain_http() {
         ..Default::default()
     };
     settings.notify.base_url = "https://api.notifications.service.gov.uk".into();
+    // Notification reads contact details from intake: it needs client
+    // credentials, as vetting and decision do.
+    assert_eq!(
+        refused::<Notifications>(&settings),
+        [
+            "PATHWAY_AUTH__TOKEN_URL",
+            "PATHWAY_AUTH__CLIENT_ID",
+            "PATHWAY_AUTH__CLIENT_SECRET",
+        ]
+    );
+    settings.auth = asking_auth();
     assert_eq!(refused::<Notifications>(&settings), Vec::<String>::new());
 
     // The embedded default's channels: every message to the file sink.

@@ -11,7 +11,6 @@
 //! its own account, or answering with something unreadable). The caller
 //! converts the wire type into its own types at its adapter.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::client::RequestErrorKind;
@@ -21,9 +20,7 @@ use pathway_proto::v1::{
     RefusalCode, referral_lookup_reply,
 };
 use prost::Message;
-use secrecy::SecretString;
 
-use crate::auth::Authenticator;
 use crate::service_token::ServiceToken;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,25 +46,6 @@ pub struct IntakeClient {
 }
 
 impl IntakeClient {
-    /// Asking with `service_token` when given, else with a token signed by
-    /// `auth`'s local key for `service`.
-    pub fn new(
-        nats: async_nats::Client,
-        auth: Arc<Authenticator>,
-        service: &'static str,
-        service_token: Option<SecretString>,
-        timeout: Duration,
-    ) -> Self {
-        let token = match service_token {
-            Some(token) => ServiceToken::Fixed(token),
-            None => ServiceToken::Local {
-                auth,
-                subject: service,
-            },
-        };
-        Self::with_token(nats, token, timeout)
-    }
-
     /// Asking as `service` with the token its `auth` settings give
     /// ([`ServiceToken::from_settings`]); client credentials without their
     /// id or secret stop the start.

@@ -7,9 +7,10 @@ use pathway_proto::board::{EmailGateway, MessageGateway, WebhookGateway};
 
 use crate::settings::{BoardChannels, Settings};
 
-/// Every setting of `settings` production refuses.
+/// Every setting of `settings` production refuses, the client credentials
+/// it reads contact details from intake with included.
 pub fn problems(settings: &Settings) -> Vec<Problem> {
-    let mut problems = Vec::new();
+    let mut problems = pathway_common::profile::service_token_problems(&settings.auth);
     let prefix = "PATHWAY_NOTIFICATION__";
     channels(
         &format!("{prefix}BOARD_DEFAULTS__"),

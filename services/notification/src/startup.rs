@@ -38,18 +38,15 @@ impl pathway_common::startup::Service for Notifications {
         let channels = Channels::from_settings(settings)?;
         let settings = Arc::new(settings.clone());
         let boards = Boards::new(settings.clone(), Arc::new(templates));
-        if settings.auth.jwks_url.is_some() && settings.auth.service_token.is_none() {
-            tracing::warn!(
-                "no auth.service_token: contact details cannot be read from intake, so nothing will be sent"
-            );
-        }
-        let intake = IntakeClient::new(
-            platform.nats.clone(),
-            platform.auth.clone(),
-            "notification",
-            settings.auth.service_token.clone(),
+        // Contact details come from intake with a token this service gets,
+        // and renews, by the client credentials grant (or signs itself on
+        // the embedded default), as vetting and decision do.
+        let intake = IntakeClient::from_settings(
+            &platform,
+            Self::NAME,
+            &settings.auth,
             Duration::from_millis(settings.intake_timeout_ms.max(1)),
-        );
+        )?;
         // Before the service is handed back, so whoever starts it sees the
         // consumer as it will run.
         follow_current_subjects(&platform).await?;
