@@ -12,8 +12,9 @@
 //! and CSV), `midnight` (years of referrals around midnight, summer and
 //! winter, by month and quarter), `splits` (before/after adoption, by sex and priority), `access`
 //! (bad parameters and who may see metrics), `rebuild`, `dashboard`,
-//! `baseline`, `csv_cells` (no CSV cell a spreadsheet could run) and
-//! `re_referral`.
+//! `baseline`, `csv_cells` (no CSV cell a spreadsheet could run),
+//! `re_referral` and `phs` (waits to first appointment as Public Health
+//! Scotland counts them, with their own generated history).
 
 mod access;
 mod baseline;
@@ -24,6 +25,7 @@ mod expected;
 mod history;
 mod midnight;
 mod monthly;
+mod phs;
 mod re_referral;
 mod rebuild;
 mod splits;

@@ -3,6 +3,7 @@
 //! status code.
 //!
 //! - [`metrics`]: the metrics for boards, dates and a grouping, if the caller may see them.
+//! - [`phs`]: waits to first appointment as Public Health Scotland counts them.
 //! - [`baseline`]: a board's referrals from before adoption, loaded from its file.
 //! - [`rebuild`]: every fact again from the stream, in the running service
 //!   (pausing the live consumer) or with it stopped.
@@ -15,6 +16,7 @@ use crate::domain::metrics::MetricRules;
 
 pub mod baseline;
 pub mod metrics;
+pub mod phs;
 pub mod rebuild;
 
 pub use rebuild::Rebuilder;

@@ -6,6 +6,7 @@
 //! - [`period`]: weeks, months and quarters of a date range.
 //! - [`waits`]: the clock from receipt to vetting, in working and calendar days, with pauses.
 //! - [`metrics`]: the evaluators' metrics over a set of facts.
+//! - [`phs`], [`phs_row`]: waits to first appointment as Public Health Scotland counts them.
 //! - [`disclosure`]: small-number suppression.
 //! - [`rebuild`]: where a rebuild of the facts is, as a state machine.
 
@@ -15,5 +16,7 @@ pub mod fact;
 pub mod first_appointment;
 pub mod metrics;
 pub mod period;
+pub mod phs;
+pub mod phs_row;
 pub mod rebuild;
 pub mod waits;

@@ -4,6 +4,7 @@
 //! metrics, the JSON 404 and the authenticator.
 //!
 //! - [`metrics`]: `GET /v1/metrics`, the query string read into a query; [`csv`]: the CSV form.
+//! - [`phs`]: `GET /v1/waits` (and `.csv`), waits to first appointment as Public Health Scotland counts them.
 //! - [`baseline`]: `POST /v1/baseline`.
 //! - [`rebuild`]: `POST` and `GET /v1/rebuild`.
 //! - [`pages`]: sign-in and the dashboard.
@@ -21,9 +22,11 @@ use utoipa::OpenApi;
 use crate::application::Analytics;
 use crate::application::baseline::ImportReport;
 use crate::application::metrics::MetricsReport;
+use crate::application::phs::PhsReport;
 use crate::application::rebuild::RebuildStatus;
 use crate::domain::metrics::{MetricsRow, Split};
 use crate::domain::period::Granularity;
+use crate::domain::phs_row::{BandCounts, DecisionToAppointment, PhsRow, SeenWaits, StillWaiting};
 use crate::domain::rebuild::RebuildState;
 
 mod baseline;
@@ -31,6 +34,7 @@ mod csv;
 mod error;
 mod metrics;
 mod pages;
+mod phs;
 mod rebuild;
 
 /// What the handlers share.
@@ -43,9 +47,11 @@ pub struct AppState {
 
 const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathway, from de-identified facts about each referral. Every call needs `Authorization: Bearer <token>` with the role `evaluator` or `board_admin`, for the boards asked for.
 
-**Definitions.** Each metric is counted in the period of its own event (UTC dates): *received* by the day of receipt (`received_remote` on the remote pathway, `received_standard` routed to the standard route because the board was not on the pathway); everything about vetting by the day the first vetting outcome was recorded (a later correction changes the outcome counted, not the day). *Wait* runs from the day of receipt to the day of vetting: in working days, the board's working days (weekdays that are not Scottish bank holidays, unless the board counts none, nor the board's own non-working days, from its latest settings) after the day of receipt up to and including the day of vetting; in calendar days, the days between. The clock pauses from the day information is requested from the referrer to the day it is answered (or to vetting, if never answered); overlapping pauses count once; `_excl_paused` waits have that paused time taken off. Median and 90th centile interpolate linearly between the nearest ranks (a spreadsheet's MEDIAN and PERCENTILE.INC). *Vetted within target*: wait in working days, paused time taken off, at most the board's `vetting_target_working_days`. *Information-request rate*: vetted referrals with at least one request, over vetted. *Information turnaround*: working days from a request to its answer, counted by the day of the answer. *Outcome mix*: vetted referrals by current outcome. *Managed without a specialist appointment*: outcomes advice_to_referrer, self_management (with or without a third-sector partner) and physiotherapy, as configured, over vetted. *Notification failed*: vetted referrals with at least one notification that failed for good. *Withdrawn*: by the day of withdrawal. *Re-referral*: of the referrals vetted in the period with advice to the referrer or self-management whose 6 (12) months after vetting have passed by today, the share whose patient (by the keyed pseudonym) was referred again, to any of the boards asked for, within 6 (12) months after vetting. *Waits by priority* (`split=priority`): the same rows grouped by an accepted referral's priority, `none` for other outcomes. *Before/after adoption* (`split=adoption`): per board, referrals received before, or on and after, the first effective date on which the board switched the pathway on.
+**Definitions.** Each metric is counted in the period of its own event (Scottish days, Europe/London): *received* by the day of receipt (`received_remote` on the remote pathway, `received_standard` routed to the standard route because the board was not on the pathway); everything about vetting by the day the first vetting outcome was recorded (a later correction changes the outcome counted, not the day). *Wait* runs from the day of receipt to the day of vetting: in working days, the board's working days (weekdays that are not Scottish bank holidays, unless the board counts none, nor the board's own non-working days, from its latest settings) after the day of receipt up to and including the day of vetting; in calendar days, the days between. The clock pauses from the day information is requested from the referrer to the day it is answered (or to vetting, if never answered); overlapping pauses count once; `_excl_paused` waits have that paused time taken off. Median and 90th centile interpolate linearly between the nearest ranks (a spreadsheet's MEDIAN and PERCENTILE.INC). *Vetted within target*: wait in working days, paused time taken off, at most the board's `vetting_target_working_days`. *Information-request rate*: vetted referrals with at least one request, over vetted. *Information turnaround*: working days from a request to its answer, counted by the day of the answer. *Outcome mix*: vetted referrals by current outcome. *Managed without a specialist appointment*: outcomes advice_to_referrer, self_management (with or without a third-sector partner) and physiotherapy, as configured, over vetted. *Notification failed*: vetted referrals with at least one notification that failed for good. *Withdrawn*: by the day of withdrawal. *Re-referral*: of the referrals vetted in the period with advice to the referrer or self-management whose 6 (12) months after vetting have passed by today, the share whose patient (by the keyed pseudonym) was referred again, to any of the boards asked for, within 6 (12) months after vetting. *Waits by priority* (`split=priority`): the same rows grouped by an accepted referral's priority, `none` for other outcomes. *Before/after adoption* (`split=adoption`): per board, referrals received before, or on and after, the first effective date on which the board switched the pathway on.
 
-**Disclosure control.** A count from 1 to `suppression_threshold - 1` is never shown, nor anything a reader could work it out from: a median, centile or share over it, a total one of whose parts is hidden, a subset whose complement is small (vetted minus vetted within target), and, when only one outcome is hidden, the next smallest outcome too. Hidden values are `null` in JSON and named in the row's `suppressed`; `*` in CSV. Zeros are shown.";
+**Disclosure control.** A count from 1 to `suppression_threshold - 1` is never shown, nor anything a reader could work it out from: a median, centile or share over it, a total one of whose parts is hidden, a subset whose complement is small (vetted minus vetted within target), and, when only one outcome is hidden, the next smallest outcome too. Hidden values are `null` in JSON and named in the row's `suppressed`; `*` in CSV. Zeros are shown. 
+
+**Waits to first appointment** (`/v1/waits`), as Public Health Scotland's quarterly *Chronic pain waiting times* publication counts them (decision record 0016), in Scottish days (Europe/London). *Weeks waited* are completed weeks, `floor(days / 7)`, days running from the day the referral was received to the day of the first appointment attended (for a patient still waiting, to the census day); bands: 12 weeks or less (0–90 days), 13–24 (91–174), 25–51 (175–363), 52 or more (364 and over). *Seen*: referrals (either route) whose first appointment was attended in the period, counted by the day of that appointment; `consultant_led` is clinic type `pain_clinic`, `all_clinicians` every clinic type (the most appropriate clinician: pain clinic, pain psychology, physiotherapy, pain management programme). *Still waiting*: remote-pathway referrals received by the period's last day and, by the end of that day, neither seen, withdrawn nor closed, and not decided for an outcome that needs no appointment (advice to referrer, self-management, redirect, decline, patient opt-in); by weeks waited so far and by where they are: `awaiting_vetting`, `awaiting_information` (a question to the referrer open that day) and `awaiting_first_appointment` (decided for a clinic or treatment, not yet seen). A fact keeps only its current outcome, so a past census judges a referral by the outcome it has now. *Paused time*: days waiting on the referrer's information, from the day of the question to the day of the answer (or of vetting, if never answered, or of the census while open), overlaps counted once; `_excl_paused` bands take it off before the weeks are counted. *Decision to first appointment*: days from the day of the first decision to the day of the first appointment attended, of the patients seen in the period, by clinic type, median and 90th centile as above. Every count goes through the same disclosure control; a consultant-led band is hidden as well when the other clinicians' count in that band is small.";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -54,11 +60,13 @@ const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathwa
         dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::replay_dead_letter, dead_letters::replay_dead_letters,
         metrics::get_metrics,
         metrics::get_metrics_csv,
+        phs::get_waits,
+        phs::get_waits_csv,
         baseline::import_baseline,
         rebuild::start_rebuild,
         rebuild::rebuild_status
     ),
-    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, MetricsReport, ImportReport, MetricsRow, Granularity, Split, RebuildStatus, RebuildState, ErrorBody, FieldError)),
+    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, MetricsReport, ImportReport, MetricsRow, PhsReport, PhsRow, SeenWaits, StillWaiting, BandCounts, DecisionToAppointment, Granularity, Split, RebuildStatus, RebuildState, ErrorBody, FieldError)),
     modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = []))
 )]
@@ -69,6 +77,8 @@ pub fn routes(analytics: Analytics, secure_cookies: bool) -> Router {
     Router::new()
         .route("/v1/metrics", get(metrics::get_metrics))
         .route("/v1/metrics.csv", get(metrics::get_metrics_csv))
+        .route("/v1/waits", get(phs::get_waits))
+        .route("/v1/waits.csv", get(phs::get_waits_csv))
         .route(
             "/v1/baseline",
             post(baseline::import_baseline).layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
