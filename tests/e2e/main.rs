@@ -33,6 +33,7 @@ mod database_outage;
 mod dead_letters;
 mod dead_letters_replay;
 mod decision;
+mod fhir_referrals;
 mod http_headers;
 mod intake;
 mod nats_lockdown;

@@ -6,6 +6,7 @@
 //! ([`appointment`]).
 
 pub mod appointment;
+pub mod fhir;
 mod attributes;
 mod chi;
 pub mod referral;

@@ -20,7 +20,7 @@ use crate::domain::appointment::fhir::{self, Issue};
 use crate::domain::appointment::{Change, Refused};
 
 /// FHIR's JSON media type.
-const FHIR_JSON: &str = "application/fhir+json";
+pub(super) const FHIR_JSON: &str = "application/fhir+json";
 
 /// A FHIR R4 `OperationOutcome`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -46,14 +46,14 @@ pub struct OutcomeIssue {
 }
 
 impl OperationOutcome {
-    fn new(issue: Vec<OutcomeIssue>) -> Self {
+    pub(super) fn new(issue: Vec<OutcomeIssue>) -> Self {
         Self {
             resource_type: "OperationOutcome".into(),
             issue,
         }
     }
 
-    fn one(
+    pub(super) fn one(
         severity: &str,
         code: &str,
         diagnostics: impl Into<String>,
@@ -67,7 +67,7 @@ impl OperationOutcome {
         }])
     }
 
-    fn answer(self, status: StatusCode) -> Response {
+    pub(super) fn answer(self, status: StatusCode) -> Response {
         let mut response = (status, Json(self)).into_response();
         response
             .headers_mut()

@@ -4,6 +4,7 @@
 //!
 //! - [`referrals`], [`boards`]: the handlers, by resource.
 //! - [`appointments`]: what the board's hospital system reports (FHIR and CSV).
+//! - [`fhir`]: referrals as FHIR R4 Bundles, the Questionnaire, the CapabilityStatement.
 //! - [`home`]: the page for a browser.
 //! - [`types`]: request and response bodies.
 
@@ -29,6 +30,7 @@ use types::{
 mod appointments;
 mod boards;
 mod error;
+mod fhir;
 mod home;
 mod referrals;
 pub mod types;
@@ -45,7 +47,8 @@ pub mod types;
         referrals::submit_referral, referrals::get_referral, referrals::withdraw,
         referrals::provide_information, boards::list_boards, boards::switch_pathway,
         boards::get_board_settings, boards::set_board_settings,
-        appointments::post_fhir_appointment, appointments::import_appointments
+        appointments::post_fhir_appointment, appointments::import_appointments,
+        fhir::post_referral_bundle, fhir::get_questionnaire, fhir::metadata
     ),
     components(schemas(
         DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
@@ -83,6 +86,12 @@ pub fn routes(intake: Intake) -> Router {
             "/fhir/Appointment",
             post(appointments::post_fhir_appointment),
         )
+        .route("/fhir/Bundle", post(fhir::post_referral_bundle))
+        .route(
+            "/fhir/Questionnaire/pain-referral",
+            get(fhir::get_questionnaire),
+        )
+        .route("/fhir/metadata", get(fhir::metadata))
         .route(
             "/v1/boards/{board}/appointments.csv",
             post(appointments::import_appointments),

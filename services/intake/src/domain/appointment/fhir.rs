@@ -45,7 +45,7 @@ pub struct Issue {
 }
 
 impl Issue {
-    fn new(
+    pub fn new(
         code: &'static str,
         expression: impl Into<String>,
         diagnostics: impl Into<String>,

@@ -1,0 +1,34 @@
+//! A referral as FHIR R4 resources: a `Bundle` of type `collection` read
+//! into the same [`ReferralRequest`](super::referral::ReferralRequest) the
+//! native API takes ([`referral`]), so that every rule applies unchanged,
+//! and the `Questionnaire` its clinical content answers ([`questionnaire`]).
+//!
+//! Identifier and code systems:
+//! - CHI number: [`CHI_SYSTEM`], the OID UK FHIR guides use for Scotland's
+//!   Community Health Index.
+//! - GP practice code: [`PRACTICE_SYSTEM`]; the board the referral is for:
+//!   [`BOARD_SYSTEM`] (Pathway's board codes, e.g. `highland`).
+//! - The service asked for: [`SERVICE_SYSTEM`] `chronic-pain`.
+//! - The answers' codes: Pathway's code systems under [`CODE_SYSTEM_BASE`],
+//!   whose codes are the native API's.
+
+pub mod questionnaire;
+pub mod referral;
+
+/// Identifier system of Scotland's CHI number.
+pub const CHI_SYSTEM: &str = "urn:oid:2.16.840.1.113883.2.1.3.2.4.16.53";
+/// Identifier system of a Scottish GP practice code.
+pub const PRACTICE_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/Id/gp-practice-code";
+/// Identifier system of the NHS board a referral is for.
+pub const BOARD_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/Id/board";
+/// Code system of the services Pathway takes referrals for.
+pub const SERVICE_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/CodeSystem/service";
+/// The one service: the chronic pain service.
+pub const PAIN_SERVICE: &str = "chronic-pain";
+/// Where Pathway's own code systems live.
+pub const CODE_SYSTEM_BASE: &str = "https://pathway.scot.nhs.uk/fhir/CodeSystem/";
+/// Canonical URL of the referral questionnaire.
+pub const QUESTIONNAIRE_URL: &str = "https://pathway.scot.nhs.uk/fhir/Questionnaire/pain-referral";
+
+/// One problem, as a FHIR `OperationOutcome.issue` will carry it.
+pub use super::appointment::fhir::Issue;
