@@ -20,10 +20,10 @@ build: ## Build every binary
 run: build ## Start NATS and every service on SQLite under ./var/, print the URLs
 	@NATS_SERVER="$$(scripts/nats-server.sh)" NATS_PORT=$(NATS_PORT) scripts/run.sh
 
-test: ## Run every test (real nats-server, headless Chromium, schemathesis on every API; SQLite, and PostgreSQL when one answers)
+test: ## Run every test (real nats-server, headless Chromium, schemathesis on every API, fhir.resources on every FHIR resource; SQLite, and PostgreSQL when one answers)
 	@chromedriver="$$(scripts/browser.sh)" && chromium="$$(scripts/browser.sh --chromium)" && \
-	schemathesis="$$(scripts/schemathesis.sh)" && \
-	CHROMEDRIVER="$$chromedriver" CHROMIUM="$$chromium" SCHEMATHESIS="$$schemathesis" \
+	schemathesis="$$(scripts/schemathesis.sh)" && fhir_validator="$$(scripts/fhir-validate.sh --install)" && \
+	CHROMEDRIVER="$$chromedriver" CHROMIUM="$$chromium" SCHEMATHESIS="$$schemathesis" FHIR_VALIDATOR="$$fhir_validator" \
 	NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) test --workspace --lib --bins --tests --no-fail-fast
 
 lint: ## cargo fmt --check, clippy with warnings as errors, no import cycles between modules, and `make deny`

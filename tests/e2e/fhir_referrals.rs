@@ -461,6 +461,9 @@ async fn the_capability_statement_lists_exactly_what_answers() {
     let expected = [
         ("Bundle", "create"),
         ("Appointment", "create"),
+        ("Task", "read"),
+        ("Task", "search-type"),
+        ("Communication", "create"),
         ("Questionnaire", "read"),
     ]
     .map(|(k, i)| (k.to_owned(), i.to_owned()));

@@ -34,6 +34,7 @@ mod dead_letters;
 mod dead_letters_replay;
 mod decision;
 mod fhir_referrals;
+mod fhir_task;
 mod http_headers;
 mod intake;
 mod nats_lockdown;

@@ -92,16 +92,40 @@ impl Handler for StatusProjection {
                         release_open_lock(txn, &id).await?;
                     }
                 }
-                record_history(txn, event, next, None).await?;
+                record_history(txn, event, next, decision_codes(payload)).await?;
             }
             Err(illegal) => {
                 // Other services own these facts; keep them in the history
                 // even when they arrive for a referral intake has closed
                 // (a withdrawal racing a claim), and leave the status alone.
                 tracing::warn!(%illegal, referral_id = %row.id, "event recorded without changing the status");
-                record_history(txn, event, from, None).await?;
+                record_history(txn, event, from, decision_codes(payload)).await?;
             }
         }
         Ok(())
     }
+}
+
+/// What a FHIR `Task` says of a decision: its outcome, priority and mode as
+/// codes (never its free text, which stays with the decision service).
+fn decision_codes(payload: &Payload) -> Option<serde_json::Value> {
+    let Payload::DecisionRecorded(decision) = payload else {
+        return None;
+    };
+    let outcome = decision.outcome.as_ref()?;
+    let code = |name: &str, prefix: &str| {
+        name.strip_prefix(prefix)
+            .filter(|rest| *rest != "UNSPECIFIED")
+            .map(str::to_ascii_lowercase)
+    };
+    let kind = proto::OutcomeKind::try_from(outcome.kind)
+        .ok()
+        .and_then(|k| code(k.as_str_name(), "OUTCOME_KIND_"));
+    let priority = proto::Priority::try_from(outcome.priority)
+        .ok()
+        .and_then(|p| code(p.as_str_name(), "PRIORITY_"));
+    let mode = proto::AppointmentMode::try_from(outcome.mode)
+        .ok()
+        .and_then(|m| code(m.as_str_name(), "APPOINTMENT_MODE_"));
+    Some(serde_json::json!({"outcome": kind, "priority": priority, "mode": mode}))
 }

@@ -2,12 +2,12 @@
 //! status, history and open-referral lock, its information requests, and the
 //! boards' switches and settings.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pathway_common::outbox;
 use pathway_proto::v1::Event;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{
@@ -162,6 +162,61 @@ pub async fn board_settings_changes<C: ConnectionTrait>(
         .filter(board_settings_change::Column::Board.eq(board))
         .order_by_asc(board_settings_change::Column::ChangedAt)
         .order_by_asc(board_settings_change::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Which referrals a search may return.
+#[derive(Debug, Clone, Default)]
+pub struct ReferralFilter<'a> {
+    /// `None`: every board.
+    pub boards: Option<Vec<String>>,
+    pub referrer_subject: Option<&'a str>,
+    pub practice_code: Option<&'a str>,
+    /// Modified at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Modified before.
+    pub before: Option<DateTime<Utc>>,
+    /// Only after this (modified at, id): where the previous page ended.
+    pub after: Option<(DateTime<Utc>, &'a str)>,
+}
+
+/// Up to `limit` referrals matching `filter`, least recently modified first.
+pub async fn search_referrals<C: ConnectionTrait>(
+    db: &C,
+    filter: &ReferralFilter<'_>,
+    limit: u64,
+) -> Result<Vec<referral::Model>, DbErr> {
+    use referral::Column;
+    let mut query = referral::Entity::find();
+    if let Some(boards) = &filter.boards {
+        query = query.filter(Column::Board.is_in(boards.iter().cloned()));
+    }
+    if let Some(subject) = filter.referrer_subject {
+        query = query.filter(Column::ReferrerSubject.eq(subject));
+    }
+    if let Some(code) = filter.practice_code {
+        query = query.filter(Column::PracticeCode.eq(code));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(Column::UpdatedAt.gte(since));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(Column::UpdatedAt.lt(before));
+    }
+    if let Some((at, id)) = filter.after {
+        query = query.filter(
+            Condition::any().add(Column::UpdatedAt.gt(at)).add(
+                Condition::all()
+                    .add(Column::UpdatedAt.eq(at))
+                    .add(Column::Id.gt(id)),
+            ),
+        );
+    }
+    query
+        .order_by_asc(Column::UpdatedAt)
+        .order_by_asc(Column::Id)
+        .limit(limit)
         .all(db)
         .await
 }

@@ -275,7 +275,7 @@ pub fn capability_statement() -> Value {
             "mode": "server",
             "security": {
                 "cors": false,
-                "description": "Every interaction but metadata and the Questionnaire needs Authorization: Bearer <token>: a referrer's for Bundle, the hospital system's for Appointment."
+                "description": "Every interaction but metadata and the Questionnaire needs Authorization: Bearer <token>: a referrer's for Bundle and Communication, a referrer's or a clinician's for Task, the hospital system's for Appointment."
             },
             "resource": [
                 {
@@ -285,6 +285,24 @@ pub fn capability_statement() -> Value {
                 {
                     "type": "Appointment",
                     "interaction": [{"code": "create", "documentation": "A first appointment, or a change to it, for a referral named in basedOn."}],
+                },
+                {
+                    "type": "Task",
+                    "interaction": [
+                        {"code": "read", "documentation": "A referral's status; the id is the referral id. A referrer reads the referrals they sent, a clinician those of their boards. meta.versionId is the referral's version."},
+                        {"code": "search-type", "documentation": "The Tasks the caller may read, least recently modified first, paged by _count and the next link (_cursor). Any other parameter is refused with a 400."},
+                    ],
+                    "searchParam": [
+                        {"name": "requester", "type": "token", "documentation": "The practice code, [https://pathway.scot.nhs.uk/fhir/Id/gp-practice-code|]<code>."},
+                        {"name": "owner", "type": "token", "documentation": "The board code, [https://pathway.scot.nhs.uk/fhir/Id/board|]<code>."},
+                        {"name": "_lastUpdated", "type": "date", "documentation": "Prefixes ge, gt, le and lt only; at most one lower and one upper bound. A date without a time is a day in Scotland."},
+                        {"name": "_count", "type": "number", "documentation": "Page size, 1 to 100 (default 20)."},
+                        {"name": "_cursor", "type": "string", "documentation": "Where the next page starts: follow the Bundle's next link."},
+                    ],
+                },
+                {
+                    "type": "Communication",
+                    "interaction": [{"code": "create", "documentation": "The referrer's answer to the open question of a Task on-hold: basedOn the ServiceRequest, about the question's identifier, payload[0].contentString the answer. If-Match takes the Task's version."}],
                 },
                 {
                     "type": "Questionnaire",

@@ -5,6 +5,8 @@
 //! - [`referrals`], [`boards`]: the handlers, by resource.
 //! - [`appointments`]: what the board's hospital system reports (FHIR and CSV).
 //! - [`fhir`]: referrals as FHIR R4 Bundles, the Questionnaire, the CapabilityStatement.
+//! - [`fhir_task`]: a referral's status as a FHIR `Task` (read and search), the
+//!   answer to a clinician's question as a `Communication`.
 //! - [`home`]: the page for a browser.
 //! - [`types`]: request and response bodies.
 
@@ -31,6 +33,7 @@ mod appointments;
 mod boards;
 mod error;
 mod fhir;
+mod fhir_task;
 mod home;
 mod referrals;
 pub mod types;
@@ -48,7 +51,8 @@ pub mod types;
         referrals::provide_information, boards::list_boards, boards::switch_pathway,
         boards::get_board_settings, boards::set_board_settings,
         appointments::post_fhir_appointment, appointments::import_appointments,
-        fhir::post_referral_bundle, fhir::get_questionnaire, fhir::metadata
+        fhir::post_referral_bundle, fhir::get_questionnaire, fhir::metadata,
+        fhir_task::get_task, fhir_task::search_tasks, fhir_task::post_communication
     ),
     components(schemas(
         DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
@@ -92,6 +96,9 @@ pub fn routes(intake: Intake) -> Router {
             get(fhir::get_questionnaire),
         )
         .route("/fhir/metadata", get(fhir::metadata))
+        .route("/fhir/Task", get(fhir_task::search_tasks))
+        .route("/fhir/Task/{id}", get(fhir_task::get_task))
+        .route("/fhir/Communication", post(fhir_task::post_communication))
         .route(
             "/v1/boards/{board}/appointments.csv",
             post(appointments::import_appointments),

@@ -17,10 +17,12 @@ use crate::store::{queries, referral};
 mod provide_information;
 mod read;
 mod submit;
+mod task;
 mod withdraw;
 
 pub use read::{Action, HistoryItem, InformationRequest, ReferralDetails};
 pub use submit::{DUPLICATE_REFUSED, Submitted};
+pub use task::TaskPage;
 
 /// A referral's state after a change: what a referrer is answered.
 ///

@@ -1,7 +1,10 @@
 //! A referral as FHIR R4 resources: a `Bundle` of type `collection` read
 //! into the same [`ReferralRequest`](super::referral::ReferralRequest) the
 //! native API takes ([`referral`]), so that every rule applies unchanged,
-//! and the `Questionnaire` its clinical content answers ([`questionnaire`]).
+//! and the `Questionnaire` its clinical content answers ([`questionnaire`]);
+//! the referral's status as a `Task` ([`task`]), searched by the
+//! parameters of [`search`], and the referrer's answer to a question as a
+//! `Communication` ([`communication`]).
 //!
 //! Identifier and code systems:
 //! - CHI number: [`CHI_SYSTEM`], the OID UK FHIR guides use for Scotland's
@@ -12,8 +15,11 @@
 //! - The answers' codes: Pathway's code systems under [`CODE_SYSTEM_BASE`],
 //!   whose codes are the native API's.
 
+pub mod communication;
 pub mod questionnaire;
 pub mod referral;
+pub mod search;
+pub mod task;
 
 /// Identifier system of Scotland's CHI number.
 pub const CHI_SYSTEM: &str = "urn:oid:2.16.840.1.113883.2.1.3.2.4.16.53";
