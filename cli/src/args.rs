@@ -121,6 +121,13 @@ pub enum Command {
     },
     /// The evaluators' metrics from analytics, as a table (or CSV).
     Metrics(MetricsArgs),
+    /// Write a quarter's fixed tables (CSV) and charts (SVG) into a folder.
+    #[command(after_help = "Example:\n\
+        \x20 pathway publish --quarter 2026-Q3 --out publication/\n\n\
+        The quarter must be over. Small counts, and enough others that none of them\n\
+        can be worked out, are written as *. /v1/metrics and /v1/waits are management\n\
+        information for a board's own use; these tables are the ones to publish.")]
+    Publish(PublishArgs),
     /// Load a board's history into analytics, or rebuild analytics from the stream.
     Analytics {
         #[command(subcommand)]
@@ -209,6 +216,16 @@ pub struct MetricsArgs {
     /// Print the service's CSV instead of the table.
     #[arg(long)]
     pub csv: bool,
+}
+
+#[derive(Args)]
+pub struct PublishArgs {
+    /// A calendar quarter that is over, YYYY-Qn (2026-Q3).
+    #[arg(long)]
+    pub quarter: String,
+    /// The folder to write into (made if missing).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
 }
 
 #[derive(Args)]

@@ -1,6 +1,7 @@
 //! `pathway`: the command line for Pathway, for board admins (switch the
 //! pathway on, change a board's settings, see what was sent), developers
-//! (tokens, referrals, a demo) and evaluators (metrics, baselines).
+//! (tokens, referrals, a demo) and evaluators (metrics, baselines, the
+//! quarterly tables to publish).
 //!
 //! It talks to the services' HTTP APIs. Without `--token` it signs a
 //! development token with the local key (the embedded default); against a

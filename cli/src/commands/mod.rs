@@ -1,5 +1,5 @@
 //! One module per command (or group of commands, `board`, `dead_letters`,
-//! `deliveries`, `analytics`); [`dispatch`] runs one. Each writes what it prints to the
+//! `deliveries`, `analytics`, `publish`); [`dispatch`] runs one. Each writes what it prints to the
 //! `out` it is given (stdout in the binary, a buffer in tests), and notes
 //! meant to stay out of a redirected document (`board settings`) to `err`.
 //! Progress bars draw on the terminal itself and are hidden elsewhere.
@@ -11,6 +11,7 @@ pub mod dead_letters;
 pub mod deliveries;
 pub mod demo;
 pub mod metrics;
+pub mod publish;
 pub mod refer;
 pub mod status;
 pub mod token;
@@ -37,6 +38,7 @@ pub async fn dispatch(
         Command::DeadLetters { action } => dead_letters::run(client, action, out).await,
         Command::Deliveries { action } => deliveries::run(client, action, out).await,
         Command::Metrics(args) => metrics::run(client, args, out).await,
+        Command::Publish(args) => publish::run(client, args, out, err).await,
         Command::Analytics { action } => analytics::run(client, action, out).await,
         Command::Appointments { action } => appointments::run(client, action, out).await,
         Command::Demo(args) => demo::run(client, args, out).await,

@@ -14,7 +14,8 @@
 //! (bad parameters and who may see metrics), `rebuild`, `dashboard`,
 //! `baseline`, `csv_cells` (no CSV cell a spreadsheet could run),
 //! `re_referral` and `phs` (waits to first appointment as Public Health
-//! Scotland counts them, with their own generated history).
+//! Scotland counts them, with their own generated history) and `publication`
+//! (the fixed quarterly tables, suppressed as one set, over four boards).
 
 mod access;
 mod baseline;
@@ -26,6 +27,7 @@ mod history;
 mod midnight;
 mod monthly;
 mod phs;
+pub(crate) mod publication;
 mod re_referral;
 mod rebuild;
 mod splits;

@@ -9,13 +9,15 @@
 //!
 //! One module per command, `pathway` and the parsing of its output here:
 //! `board`, `referrals` (refer and status), `token`, `deliveries`,
-//! `dead_letters`, `analytics` (baseline import, metrics, rebuild) and `demo`.
+//! `dead_letters`, `analytics` (baseline import, metrics, rebuild), `publish`
+//! (a quarter's tables as CSV and SVG files) and `demo`.
 
 mod analytics;
 mod board;
 mod dead_letters;
 mod deliveries;
 mod demo;
+mod publish;
 mod referrals;
 mod token;
 

@@ -4,6 +4,7 @@
 //!
 //! - [`metrics`]: the metrics for boards, dates and a grouping, if the caller may see them.
 //! - [`phs`]: waits to first appointment as Public Health Scotland counts them.
+//! - [`publication`]: the fixed quarterly tables, for evaluators of every board.
 //! - [`baseline`]: a board's referrals from before adoption, loaded from its file.
 //! - [`rebuild`]: every fact again from the stream, in the running service
 //!   (pausing the live consumer) or with it stopped.
@@ -17,6 +18,7 @@ use crate::domain::metrics::MetricRules;
 pub mod baseline;
 pub mod metrics;
 pub mod phs;
+pub mod publication;
 pub mod rebuild;
 
 pub use rebuild::Rebuilder;

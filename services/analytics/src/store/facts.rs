@@ -7,6 +7,7 @@ use anyhow::Context;
 use pathway_proto::BoardCode;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect,
 };
 
 use super::fact;
@@ -97,9 +98,13 @@ pub fn to_row(fact: &Fact) -> anyhow::Result<fact::Model> {
     })
 }
 
-/// The fact of `referral_id`, if there is one.
+/// The fact of `referral_id`, if there is one, locked until the end of the
+/// caller's transaction (`FOR UPDATE` on PostgreSQL; SQLite writes one at a
+/// time anyway): two instances applying two events to one referral apply
+/// them one after the other, never both to the same old row.
 pub async fn load(db: &impl ConnectionTrait, referral_id: &str) -> anyhow::Result<Option<Fact>> {
     fact::Entity::find_by_id(referral_id.to_owned())
+        .lock_exclusive()
         .one(db)
         .await
         .context("cannot load a fact")?

@@ -137,6 +137,10 @@ pub async fn report(
 /// summer), as Public Health Scotland counts: a referral received at 00:30
 /// on a summer night falls on that day, and in that day's week, month and
 /// quarter.
+///
+/// Management information, for a board's own use in running its service:
+/// any range may be asked for, so these figures are not for publication.
+/// The official tables are `/v1/publications/{quarter}`.
 #[utoipa::path(
     get, path = "/v1/metrics", tag = "metrics",
     params(

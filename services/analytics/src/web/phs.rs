@@ -41,6 +41,10 @@ async fn report(
 /// still waiting at each period's last day by weeks waited and by where
 /// they are; days from decision to first appointment by clinic type.
 /// Definitions are in the description above.
+///
+/// Management information, for a board's own use in running its service:
+/// any range may be asked for, so these figures are not for publication.
+/// The official tables are `/v1/publications/{quarter}`.
 #[utoipa::path(
     get, path = "/v1/waits", tag = "metrics",
     params(
