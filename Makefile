@@ -1,5 +1,5 @@
 # Pathway: `make run` starts the platform locally; `make test` runs every test.
-.PHONY: run test lint deny fuzz bench demo clean build nats help
+.PHONY: run test lint deny fuzz chaos bench demo clean build nats help
 
 CARGO ?= cargo
 NATS_PORT ?= 14222
@@ -7,6 +7,9 @@ NATS_PORT ?= 14222
 CARGO_DENY_VERSION ?= 0.20.2
 # `make fuzz`: how long each fuzz target runs.
 FUZZ_SECONDS ?= 60
+# `make chaos`: how many referrals, and for at least how long faults are injected.
+CHAOS_REFERRALS ?= 2000
+CHAOS_SECONDS ?= 300
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -52,6 +55,10 @@ deny: ## cargo deny (deny.toml): licences, duplicate crates, sources; advisories
 fuzz: ## Each fuzz target (fuzz/) for FUZZ_SECONDS (default 60) of generated input; a failure prints the seed that replays it
 	BOLERO_RANDOM_ITERATIONS=1000000000000 BOLERO_RANDOM_TEST_TIME_MS=$(FUZZ_SECONDS)000 \
 	$(CARGO) test -p pathway-fuzz --test fuzz -- --nocapture
+
+chaos: ## The chaos test, long: CHAOS_REFERRALS referrals over a three-node NATS cluster under CHAOS_SECONDS of faults (PostgreSQL)
+	CHAOS_REFERRALS=$(CHAOS_REFERRALS) CHAOS_SECONDS=$(CHAOS_SECONDS) NATS_SERVER="$$(scripts/nats-server.sh)" \
+	$(CARGO) test -p pathway-tests --test e2e chaos:: -- --nocapture
 
 bench: ## Intake at fixed offered loads, then analytics ingest and metrics queries at 100k and 1M referrals (release build)
 	@nats="$$(scripts/nats-server.sh)" && \

@@ -12,7 +12,9 @@
 //! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
 //! every service lists them), [`http_headers`] (what every answer carries),
 //! [`request_timeout`] (a request over its time limit stopped, rolled back),
-//! [`rate_limit`] (requests per token), [`scale_out`] (two instances of each
+//! [`rate_limit`] (requests per token), [`chaos`] (a three-node NATS cluster,
+//! two instances of every service, nodes and instances killed: nothing lost,
+//! duplicated or made up), [`scale_out`] (two instances of each
 //! service sharing a database, nothing done twice), [`sign_in`] (pasted tokens or single sign-on),
 //! [`production`] (what the production profile refuses, service by service),
 //! [`nats_lockdown`] (TLS and a user per service, from `deploy/nats/`),
@@ -25,6 +27,7 @@ mod analytics;
 mod api_fuzz;
 mod appointments;
 mod browser;
+mod chaos;
 mod cli;
 mod clinician_pages;
 mod contracts;

@@ -9,6 +9,8 @@
 //!   tests run once per backend ([`backends`]).
 //! - [`locked_nats`]: NATS as production locks it down (`deploy/nats/`),
 //!   TLS and one nkey per service, for the tests that prove it.
+//! - [`cluster`]: three clustered NATS nodes on loopback, one killed and
+//!   restarted at a time, and service instances killed whole, for chaos.
 //! - Each service's `TestApp` runs its real `Application` on port 0: a
 //!   [`running::Running`] with the service's own helpers around it;
 //!   [`scale_out`] starts more instances of one on the same database.
@@ -16,6 +18,7 @@
 pub mod analytics;
 pub mod browser;
 pub mod cli;
+pub mod cluster;
 pub mod decision;
 pub mod intake;
 pub mod locked_nats;

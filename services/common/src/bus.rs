@@ -24,8 +24,10 @@ use crate::settings::NatsSettings;
 /// configured.
 pub async fn connect(settings: &NatsSettings, service: &str) -> anyhow::Result<async_nats::Client> {
     let (url, options) = connect_options(settings, service).await?;
+    // One address or several: async-nats parses a string as one address.
+    let servers: Vec<&str> = url.split(',').collect();
     options
-        .connect(url.as_str())
+        .connect(servers)
         .await
         .with_context(|| format!("cannot connect to NATS at {url}"))
 }

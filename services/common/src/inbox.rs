@@ -68,6 +68,10 @@ use crate::db::is_unique_violation;
 use crate::metrics::Metrics;
 use crate::{outbox, telemetry};
 
+/// How long a consumer waits before pulling again after its pull stream
+/// broke (missed heartbeats, no responders while its leader moves).
+pub(crate) const PULL_AGAIN_AFTER: Duration = Duration::from_millis(500);
+
 /// How a handler failed, which decides what happens to the message.
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
@@ -226,6 +230,12 @@ impl<H: Handler> Inbox<H> {
                     Some(Err(error)) => {
                         // Missed heartbeats and the like: pull again.
                         tracing::warn!(%error, consumer = %self.spec.durable, "pull stream interrupted");
+                        // A consumer between leaders (a node lost) answers
+                        // "no responders" at once: pause rather than spin.
+                        tokio::select! {
+                            () = tokio::time::sleep(crate::inbox::PULL_AGAIN_AFTER) => {}
+                            () = shutdown.cancelled() => return Ok(()),
+                        }
                         break;
                     }
                     None => break,

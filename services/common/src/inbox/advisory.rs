@@ -102,6 +102,12 @@ impl MaxDeliveries {
                     }
                     Some(Err(error)) => {
                         tracing::warn!(%error, consumer = %durable, "pull stream interrupted");
+                        // A consumer between leaders (a node lost) answers
+                        // "no responders" at once: pause rather than spin.
+                        tokio::select! {
+                            () = tokio::time::sleep(crate::inbox::PULL_AGAIN_AFTER) => {}
+                            () = shutdown.cancelled() => return Ok(()),
+                        }
                         break;
                     }
                     None => break,

@@ -6,9 +6,9 @@
 //! ([`appointment`]).
 
 pub mod appointment;
-pub mod fhir;
 mod attributes;
 mod chi;
+pub mod fhir;
 pub mod referral;
 mod status;
 
