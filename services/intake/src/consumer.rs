@@ -4,11 +4,14 @@
 
 use pathway_common::inbox::{HandleError, Handler};
 use pathway_proto::v1::{self as proto, Event, Payload};
-use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
-use crate::domain::{Status, Transition};
+use crate::domain::{Status, Transition, replay};
 use crate::store::queries::{record_history, release_open_lock, set_status};
-use crate::store::{information_request, referral};
+use crate::store::{history, information_request, referral};
 
 /// Subjects this consumer follows: everything about referrals that intake
 /// did not publish itself.
@@ -56,7 +59,10 @@ impl Handler for StatusProjection {
             // Failures and intake's own events change nothing here.
             _ => return Ok(()),
         };
+        // Locked (PostgreSQL), so that two instances handling two events of
+        // one referral each see the other's in the history.
         let Some(row) = referral::Entity::find_by_id(event.referral_id.clone())
+            .lock_exclusive()
             .one(txn)
             .await?
         else {
@@ -82,28 +88,70 @@ impl Handler for StatusProjection {
             .exec(txn)
             .await?;
         }
-        match from.apply(transition) {
-            Ok(next) => {
-                let id = row.id.clone();
-                // Several notifications follow one decision: only the first moves the status.
-                if next != from {
-                    set_status(txn, row, next).await?;
-                    if !next.is_open() {
-                        release_open_lock(txn, &id).await?;
-                    }
-                }
-                record_history(txn, event, next, decision_codes(payload)).await?;
-            }
-            Err(illegal) => {
-                // Other services own these facts; keep them in the history
-                // even when they arrive for a referral intake has closed
-                // (a withdrawal racing a claim), and leave the status alone.
-                tracing::warn!(%illegal, referral_id = %row.id, "event recorded without changing the status");
-                record_history(txn, event, from, decision_codes(payload)).await?;
+        let detail = decision_codes(payload);
+        let history = history::Entity::find()
+            .filter(history::Column::ReferralId.eq(row.id.as_str()))
+            .order_by_asc(history::Column::OccurredAt)
+            .all(txn)
+            .await?;
+        let replayed = replayed(&history, event, transition);
+        let next = match replayed {
+            // A closed referral is not opened again by an event that turns
+            // out to have come before another.
+            Some(next) if from.is_open() || !next.is_open() => next,
+            Some(_) => from,
+            None => from.apply(transition).unwrap_or(from),
+        };
+        if let Err(illegal) = from.apply(transition)
+            && next == from
+        {
+            // Other services own these facts; keep them in the history even
+            // when they cannot move the status (a withdrawal racing a claim,
+            // a second notification), and leave the status alone.
+            tracing::debug!(%illegal, referral_id = %row.id, "event recorded without changing the status");
+        }
+        let id = row.id.clone();
+        if next != from {
+            set_status(txn, row, next).await?;
+            if !next.is_open() {
+                release_open_lock(txn, &id).await?;
             }
         }
+        record_history(txn, event, next, detail).await?;
         Ok(())
     }
+}
+
+/// The status `history` and `event` come to, replayed in the order the
+/// events happened ([`replay`]); `None` when the history does not say where
+/// the referral started.
+fn replayed(history: &[history::Model], event: &Event, transition: Transition) -> Option<Status> {
+    let start = history.iter().find_map(|row| match row.kind.as_str() {
+        "referral.received" => Some(Status::AwaitingVetting),
+        "referral.routed_standard" => Some(Status::RoutedStandard),
+        _ => None,
+    })?;
+    let mut steps: Vec<(chrono::DateTime<chrono::Utc>, u8, Transition)> = history
+        .iter()
+        .filter_map(|row| {
+            let transition = Transition::of_kind(&row.kind, opts_in(row.detail.as_deref()))?;
+            Some((row.occurred_at, transition.rank(), transition))
+        })
+        .collect();
+    steps.push((
+        event.occurred_at().unwrap_or_else(chrono::Utc::now),
+        transition.rank(),
+        transition,
+    ));
+    steps.sort_by_key(|(at, rank, _)| (*at, *rank));
+    Some(replay(start, steps.into_iter().map(|(_, _, t)| t)))
+}
+
+/// Whether a decision's recorded codes say it waits for the patient to opt in.
+fn opts_in(detail: Option<&str>) -> bool {
+    detail
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .is_some_and(|codes| codes["outcome"] == "patient_opt_in")
 }
 
 /// What a FHIR `Task` says of a decision: its outcome, priority and mode as

@@ -392,3 +392,75 @@ async fn the_clinicians_question_reaches_the_referrer() {
         assert!(referral.patient.is_some(), "contact details are given");
     }
 }
+
+/// Events from other services arrive in any order (two instances handle
+/// them at once, a redelivery comes late): the status is where they lead in
+/// the order they happened, not the order they came.
+#[tokio::test]
+async fn events_arriving_out_of_order_lead_where_they_happened() {
+    use pathway_tests::decision::{accept, vetting_completed};
+    use pathway_tests::notification::decision_recorded;
+
+    for backend in backends().await {
+        let app = TestApp::spawn(&backend).await;
+        app.enable_board("highland").await;
+        let id = app.refer(&valid_referral("highland")).await;
+        let at = |seconds: i64| chrono::Utc::now() + chrono::TimeDelta::seconds(seconds);
+        let timed = |mut event: Event, seconds: i64| {
+            event.occurred_at = Some(proto::timestamp(at(seconds)));
+            event
+        };
+        let claimed = timed(
+            event(
+                "highland",
+                &id,
+                Payload::VettingClaimed(proto::VettingClaimed {
+                    clinician: "dr-vetting".into(),
+                    lease_expires_at: None,
+                }),
+            ),
+            1,
+        );
+        let vetted = timed(
+            vetting_completed("highland", &id, accept(proto::Priority::Routine), false),
+            2,
+        );
+        let decided = timed(
+            decision_recorded("highland", &id, accept(proto::Priority::Routine)),
+            3,
+        );
+        let notified = timed(
+            event(
+                "highland",
+                &id,
+                Payload::NotificationSent(proto::NotificationSent {
+                    delivery_id: uuid::Uuid::now_v7().to_string(),
+                    recipient: proto::Recipient::Referrer as i32,
+                    channel: proto::Channel::Webhook as i32,
+                    cause_event_id: decided.event_id.clone(),
+                }),
+            ),
+            4,
+        );
+        // Last first: each arrives before the one it follows.
+        for (event, message_id) in [
+            (&notified, "notified"),
+            (&decided, "decided"),
+            (&vetted, "vetted"),
+            (&claimed, "claimed"),
+        ] {
+            publish(&app, event, message_id).await;
+        }
+        let view = eventually(Duration::from_secs(15), || async {
+            let view = status_of(&app, &id).await;
+            let history = view["history"].as_array().map_or(0, Vec::len);
+            (history >= 5).then_some(view)
+        })
+        .await
+        .expect("all four events reach intake");
+        assert_eq!(view["status"], "notified", "{}: {view}", backend.name());
+        // Notified is an end: the patient may be referred again (refer
+        // asserts the 201).
+        app.refer(&valid_referral("highland")).await;
+    }
+}

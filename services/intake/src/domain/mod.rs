@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use attributes::{age_band, patient_pseudonym};
 pub use chi::{ChiError, ChiNumber, luhn_check_digit, modulus_11_check_digit};
 pub use pathway_proto::{BOARDS, BoardCode};
-pub use status::{IllegalTransition, Status, Transition};
+pub use status::{IllegalTransition, Status, Transition, replay};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -115,7 +115,55 @@ impl Status {
     }
 }
 
+/// Where a referral's history leads: from where it started (`received` or
+/// `routed_standard`), each of its transitions applied in the order they
+/// happened, one that cannot happen then (a late copy, a notification about
+/// a question) left out. Events from other services reach intake in any
+/// order (two instances handle them at once, a redelivery comes late), so
+/// the status is the history replayed in the order of the events' own
+/// times, not the order they arrived.
+pub fn replay(start: Status, transitions: impl IntoIterator<Item = Transition>) -> Status {
+    transitions.into_iter().fold(start, |status, transition| {
+        status.apply(transition).unwrap_or(status)
+    })
+}
+
 impl Transition {
+    /// The transition an event of `kind` (`vetting.claimed`, …) makes, if
+    /// any; `opt_in` says whether a decision waits for the patient to opt in.
+    pub fn of_kind(kind: &str, opt_in: bool) -> Option<Transition> {
+        Some(match kind {
+            "vetting.claimed" => Transition::Claimed,
+            "vetting.released" => Transition::Released,
+            "vetting.info_requested" => Transition::InfoRequested,
+            "referral.info_provided" => Transition::InfoProvided,
+            "vetting.completed" => Transition::Vetted,
+            "decision.recorded" => Transition::Decided { opt_in },
+            "notification.sent" => Transition::Notified,
+            "referral.opted_in" => Transition::OptedIn,
+            "referral.closed" => Transition::Closed,
+            "referral.withdrawn" => Transition::Withdrawn,
+            _ => return None,
+        })
+    }
+
+    /// Where a transition falls among others at the same instant: the order
+    /// the pathway makes them in.
+    pub fn rank(self) -> u8 {
+        match self {
+            Transition::Claimed => 1,
+            Transition::InfoRequested => 2,
+            Transition::InfoProvided => 3,
+            Transition::Released => 4,
+            Transition::Vetted => 5,
+            Transition::Decided { .. } => 6,
+            Transition::Notified => 7,
+            Transition::OptedIn => 8,
+            Transition::Closed => 9,
+            Transition::Withdrawn => 10,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Transition::Claimed => "claimed",

@@ -80,3 +80,45 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_replayed_history_skips_what_cannot_happen_and_keeps_the_order_of_events() {
+    use Transition as T;
+    let journey = [
+        T::Claimed,
+        T::InfoRequested,
+        T::Notified, // the question's message: no decision yet, no move
+        T::InfoProvided,
+        T::Claimed,
+        T::Vetted,
+        T::Decided { opt_in: false },
+        T::Notified,
+        T::Notified, // the patient's message after the referrer's
+    ];
+    assert_eq!(replay(Status::AwaitingVetting, journey), Status::Notified);
+    // A late copy of a claim after vetting changes nothing.
+    assert_eq!(
+        replay(Status::AwaitingVetting, [T::Claimed, T::Vetted, T::Claimed]),
+        Status::Vetted
+    );
+    assert_eq!(
+        replay(Status::RoutedStandard, [T::Claimed, T::Withdrawn]),
+        Status::RoutedStandard
+    );
+    // Every kind intake records maps to its transition; others to none.
+    for kind in [
+        "appointment.attended",
+        "notification.failed",
+        "referral.received",
+    ] {
+        assert_eq!(Transition::of_kind(kind, false), None, "{kind}");
+    }
+    assert_eq!(
+        Transition::of_kind("decision.recorded", true),
+        Some(T::Decided { opt_in: true })
+    );
+    // At one instant, the pathway's own order.
+    assert!(T::Claimed.rank() < T::Vetted.rank());
+    assert!(T::Vetted.rank() < (T::Decided { opt_in: false }).rank());
+    assert!((T::Decided { opt_in: false }).rank() < T::Notified.rank());
+}
