@@ -76,18 +76,21 @@ impl OperationOutcome {
     }
 }
 
-fn issues(issues: Vec<Issue>) -> OperationOutcome {
-    OperationOutcome::new(
-        issues
-            .into_iter()
-            .map(|issue| OutcomeIssue {
-                severity: "error".into(),
-                code: issue.code.into(),
-                diagnostics: issue.diagnostics,
-                expression: vec![issue.expression],
-            })
-            .collect(),
-    )
+impl OperationOutcome {
+    /// Every issue an error, each naming its element.
+    pub(super) fn of_issues(issues: Vec<Issue>) -> Self {
+        Self::new(
+            issues
+                .into_iter()
+                .map(|issue| OutcomeIssue {
+                    severity: "error".into(),
+                    code: issue.code.into(),
+                    diagnostics: issue.diagnostics,
+                    expression: vec![issue.expression],
+                })
+                .collect(),
+        )
+    }
 }
 
 /// Report a first appointment, or a change to one, from the board's
@@ -130,7 +133,7 @@ pub(super) async fn post_fhir_appointment(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            return issues(found).answer(status);
+            return OperationOutcome::of_issues(found).answer(status);
         }
     };
     let referral_path = parsed.referral_path.clone();

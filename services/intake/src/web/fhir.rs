@@ -16,8 +16,8 @@ use super::appointments::{FHIR_JSON, OperationOutcome, OutcomeIssue};
 use crate::application::referrals::Submitted;
 use crate::application::{Error, Intake, OpenReferral};
 use crate::domain::appointment::fhir::REFERRAL_SYSTEM;
+use crate::domain::fhir::questionnaire;
 use crate::domain::fhir::referral::{self, FieldPaths};
-use crate::domain::fhir::{Issue, questionnaire};
 
 fn fhir_json(status: StatusCode, body: Value) -> Response {
     let mut response = (status, Json(body)).into_response();
@@ -25,20 +25,6 @@ fn fhir_json(status: StatusCode, body: Value) -> Response {
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
     response
-}
-
-fn outcome(issues: Vec<Issue>) -> OperationOutcome {
-    OperationOutcome::new(
-        issues
-            .into_iter()
-            .map(|issue| OutcomeIssue {
-                severity: "error".into(),
-                code: issue.code.into(),
-                diagnostics: issue.diagnostics,
-                expression: vec![issue.expression],
-            })
-            .collect(),
-    )
 }
 
 /// The native rules' errors, each at the element its field came from.
@@ -112,7 +98,7 @@ pub(super) async fn post_referral_bundle(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            return outcome(found).answer(status);
+            return OperationOutcome::of_issues(found).answer(status);
         }
     };
     let key = header_key.or(parsed.bundle_key);

@@ -12,10 +12,10 @@ use serde_json::{Value, json};
 
 use super::appointments::{FHIR_JSON, OperationOutcome, OutcomeIssue};
 use crate::application::{Error, Intake};
+use crate::domain::fhir::BOARD_SYSTEM;
 use crate::domain::fhir::communication::{self, ANSWER_PATH, REFERRAL_PATH, REQUEST_PATH};
 use crate::domain::fhir::search::TaskSearch;
 use crate::domain::fhir::task::{self, INFORMATION_REQUEST_SYSTEM};
-use crate::domain::fhir::{BOARD_SYSTEM, Issue};
 
 fn fhir_json(status: StatusCode, body: Value, version: Option<i64>) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
@@ -28,20 +28,6 @@ fn fhir_json(status: StatusCode, body: Value, version: Option<i64>) -> Response 
         response.headers_mut().insert(header::ETAG, etag);
     }
     response
-}
-
-fn outcome(issues: Vec<Issue>) -> OperationOutcome {
-    OperationOutcome::new(
-        issues
-            .into_iter()
-            .map(|issue| OutcomeIssue {
-                severity: "error".into(),
-                code: issue.code.into(),
-                diagnostics: issue.diagnostics,
-                expression: vec![issue.expression],
-            })
-            .collect(),
-    )
 }
 
 /// Where this server answers, for the Bundle's links: the `Host` the
@@ -198,7 +184,7 @@ pub(super) async fn search_tasks(
         .collect();
     let search = match TaskSearch::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(search) => search,
-        Err(issues) => return outcome(issues).answer(StatusCode::BAD_REQUEST),
+        Err(issues) => return OperationOutcome::of_issues(issues).answer(StatusCode::BAD_REQUEST),
     };
     let page = match intake.search_tasks(&caller, &search).await {
         Ok(page) => page,
@@ -293,7 +279,7 @@ pub(super) async fn post_communication(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            return outcome(issues).answer(status);
+            return OperationOutcome::of_issues(issues).answer(status);
         }
     };
     let request_id = match answer.information_request_id.clone() {
