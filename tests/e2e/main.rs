@@ -11,7 +11,8 @@
 //! contracts), [`database_outage`] (a service's database away, then back:
 //! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
 //! every service lists them), [`http_headers`] (what every answer carries),
-//! [`request_timeout`] (a request over its time limit stopped, rolled back),
+//! [`inbox_batch`] (the messages that arrive together handled in one
+//! transaction, each in a savepoint), [`request_timeout`] (a request over its time limit stopped, rolled back),
 //! [`rate_limit`] (requests per token), [`chaos`] (a three-node NATS cluster,
 //! two instances of every service, nodes and instances killed: nothing lost,
 //! duplicated or made up), [`scale_out`] (two instances of each
@@ -39,6 +40,7 @@ mod decision;
 mod fhir_referrals;
 mod fhir_task;
 mod http_headers;
+mod inbox_batch;
 mod intake;
 mod nats_lockdown;
 mod notification;

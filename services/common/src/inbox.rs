@@ -44,18 +44,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::jetstream::{self, AckKind, consumer::pull};
-use chrono::Utc;
 use futures::StreamExt;
 use pathway_proto::stream;
 use pathway_proto::v1::Event;
-use prost::Message as _;
-use sea_orm::{
-    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, EntityTrait, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 pub mod advisory;
+mod batch;
 pub mod dead_letter;
 pub mod entity;
 mod spec;
@@ -64,9 +60,8 @@ mod waiting;
 pub use spec::{ConsumerSpec, consumer_filters, covers};
 use waiting::WaitingRoom;
 
-use crate::db::is_unique_violation;
 use crate::metrics::Metrics;
-use crate::{outbox, telemetry};
+use crate::outbox;
 
 /// How long a consumer waits before pulling again after its pull stream
 /// broke (missed heartbeats, no responders while its leader moves).
@@ -200,34 +195,46 @@ impl<H: Handler> Inbox<H> {
         loop {
             let messages = consumer
                 .stream()
-                .max_messages_per_batch(64)
+                .max_messages_per_batch(self.spec.max_batch)
                 .heartbeat(Duration::from_secs(5))
                 .expires(Duration::from_secs(30))
                 .messages()
                 .await;
-            let mut messages = messages.with_context(|| {
+            let messages = messages.with_context(|| {
                 format!(
                     "cannot pull from the durable consumer {}",
                     self.spec.durable
                 )
             })?;
+            // What has arrived by the time the last batch is done is the
+            // next batch: one message when they trickle in, up to a pull's
+            // worth under load, each batch one transaction.
+            let mut chunks = messages.ready_chunks(self.spec.max_batch);
             loop {
-                let next = tokio::select! {
-                    next = messages.next() => next,
+                let chunk = tokio::select! {
+                    chunk = chunks.next() => chunk,
                     () = shutdown.cancelled() => return Ok(()),
                 };
-                match next {
-                    Some(Ok(message)) => {
-                        if let Err(error) = self.process(&message).await {
-                            tracing::warn!(error = format!("{error:#}"), consumer = %self.spec.durable, "message left for redelivery");
+                let Some(chunk) = chunk else { break };
+                let mut batch = Vec::with_capacity(chunk.len());
+                let mut interrupted = None;
+                for next in chunk {
+                    match next {
+                        Ok(message) => batch.push(message),
+                        Err(error) => {
+                            interrupted.get_or_insert(error);
                         }
                     }
-                    Some(Err(error))
-                        if error.kind() == pull::MessagesErrorKind::ConsumerDeleted =>
-                    {
+                }
+                if let Err(error) = self.process_batch(&batch).await {
+                    tracing::warn!(error = format!("{error:#}"), consumer = %self.spec.durable, "messages left for redelivery");
+                }
+                match interrupted {
+                    None => {}
+                    Some(error) if error.kind() == pull::MessagesErrorKind::ConsumerDeleted => {
                         anyhow::bail!("the durable consumer {} was deleted", self.spec.durable);
                     }
-                    Some(Err(error)) => {
+                    Some(error) => {
                         // Missed heartbeats and the like: pull again.
                         tracing::warn!(%error, consumer = %self.spec.durable, "pull stream interrupted");
                         // A consumer between leaders (a node lost) answers
@@ -238,86 +245,26 @@ impl<H: Handler> Inbox<H> {
                         }
                         break;
                     }
-                    None => break,
                 }
             }
         }
     }
 
-    /// Fetch and process at most `max` messages waiting now; tests drive the
-    /// consumer through this one step.
+    /// Fetch and process at most `max` messages waiting now, as one batch;
+    /// tests drive the consumer through this one step.
     pub async fn try_process_batch(&self, max: usize) -> anyhow::Result<Vec<Outcome>> {
-        let mut batch = self
+        let mut fetched = self
             .consumer
             .fetch()
             .max_messages(max)
             .expires(Duration::from_millis(500))
             .messages()
             .await?;
-        let mut outcomes = Vec::new();
-        while let Some(message) = batch.next().await {
-            let message = message.map_err(|e| anyhow::anyhow!(e))?;
-            outcomes.push(self.process(&message).await?);
+        let mut messages = Vec::new();
+        while let Some(message) = fetched.next().await {
+            messages.push(message.map_err(|e| anyhow::anyhow!(e))?);
         }
-        Ok(outcomes)
-    }
-
-    /// Handle one message; `Err` only when not even the nak could be sent
-    /// (the broker redelivers it after `ack_wait`).
-    async fn process(&self, message: &jetstream::Message) -> anyhow::Result<Outcome> {
-        let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
-        // A replay is kept under the subject it replays, so that a replay
-        // refused again can be replayed again.
-        let subject = pathway_proto::stream::original_subject(&message.subject);
-        let attempt = match Event::decode(message.payload.as_ref()) {
-            Ok(event) if !event.event_id.is_empty() && event.payload.is_some() => {
-                let span = tracing::info_span!(
-                    "handle_event",
-                    consumer = %self.spec.durable,
-                    %subject,
-                    event_id = %event.event_id,
-                    referral_id = %event.referral_id,
-                    delivered,
-                );
-                if let Some(headers) = message.headers.as_ref() {
-                    telemetry::set_parent_from_headers(&span, headers);
-                }
-                self.handle_once(message, &event, &subject, delivered)
-                    .instrument(span)
-                    .await
-            }
-            Ok(_) => {
-                self.dead_letter(
-                    message,
-                    None,
-                    "event has no event_id or no payload",
-                    delivered,
-                )
-                .await
-            }
-            Err(error) => {
-                self.dead_letter(
-                    message,
-                    None,
-                    &format!("cannot decode the event: {error}"),
-                    delivered,
-                )
-                .await
-            }
-        };
-        let outcome = match attempt {
-            Ok(outcome) => outcome,
-            // The inbox's own transaction or ack failed (the database or
-            // NATS not answering): a fault that may heal like any other.
-            Err(error) => self.retry_later(message, delivered, &error).await?,
-        };
-        if outcome != Outcome::Retrying {
-            self.waiting
-                .leave(&self.spec, &self.metrics, message, outcome);
-        }
-        self.metrics
-            .record_inbox(&self.spec.durable, outcome.label());
-        Ok(outcome)
+        self.process_batch(&messages).await
     }
 
     /// Nak `message` with back-off after a fault that may heal, and count it
@@ -336,78 +283,6 @@ impl<H: Handler> Inbox<H> {
             .await
             .map_err(|e| anyhow::anyhow!(e))?;
         Ok(Outcome::Retrying)
-    }
-
-    async fn handle_once(
-        &self,
-        message: &jetstream::Message,
-        event: &Event,
-        subject: &str,
-        delivered: i64,
-    ) -> anyhow::Result<Outcome> {
-        let key = (self.spec.durable.clone(), event.event_id.clone());
-        if entity::Entity::find_by_id(key)
-            .one(&self.db)
-            .await
-            .context("cannot read the inbox")?
-            .is_some()
-        {
-            ack(message).await?;
-            tracing::debug!("already handled: acknowledged without effect");
-            return Ok(Outcome::Duplicate);
-        }
-        let prepared = match self.handler.prepare(event).await {
-            Ok(prepared) => prepared,
-            Err(HandleError::Rejected(reason)) => {
-                tracing::warn!(%reason, "event rejected");
-                return self
-                    .dead_letter(message, Some(event), &reason, delivered)
-                    .await;
-            }
-            Err(HandleError::Retry(error)) => {
-                return self.retry_later(message, delivered, &error).await;
-            }
-        };
-        let txn = self
-            .db
-            .begin()
-            .await
-            .context("cannot begin a transaction")?;
-        let seen = entity::ActiveModel {
-            consumer: Set(self.spec.durable.clone()),
-            event_id: Set(event.event_id.clone()),
-            subject: Set(subject.to_owned()),
-            handled_at: Set(Utc::now()),
-        };
-        if let Err(error) = entity::Entity::insert(seen).exec(&txn).await {
-            txn.rollback().await.ok();
-            if is_unique_violation(&error) {
-                ack(message).await?;
-                tracing::debug!("already handled: acknowledged without effect");
-                return Ok(Outcome::Duplicate);
-            }
-            return Err(anyhow::Error::from(error).context("cannot record the inbox row"));
-        }
-        match self.handler.handle(&txn, event, prepared).await {
-            Ok(()) => {
-                txn.commit()
-                    .await
-                    .context("cannot commit the handled event")?;
-                self.signal.notify();
-                ack(message).await?;
-                Ok(Outcome::Handled)
-            }
-            Err(HandleError::Rejected(reason)) => {
-                txn.rollback().await.ok();
-                tracing::warn!(%reason, "event rejected");
-                self.dead_letter(message, Some(event), &reason, delivered)
-                    .await
-            }
-            Err(HandleError::Retry(error)) => {
-                txn.rollback().await.ok();
-                self.retry_later(message, delivered, &error).await
-            }
-        }
     }
 
     async fn dead_letter(

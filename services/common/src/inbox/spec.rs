@@ -20,6 +20,9 @@ pub struct ConsumerSpec {
     pub ack_wait: Duration,
     /// Unacknowledged messages in flight, at most.
     pub max_ack_pending: i64,
+    /// Messages handled in one transaction, at most: those that have
+    /// arrived when the last batch is done.
+    pub max_batch: usize,
 }
 
 impl ConsumerSpec {
@@ -33,6 +36,7 @@ impl ConsumerSpec {
             max_backoff: Duration::from_secs(180),
             ack_wait: Duration::from_secs(30),
             max_ack_pending: 256,
+            max_batch: 64,
         }
     }
 

@@ -1,0 +1,325 @@
+//! A batch of messages handled in one transaction.
+//!
+//! The messages that have arrived together are decoded, those already in
+//! the inbox acknowledged without effect (one query for the batch), and what
+//! the rest need from other services asked for ([`Handler::prepare`]). Then
+//! one transaction records each message's inbox row and applies its handler,
+//! each inside a savepoint of its own: a message rejected or waiting out a
+//! fault is rolled back alone, and the others commit together. Only after
+//! the commit are they acknowledged, so a crash before it leaves every one
+//! of them to be delivered again, and a crash after it finds their inbox
+//! rows. One commit (one fsync on SQLite) per batch instead of one per
+//! message is what lets a consumer keep up with a busy stream.
+//!
+//! Within a batch messages are handled in the order the stream delivered
+//! them, as they were one at a time.
+
+use anyhow::Context;
+use async_nats::jetstream;
+use chrono::Utc;
+use pathway_proto::v1::Event;
+use prost::Message as _;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+};
+use tracing::Instrument;
+
+use super::{HandleError, Handler, Inbox, Outcome, ack, entity};
+use crate::db::is_unique_violation;
+use crate::telemetry;
+
+/// A message that decoded to an event, on its way through the batch.
+struct Item<'m> {
+    /// Its place in the batch.
+    index: usize,
+    message: &'m jetstream::Message,
+    event: Event,
+    /// The subject it was published on (a replay's original one).
+    subject: String,
+    delivered: i64,
+    span: tracing::Span,
+}
+
+/// What the transaction made of a prepared message; settled after it ends.
+enum Pending {
+    Handled,
+    Duplicate,
+    Rejected(String),
+    Retry(anyhow::Error),
+}
+
+impl<H: Handler> Inbox<H> {
+    /// Handle `messages` as one batch; `Err` only when not even a nak could
+    /// be sent (the broker redelivers after `ack_wait`).
+    pub(super) async fn process_batch(
+        &self,
+        messages: &[jetstream::Message],
+    ) -> anyhow::Result<Vec<Outcome>> {
+        let mut outcomes = vec![Outcome::Retrying; messages.len()];
+        let mut items = Vec::with_capacity(messages.len());
+        for (index, message) in messages.iter().enumerate() {
+            let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
+            let problem = match Event::decode(message.payload.as_ref()) {
+                Ok(event) if !event.event_id.is_empty() && event.payload.is_some() => {
+                    items.push(self.item(index, message, event, delivered));
+                    continue;
+                }
+                Ok(_) => "event has no event_id or no payload".to_owned(),
+                Err(error) => format!("cannot decode the event: {error}"),
+            };
+            let attempt = self.dead_letter(message, None, &problem, delivered).await;
+            outcomes[index] = self.settle(message, delivered, attempt).await?;
+        }
+        let unseen = match self.unseen(items).await {
+            Ok(unseen) => unseen,
+            Err((items, error)) => {
+                for item in items {
+                    let attempt = Err(anyhow::anyhow!("{error:#}"));
+                    outcomes[item.index] =
+                        self.settle(item.message, item.delivered, attempt).await?;
+                }
+                return Ok(outcomes);
+            }
+        };
+        let mut prepared = Vec::with_capacity(unseen.len());
+        let mut readies = Vec::with_capacity(unseen.len());
+        for item in unseen {
+            match item {
+                (item, true) => {
+                    let attempt = ack(item.message).await.map(|()| Outcome::Duplicate);
+                    outcomes[item.index] =
+                        self.settle(item.message, item.delivered, attempt).await?;
+                }
+                (item, false) => {
+                    let ready = self
+                        .handler
+                        .prepare(&item.event)
+                        .instrument(item.span.clone())
+                        .await;
+                    match ready {
+                        Ok(ready) => {
+                            prepared.push(item);
+                            readies.push(ready);
+                        }
+                        Err(error) => {
+                            let pending = match error {
+                                HandleError::Rejected(reason) => Pending::Rejected(reason),
+                                HandleError::Retry(error) => Pending::Retry(error),
+                            };
+                            outcomes[item.index] = self.finish(&item, pending).await?;
+                        }
+                    }
+                }
+            }
+        }
+        if prepared.is_empty() {
+            return Ok(outcomes);
+        }
+        let settled = match self.apply(&prepared, readies).await {
+            Ok(pending) => pending,
+            // The transaction itself failed (the database not answering):
+            // nothing of it holds, every message waits out the fault.
+            Err(error) => prepared
+                .iter()
+                .map(|_| Pending::Retry(anyhow::anyhow!("{error:#}")))
+                .collect(),
+        };
+        let committed = settled.iter().any(|p| matches!(p, Pending::Handled));
+        if committed {
+            self.signal.notify();
+        }
+        for (item, pending) in prepared.iter().zip(settled) {
+            outcomes[item.index] = self.finish(item, pending).await?;
+        }
+        Ok(outcomes)
+    }
+
+    fn item<'m>(
+        &self,
+        index: usize,
+        message: &'m jetstream::Message,
+        event: Event,
+        delivered: i64,
+    ) -> Item<'m> {
+        // A replay is kept under the subject it replays, so that a replay
+        // refused again can be replayed again.
+        let subject = pathway_proto::stream::original_subject(&message.subject);
+        let span = tracing::info_span!(
+            "handle_event",
+            consumer = %self.spec.durable,
+            %subject,
+            event_id = %event.event_id,
+            referral_id = %event.referral_id,
+            delivered,
+        );
+        if let Some(headers) = message.headers.as_ref() {
+            telemetry::set_parent_from_headers(&span, headers);
+        }
+        Item {
+            index,
+            message,
+            event,
+            subject,
+            delivered,
+            span,
+        }
+    }
+
+    /// Each item, and whether this consumer has handled its event already,
+    /// in one query for the batch.
+    async fn unseen<'m>(
+        &self,
+        items: Vec<Item<'m>>,
+    ) -> Result<Vec<(Item<'m>, bool)>, (Vec<Item<'m>>, anyhow::Error)> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = items
+            .iter()
+            .map(|item| item.event.event_id.as_str())
+            .collect();
+        let seen = entity::Entity::find()
+            .filter(entity::Column::Consumer.eq(self.spec.durable.as_str()))
+            .filter(entity::Column::EventId.is_in(ids))
+            .all(&self.db)
+            .await;
+        match seen {
+            Ok(seen) => {
+                let seen: std::collections::HashSet<String> =
+                    seen.into_iter().map(|row| row.event_id).collect();
+                Ok(items
+                    .into_iter()
+                    .map(|item| {
+                        let handled = seen.contains(&item.event.event_id);
+                        (item, handled)
+                    })
+                    .collect())
+            }
+            Err(error) => Err((
+                items,
+                anyhow::Error::from(error).context("cannot read the inbox"),
+            )),
+        }
+    }
+
+    /// The batch's transaction: each prepared message in a savepoint of its
+    /// own (a message alone needs none: the transaction is its savepoint),
+    /// then one commit. `Err` when the transaction as a whole failed.
+    async fn apply(
+        &self,
+        prepared: &[Item<'_>],
+        readies: Vec<H::Prepared>,
+    ) -> anyhow::Result<Vec<Pending>> {
+        let txn = self
+            .db
+            .begin()
+            .await
+            .context("cannot begin a transaction")?;
+        let alone = prepared.len() == 1;
+        let mut settled = Vec::with_capacity(prepared.len());
+        for (item, ready) in prepared.iter().zip(readies) {
+            let pending = if alone {
+                self.apply_in(&txn, item, ready)
+                    .instrument(item.span.clone())
+                    .await?
+            } else {
+                let savepoint = txn.begin().await.context("cannot begin a savepoint")?;
+                let pending = self
+                    .apply_in(&savepoint, item, ready)
+                    .instrument(item.span.clone())
+                    .await?;
+                if matches!(pending, Pending::Handled) {
+                    savepoint.commit().await
+                } else {
+                    savepoint.rollback().await
+                }
+                .context("cannot end a savepoint")?;
+                pending
+            };
+            settled.push(pending);
+        }
+        if settled.iter().any(|p| matches!(p, Pending::Handled)) {
+            txn.commit()
+                .await
+                .context("cannot commit the handled events")?;
+        } else {
+            txn.rollback().await.ok();
+        }
+        Ok(settled)
+    }
+
+    /// One message inside `txn` (the batch's transaction or a savepoint of
+    /// it), which the caller commits only when it answers
+    /// [`Pending::Handled`]. `Err` when its inbox row cannot be written for
+    /// another reason than being there already: the database is failing.
+    async fn apply_in(
+        &self,
+        txn: &DatabaseTransaction,
+        item: &Item<'_>,
+        ready: H::Prepared,
+    ) -> anyhow::Result<Pending> {
+        let seen = entity::ActiveModel {
+            consumer: Set(self.spec.durable.clone()),
+            event_id: Set(item.event.event_id.clone()),
+            subject: Set(item.subject.clone()),
+            handled_at: Set(Utc::now()),
+        };
+        if let Err(error) = entity::Entity::insert(seen).exec(txn).await {
+            if is_unique_violation(&error) {
+                return Ok(Pending::Duplicate);
+            }
+            return Err(anyhow::Error::from(error).context("cannot record the inbox row"));
+        }
+        Ok(match self.handler.handle(txn, &item.event, ready).await {
+            Ok(()) => Pending::Handled,
+            Err(HandleError::Rejected(reason)) => Pending::Rejected(reason),
+            Err(HandleError::Retry(error)) => Pending::Retry(error),
+        })
+    }
+
+    /// Settle one prepared message after its transaction: ack what was
+    /// handled or was a duplicate, dead-letter what was rejected, nak what
+    /// waits out a fault.
+    async fn finish(&self, item: &Item<'_>, pending: Pending) -> anyhow::Result<Outcome> {
+        let attempt = async {
+            match pending {
+                Pending::Handled => ack(item.message).await.map(|()| Outcome::Handled),
+                Pending::Duplicate => {
+                    tracing::debug!("already handled: acknowledged without effect");
+                    ack(item.message).await.map(|()| Outcome::Duplicate)
+                }
+                Pending::Rejected(reason) => {
+                    tracing::warn!(%reason, "event rejected");
+                    self.dead_letter(item.message, Some(&item.event), &reason, item.delivered)
+                        .await
+                }
+                Pending::Retry(error) => Err(error),
+            }
+        }
+        .instrument(item.span.clone())
+        .await;
+        self.settle(item.message, item.delivered, attempt).await
+    }
+
+    /// Count what became of `message`; a failed `attempt` (the handler's
+    /// fault that may heal, or the inbox's own transaction or ack failing:
+    /// the database or NATS not answering) is nak'd with back-off.
+    async fn settle(
+        &self,
+        message: &jetstream::Message,
+        delivered: i64,
+        attempt: anyhow::Result<Outcome>,
+    ) -> anyhow::Result<Outcome> {
+        let outcome = match attempt {
+            Ok(outcome) => outcome,
+            Err(error) => self.retry_later(message, delivered, &error).await?,
+        };
+        if outcome != Outcome::Retrying {
+            self.waiting
+                .leave(&self.spec, &self.metrics, message, outcome);
+        }
+        self.metrics
+            .record_inbox(&self.spec.durable, outcome.label());
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,184 @@
+//! The inbox handles the messages that arrive together in one transaction:
+//! each in a savepoint of its own, so that one rejected or waiting out a
+//! fault is rolled back alone while the rest commit, a message delivered
+//! twice in one batch takes effect once, and nothing is acknowledged before
+//! the commit. On SQLite and PostgreSQL, against a real nats-server.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use pathway_common::inbox::{ConsumerSpec, HandleError, Handler, Inbox, Outcome};
+use pathway_common::metrics::Metrics;
+use pathway_common::outbox::{self, OutboxSignal};
+use pathway_common::settings::{DatabaseSettings, NatsSettings};
+use pathway_proto::v1::{Event, event::Payload};
+use pathway_tests::{backends, nats_account_url, notification::info_requested};
+use prost::Message as _;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, EntityTrait};
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+struct Plumbing;
+
+impl MigratorTrait for Plumbing {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(pathway_common::plumbing::PlumbingMigration)]
+    }
+}
+
+/// Writes its effect (an outbox row named after the event) first, then does
+/// what the question says: `reject` is poison, `retry` a fault that heals
+/// at the second try; anything else is handled.
+#[derive(Default)]
+struct Recorder {
+    failed_once: AtomicBool,
+}
+
+impl Handler for Recorder {
+    type Prepared = ();
+
+    async fn prepare(&self, _event: &Event) -> Result<(), HandleError> {
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &Event,
+        (): (),
+    ) -> Result<(), HandleError> {
+        let effect = format!("effect-{}", event.event_id);
+        outbox::enqueue_raw(txn, &effect, "effects", Vec::new(), Default::default()).await?;
+        let Some(Payload::VettingInfoRequested(asked)) = &event.payload else {
+            return Err(HandleError::Rejected("not a question".into()));
+        };
+        match asked.question.as_str() {
+            "reject" => Err(HandleError::Rejected("the question says so".into())),
+            "retry" if !self.failed_once.swap(true, Ordering::SeqCst) => {
+                Err(HandleError::Retry(anyhow::anyhow!("a fault that heals")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+async fn effects(db: &DatabaseConnection) -> Vec<String> {
+    let mut ids: Vec<String> = outbox::entity::Entity::find()
+        .all(db)
+        .await
+        .expect("the outbox reads")
+        .into_iter()
+        .map(|row| row.event_id)
+        .filter(|id| id.starts_with("effect-"))
+        .map(|id| id.trim_start_matches("effect-").to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn a_batch_commits_together_and_rolls_back_one_message_alone() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let url = backend.fresh_url(dir.path()).await;
+        let db = pathway_common::db::connect(&DatabaseSettings {
+            url,
+            max_connections: 4,
+        })
+        .await
+        .expect("the database opens");
+        Plumbing::up(&db, None).await.expect("the plumbing tables");
+        let settings = NatsSettings {
+            url: nats_account_url(),
+            ..NatsSettings::default()
+        };
+        let nats = pathway_common::bus::connect(&settings, "test")
+            .await
+            .expect("nats-server answers");
+        let jetstream = async_nats::jetstream::new(nats);
+        pathway_common::bus::ensure_streams(&jetstream, 1)
+            .await
+            .expect("the streams");
+        let spec = ConsumerSpec {
+            min_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(40),
+            ..ConsumerSpec::new(
+                "batch-test",
+                vec!["pathway.v1.*.vetting.info_requested".into()],
+            )
+        };
+        let inbox = Inbox::new(
+            &jetstream,
+            db.clone(),
+            spec,
+            Recorder::default(),
+            Metrics::new("test"),
+            OutboxSignal::default(),
+        )
+        .await
+        .expect("the consumer binds");
+
+        let referral = uuid::Uuid::new_v4().to_string();
+        let events: Vec<Event> = ["first", "reject", "third", "retry", "fifth"]
+            .into_iter()
+            .map(|question| info_requested("highland", &referral, question))
+            .collect();
+        // The first event twice in one batch, as a redelivery would bring it.
+        for event in events.iter().chain(std::iter::once(&events[0])) {
+            let subject = event.subject().expect("an event with a payload");
+            jetstream
+                .publish(subject, event.encode_to_vec().into())
+                .await
+                .expect("published")
+                .await
+                .expect("stored");
+        }
+        let id = |i: usize| events[i].event_id.clone();
+
+        let outcomes = inbox.try_process_batch(64).await.expect("a batch");
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Handled,
+                Outcome::DeadLettered,
+                Outcome::Handled,
+                Outcome::Retrying,
+                Outcome::Handled,
+                Outcome::Duplicate,
+            ],
+            "{}",
+            backend.name()
+        );
+        // The rejected and the waiting message wrote their effect before
+        // failing: rolled back with their savepoints, the others kept.
+        let mut handled = vec![id(0), id(2), id(4)];
+        handled.sort();
+        assert_eq!(effects(&db).await, handled, "{}", backend.name());
+
+        // The waiting one comes back after its back-off and is handled; the
+        // batch acknowledged everything else, so nothing else comes back.
+        let later = pathway_tests::eventually(Duration::from_secs(10), || async {
+            let outcomes = inbox.try_process_batch(64).await.expect("a batch");
+            (!outcomes.is_empty()).then_some(outcomes)
+        })
+        .await
+        .expect("the waiting message is redelivered");
+        assert_eq!(later, [Outcome::Handled], "{}", backend.name());
+        handled.push(id(3));
+        handled.sort();
+        assert_eq!(effects(&db).await, handled, "{}", backend.name());
+        let again = inbox.try_process_batch(64).await.expect("a batch");
+        assert!(again.is_empty(), "{}: {again:?}", backend.name());
+
+        // Delivered again later, alone: found in the inbox, no effect.
+        let subject = events[2].subject().expect("an event with a payload");
+        jetstream
+            .publish(subject, events[2].encode_to_vec().into())
+            .await
+            .expect("published")
+            .await
+            .expect("stored");
+        let outcomes = inbox.try_process_batch(64).await.expect("a batch");
+        assert_eq!(outcomes, [Outcome::Duplicate], "{}", backend.name());
+        assert_eq!(effects(&db).await, handled, "{}", backend.name());
+    }
+}
