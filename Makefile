@@ -1,5 +1,5 @@
 # Pathway: `make run` starts the platform locally; `make test` runs every test.
-.PHONY: run test lint deny fuzz chaos bench demo clean build nats help
+.PHONY: run cluster test lint deny fuzz chaos bench demo clean build nats help
 
 CARGO ?= cargo
 NATS_PORT ?= 14222
@@ -22,6 +22,9 @@ build: ## Build every binary
 
 run: build ## Start NATS and every service on SQLite under ./var/, print the URLs
 	@NATS_SERVER="$$(scripts/nats-server.sh)" NATS_PORT=$(NATS_PORT) scripts/run.sh
+
+cluster: build ## Three clustered NATS nodes, a PostgreSQL database per service (DATABASE_URL), two instances of each service; CLUSTER_SMOKE=1 sends one referral through and stops
+	@NATS_SERVER="$$(scripts/nats-server.sh)" scripts/cluster.sh
 
 test: ## Run every test (real nats-server, headless Chromium, schemathesis on every API, fhir.resources on every FHIR resource; SQLite, and PostgreSQL when one answers)
 	@chromedriver="$$(scripts/browser.sh)" && chromium="$$(scripts/browser.sh --chromium)" && \
