@@ -148,6 +148,52 @@ async fn the_example_bundle_becomes_the_referral_the_native_json_would() {
 }
 
 #[tokio::test]
+async fn the_service_and_red_flags_may_be_named_by_snomed_ct() {
+    let backend = &backends().await[0];
+    let app = TestApp::spawn(backend).await;
+    app.enable_board("highland").await;
+    let referrer = app.token(Role::Referrer, &["highland"]);
+    let mut bundle = example("referral.fhir.json");
+    // SNOMED CT alone: 310071006 |Pain management service|.
+    *at(&mut bundle, "/entry/0/resource/code/coding") = json!([
+        {"system": "http://snomed.info/sct", "code": "310071006"}
+    ]);
+    item(&mut bundle, "red-flags")["answer"] = json!([
+        {"valueCoding": {"system": "http://snomed.info/sct", "code": "266987004"}},
+        {"valueCoding": {"system": "http://snomed.info/sct", "code": "38013005"}},
+    ]);
+    let body = serde_json::to_vec(&bundle).expect("JSON");
+    let (status, created) = answer(post_bundle(&app, Some(&referrer), &body).await).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("the referral id");
+    let view: Value = app
+        .get_referral(&referrer, id)
+        .await
+        .json()
+        .await
+        .expect("a referral");
+    assert_eq!(
+        view["referral"]["clinical"]["red_flags"],
+        json!(["history_of_cancer", "immunosuppression"]),
+        "{view}"
+    );
+
+    // A SNOMED CT concept Pathway has no red flag for is named.
+    let mut unknown = example("referral.fhir.json");
+    item(&mut unknown, "red-flags")["answer"] = json!([
+        {"valueCoding": {"system": "http://snomed.info/sct", "code": "386661006"}},
+    ]);
+    let body = serde_json::to_vec(&unknown).expect("JSON");
+    let (status, outcome) = answer(post_bundle(&app, Some(&referrer), &body).await).await;
+    assert_eq!(status, 422, "{outcome}");
+    let index = item_index(&unknown, "red-flags");
+    assert_eq!(
+        expressions(&outcome),
+        [format!("{RESPONSE}.item[{index}].answer[0].valueCoding")]
+    );
+}
+
+#[tokio::test]
 async fn a_retry_with_the_same_bundle_identifier_makes_one_referral() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
     app.enable_board("highland").await;
@@ -260,7 +306,12 @@ fn bad_inputs(example: &Value) -> Vec<BadInput> {
         ),
         (
             "another service",
-            |b| *at(b, "/entry/0/resource/code/coding/0/code") = json!("dermatology"),
+            |b| {
+                *at(b, "/entry/0/resource/code/coding") = json!([
+                    {"system": "https://pathway.scot.nhs.uk/fhir/CodeSystem/service", "code": "dermatology"},
+                    {"system": "http://snomed.info/sct", "code": "310072004"}, // Acute pain service
+                ]);
+            },
             422,
             "Bundle.entry[0].resource.code".to_owned(),
         ),
@@ -464,6 +515,9 @@ async fn the_capability_statement_lists_exactly_what_answers() {
         ("Task", "read"),
         ("Task", "search-type"),
         ("Communication", "create"),
+        ("Subscription", "create"),
+        ("Subscription", "read"),
+        ("Subscription", "delete"),
         ("Questionnaire", "read"),
     ]
     .map(|(k, i)| (k.to_owned(), i.to_owned()));
@@ -476,7 +530,7 @@ async fn the_capability_statement_lists_exactly_what_answers() {
         questionnaire["url"],
         "https://pathway.scot.nhs.uk/fhir/Questionnaire/pain-referral"
     );
-    for path in ["/fhir/Bundle", "/fhir/Appointment"] {
+    for path in ["/fhir/Bundle", "/fhir/Appointment", "/fhir/Subscription"] {
         let response = app
             .http
             .post(format!("{}{path}", app.base))

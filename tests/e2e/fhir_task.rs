@@ -1,8 +1,8 @@
-//! A referral's status as a FHIR R4 `Task`: read as a clinician vets the
-//! referral (requested → received → on-hold → requested → received →
-//! accepted → completed; rejected; cancelled), searched by practice and
-//! `_lastUpdated` in pages the caller may see, the question answered as a
-//! `Communication` through the native use case, bad parameters named. Every
+//! A referral's status as a FHIR R4 `Task`: searched by practice and
+//! `_lastUpdated` in pages the caller may see, bad parameters named; and
+//! the helpers the round trip ([`super::fhir_round_trip`]: the Task read as
+//! a clinician vets the referral, through to the first appointment) shares.
+//! Every
 //! resource these tests receive, and every `examples/*.fhir.json`, is
 //! validated as FHIR R4 by an implementation that is not Pathway's
 //! (`scripts/fhir-validate.sh`: fhir.resources 6.2.2, FHIR 4.0.1).
@@ -17,23 +17,22 @@ use std::process::Command;
 use std::time::Duration;
 
 use pathway_common::auth::Role;
-use pathway_proto::v1::{self as proto, Event, Payload};
 use pathway_tests::intake::TestApp;
 use pathway_tests::referrals::valid_referral;
 use pathway_tests::vetting::VettingApp;
 use pathway_tests::{Backend, backends, eventually};
 use serde_json::{Value, json};
 
-const PRACTICE_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/Id/gp-practice-code";
-const QUESTION_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/Id/information-request";
+pub(super) const PRACTICE_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/Id/gp-practice-code";
+pub(super) const QUESTION_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/Id/information-request";
 
-fn repository() -> PathBuf {
+pub(super) fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// The validator: `FHIR_VALIDATOR`, else `scripts/fhir-validate.sh` when
 /// its venv is installed. `None` (validation skipped) only outside CI.
-fn validator() -> Option<PathBuf> {
+pub(super) fn validator() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("FHIR_VALIDATOR").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(path));
     }
@@ -55,7 +54,7 @@ fn validator() -> Option<PathBuf> {
 
 /// Validate `resources` (and `files`) as FHIR R4, failing with the
 /// validator's report on any error.
-fn validate(label: &str, resources: &[Value], files: &[PathBuf]) {
+pub(super) fn validate(label: &str, resources: &[Value], files: &[PathBuf]) {
     let Some(validator) = validator() else {
         return;
     };
@@ -79,13 +78,13 @@ fn validate(label: &str, resources: &[Value], files: &[PathBuf]) {
     assert_eq!(checked, resources.len() + files.len(), "{report}");
 }
 
-struct Stack {
-    intake: TestApp,
-    vetting: VettingApp,
+pub(super) struct Stack {
+    pub(super) intake: TestApp,
+    pub(super) vetting: VettingApp,
 }
 
 impl Stack {
-    async fn start(backend: &Backend) -> Self {
+    pub(super) async fn start(backend: &Backend) -> Self {
         let intake = TestApp::spawn(backend).await;
         intake.enable_board("highland").await;
         let vetting = VettingApp::spawn(&intake, backend).await;
@@ -94,7 +93,7 @@ impl Stack {
 }
 
 /// Status and FHIR JSON body of an answer.
-async fn fhir(response: reqwest::Response) -> (u16, Value) {
+pub(super) async fn fhir(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let kind = response
         .headers()
@@ -107,7 +106,7 @@ async fn fhir(response: reqwest::Response) -> (u16, Value) {
     (status, body)
 }
 
-async fn get(app: &TestApp, token: &str, path_and_query: &str) -> (u16, Value) {
+pub(super) async fn get(app: &TestApp, token: &str, path_and_query: &str) -> (u16, Value) {
     let url = if path_and_query.starts_with("http") {
         path_and_query.to_owned()
     } else {
@@ -123,7 +122,7 @@ async fn get(app: &TestApp, token: &str, path_and_query: &str) -> (u16, Value) {
     fhir(response).await
 }
 
-async fn task(app: &TestApp, token: &str, id: &str) -> Value {
+pub(super) async fn task(app: &TestApp, token: &str, id: &str) -> Value {
     let (status, task) = get(app, token, &format!("/fhir/Task/{id}")).await;
     assert_eq!(status, 200, "{task}");
     assert_eq!(task["resourceType"], "Task");
@@ -131,7 +130,7 @@ async fn task(app: &TestApp, token: &str, id: &str) -> Value {
 }
 
 /// Wait until the Task of `id` has `status`, and return it.
-async fn task_when(app: &TestApp, token: &str, id: &str, status: &str) -> Value {
+pub(super) async fn task_when(app: &TestApp, token: &str, id: &str, status: &str) -> Value {
     let found = eventually(Duration::from_secs(10), || async {
         let task = task(app, token, id).await;
         (task["status"] == status).then_some(task)
@@ -140,7 +139,7 @@ async fn task_when(app: &TestApp, token: &str, id: &str, status: &str) -> Value 
     found.unwrap_or_else(|| panic!("the Task of {id} never became {status}"))
 }
 
-fn business_codes(task: &Value) -> Vec<String> {
+pub(super) fn business_codes(task: &Value) -> Vec<String> {
     task["businessStatus"]["coding"]
         .as_array()
         .expect("businessStatus codings")
@@ -149,7 +148,7 @@ fn business_codes(task: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn post_communication(
+pub(super) async fn post_communication(
     app: &TestApp,
     token: &str,
     if_match: Option<&str>,
@@ -167,7 +166,7 @@ async fn post_communication(
     request.send().await.expect("intake answers")
 }
 
-fn answer_to(id: &str, question: Option<&str>, text: &str) -> Value {
+pub(super) fn answer_to(id: &str, question: Option<&str>, text: &str) -> Value {
     let mut communication = json!({
         "resourceType": "Communication",
         "status": "completed",
@@ -181,7 +180,7 @@ fn answer_to(id: &str, question: Option<&str>, text: &str) -> Value {
     communication
 }
 
-fn expressions(outcome: &Value) -> Vec<String> {
+pub(super) fn expressions(outcome: &Value) -> Vec<String> {
     assert_eq!(outcome["resourceType"], "OperationOutcome", "{outcome}");
     outcome["issue"]
         .as_array()
@@ -190,302 +189,6 @@ fn expressions(outcome: &Value) -> Vec<String> {
         .flat_map(|i| i["expression"].as_array().cloned().unwrap_or_default())
         .filter_map(|e| e.as_str().map(str::to_owned))
         .collect()
-}
-
-#[tokio::test]
-async fn the_task_follows_the_referral_as_a_clinician_vets_it() {
-    for backend in backends().await {
-        let stack = Stack::start(&backend).await;
-        let mut decision =
-            pathway_tests::decision::TestApp::spawn_beside(&backend, &stack.intake).await;
-        let app = &stack.intake;
-        let referrer = app.token(Role::Referrer, &["highland"]);
-        let dr = app.token_for("dr-a", Role::Clinician, &["highland"]);
-        let mut emitted = Vec::new();
-
-        // Sent as FHIR: the answer is the ServiceRequest the Task points at.
-        let bundle = std::fs::read(repository().join("examples/referral.fhir.json"))
-            .expect("examples/referral.fhir.json");
-        let (status, service_request) = fhir(
-            app.http
-                .post(format!("{}/fhir/Bundle", app.base))
-                .bearer_auth(&referrer)
-                .header("content-type", "application/fhir+json")
-                .body(bundle)
-                .send()
-                .await
-                .expect("intake answers"),
-        )
-        .await;
-        assert_eq!(status, 201, "{service_request}");
-        let id = service_request["id"].as_str().expect("an id").to_owned();
-        emitted.push(service_request);
-        stack.vetting.wait_for_referral("highland", &id).await;
-
-        let requested = task(app, &referrer, &id).await;
-        assert_eq!(requested["status"], "requested", "{requested}");
-        assert_eq!(
-            requested["focus"]["reference"],
-            format!("ServiceRequest/{id}")
-        );
-        assert_eq!(requested["intent"], "order");
-        assert!(requested.get("for").is_none(), "no patient in the Task");
-        assert_eq!(
-            requested["requester"]["identifier"]["system"],
-            PRACTICE_SYSTEM
-        );
-        assert_eq!(business_codes(&requested), ["awaiting_vetting"]);
-        // meta.versionId is the native ETag.
-        let native = app.get_referral(&referrer, &id).await;
-        let etag = native
-            .headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_owned();
-        assert_eq!(requested["meta"]["versionId"], etag.as_str());
-        emitted.push(requested);
-
-        // Claimed: received.
-        let claimed = stack
-            .vetting
-            .post_empty(&format!("/v1/referrals/{id}/claim"), &dr)
-            .await;
-        assert_eq!(claimed.status(), 200);
-        emitted.push(task_when(app, &referrer, &id, "received").await);
-
-        // Nothing to answer yet.
-        let early = post_communication(app, &referrer, None, &answer_to(&id, None, "early")).await;
-        let (status, outcome) = fhir(early).await;
-        assert_eq!(status, 409, "{outcome}");
-        emitted.push(outcome);
-
-        // A question: on-hold, the question a contained CommunicationRequest.
-        let asked = stack
-            .vetting
-            .post(
-                &format!("/v1/referrals/{id}/information-requests"),
-                &dr,
-                &json!({"question": "Any imaging of the lumbar spine?"}),
-            )
-            .await;
-        assert_eq!(asked.status(), 201);
-        let on_hold = task_when(app, &referrer, &id, "on-hold").await;
-        assert_eq!(business_codes(&on_hold), ["info_requested"]);
-        let request = &on_hold["contained"][0];
-        assert_eq!(request["resourceType"], "CommunicationRequest");
-        assert_eq!(
-            request["payload"][0]["contentString"],
-            "Any imaging of the lumbar spine?"
-        );
-        assert_eq!(
-            on_hold["input"][0]["valueReference"]["reference"],
-            format!("#{}", request["id"].as_str().unwrap_or_default())
-        );
-        let question = request["identifier"][0]["value"]
-            .as_str()
-            .expect("the question's id")
-            .to_owned();
-        let version = on_hold["meta"]["versionId"]
-            .as_str()
-            .expect("a version")
-            .to_owned();
-        emitted.push(on_hold.clone());
-
-        // Bad answers are named, and change nothing.
-        let mut bad = answer_to(&id, Some("not-a-question"), "x");
-        bad["payload"] = json!([{"contentString": "   "}]);
-        let (status, outcome) = fhir(post_communication(app, &referrer, None, &bad).await).await;
-        assert_eq!(status, 422, "{outcome}");
-        assert_eq!(
-            expressions(&outcome),
-            ["Communication.payload[0].contentString"]
-        );
-        emitted.push(outcome);
-        let (status, outcome) = fhir(
-            post_communication(
-                app,
-                &referrer,
-                None,
-                &answer_to(&id, Some("not-a-question"), "MRI in March."),
-            )
-            .await,
-        )
-        .await;
-        assert_eq!(status, 422, "{outcome}");
-        assert_eq!(
-            expressions(&outcome),
-            ["Communication.about[0].identifier.value"]
-        );
-        emitted.push(outcome);
-        let (status, outcome) = fhir(
-            post_communication(
-                app,
-                &referrer,
-                Some("W/\"1\""),
-                &answer_to(&id, Some(&question), "MRI in March."),
-            )
-            .await,
-        )
-        .await;
-        assert_eq!(status, 412, "a stale version: {outcome}");
-        emitted.push(outcome);
-        let (status, outcome) = fhir(
-            post_communication(
-                app,
-                &dr,
-                None,
-                &answer_to(&id, Some(&question), "MRI in March."),
-            )
-            .await,
-        )
-        .await;
-        assert_eq!(status, 403, "a clinician does not answer: {outcome}");
-        emitted.push(outcome);
-        assert_eq!(task(app, &referrer, &id).await["status"], "on-hold");
-
-        // The answer as a Communication: the same use case as the native one.
-        let (status, communication) = fhir(
-            post_communication(
-                app,
-                &referrer,
-                Some(&format!("W/\"{version}\"")),
-                &answer_to(
-                    &id,
-                    Some(&question),
-                    "MRI in March showed no nerve root compression.",
-                ),
-            )
-            .await,
-        )
-        .await;
-        assert_eq!(status, 201, "{communication}");
-        assert_eq!(
-            communication["about"][0]["identifier"]["value"],
-            question.as_str()
-        );
-        emitted.push(communication);
-        let back = task(app, &referrer, &id).await;
-        assert_eq!(back["status"], "requested", "{back}");
-        assert!(back.get("contained").is_none());
-        let view: Value = app
-            .get_referral(&referrer, &id)
-            .await
-            .json()
-            .await
-            .expect("the native view");
-        assert_eq!(view["status"], "awaiting_vetting");
-        assert_eq!(
-            view["information_requests"][0]["answer"],
-            "MRI in March showed no nerve root compression."
-        );
-        let row = stack
-            .vetting
-            .wait_for_status("highland", &id, "awaiting_vetting")
-            .await;
-        assert_eq!(row["answer_received"], true, "vetting heard the answer");
-
-        // Claimed again and accepted, urgent, by video: accepted.
-        let claimed = stack
-            .vetting
-            .post_empty(&format!("/v1/referrals/{id}/claim"), &dr)
-            .await;
-        assert_eq!(claimed.status(), 200);
-        task_when(app, &referrer, &id, "received").await;
-        let recorded = stack
-            .vetting
-            .post(
-                &format!("/v1/referrals/{id}/outcome"),
-                &dr,
-                &json!({"outcome": "accept", "priority": "urgent", "mode": "video", "rationale": "The clinic should see her."}),
-            )
-            .await;
-        assert_eq!(recorded.status(), 201);
-        let accepted = task_when(app, &dr, &id, "accepted").await;
-        assert_eq!(
-            business_codes(&accepted),
-            ["decided", "accept", "urgent", "video"]
-        );
-        emitted.push(accepted);
-
-        // The referrer told: completed.
-        let sent = Event::new(
-            "highland",
-            Some(uuid::Uuid::parse_str(&id).expect("a UUID")),
-            "notification",
-            chrono::Utc::now(),
-            Payload::NotificationSent(proto::NotificationSent {
-                delivery_id: uuid::Uuid::now_v7().to_string(),
-                recipient: proto::Recipient::Referrer as i32,
-                channel: proto::Channel::Email as i32,
-                cause_event_id: String::new(),
-            }),
-        );
-        app.publish(&sent, &sent.event_id).await;
-        let completed = task_when(app, &referrer, &id, "completed").await;
-        assert_eq!(
-            business_codes(&completed),
-            ["notified", "accept", "urgent", "video"]
-        );
-        emitted.push(completed);
-
-        // Declined: rejected.
-        let declined_id = app.refer(&valid_referral("highland")).await;
-        stack
-            .vetting
-            .wait_for_referral("highland", &declined_id)
-            .await;
-        let claimed = stack
-            .vetting
-            .post_empty(&format!("/v1/referrals/{declined_id}/claim"), &dr)
-            .await;
-        assert_eq!(claimed.status(), 200);
-        let recorded = stack
-            .vetting
-            .post(
-                &format!("/v1/referrals/{declined_id}/outcome"),
-                &dr,
-                &json!({"outcome": "decline", "reason": "not chronic pain", "rejection_reason": "02", "rationale": "Acute injury."}),
-            )
-            .await;
-        assert_eq!(recorded.status(), 201);
-        let rejected = task_when(app, &referrer, &declined_id, "rejected").await;
-        assert_eq!(business_codes(&rejected), ["decided", "decline"]);
-        emitted.push(rejected);
-
-        // Withdrawn: cancelled.
-        let withdrawn_id = app.refer(&valid_referral("highland")).await;
-        let withdrawn = app
-            .referral_action(
-                &referrer,
-                &withdrawn_id,
-                "withdraw",
-                &json!({"reason_code": "sent_in_error"}),
-            )
-            .await;
-        assert_eq!(withdrawn.status(), 200);
-        emitted.push(task_when(app, &referrer, &withdrawn_id, "cancelled").await);
-
-        // Only its referrer and the board's clinicians read it.
-        let other_referrer = app.token_for("another-gp", Role::Referrer, &["highland"]);
-        let fife_dr = app.token_for("dr-fife", Role::Clinician, &["fife"]);
-        for token in [&other_referrer, &fife_dr] {
-            let (status, outcome) = get(app, token, &format!("/fhir/Task/{id}")).await;
-            assert_eq!(status, 404, "{outcome}");
-            emitted.push(outcome);
-        }
-        let evaluator = app.token(Role::Evaluator, &["highland"]);
-        let (status, outcome) = get(app, &evaluator, &format!("/fhir/Task/{id}")).await;
-        assert_eq!(status, 403, "{outcome}");
-        emitted.push(outcome);
-        let (status, outcome) = get(app, &referrer, "/fhir/Task/not-a-uuid").await;
-        assert_eq!(status, 400, "{outcome}");
-        emitted.push(outcome);
-
-        validate(&format!("journey-{}", backend.name()), &emitted, &[]);
-        decision.stop().await;
-    }
 }
 
 /// The Task search URL with `pairs` as its query, each encoded.

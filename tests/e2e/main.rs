@@ -6,7 +6,8 @@
 //! one module per service or concern:
 //! [`intake`], [`vetting`], [`decision`], [`notification`], [`analytics`],
 //! [`appointments`] (first appointments from the hospital system, through to
-//! analytics), [`cli`] (every `pathway` command), [`api_fuzz`] (every service's API
+//! analytics), [`fhir_round_trip`] (a FHIR referral from the GP to its first
+//! appointment), [`fhir_subscription`] (a GP system told of its Tasks' changes), [`cli`] (every `pathway` command), [`api_fuzz`] (every service's API
 //! fuzzed from its `/openapi.json`), [`contracts`] (the event and look-up
 //! contracts), [`database_outage`] (a service's database away, then back:
 //! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
@@ -38,6 +39,8 @@ mod dead_letters;
 mod dead_letters_replay;
 mod decision;
 mod fhir_referrals;
+mod fhir_round_trip;
+mod fhir_subscription;
 mod fhir_task;
 mod http_headers;
 mod inbox_batch;

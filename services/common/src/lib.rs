@@ -54,6 +54,7 @@ pub mod inbox;
 pub mod intake_client;
 pub mod keys;
 pub mod metrics;
+pub mod outbound;
 pub mod outbox;
 pub mod page;
 pub mod pages;

@@ -134,7 +134,7 @@ fn replayed(history: &[history::Model], event: &Event, transition: Transition) -
     let mut steps: Vec<(chrono::DateTime<chrono::Utc>, u8, Transition)> = history
         .iter()
         .filter_map(|row| {
-            let transition = Transition::of_kind(&row.kind, opts_in(row.detail.as_deref()))?;
+            let transition = Transition::of_history(&row.kind, row.detail.as_deref())?;
             Some((row.occurred_at, transition.rank(), transition))
         })
         .collect();
@@ -145,13 +145,6 @@ fn replayed(history: &[history::Model], event: &Event, transition: Transition) -
     ));
     steps.sort_by_key(|(at, rank, _)| (*at, *rank));
     Some(replay(start, steps.into_iter().map(|(_, _, t)| t)))
-}
-
-/// Whether a decision's recorded codes say it waits for the patient to opt in.
-fn opts_in(detail: Option<&str>) -> bool {
-    detail
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-        .is_some_and(|codes| codes["outcome"] == "patient_opt_in")
 }
 
 /// What a FHIR `Task` says of a decision: its outcome, priority and mode as

@@ -1,6 +1,7 @@
 //! What is intake's own in the start-up sequence (`pathway_common::startup`
 //! runs it): its state (the pseudonym key, the postcode lookup loaded), its
-//! status consumer, its request/reply endpoint, and its routes.
+//! status consumer, its request/reply endpoint, the sender of FHIR
+//! Subscription notifications, and its routes.
 
 use anyhow::Context;
 use axum::Router;
@@ -54,6 +55,19 @@ impl pathway_common::startup::Service for Intake {
                     StatusProjection,
                 )
                 .await?;
+        }
+        if workers.sweeps {
+            let deliverer = std::sync::Arc::new(
+                crate::application::subscriptions::deliver::Deliverer::new(
+                    self.clone(),
+                    std::time::Duration::from_secs(10),
+                )
+                .context("cannot build the FHIR subscription HTTP client")?,
+            );
+            background.supervise("FHIR subscription notifications", move |stop| {
+                let deliverer = deliverer.clone();
+                async move { deliverer.run(stop).await }
+            });
         }
         if workers.rpc {
             let intake = self.clone();

@@ -3,6 +3,15 @@
 //! report that changes what is known stores the appointment's row, the
 //! referral's history, an audit row and its `appointment.*` event (outbox)
 //! in one transaction; a repeat changes nothing and publishes nothing.
+//!
+//! A first appointment attended (arrived or fulfilled) closes the wait of a
+//! referral the pathway decided on: it becomes `seen`, in the same
+//! transaction. A first appointment booked, missed or cancelled leaves the
+//! status as it is (a referral whose patient missed or cancelled waits for
+//! the hospital system to report the next booking, or for the referrer to
+//! withdraw it) but still counts as a change of the referral, whose version
+//! and modification time move so that a GP system polling its Tasks by
+//! `_lastUpdated` hears of it. Follow-up appointments change nothing here.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +21,7 @@ use pathway_common::db::is_unique_violation;
 use pathway_common::validation::FieldError;
 use pathway_proto::BoardCode;
 use pathway_proto::v1::{self as proto, Event, Payload};
-use sea_orm::{DatabaseTransaction, DbErr, EntityTrait, TransactionTrait};
+use sea_orm::{DatabaseTransaction, DbErr, EntityTrait, QuerySelect, TransactionTrait};
 use serde::Serialize;
 
 use super::{Intake, audit_referral};
@@ -20,6 +29,7 @@ use crate::domain::appointment::{
     self, AppointmentId, AppointmentReport, AppointmentStatus, Change, ClinicType, Happened,
     Refused, When, extract,
 };
+use crate::domain::{Status, Transition};
 use crate::store::appointments::{self as store, appointment as row};
 use crate::store::{queries, referral};
 
@@ -177,7 +187,10 @@ async fn apply(
     now: DateTime<Utc>,
 ) -> Result<Recorded, AppointmentError> {
     let referral_id = report.referral_id.to_string();
+    // Locked (PostgreSQL), as the status consumer locks it: the two may
+    // move the same referral at once.
     let referral = referral::Entity::find_by_id(referral_id.clone())
+        .lock_exclusive()
         .one(txn)
         .await?
         .filter(|r| caller.may_act_for(&r.board))
@@ -240,10 +253,23 @@ async fn apply(
             now,
             payload,
         );
+        let from: Status = referral.status.into();
+        let mut status = from;
+        if report.first {
+            if happened == Happened::Attended {
+                // Reported now, so after every event the history holds: no
+                // replay needed (the consumer replays this one in its turn).
+                status = from.apply(Transition::Attended).unwrap_or(from);
+            }
+            queries::set_status(txn, referral.clone(), status).await?;
+            if from.is_open() && !status.is_open() {
+                queries::release_open_lock(txn, &referral_id).await?;
+            }
+        }
         queries::record(
             txn,
             &event,
-            referral.status.into(),
+            status,
             Some(serde_json::json!({
                 "appointment_id": report.appointment_id.as_str(),
                 "status": report.status.code(),

@@ -6,6 +6,7 @@
 //! - [`boards`]: the boards, their switch onto the pathway, their settings.
 //! - [`lookup`]: the identifiable referral other services ask for.
 //! - [`appointments`]: first appointments the hospital system reports.
+//! - [`subscriptions`]: FHIR Subscriptions to Tasks, and their delivery.
 
 use pathway_common::audit::{self, AuditEntry};
 use pathway_common::auth::AuthError;
@@ -21,6 +22,7 @@ pub mod appointments;
 pub mod boards;
 pub mod lookup;
 pub mod referrals;
+pub mod subscriptions;
 
 /// Intake's state: the platform it runs on and the key of the patient
 /// pseudonym.

@@ -14,6 +14,9 @@ pub enum Status {
     Decided,
     Notified,
     AwaitingOptIn,
+    /// The patient attended their first appointment: the wait is over and
+    /// the referral is done with.
+    Seen,
     Closed,
     Withdrawn,
 }
@@ -26,9 +29,13 @@ pub enum Transition {
     InfoRequested,
     InfoProvided,
     Vetted,
-    Decided { opt_in: bool },
+    Decided {
+        opt_in: bool,
+    },
     Notified,
     OptedIn,
+    /// The board's hospital system reported the first appointment attended.
+    Attended,
     Closed,
     Withdrawn,
 }
@@ -51,12 +58,13 @@ impl Status {
             Status::Decided => "decided",
             Status::Notified => "notified",
             Status::AwaitingOptIn => "awaiting_opt_in",
+            Status::Seen => "seen",
             Status::Closed => "closed",
             Status::Withdrawn => "withdrawn",
         }
     }
 
-    pub const ALL: [Status; 10] = [
+    pub const ALL: [Status; 11] = [
         Status::AwaitingVetting,
         Status::RoutedStandard,
         Status::InVetting,
@@ -65,6 +73,7 @@ impl Status {
         Status::Decided,
         Status::Notified,
         Status::AwaitingOptIn,
+        Status::Seen,
         Status::Closed,
         Status::Withdrawn,
     ];
@@ -78,7 +87,11 @@ impl Status {
     pub fn is_open(self) -> bool {
         !matches!(
             self,
-            Status::RoutedStandard | Status::Notified | Status::Closed | Status::Withdrawn
+            Status::RoutedStandard
+                | Status::Notified
+                | Status::Seen
+                | Status::Closed
+                | Status::Withdrawn
         )
     }
 
@@ -103,6 +116,10 @@ impl Status {
             (S::Decided, T::Notified) => S::Notified,
             (S::AwaitingOptIn, T::OptedIn) => S::AwaitingVetting,
             (S::Decided | S::Notified | S::AwaitingOptIn, T::Closed) => S::Closed,
+            // The first appointment closes the wait of a referral the
+            // pathway decided on; one the patient has still to opt in to, or
+            // one never vetted here, is not this pathway's to close.
+            (S::Decided | S::Notified, T::Attended) => S::Seen,
             (from, T::Withdrawn) if from.is_open() => S::Withdrawn,
             (from, transition) => {
                 return Err(IllegalTransition {
@@ -147,6 +164,23 @@ impl Transition {
         })
     }
 
+    /// The transition a row of the referral's history makes, if any:
+    /// [`of_kind`](Self::of_kind) with what the row's `detail` (the codes
+    /// recorded with it) says. A decision waits for the patient when its
+    /// outcome is `patient_opt_in`; an attended appointment moves the
+    /// referral only when it was the first (`first_appointment`), a
+    /// follow-up never does.
+    pub fn of_history(kind: &str, detail: Option<&str>) -> Option<Transition> {
+        let detail = detail.and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok());
+        let detail = detail.as_ref();
+        if kind == "appointment.attended" {
+            let first = detail.is_some_and(|d| d["first_appointment"] == true);
+            return first.then_some(Transition::Attended);
+        }
+        let opt_in = detail.is_some_and(|d| d["outcome"] == "patient_opt_in");
+        Self::of_kind(kind, opt_in)
+    }
+
     /// Where a transition falls among others at the same instant: the order
     /// the pathway makes them in.
     pub fn rank(self) -> u8 {
@@ -158,9 +192,11 @@ impl Transition {
             Transition::Vetted => 5,
             Transition::Decided { .. } => 6,
             Transition::Notified => 7,
-            Transition::OptedIn => 8,
-            Transition::Closed => 9,
-            Transition::Withdrawn => 10,
+            // An appointment comes after the decision and its notice.
+            Transition::Attended => 8,
+            Transition::OptedIn => 9,
+            Transition::Closed => 10,
+            Transition::Withdrawn => 11,
         }
     }
 
@@ -174,6 +210,7 @@ impl Transition {
             Transition::Decided { .. } => "decided",
             Transition::Notified => "notified",
             Transition::OptedIn => "opted in",
+            Transition::Attended => "seen at a first appointment",
             Transition::Closed => "closed",
             Transition::Withdrawn => "withdrawn",
         }

@@ -53,6 +53,20 @@ pub async fn find<C: ConnectionTrait>(
         .await
 }
 
+/// The first appointments reported for `referral_id` (one, or a cancelled
+/// one and its replacement).
+pub async fn first_appointments<C: ConnectionTrait>(
+    db: &C,
+    referral_id: &str,
+) -> Result<Vec<appointment::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    appointment::Entity::find()
+        .filter(appointment::Column::ReferralId.eq(referral_id))
+        .filter(appointment::Column::FirstAppointment.eq(true))
+        .all(db)
+        .await
+}
+
 /// Store `row`: an insert when `existed` is false, else an update.
 pub async fn save<C: ConnectionTrait>(
     db: &C,

@@ -27,6 +27,8 @@ pub enum StoredStatus {
     Notified,
     #[sea_orm(string_value = "awaiting_opt_in")]
     AwaitingOptIn,
+    #[sea_orm(string_value = "seen")]
+    Seen,
     #[sea_orm(string_value = "closed")]
     Closed,
     #[sea_orm(string_value = "withdrawn")]
@@ -44,6 +46,7 @@ impl From<Status> for StoredStatus {
             Status::Decided => Self::Decided,
             Status::Notified => Self::Notified,
             Status::AwaitingOptIn => Self::AwaitingOptIn,
+            Status::Seen => Self::Seen,
             Status::Closed => Self::Closed,
             Status::Withdrawn => Self::Withdrawn,
         }
@@ -61,6 +64,7 @@ impl From<StoredStatus> for Status {
             StoredStatus::Decided => Self::Decided,
             StoredStatus::Notified => Self::Notified,
             StoredStatus::AwaitingOptIn => Self::AwaitingOptIn,
+            StoredStatus::Seen => Self::Seen,
             StoredStatus::Closed => Self::Closed,
             StoredStatus::Withdrawn => Self::Withdrawn,
         }

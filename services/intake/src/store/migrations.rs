@@ -114,6 +114,7 @@ impl MigratorTrait for Migrator {
             Box::new(IntakeTables),
             Box::new(BoardSettingsTables),
             Box::new(super::appointments::AppointmentTables),
+            Box::new(super::subscriptions::SubscriptionTables),
         ]
     }
 }

@@ -1,15 +1,17 @@
 //! Intake's store: its tables ([`entities`], a module per table), the
 //! [`Migrator`], and the queries that both the use cases and the consumer
 //! run ([`queries`], [`postcodes`]); [`appointments`] holds what the
-//! hospital system reported, with its table's migration. Functions here take a connection or a
-//! transaction and answer `DbErr`; deciding what a failure means is the
-//! caller's.
+//! hospital system reported, with its table's migration; [`subscriptions`]
+//! the FHIR Subscriptions and the notifications owed, with theirs.
+//! Functions here take a connection or a transaction and answer `DbErr`;
+//! deciding what a failure means is the caller's.
 
 pub mod appointments;
 mod entities;
 mod migrations;
 pub mod postcodes;
 pub mod queries;
+pub mod subscriptions;
 
 pub use entities::{
     StoredRoute, StoredStatus, board_settings_change, history, idempotency, information_request,

@@ -48,7 +48,8 @@ pub async fn record_history<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Move the referral to `next`, bumping its version (the ETag).
+/// Move the referral to `next`, bumping its version (the ETag), and owe
+/// the matching FHIR Subscriptions a notification.
 pub async fn set_status<C: ConnectionTrait>(
     db: &C,
     row: referral::Model,
@@ -59,7 +60,10 @@ pub async fn set_status<C: ConnectionTrait>(
     active.status = Set(next.into());
     active.version = Set(version);
     active.updated_at = Set(Utc::now());
-    active.update(db).await
+    let updated = active.update(db).await?;
+    // The Task changed: owe its subscribers a notification, in this transaction.
+    super::subscriptions::enqueue_for(db, &updated).await?;
+    Ok(updated)
 }
 
 /// The referral is no longer open: the patient may be referred to the board again.

@@ -261,7 +261,7 @@ pub fn capability_statement() -> Value {
             "mode": "server",
             "security": {
                 "cors": false,
-                "description": "Every interaction but metadata and the Questionnaire needs Authorization: Bearer <token>: a referrer's for Bundle and Communication, a referrer's or a clinician's for Task, the hospital system's for Appointment."
+                "description": "Every interaction but metadata and the Questionnaire needs Authorization: Bearer <token>: a referrer's for Bundle and Communication, a referrer's or a clinician's for Task and Subscription, the hospital system's for Appointment."
             },
             "resource": [
                 {
@@ -289,6 +289,14 @@ pub fn capability_statement() -> Value {
                 {
                     "type": "Communication",
                     "interaction": [{"code": "create", "documentation": "The referrer's answer to the open question of a Task on-hold: basedOn the ServiceRequest, about the question's identifier, payload[0].contentString the answer. If-Match takes the Task's version."}],
+                },
+                {
+                    "type": "Subscription",
+                    "interaction": [
+                        {"code": "create", "documentation": "R4 rest-hook only. criteria Task?requester=[system|]<practice code> (optionally &owner=[system|]<board>); channel.endpoint an https URL on the board's notification.allowed_hosts; channel.payload absent (an empty POST to the endpoint) or application/fhir+json (the Task PUT to <endpoint>/Task/<id>); channel.header sent with each notification. A referrer is told of its own referrals, a clinician of its boards'. A 4xx from the endpoint puts the Subscription in error."},
+                        {"code": "read", "documentation": "Only by the token subject that created it."},
+                        {"code": "delete", "documentation": "Only by the token subject that created it; nothing more is sent."},
+                    ],
                 },
                 {
                     "type": "Questionnaire",

@@ -7,6 +7,7 @@
 //! - [`fhir`]: referrals as FHIR R4 Bundles, the Questionnaire, the CapabilityStatement.
 //! - [`fhir_task`]: a referral's status as a FHIR `Task` (read and search), the
 //!   answer to a clinician's question as a `Communication`.
+//! - [`fhir_subscription`]: FHIR `Subscription`s (rest-hook) to Tasks' changes.
 //! - [`home`]: the page for a browser.
 //! - [`types`]: request and response bodies.
 
@@ -33,6 +34,7 @@ mod appointments;
 mod boards;
 mod error;
 mod fhir;
+mod fhir_subscription;
 mod fhir_task;
 mod home;
 mod referrals;
@@ -52,7 +54,9 @@ pub mod types;
         boards::get_board_settings, boards::set_board_settings,
         appointments::post_fhir_appointment, appointments::import_appointments,
         fhir::post_referral_bundle, fhir::get_questionnaire, fhir::metadata,
-        fhir_task::get_task, fhir_task::search_tasks, fhir_task::post_communication
+        fhir_task::get_task, fhir_task::search_tasks, fhir_task::post_communication,
+        fhir_subscription::post_subscription, fhir_subscription::get_subscription,
+        fhir_subscription::delete_subscription
     ),
     components(schemas(
         DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
@@ -99,6 +103,14 @@ pub fn routes(intake: Intake) -> Router {
         .route("/fhir/Task", get(fhir_task::search_tasks))
         .route("/fhir/Task/{id}", get(fhir_task::get_task))
         .route("/fhir/Communication", post(fhir_task::post_communication))
+        .route(
+            "/fhir/Subscription",
+            post(fhir_subscription::post_subscription),
+        )
+        .route(
+            "/fhir/Subscription/{id}",
+            get(fhir_subscription::get_subscription).delete(fhir_subscription::delete_subscription),
+        )
         .route(
             "/v1/boards/{board}/appointments.csv",
             post(appointments::import_appointments),

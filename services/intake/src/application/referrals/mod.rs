@@ -23,6 +23,7 @@ mod withdraw;
 pub use read::{Action, HistoryItem, InformationRequest, ReferralDetails};
 pub use submit::{DUPLICATE_REFUSED, Submitted};
 pub use task::TaskPage;
+pub(crate) use task::facts as task_facts;
 
 /// A referral's state after a change: what a referrer is answered.
 ///

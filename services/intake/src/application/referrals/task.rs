@@ -3,13 +3,14 @@
 //! an audit row for every referral shown.
 
 use pathway_common::auth::{AuthError, Caller, Role};
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::TransactionTrait;
 
 use super::{load_for, stored_board};
 use crate::application::{Error, Intake, audit_referral};
+use crate::domain::appointment::AppointmentStatus;
 use crate::domain::fhir::search::{Cursor, TaskSearch};
-use crate::domain::fhir::task::{DecisionCodes, OpenQuestion, TaskFacts};
-use crate::store::{queries, referral};
+use crate::domain::fhir::task::{DecisionCodes, FirstAppointment, OpenQuestion, TaskFacts};
+use crate::store::{appointments, queries, referral};
 
 /// A page of Tasks, and where the next one starts if there is one.
 #[derive(Debug, Clone)]
@@ -34,7 +35,11 @@ fn decision(history: &[crate::store::history::Model]) -> Option<DecisionCodes> {
     })
 }
 
-async fn facts(txn: &DatabaseTransaction, row: referral::Model) -> Result<TaskFacts, Error> {
+/// What the Task of `row` says (also what a FHIR Subscription's notification carries).
+pub(crate) async fn facts<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    row: referral::Model,
+) -> Result<TaskFacts, Error> {
     let history = queries::history(txn, &row.id).await?;
     let open_questions = queries::open_information_requests(txn, &row.id)
         .await?
@@ -46,6 +51,18 @@ async fn facts(txn: &DatabaseTransaction, row: referral::Model) -> Result<TaskFa
             question: r.question,
         })
         .collect();
+    let first_appointment = FirstAppointment::current(
+        appointments::first_appointments(txn, &row.id)
+            .await?
+            .into_iter()
+            .filter_map(|a| {
+                Some(FirstAppointment {
+                    happened: AppointmentStatus::parse(&a.status)?.happened(),
+                    day: a.day,
+                    updated_at: a.updated_at,
+                })
+            }),
+    );
     Ok(TaskFacts {
         board: stored_board(&row.board)?.code().to_owned(),
         referral_id: row.id,
@@ -56,6 +73,7 @@ async fn facts(txn: &DatabaseTransaction, row: referral::Model) -> Result<TaskFa
         version: row.version,
         decision: decision(&history),
         open_questions,
+        first_appointment,
     })
 }
 

@@ -4,14 +4,18 @@
 //! and the `Questionnaire` its clinical content answers ([`questionnaire`]);
 //! the referral's status as a `Task` ([`task`]), searched by the
 //! parameters of [`search`], and the referrer's answer to a question as a
-//! `Communication` ([`communication`]).
+//! `Communication` ([`communication`]); a `Subscription` to Tasks'
+//! changes ([`subscription`]).
 //!
 //! Identifier and code systems:
 //! - CHI number: [`CHI_SYSTEM`], the OID UK FHIR guides use for Scotland's
 //!   Community Health Index.
 //! - GP practice code: [`PRACTICE_SYSTEM`]; the board the referral is for:
 //!   [`BOARD_SYSTEM`] (Pathway's board codes, e.g. `highland`).
-//! - The service asked for: [`SERVICE_SYSTEM`] `chronic-pain`.
+//! - The service asked for: [`SERVICE_SYSTEM`] `chronic-pain`, or SNOMED CT
+//!   [`PAIN_SERVICE_SNOMED`] beside it or instead of it.
+//! - Red flags with a SNOMED CT concept of the same meaning may be answered
+//!   with it ([`RED_FLAG_SNOMED`]); the others only with Pathway's codes.
 //! - The answers' codes: Pathway's code systems under [`CODE_SYSTEM_BASE`],
 //!   whose codes are the native API's.
 
@@ -19,6 +23,7 @@ pub mod communication;
 pub mod questionnaire;
 pub mod referral;
 pub mod search;
+pub mod subscription;
 pub mod task;
 
 /// Identifier system of Scotland's CHI number.
@@ -31,6 +36,28 @@ pub const BOARD_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/Id/board";
 pub const SERVICE_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/CodeSystem/service";
 /// The one service: the chronic pain service.
 pub const PAIN_SERVICE: &str = "chronic-pain";
+/// SNOMED CT.
+pub const SNOMED_SYSTEM: &str = "http://snomed.info/sct";
+/// SNOMED CT `310071006 |Pain management service|`, of the UK edition's
+/// Services reference set that UK Core's care setting types draw on.
+pub const PAIN_SERVICE_SNOMED: (&str, &str) = ("310071006", "Pain management service");
+/// Red flags of the checklist with a SNOMED CT concept of the same meaning:
+/// Pathway's code, the SNOMED CT code, its display. Checked against
+/// published FHIR guides' uses of each concept; flags with no concept
+/// confirmed so are left out rather than guessed.
+pub const RED_FLAG_SNOMED: [(&str, &str, &str); 3] = [
+    (
+        "unexplained_weight_loss",
+        "422868009",
+        "Unexplained weight loss",
+    ),
+    (
+        "history_of_cancer",
+        "266987004",
+        "History of malignant neoplasm",
+    ),
+    ("immunosuppression", "38013005", "Immunosuppression"),
+];
 /// Where Pathway's own code systems live.
 pub const CODE_SYSTEM_BASE: &str = "https://pathway.scot.nhs.uk/fhir/CodeSystem/";
 /// Canonical URL of the referral questionnaire.

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CODE_SYSTEM_BASE, QUESTIONNAIRE_URL};
+use super::{CODE_SYSTEM_BASE, QUESTIONNAIRE_URL, RED_FLAG_SNOMED, SNOMED_SYSTEM};
 use crate::domain::referral::{AccessibilityNeed, ImpactLevel, PainSite, RedFlag};
 
 /// What an item's answers are.
@@ -214,10 +214,18 @@ pub fn resource() -> Value {
             });
             if let Answer::Coding(name) = i.answer {
                 let system = code_system(name);
-                item["answerOption"] = codes(name)
+                let mut options: Vec<Value> = codes(name)
                     .into_iter()
                     .map(|code| json!({"valueCoding": {"system": system, "code": code}}))
                     .collect();
+                if i.link_id == RED_FLAGS {
+                    // The same flags by SNOMED CT, where a concept has the
+                    // same meaning.
+                    options.extend(RED_FLAG_SNOMED.iter().map(|(_, code, display)| {
+                        json!({"valueCoding": {"system": SNOMED_SYSTEM, "code": code, "display": display}})
+                    }));
+                }
+                item["answerOption"] = Value::Array(options);
             }
             item
         })

@@ -11,7 +11,8 @@
 //! | `in_vetting`, `vetted` (a clinician has it, no decision yet) | `received` |
 //! | `info_requested` | `on-hold` (reason, and the question as a contained `CommunicationRequest`) |
 //! | `awaiting_opt_in` | `on-hold` (waiting for the patient) |
-//! | `decided` as a service that takes the patient on | `accepted`, then `completed` once `notified`/`closed` |
+//! | `decided` or `notified` as a service that takes the patient on | `accepted` (waiting for the first appointment) |
+//! | `seen` (the first appointment attended) | `completed` |
 //! | `decided` as advice, self-management, redirect or decline | `rejected` (also once notified) |
 //! | `decided` with no outcome known | `in-progress` |
 //! | `closed` after the opt-in window | `completed` |
@@ -19,13 +20,17 @@
 //! | `withdrawn` | `cancelled` |
 //!
 //! `businessStatus` carries Pathway's own state and, once decided, the
-//! decision's outcome, priority and mode, each in its own code system.
+//! decision's outcome, priority and mode, and what the board's hospital
+//! system last said of the first appointment (booked for, attended on, not
+//! attended on, cancelled: each with its Scottish day), each in its own
+//! code system.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
 use super::{BOARD_SYSTEM, CODE_SYSTEM_BASE, PRACTICE_SYSTEM};
 use crate::domain::Status;
+use crate::domain::appointment::Happened;
 use crate::domain::appointment::fhir::REFERRAL_SYSTEM;
 
 /// Identifier system of a clinician's request for information.
@@ -49,6 +54,51 @@ pub struct OpenQuestion {
     pub question: Option<String>,
 }
 
+/// A first appointment as the hospital system last reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirstAppointment {
+    pub happened: Happened,
+    /// The Scottish day it is (or was) for, when known.
+    pub day: Option<NaiveDate>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl FirstAppointment {
+    /// The one a Task tells of, among a referral's first appointments (a
+    /// cancelled one and its replacement): the attended one, else the one
+    /// booked, else the latest reported.
+    pub fn current(all: impl IntoIterator<Item = FirstAppointment>) -> Option<FirstAppointment> {
+        all.into_iter().max_by_key(|a| {
+            let weight = match a.happened {
+                Happened::Attended => 2,
+                Happened::Booked => 1,
+                Happened::DidNotAttend | Happened::Cancelled => 0,
+            };
+            (weight, a.updated_at)
+        })
+    }
+
+    /// Its words in `businessStatus.text`.
+    fn words(self) -> String {
+        let day = self.day.map(|d| d.format("%-d %B %Y").to_string());
+        match (self.happened, day) {
+            (Happened::Booked, Some(day)) => format!("first appointment booked for {day}"),
+            (Happened::Booked, None) => "first appointment booked".to_owned(),
+            (Happened::Attended, Some(day)) => format!("first appointment attended on {day}"),
+            (Happened::Attended, None) => "first appointment attended".to_owned(),
+            (Happened::DidNotAttend, Some(day)) => {
+                format!("first appointment on {day} not attended; awaiting a new appointment")
+            }
+            (Happened::DidNotAttend, None) => {
+                "first appointment not attended; awaiting a new appointment".to_owned()
+            }
+            (Happened::Cancelled, _) => {
+                "first appointment cancelled; awaiting a new appointment".to_owned()
+            }
+        }
+    }
+}
+
 /// What a `Task` is made of.
 #[derive(Debug, Clone)]
 pub struct TaskFacts {
@@ -61,6 +111,7 @@ pub struct TaskFacts {
     pub version: i64,
     pub decision: Option<DecisionCodes>,
     pub open_questions: Vec<OpenQuestion>,
+    pub first_appointment: Option<FirstAppointment>,
 }
 
 /// Outcomes after which the pain pathway (or a service it refers on to)
@@ -84,14 +135,15 @@ pub fn task_status(status: Status, outcome: Option<&str>) -> &'static str {
         Status::InVetting | Status::Vetted => "received",
         Status::InfoRequested | Status::AwaitingOptIn => "on-hold",
         Status::Withdrawn => "cancelled",
-        Status::RoutedStandard => "completed",
-        Status::Decided => match outcome {
+        Status::RoutedStandard | Status::Seen => "completed",
+        // Told or not, the pathway's part ends at the first appointment.
+        Status::Decided | Status::Notified => match outcome {
             Some(o) if takes_patient_on(o) => "accepted",
             Some("patient_opt_in") => "on-hold",
             Some(_) => "rejected",
             None => "in-progress",
         },
-        Status::Notified | Status::Closed => match outcome {
+        Status::Closed => match outcome {
             Some(o) if takes_patient_on(o) || o == "patient_opt_in" => "completed",
             Some(_) => "rejected",
             None => "completed",
@@ -121,6 +173,10 @@ fn business_status(facts: &TaskFacts) -> Value {
                 words.push(code.replace('_', " "));
             }
         }
+    }
+    if let Some(appointment) = facts.first_appointment {
+        codings.push(coding("first-appointment", appointment.happened.as_str()));
+        words.push(appointment.words());
     }
     json!({"coding": codings, "text": words.join(", ")})
 }

@@ -59,6 +59,7 @@ fn transition() -> impl Strategy<Value = Transition> {
         any::<bool>().prop_map(|opt_in| Transition::Decided { opt_in }),
         Just(Transition::Notified),
         Just(Transition::OptedIn),
+        Just(Transition::Attended),
         Just(Transition::Closed),
         Just(Transition::Withdrawn),
     ]
@@ -73,7 +74,7 @@ proptest! {
             if let Ok(next) = status.apply(step) {
                 prop_assert!(!ended, "{status} left a terminal state by {step:?}");
                 status = next;
-                if matches!(status, Status::Closed | Status::Withdrawn) {
+                if matches!(status, Status::Seen | Status::Closed | Status::Withdrawn) {
                     ended = true;
                 }
             }
@@ -121,4 +122,84 @@ fn a_replayed_history_skips_what_cannot_happen_and_keeps_the_order_of_events() {
     assert!(T::Claimed.rank() < T::Vetted.rank());
     assert!(T::Vetted.rank() < (T::Decided { opt_in: false }).rank());
     assert!((T::Decided { opt_in: false }).rank() < T::Notified.rank());
+}
+
+#[test]
+fn an_attended_first_appointment_closes_a_decided_referral() {
+    use Transition as T;
+    for from in [Status::Decided, Status::Notified] {
+        assert_eq!(from.apply(T::Attended), Ok(Status::Seen), "{from}");
+    }
+    assert!(!Status::Seen.is_open(), "the patient may be referred again");
+    // Not before a decision, not while the patient has to opt in, never
+    // for a referral not vetted on the pathway.
+    for from in [
+        Status::AwaitingVetting,
+        Status::InVetting,
+        Status::InfoRequested,
+        Status::Vetted,
+        Status::AwaitingOptIn,
+        Status::RoutedStandard,
+        Status::Withdrawn,
+        Status::Closed,
+    ] {
+        assert!(from.apply(T::Attended).is_err(), "{from}");
+    }
+    // Seen is the end: a late notice or a correction leaves it alone.
+    for step in [
+        T::Notified,
+        T::Decided { opt_in: false },
+        T::Closed,
+        T::Withdrawn,
+        T::Attended,
+    ] {
+        assert!(Status::Seen.apply(step).is_err(), "{step:?}");
+    }
+}
+
+#[test]
+fn the_appointment_falls_after_the_decision_however_the_events_arrive() {
+    use Transition as T;
+    // A notice that happened before the appointment but arrived after it.
+    let decided = [T::Claimed, T::Vetted, T::Decided { opt_in: false }];
+    let seen = replay(
+        Status::AwaitingVetting,
+        decided.into_iter().chain([T::Notified, T::Attended]),
+    );
+    assert_eq!(seen, Status::Seen);
+    // At one instant the decision and its notice come first.
+    assert!(T::Notified.rank() < T::Attended.rank());
+    assert!((T::Decided { opt_in: true }).rank() < T::Attended.rank());
+}
+
+#[test]
+fn only_a_first_attended_appointment_in_the_history_moves_the_referral() {
+    let first = r#"{"appointment_id":"A1","status":"fulfilled","first_appointment":true}"#;
+    let follow_up = r#"{"appointment_id":"A2","status":"fulfilled","first_appointment":false}"#;
+    assert_eq!(
+        Transition::of_history("appointment.attended", Some(first)),
+        Some(Transition::Attended)
+    );
+    for detail in [Some(follow_up), None, Some("not json")] {
+        assert_eq!(
+            Transition::of_history("appointment.attended", detail),
+            None,
+            "{detail:?}"
+        );
+    }
+    for kind in [
+        "appointment.booked",
+        "appointment.cancelled",
+        "appointment.did_not_attend",
+    ] {
+        assert_eq!(Transition::of_history(kind, Some(first)), None, "{kind}");
+    }
+    assert_eq!(
+        Transition::of_history("decision.recorded", Some(r#"{"outcome":"patient_opt_in"}"#)),
+        Some(Transition::Decided { opt_in: true })
+    );
+    assert_eq!(
+        Transition::of_history("decision.recorded", Some(r#"{"outcome":"accept"}"#)),
+        Some(Transition::Decided { opt_in: false })
+    );
 }

@@ -1,6 +1,7 @@
 //! Unit tests of `http.rs`, against real local HTTP servers.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -130,7 +130,8 @@ impl Answers<'_> {
         self.codings(reader, link_id, field)?.into_iter().next()
     }
 
-    /// The codes answered, each of the item's own code system.
+    /// The codes answered, each of the item's own code system (a red flag
+    /// also by its SNOMED CT concept, read as Pathway's code).
     pub(super) fn codings(
         &self,
         reader: &mut Reader,
@@ -144,8 +145,16 @@ impl Answers<'_> {
         self.read(reader, link_id, field, "valueCoding", |a| {
             a.value_coding
                 .as_ref()
-                .filter(|c| c.system.as_deref() == Some(system.as_str()))
-                .and_then(|c| c.code.clone())
+                .and_then(|c| match (c.system.as_deref(), c.code.as_deref()) {
+                    (Some(s), Some(code)) if s == system => Some(code.to_owned()),
+                    (Some(SNOMED_SYSTEM), Some(code)) if link_id == questionnaire::RED_FLAGS => {
+                        RED_FLAG_SNOMED
+                            .iter()
+                            .find(|(_, snomed, _)| *snomed == code)
+                            .map(|(pathway, _, _)| (*pathway).to_owned())
+                    }
+                    _ => None,
+                })
         })
     }
 }

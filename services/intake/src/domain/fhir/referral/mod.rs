@@ -20,8 +20,8 @@ use serde_json::{Map, Value};
 
 use super::questionnaire::{self, Answer};
 use super::{
-    BOARD_SYSTEM, CHI_SYSTEM, Issue, PAIN_SERVICE, PRACTICE_SYSTEM, QUESTIONNAIRE_URL,
-    SERVICE_SYSTEM,
+    BOARD_SYSTEM, CHI_SYSTEM, Issue, PAIN_SERVICE, PAIN_SERVICE_SNOMED, PRACTICE_SYSTEM,
+    QUESTIONNAIRE_URL, RED_FLAG_SNOMED, SERVICE_SYSTEM, SNOMED_SYSTEM,
 };
 use crate::domain::referral::{
     AddressRequest, ClinicalRequest, ContactRequest, ImpactRequest, PatientRequest,
@@ -443,17 +443,21 @@ impl Reader {
             );
         }
         let asked = service.code.as_ref().is_some_and(|c| {
-            c.coding.iter().any(|coding| {
-                coding.system.as_deref() == Some(SERVICE_SYSTEM)
-                    && coding.code.as_deref() == Some(PAIN_SERVICE)
-            })
+            c.coding.iter().any(
+                |coding| match (coding.system.as_deref(), coding.code.as_deref()) {
+                    (Some(SERVICE_SYSTEM), Some(code)) => code == PAIN_SERVICE,
+                    (Some(SNOMED_SYSTEM), Some(code)) => code == PAIN_SERVICE_SNOMED.0,
+                    _ => false,
+                },
+            )
         });
         if !asked {
             self.issue(
                 "code-invalid",
                 format!("{path}.code"),
                 format!(
-                    "required: a coding {SERVICE_SYSTEM} {PAIN_SERVICE}, the chronic pain service"
+                    "required: a coding {SERVICE_SYSTEM} {PAIN_SERVICE}, the chronic pain service (or {SNOMED_SYSTEM} {})",
+                    PAIN_SERVICE_SNOMED.0
                 ),
             );
         }

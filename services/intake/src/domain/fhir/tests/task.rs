@@ -25,6 +25,7 @@ fn facts(status: Status, outcome: Option<&str>) -> TaskFacts {
             requested_at: at,
             question: Some("Which analgesics were tried?".into()),
         }],
+        first_appointment: None,
     }
 }
 
@@ -40,7 +41,9 @@ fn every_status_maps_to_the_fhir_status_of_the_same_meaning() {
         (Status::Decided, Some("physiotherapy"), "accepted"),
         (Status::Decided, Some("decline"), "rejected"),
         (Status::Decided, Some("advice_to_referrer"), "rejected"),
-        (Status::Notified, Some("accept"), "completed"),
+        (Status::Notified, Some("accept"), "accepted"),
+        (Status::Seen, Some("accept"), "completed"),
+        (Status::Seen, Some("pain_psychology"), "completed"),
         (Status::Notified, Some("redirect"), "rejected"),
         (Status::Closed, Some("patient_opt_in"), "completed"),
         (Status::RoutedStandard, None, "completed"),
@@ -90,4 +93,77 @@ fn an_on_hold_task_holds_the_question_as_a_contained_request() {
         request["payload"][0]["contentString"],
         "Which analgesics were tried?"
     );
+}
+
+fn first(happened: Happened, day: u32, minute: u32) -> FirstAppointment {
+    FirstAppointment {
+        happened,
+        day: chrono::NaiveDate::from_ymd_opt(2026, 9, day),
+        updated_at: Utc
+            .with_ymd_and_hms(2026, 9, 1, 9, minute, 0)
+            .single()
+            .expect("a time"),
+    }
+}
+
+#[test]
+fn the_first_appointment_shows_in_the_business_status() {
+    let mut booked = facts(Status::Notified, Some("accept"));
+    booked.first_appointment = Some(first(Happened::Booked, 10, 0));
+    let task = resource(&booked);
+    assert_eq!(task["status"], "accepted");
+    assert_eq!(
+        task["businessStatus"]["text"],
+        "notified, accept, urgent, video, first appointment booked for 10 September 2026"
+    );
+    let last = &task["businessStatus"]["coding"][4];
+    assert_eq!(
+        last["system"],
+        "https://pathway.scot.nhs.uk/fhir/CodeSystem/first-appointment"
+    );
+    assert_eq!(last["code"], "booked");
+
+    let mut seen = facts(Status::Seen, Some("accept"));
+    seen.first_appointment = Some(first(Happened::Attended, 10, 5));
+    let task = resource(&seen);
+    assert_eq!(task["status"], "completed");
+    assert_eq!(
+        task["businessStatus"]["text"],
+        "seen, accept, urgent, video, first appointment attended on 10 September 2026"
+    );
+
+    let mut missed = facts(Status::Decided, Some("accept"));
+    missed.first_appointment = Some(first(Happened::DidNotAttend, 3, 5));
+    let task = resource(&missed);
+    assert_eq!(task["status"], "accepted", "still waiting: {task}");
+    assert!(
+        task["businessStatus"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with(
+                "first appointment on 3 September 2026 not attended; awaiting a new appointment"
+            ),
+        "{task}"
+    );
+}
+
+#[test]
+fn the_task_tells_of_the_attended_then_the_booked_then_the_latest_appointment() {
+    let cancelled_late = first(Happened::Cancelled, 3, 9);
+    let booked = first(Happened::Booked, 17, 5);
+    assert_eq!(
+        FirstAppointment::current([cancelled_late, booked]),
+        Some(booked)
+    );
+    let attended = first(Happened::Attended, 17, 6);
+    assert_eq!(
+        FirstAppointment::current([booked, attended, cancelled_late]),
+        Some(attended)
+    );
+    let missed = first(Happened::DidNotAttend, 3, 1);
+    assert_eq!(
+        FirstAppointment::current([missed, cancelled_late]),
+        Some(cancelled_late)
+    );
+    assert_eq!(FirstAppointment::current([]), None);
 }
