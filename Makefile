@@ -63,10 +63,11 @@ chaos: ## The chaos test, long: CHAOS_REFERRALS referrals over a three-node NATS
 	CHAOS_REFERRALS=$(CHAOS_REFERRALS) CHAOS_SECONDS=$(CHAOS_SECONDS) NATS_SERVER="$$(scripts/nats-server.sh)" \
 	$(CARGO) test -p pathway-tests --test e2e chaos:: -- --nocapture
 
-bench: ## Intake at fixed offered loads, then analytics ingest and metrics queries at 100k and 1M referrals (release build)
+bench: ## Intake at fixed offered loads, analytics ingest and metrics queries at 100k and 1M referrals, then the whole pathway end to end (release build)
 	@nats="$$(scripts/nats-server.sh)" && \
 	NATS_SERVER="$$nats" $(CARGO) bench -p pathway-tests --bench intake && \
-	NATS_SERVER="$$nats" $(CARGO) bench -p pathway-tests --bench analytics
+	NATS_SERVER="$$nats" $(CARGO) bench -p pathway-tests --bench analytics && \
+	NATS_SERVER="$$nats" $(CARGO) bench -p pathway-tests --bench pathway
 
 demo: build ## Send synthetic referrals to a running platform (after `make run`)
 	$(CARGO) run --quiet --bin pathway -- demo --referrals 50

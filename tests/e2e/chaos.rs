@@ -40,10 +40,10 @@ use pathway_decision::application::Decisions;
 use pathway_intake::application::Intake;
 use pathway_notification::application::Notifications;
 use pathway_tests::cluster::{Instance, NODES, NatsCluster};
-use pathway_tests::notification::{NotifyGateway, WebhookReceiver, settings_beside};
+use pathway_tests::notification::{NotifyGateway, WebhookReceiver};
+use pathway_tests::pathway::Prepared;
 use pathway_tests::referrals::valid_referral;
-use pathway_tests::running::Common;
-use pathway_tests::{Backend, backends, signed_token};
+use pathway_tests::{Backend, backends};
 use pathway_vetting::application::Vetting;
 use rand::{Rng as _, SeedableRng as _};
 use sea_orm::{Database, DatabaseConnection, EntityTrait};
@@ -490,82 +490,33 @@ async fn nothing_is_lost_duplicated_or_made_up_while_nodes_and_instances_die() {
 
     // Intake first, alone, to create the stream on three replicas, switch
     // the board on, and hand its settings to the others.
-    let first = pathway_tests::intake::TestApp::spawn_adjusted(&backend, Workers::default(), |s| {
-        s.nats = cluster.settings();
-    })
-    .await;
-    first.enable_board(BOARD).await;
-    let authenticator = first.authenticator();
-    let referrer = first.token(Role::Referrer, &[BOARD]);
-    let clinician = signed_token(
-        authenticator,
-        "dr-chaos",
-        Role::Clinician,
-        &[BOARD],
-        Some("Dr Chaos".into()),
-    );
-    let evaluator = signed_token(authenticator, "evaluator", Role::Evaluator, &[BOARD], None);
-    let gateway = NotifyGateway::start().await;
-    let receiver = WebhookReceiver::start().await;
-    let notification_dir = Arc::new(tempfile::tempdir().expect("a temporary folder"));
-    let notification_settings = settings_beside(
-        &backend,
-        &first,
-        &gateway,
-        &receiver,
-        notification_dir.path(),
-    )
-    .await;
-    let vetting_common = Common::beside(&backend, &first.settings).await;
-    let vetting_settings = pathway_vetting::settings::Settings {
-        http: vetting_common.http,
-        database: vetting_common.database,
-        nats: vetting_common.nats,
-        auth: vetting_common.auth,
-        ..Default::default()
-    };
-    let decision_common = Common::beside(&backend, &first.settings).await;
-    let decision_settings = pathway_decision::settings::Settings {
-        http: decision_common.http,
-        database: decision_common.database,
-        nats: decision_common.nats,
-        auth: decision_common.auth,
-        intake_timeout_ms: 3000,
-        ..Default::default()
-    };
-    let analytics_common = Common::beside(&backend, &first.settings).await;
-    let analytics_settings = pathway_analytics::settings::Settings {
-        http: analytics_common.http,
-        database: analytics_common.database,
-        nats: analytics_common.nats,
-        auth: analytics_common.auth,
-        ..Default::default()
-    };
-    let intake_settings = first.settings.clone();
-    let mut first = first;
-    first.stop().await;
+    let prepared = Prepared::on(&backend, Some(cluster.settings()), BOARD).await;
+    let referrer = prepared.token("test-referrer", Role::Referrer, BOARD, None);
+    let clinician = prepared.token("dr-chaos", Role::Clinician, BOARD, Some("Dr Chaos".into()));
+    let evaluator = prepared.token("evaluator", Role::Evaluator, BOARD, None);
+    let (gateway, receiver) = (&prepared.gateway, &prepared.receiver);
 
     let workers = Workers::default();
     let services = Services {
         intake: [
-            Instance::start(intake_settings.clone(), workers).await,
-            Instance::start(intake_settings, workers).await,
+            Instance::start(prepared.intake.clone(), workers).await,
+            Instance::start(prepared.intake.clone(), workers).await,
         ],
         vetting: [
-            Instance::start(vetting_settings.clone(), workers).await,
-            Instance::start(vetting_settings, workers).await,
+            Instance::start(prepared.vetting.clone(), workers).await,
+            Instance::start(prepared.vetting.clone(), workers).await,
         ],
         decision: [
-            Instance::start(decision_settings.clone(), workers).await,
-            Instance::start(decision_settings.clone(), workers).await,
+            Instance::start(prepared.decision.clone(), workers).await,
+            Instance::start(prepared.decision.clone(), workers).await,
         ],
         notification: [
-            Instance::start(notification_settings.clone(), workers).await,
-            Instance::start(notification_settings.clone(), workers).await,
+            Instance::start(prepared.notification.clone(), workers).await,
+            Instance::start(prepared.notification.clone(), workers).await,
         ],
         analytics: [
-            Instance::start(analytics_settings.clone(), workers).await,
-            Instance::start(analytics_settings.clone(), workers).await,
+            Instance::start(prepared.analytics.clone(), workers).await,
+            Instance::start(prepared.analytics.clone(), workers).await,
         ],
     };
     let clients = Arc::new(Clients {
@@ -675,13 +626,13 @@ async fn nothing_is_lost_duplicated_or_made_up_while_nodes_and_instances_die() {
     };
     drop(services_guard);
     let deadline = Instant::now() + size.settle;
-    let mut counts = observer.check(&acked, &gateway, &receiver).await;
+    let mut counts = observer.check(&acked, gateway, receiver).await;
     while counts.lost > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        counts = observer.check(&acked, &gateway, &receiver).await;
+        counts = observer.check(&acked, gateway, receiver).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let counts = observer.check(&acked, &gateway, &receiver).await;
+    let counts = observer.check(&acked, gateway, receiver).await;
     println!(
         "chaos: referrals {} acknowledged {} faults {} lost {} duplicated {} unexpected {} (webhooks resent in doubt, dropped by the receiver: {})",
         size.referrals,

@@ -11,6 +11,8 @@
 //!   TLS and one nkey per service, for the tests that prove it.
 //! - [`cluster`]: three clustered NATS nodes on loopback, one killed and
 //!   restarted at a time, and service instances killed whole, for chaos.
+//! - [`pathway`]: every service at once, each on a runtime of its own,
+//!   sending to local stand-ins for Notify and the GP's system.
 //! - Each service's `TestApp` runs its real `Application` on port 0: a
 //!   [`running::Running`] with the service's own helpers around it;
 //!   [`scale_out`] starts more instances of one on the same database.
@@ -23,6 +25,7 @@ pub mod decision;
 pub mod intake;
 pub mod locked_nats;
 pub mod notification;
+pub mod pathway;
 pub mod referrals;
 pub mod running;
 pub mod scale_out;

@@ -39,6 +39,8 @@ pub struct Taken {
     pub body: Value,
     /// The `iss` of the JWT it came with: the service id of the account.
     pub iss: String,
+    /// When the gateway took it.
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Default)]
@@ -221,6 +223,7 @@ async fn gateway_send(
         reference: body["reference"].as_str().unwrap_or_default().to_owned(),
         body: body.clone(),
         iss,
+        at: chrono::Utc::now(),
     };
     state
         .lock()
@@ -306,6 +309,7 @@ impl NotifyGateway {
             reference: reference.into(),
             body: json!({}),
             iss,
+            at: chrono::Utc::now(),
         });
     }
 

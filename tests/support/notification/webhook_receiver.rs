@@ -29,6 +29,8 @@ pub struct Hook {
     pub key_id: String,
     pub signature: String,
     pub body: Vec<u8>,
+    /// When the receiver took it.
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The bytes Pathway signs, as a receiver builds them.
@@ -110,6 +112,7 @@ async fn receive(
         key_id: header("pathway-key-id"),
         signature,
         body: body.to_vec(),
+        at: chrono::Utc::now(),
     });
     StatusCode::NO_CONTENT
 }
