@@ -121,6 +121,11 @@ pub enum Command {
     },
     /// The evaluators' metrics from analytics, as a table (or CSV).
     Metrics(MetricsArgs),
+    /// Feedback to referrers: per GP practice of a board, referrals, outcomes
+    /// and the share returned with advice, beside the board's totals.
+    #[command(after_help = "Example:\n\
+        \x20 pathway practices --board highland --from 2026-04-01 --to 2026-06-30")]
+    Practices(PracticesArgs),
     /// Write a quarter's fixed tables (CSV) and charts (SVG) into a folder.
     #[command(after_help = "Example:\n\
         \x20 pathway publish --quarter 2026-Q3 --out publication/\n\n\
@@ -214,6 +219,22 @@ pub struct MetricsArgs {
     #[arg(long)]
     pub split: Option<String>,
     /// Print the service's CSV instead of the table.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Args)]
+pub struct PracticesArgs {
+    /// The board whose practices to show.
+    #[arg(long)]
+    pub board: String,
+    /// First day of receipt, YYYY-MM-DD (a Scottish day).
+    #[arg(long)]
+    pub from: String,
+    /// Last day of receipt, YYYY-MM-DD; today (in Scotland) when left out.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Print the service's CSV (every outcome) instead of the table.
     #[arg(long)]
     pub csv: bool,
 }

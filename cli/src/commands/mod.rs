@@ -11,6 +11,7 @@ pub mod dead_letters;
 pub mod deliveries;
 pub mod demo;
 pub mod metrics;
+pub mod practices;
 pub mod publish;
 pub mod refer;
 pub mod status;
@@ -38,6 +39,7 @@ pub async fn dispatch(
         Command::DeadLetters { action } => dead_letters::run(client, action, out).await,
         Command::Deliveries { action } => deliveries::run(client, action, out).await,
         Command::Metrics(args) => metrics::run(client, args, out).await,
+        Command::Practices(args) => practices::run(client, args, out).await,
         Command::Publish(args) => publish::run(client, args, out, err).await,
         Command::Analytics { action } => analytics::run(client, action, out).await,
         Command::Appointments { action } => appointments::run(client, action, out).await,

@@ -139,5 +139,6 @@ pub(crate) fn row(fact: &Fact) -> fact::Model {
         first_appointment_clinic: fact.first_appointment.clinic_type.clone(),
         first_appointment_dna: i32::try_from(fact.first_appointment.did_not_attend)
             .expect("a few misses"),
+        practice_code: fact.practice_code.clone(),
     }
 }

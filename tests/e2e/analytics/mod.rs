@@ -14,8 +14,9 @@
 //! (bad parameters and who may see metrics), `rebuild`, `dashboard`,
 //! `baseline`, `csv_cells` (no CSV cell a spreadsheet could run),
 //! `re_referral` and `phs` (waits to first appointment as Public Health
-//! Scotland counts them, with their own generated history) and `publication`
-//! (the fixed quarterly tables, suppressed as one set, over four boards).
+//! Scotland counts them, with their own generated history), `publication`
+//! (the fixed quarterly tables, suppressed as one set, over four boards) and
+//! `practices` (feedback to referrers per GP practice, with its own referrals).
 
 mod access;
 mod baseline;
@@ -27,6 +28,7 @@ mod history;
 mod midnight;
 mod monthly;
 mod phs;
+mod practices;
 pub(crate) mod publication;
 mod re_referral;
 mod rebuild;

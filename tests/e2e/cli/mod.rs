@@ -10,13 +10,15 @@
 //! One module per command, `pathway` and the parsing of its output here:
 //! `board`, `referrals` (refer and status), `token`, `deliveries`,
 //! `dead_letters`, `analytics` (baseline import, metrics, rebuild), `publish`
-//! (a quarter's tables as CSV and SVG files) and `demo`.
+//! (a quarter's tables as CSV and SVG files), `practices` (feedback to
+//! referrers per GP practice) and `demo`.
 
 mod analytics;
 mod board;
 mod dead_letters;
 mod deliveries;
 mod demo;
+mod practices;
 mod publish;
 mod referrals;
 mod token;

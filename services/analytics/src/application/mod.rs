@@ -4,6 +4,7 @@
 //!
 //! - [`metrics`]: the metrics for boards, dates and a grouping, if the caller may see them.
 //! - [`phs`]: waits to first appointment as Public Health Scotland counts them.
+//! - [`practices`]: feedback to referrers, per GP practice of one board.
 //! - [`publication`]: the fixed quarterly tables, for evaluators of every board.
 //! - [`baseline`]: a board's referrals from before adoption, loaded from its file.
 //! - [`rebuild`]: every fact again from the stream, in the running service
@@ -18,6 +19,7 @@ use crate::domain::metrics::MetricRules;
 pub mod baseline;
 pub mod metrics;
 pub mod phs;
+pub mod practices;
 pub mod publication;
 pub mod rebuild;
 

@@ -106,6 +106,9 @@ pub struct Fact {
     pub route: Option<Route>,
     pub received_at: Option<DateTime<Utc>>,
     pub attributes: Attributes,
+    /// The referring GP practice's code (an organisation, not a person);
+    /// empty when the referral did not name one.
+    pub practice_code: String,
     pub red_flags: u32,
     pub re_referral: bool,
     /// First claim by a vetting clinician.
@@ -147,6 +150,7 @@ impl Fact {
             route: None,
             received_at: None,
             attributes: Attributes::default(),
+            practice_code: String::new(),
             red_flags: 0,
             re_referral: false,
             claimed_at: None,
@@ -198,6 +202,7 @@ impl Fact {
                         .unwrap_or(at),
                 );
                 self.attributes = Attributes::from_proto(received.patient.as_ref());
+                self.practice_code = received.practice_code.trim().to_owned();
                 self.red_flags = u32::try_from(received.red_flags.len()).unwrap_or(u32::MAX);
                 self.re_referral = received.re_referral;
             }
@@ -211,6 +216,7 @@ impl Fact {
                         .unwrap_or(at),
                 );
                 self.attributes = Attributes::from_proto(routed.patient.as_ref());
+                self.practice_code = routed.practice_code.trim().to_owned();
             }
             Payload::ReferralWithdrawn(_) => first(&mut self.withdrawn_at, at),
             Payload::ReferralInfoProvided(provided) => {

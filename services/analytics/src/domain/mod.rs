@@ -8,6 +8,7 @@
 //! - [`metrics`]: the evaluators' metrics over a set of facts.
 //! - [`phs`], [`phs_row`]: waits to first appointment as Public Health Scotland counts them.
 //! - [`disclosure`]: small-number suppression.
+//! - [`practices`]: feedback to referrers, per GP practice of a board.
 //! - [`publication`], [`suppression`]: the fixed quarterly tables, suppressed as one set.
 //! - [`rebuild`]: where a rebuild of the facts is, as a state machine.
 
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod period;
 pub mod phs;
 pub mod phs_row;
+pub mod practices;
 pub mod publication;
 pub mod rebuild;
 pub mod suppression;

@@ -44,6 +44,10 @@ pub struct Model {
     /// First appointments not attended.
     #[sea_orm(default_value = 0)]
     pub first_appointment_dna: i32,
+    /// The referring GP practice's code, empty when not named (added by
+    /// `m0004_practice_codes`).
+    #[sea_orm(default_value = "")]
+    pub practice_code: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

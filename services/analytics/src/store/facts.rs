@@ -40,6 +40,7 @@ pub fn from_row(row: &fact::Model) -> anyhow::Result<Fact> {
             simd_quintile: u8::try_from(row.simd_quintile).unwrap_or(0),
             patient_pseudonym: row.patient_pseudonym.clone(),
         },
+        practice_code: row.practice_code.clone(),
         red_flags: u32::try_from(row.red_flags).unwrap_or(0),
         re_referral: row.re_referral,
         claimed_at: row.claimed_at,
@@ -95,6 +96,7 @@ pub fn to_row(fact: &Fact) -> anyhow::Result<fact::Model> {
         first_appointment_clinic: fact.first_appointment.clinic_type.clone(),
         first_appointment_dna: i32::try_from(fact.first_appointment.did_not_attend)
             .unwrap_or(i32::MAX),
+        practice_code: fact.practice_code.clone(),
     })
 }
 

@@ -90,6 +90,39 @@ impl MigrationTrait for FirstAppointments {
     }
 }
 
+/// The referring GP practice's code, for feedback to referrers: one
+/// column of the fact, empty in the facts made before it until a rebuild
+/// from the stream fills them.
+struct PracticeCodes;
+
+impl MigrationName for PracticeCodes {
+    fn name(&self) -> &str {
+        "m0004_practice_codes"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for PracticeCodes {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.has_column("referral_facts", "practice_code").await? {
+            return Ok(());
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("referral_facts"))
+                    .add_column(
+                        ColumnDef::new(Alias::new("practice_code"))
+                            .string()
+                            .not_null()
+                            .default(""),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -98,6 +131,7 @@ impl MigratorTrait for Migrator {
             Box::new(PlumbingMigration),
             Box::new(AnalyticsTables),
             Box::new(FirstAppointments),
+            Box::new(PracticeCodes),
         ]
     }
 }

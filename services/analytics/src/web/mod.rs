@@ -5,6 +5,7 @@
 //!
 //! - [`metrics`]: `GET /v1/metrics`, the query string read into a query; [`csv`]: the CSV form.
 //! - [`phs`]: `GET /v1/waits` (and `.csv`), waits to first appointment as Public Health Scotland counts them.
+//! - [`practices`]: `GET /v1/practices` (and `.csv`), feedback to referrers per GP practice of a board.
 //! - [`publication`]: `GET /v1/publications/{quarter}`, the fixed quarterly tables.
 //! - [`baseline`]: `POST /v1/baseline`.
 //! - [`rebuild`]: `POST` and `GET /v1/rebuild`.
@@ -24,11 +25,13 @@ use crate::application::Analytics;
 use crate::application::baseline::ImportReport;
 use crate::application::metrics::MetricsReport;
 use crate::application::phs::PhsReport;
+use crate::application::practices::PracticesReport;
 use crate::application::publication::Publication;
 use crate::application::rebuild::RebuildStatus;
 use crate::domain::metrics::{MetricsRow, Split};
 use crate::domain::period::Granularity;
 use crate::domain::phs_row::{BandCounts, DecisionToAppointment, PhsRow, SeenWaits, StillWaiting};
+use crate::domain::practices::PracticeRow;
 use crate::domain::publication::{PublicationRow, PublicationTable};
 use crate::domain::rebuild::RebuildState;
 
@@ -38,6 +41,7 @@ mod error;
 mod metrics;
 mod pages;
 mod phs;
+mod practices;
 mod publication;
 mod rebuild;
 
@@ -57,6 +61,8 @@ const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathwa
 
 **Waits to first appointment** (`/v1/waits`), as Public Health Scotland's quarterly *Chronic pain waiting times* publication counts them (decision record 0016), in Scottish days (Europe/London). *Weeks waited* are completed weeks, `floor(days / 7)`, days running from the day the referral was received to the day of the first appointment attended (for a patient still waiting, to the census day); bands: 12 weeks or less (0–90 days), 13–24 (91–174), 25–51 (175–363), 52 or more (364 and over). *Seen*: referrals (either route) whose first appointment was attended in the period, counted by the day of that appointment; `consultant_led` is clinic type `pain_clinic`, `all_clinicians` every clinic type (the most appropriate clinician: pain clinic, pain psychology, physiotherapy, pain management programme). *Still waiting*: remote-pathway referrals received by the period's last day and, by the end of that day, neither seen, withdrawn nor closed, and not decided for an outcome that needs no appointment (advice to referrer, self-management, redirect, decline, patient opt-in); by weeks waited so far and by where they are: `awaiting_vetting`, `awaiting_information` (a question to the referrer open that day) and `awaiting_first_appointment` (decided for a clinic or treatment, not yet seen). A fact keeps only its current outcome, so a past census judges a referral by the outcome it has now. *Paused time*: days waiting on the referrer's information, from the day of the question to the day of the answer (or of vetting, if never answered, or of the census while open), overlaps counted once; `_excl_paused` bands take it off before the weeks are counted. *Decision to first appointment*: days from the day of the first decision to the day of the first appointment attended, of the patients seen in the period, by clinic type, median and 90th centile as above. Every count goes through the same disclosure control; a consultant-led band is hidden as well when the other clinicians' count in that band is small.
 
+**Feedback to referrers** (`/v1/practices`, one board): per referring GP practice, the referrals received on the remote pathway in the range (by the Scottish day of receipt), each counted once under what is known of it today: `decided` (by current outcome, in `outcomes`), `withdrawn` before any outcome, or `awaiting` one, so `received = decided + withdrawn + awaiting` and `decided` is the sum of `outcomes`; `advice_to_referrer_share` is `outcomes.advice_to_referrer / decided`. Referrals that named no practice are the row `unknown`; the board's totals are `board_total` (`all` in CSV), for comparison. Disclosure control runs over the whole table as for publications: every count from 1 to `suppression_threshold - 1` is hidden, then, while a row sum or a column (the board's total and its practices) has exactly one hidden cell, the smallest non-zero cell still shown in it is hidden too; a share is hidden with either of its counts. The range is free, so these figures are management information.
+
 **Management information and official tables.** `/v1/metrics` and `/v1/waits` answer any boards and any date range: they are management information, for a board's own use in running its service, not official statistics. Two overlapping ranges could be differenced to work out a count that each hides, so their figures are not for publication. **Publications** (`/v1/publications/{quarter}`, evaluators of every board) are the fixed tables: a calendar quarter in Scottish days, once it is over, nothing else; one row per board and a Scotland total; `seen_consultant_led` and `seen_all_clinicians` (patients seen in the quarter by weeks waited, as for `/v1/waits`, and their total), `still_waiting` (still waiting at the end of the quarter's last day, by weeks waited so far, and their total), `referrals` (received on the remote pathway and the standard route, and in total, by the day of receipt; vetted, by the day of the first vetting outcome, and those vetted by current outcome, `other_outcome` for any other). Disclosure control runs over the whole set at once: every count from 1 to `suppression_threshold - 1` is hidden, then, for as long as any relation between cells has exactly one hidden cell, the smallest non-zero cell still shown in it is hidden too. The relations are each row's total and its parts, each column's Scotland total and its boards, and, cell by cell, all clinicians = consultant-led + other clinicians (the last published nowhere, but known to anyone who subtracts). When it stops, no relation has one unknown left, so no hidden cell can be worked out by differencing published cells. Hidden cells are `null` and named in the row's `suppressed` (`*` in `pathway publish`'s CSV files). Zeros are shown.";
 
 #[derive(OpenApi)]
@@ -68,12 +74,14 @@ const DESCRIPTION: &str = "The evaluators' numbers for the remote vetting pathwa
         metrics::get_metrics_csv,
         phs::get_waits,
         phs::get_waits_csv,
+        practices::get_practices,
+        practices::get_practices_csv,
         publication::get_publication,
         baseline::import_baseline,
         rebuild::start_rebuild,
         rebuild::rebuild_status
     ),
-    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, MetricsReport, ImportReport, MetricsRow, PhsReport, PhsRow, SeenWaits, StillWaiting, BandCounts, DecisionToAppointment, Publication, PublicationTable, PublicationRow, Granularity, Split, RebuildStatus, RebuildState, ErrorBody, FieldError)),
+    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, MetricsReport, ImportReport, MetricsRow, PhsReport, PhsRow, PracticesReport, PracticeRow, SeenWaits, StillWaiting, BandCounts, DecisionToAppointment, Publication, PublicationTable, PublicationRow, Granularity, Split, RebuildStatus, RebuildState, ErrorBody, FieldError)),
     modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = []))
 )]
@@ -86,6 +94,8 @@ pub fn routes(analytics: Analytics, secure_cookies: bool) -> Router {
         .route("/v1/metrics.csv", get(metrics::get_metrics_csv))
         .route("/v1/waits", get(phs::get_waits))
         .route("/v1/waits.csv", get(phs::get_waits_csv))
+        .route("/v1/practices", get(practices::get_practices))
+        .route("/v1/practices.csv", get(practices::get_practices_csv))
         .route(
             "/v1/publications/{quarter}",
             get(publication::get_publication),

@@ -64,3 +64,35 @@ async fn an_older_database_gains_the_first_appointment_columns() {
         .expect("it is still there");
     assert_eq!(fact.first_appointment, Default::default());
 }
+
+/// A database made before `m0004_practice_codes` gains the practice code,
+/// empty in its older facts.
+#[tokio::test]
+async fn an_older_database_gains_the_practice_code() {
+    let mut options = ConnectOptions::new("sqlite::memory:");
+    options.max_connections(1).min_connections(1);
+    let db = Database::connect(options).await.expect("SQLite opens");
+    Migrator::up(&db, None).await.expect("migrations apply");
+    db.execute_unprepared("ALTER TABLE referral_facts DROP COLUMN practice_code")
+        .await
+        .expect("drop the column");
+    db.execute_unprepared("DELETE FROM seaql_migrations WHERE version = 'm0004_practice_codes'")
+        .await
+        .expect("forget the migration");
+    db.execute_unprepared(
+        "INSERT INTO referral_facts (referral_id, board, age_band, sex, urban_rural_class, \
+         simd_quintile, patient_pseudonym, red_flags, re_referral, pauses_json, \
+         notification_failures) VALUES ('r1', 'highland', 'unknown', 'female', 0, 0, '', 0, \
+         false, '[]', 0)",
+    )
+    .await
+    .expect("an older fact");
+    Migrator::up(&db, None)
+        .await
+        .expect("m0004 applies to the older database");
+    let fact = crate::store::facts::load(&db, "r1")
+        .await
+        .expect("the older fact reads")
+        .expect("it is still there");
+    assert_eq!(fact.practice_code, "");
+}
