@@ -22,10 +22,12 @@ FHIR_RESOURCES_VERSION=6.2.2
 PYDANTIC_VERSION=1.10.27
 venv="$root/.tools/fhir-resources"
 
+# The freeze is read whole before it is searched: `pip freeze | grep -q`
+# under pipefail fails whenever grep stops reading first (pip gets SIGPIPE).
 pinned() {
   [ -x "$venv/bin/python" ] &&
     [ "$("$venv/bin/python" -c 'import fhir.resources as f; print(f.__fhir_version__)' 2>/dev/null)" = "4.0.1" ] &&
-    "$venv/bin/pip" freeze --disable-pip-version-check 2>/dev/null | grep -qx "fhir.resources==$FHIR_RESOURCES_VERSION"
+    grep -qx "fhir.resources==$FHIR_RESOURCES_VERSION" <<<"$("$venv/bin/pip" freeze --disable-pip-version-check 2>/dev/null)"
 }
 
 if ! pinned; then
