@@ -1,5 +1,6 @@
-//! Sending: the sweep takes what is due under a lease, sends each delivery
-//! once and records how it ended, with its event, in one transaction.
+//! Sending: the sweep takes what is due under a lease (the batch in one
+//! transaction), sends each delivery once, side by side, and records how
+//! each ended, with its event: those that end together in one transaction.
 //!
 //! A crash between taking a delivery and recording its end leaves it
 //! `sending`; once the lease lapses it is due again and *in doubt*: the
@@ -34,46 +35,82 @@ impl Notifications {
     pub async fn try_send_due(&self) -> Result<usize, Error> {
         let now = Utc::now();
         let due = deliveries::due(self.db(), now, self.settings.sender.batch.max(1)).await?;
-        let finished = futures::stream::iter(due)
-            .map(|row| async move {
-                match self.take(&row, now).await? {
-                    Some(taken) => {
-                        let in_doubt = row.status == delivery::Status::Sending;
-                        self.deliver(taken, in_doubt).await.map(|()| 1)
-                    }
-                    None => Ok(0),
-                }
-            })
-            .buffer_unordered(CONCURRENT_SENDS)
-            .collect::<Vec<Result<usize, Error>>>()
-            .await;
-        let mut count = 0;
-        for result in finished {
-            count += result?;
+        if due.is_empty() {
+            return Ok(0);
         }
-        Ok(count)
+        let taken = self.take(due, now).await?;
+        // Sends go out side by side; the ends that are in when the last
+        // were recorded are recorded together, in one transaction, while
+        // the sends carry on (a send may need a connection meanwhile).
+        let (ends, mut ended) = tokio::sync::mpsc::unbounded_channel();
+        let sending = async move {
+            let mut sends = futures::stream::iter(taken)
+                .map(|(row, in_doubt)| self.deliver(row, in_doubt))
+                .buffer_unordered(CONCURRENT_SENDS);
+            let mut failure = None;
+            while let Some(result) = sends.next().await {
+                match result {
+                    Ok(Some(end)) => {
+                        let _ = ends.send(end);
+                    }
+                    Ok(None) => {}
+                    Err(error) => failure = Some(error),
+                }
+            }
+            failure
+        };
+        let recording = async {
+            let (mut count, mut failure) = (0, None);
+            while let Some(first) = ended.recv().await {
+                let mut batch = vec![first];
+                while let Ok(end) = ended.try_recv() {
+                    batch.push(end);
+                }
+                // Not recorded: left `sending`, looked up at the gateway
+                // once its lease lapses.
+                match self.record(batch).await {
+                    Ok(recorded) => count += recorded,
+                    Err(error) => failure = Some(error),
+                }
+            }
+            (count, failure)
+        };
+        let (send_failure, (count, record_failure)) = tokio::join!(sending, recording);
+        match record_failure.or(send_failure) {
+            Some(error) => Err(error),
+            None => Ok(count),
+        }
     }
 
-    /// Take `row` for this worker under a lease; `None` when another took
-    /// it first.
+    /// Take `rows` for this worker under a lease, in one transaction; those
+    /// another worker took first are left out. Each comes with whether it
+    /// is in doubt (it was left `sending`).
     async fn take(
         &self,
-        row: &delivery::Model,
+        rows: Vec<delivery::Model>,
         now: DateTime<Utc>,
-    ) -> Result<Option<delivery::Model>, Error> {
-        let Ok(next) = Status::from(row.status).apply(Transition::Taken) else {
-            return Ok(None);
-        };
+    ) -> Result<Vec<(delivery::Model, bool)>, Error> {
         let lease = chrono::Duration::seconds(
             i64::try_from(self.settings.sender.lease_seconds.max(1)).unwrap_or(600),
         );
-        Ok(deliveries::take(self.db(), row, next.into(), now, now + lease).await?)
+        let txn = self.db().begin().await?;
+        let mut taken = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Ok(next) = Status::from(row.status).apply(Transition::Taken) else {
+                continue;
+            };
+            if let Some(mine) = deliveries::take(&txn, &row, next.into(), now, now + lease).await? {
+                taken.push((mine, row.status == delivery::Status::Sending));
+            }
+        }
+        txn.commit().await?;
+        Ok(taken)
     }
 
     /// Send one taken delivery: look it up first when in doubt, retry what
     /// is worth retrying, then record the end with its event.
     #[tracing::instrument(skip_all, fields(delivery_id = %row.id, referral_id = %row.referral_id, channel = %row.channel))]
-    async fn deliver(&self, row: delivery::Model, in_doubt: bool) -> Result<(), Error> {
+    async fn deliver(&self, row: delivery::Model, in_doubt: bool) -> Result<Option<Ending>, Error> {
         let attempts = AtomicI32::new(0);
         let board = match BoardCode::parse(&row.board) {
             Ok(board) => self.boards.of(self.db(), &self.channels, board).await,
@@ -83,14 +120,17 @@ impl Notifications {
             Ok(board) => board,
             Err(error) => {
                 let reason = format!("the board's channels cannot be read: {error:#}");
-                return self
-                    .finish(&row, Err(SendError::Permanent(reason)), 0, None)
-                    .await;
+                return Ok(Some(Ending::new(
+                    row,
+                    Err(SendError::Permanent(reason)),
+                    0,
+                    None,
+                )));
             }
         };
         let message = match message_of(&row) {
             Ok(message) => message,
-            Err(error) => return self.finish(&row, Err(error), 0, None).await,
+            Err(error) => return Ok(Some(Ending::new(row, Err(error), 0, None))),
         };
         let account = if in_doubt {
             // Looked up, and sent again if need be, where it went out.
@@ -107,7 +147,7 @@ impl Notifications {
                 && !deliveries::keep_account(self.db(), &row, account.clone()).await?
             {
                 tracing::warn!(delivery_id = %row.id, "another worker took this delivery meanwhile");
-                return Ok(());
+                return Ok(None);
             }
             account
         };
@@ -117,7 +157,7 @@ impl Notifications {
                 .for_board(&board.channels, message.channel, account.as_deref())
             {
                 Ok(channel) => channel,
-                Err(error) => return self.finish(&row, Err(error), 0, None).await,
+                Err(error) => return Ok(Some(Ending::new(row, Err(error), 0, None))),
             };
         let doubt = AtomicBool::new(in_doubt);
         let sender = &self.settings.sender;
@@ -156,59 +196,91 @@ impl Notifications {
                 result = Ok(receipt);
             }
         }
-        self.finish(
-            &row,
-            result,
-            attempts.load(Ordering::SeqCst),
-            Some(channel.name()),
-        )
-        .await
+        let attempts = attempts.load(Ordering::SeqCst);
+        let gateway = Some(channel.name().to_owned());
+        Ok(Some(Ending::new(row, result, attempts, gateway)))
     }
 
-    /// Record how a delivery ended, with its event, in one transaction; only
-    /// if nobody took the delivery since.
-    async fn finish(
-        &self,
-        row: &delivery::Model,
-        result: Result<Receipt, SendError>,
-        attempts: i32,
-        gateway: Option<&str>,
-    ) -> Result<(), Error> {
-        let total = row.attempts + attempts;
-        let (transition, end, event) = match &result {
-            Ok(receipt) => (
-                Transition::Sent,
-                End::Sent {
-                    gateway_id: receipt.gateway_id.clone(),
-                },
-                end_event(row, None),
-            ),
-            Err(error) => {
-                let reason = error.to_string();
-                let event = end_event(row, Some((&reason, total)));
-                (Transition::Failed, End::Failed { reason }, event)
-            }
-        };
-        let next = Status::from(row.status)
-            .apply(transition)
-            .map_err(|illegal| Error::Unexpected(illegal.into()))?;
+    /// Record how deliveries ended, each with its event, in one
+    /// transaction; each only if nobody took it since. Answers how many.
+    async fn record(&self, ends: Vec<Ending>) -> Result<usize, Error> {
+        if ends.is_empty() {
+            return Ok(0);
+        }
         let txn = self.db().begin().await?;
         let now = Utc::now();
-        if !deliveries::finish(&txn, row, next.into(), &end, total, gateway, now).await? {
-            txn.rollback().await?;
-            tracing::warn!(delivery_id = %row.id, "another worker took this delivery meanwhile");
-            return Ok(());
+        let mut recorded = Vec::with_capacity(ends.len());
+        for ending in ends {
+            let Ending {
+                row,
+                result,
+                attempts,
+                gateway,
+            } = ending;
+            let total = row.attempts + attempts;
+            let (transition, end, event) = match &result {
+                Ok(receipt) => (
+                    Transition::Sent,
+                    End::Sent {
+                        gateway_id: receipt.gateway_id.clone(),
+                    },
+                    end_event(&row, None),
+                ),
+                Err(error) => {
+                    let reason = error.to_string();
+                    let event = end_event(&row, Some((&reason, total)));
+                    (Transition::Failed, End::Failed { reason }, event)
+                }
+            };
+            let next = Status::from(row.status)
+                .apply(transition)
+                .map_err(|illegal| Error::Unexpected(illegal.into()))?;
+            let gateway = gateway.as_deref();
+            if !deliveries::finish(&txn, &row, next.into(), &end, total, gateway, now).await? {
+                tracing::warn!(delivery_id = %row.id, "another worker took this delivery meanwhile");
+                continue;
+            }
+            outbox::enqueue(&txn, &event).await?;
+            recorded.push((row.id, attempts, total, result.err()));
         }
-        outbox::enqueue(&txn, &event).await?;
         txn.commit().await?;
         self.platform.outbox.notify();
-        match result {
-            Ok(_) => tracing::info!(delivery_id = %row.id, attempts, "delivery sent"),
-            Err(error) => {
-                tracing::warn!(delivery_id = %row.id, attempts = total, %error, "delivery failed")
+        for (delivery_id, attempts, total, error) in &recorded {
+            match error {
+                None => tracing::info!(%delivery_id, attempts, "delivery sent"),
+                Some(error) => {
+                    tracing::warn!(%delivery_id, attempts = total, %error, "delivery failed")
+                }
             }
         }
-        Ok(())
+        Ok(recorded.len())
+    }
+}
+
+/// How a taken delivery's send ended, to be recorded with the others that
+/// ended with it.
+struct Ending {
+    row: delivery::Model,
+    result: Result<Receipt, SendError>,
+    /// Attempts made by this send.
+    attempts: i32,
+    /// The channel it went out through, when one was found.
+    gateway: Option<String>,
+}
+
+impl Ending {
+    fn new(
+        row: delivery::Model,
+        result: Result<Receipt, SendError>,
+        attempts: i32,
+        gateway: Option<String>,
+    ) -> Self {
+        Self {
+            row,
+            result,
+            attempts,
+            gateway,
+        }
     }
 }
 
