@@ -116,3 +116,20 @@ pub fn routes(analytics: Analytics, secure_cookies: bool) -> Router {
         })
         .merge(pages::sign_in(&analytics, secure_cookies))
 }
+
+/// A CSV body answered as a download named `filename`.
+fn csv_attachment(filename: &str, body: String) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse as _;
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use pathway_common::auth::Caller;
 use pathway_common::csv_cell;
 use pathway_common::http::{ApiError, ErrorBody, FieldError};
@@ -92,18 +92,7 @@ pub(super) async fn get_waits_csv(
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let report = report(&state, &caller, &params).await?;
-    let body = to_csv(&report)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"pathway-waits.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(super::csv_attachment("pathway-waits.csv", to_csv(&report)?))
 }
 
 fn to_csv(report: &PhsReport) -> anyhow::Result<String> {

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::NaiveDate;
 use pathway_common::auth::Caller;
 use pathway_common::csv_cell;
@@ -148,18 +148,10 @@ pub(super) async fn get_practices_csv(
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let report = report(&state, &caller, &params).await?;
-    let body = to_csv(&report)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"pathway-practices.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(super::csv_attachment(
+        "pathway-practices.csv",
+        to_csv(&report)?,
+    ))
 }
 
 fn to_csv(report: &PracticesReport) -> anyhow::Result<String> {
