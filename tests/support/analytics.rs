@@ -45,7 +45,7 @@ impl TestApp {
     pub async fn wait_until_caught_up(&self, events: u64) {
         assert!(
             caught_up(&self.running, Some(events)).await,
-            "analytics did not handle {events} events within 30 s"
+            "analytics did not handle {events} events within 90 s"
         );
     }
 
@@ -70,11 +70,11 @@ impl TestApp {
     }
 }
 
-/// Whether, within 30 s, the analytics consumer has handled `events`
-/// distinct events (all the stream holds when `None`) and has nothing left
-/// to deliver or to acknowledge.
+/// Whether, within 90 s (generous: the test suite shares two cores), the
+/// analytics consumer has handled `events` distinct events (all the stream
+/// holds when `None`) and has nothing left to deliver or to acknowledge.
 pub(crate) async fn caught_up(running: &Running<Analytics>, events: Option<u64>) -> bool {
-    let caught_up = eventually(Duration::from_secs(30), || async {
+    let caught_up = eventually(Duration::from_secs(90), || async {
         let events = match events {
             Some(events) => events,
             None => {

@@ -45,7 +45,7 @@ impl AnalyticsApp {
     pub async fn wait_until_caught_up(&self) {
         assert!(
             crate::analytics::caught_up(&self.running, None).await,
-            "analytics did not catch up within 30 s"
+            "analytics did not catch up within 90 s"
         );
     }
 }
