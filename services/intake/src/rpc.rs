@@ -86,41 +86,47 @@ impl From<Error> for Refusal {
     }
 }
 
+/// Requests answered at once: each reads the referral and writes its audit
+/// row, and notification asks for a batch of events' contacts side by side.
+const ANSWERED_AT_ONCE: usize = 16;
+
 /// Answer requests until `shutdown`; an error when the subscription ends
 /// before it (the worker's supervisor subscribes again).
 pub async fn serve(intake: Intake, shutdown: CancellationToken) -> anyhow::Result<()> {
     let client = intake.platform.nats.clone();
-    let mut requests = client
+    let requests = client
         .queue_subscribe(REFERRAL_LOOKUP, "intake".into())
         .await?;
-    loop {
-        let message = tokio::select! {
-            message = requests.next() => message,
-            () = shutdown.cancelled() => break,
-        };
-        let Some(message) = message else {
-            anyhow::bail!("the subscription to {REFERRAL_LOOKUP} ended");
-        };
-        let Some(reply) = message.reply.clone() else {
-            continue;
-        };
-        let result = match answer(&intake, &message).await {
-            Ok((purpose, referral)) => {
-                referral_lookup_reply::Result::Referral(for_purpose(purpose, to_proto(referral)))
-            }
-            Err(refusal) => referral_lookup_reply::Result::Refusal(LookupRefusal {
-                code: refusal.code as i32,
-                message: refusal.message,
-            }),
-        };
-        let answer = ReferralLookupReply {
-            result: Some(result),
-        };
-        if let Err(error) = client.publish(reply, answer.encode_to_vec().into()).await {
-            tracing::warn!(%error, "cannot reply to a referral request");
-        }
+    requests
+        .take_until(shutdown.cancelled())
+        .for_each_concurrent(ANSWERED_AT_ONCE, |message| reply(&intake, &client, message))
+        .await;
+    if !shutdown.is_cancelled() {
+        anyhow::bail!("the subscription to {REFERRAL_LOOKUP} ended");
     }
     Ok(())
+}
+
+/// Answer one request, if it says where to.
+async fn reply(intake: &Intake, client: &async_nats::Client, message: async_nats::Message) {
+    let Some(reply) = message.reply.clone() else {
+        return;
+    };
+    let result = match answer(intake, &message).await {
+        Ok((purpose, referral)) => {
+            referral_lookup_reply::Result::Referral(for_purpose(purpose, to_proto(referral)))
+        }
+        Err(refusal) => referral_lookup_reply::Result::Refusal(LookupRefusal {
+            code: refusal.code as i32,
+            message: refusal.message,
+        }),
+    };
+    let answer = ReferralLookupReply {
+        result: Some(result),
+    };
+    if let Err(error) = client.publish(reply, answer.encode_to_vec().into()).await {
+        tracing::warn!(%error, "cannot reply to a referral request");
+    }
 }
 
 async fn answer(

@@ -17,6 +17,7 @@
 use anyhow::Context;
 use async_nats::jetstream;
 use chrono::Utc;
+use futures::StreamExt;
 use pathway_proto::v1::Event;
 use prost::Message as _;
 use sea_orm::{
@@ -27,6 +28,9 @@ use tracing::Instrument;
 use super::{HandleError, Handler, Inbox, Outcome, ack, entity};
 use crate::db::is_unique_violation;
 use crate::telemetry;
+
+/// Look-ups in other services ([`Handler::prepare`]) a batch makes at once.
+const PREPARED_AT_ONCE: usize = 16;
 
 /// A message that decoded to an event, on its way through the batch.
 struct Item<'m> {
@@ -81,34 +85,44 @@ impl<H: Handler> Inbox<H> {
                 return Ok(outcomes);
             }
         };
-        let mut prepared = Vec::with_capacity(unseen.len());
-        let mut readies = Vec::with_capacity(unseen.len());
-        for item in unseen {
-            match item {
-                (item, true) => {
-                    let attempt = ack(item.message).await.map(|()| Outcome::Duplicate);
-                    outcomes[item.index] =
-                        self.settle(item.message, item.delivered, attempt).await?;
+        let mut fresh = Vec::with_capacity(unseen.len());
+        for (item, handled) in unseen {
+            if handled {
+                let attempt = ack(item.message).await.map(|()| Outcome::Duplicate);
+                outcomes[item.index] = self.settle(item.message, item.delivered, attempt).await?;
+            } else {
+                fresh.push(item);
+            }
+        }
+        // What the messages need from other services is asked for side by
+        // side (a look-up per message, one after another, would be the
+        // batch's slowest part), and comes back in the batch's order.
+        let asks: Vec<_> = fresh
+            .iter()
+            .map(|item| {
+                self.handler
+                    .prepare(&item.event)
+                    .instrument(item.span.clone())
+            })
+            .collect();
+        let answers: Vec<_> = futures::stream::iter(asks)
+            .buffered(PREPARED_AT_ONCE)
+            .collect()
+            .await;
+        let mut prepared = Vec::with_capacity(fresh.len());
+        let mut readies = Vec::with_capacity(fresh.len());
+        for (item, ready) in fresh.into_iter().zip(answers) {
+            match ready {
+                Ok(ready) => {
+                    prepared.push(item);
+                    readies.push(ready);
                 }
-                (item, false) => {
-                    let ready = self
-                        .handler
-                        .prepare(&item.event)
-                        .instrument(item.span.clone())
-                        .await;
-                    match ready {
-                        Ok(ready) => {
-                            prepared.push(item);
-                            readies.push(ready);
-                        }
-                        Err(error) => {
-                            let pending = match error {
-                                HandleError::Rejected(reason) => Pending::Rejected(reason),
-                                HandleError::Retry(error) => Pending::Retry(error),
-                            };
-                            outcomes[item.index] = self.finish(&item, pending).await?;
-                        }
-                    }
+                Err(error) => {
+                    let pending = match error {
+                        HandleError::Rejected(reason) => Pending::Rejected(reason),
+                        HandleError::Retry(error) => Pending::Retry(error),
+                    };
+                    outcomes[item.index] = self.finish(&item, pending).await?;
                 }
             }
         }
