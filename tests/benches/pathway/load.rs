@@ -67,7 +67,7 @@ impl Clients {
         let response = self
             .http
             .get(format!(
-                "{}/v1/boards/{BOARD}/worklist?status=awaiting_vetting&limit=500",
+                "{}/v1/boards/{BOARD}/worklist?status=awaiting_vetting&limit=200",
                 self.vetting
             ))
             .bearer_auth(&self.clinicians[0])
@@ -158,8 +158,9 @@ pub async fn offer(clients: &Arc<Clients>, rate: u64, seconds: u64) -> Offered {
     }
 }
 
-/// The automated clinician: polls the worklist and vets each referral that
-/// shows there, each in a task of its own, until `stop`. A referral whose
+/// The automated clinician: polls the worklist every 100 ms (the 200 oldest
+/// awaiting vetting, as a clinician's screen would show them, not the whole
+/// backlog at once) and vets each referral that shows there, each in a task of its own, until `stop`. A referral whose
 /// claim or outcome failed goes back to be picked up from the worklist again.
 pub fn clinician(clients: Arc<Clients>, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -186,7 +187,7 @@ pub fn clinician(clients: Arc<Clients>, stop: CancellationToken) -> tokio::task:
             }
             tokio::select! {
                 () = stop.cancelled() => {}
-                () = tokio::time::sleep(Duration::from_millis(20)) => {}
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
             }
         }
     })
