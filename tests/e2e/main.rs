@@ -7,7 +7,7 @@
 //! [`intake`], [`vetting`], [`decision`], [`notification`], [`analytics`],
 //! [`appointments`] (first appointments from the hospital system, through to
 //! analytics), [`fhir_round_trip`] (a FHIR referral from the GP to its first
-//! appointment), [`fhir_subscription`] (a GP system told of its Tasks' changes), [`cli`] (every `pathway` command), [`api_fuzz`] (every service's API
+//! appointment), [`fhir_subscription`] (a GP system told of its Tasks' changes), [`fhir_uk_core`] (UK Core profiles in and out), [`cli`] (every `pathway` command), [`api_fuzz`] (every service's API
 //! fuzzed from its `/openapi.json`), [`contracts`] (the event and look-up
 //! contracts), [`database_outage`] (a service's database away, then back:
 //! nothing lost, nothing done twice), [`dead_letters`] (listed over HTTP, as
@@ -42,6 +42,7 @@ mod fhir_referrals;
 mod fhir_round_trip;
 mod fhir_subscription;
 mod fhir_task;
+mod fhir_uk_core;
 mod http_headers;
 mod inbox_batch;
 mod intake;

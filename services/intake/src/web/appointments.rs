@@ -18,6 +18,7 @@ use crate::application::Intake;
 use crate::application::appointments::{AppointmentError, AppointmentImport, Recorded};
 use crate::domain::appointment::fhir::{self, Issue};
 use crate::domain::appointment::{Change, Refused};
+use crate::domain::fhir::uk_core;
 
 /// FHIR's JSON media type.
 pub(super) const FHIR_JSON: &str = "application/fhir+json";
@@ -28,7 +29,15 @@ pub(super) const FHIR_JSON: &str = "application/fhir+json";
 pub struct OperationOutcome {
     /// Always `OperationOutcome`.
     pub resource_type: String,
+    pub meta: OutcomeMeta,
     pub issue: Vec<OutcomeIssue>,
+}
+
+/// `OperationOutcome.meta`: the UK Core profile it follows.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OutcomeMeta {
+    /// `https://fhir.hl7.org.uk/StructureDefinition/UKCore-OperationOutcome`.
+    pub profile: Vec<String>,
 }
 
 /// One `OperationOutcome.issue`.
@@ -49,6 +58,9 @@ impl OperationOutcome {
     pub(super) fn new(issue: Vec<OutcomeIssue>) -> Self {
         Self {
             resource_type: "OperationOutcome".into(),
+            meta: OutcomeMeta {
+                profile: vec![uk_core::OPERATION_OUTCOME.to_owned()],
+            },
             issue,
         }
     }

@@ -15,9 +15,8 @@ use serde_json::{Value, json};
 use super::appointments::{FHIR_JSON, OperationOutcome, OutcomeIssue};
 use crate::application::referrals::Submitted;
 use crate::application::{Error, Intake, OpenReferral};
-use crate::domain::appointment::fhir::REFERRAL_SYSTEM;
-use crate::domain::fhir::questionnaire;
 use crate::domain::fhir::referral::{self, FieldPaths};
+use crate::domain::fhir::{questionnaire, service_request, uk_core};
 
 fn fhir_json(status: StatusCode, body: Value) -> Response {
     let mut response = (status, Json(body)).into_response();
@@ -55,7 +54,9 @@ fn field_outcome(fields: Vec<FieldError>, paths: &FieldPaths) -> OperationOutcom
 /// `https://pathway.scot.nhs.uk/fhir/Questionnaire/pain-referral`. The same
 /// rules as `POST /v1/referrals` apply; each problem is named by FHIRPath.
 /// A retry with the same `Idempotency-Key`, or else the same
-/// `Bundle.identifier`, answers as the first time did.
+/// `Bundle.identifier`, answers as the first time did. Resources may
+/// declare UK Core profiles and carry extensions Pathway does not read; the
+/// answer is a `UKCore-ServiceRequest`.
 #[utoipa::path(
     post, path = "/fhir/Bundle", tag = "referrals",
     request_body(content = Object, content_type = "application/fhir+json", description = "A FHIR R4 Bundle (collection) holding the referral"),
@@ -123,20 +124,13 @@ pub(super) async fn post_referral_bundle(
         .await
     {
         Ok(Submitted::Created(summary) | Submitted::Replayed(summary)) => {
-            let service_request = json!({
-                "resourceType": "ServiceRequest",
-                "id": summary.id,
-                "meta": {"versionId": summary.version.to_string(), "lastUpdated": summary.received_at},
-                "identifier": [{"system": REFERRAL_SYSTEM, "value": summary.id}],
-                "status": "active",
-                "intent": "order",
-                "subject": {"display": "the patient of the Bundle"},
-                "authoredOn": summary.received_at,
-                "note": [{"text": format!(
-                    "Pathway status {}, route {}",
-                    summary.status.as_str(),
-                    summary.route.as_str()
-                )}],
+            let service_request = service_request::resource(&service_request::Received {
+                referral_id: &summary.id,
+                board: summary.board.code(),
+                status: summary.status.as_str(),
+                route: summary.route.as_str(),
+                received_at: summary.received_at,
+                version: summary.version,
             });
             let mut response = fhir_json(StatusCode::CREATED, service_request);
             if let Ok(location) = HeaderValue::from_str(&format!("/v1/referrals/{}", summary.id)) {
@@ -266,14 +260,17 @@ pub fn capability_statement() -> Value {
             "resource": [
                 {
                     "type": "Bundle",
-                    "interaction": [{"code": "create", "documentation": "A referral: a collection holding a ServiceRequest, Patient, Practitioner, Organization and QuestionnaireResponse. The answer is the ServiceRequest, whose id is the referral id."}],
+                    "supportedProfile": [uk_core::BUNDLE],
+                    "interaction": [{"code": "create", "documentation": "A referral: a collection holding a ServiceRequest, Patient, Practitioner, Organization and QuestionnaireResponse. The answer is the ServiceRequest (UKCore-ServiceRequest), whose id is the referral id. Entries may declare UK Core profiles; elements and extensions Pathway does not read are ignored."}],
                 },
                 {
                     "type": "Appointment",
+                    "supportedProfile": [uk_core::APPOINTMENT],
                     "interaction": [{"code": "create", "documentation": "A first appointment, or a change to it, for a referral named in basedOn."}],
                 },
                 {
                     "type": "Task",
+                    "supportedProfile": [uk_core::TASK],
                     "interaction": [
                         {"code": "read", "documentation": "A referral's status; the id is the referral id. A referrer reads the referrals they sent, a clinician those of their boards. meta.versionId is the referral's version."},
                         {"code": "search-type", "documentation": "The Tasks the caller may read, least recently modified first, paged by _count and the next link (_cursor). Any other parameter is refused with a 400."},
@@ -288,6 +285,7 @@ pub fn capability_statement() -> Value {
                 },
                 {
                     "type": "Communication",
+                    "supportedProfile": [uk_core::COMMUNICATION],
                     "interaction": [{"code": "create", "documentation": "The referrer's answer to the open question of a Task on-hold: basedOn the ServiceRequest, about the question's identifier, payload[0].contentString the answer. If-Match takes the Task's version."}],
                 },
                 {
@@ -300,6 +298,7 @@ pub fn capability_statement() -> Value {
                 },
                 {
                     "type": "Questionnaire",
+                    "supportedProfile": [uk_core::QUESTIONNAIRE],
                     "interaction": [{"code": "read", "documentation": "Only pain-referral."}],
                 },
             ],

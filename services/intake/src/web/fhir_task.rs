@@ -12,10 +12,10 @@ use serde_json::{Value, json};
 
 use super::appointments::{FHIR_JSON, OperationOutcome, OutcomeIssue};
 use crate::application::{Error, Intake};
-use crate::domain::fhir::BOARD_SYSTEM;
 use crate::domain::fhir::communication::{self, ANSWER_PATH, REFERRAL_PATH, REQUEST_PATH};
 use crate::domain::fhir::search::TaskSearch;
-use crate::domain::fhir::task::{self, INFORMATION_REQUEST_SYSTEM};
+use crate::domain::fhir::task;
+use crate::domain::fhir::uk_core;
 
 fn fhir_json(status: StatusCode, body: Value, version: Option<i64>) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
@@ -215,7 +215,10 @@ pub(super) async fn search_tasks(
     let mut bundle = json!({
         "resourceType": "Bundle",
         "type": "searchset",
-        "meta": {"lastUpdated": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)},
+        "meta": {
+            "lastUpdated": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "profile": uk_core::profile(uk_core::BUNDLE),
+        },
         "link": link,
     });
     if !entry.is_empty() {
@@ -301,19 +304,13 @@ pub(super) async fn post_communication(
         .await
     {
         Ok(summary) => {
-            let mut recorded = json!({
-                "resourceType": "Communication",
-                "status": "completed",
-                "basedOn": [{"reference": format!("ServiceRequest/{}", summary.id)}],
-                "sent": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "recipient": [{"identifier": {"system": BOARD_SYSTEM, "value": summary.board.code()}}],
-                "payload": [{"contentString": answer.text.trim()}],
-            });
-            if let Some(id) = request_id {
-                recorded["id"] = json!(id);
-                recorded["about"] =
-                    json!([{"identifier": {"system": INFORMATION_REQUEST_SYSTEM, "value": id}}]);
-            }
+            let recorded = communication::recorded(
+                &summary.id,
+                summary.board.code(),
+                request_id.as_deref(),
+                &answer.text,
+                chrono::Utc::now(),
+            );
             let mut response = fhir_json(StatusCode::CREATED, recorded, Some(summary.version));
             if let Ok(location) = HeaderValue::from_str(&format!("/fhir/Task/{}", summary.id)) {
                 response.headers_mut().insert(header::LOCATION, location);

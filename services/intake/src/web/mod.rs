@@ -64,7 +64,7 @@ pub mod types;
         ImpactRequest, ReferralCreated, ReferralView, HistoryEntry, InformationRequestView, WithdrawRequest,
         InformationAnswer, PathwaySwitch, BoardView, PathwayChangeView, BoardSettingsView,
         BoardSettingsChangeView, ErrorBody, FieldError, RejectionReasonBody,
-        appointments::OperationOutcome, appointments::OutcomeIssue,
+        appointments::OperationOutcome, appointments::OutcomeMeta, appointments::OutcomeIssue,
         crate::application::appointments::AppointmentImport
     )),
     modifiers(&BearerAuth, &CommonAnswers),

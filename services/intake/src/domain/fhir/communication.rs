@@ -5,10 +5,11 @@
 //! latest open request otherwise), the answer as `payload[0].contentString`.
 //! Read into the same arguments the native answer takes.
 
-use serde_json::Value;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
 
-use super::Issue;
 use super::task::INFORMATION_REQUEST_SYSTEM;
+use super::{BOARD_SYSTEM, Issue, uk_core};
 
 /// An answer, as the native use case takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +118,33 @@ pub fn parse(body: &[u8]) -> Result<Answer, Vec<Issue>> {
         }),
         _ => Err(issues),
     }
+}
+
+/// The `Communication` as recorded, answered to its sender: a
+/// `UKCore-Communication` whose `recipient` is the board. It carries no
+/// `subject`: the sender knows its patient.
+pub fn recorded(
+    referral_id: &str,
+    board: &str,
+    request_id: Option<&str>,
+    text: &str,
+    sent: DateTime<Utc>,
+) -> Value {
+    let mut recorded = json!({
+        "resourceType": "Communication",
+        "meta": {"profile": uk_core::profile(uk_core::COMMUNICATION)},
+        "status": "completed",
+        "basedOn": [{"reference": format!("ServiceRequest/{referral_id}")}],
+        "sent": sent.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "recipient": [{"identifier": {"system": BOARD_SYSTEM, "value": board}}],
+        "payload": [{"contentString": text.trim()}],
+    });
+    if let Some(id) = request_id {
+        recorded["id"] = json!(id);
+        recorded["about"] =
+            json!([{"identifier": {"system": INFORMATION_REQUEST_SYSTEM, "value": id}}]);
+    }
+    recorded
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! the referral's status as a `Task` ([`task`]), searched by the
 //! parameters of [`search`], and the referrer's answer to a question as a
 //! `Communication` ([`communication`]); a `Subscription` to Tasks'
-//! changes ([`subscription`]).
+//! changes ([`subscription`]). Each emitted resource UK Core profiles
+//! declares that profile ([`uk_core`]).
 //!
 //! Identifier and code systems:
 //! - CHI number: [`CHI_SYSTEM`], the OID UK FHIR guides use for Scotland's
@@ -23,8 +24,10 @@ pub mod communication;
 pub mod questionnaire;
 pub mod referral;
 pub mod search;
+pub mod service_request;
 pub mod subscription;
 pub mod task;
+pub mod uk_core;
 
 /// Identifier system of Scotland's CHI number.
 pub const CHI_SYSTEM: &str = "urn:oid:2.16.840.1.113883.2.1.3.2.4.16.53";

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CODE_SYSTEM_BASE, QUESTIONNAIRE_URL, RED_FLAG_SNOMED, SNOMED_SYSTEM};
+use super::{CODE_SYSTEM_BASE, QUESTIONNAIRE_URL, RED_FLAG_SNOMED, SNOMED_SYSTEM, uk_core};
 use crate::domain::referral::{AccessibilityNeed, ImpactLevel, PainSite, RedFlag};
 
 /// What an item's answers are.
@@ -233,6 +233,7 @@ pub fn resource() -> Value {
     json!({
         "resourceType": "Questionnaire",
         "id": "pain-referral",
+        "meta": {"profile": uk_core::profile(uk_core::QUESTIONNAIRE)},
         "url": QUESTIONNAIRE_URL,
         "version": "1",
         "name": "PainReferral",

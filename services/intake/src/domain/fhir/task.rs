@@ -24,11 +24,14 @@
 //! system last said of the first appointment (booked for, attended on, not
 //! attended on, cancelled: each with its Scottish day), each in its own
 //! code system.
+//!
+//! The Task declares `UKCore-Task` ([`uk_core::TASK`]); it names no patient
+//! (`for`), as the GP system knows its own.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use super::{BOARD_SYSTEM, CODE_SYSTEM_BASE, PRACTICE_SYSTEM};
+use super::{BOARD_SYSTEM, CODE_SYSTEM_BASE, PRACTICE_SYSTEM, uk_core};
 use crate::domain::Status;
 use crate::domain::appointment::Happened;
 use crate::domain::appointment::fhir::REFERRAL_SYSTEM;
@@ -188,7 +191,11 @@ pub fn resource(facts: &TaskFacts) -> Value {
     let mut task = json!({
         "resourceType": "Task",
         "id": facts.referral_id,
-        "meta": {"versionId": facts.version.to_string(), "lastUpdated": instant(facts.updated_at)},
+        "meta": {
+            "versionId": facts.version.to_string(),
+            "lastUpdated": instant(facts.updated_at),
+            "profile": uk_core::profile(uk_core::TASK),
+        },
         "identifier": [{"system": REFERRAL_SYSTEM, "value": facts.referral_id}],
         "basedOn": [{"reference": format!("ServiceRequest/{}", facts.referral_id)}],
         "status": status,
