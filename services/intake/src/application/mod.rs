@@ -36,6 +36,17 @@ impl Intake {
     fn db(&self) -> &sea_orm::DatabaseConnection {
         &self.platform.db
     }
+
+    /// A transaction whose reads all see one snapshot (REPEATABLE READ on
+    /// PostgreSQL; a SQLite transaction already does), so that a referral's
+    /// status, history and appointments read together agree with each other
+    /// while the consumer commits.
+    async fn snapshot(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+        use sea_orm::{DatabaseBackend, IsolationLevel, TransactionTrait as _};
+        let isolation = (self.db().get_database_backend() == DatabaseBackend::Postgres)
+            .then_some(IsolationLevel::RepeatableRead);
+        self.db().begin_with_config(isolation, None).await
+    }
 }
 
 /// Why a use case did not happen. Nothing was changed in any case.

@@ -5,7 +5,6 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use pathway_common::auth::{Caller, Role};
-use sea_orm::TransactionTrait;
 use serde::Serialize;
 
 use super::{ReferralSummary, load_for};
@@ -108,7 +107,7 @@ impl From<history::Model> for HistoryItem {
 impl Intake {
     /// The referral `id`, as `caller` may see it.
     pub async fn get_referral(&self, caller: &Caller, id: &str) -> Result<ReferralDetails, Error> {
-        let txn = self.db().begin().await?;
+        let txn = self.snapshot().await?;
         let row = load_for(&txn, caller, id).await?;
         let history = queries::history(&txn, id).await?;
         let information_requests = queries::information_requests(&txn, id).await?;

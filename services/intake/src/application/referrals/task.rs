@@ -3,7 +3,6 @@
 //! an audit row for every referral shown.
 
 use pathway_common::auth::{AuthError, Caller, Role};
-use sea_orm::TransactionTrait;
 
 use super::{load_for, stored_board};
 use crate::application::{Error, Intake, audit_referral};
@@ -80,7 +79,7 @@ pub(crate) async fn facts<C: sea_orm::ConnectionTrait>(
 impl Intake {
     /// The Task of referral `id`, as `caller` may see it.
     pub async fn referral_task(&self, caller: &Caller, id: &str) -> Result<TaskFacts, Error> {
-        let txn = self.db().begin().await?;
+        let txn = self.snapshot().await?;
         let row = load_for(&txn, caller, id).await?;
         audit_referral(
             &txn,
@@ -127,7 +126,7 @@ impl Intake {
                 next: None,
             });
         }
-        let txn = self.db().begin().await?;
+        let txn = self.snapshot().await?;
         let mut rows = queries::search_referrals(
             &txn,
             &queries::ReferralFilter {
