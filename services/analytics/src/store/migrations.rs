@@ -104,7 +104,10 @@ impl MigrationName for PracticeCodes {
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for PracticeCodes {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.has_column("referral_facts", "practice_code").await? {
+        if manager
+            .has_column("referral_facts", "practice_code")
+            .await?
+        {
             return Ok(());
         }
         manager
