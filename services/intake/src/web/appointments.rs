@@ -89,6 +89,30 @@ impl OperationOutcome {
 }
 
 impl OperationOutcome {
+    /// 503 with `Retry-After`: the database did not answer, and `nothing`
+    /// (e.g. "nothing was recorded, send it again shortly") says what the
+    /// caller should know and do.
+    pub(super) fn unavailable(nothing: &str) -> Response {
+        let mut response = Self::one(
+            "error",
+            "transient",
+            format!("the database did not answer: {nothing}"),
+            None,
+        )
+        .answer(StatusCode::SERVICE_UNAVAILABLE);
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(pathway_common::http::error::RETRY_AFTER_SECONDS),
+        );
+        response
+    }
+
+    /// 500: something that should not happen; `message` says what did not.
+    pub(super) fn internal(message: &str) -> Response {
+        Self::one("error", "exception", message.to_owned(), None)
+            .answer(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     /// Every issue an error, each naming its element.
     pub(super) fn of_issues(issues: Vec<Issue>) -> Self {
         Self::new(
@@ -229,28 +253,11 @@ fn fhir_error(error: AppointmentError, referral_path: &str) -> Response {
         .answer(StatusCode::CONFLICT),
         AppointmentError::Unavailable(cause) => {
             tracing::warn!(error = ?cause, "appointment not recorded: the database did not answer");
-            let mut response = OperationOutcome::one(
-                "error",
-                "transient",
-                "the database did not answer: nothing was recorded, send it again shortly",
-                None,
-            )
-            .answer(StatusCode::SERVICE_UNAVAILABLE);
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(pathway_common::http::error::RETRY_AFTER_SECONDS),
-            );
-            response
+            OperationOutcome::unavailable("nothing was recorded, send it again shortly")
         }
         AppointmentError::Unexpected(cause) => {
             tracing::error!(error = ?cause, "appointment not recorded");
-            OperationOutcome::one(
-                "error",
-                "exception",
-                "an internal error: nothing was recorded",
-                None,
-            )
-            .answer(StatusCode::INTERNAL_SERVER_ERROR)
+            OperationOutcome::internal("an internal error: nothing was recorded")
         }
     }
 }

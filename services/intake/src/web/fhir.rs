@@ -109,8 +109,7 @@ pub(super) async fn post_referral_bundle(
         Ok(bytes) => bytes,
         Err(cause) => {
             tracing::error!(error = ?cause, "referral bundle not serialised");
-            return OperationOutcome::one("error", "exception", "an internal error", None)
-                .answer(StatusCode::INTERNAL_SERVER_ERROR);
+            return OperationOutcome::internal("an internal error");
         }
     };
     match intake
@@ -192,28 +191,11 @@ fn error_answer(error: Error, paths: &FieldPaths) -> Response {
         }
         Error::Unavailable(cause) => {
             tracing::warn!(error = ?cause, "referral not received: the database did not answer");
-            let mut response = OperationOutcome::one(
-                "error",
-                "transient",
-                "the database did not answer: nothing was recorded, send it again shortly",
-                None,
-            )
-            .answer(StatusCode::SERVICE_UNAVAILABLE);
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(pathway_common::http::error::RETRY_AFTER_SECONDS),
-            );
-            response
+            OperationOutcome::unavailable("nothing was recorded, send it again shortly")
         }
         other => {
             tracing::error!(error = ?other, "referral bundle not received");
-            OperationOutcome::one(
-                "error",
-                "exception",
-                "an internal error: nothing was recorded",
-                None,
-            )
-            .answer(StatusCode::INTERNAL_SERVER_ERROR)
+            OperationOutcome::internal("an internal error: nothing was recorded")
         }
     }
 }

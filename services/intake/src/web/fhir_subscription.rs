@@ -36,23 +36,11 @@ fn error_answer(error: Error) -> Response {
         .answer(StatusCode::FORBIDDEN),
         Error::Unavailable(cause) => {
             tracing::warn!(error = ?cause, "FHIR Subscription answer: the database did not answer");
-            let mut response = OperationOutcome::one(
-                "error",
-                "transient",
-                "the database did not answer: nothing was changed, try again shortly",
-                None,
-            )
-            .answer(StatusCode::SERVICE_UNAVAILABLE);
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(pathway_common::http::error::RETRY_AFTER_SECONDS),
-            );
-            response
+            OperationOutcome::unavailable("nothing was changed, try again shortly")
         }
         other => {
             tracing::error!(error = ?other, "FHIR Subscription answer failed");
-            OperationOutcome::one("error", "exception", "an internal error", None)
-                .answer(StatusCode::INTERNAL_SERVER_ERROR)
+            OperationOutcome::internal("an internal error")
         }
     }
 }

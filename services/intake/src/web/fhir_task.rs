@@ -101,23 +101,11 @@ fn error_answer(error: Error, referral: Option<&str>) -> Response {
         ),
         Error::Unavailable(cause) => {
             tracing::warn!(error = ?cause, "FHIR Task answer: the database did not answer");
-            let mut response = OperationOutcome::one(
-                "error",
-                "transient",
-                "the database did not answer: nothing was changed, try again shortly",
-                None,
-            )
-            .answer(StatusCode::SERVICE_UNAVAILABLE);
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(pathway_common::http::error::RETRY_AFTER_SECONDS),
-            );
-            return response;
+            return OperationOutcome::unavailable("nothing was changed, try again shortly");
         }
         other => {
             tracing::error!(error = ?other, "FHIR Task answer failed");
-            return OperationOutcome::one("error", "exception", "an internal error", None)
-                .answer(StatusCode::INTERNAL_SERVER_ERROR);
+            return OperationOutcome::internal("an internal error");
         }
     };
     OperationOutcome::one("error", code, diagnostics, expression).answer(status)
