@@ -29,7 +29,8 @@ cluster: build ## Three clustered NATS nodes, a PostgreSQL database per service 
 test: ## Run every test (real nats-server, headless Chromium, schemathesis on every API, fhir.resources on every FHIR resource; SQLite, and PostgreSQL when one answers)
 	@chromedriver="$$(scripts/browser.sh)" && chromium="$$(scripts/browser.sh --chromium)" && \
 	schemathesis="$$(scripts/schemathesis.sh)" && fhir_validator="$$(scripts/fhir-validate.sh --install)" && \
-	CHROMEDRIVER="$$chromedriver" CHROMIUM="$$chromium" SCHEMATHESIS="$$schemathesis" FHIR_VALIDATOR="$$fhir_validator" \
+	axe_core="$$(scripts/axe-core.sh)" && \
+	CHROMEDRIVER="$$chromedriver" CHROMIUM="$$chromium" SCHEMATHESIS="$$schemathesis" FHIR_VALIDATOR="$$fhir_validator" AXE_CORE="$$axe_core" \
 	NATS_SERVER="$$(scripts/nats-server.sh)" $(CARGO) test --workspace --lib --bins --tests --no-fail-fast
 
 lint: ## cargo fmt --check, clippy with warnings as errors, no import cycles between modules, and `make deny`

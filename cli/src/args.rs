@@ -275,6 +275,12 @@ pub struct DemoArgs {
     /// vets, from 0 to 1.
     #[arg(long = "vet", default_value_t = 0.8)]
     pub vet_share: f64,
+    /// Skip the synthetic history after each board's switch-on.
+    #[arg(long)]
+    pub no_history: bool,
+    /// The NATS server whose stream the history is published onto.
+    #[arg(long, default_value = "nats://127.0.0.1:14222")]
+    pub nats_url: String,
 }
 
 #[derive(Subcommand)]
@@ -452,12 +458,15 @@ pub enum BoardAction {
         The document is the whole of the board's settings: vetting target in working days, \
         claim lease, bank holidays and extra non-working days, disabled outcomes and their \
         labels, third-sector partners, priority targets and the opt-in window. A field left \
-        out takes its default. Every service picks a change up at once, and it is kept with \
-        who made it and when.\n\n\
+        out takes its default. A change is in force from --from (a Scottish day, today or \
+        later; today when left out): every service picks it up at once and judges each \
+        referral by the settings in force on the day that matters. It is kept with who made \
+        it and when.\n\n\
         Examples:\n\
         \x20 pathway board settings highland > highland.json\n\
         \x20 # edit highland.json, then:\n\
         \x20 pathway board settings highland --file highland.json\n\
+        \x20 pathway board settings highland --file highland.json --from 2027-04-01\n\
         \x20 pathway board settings highland --history"
     )]
     Settings {
@@ -467,6 +476,10 @@ pub enum BoardAction {
         /// (see examples/board-settings.json).
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
+        /// The Scottish day (YYYY-MM-DD) the new settings are in force
+        /// from: today or later; today when left out.
+        #[arg(long, value_name = "DAY", requires = "file")]
+        from: Option<String>,
         /// Also list every change, with who made it and when (on stderr,
         /// so that stdout stays a document `--file` takes back).
         #[arg(long, conflicts_with = "file")]

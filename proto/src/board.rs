@@ -84,6 +84,11 @@ pub struct BoardSettings {
     /// notification service's own configuration for the board applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notification: Option<NotificationSettings>,
+    /// The board's help and self-management information that the patient's
+    /// opt-in page shows: plain text, paragraphs apart by a blank line, at
+    /// most 4000 characters; unset, Pathway's own text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_information: Option<String>,
 }
 
 impl Default for BoardSettings {
@@ -102,6 +107,7 @@ impl Default for BoardSettings {
             priority_target_days: PriorityTargets::default(),
             opt_in_window_days: 14,
             notification: None,
+            patient_information: None,
         }
     }
 }
@@ -155,6 +161,14 @@ impl BoardSettings {
     /// Every problem with the document, as `(field, reason)`.
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        if let Some(text) = &self.patient_information
+            && (text.trim().is_empty() || text.chars().count() > 4000)
+        {
+            out.push((
+                "patient_information".into(),
+                "must be 1 to 4000 characters, or left out for Pathway's own text".into(),
+            ));
+        }
         if !(1..=100).contains(&self.vetting_target_working_days) {
             out.push((
                 "vetting_target_working_days".into(),
@@ -265,7 +279,7 @@ pub const NOTIFICATION_TEMPLATES: [&str; 13] = [
 
 /// The fields a notification template may use (`{{ patient_name }}`); the
 /// notification service renders every template with each of them.
-pub const TEMPLATE_FIELDS: [&str; 19] = [
+pub const TEMPLATE_FIELDS: [&str; 22] = [
     "referral_id",
     "board",
     "board_name",
@@ -283,6 +297,9 @@ pub const TEMPLATE_FIELDS: [&str; 19] = [
     "advice",
     "target_date",
     "opt_in_deadline",
+    "opt_in_url",
+    "opt_in_code",
+    "opt_in_code_page",
     "question",
     "correction",
 ];

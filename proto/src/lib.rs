@@ -36,6 +36,7 @@ pub mod v1 {
                 board: board.to_owned(),
                 occurred_at: Some(timestamp(at)),
                 actor: actor.to_owned(),
+                demo: false,
                 payload: Some(payload),
             }
         }

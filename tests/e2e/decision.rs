@@ -124,6 +124,7 @@ async fn an_outcome_the_board_disabled_is_dead_lettered_and_duplicates_decide_on
                 vetting_target_working_days: settings.vetting_target_working_days,
                 changed_by: "highland-admin".into(),
                 settings_json: serde_json::to_string(&settings).expect("JSON"),
+                effective_date: String::new(),
             }),
         );
         app.send(&changed).await;

@@ -48,6 +48,7 @@ mod inbox_batch;
 mod intake;
 mod nats_lockdown;
 mod notification;
+mod patient_opt_in;
 mod production;
 mod rate_limit;
 mod request_timeout;

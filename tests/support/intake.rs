@@ -41,6 +41,7 @@ impl TestApp {
         let dir = common.dir.path();
         let mut settings = Settings {
             pseudonym_key_file: dir.join("pseudonym.key"),
+            opt_in_key_file: dir.join("opt-in.key"),
             postcode_lookup_file: Some(
                 std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                     .join("../deploy/boards/postcodes.sample.csv"),

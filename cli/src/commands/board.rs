@@ -37,12 +37,14 @@ pub async fn run(
         BoardAction::Settings {
             board,
             file: Some(file),
+            from,
             ..
-        } => set_settings(client, &board, &file, out).await,
+        } => set_settings(client, &board, &file, from.as_deref(), out).await,
         BoardAction::Settings {
             board,
             file: None,
             history,
+            ..
         } => show_settings(client, &board, history, out, err).await,
     }
 }
@@ -143,17 +145,19 @@ async fn show_settings(
     } else {
         writeln!(
             err,
-            "{board}: settings stored by {} at {}",
+            "{board}: settings stored by {} at {}, in force from {}",
             answer["changed_by"].as_str().unwrap_or("?"),
-            local_time::time_of(&answer["changed_at"], "?")
+            local_time::time_of(&answer["changed_at"], "?"),
+            answer["effective_from"].as_str().unwrap_or("?")
         )?;
     }
     if history {
         for change in answer["changes"].as_array().into_iter().flatten() {
             writeln!(
                 err,
-                "  {}  by {:<24} vetting target {} working days",
+                "  {}  from {}  by {:<24} vetting target {} working days",
                 local_time::time_of(&change["changed_at"], "?"),
+                change["effective_from"].as_str().unwrap_or("?"),
                 change["changed_by"].as_str().unwrap_or("?"),
                 change["settings"]["vetting_target_working_days"]
             )?;
@@ -162,13 +166,23 @@ async fn show_settings(
     Ok(())
 }
 
-/// PUT the document in `file` as a board's settings.
+/// PUT the document in `file` as a board's settings, in force from the
+/// Scottish day `from` (today when `None`).
 async fn set_settings(
     client: &Client,
     board: &str,
     file: &Path,
+    from: Option<&str>,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    // A day is digits and dashes, so it goes into the query as it is.
+    let query = match from {
+        None => String::new(),
+        Some(day) => match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            Ok(_) => format!("?effective_from={day}"),
+            Err(_) => bail!("--from {day:?} is not a day: give it as YYYY-MM-DD"),
+        },
+    };
     let text = std::fs::read_to_string(file).with_context(|| {
         format!(
             "cannot read {}: give the path of a settings document (examples/board-settings.json is one)",
@@ -184,7 +198,10 @@ async fn set_settings(
     }
     let token = client.token_for(Role::BoardAdmin, board, ADMIN)?;
     let answer = client
-        .put(Service::Intake, &format!("/v1/boards/{board}/settings"))?
+        .put(
+            Service::Intake,
+            &format!("/v1/boards/{board}/settings{query}"),
+        )?
         .bearer(&token)
         .body("application/json", text)
         .send()
@@ -197,11 +214,21 @@ async fn set_settings(
                 file.display()
             )
         })?;
+    let stored = answer["changes"]
+        .as_array()
+        .and_then(|changes| changes.last())
+        .unwrap_or(&Value::Null);
+    let effective = stored["effective_from"].as_str().unwrap_or("?");
+    let when = if answer["effective_from"].as_str() == Some(effective) {
+        "in force now for every service".to_owned()
+    } else {
+        format!("in force from {effective} (a Scottish day) for every service")
+    };
     writeln!(
         out,
-        "{}: settings stored (vetting target {} working days), in force now for every service",
+        "{}: settings stored (vetting target {} working days), {when}",
         answer["name"].as_str().unwrap_or(board),
-        answer["settings"]["vetting_target_working_days"]
+        stored["settings"]["vetting_target_working_days"]
     )?;
     writeln!(out, "see them with: pathway board settings {board}")?;
     Ok(())

@@ -152,6 +152,7 @@ fn settings(draw: &mut Draw) -> BoardSettings {
         },
         opt_in_window_days: u32::try_from(draw.around(1, 90)).unwrap_or(0),
         notification,
+        patient_information: None,
     }
 }
 

@@ -1,7 +1,9 @@
 //! The durable consumer `analytics`: every event on every board, from the
 //! start of the stream (the inbox's consumers deliver everything the stream
 //! holds), each handled once, inside the inbox transaction. A board event
-//! adds to the board's history; any other event changes its referral's fact.
+//! adds to the board's history (and works out the board's metric counters
+//! again); any other event changes its referral's fact and, by the
+//! difference, the counters.
 //!
 //! An event that can never make sense (no valid time, an unknown board, a
 //! referral event without a referral) is rejected and dead-lettered; a
@@ -16,7 +18,7 @@ use pathway_proto::v1::{Event, Payload};
 use sea_orm::DatabaseTransaction;
 
 use crate::domain::fact::Fact;
-use crate::store::{boards, facts};
+use crate::store::{aggregates, boards, facts};
 
 /// Durable consumer name.
 pub const DURABLE: &str = "analytics";
@@ -33,12 +35,25 @@ pub async fn inbox(platform: &Platform) -> anyhow::Result<Inbox<AnalyticsConsume
     Inbox::new(
         &platform.jetstream,
         platform.db.clone(),
-        ConsumerSpec::new(DURABLE, filters()),
+        spec(),
         AnalyticsConsumer,
         platform.metrics.clone(),
         platform.outbox.clone(),
     )
     .await
+}
+
+/// Messages handled in one transaction, at most: analytics writes no
+/// outbox and asks no other service, so a larger batch only saves commits.
+pub const MAX_BATCH: usize = 512;
+
+/// The consumer's settings: larger batches than other services', and as
+/// many messages in flight as two batches.
+pub fn spec() -> ConsumerSpec {
+    let mut spec = ConsumerSpec::new(DURABLE, filters()).taking_demo();
+    spec.max_batch = MAX_BATCH;
+    spec.max_ack_pending = 2 * MAX_BATCH as i64;
+    spec
 }
 
 /// Records each event in the facts.
@@ -86,14 +101,27 @@ pub async fn record(txn: &DatabaseTransaction, event: &Event) -> Result<(), Hand
                 at,
             )
             .await?;
+            // Which facts fall after adoption may change.
+            aggregates::recompute(txn, &[board]).await?;
             Ok(())
         }
         Some(Payload::BoardSettingsChanged(changed)) => {
             serde_json::from_str::<BoardSettings>(&changed.settings_json).map_err(|e| {
                 HandleError::Rejected(format!("settings_json is not a board's settings: {e}"))
             })?;
-            boards::record_settings_change(txn, &event.event_id, board, &changed.settings_json, at)
-                .await?;
+            let effective_date = boards::settings_effective_date(&changed.effective_date)
+                .map_err(HandleError::Rejected)?;
+            boards::record_settings_change(
+                txn,
+                &event.event_id,
+                board,
+                &changed.settings_json,
+                at,
+                effective_date,
+            )
+            .await?;
+            // The calendar and target judge every wait of the board's facts.
+            aggregates::recompute(txn, &[board]).await?;
             Ok(())
         }
         _ => {
@@ -101,12 +129,14 @@ pub async fn record(txn: &DatabaseTransaction, event: &Event) -> Result<(), Hand
                 .map_err(|e| HandleError::Rejected(e.to_string()))?
                 .ok_or_else(|| HandleError::Rejected("event without payload".into()))?;
             let existing = facts::load(txn, referral).await?;
-            let existed = existing.is_some();
-            let mut current = existing.unwrap_or_else(|| Fact::new(referral, board));
+            let mut current = existing
+                .clone()
+                .unwrap_or_else(|| Fact::new(referral, board));
             current
                 .apply(event)
                 .map_err(|e| HandleError::Rejected(e.to_string()))?;
-            facts::save(txn, &current, existed).await?;
+            facts::save(txn, &current, existing.is_some()).await?;
+            aggregates::record_change(txn, existing.as_ref(), &current).await?;
             Ok(())
         }
     }

@@ -1,18 +1,30 @@
-//! The `board_settings` table: each board's latest settings document
-//! ([`BoardSettings`]), kept from `board.settings_changed` in a service's own
-//! database. Intake owns the document and publishes every change; decision
-//! and vetting each keep this copy of it, so it lives here once.
+//! Each board's settings documents ([`BoardSettings`]), kept from
+//! `board.settings_changed` in a service's own database. Intake owns the
+//! document and publishes every change; decision and vetting each keep this
+//! copy of it, so it lives here once.
+//!
+//! Settings are effective-dated: a change is in force from its
+//! `effective_date`, a Scottish day (Europe/London), or, for a change that
+//! gives none (published before the field), from the moment it was saved.
+//! Every change is kept (`board_settings_versions`), so that a service asks
+//! for the settings in force now ([`of_board`]) or on a day
+//! ([`in_force_on`]); a change in force from a later day does not apply
+//! before it. Of the changes in force, the one from the latest day wins, and
+//! of two from one day the one saved later. The `board_settings` table keeps
+//! the latest change saved, as before.
 //!
 //! It is plumbing, not a rule of any one service: a projection of a contract
 //! type (`pathway_proto::board`) that reads the same wherever it is kept.
 //! What a service does with the settings (the outcomes it offers, its target
 //! dates, its claim lease) stays in that service.
 //!
-//! - [`migrate`]: called from a service's own `Migrator`; creates the table,
-//!   or adds the columns an older copy of it lacks.
+//! - [`migrate`]: called from a service's own `Migrator` (and by
+//!   [`VersionsMigration`], for a database made before the versions); creates
+//!   the tables, adds the columns an older copy lacks, and keeps the latest
+//!   change of a board with no versions yet as its first.
 //! - [`apply`]: one `board.settings_changed`, in the inbox's transaction.
-//! - [`of_board`]: a board's settings, or the defaults when it never changed
-//!   them.
+//! - [`of_board`], [`in_force_on`]: a board's settings in force now, or on a
+//!   Scottish day; the defaults before any change is in force.
 //!
 //! What a crash or a redelivery does:
 //! - [`apply`] writes in the caller's transaction (the inbox's), so the row
@@ -23,16 +35,21 @@
 //!   by a change at least as recent as it (`changed_at`, when intake saved
 //!   it), so the older one is acknowledged without effect
 //!   ([`Applied::Older`]), and applying one event twice writes the same row.
+//!   Every change is still kept as a version (once per event): which is in
+//!   force is worked out from the days and times, not the order delivered.
 //! - A document that does not parse or breaks a rule is never kept: it is
 //!   the sender's fault and is dead-lettered ([`ApplyError::Invalid`]).
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use pathway_proto::BoardCode;
 use pathway_proto::board::BoardSettings;
+use pathway_proto::days;
 use pathway_proto::v1::{Event, Payload};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait};
-use sea_orm_migration::prelude::{Alias, ColumnDef, SchemaManager, Table};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm_migration::prelude::{
+    Alias, ColumnDef, MigrationName, MigrationTrait, SchemaManager, Table, async_trait,
+};
 
 use crate::inbox::HandleError;
 use crate::validation::FieldError;
@@ -67,6 +84,49 @@ pub mod entity {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// `board_settings_versions`: every change, with the day it is in force from.
+pub mod version {
+    use sea_orm::entity::prelude::*;
+
+    /// One `board.settings_changed` (or, with an `event_id` of `kept:` and
+    /// the board, the latest change a service kept before versions).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "board_settings_versions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: String,
+        pub board: String,
+        #[sea_orm(column_type = "Text")]
+        pub settings_json: String,
+        pub changed_by: String,
+        pub changed_at: DateTimeUtc,
+        /// The Scottish day it is in force from; `None`: from `changed_at`.
+        pub effective_date: Option<Date>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// [`migrate`] as a migration of its own, for a service whose database was
+/// made before the versions: add it to the service's `Migrator`.
+pub struct VersionsMigration;
+
+impl MigrationName for VersionsMigration {
+    fn name(&self) -> &str {
+        "m0100_board_settings_versions"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for VersionsMigration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        migrate(manager).await
+    }
+}
+
 /// Create the table, or add the columns an older copy of it lacks (vetting's
 /// first table had only `board`, `settings_json` and `changed_at`). Safe to
 /// run on a table that has them all, so a service may call it from more than
@@ -89,6 +149,30 @@ pub async fn migrate(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                         .to_owned(),
                 )
                 .await?;
+        }
+    }
+    crate::db::create_table(manager, version::Entity).await?;
+    // The latest change kept before versions is the board's first version,
+    // in force from when it was saved.
+    let db = manager.get_connection();
+    for kept in Entity::find().all(db).await? {
+        let has_versions = version::Entity::find()
+            .filter(version::Column::Board.eq(kept.board.as_str()))
+            .one(db)
+            .await?
+            .is_some();
+        if !has_versions {
+            version::ActiveModel::from(version::Model {
+                event_id: format!("kept:{}", kept.board),
+                board: kept.board,
+                settings_json: kept.settings_json,
+                changed_by: kept.changed_by,
+                changed_at: kept.changed_at,
+                effective_date: None,
+            })
+            .reset_all()
+            .insert(db)
+            .await?;
         }
     }
     Ok(())
@@ -159,12 +243,43 @@ pub async fn apply<C: ConnectionTrait>(txn: &C, event: &Event) -> Result<Applied
         ),
         Err(error) => invalid.push(FieldError::new("settings_json", error.to_string())),
     }
+    let effective_date = if changed.effective_date.is_empty() {
+        None
+    } else {
+        match NaiveDate::parse_from_str(&changed.effective_date, "%Y-%m-%d") {
+            Ok(day) => Some(day),
+            Err(_) => {
+                invalid.push(FieldError::new(
+                    "effective_date",
+                    "must be a date as YYYY-MM-DD",
+                ));
+                None
+            }
+        }
+    };
     let board = match board {
         Ok(board) if invalid.is_empty() => board,
         _ => return Err(ApplyError::Invalid(invalid)),
     };
 
     let changed_at = event.occurred_at().unwrap_or_else(Utc::now);
+    if version::Entity::find_by_id(event.event_id.clone())
+        .one(txn)
+        .await?
+        .is_none()
+    {
+        version::ActiveModel::from(version::Model {
+            event_id: event.event_id.clone(),
+            board: board.code().to_owned(),
+            settings_json: changed.settings_json.clone(),
+            changed_by: changed.changed_by.clone(),
+            changed_at,
+            effective_date,
+        })
+        .reset_all()
+        .insert(txn)
+        .await?;
+    }
     let existing = Entity::find_by_id(board.code().to_owned()).one(txn).await?;
     if let Some(current) = &existing
         && current.changed_at > changed_at
@@ -196,13 +311,56 @@ pub async fn apply<C: ConnectionTrait>(txn: &C, event: &Event) -> Result<Applied
     Ok(Applied::Kept)
 }
 
-/// The board's latest settings, or the defaults when it never changed them.
+/// The board's settings in force now, or the defaults before any change is.
 pub async fn of_board<C: ConnectionTrait>(
     db: &C,
     board: BoardCode,
 ) -> Result<BoardSettings, SettingsError> {
-    match Entity::find_by_id(board.code().to_owned()).one(db).await? {
-        Some(row) => serde_json::from_str(&row.settings_json)
+    in_force(db, board, Utc::now(), None).await
+}
+
+/// The board's settings in force on the Scottish day `day` (a change that
+/// gave no effective date counts from the day it was saved), or the
+/// defaults before any change is.
+pub async fn in_force_on<C: ConnectionTrait>(
+    db: &C,
+    board: BoardCode,
+    day: NaiveDate,
+) -> Result<BoardSettings, SettingsError> {
+    in_force(db, board, days::end_of(day), Some(day)).await
+}
+
+/// The change in force at `at` (on `day`, when given, for a change without
+/// an effective date).
+async fn in_force<C: ConnectionTrait>(
+    db: &C,
+    board: BoardCode,
+    at: DateTime<Utc>,
+    day: Option<NaiveDate>,
+) -> Result<BoardSettings, SettingsError> {
+    let today = day.unwrap_or_else(|| days::day_of(at));
+    let versions = version::Entity::find()
+        .filter(version::Column::Board.eq(board.code()))
+        .all(db)
+        .await?;
+    let current = versions
+        .into_iter()
+        .filter_map(|v| {
+            let from = match v.effective_date {
+                Some(from) if from <= today => from,
+                Some(_) => return None,
+                None if day.is_some() => {
+                    Some(days::day_of(v.changed_at)).filter(|from| *from <= today)?
+                }
+                None if v.changed_at <= at => days::day_of(v.changed_at),
+                None => return None,
+            };
+            Some(((from, v.changed_at, v.event_id.clone()), v))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, v)| v);
+    match current {
+        Some(version) => serde_json::from_str(&version.settings_json)
             .with_context(|| format!("the stored settings of {board} are unreadable"))
             .map_err(SettingsError::Unreadable),
         None => Ok(BoardSettings::default()),

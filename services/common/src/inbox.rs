@@ -57,7 +57,7 @@ pub mod entity;
 mod spec;
 mod waiting;
 
-pub use spec::{ConsumerSpec, consumer_filters, covers};
+pub use spec::{ConsumerSpec, DemoEvents, consumer_filters, covers};
 use waiting::WaitingRoom;
 
 use crate::metrics::Metrics;
@@ -116,6 +116,9 @@ pub enum Outcome {
     Duplicate,
     DeadLettered,
     Retrying,
+    /// A demo event this consumer does not take in, acknowledged without
+    /// effect.
+    Ignored,
 }
 
 impl Outcome {
@@ -126,6 +129,7 @@ impl Outcome {
             Outcome::Duplicate => "duplicate",
             Outcome::DeadLettered => "dead_lettered",
             Outcome::Retrying => "retrying",
+            Outcome::Ignored => "ignored_demo",
         }
     }
 }

@@ -24,7 +24,10 @@ pub fn filters() -> Vec<String> {
     ]
 }
 
-pub struct StatusProjection;
+pub struct StatusProjection {
+    /// What the invitation of a `patient_opt_in` decision is made with.
+    pub opt_in: crate::application::referrals::OptInLinks,
+}
 
 impl Handler for StatusProjection {
     /// Everything it needs is in the event.
@@ -118,6 +121,22 @@ impl Handler for StatusProjection {
             }
         }
         record_history(txn, event, next, detail).await?;
+        if let Payload::DecisionRecorded(recorded) = payload
+            && recorded
+                .outcome
+                .as_ref()
+                .is_some_and(|o| o.kind == proto::OutcomeKind::PatientOptIn as i32)
+        {
+            crate::application::referrals::record_invitation(
+                txn,
+                &self.opt_in,
+                &id,
+                &event.board,
+                recorded,
+                event.occurred_at().unwrap_or_else(chrono::Utc::now),
+            )
+            .await?;
+        }
         Ok(())
     }
 }

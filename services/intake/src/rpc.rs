@@ -22,7 +22,7 @@ use prost::Message;
 use tokio_util::sync::CancellationToken;
 
 use crate::application::lookup::{IdentifiableReferral, Purpose};
-use crate::application::referrals::InformationRequest;
+use crate::application::referrals::{InformationRequest, IssuedLink};
 use crate::application::{Error, Intake};
 use crate::domain::referral::{ContactChannel, NewReferral, RedFlag, ReplyTo};
 
@@ -113,8 +113,15 @@ async fn reply(intake: &Intake, client: &async_nats::Client, message: async_nats
         return;
     };
     let result = match answer(intake, &message).await {
-        Ok((purpose, referral)) => {
-            referral_lookup_reply::Result::Referral(for_purpose(purpose, to_proto(referral)))
+        Ok((purpose, referral, opt_in_link)) => {
+            let mut full = to_proto(referral);
+            full.opt_in_link = opt_in_link.map(|link| proto::OptInLink {
+                decision_id: link.decision_id,
+                url: link.url,
+                short_code: link.short_code,
+                window_closes_at: Some(proto::timestamp(link.closes_at)),
+            });
+            referral_lookup_reply::Result::Referral(for_purpose(purpose, full))
         }
         Err(refusal) => referral_lookup_reply::Result::Refusal(LookupRefusal {
             code: refusal.code as i32,
@@ -132,7 +139,7 @@ async fn reply(intake: &Intake, client: &async_nats::Client, message: async_nats
 async fn answer(
     intake: &Intake,
     message: &async_nats::Message,
-) -> Result<(Purpose, IdentifiableReferral), Refusal> {
+) -> Result<(Purpose, IdentifiableReferral, Option<IssuedLink>), Refusal> {
     let header = message
         .headers
         .as_ref()
@@ -151,7 +158,11 @@ async fn answer(
     let referral = intake
         .identifiable_referral(&caller, &request.referral_id, purpose, &request.purpose)
         .await?;
-    Ok((purpose, referral))
+    let opt_in_link = match purpose {
+        Purpose::ContactDetails => intake.opt_in_link(&referral.id).await?,
+        _ => None,
+    };
+    Ok((purpose, referral, opt_in_link))
 }
 
 /// The request and its purpose, or an invalid-request refusal naming what is
@@ -205,6 +216,7 @@ fn for_purpose(purpose: Purpose, full: proto::IdentifiableReferral) -> proto::Id
         clinical,
         re_referral,
         information_requests,
+        opt_in_link,
     } = full;
     let envelope = proto::IdentifiableReferral {
         id,
@@ -232,6 +244,7 @@ fn for_purpose(purpose: Purpose, full: proto::IdentifiableReferral) -> proto::Id
                 ..Default::default()
             }),
             referrer,
+            opt_in_link,
             ..envelope
         },
         Purpose::ReferrerCheck => proto::IdentifiableReferral {
@@ -330,6 +343,7 @@ fn to_proto(found: IdentifiableReferral) -> proto::IdentifiableReferral {
             .into_iter()
             .map(exchange)
             .collect(),
+        opt_in_link: None,
     }
 }
 

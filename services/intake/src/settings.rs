@@ -21,6 +21,12 @@ pub struct Settings {
     pub pseudonym_key_file: PathBuf,
     /// CSV `postcode,urban_rural_class,simd_quintile` loaded at start.
     pub postcode_lookup_file: Option<PathBuf>,
+    /// File holding the key that signs patients' opt-in links; created on
+    /// first use. A new key makes the links already sent unusable.
+    pub opt_in_key_file: PathBuf,
+    /// Where patients reach intake's opt-in page, as the links in their
+    /// messages name it (the public address in front of intake).
+    pub patient_page_url: String,
 }
 
 impl Default for Settings {
@@ -33,6 +39,8 @@ impl Default for Settings {
             telemetry: TelemetrySettings::default(),
             pseudonym_key_file: PathBuf::from("var/secrets/pseudonym.key"),
             postcode_lookup_file: None,
+            opt_in_key_file: PathBuf::from("var/secrets/opt-in.key"),
+            patient_page_url: "http://127.0.0.1:8081".into(),
         }
     }
 }

@@ -31,9 +31,16 @@ impl pathway_common::startup::Service for Intake {
             let count = postcodes::load_postcodes(&platform.db, file).await?;
             tracing::info!(count, file = %file.display(), "postcode lookup loaded");
         }
+        let opt_in_key = pathway_common::auth::load_or_create_key(&settings.opt_in_key_file)
+            .context("cannot load the opt-in link key")?;
+        let opt_in = crate::application::referrals::OptInLinks::new(
+            &opt_in_key,
+            &settings.patient_page_url,
+        )?;
         Ok(Intake {
             platform,
             pseudonym_key,
+            opt_in,
         })
     }
 
@@ -52,7 +59,9 @@ impl pathway_common::startup::Service for Intake {
                 .consume(
                     &self.platform,
                     ConsumerSpec::new("intake-status", filters()),
-                    StatusProjection,
+                    StatusProjection {
+                        opt_in: self.opt_in.clone(),
+                    },
                 )
                 .await?;
         }

@@ -19,7 +19,7 @@ use pathway_common::intake_client::{IntakeClient, IntakeError};
 use pathway_common::pii::Pii;
 use pathway_proto::v1::{self as proto, LookupPurpose, RefusalCode};
 
-use crate::domain::{ChannelKind, Contacts};
+use crate::domain::{ChannelKind, Contacts, OptInInvite};
 
 /// The contact details of `referral_id` (intake gives nothing else for
 /// [`LookupPurpose::ContactDetails`]), and why we ask (`purpose`, for
@@ -71,6 +71,14 @@ fn contacts(referral: proto::IdentifiableReferral) -> Contacts {
         referrer_name: referrer.clinician_name,
         practice_code: referrer.practice_code,
         reply,
+        opt_in: referral
+            .opt_in_link
+            .filter(|link| !link.url.trim().is_empty())
+            .map(|link| OptInInvite {
+                decision_id: link.decision_id,
+                url: Pii::new(link.url),
+                short_code: Pii::new(link.short_code),
+            }),
     }
 }
 

@@ -102,6 +102,11 @@ pub struct Fields {
     pub advice: Option<String>,
     pub target_date: Option<String>,
     pub opt_in_deadline: Option<String>,
+    /// The patient's opt-in link, its short code for a letter, and the page
+    /// that takes the code.
+    pub opt_in_url: Option<String>,
+    pub opt_in_code: Option<String>,
+    pub opt_in_code_page: Option<String>,
     pub question: Option<String>,
     pub correction: bool,
 }
@@ -251,6 +256,11 @@ fn sample(full: bool) -> Fields {
         advice: some("Consider a trial of duloxetine."),
         target_date: some("2026-03-20"),
         opt_in_deadline: some("2026-02-10"),
+        opt_in_url: some(
+            "https://pathway.nhs.scot/opt-in/AZXkq1S4dACBAAAAAGnk6ZdVb7xZ1B2bKmN6pQ0vW8c3eR5tY7uI9oP2aS4dF6gH8jK0lZ",
+        ),
+        opt_in_code: some("7KQ2M-XH4TB"),
+        opt_in_code_page: some("https://pathway.nhs.scot/opt-in"),
         question: some("Has she had imaging of the lumbar spine?"),
         correction: full,
     }

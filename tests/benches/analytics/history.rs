@@ -88,6 +88,7 @@ pub(crate) fn board_events() -> Vec<Event> {
                 vetting_target_working_days: [5, 10, 15][i % 3],
                 changed_by: "admin".into(),
                 settings_json: board_settings_json(i),
+                effective_date: String::new(),
             }),
         ));
     }

@@ -26,6 +26,7 @@ pub(crate) async fn seed_boards(db: &DatabaseConnection) {
             board: sea_orm::Set((*board).to_owned()),
             settings_json: sea_orm::Set(board_settings_json(i)),
             changed_at: sea_orm::Set(changed_at),
+            effective_date: sea_orm::Set(None),
         })
         .exec(db)
         .await
@@ -140,5 +141,6 @@ pub(crate) fn row(fact: &Fact) -> fact::Model {
         first_appointment_dna: i32::try_from(fact.first_appointment.did_not_attend)
             .expect("a few misses"),
         practice_code: fact.practice_code.clone(),
+        demo: fact.demo,
     }
 }

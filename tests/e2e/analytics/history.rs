@@ -281,6 +281,8 @@ fn board_events() -> Vec<Event> {
                 vetting_target_working_days: TARGET,
                 changed_by: "admin".into(),
                 settings_json: serde_json::to_string(&settings).expect("settings serialise"),
+                // In force over every history the tests publish (from 2024).
+                effective_date: "2000-01-01".into(),
             }),
         ),
     ]

@@ -11,7 +11,8 @@
 //! show and checks disclosure control; the tests are in `monthly` (metrics
 //! and CSV), `midnight` (years of referrals around midnight, summer and
 //! winter, by month and quarter), `splits` (before/after adoption, by sex and priority), `access`
-//! (bad parameters and who may see metrics), `rebuild`, `dashboard`,
+//! (bad parameters and who may see metrics), `rebuild`, `dashboard` (and `dashboard_browser`, the page at a desktop's
+//! and a phone's width),
 //! `baseline`, `csv_cells` (no CSV cell a spreadsheet could run),
 //! `re_referral` and `phs` (waits to first appointment as Public Health
 //! Scotland counts them, with their own generated history), `publication`
@@ -23,6 +24,7 @@ mod baseline;
 mod calendar;
 pub(crate) mod csv_cells;
 mod dashboard;
+mod dashboard_browser;
 mod expected;
 mod history;
 mod midnight;

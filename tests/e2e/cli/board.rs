@@ -71,10 +71,16 @@ async fn board_commands_switch_list_and_replace_settings() {
     let changed_at = scottish(stored["changed_at"].as_str().expect("changed_at"));
     assert_eq!(
         notes[0],
-        format!("highland: settings stored by cli-board-admin at {changed_at}")
+        format!(
+            "highland: settings stored by cli-board-admin at {changed_at}, in force from {}",
+            stored["effective_from"].as_str().expect("effective_from")
+        )
     );
     assert!(
-        notes[1].starts_with(&format!("  {changed_at}  by ")),
+        notes[1].starts_with(&format!(
+            "  {changed_at}  from {}  by ",
+            stored["effective_from"].as_str().expect("effective_from")
+        )),
         "{notes:?}"
     );
     assert!(notes[1].contains(" by cli-board-admin "), "{notes:?}");
@@ -109,5 +115,31 @@ async fn board_commands_switch_list_and_replace_settings() {
     let stored = p.board_settings("highland").await;
     assert_eq!(stored["settings"], document);
     assert_eq!(stored["changes"].as_array().map(Vec::len), Some(1));
+
+    // From a later Scottish day: stored, not yet in force; never before today.
+    let today = pathway_proto::days::today();
+    let later = today + chrono::Days::new(7);
+    let out = pathway(
+        &p,
+        &format!("board settings highland --file {good} --from {later}"),
+    )
+    .await;
+    assert_eq!(
+        out.ok(),
+        format!(
+            "NHS Highland: settings stored (vetting target 7 working days), in force from \
+             {later} (a Scottish day) for every service\nsee them with: pathway board settings highland\n"
+        )
+    );
+    let earlier = today - chrono::Days::new(1);
+    let ran = pathway(
+        &p,
+        &format!("board settings highland --file {good} --from {earlier}"),
+    )
+    .await;
+    ran.refused(
+        &format!("nothing was changed; correct {good} and run this again: intake answered 422"),
+        &["\n  - effective_from: "],
+    );
     p.stop().await;
 }

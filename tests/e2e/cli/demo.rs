@@ -9,7 +9,8 @@ use super::{json_of, pathway};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_switches_boards_on_imports_baselines_and_vets_referrals() {
     let p = Platform::start(&Backend::Sqlite).await;
-    let demo = "demo --referrals 6 --boards highland,orkney --seed 7 --baseline-months 1";
+    let demo =
+        "demo --referrals 6 --boards highland,orkney --seed 7 --baseline-months 1 --no-history";
     let out = pathway(&p, &format!("{demo} --vet 1 --concurrency 3"))
         .await
         .ok();

@@ -18,6 +18,7 @@ mod board;
 mod dead_letters;
 mod deliveries;
 mod demo;
+mod demo_history;
 mod practices;
 mod publish;
 mod referrals;

@@ -19,6 +19,7 @@ mod outbox;
 mod purposes;
 mod service;
 mod settings;
+mod settings_effective;
 mod submission;
 mod validation;
 

@@ -106,6 +106,7 @@ async fn an_older_settings_change_redelivered_late_does_not_undo_a_newer_one() {
                     vetting_target_working_days: days,
                     changed_by: "highland-admin".into(),
                     settings_json: serde_json::to_string(&settings).expect("JSON"),
+                    effective_date: String::new(),
                 }),
             )
         };

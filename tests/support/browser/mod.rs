@@ -26,6 +26,7 @@
 //! starting, navigating, reading the page, screenshots and closing.
 
 mod accessibility;
+mod axe;
 mod driver;
 mod failure;
 mod forms;
@@ -117,6 +118,37 @@ impl Browser {
                 self.failure(&format!("could not open {url}: {e}")).await
             );
         }
+    }
+
+    /// Makes the page's viewport `width` x `height` CSS pixels (a phone's
+    /// 390 x 844, say): the window is sized, then grown by whatever its
+    /// frame takes, and the page asked what it got.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        let inner = |client: Client| async move {
+            let size = client
+                .execute("return [window.innerWidth, window.innerHeight]", vec![])
+                .await
+                .expect("the browser reports its viewport");
+            let at = |i: usize| size[i].as_u64().expect("a size in pixels") as u32;
+            (at(0), at(1))
+        };
+        let client = self.client.clone();
+        client
+            .set_window_size(width, height)
+            .await
+            .expect("the browser sizes its window");
+        let (w, h) = inner(client.clone()).await;
+        if (w, h) != (width, height) {
+            client
+                .set_window_size(
+                    width + width.saturating_sub(w),
+                    height + height.saturating_sub(h),
+                )
+                .await
+                .expect("the browser sizes its window");
+        }
+        let got = inner(client).await;
+        assert_eq!(got, (width, height), "the viewport asked for");
     }
 
     /// The address of the page now shown.

@@ -2,7 +2,9 @@
 //! several boards: the boards switch the pathway on at different dates, each
 //! board's history before is imported into analytics as its baseline, live
 //! referrals with invented patients go to intake, and a demo clinician vets
-//! a share of them.
+//! a share of them. Each board on the pathway also gets a history of demo
+//! referrals from its switch-on up to yesterday ([`history`]), published
+//! straight onto the stream as demo events only analytics takes in.
 //!
 //! [`referrals`] invents the patients and their referrals, [`baseline`] the
 //! boards' histories, [`clinician`] what the demo clinician records; this
@@ -11,6 +13,8 @@
 
 pub mod baseline;
 pub mod clinician;
+pub mod history;
+pub mod journey;
 pub mod referrals;
 
 use std::collections::BTreeMap;
@@ -31,14 +35,16 @@ use crate::args::DemoArgs;
 use crate::client::{Client, Service};
 use crate::commands::{analytics, board, refer};
 
-/// When the `index`-th board switched the pathway on: a year ago, six
-/// months, three months, then one month, on the first of the month.
+/// When the `index`-th board switched the pathway on: 21 months ago, 18,
+/// 15, then 12, on the first of the month, so that every board has a year
+/// or more of history after its switch-on and some months before it within
+/// the dashboard's two years.
 pub fn switch_on_date(index: usize, today: NaiveDate) -> NaiveDate {
     let months = match index {
-        0 => 12,
-        1 => 6,
-        2 => 3,
-        _ => 1,
+        0 => 21,
+        1 => 18,
+        2 => 15,
+        _ => 12,
     };
     let first = today.with_day(1).unwrap_or(today);
     first
@@ -100,6 +106,13 @@ pub async fn run(client: &Client, args: DemoArgs, out: &mut dyn Write) -> anyhow
     }
     if args.baseline_months > 0 {
         import_baselines(client, &args, &adopted, today, &mut rng, out).await?;
+    }
+    if !args.no_history {
+        let on: Vec<(String, NaiveDate)> = adopted
+            .iter()
+            .filter_map(|(board, since)| since.map(|since| (board.clone(), since)))
+            .collect();
+        history::publish(&args.nats_url, &on, today, &mut rng, out).await?;
     }
     let sent = send_referrals(client, &args, &mut rng, out).await?;
     if args.vet_share > 0.0 && !sent.is_empty() {
@@ -306,7 +319,7 @@ async fn vet(
 }
 
 /// A progress bar on the terminal (hidden when stderr is not one).
-fn progress(length: u64, what: &str) -> ProgressBar {
+pub(crate) fn progress(length: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(length);
     bar.set_style(
         ProgressStyle::with_template(&format!(

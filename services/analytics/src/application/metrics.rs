@@ -1,5 +1,6 @@
-//! The metrics query: the facts of the boards asked for, read one at a
-//! time, counted into periods and groups, with small numbers suppressed.
+//! The metrics query: the counters kept with the facts summed into periods
+//! and groups, with small numbers suppressed; the same worked out from the
+//! facts themselves is kept as the reference.
 
 use std::collections::BTreeMap;
 
@@ -9,18 +10,20 @@ use futures::StreamExt;
 use pathway_common::auth::{Caller, Role};
 use pathway_proto::{BoardCode, days};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, StreamTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    StreamTrait,
 };
 use serde::Serialize;
 
 use super::{Analytics, Error};
 use crate::domain::fact::Fact;
 use crate::domain::metrics::{
-    BoardContext, MetricRules, Metrics, MetricsQuery, MetricsRow, Referrals, Split,
+    BoardContext, CLOSED_WITH_ADVICE, MetricRules, Metrics, MetricsQuery, MetricsRow, Referrals,
+    Split,
 };
 use crate::domain::period::Granularity;
 use crate::domain::rebuild::RebuildState;
-use crate::store::{boards, fact, facts};
+use crate::store::{aggregates, boards, fact, facts};
 
 /// The answer to a metrics query.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -56,7 +59,7 @@ impl Analytics {
         }
         let db = &self.platform.db;
         let contexts = boards::contexts(db, &query.boards).await?;
-        let rows = metric_rows(db, &contexts, query, &self.rules).await?;
+        let rows = counted_rows(db, &contexts, query, &self.rules).await?;
         Ok(MetricsReport {
             boards: query.boards.clone(),
             from: query.from,
@@ -69,7 +72,85 @@ impl Analytics {
     }
 }
 
-/// The rows for `query`, reading from the database only the facts that can
+/// The rows for `query` from the metrics' counters
+/// ([`crate::domain::aggregates`]), summed by the database, and, for
+/// re-referrals (which depend on today and on the boards asked for), from
+/// the facts of the referrals closed with advice in the range and their
+/// patients' other referrals. The same rows as [`rows_from_facts`].
+pub async fn counted_rows<C>(
+    db: &C,
+    boards: &BTreeMap<BoardCode, BoardContext>,
+    query: &MetricsQuery,
+    rules: &MetricRules,
+) -> anyhow::Result<Vec<MetricsRow>>
+where
+    C: ConnectionTrait,
+{
+    let of_boards = || fact::Column::Board.is_in(query.boards.iter().map(|b| b.code()));
+    let first = days::start_of(query.from);
+    let after = days::end_of(query.to);
+    let re_referral_end = after
+        .checked_add_months(chrono::Months::new(12))
+        .and_then(|t| t.checked_add_days(chrono::Days::new(1)))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    let advised = || {
+        fact::Entity::find()
+            .filter(of_boards())
+            .filter(fact::Column::VettedAt.gte(first))
+            .filter(fact::Column::VettedAt.lt(after))
+            .filter(fact::Column::Outcome.is_in(CLOSED_WITH_ADVICE))
+            .filter(fact::Column::PatientPseudonym.ne(""))
+    };
+    let followed = advised()
+        .all(db)
+        .await
+        .context("cannot load the referrals closed with advice")?;
+    let mut referrals = Referrals::default();
+    if !followed.is_empty() {
+        let receipts: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = fact::Entity::find()
+            .select_only()
+            .column(fact::Column::PatientPseudonym)
+            .column(fact::Column::ReceivedAt)
+            .filter(of_boards())
+            .filter(fact::Column::ReceivedAt.gte(first))
+            .filter(fact::Column::ReceivedAt.lt(re_referral_end))
+            .filter(
+                fact::Column::PatientPseudonym.in_subquery(
+                    advised()
+                        .select_only()
+                        .column(fact::Column::PatientPseudonym)
+                        .into_query(),
+                ),
+            )
+            .into_tuple()
+            .all(db)
+            .await
+            .context("cannot read the referrals for re-referrals")?;
+        for (pseudonym, received) in receipts {
+            referrals.add_receipt(&pseudonym, received);
+        }
+    }
+    let mut metrics = Metrics::new(boards, query, rules, referrals);
+    if !matches!(query.split, None | Some(Split::Adoption)) {
+        for group in aggregates::groups(db, query).await? {
+            metrics.name_key((None, group));
+        }
+    }
+    for sum in aggregates::sums(db, query).await? {
+        let key = match query.split {
+            None => (None, "all".to_owned()),
+            Some(_) => (sum.board, sum.group),
+        };
+        metrics.add_counter(key, sum.day, &sum.counter, sum.n);
+    }
+    for row in &followed {
+        metrics.add_re_referrals(&facts::from_row(row)?);
+    }
+    Ok(metrics.rows())
+}
+
+/// The rows for `query` worked out from the facts themselves (the
+/// reference [`counted_rows`] must agree with), reading from the database only the facts that can
 /// count in its range, one at a time (a national query over years of
 /// referrals would not fit in memory as a list): a fact counts in a period
 /// only by its receipt, first vetting outcome, withdrawal or an answer to a
@@ -78,7 +159,7 @@ impl Analytics {
 /// received up to 12 months after the range may be a re-referral of a
 /// patient vetted in it, and a split has a group for every value among the
 /// boards' facts, counted or not.
-async fn metric_rows<C>(
+pub async fn rows_from_facts<C>(
     db: &C,
     boards: &BTreeMap<BoardCode, BoardContext>,
     query: &MetricsQuery,

@@ -125,7 +125,7 @@ pub async fn replay(
         remaining: 0,
     };
     loop {
-        let outcomes = inbox.try_process_batch(256).await?;
+        let outcomes = inbox.try_process_batch(consumer::MAX_BATCH).await?;
         progress.handled += outcomes.len() as u64;
         let info = durable.info().await.context("cannot read the consumer")?;
         progress.remaining = info.num_pending;

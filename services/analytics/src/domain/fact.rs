@@ -130,6 +130,9 @@ pub struct Fact {
     pub closed_reason: Option<String>,
     /// The first appointment, as the board's hospital system reported it.
     pub first_appointment: FirstAppointment,
+    /// Some event of it was demo data (`Event.demo`, from `pathway demo`):
+    /// a page that counts it says it includes demo data.
+    pub demo: bool,
 }
 
 /// An event analytics cannot make sense of.
@@ -165,6 +168,7 @@ impl Fact {
             closed_at: None,
             closed_reason: None,
             first_appointment: FirstAppointment::default(),
+            demo: false,
         }
     }
 
@@ -188,6 +192,7 @@ impl Fact {
     /// move it; the outcome is the latest, since a correction supersedes.
     pub fn apply(&mut self, event: &Event) -> Result<(), FactError> {
         let at = event.occurred_at().ok_or(FactError::NoTime)?;
+        self.demo |= event.demo;
         let Some(payload) = &event.payload else {
             return Ok(());
         };

@@ -12,6 +12,7 @@
 //! - [`publication`], [`suppression`]: the fixed quarterly tables, suppressed as one set.
 //! - [`rebuild`]: where a rebuild of the facts is, as a state machine.
 
+pub mod aggregates;
 pub mod baseline;
 pub mod disclosure;
 pub mod fact;

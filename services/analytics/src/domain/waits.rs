@@ -7,17 +7,17 @@
 //!
 //! Days are Scottish days (Europe/London, [`days::day_of`]): a referral
 //! received at 00:30 on a summer night is received that day. A wait in working days counts the board's working
-//! days after the day of receipt up to and including the day of vetting (a
+//! days, each by the calendar in force on that day, after the day of receipt up to and including the day of vetting (a
 //! referral received on Monday and vetted on Tuesday waited one working
 //! day); in calendar days, the days between the two dates. Paused time is
 //! counted the same way over each pause, overlapping pauses merged, and
 //! taken off to give the wait without paused time.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use pathway_proto::calendar::WorkingCalendar;
 use pathway_proto::days;
 
 use super::fact::Pause;
+use super::metrics::BoardContext;
 
 /// One referral's wait to vetting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +39,10 @@ impl Wait {
 }
 
 /// The wait of a referral received at `received` and vetted at `vetted`.
+///
+/// Each day of it counts by `board`'s calendar in force on that day.
 pub fn wait(
-    calendar: &WorkingCalendar,
+    board: &BoardContext,
     received: DateTime<Utc>,
     vetted: DateTime<Utc>,
     pauses: &[Pause],
@@ -67,12 +69,12 @@ pub fn wait(
     let (working_days_paused, calendar_days_paused) =
         merged.iter().fold((0u32, 0u32), |(w, c), (from, to)| {
             (
-                w.saturating_add(calendar.working_days_between(*from, *to)),
+                w.saturating_add(board.working_days_between(*from, *to)),
                 c.saturating_add(days_between(*from, *to)),
             )
         });
     Wait {
-        working_days: calendar.working_days_between(start, end),
+        working_days: board.working_days_between(start, end),
         calendar_days: days_between(start, end),
         working_days_paused,
         calendar_days_paused,

@@ -48,6 +48,9 @@ pub struct Model {
     /// `m0004_practice_codes`).
     #[sea_orm(default_value = "")]
     pub practice_code: String,
+    /// Built from demo data (added by `m0006_demo_facts`).
+    #[sea_orm(default_value = false)]
+    pub demo: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,8 @@
 //! file's facts replaced, and the facts built from the stream cleared for a
 //! rebuild.
 
+use std::collections::BTreeSet;
+
 use anyhow::Context;
 use pathway_proto::BoardCode;
 use sea_orm::{
@@ -10,7 +12,7 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::fact;
+use super::{aggregates, fact};
 use crate::domain::baseline;
 use crate::domain::fact::{Attributes, Fact, Pause, Route};
 use crate::domain::first_appointment::FirstAppointment;
@@ -61,6 +63,7 @@ pub fn from_row(row: &fact::Model) -> anyhow::Result<Fact> {
             clinic_type: row.first_appointment_clinic.clone(),
             did_not_attend: u32::try_from(row.first_appointment_dna).unwrap_or(0),
         },
+        demo: row.demo,
     })
 }
 
@@ -97,6 +100,7 @@ pub fn to_row(fact: &Fact) -> anyhow::Result<fact::Model> {
         first_appointment_dna: i32::try_from(fact.first_appointment.did_not_attend)
             .unwrap_or(i32::MAX),
         practice_code: fact.practice_code.clone(),
+        demo: fact.demo,
     })
 }
 
@@ -132,12 +136,23 @@ pub async fn save(db: &impl ConnectionTrait, fact: &Fact, existed: bool) -> anyh
     Ok(())
 }
 
-/// Write `facts`, replacing any under the same referral ids; answers how
-/// many were replaced.
+/// Write `facts`, replacing any under the same referral ids, and work out
+/// their boards' counters again; answers how many were replaced.
 pub async fn replace(db: &impl ConnectionTrait, facts: &[Fact]) -> anyhow::Result<u64> {
     let mut replaced = 0;
+    let mut boards: BTreeSet<BoardCode> = facts.iter().map(|f| f.board).collect();
     for chunk in facts.chunks(CHUNK) {
         let ids: Vec<String> = chunk.iter().map(|f| f.referral_id.clone()).collect();
+        let old: Vec<String> = fact::Entity::find()
+            .select_only()
+            .column(fact::Column::Board)
+            .distinct()
+            .filter(fact::Column::ReferralId.is_in(ids.clone()))
+            .into_tuple()
+            .all(db)
+            .await
+            .context("cannot read the facts replaced")?;
+        boards.extend(old.iter().filter_map(|b| BoardCode::parse(b).ok()));
         replaced += fact::Entity::delete_many()
             .filter(fact::Column::ReferralId.is_in(ids))
             .exec(db)
@@ -153,16 +168,19 @@ pub async fn replace(db: &impl ConnectionTrait, facts: &[Fact]) -> anyhow::Resul
             .await
             .context("cannot insert the facts")?;
     }
+    let boards: Vec<BoardCode> = boards.into_iter().collect();
+    aggregates::recompute(db, &boards).await?;
     Ok(replaced)
 }
 
-/// Delete every fact built from the stream; imported baseline facts come
-/// from no stream and stay.
+/// Delete every fact built from the stream, and the counters with them;
+/// imported baseline facts come from no stream and stay.
 pub async fn clear_from_stream(db: &impl ConnectionTrait) -> anyhow::Result<()> {
     fact::Entity::delete_many()
         .filter(fact::Column::ReferralId.not_like(format!("{}%", baseline::PREFIX)))
         .exec(db)
         .await
         .context("cannot delete the facts")?;
+    aggregates::recompute_all(db).await?;
     Ok(())
 }

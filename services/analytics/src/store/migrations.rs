@@ -5,7 +5,7 @@ use pathway_common::db::{create_index, create_table};
 use pathway_common::plumbing::PlumbingMigration;
 use sea_orm_migration::prelude::*;
 
-use super::{fact, pathway_change, settings_change};
+use super::{aggregates, fact, metric_counter, pathway_change, settings_change};
 
 struct AnalyticsTables;
 
@@ -126,6 +126,57 @@ impl MigrationTrait for PracticeCodes {
     }
 }
 
+/// The metrics' counters ([`crate::domain::aggregates`]), worked out from
+/// the facts already there.
+struct MetricCounters;
+
+impl MigrationName for MetricCounters {
+    fn name(&self) -> &str {
+        "m0007_metric_counters"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for MetricCounters {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_table(manager, metric_counter::Entity).await?;
+        aggregates::recompute_all(manager.get_connection())
+            .await
+            .map_err(|e| DbErr::Migration(format!("{e:#}")))
+    }
+}
+
+/// The facts' demo mark: one column, false for every fact already there.
+struct DemoFacts;
+
+impl MigrationName for DemoFacts {
+    fn name(&self) -> &str {
+        "m0006_demo_facts"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for DemoFacts {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.has_column("referral_facts", "demo").await? {
+            return Ok(());
+        }
+        let column = ColumnDef::new(Alias::new("demo"))
+            .boolean()
+            .not_null()
+            .default(false)
+            .to_owned();
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("referral_facts"))
+                    .add_column(column)
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -135,6 +186,11 @@ impl MigratorTrait for Migrator {
             Box::new(AnalyticsTables),
             Box::new(FirstAppointments),
             Box::new(PracticeCodes),
+            // Before the counters: they read the settings' effective dates.
+            Box::new(settings_change::EffectiveDates),
+            Box::new(DemoFacts),
+            // Last: it reads the facts with every column of today's entity.
+            Box::new(MetricCounters),
         ]
     }
 }

@@ -3,15 +3,19 @@
 //! calendars). The consumer and the application both read and write through
 //! it.
 //!
-//! - Entities, a module per table: [`fact`], [`pathway_change`], [`settings_change`].
+//! - Entities, a module per table: [`fact`], [`metric_counter`],
+//!   [`pathway_change`], [`settings_change`].
 //! - [`migrations`]: the [`Migrator`].
 //! - Queries: [`facts`] (a fact to and from its row, loading, saving,
 //!   clearing) and [`boards`] (the boards' histories, and what a metrics
-//!   query needs of them).
+//!   query needs of them), [`aggregates`] (the metrics' counters, kept with
+//!   the facts).
 
+pub mod aggregates;
 pub mod boards;
 pub mod fact;
 pub mod facts;
+pub mod metric_counter;
 pub mod migrations;
 pub mod pathway_change;
 pub mod settings_change;

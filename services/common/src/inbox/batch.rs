@@ -25,7 +25,7 @@ use sea_orm::{
 };
 use tracing::Instrument;
 
-use super::{HandleError, Handler, Inbox, Outcome, ack, entity};
+use super::{DemoEvents, HandleError, Handler, Inbox, Outcome, ack, entity};
 use crate::db::is_unique_violation;
 use crate::telemetry;
 
@@ -65,7 +65,12 @@ impl<H: Handler> Inbox<H> {
             let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
             let problem = match Event::decode(message.payload.as_ref()) {
                 Ok(event) if !event.event_id.is_empty() && event.payload.is_some() => {
-                    items.push(self.item(index, message, event, delivered));
+                    if event.demo && self.spec.demo != DemoEvents::Take {
+                        let attempt = self.not_taken(message, &event, delivered).await;
+                        outcomes[index] = self.settle(message, delivered, attempt).await?;
+                    } else {
+                        items.push(self.item(index, message, event, delivered));
+                    }
                     continue;
                 }
                 Ok(_) => "event has no event_id or no payload".to_owned(),
@@ -289,6 +294,23 @@ impl<H: Handler> Inbox<H> {
             Err(HandleError::Rejected(reason)) => Pending::Rejected(reason),
             Err(HandleError::Retry(error)) => Pending::Retry(error),
         })
+    }
+
+    /// A demo event this consumer does not take in: acknowledged without
+    /// effect, or dead-lettered as the sender's fault in production.
+    async fn not_taken(
+        &self,
+        message: &jetstream::Message,
+        event: &Event,
+        delivered: i64,
+    ) -> anyhow::Result<Outcome> {
+        if self.spec.demo == DemoEvents::Refuse {
+            let reason = "demo data is refused under PATHWAY_PROFILE=production";
+            return self
+                .dead_letter(message, Some(event), reason, delivered)
+                .await;
+        }
+        ack(message).await.map(|()| Outcome::Ignored)
     }
 
     /// Settle one prepared message after its transaction: ack what was

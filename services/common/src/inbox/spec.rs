@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use pathway_proto::stream;
 
+use crate::profile::Profile;
+
 /// What a consumer subscribes to and how it waits out faults.
 #[derive(Debug, Clone)]
 pub struct ConsumerSpec {
@@ -23,6 +25,33 @@ pub struct ConsumerSpec {
     /// Messages handled in one transaction, at most: those that have
     /// arrived when the last batch is done.
     pub max_batch: usize,
+    /// What it does with an event marked as demo data (`Event.demo`).
+    pub demo: DemoEvents,
+}
+
+/// What a consumer does with an event marked as demo data, which only
+/// `pathway demo` publishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoEvents {
+    /// Acknowledge it without effect: the default, so a service acts on
+    /// no demo referral.
+    Ignore,
+    /// Handle it like any other (analytics, which marks it as demo).
+    Take,
+    /// Dead-letter it as the sender's fault: production, where demo data
+    /// has no place.
+    Refuse,
+}
+
+impl DemoEvents {
+    /// [`DemoEvents::Refuse`] under `PATHWAY_PROFILE=production` (or a
+    /// profile that does not parse), else `wanted`.
+    fn under_profile(wanted: Self) -> Self {
+        match Profile::from_env() {
+            Ok(Profile::Development) => wanted,
+            _ => Self::Refuse,
+        }
+    }
 }
 
 impl ConsumerSpec {
@@ -37,6 +66,16 @@ impl ConsumerSpec {
             ack_wait: Duration::from_secs(30),
             max_ack_pending: 256,
             max_batch: 64,
+            demo: DemoEvents::under_profile(DemoEvents::Ignore),
+        }
+    }
+
+    /// This consumer takes demo events in (outside production, where they
+    /// are still refused).
+    pub fn taking_demo(self) -> Self {
+        Self {
+            demo: DemoEvents::under_profile(DemoEvents::Take),
+            ..self
         }
     }
 

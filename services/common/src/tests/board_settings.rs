@@ -102,6 +102,10 @@ fn changed(board: &str, when: DateTime<Utc>, by: &str, settings: &BoardSettings)
 }
 
 fn changed_json(board: &str, when: DateTime<Utc>, by: &str, json: &str) -> Event {
+    changed_from(board, when, by, json, "")
+}
+
+fn changed_from(board: &str, when: DateTime<Utc>, by: &str, json: &str, from: &str) -> Event {
     Event::new(
         board,
         None,
@@ -111,6 +115,7 @@ fn changed_json(board: &str, when: DateTime<Utc>, by: &str, json: &str) -> Event
             vetting_target_working_days: 0,
             changed_by: by.into(),
             settings_json: json.into(),
+            effective_date: from.into(),
         }),
     )
 }
@@ -174,12 +179,13 @@ async fn a_board_without_a_row_runs_on_the_defaults_and_an_unreadable_row_is_an_
             BoardSettings::default(),
             "{backend}"
         );
-        Entity::insert(ActiveModel {
+        version::Entity::insert(version::ActiveModel {
+            event_id: Set("e".into()),
             board: Set("highland".into()),
             settings_json: Set("{\"vetting".into()),
             changed_by: Set(String::new()),
             changed_at: Set(at(9)),
-            event_id: Set(String::new()),
+            effective_date: Set(None),
         })
         .exec_without_returning(db)
         .await
@@ -300,6 +306,89 @@ async fn an_older_table_gains_the_missing_columns_and_keeps_its_rows() {
         assert_eq!(
             row(db).await.expect("a row").event_id,
             newer.event_id,
+            "{backend}"
+        );
+    }
+    databases.drop().await;
+}
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().expect("a day")
+}
+
+#[tokio::test]
+async fn a_change_from_a_later_day_is_not_in_force_before_it() {
+    let databases = Databases::fresh().await;
+    for (backend, db) in &databases.dbs {
+        migrate(&SchemaManager::new(db)).await.expect("migrates");
+        let json = |days: u32| serde_json::to_string(&with_target(days)).expect("serialise");
+        // Saved on 2 March 2026: 7 days from that moment (no effective date),
+        // 9 from 1 June, then 3 from 1 June saved later, and 12 from a day
+        // far ahead.
+        for (hour, days, from) in [(9, 7, ""), (10, 9, "2026-06-01"), (11, 3, "2026-06-01")] {
+            let event = changed_from("highland", at(hour), "a", &json(days), from);
+            apply(db, &event).await.expect("applies");
+        }
+        let far = changed_from("highland", at(12), "a", &json(12), "2999-01-01");
+        apply(db, &far).await.expect("applies");
+        let target = |day: NaiveDate| async move {
+            in_force_on(db, highland(), day)
+                .await
+                .expect("reads")
+                .vetting_target_working_days
+        };
+        let default = BoardSettings::default().vetting_target_working_days;
+        assert_eq!(target(day("2026-03-01")).await, default, "{backend}");
+        assert_eq!(target(day("2026-03-02")).await, 7, "{backend}");
+        assert_eq!(target(day("2026-05-31")).await, 7, "{backend}");
+        assert_eq!(target(day("2026-06-01")).await, 3, "{backend}");
+        assert_eq!(target(day("2999-01-01")).await, 12, "{backend}");
+        // Now (after 1 June 2026, before 2999): the later saved of 1 June.
+        let now = of_board(db, highland()).await.expect("reads");
+        assert_eq!(now.vetting_target_working_days, 3, "{backend}");
+        // The latest saved is still the row `board_settings` keeps.
+        assert_eq!(row(db).await.expect("a row").event_id, far.event_id);
+        // A redelivery keeps one version per event.
+        apply(db, &far).await.expect("applies");
+        assert_eq!(
+            version::Entity::find().all(db).await.expect("read").len(),
+            4
+        );
+
+        let bad = changed_from("highland", at(13), "a", &json(5), "1 June");
+        let error = apply(db, &bad).await.expect_err("refused");
+        assert!(
+            matches!(&error, ApplyError::Invalid(f) if f.iter().any(|f| f.field == "effective_date")),
+            "{backend}: {error:?}"
+        );
+    }
+    databases.drop().await;
+}
+
+#[tokio::test]
+async fn the_change_kept_before_versions_becomes_the_first_version() {
+    let databases = Databases::fresh().await;
+    for (backend, db) in &databases.dbs {
+        migrate(&SchemaManager::new(db)).await.expect("migrates");
+        apply(db, &changed("highland", at(9), "a", &with_target(8)))
+            .await
+            .expect("applies");
+        // As a database made before versions: the row, no versions.
+        version::Entity::delete_many()
+            .exec(db)
+            .await
+            .expect("delete");
+        VersionsMigration
+            .up(&SchemaManager::new(db))
+            .await
+            .expect("migrates");
+        let settings = of_board(db, highland()).await.expect("reads");
+        assert_eq!(settings.vetting_target_working_days, 8, "{backend}");
+        assert_eq!(
+            in_force_on(db, highland(), day("2026-03-01"))
+                .await
+                .expect("reads"),
+            BoardSettings::default(),
             "{backend}"
         );
     }

@@ -69,7 +69,9 @@ impl Decisions {
         let vetted = Vetted::parse(event, completed)?;
         let referral_id = vetted.referral.to_string();
         let board = vetted.board;
-        let settings = board_settings::of_board(txn, board).await?;
+        // The settings in force on the Scottish day of the decision.
+        let decided_on = pathway_proto::days::day_of(vetted.decided_at);
+        let settings = board_settings::in_force_on(txn, board, decided_on).await?;
         let outcome = Outcome::from_proto(vetted.outcome, &settings)
             .map_err(|e| Error::Refused(e.to_string()))?;
         let placement = super::supersede::place_after(

@@ -62,6 +62,10 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(PlumbingMigration), Box::new(DecisionTables)]
+        vec![
+            Box::new(PlumbingMigration),
+            Box::new(DecisionTables),
+            Box::new(board_settings::VersionsMigration),
+        ]
     }
 }

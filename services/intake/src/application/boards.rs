@@ -51,17 +51,20 @@ pub struct PathwaySwitch<'a> {
     pub reason: Option<&'a str>,
 }
 
-/// A board's settings in force, and every stored document.
+/// A board's settings in force today (in Scotland), and every stored
+/// document, including those in force from a later day.
 #[derive(Debug, Clone)]
 pub struct BoardSettingsRecord {
     pub board: BoardCode,
-    /// The defaults until a board admin stores some.
+    /// The defaults until a board admin stores some in force today.
     pub settings: BoardSettings,
-    /// True while the board has never stored settings of its own.
+    /// True while no settings of the board's own are in force.
     pub defaults: bool,
     pub changed_by: Option<String>,
     pub changed_at: Option<DateTime<Utc>>,
-    /// Oldest first.
+    /// The Scottish day the settings in force took effect.
+    pub effective_from: Option<NaiveDate>,
+    /// In the order saved, oldest first.
     pub changes: Vec<SettingsChange>,
 }
 
@@ -69,6 +72,8 @@ pub struct BoardSettingsRecord {
 pub struct SettingsChange {
     pub changed_by: String,
     pub changed_at: DateTime<Utc>,
+    /// The Scottish day from which it is in force.
+    pub effective_from: NaiveDate,
     pub settings: BoardSettings,
 }
 
@@ -173,42 +178,55 @@ impl Intake {
         board_record(self.db(), board, today).await
     }
 
-    /// The settings of `board` in force, for its board admins and clinicians.
+    /// The settings of `board` in force on the Scottish day `now` falls on,
+    /// and every change, for its board admins and clinicians.
     pub async fn board_settings(
         &self,
         caller: &Caller,
         board: &str,
+        now: DateTime<Utc>,
     ) -> Result<BoardSettingsRecord, Error> {
         let board = Self::board_for(caller, board, &[Role::BoardAdmin, Role::Clinician])?;
-        settings_record(self.db(), board).await
+        settings_record(self.db(), board, days::day_of(now)).await
     }
 
-    /// Store the whole settings document of `board`, announce it
-    /// (`board.settings_changed`) and audit it, in one transaction.
+    /// Store the whole settings document of `board`, in force from
+    /// `effective_from` (YYYY-MM-DD, a Scottish day: today or later; today
+    /// in Scotland when `None`), announce it (`board.settings_changed`) and
+    /// audit it, in one transaction.
     pub async fn set_board_settings(
         &self,
         caller: &Caller,
         board: &str,
         settings: BoardSettings,
+        effective_from: Option<&str>,
+        now: DateTime<Utc>,
     ) -> Result<BoardSettingsRecord, Error> {
         let board = Self::board_for(caller, board, &[Role::BoardAdmin])?;
+        let today = days::day_of(now);
+        let effective_from = match effective_from {
+            None => Ok(today),
+            Some(text) => effective_day(text, today),
+        };
         let mut problems = settings.problems();
         // Production refuses at start what it refuses here, so a board's
         // settings cannot bring back the file sink or plain http.
         if Profile::from_env()? == Profile::Production {
             problems.extend(settings.production_problems());
         }
-        if !problems.is_empty() {
-            return Err(Error::Validation(
-                problems
-                    .into_iter()
-                    .map(|(field, reason)| FieldError::new(field, reason))
-                    .collect(),
-            ));
+        let mut invalid: Vec<FieldError> = problems
+            .into_iter()
+            .map(|(field, reason)| FieldError::new(field, reason))
+            .collect();
+        if let Err(why) = &effective_from {
+            invalid.push(why.clone());
         }
+        let effective_from = match effective_from {
+            Ok(day) if invalid.is_empty() => day,
+            _ => return Err(Error::Validation(invalid)),
+        };
         let settings_json =
             serde_json::to_string(&settings).context("cannot serialise board settings")?;
-        let now = Utc::now();
         let txn = self.db().begin().await?;
         board_settings_change::Entity::insert(board_settings_change::ActiveModel {
             id: Set(Uuid::now_v7().to_string()),
@@ -216,6 +234,7 @@ impl Intake {
             settings_json: Set(settings_json.clone()),
             changed_by: Set(caller.subject.clone()),
             changed_at: Set(now),
+            effective_date: Set(Some(effective_from)),
         })
         .exec(&txn)
         .await?;
@@ -228,6 +247,7 @@ impl Intake {
                 vetting_target_working_days: settings.vetting_target_working_days,
                 changed_by: caller.subject.clone(),
                 settings_json,
+                effective_date: effective_from.format("%Y-%m-%d").to_string(),
             }),
         );
         outbox::enqueue(&txn, &event).await?;
@@ -244,12 +264,13 @@ impl Intake {
             },
         )
         .await?;
-        let record = settings_record(&txn, board).await?;
+        let record = settings_record(&txn, board, today).await?;
         txn.commit().await?;
         self.platform.outbox.notify();
         tracing::info!(
             board = board.code(),
             vetting_target_working_days = settings.vetting_target_working_days,
+            %effective_from,
             "board settings changed"
         );
         Ok(record)
@@ -284,9 +305,28 @@ async fn board_record<C: ConnectionTrait>(
     })
 }
 
+/// The day a change asked for is in force from: a Scottish day, today or
+/// later. Settings are not back-dated: the waits already judged by a day's
+/// settings stay judged by them (docs/decisions/0021-effective-dated-settings.md).
+fn effective_day(text: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> {
+    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| FieldError::new("effective_from", "must be a date as YYYY-MM-DD"))?;
+    if day < today {
+        return Err(FieldError::new(
+            "effective_from",
+            format!("must be today ({today}, in Scotland) or later: settings are not back-dated"),
+        ));
+    }
+    Ok(day)
+}
+
+/// `board`'s settings in force on the Scottish day `today`: of the changes
+/// in force by then, the one from the latest day, and of two from one day
+/// the one saved later.
 async fn settings_record<C: ConnectionTrait>(
     db: &C,
     board: BoardCode,
+    today: NaiveDate,
 ) -> Result<BoardSettingsRecord, Error> {
     let rows = queries::board_settings_changes(db, board.code()).await?;
     let mut changes = Vec::with_capacity(rows.len());
@@ -298,16 +338,27 @@ async fn settings_record<C: ConnectionTrait>(
         changes.push(SettingsChange {
             changed_by: row.changed_by,
             changed_at: row.changed_at,
+            // A change kept before effective dates: from the day it was saved.
+            effective_from: row
+                .effective_date
+                .unwrap_or_else(|| days::day_of(row.changed_at)),
             settings,
         });
     }
-    let current = changes.last();
+    // `changes` is in the order saved: the last of the greatest day wins.
+    let current = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.effective_from <= today)
+        .max_by_key(|(i, c)| (c.effective_from, *i))
+        .map(|(_, c)| c);
     Ok(BoardSettingsRecord {
         board,
         settings: current.map(|c| c.settings.clone()).unwrap_or_default(),
         defaults: current.is_none(),
         changed_by: current.map(|c| c.changed_by.clone()),
         changed_at: current.map(|c| c.changed_at),
+        effective_from: current.map(|c| c.effective_from),
         changes,
     })
 }

@@ -24,12 +24,13 @@ pub mod lookup;
 pub mod referrals;
 pub mod subscriptions;
 
-/// Intake's state: the platform it runs on and the key of the patient
-/// pseudonym.
+/// Intake's state: the platform it runs on, the key of the patient
+/// pseudonym and what the patient's opt-in links are made with.
 #[derive(Clone)]
 pub struct Intake {
     pub platform: Platform,
     pub pseudonym_key: Vec<u8>,
+    pub opt_in: referrals::OptInLinks,
 }
 
 impl Intake {

@@ -9,6 +9,7 @@ pub mod appointment;
 mod attributes;
 mod chi;
 pub mod fhir;
+pub mod opt_in;
 pub mod referral;
 mod status;
 

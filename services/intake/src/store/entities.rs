@@ -266,6 +266,9 @@ pub mod board_settings_change {
         pub settings_json: String,
         pub changed_by: String,
         pub changed_at: DateTimeUtc,
+        /// The Scottish day from which it is in force; `None` on changes
+        /// kept before the column existed (in force from the day saved).
+        pub effective_date: Option<Date>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -105,6 +105,37 @@ impl MigrationTrait for BoardSettingsTables {
     }
 }
 
+/// The Scottish day each settings change is in force from; the changes
+/// kept before it read as in force from the day they were saved.
+struct SettingsEffectiveDates;
+
+impl MigrationName for SettingsEffectiveDates {
+    fn name(&self) -> &str {
+        "m0007_settings_effective_dates"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SettingsEffectiveDates {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // `m0003_board_settings` creates the table from today's entity.
+        if manager
+            .has_column("board_settings_changes", "effective_date")
+            .await?
+        {
+            return Ok(());
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("board_settings_changes"))
+                    .add_column(ColumnDef::new(Alias::new("effective_date")).date().null())
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -115,6 +146,8 @@ impl MigratorTrait for Migrator {
             Box::new(BoardSettingsTables),
             Box::new(super::appointments::AppointmentTables),
             Box::new(super::subscriptions::SubscriptionTables),
+            Box::new(super::opt_in::OptInTables),
+            Box::new(SettingsEffectiveDates),
         ]
     }
 }

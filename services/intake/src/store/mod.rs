@@ -9,6 +9,7 @@
 pub mod appointments;
 mod entities;
 mod migrations;
+pub mod opt_in;
 pub mod postcodes;
 pub mod queries;
 pub mod subscriptions;

@@ -144,20 +144,31 @@ pub async fn pathway_changes<C: ConnectionTrait>(
         .await
 }
 
-/// Every settings document `board` stored, oldest first.
-/// The settings `board` stored last, if it ever stored any.
+/// The settings of `board` in force today in Scotland, if any it stored
+/// are: of the changes in force by today, the one from the latest day, and
+/// of two from one day the one saved later. A change kept before effective
+/// dates is in force from the day it was saved.
 pub async fn latest_board_settings<C: ConnectionTrait>(
     db: &C,
     board: &str,
 ) -> Result<Option<board_settings_change::Model>, DbErr> {
-    board_settings_change::Entity::find()
-        .filter(board_settings_change::Column::Board.eq(board))
-        .order_by_desc(board_settings_change::Column::ChangedAt)
-        .order_by_desc(board_settings_change::Column::Id)
-        .one(db)
-        .await
+    let today = pathway_proto::days::today();
+    let changes = board_settings_changes(db, board).await?;
+    Ok(changes
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let from = row
+                .effective_date
+                .unwrap_or_else(|| pathway_proto::days::day_of(row.changed_at));
+            (from, i, row)
+        })
+        .filter(|(from, _, _)| *from <= today)
+        .max_by_key(|(from, i, _)| (*from, *i))
+        .map(|(_, _, row)| row))
 }
 
+/// Every settings document `board` stored, in the order saved.
 pub async fn board_settings_changes<C: ConnectionTrait>(
     db: &C,
     board: &str,

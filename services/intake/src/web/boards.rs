@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::Utc;
 use pathway_common::auth::{Caller, Role};
@@ -73,28 +73,40 @@ pub(super) async fn get_board_settings(
     caller: Caller,
     Path(board): Path<String>,
 ) -> Result<Json<BoardSettingsView>, ApiError> {
-    Ok(Json(intake.board_settings(&caller, &board).await?.into()))
+    Ok(Json(
+        intake
+            .board_settings(&caller, &board, Utc::now())
+            .await?
+            .into(),
+    ))
 }
 
-/// Replace a board's settings with the whole document sent. Fields left out
-/// take their defaults; every service picks the change up without a restart.
+/// Replace a board's settings with the whole document sent, in force from
+/// a Scottish day: `effective_from`, today in Scotland unless given, never
+/// before today. Fields left out take their defaults; every service picks
+/// the change up without a restart, and each judges a referral by the
+/// settings in force on the relevant day.
 #[utoipa::path(
     put, path = "/v1/boards/{board}/settings", tag = "boards",
     request_body(content = Object, description = "The whole settings document (see examples/board-settings.json): vetting_target_working_days, claim_lease_minutes, scottish_bank_holidays, extra_holidays, disabled_outcomes, outcome_labels, partners, priority_target_days, opt_in_window_days"),
-    params(("board" = String, Path, description = "Board code")),
+    params(
+        ("board" = String, Path, description = "Board code"),
+        SettingsWhen,
+    ),
     responses(
         (status = 200, description = "Stored and announced as board.settings_changed", body = BoardSettingsView),
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 403, description = "Not a board admin of this board", body = ErrorBody),
         (status = 404, description = "Unknown board", body = ErrorBody),
         (status = 415, description = "Not sent as JSON", body = ErrorBody),
-        (status = 422, description = "Unknown fields, wrong types or values out of range: every field named", body = ErrorBody),
+        (status = 422, description = "Unknown fields, wrong types or values out of range, or an effective_from that is not a day or is before today in Scotland: every field named", body = ErrorBody),
     )
 )]
 pub(super) async fn set_board_settings(
     State(intake): State<Intake>,
     caller: Caller,
     Path(board): Path<String>,
+    Query(when): Query<SettingsWhen>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<BoardSettingsView>, ApiError> {
@@ -116,7 +128,13 @@ pub(super) async fn set_board_settings(
     let settings = parse_settings(&body)?;
     Ok(Json(
         intake
-            .set_board_settings(&caller, &board, settings)
+            .set_board_settings(
+                &caller,
+                &board,
+                settings,
+                when.effective_from.as_deref(),
+                Utc::now(),
+            )
             .await?
             .into(),
     ))
@@ -152,6 +170,15 @@ fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
 
 /// The settings document; a failure names the field (an unknown one too,
 /// e.g. `partners[0].phone`).
+/// When a settings change is in force from.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct SettingsWhen {
+    /// YYYY-MM-DD, a Scottish day, today or later; today in Scotland when
+    /// left out.
+    effective_from: Option<String>,
+}
+
 fn parse_settings(body: &[u8]) -> Result<BoardSettings, ApiError> {
     pathway_common::http::parse_json(body)
 }

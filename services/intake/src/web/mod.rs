@@ -9,6 +9,7 @@
 //!   answer to a clinician's question as a `Communication`.
 //! - [`fhir_subscription`]: FHIR `Subscription`s (rest-hook) to Tasks' changes.
 //! - [`home`]: the page for a browser.
+//! - [`opt_in`]: the patient's opt-in pages.
 //! - [`types`]: request and response bodies.
 
 use axum::routing::{get, post, put};
@@ -37,6 +38,7 @@ mod fhir;
 mod fhir_subscription;
 mod fhir_task;
 mod home;
+mod opt_in;
 mod referrals;
 pub mod types;
 
@@ -117,5 +119,8 @@ pub fn routes(intake: Intake) -> Router {
         )
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/", get(home::home))
+        .route("/opt-in", get(opt_in::code_form).post(opt_in::enter_code))
+        .route("/opt-in/{token}", get(opt_in::show).post(opt_in::opt_in))
+        .merge(pathway_common::pages::asset_routes())
         .with_state(intake)
 }

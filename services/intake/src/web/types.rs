@@ -229,15 +229,19 @@ impl From<PathwayChange> for PathwayChangeView {
 pub struct BoardSettingsView {
     pub board: String,
     pub name: String,
-    /// The settings in force: the defaults until a board admin stores some.
+    /// The settings in force today in Scotland: the defaults until settings
+    /// a board admin stored are in force.
     #[schema(value_type = Object)]
     pub settings: BoardSettings,
-    /// True while the board has never stored settings of its own.
+    /// True while no settings of the board's own are in force.
     pub defaults: bool,
     /// Who stored the settings in force, and when.
     pub changed_by: Option<String>,
     pub changed_at: Option<DateTime<Utc>>,
-    /// Every stored document, oldest first.
+    /// The Scottish day the settings in force took effect.
+    pub effective_from: Option<NaiveDate>,
+    /// Every stored document in the order saved, oldest first, including
+    /// any in force from a later day.
     pub changes: Vec<BoardSettingsChangeView>,
 }
 
@@ -250,6 +254,7 @@ impl From<BoardSettingsRecord> for BoardSettingsView {
             defaults: r.defaults,
             changed_by: r.changed_by,
             changed_at: r.changed_at,
+            effective_from: r.effective_from,
             changes: r.changes.into_iter().map(Into::into).collect(),
         }
     }
@@ -259,6 +264,8 @@ impl From<BoardSettingsRecord> for BoardSettingsView {
 pub struct BoardSettingsChangeView {
     pub changed_by: String,
     pub changed_at: DateTime<Utc>,
+    /// The Scottish day from which it is in force.
+    pub effective_from: NaiveDate,
     /// The whole document as it was stored.
     #[schema(value_type = Object)]
     pub settings: BoardSettings,
@@ -269,6 +276,7 @@ impl From<SettingsChange> for BoardSettingsChangeView {
         Self {
             changed_by: c.changed_by,
             changed_at: c.changed_at,
+            effective_from: c.effective_from,
             settings: c.settings,
         }
     }

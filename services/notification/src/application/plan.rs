@@ -10,7 +10,7 @@
 use chrono::Utc;
 use pathway_common::outbox;
 use pathway_proto::BoardCode;
-use pathway_proto::v1::{self as proto, Event};
+use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
@@ -35,7 +35,7 @@ impl Notifications {
     pub async fn contacts_for(&self, event: &Event, purpose: &str) -> Result<Contacts, Error> {
         let referral = referral_of(event)?;
         board_of(event)?;
-        intake::contacts_of(&self.intake, &referral.to_string(), purpose)
+        let contacts = intake::contacts_of(&self.intake, &referral.to_string(), purpose)
             .await
             .map_err(|error| {
                 if intake::may_heal(&error) {
@@ -43,7 +43,25 @@ impl Notifications {
                 } else {
                     Error::rejected(error.to_string())
                 }
-            })
+            })?;
+        // Intake issues the link when it learns of the decision, which may
+        // be after us: the patient's message waits for it.
+        if let Some(Payload::DecisionRecorded(recorded)) = &event.payload
+            && recorded
+                .outcome
+                .as_ref()
+                .is_some_and(|o| o.kind == proto::OutcomeKind::PatientOptIn as i32)
+            && contacts.opt_in.is_none()
+        {
+            return Err(Error::unavailable(
+                "intake",
+                anyhow::anyhow!(
+                    "intake has not yet issued the opt-in link of decision {}",
+                    recorded.decision_id
+                ),
+            ));
+        }
+        Ok(contacts)
     }
 
     /// `decision.recorded`: tell the referrer, the patient and, for an
@@ -218,6 +236,17 @@ fn fields(
             fields.advice = facts.advice.clone();
             fields.target_date = facts.target_date.clone();
             fields.opt_in_deadline = facts.opt_in_deadline.clone();
+            // Only this decision's own link: an older decision's message
+            // never carries a newer one's.
+            if let Some(invite) = contacts
+                .opt_in
+                .as_ref()
+                .filter(|i| facts.outcome == "patient_opt_in" && i.decision_id == facts.decision_id)
+            {
+                fields.opt_in_url = Some(invite.url.expose().clone());
+                fields.opt_in_code = Some(invite.short_code.expose().clone());
+                fields.opt_in_code_page = Some(invite.code_page());
+            }
             fields.correction = facts.correction;
         }
         Cause::InformationRequest { question, .. } => {

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 pub use board::{BoardChannels, DEFAULT_ACCOUNT};
 pub use plan::{
-    Address, Cause, Contacts, DecisionFacts, Planned, address_for, letter_address, plan,
-    receiving_service,
+    Address, Cause, Contacts, DecisionFacts, OptInInvite, Planned, address_for, letter_address,
+    plan, receiving_service,
 };
 pub use status::{IllegalTransition, Status, Transition};
 

@@ -26,6 +26,27 @@ pub struct Contacts {
     pub practice_code: String,
     /// The referrer's own reply channel (`email` or `webhook`) and address.
     pub reply: Option<(ChannelKind, String)>,
+    /// The patient's opt-in link of the referral's latest `patient_opt_in`
+    /// decision, once intake has issued it.
+    pub opt_in: Option<OptInInvite>,
+}
+
+/// How the patient opts in: intake's link, and its short code for a letter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptInInvite {
+    pub decision_id: String,
+    /// A credential: whoever holds it may opt the patient in.
+    pub url: Pii<String>,
+    pub short_code: Pii<String>,
+}
+
+impl OptInInvite {
+    /// The page that takes the short code: the link's page without its token.
+    pub fn code_page(&self) -> String {
+        let url = self.url.expose();
+        url.rsplit_once('/')
+            .map_or_else(|| url.clone(), |(page, _)| page.to_owned())
+    }
 }
 
 /// Why something is being said.

@@ -84,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(PlumbingMigration),
             Box::new(VettingTables),
             Box::new(BoardSettingsColumns),
+            Box::new(board_settings::VersionsMigration),
         ]
     }
 }

@@ -8,6 +8,7 @@ use pathway_proto::{BoardCode, days};
 
 use super::row::publish;
 use super::{BoardContext, CLOSED_WITH_ADVICE, MetricRules, MetricsQuery, MetricsRow, Split};
+use crate::domain::aggregates::{Counter, wait_of};
 use crate::domain::fact::{Fact, Route};
 use crate::domain::period::{Period, periods};
 use crate::domain::waits::{Wait, wait};
@@ -155,8 +156,9 @@ impl<'a> Metrics<'a> {
         if let (Some(received), Some(vetted)) = (fact.received_at, fact.vetted_at)
             && let Some(t) = slot(tallies, periods, days::day_of(vetted))
         {
-            let w = wait(&board.calendar, received, vetted, &fact.pauses);
-            if w.working_days_excluding_paused() <= board.vetting_target_working_days {
+            let w = wait(board, received, vetted, &fact.pauses);
+            // Judged by the target in force on the day of receipt.
+            if w.working_days_excluding_paused() <= board.target_on(days::day_of(received)) {
                 t.within_target += 1;
             }
             if !fact.pauses.is_empty() {
@@ -199,7 +201,7 @@ impl<'a> Metrics<'a> {
             if let Some(answered) = pause.answered_at
                 && let Some(t) = slot(tallies, periods, days::day_of(answered))
             {
-                t.turnaround.push(board.calendar.working_days_between(
+                t.turnaround.push(board.working_days_between(
                     days::day_of(pause.requested_at),
                     days::day_of(answered),
                 ));
@@ -209,6 +211,96 @@ impl<'a> Metrics<'a> {
             && let Some(t) = slot(tallies, periods, days::day_of(withdrawn))
         {
             t.withdrawn += 1;
+        }
+    }
+
+    /// Give the group `key` its rows without counting anything in it.
+    pub fn name_key(&mut self, key: (Option<BoardCode>, String)) {
+        let periods = self.periods.len();
+        self.groups
+            .entry(key)
+            .or_insert_with(|| vec![Tally::default(); periods]);
+    }
+
+    /// Count `n` of an aggregated `counter` of `day` into the group `key`,
+    /// as [`Metrics::add`] would the facts it stands for; re-referrals are
+    /// not aggregated ([`Metrics::add_re_referrals`]).
+    pub fn add_counter(
+        &mut self,
+        key: (Option<BoardCode>, String),
+        day: NaiveDate,
+        counter: &Counter,
+        n: u64,
+    ) {
+        let periods = &self.periods;
+        let tallies = self
+            .groups
+            .entry(key)
+            .or_insert_with(|| vec![Tally::default(); periods.len()]);
+        if matches!(counter, Counter::Fact) {
+            return;
+        }
+        let Some(t) = slot(tallies, periods, day) else {
+            return;
+        };
+        let times = usize::try_from(n).unwrap_or(0);
+        match counter {
+            Counter::Fact => {}
+            Counter::ReceivedRemote => t.received_remote += n,
+            Counter::ReceivedStandard => t.received_standard += n,
+            Counter::Vetted(numbers) => t
+                .waits
+                .extend(std::iter::repeat_n(wait_of(*numbers), times)),
+            Counter::WithinTarget => t.within_target += n,
+            Counter::InfoRequested => t.info_requested += n,
+            Counter::NotificationFailed => t.notification_failed += n,
+            Counter::Outcome(outcome) => {
+                if self.rules.without_specialist.contains(outcome) {
+                    t.without_specialist += n;
+                }
+                *t.outcomes.entry(outcome.clone()).or_default() += n;
+            }
+            Counter::Answered(days) => t.turnaround.extend(std::iter::repeat_n(*days, times)),
+            Counter::Withdrawn => t.withdrawn += n,
+        }
+    }
+
+    /// Count `fact`'s re-referrals alone, as [`Metrics::add`] does.
+    pub fn add_re_referrals(&mut self, fact: &Fact) {
+        let query = self.query;
+        let periods = &self.periods;
+        let board = self.boards.get(&fact.board).unwrap_or(&self.default_board);
+        let key = group_of(fact, board, query.split);
+        let tallies = self
+            .groups
+            .entry(key)
+            .or_insert_with(|| vec![Tally::default(); periods.len()]);
+        let (Some(_), Some(vetted)) = (fact.received_at, fact.vetted_at) else {
+            return;
+        };
+        let Some(t) = slot(tallies, periods, days::day_of(vetted)) else {
+            return;
+        };
+        let outcome = fact.outcome.as_deref().unwrap_or("unknown");
+        if !CLOSED_WITH_ADVICE.contains(&outcome) || fact.attributes.patient_pseudonym.is_empty() {
+            return;
+        }
+        let later = self
+            .referrals
+            .0
+            .get(fact.attributes.patient_pseudonym.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        for (i, months) in [(0, 6), (2, 12)] {
+            let Some(end) = months_after(vetted, months) else {
+                continue;
+            };
+            if days::day_of(end) > query.as_of {
+                continue;
+            }
+            t.re_referral[i] += 1;
+            if later.iter().any(|r| *r > vetted && *r <= end) {
+                t.re_referral[i + 1] += 1;
+            }
         }
     }
 

@@ -8,31 +8,23 @@
 //! the referral's current one (after any correction).
 //!
 //! - this module: what a query asks for and the rules it is counted by;
+//! - [`board`]: a board's settings as they were on each day ([`BoardContext`]);
 //! - [`aggregate`]: counting facts into each period and group ([`Metrics`]);
 //! - [`row`]: one period of one group after disclosure control ([`MetricsRow`]).
 
 use chrono::NaiveDate;
 use pathway_proto::BoardCode;
-use pathway_proto::calendar::WorkingCalendar;
 use serde::Serialize;
 
 use super::period::Granularity;
 
 mod aggregate;
+mod board;
 mod row;
 
 pub use aggregate::{Metrics, Referrals, compute};
+pub use board::{BoardContext, SettingsVersion};
 pub use row::MetricsRow;
-
-/// What analytics knows of a board.
-#[derive(Debug, Clone, Default)]
-pub struct BoardContext {
-    pub calendar: WorkingCalendar,
-    pub vetting_target_working_days: u32,
-    /// The first day on which the board's pathway was on; referrals received
-    /// before it (in Scottish days) fall "before adoption".
-    pub adopted_on: Option<NaiveDate>,
-}
 
 /// How rows are grouped beyond their period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]

@@ -68,3 +68,25 @@ fn an_answer_closes_its_own_pause_once() {
         }]
     );
 }
+
+#[test]
+fn a_fact_touched_by_demo_data_stays_marked_as_demo() {
+    let mut fact = Fact::new("r", highland());
+    let claimed = || {
+        Payload::VettingClaimed(proto::VettingClaimed {
+            clinician: "demo-clinician".into(),
+            ..Default::default()
+        })
+    };
+    fact.apply(&event(claimed(), at(8, 10)))
+        .expect("test data is valid");
+    assert!(!fact.demo);
+    let demo = Event {
+        demo: true,
+        ..event(claimed(), at(8, 11))
+    };
+    fact.apply(&demo).expect("test data is valid");
+    fact.apply(&event(claimed(), at(8, 12)))
+        .expect("test data is valid");
+    assert!(fact.demo, "one demo event marks the fact for good");
+}

@@ -1,7 +1,9 @@
 //! Unit tests of `waits.rs`.
 
 use super::*;
+use crate::domain::metrics::SettingsVersion;
 use chrono::TimeZone;
+use pathway_proto::calendar::WorkingCalendar;
 
 fn at(m: u32, d: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, m, d, 10, 0, 0)
@@ -18,7 +20,7 @@ fn good_friday_and_a_pause_are_not_counted() {
         requested_at: at(4, 2),
         answered_at: Some(at(4, 7)),
     };
-    let got = wait(&WorkingCalendar::default(), at(4, 1), at(4, 8), &[pause]);
+    let got = wait(&BoardContext::default(), at(4, 1), at(4, 8), &[pause]);
     assert_eq!(
         got,
         Wait {
@@ -45,7 +47,7 @@ fn overlapping_and_unanswered_pauses_count_once_up_to_vetting() {
             answered_at: None,
         },
     ];
-    let got = wait(&WorkingCalendar::default(), at(5, 11), at(5, 15), &pauses);
+    let got = wait(&BoardContext::default(), at(5, 11), at(5, 15), &pauses);
     assert_eq!(got.calendar_days_paused, 4);
     assert_eq!(got.calendar_days_excluding_paused(), 0);
 }
@@ -67,7 +69,7 @@ fn utc(text: &str) -> DateTime<Utc> {
 
 #[test]
 fn a_wait_counts_scottish_days_either_side_of_each_clock_change_and_the_new_year() {
-    let calendar = WorkingCalendar::default();
+    let calendar = BoardContext::default();
     let none = |received: &str, vetted: &str| wait(&calendar, utc(received), utc(vetted), &[]);
     // 00:30 BST on Monday 30 March (23:30 UTC on Sunday), vetted that
     // afternoon: the same Scottish day, no wait.
@@ -105,7 +107,7 @@ fn a_pause_asked_and_answered_around_summer_midnights_counts_scottish_days() {
         answered_at: Some(utc("2026-06-05T13:00:00Z")),
     };
     let got = wait(
-        &WorkingCalendar::default(),
+        &BoardContext::default(),
         utc("2026-06-01T09:00:00Z"),
         utc("2026-06-08T09:00:00Z"),
         &[pause],
@@ -119,4 +121,93 @@ fn a_pause_asked_and_answered_around_summer_midnights_counts_scottish_days() {
             calendar_days_paused: 2,
         }
     );
+}
+
+/// Highland's settings from `from`: its own non-working `days`.
+fn closed_on(days: &[&str]) -> SettingsVersion {
+    let days: Vec<NaiveDate> = days.iter().map(|d| d.parse().expect("a day")).collect();
+    SettingsVersion {
+        calendar: WorkingCalendar::new(true, &days),
+        vetting_target_working_days: 10,
+    }
+}
+
+#[test]
+fn each_day_of_a_wait_counts_by_the_calendar_in_force_on_it_in_summer() {
+    // Closed on Tue 2 June until a change from Wed 3 June closes Thu 4 and
+    // Fri 5 instead (and, too late to count, Tue 2).
+    let board = BoardContext::constant(closed_on(&["2026-06-02"]), None).with_change_from(
+        "2026-06-03".parse().expect("a day"),
+        closed_on(&["2026-06-02", "2026-06-04", "2026-06-05"]),
+    );
+    // Mon 1 to Mon 8: (Tue 2), Wed 3, (Thu 4), (Fri 5), Mon 8.
+    let got = wait(
+        &board,
+        utc("2026-06-01T09:00:00Z"),
+        utc("2026-06-08T09:00:00Z"),
+        &[],
+    );
+    assert_eq!(got.working_days, 2);
+    // Received at 00:30 BST on Wed 3 June (23:30 UTC on Tue 2): the new
+    // calendar's day; Thu 4 and Fri 5 closed, Mon 8 counts.
+    let got = wait(
+        &board,
+        utc("2026-06-02T23:30:00Z"),
+        utc("2026-06-08T09:00:00Z"),
+        &[],
+    );
+    assert_eq!(got.working_days, 1);
+    // Vetted at 00:30 BST on Wed 3 June, received Mon 1: Tue 2 closed by
+    // the old calendar, Wed 3 open by the new.
+    let got = wait(
+        &board,
+        utc("2026-06-01T09:00:00Z"),
+        utc("2026-06-02T23:30:00Z"),
+        &[],
+    );
+    assert_eq!(got.working_days, 1);
+    // A wait over before the change is judged as before it.
+    let got = wait(
+        &board,
+        utc("2026-06-01T09:00:00Z"),
+        utc("2026-06-02T22:30:00Z"),
+        &[],
+    );
+    assert_eq!(got.working_days, 0);
+}
+
+#[test]
+fn each_day_of_a_wait_counts_by_the_calendar_in_force_on_it_in_winter() {
+    // Closed on Mon 30 November until a change from Tue 1 December opens it
+    // and closes Wed 2 December.
+    let board = BoardContext::constant(closed_on(&["2026-11-30"]), None).with_change_from(
+        "2026-12-01".parse().expect("a day"),
+        closed_on(&["2026-12-02"]),
+    );
+    // Fri 27 November to Thu 3 December: (Mon 30), Tue 1, (Wed 2), Thu 3.
+    let got = wait(
+        &board,
+        utc("2026-11-27T12:00:00Z"),
+        utc("2026-12-03T12:00:00Z"),
+        &[],
+    );
+    assert_eq!(got.working_days, 2);
+    // In winter 00:30 in Scotland is 00:30 UTC: received at 00:30 on
+    // Tue 1 December, Wed 2 closed, Thu 3 counts.
+    let got = wait(
+        &board,
+        utc("2026-12-01T00:30:00Z"),
+        utc("2026-12-03T12:00:00Z"),
+        &[],
+    );
+    assert_eq!(got.working_days, 1);
+    // 23:30 on Mon 30 November is still that Monday: Tue 1 counts, Wed 2
+    // not, Thu 3 does.
+    let got = wait(
+        &board,
+        utc("2026-11-30T23:30:00Z"),
+        utc("2026-12-03T12:00:00Z"),
+        &[],
+    );
+    assert_eq!(got.working_days, 2);
 }

@@ -1,6 +1,11 @@
 //! The dashboard: one server-rendered page of the same report the API
 //! answers, with bar charts drawn as SVG on the server (no JavaScript), and
 //! every suppressed figure shown as `*`.
+//!
+//! It opens on the last two years to today (Scottish days), so a board's
+//! months before and after it switched the pathway on are both on the first
+//! screen, and leads with that comparison and with Public Health Scotland's
+//! weeks bands ([`super::lead`]) before the detailed tables.
 
 use std::collections::BTreeMap;
 
@@ -13,8 +18,10 @@ use pathway_common::http::ApiError;
 use pathway_proto::BoardCode;
 
 use super::charts::{Bar, bar_chart};
+use super::lead::{Comparison, PhsBands, comparisons, phs_bands};
 use super::{COOKIE, Session, render, threshold_less_one};
-use crate::domain::metrics::MetricsRow;
+use crate::domain::metrics::{MetricsQuery, MetricsRow, Split};
+use crate::domain::period::Granularity;
 use crate::web::AppState;
 use crate::web::metrics::parse_query;
 
@@ -51,7 +58,23 @@ struct DashboardPage {
     by_options: Vec<(String, String, bool)>,
     split_options: Vec<(String, String, bool)>,
     csv_link: String,
+    /// Before and after adoption, one per board with referrals in the range.
+    comparisons: Vec<Comparison>,
+    phs: Option<PhsBands>,
     sections: Vec<Section>,
+}
+
+/// How many months before the current one the dashboard opens on: two
+/// years in all, enough to hold a year either side of a switch-on.
+const DEFAULT_MONTHS_BACK: u32 = 23;
+
+/// The first day the dashboard shows unless asked: the first of the month
+/// 23 months before `today`'s (a Scottish day).
+fn default_from(today: chrono::NaiveDate) -> chrono::NaiveDate {
+    let month = chrono::Datelike::with_day(&today, 1).unwrap_or(today);
+    month
+        .checked_sub_months(chrono::Months::new(DEFAULT_MONTHS_BACK))
+        .unwrap_or(month)
 }
 
 pub(super) async fn dashboard(
@@ -64,7 +87,7 @@ pub(super) async fn dashboard(
     let today = pathway_proto::days::today();
     params
         .entry("from".into())
-        .or_insert_with(|| format!("{}-01-01", chrono::Datelike::year(&today)));
+        .or_insert_with(|| default_from(today).to_string());
     let value = |k: &str| params.get(k).cloned().unwrap_or_default();
     let by = params.get("by").cloned().unwrap_or_else(|| "month".into());
     let split = value("split");
@@ -110,18 +133,23 @@ pub(super) async fn dashboard(
                 .collect::<Vec<_>>()
                 .join("&")
         ),
+        comparisons: Vec::new(),
+        phs: None,
         sections: Vec::new(),
     };
     let report = match parse_query(&caller, &params, today) {
-        Ok(query) => state
-            .analytics
-            .metrics(&caller, &query)
-            .await
-            .map_err(ApiError::from),
+        Ok(query) => match state.analytics.metrics(&caller, &query).await {
+            Ok(report) => lead(&state, &caller, &query)
+                .await
+                .map(|lead| (report, lead)),
+            Err(error) => Err(error.into()),
+        },
         Err(error) => Err(error),
     };
     match report {
-        Ok(report) => {
+        Ok((report, (compared, phs))) => {
+            page.comparisons = compared;
+            page.phs = phs;
             let mut groups: BTreeMap<(Option<BoardCode>, String), Vec<&MetricsRow>> =
                 BTreeMap::new();
             for row in &report.rows {
@@ -147,6 +175,22 @@ pub(super) async fn dashboard(
         }
         Err(error) => error.into_response(),
     }
+}
+
+/// The page's lead for the range of `query`, whatever its period length and
+/// split: before and after adoption and the PHS weeks bands, by quarter.
+async fn lead(
+    state: &AppState,
+    caller: &pathway_common::auth::Caller,
+    query: &MetricsQuery,
+) -> Result<(Vec<Comparison>, Option<PhsBands>), ApiError> {
+    let mut by_quarter = query.clone();
+    by_quarter.by = Granularity::Quarter;
+    by_quarter.split = Some(Split::Adoption);
+    let compared = state.analytics.metrics(caller, &by_quarter).await?;
+    by_quarter.split = None;
+    let phs = state.analytics.phs_waits(caller, &by_quarter).await?;
+    Ok((comparisons(&compared), phs_bands(&phs)))
 }
 
 /// Percent-encoding for the few characters a query value here can hold.

@@ -9,7 +9,8 @@
 //! vetting pages'). Its one form, signing out, carries the token and passes
 //! the origin check of [`pathway_common::csrf`].
 //!
-//! - [`dashboard`]: the dashboard page; [`charts`]: its SVG bar charts.
+//! - [`dashboard`]: the dashboard page; [`lead`]: what it leads with, before
+//!   and after adoption and the PHS weeks bands; [`charts`]: its SVG bar charts.
 
 use askama::Template;
 use axum::Router;
@@ -26,6 +27,7 @@ use crate::application::Analytics;
 
 mod charts;
 mod dashboard;
+mod lead;
 
 const COOKIE: &str = "pathway_analytics_session";
 

@@ -14,12 +14,15 @@ use crate::domain::referral::Route;
 use crate::domain::{BoardCode, Status};
 use crate::store::{queries, referral};
 
+mod opt_in;
 mod provide_information;
 mod read;
 mod submit;
 mod task;
 mod withdraw;
 
+pub(crate) use opt_in::record_invitation;
+pub use opt_in::{CodeOutcome, IssuedLink, OptInLinks, OptInPage};
 pub use read::{Action, HistoryItem, InformationRequest, ReferralDetails};
 pub use submit::{DUPLICATE_REFUSED, Submitted};
 pub use task::TaskPage;

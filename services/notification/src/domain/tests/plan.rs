@@ -14,6 +14,7 @@ fn contacts(preferred: ChannelKind) -> Contacts {
         referrer_name: "Dr Ann Smith".into(),
         practice_code: "55005".into(),
         reply: Some((ChannelKind::Email, "ann@practice.example.org".into())),
+        opt_in: None,
     }
 }
 

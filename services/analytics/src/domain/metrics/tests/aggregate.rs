@@ -2,6 +2,7 @@
 //! and which side of adoption, a fact's events fall on.
 
 use super::*;
+use crate::domain::metrics::SettingsVersion;
 use crate::domain::period::Granularity;
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -46,12 +47,14 @@ fn facts() -> Vec<Fact> {
 fn rows(split: Option<Split>, from: &str, to: &str) -> Vec<MetricsRow> {
     let boards = BTreeMap::from([(
         highland(),
-        BoardContext {
-            vetting_target_working_days: 5,
+        BoardContext::constant(
+            SettingsVersion {
+                vetting_target_working_days: 5,
+                ..SettingsVersion::default()
+            },
             // Switched on from Sunday 25 October, the day the clocks go back.
-            adopted_on: Some(day("2026-10-25")),
-            ..BoardContext::default()
-        },
+            Some(day("2026-10-25")),
+        ),
     )]);
     let query = MetricsQuery {
         boards: vec![highland()],
@@ -127,4 +130,52 @@ fn a_re_referral_window_ends_on_the_scottish_day_six_months_on() {
     };
     assert_eq!(followed("2026-10-31"), Some(0));
     assert_eq!(followed("2026-11-01"), Some(1));
+}
+
+#[test]
+fn a_wait_is_judged_by_the_target_in_force_on_its_day_of_receipt() {
+    // Two referrals vetted on Monday 8 June 2026, one received at 23:30 BST
+    // on Wed 3 June (three working days), one at 00:30 BST on Thu 4 June
+    // (two).
+    let mut early = received("early", "2026-06-03T22:30:00Z");
+    early.vetted_at = Some(utc("2026-06-08T09:00:00Z"));
+    let mut late = received("late", "2026-06-03T23:30:00Z");
+    late.vetted_at = Some(utc("2026-06-08T09:00:00Z"));
+    let target = |days: u32| SettingsVersion {
+        vetting_target_working_days: days,
+        ..SettingsVersion::default()
+    };
+    let within = |board: BoardContext| {
+        let query = MetricsQuery {
+            boards: vec![highland()],
+            from: day("2026-06-01"),
+            to: day("2026-06-30"),
+            by: Granularity::Month,
+            split: None,
+            as_of: day("2026-12-31"),
+        };
+        let rules = MetricRules {
+            without_specialist: Vec::new(),
+            suppression_threshold: 1,
+        };
+        let boards = BTreeMap::from([(highland(), board)]);
+        let rows = compute(&[early.clone(), late.clone()], &boards, &query, &rules);
+        assert_eq!(rows[0].vetted, Some(2));
+        rows[0].vetted_within_target
+    };
+    // A target of 3 until Wed 3 June, then 2: both within.
+    let board =
+        BoardContext::constant(target(3), None).with_change_from(day("2026-06-04"), target(2));
+    assert_eq!(within(board), Some(2));
+    // A target of 2 until Wed 3 June, then 3 from Thursday 4: the early
+    // referral (three days) is judged by 2, the late one (two) by 3.
+    let board =
+        BoardContext::constant(target(2), None).with_change_from(day("2026-06-04"), target(3));
+    assert_eq!(within(board), Some(1));
+    // A change saved later with a future effective day (a target of 1 from
+    // 1 July) changes neither.
+    let board = BoardContext::constant(target(3), None)
+        .with_change_from(day("2026-06-04"), target(2))
+        .with_change_from(day("2026-07-01"), target(1));
+    assert_eq!(within(board), Some(2));
 }
