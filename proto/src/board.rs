@@ -310,6 +310,7 @@ const TEMPLATE_GLOBALS: [&str; 4] = ["range", "dict", "namespace", "debug"];
 /// The longest template source a board may set, in characters.
 pub const TEMPLATE_MAX_CHARS: usize = 4000;
 
+pub mod history;
 mod outbound;
 pub use outbound::{host_allowed, host_pattern_problem, non_public, url_host, webhook_url_problem};
 mod templates;

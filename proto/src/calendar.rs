@@ -20,6 +20,20 @@ pub const FIRST_PRECOMPUTED_YEAR: i32 = 1990;
 /// The last year whose bank holidays are worked out ahead of time.
 pub const LAST_PRECOMPUTED_YEAR: i32 = 2150;
 
+/// What counts working days between two Scottish days: one calendar, or a
+/// board's history of them (`board::history::SettingsHistory`).
+pub trait WorkingDays {
+    /// Working days after `from`, up to and including `to`; 0 when `to` is
+    /// not after `from`.
+    fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> u32;
+}
+
+impl WorkingDays for WorkingCalendar {
+    fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        WorkingCalendar::working_days_between(self, from, to)
+    }
+}
+
 /// Which days count as working days for one board.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkingCalendar {

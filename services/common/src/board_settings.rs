@@ -25,6 +25,8 @@
 //! - [`apply`]: one `board.settings_changed`, in the inbox's transaction.
 //! - [`of_board`], [`in_force_on`]: a board's settings in force now, or on a
 //!   Scottish day; the defaults before any change is in force.
+//! - [`history`]: what judges a wait on every day (calendar and target), for
+//!   a wait that spans changes.
 //!
 //! What a crash or a redelivery does:
 //! - [`apply`] writes in the caller's transaction (the inbox's), so the row
@@ -44,9 +46,12 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_proto::BoardCode;
 use pathway_proto::board::BoardSettings;
+use pathway_proto::board::history::{SettingsHistory, SettingsVersion};
 use pathway_proto::days;
 use pathway_proto::v1::{Event, Payload};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
 use sea_orm_migration::prelude::{
     Alias, ColumnDef, MigrationName, MigrationTrait, SchemaManager, Table, async_trait,
 };
@@ -328,6 +333,32 @@ pub async fn in_force_on<C: ConnectionTrait>(
     day: NaiveDate,
 ) -> Result<BoardSettings, SettingsError> {
     in_force(db, board, days::end_of(day), Some(day)).await
+}
+
+/// The board's settings history: each change from the Scottish day it is
+/// in force (a change that gave no effective date, from the day it was
+/// saved), added in the order saved; the defaults before the first.
+pub async fn history<C: ConnectionTrait>(
+    db: &C,
+    board: BoardCode,
+) -> Result<SettingsHistory, SettingsError> {
+    let versions = version::Entity::find()
+        .filter(version::Column::Board.eq(board.code()))
+        .order_by_asc(version::Column::ChangedAt)
+        .order_by_asc(version::Column::EventId)
+        .all(db)
+        .await?;
+    let mut history = SettingsHistory::default();
+    for v in versions {
+        let settings: BoardSettings = serde_json::from_str(&v.settings_json)
+            .with_context(|| format!("the stored settings of {board} are unreadable"))
+            .map_err(SettingsError::Unreadable)?;
+        let from = v
+            .effective_date
+            .unwrap_or_else(|| days::day_of(v.changed_at));
+        history.change_from(from, SettingsVersion::of(&settings));
+    }
+    Ok(history)
 }
 
 /// The change in force at `at` (on `day`, when given, for a change without

@@ -10,7 +10,7 @@ use pathway_proto::board::BoardSettings;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 
 use super::views::{InformationRequestView, OutcomeView, ReferralDetail};
-use super::worklist_view::{calendar_of, row_view};
+use super::worklist_view::row_view;
 use super::{Error, Vetting, audit_referral};
 use crate::domain::claim::Action;
 use crate::intake;
@@ -30,7 +30,7 @@ impl Vetting {
         let identifiable = intake::referral_of(&self.intake, id, PURPOSE)
             .await?
             .ok_or(Error::NotFound)?;
-        let settings = board_settings::of_board(self.db(), row.board_code()?).await?;
+        let history = board_settings::history(self.db(), row.board_code()?).await?;
         let requests =
             information_request::of_referrals(self.db(), [row.referral_id.clone()]).await?;
         let outcomes = outcome::of_referral(self.db(), id).await?;
@@ -47,14 +47,7 @@ impl Vetting {
 
         let now = self.clock.now();
         let asked: Vec<&information_request::Model> = requests.iter().collect();
-        let view = row_view(
-            caller,
-            &row,
-            &settings,
-            &calendar_of(&settings),
-            &asked,
-            now,
-        )?;
+        let view = row_view(caller, &row, &history, &asked, now)?;
         let information_requests = requests
             .iter()
             .map(|r| InformationRequestView {

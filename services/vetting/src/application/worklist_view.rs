@@ -6,12 +6,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use pathway_common::auth::{Caller, Role};
-use pathway_proto::BoardCode;
-use pathway_proto::board::BoardSettings;
+use pathway_proto::board::history::SettingsHistory;
+use pathway_proto::{BoardCode, days};
 
 use super::views::{Worklist, WorklistRow};
 use super::{Error, Vetting};
-use crate::domain::calendar::WorkingCalendar;
 use crate::domain::status::Status;
 use crate::domain::wait::{Pause, waited_at};
 use crate::store::{board_settings, information_request, worklist};
@@ -114,7 +113,7 @@ impl Vetting {
         let mine = filter.mine.then_some(caller.subject.as_str());
         let rows = worklist::of_board(self.db(), board, &statuses, mine).await?;
         let settings = board_settings::of_board(self.db(), board).await?;
-        let calendar = calendar_of(&settings);
+        let history = board_settings::history(self.db(), board).await?;
         let requests = information_request::of_referrals(
             self.db(),
             rows.iter().map(|r| r.referral_id.clone()),
@@ -140,7 +139,7 @@ impl Vetting {
                 let pauses: Vec<Pause> = asked.iter().map(|r| r.pause()).collect();
                 let key = OrderKey {
                     no_red_flags: row.red_flags().is_empty(),
-                    longest_wait: Reverse(waited_at(&calendar, row.received_at, &pauses, as_of)),
+                    longest_wait: Reverse(waited_at(&history, row.received_at, &pauses, as_of)),
                     received_at: row.received_at,
                     referral_id: row.referral_id.clone(),
                 };
@@ -166,7 +165,7 @@ impl Vetting {
             });
         let referrals = shown
             .iter()
-            .map(|(_, row, asked)| row_view(caller, row, &settings, &calendar, asked, now))
+            .map(|(_, row, asked)| row_view(caller, row, &history, asked, now))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Worklist {
             board,
@@ -178,17 +177,19 @@ impl Vetting {
     }
 }
 
-/// A worklist row as `caller` sees it at `now`.
+/// A worklist row as `caller` sees it at `now`: the wait counted on each
+/// day's calendar, against the target in force on the day of receipt, as
+/// analytics judges it.
 pub(super) fn row_view(
     caller: &Caller,
     row: &worklist::Model,
-    settings: &BoardSettings,
-    calendar: &WorkingCalendar,
+    history: &SettingsHistory,
     requests: &[&information_request::Model],
     now: DateTime<Utc>,
 ) -> Result<WorklistRow, Error> {
     let pauses: Vec<Pause> = requests.iter().map(|r| r.pause()).collect();
-    let waited = waited_at(calendar, row.received_at, &pauses, now);
+    let waited = waited_at(history, row.received_at, &pauses, now);
+    let target = history.target_on(days::day_of(row.received_at));
     let claim = row.claim();
     let claimed = claim.is_live(now);
     Ok(WorklistRow {
@@ -205,8 +206,8 @@ pub(super) fn row_view(
         pain_duration_months: row.pain_duration_months,
         re_referral: row.re_referral,
         waited_working_days: waited,
-        target_working_days: settings.vetting_target_working_days,
-        over_target: waited > settings.vetting_target_working_days,
+        target_working_days: target,
+        over_target: waited > target,
         clock_paused: claim.status == Status::InfoRequested,
         claimed_by: row.claimed_by.clone().filter(|_| claimed),
         claimed_by_name: row.claimed_by_name.clone().filter(|_| claimed),
@@ -215,10 +216,6 @@ pub(super) fn row_view(
         answer_received: row.answer_received,
         version: row.version,
     })
-}
-
-pub(super) fn calendar_of(settings: &BoardSettings) -> WorkingCalendar {
-    WorkingCalendar::new(settings.scottish_bank_holidays, &settings.extra_holidays)
 }
 
 #[cfg(test)]

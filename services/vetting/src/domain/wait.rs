@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use pathway_proto::days;
 
-use super::calendar::WorkingCalendar;
+use super::calendar::WorkingDays;
 
 /// A question to the referrer: the clock stops on the (Scottish) day it is
 /// asked and runs again on the day the answer arrives.
@@ -30,7 +30,7 @@ impl Pause {
 
 /// Working days from `received` to `today`, less the paused ones.
 pub fn waited_working_days(
-    calendar: &WorkingCalendar,
+    calendar: &impl WorkingDays,
     received: NaiveDate,
     pauses: &[Pause],
     today: NaiveDate,
@@ -47,7 +47,7 @@ pub fn waited_working_days(
 /// [`waited_working_days`] from the Scottish day of receipt to the Scottish
 /// day of `now`.
 pub fn waited_at(
-    calendar: &WorkingCalendar,
+    calendar: &impl WorkingDays,
     received_at: DateTime<Utc>,
     pauses: &[Pause],
     now: DateTime<Utc>,

@@ -1,55 +1,20 @@
 //! What analytics knows of a board: its settings as they were on each
-//! Scottish day, and its adoption date.
+//! Scottish day ([`SettingsHistory`], shared with every service that judges
+//! a wait), and its adoption date.
 //!
-//! A board's settings are effective-dated: each change is in force from its
-//! effective day (a Scottish day) until the next change's. Before its first
-//! change a board has the defaults. Two changes in force from the same day:
-//! the one saved later wins, so the changes are added in the order saved.
-//!
-//! - [`BoardContext::working_days_between`] counts each day by the calendar
-//!   in force on that day;
-//! - [`BoardContext::target_on`] is the target in force on a day; a wait is
-//!   judged by the target in force on the day the referral was received
-//!   (docs/decisions/0021-effective-dated-settings.md).
+//! A wait is judged by the target in force on the day the referral was
+//! received, and each of its days counted by the calendar in force on that
+//! day (docs/decisions/0021-effective-dated-settings.md).
 
-use chrono::{Days, NaiveDate};
-use pathway_proto::board::BoardSettings;
+use chrono::NaiveDate;
+use pathway_proto::board::history::SettingsHistory;
+pub use pathway_proto::board::history::SettingsVersion;
 use pathway_proto::calendar::WorkingCalendar;
-
-/// The settings that judge a wait, as in force from one day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettingsVersion {
-    pub calendar: WorkingCalendar,
-    pub vetting_target_working_days: u32,
-}
-
-impl SettingsVersion {
-    pub fn of(settings: &BoardSettings) -> Self {
-        Self {
-            calendar: WorkingCalendar::new(
-                settings.scottish_bank_holidays,
-                &settings.extra_holidays,
-            ),
-            vetting_target_working_days: settings.vetting_target_working_days,
-        }
-    }
-}
-
-impl Default for SettingsVersion {
-    /// A board's settings before it changed them.
-    fn default() -> Self {
-        Self::of(&BoardSettings::default())
-    }
-}
 
 /// A board's settings history and adoption date.
 #[derive(Debug, Clone, Default)]
 pub struct BoardContext {
-    /// In force before the first change.
-    initial: SettingsVersion,
-    /// Each change with the day it is in force from; sorted by day, one per
-    /// day.
-    changes: Vec<(NaiveDate, SettingsVersion)>,
+    history: SettingsHistory,
     /// The first day on which the board's pathway was on; referrals received
     /// before it (in Scottish days) fall "before adoption".
     pub adopted_on: Option<NaiveDate>,
@@ -67,8 +32,7 @@ impl BoardContext {
     /// A board whose settings were `version` on every day.
     pub fn constant(version: SettingsVersion, adopted_on: Option<NaiveDate>) -> Self {
         Self {
-            initial: version,
-            changes: Vec::new(),
+            history: SettingsHistory::constant(version),
             adopted_on,
         }
     }
@@ -76,10 +40,7 @@ impl BoardContext {
     /// Add a change in force from `from`. Add changes in the order they were
     /// saved: one in force from the same day as an earlier one replaces it.
     pub fn change_from(&mut self, from: NaiveDate, version: SettingsVersion) {
-        match self.changes.binary_search_by_key(&from, |(day, _)| *day) {
-            Ok(i) => self.changes[i].1 = version,
-            Err(i) => self.changes.insert(i, (from, version)),
-        }
+        self.history.change_from(from, version);
     }
 
     /// [`Self::change_from`], for building one in a line.
@@ -90,45 +51,22 @@ impl BoardContext {
 
     /// The settings in force on `day`.
     pub fn settings_on(&self, day: NaiveDate) -> &SettingsVersion {
-        let after = self.changes.partition_point(|(from, _)| *from <= day);
-        match after.checked_sub(1) {
-            Some(i) => &self.changes[i].1,
-            None => &self.initial,
-        }
+        self.history.settings_on(day)
     }
 
     /// The working calendar in force on `day`.
     pub fn calendar_on(&self, day: NaiveDate) -> &WorkingCalendar {
-        &self.settings_on(day).calendar
+        self.history.calendar_on(day)
     }
 
     /// The vetting target, in working days, in force on `day`.
     pub fn target_on(&self, day: NaiveDate) -> u32 {
-        self.settings_on(day).vetting_target_working_days
+        self.history.target_on(day)
     }
 
     /// Working days after `from` up to and including `to` (0 when `to` is not
     /// after `from`), each day counted by the calendar in force on it.
     pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
-        let mut total = 0u32;
-        let mut cursor = from;
-        while cursor < to {
-            let Some(first) = cursor.checked_add_days(Days::new(1)) else {
-                break;
-            };
-            // The stretch (cursor, end] has one version: up to the day before
-            // the next change, or `to`.
-            let next_change = self.changes.iter().map(|(d, _)| *d).find(|d| *d > first);
-            let end = next_change
-                .and_then(|d| d.pred_opt())
-                .map_or(to, |before| before.min(to));
-            total = total.saturating_add(self.calendar_on(first).working_days_between(cursor, end));
-            cursor = end;
-        }
-        total
+        self.history.working_days_between(from, to)
     }
 }
-
-#[cfg(test)]
-#[path = "tests/board.rs"]
-mod tests;

@@ -1,6 +1,7 @@
 //! Unit tests of `wait.rs`.
 
 use super::*;
+use crate::domain::calendar::WorkingCalendar;
 
 fn day(d: u32) -> NaiveDate {
     // March 2025: the 3rd is a Monday.
@@ -133,4 +134,28 @@ fn a_pause_starts_and_ends_on_scottish_days() {
             answered: Some(ymd(2027, 1, 5)),
         }
     );
+}
+
+#[test]
+fn a_wait_across_a_settings_change_counts_each_day_by_the_calendar_then_in_force() {
+    use pathway_proto::board::history::{SettingsHistory, SettingsVersion};
+    let closed = |d: NaiveDate| SettingsVersion {
+        calendar: WorkingCalendar::new(true, &[d]),
+        vetting_target_working_days: 10,
+    };
+    // June 2026: closed Wed 10 until Thu 11, when a change closes Fri 12
+    // instead; received Mon 8, asked on Tue 16, nothing paused before.
+    let history = SettingsHistory::constant(closed(ymd(2026, 6, 10)))
+        .with_change_from(ymd(2026, 6, 11), closed(ymd(2026, 6, 12)));
+    let waited = waited_working_days(&history, ymd(2026, 6, 8), &[], ymd(2026, 6, 16));
+    // Tue 9, Thu 11, Mon 15, Tue 16: neither closed day counts.
+    assert_eq!(waited, 4);
+    // The old calendar alone would have counted Fri 12.
+    let old_only = waited_working_days(
+        &WorkingCalendar::new(true, &[ymd(2026, 6, 10)]),
+        ymd(2026, 6, 8),
+        &[],
+        ymd(2026, 6, 16),
+    );
+    assert_eq!(old_only, 5);
 }
