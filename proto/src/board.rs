@@ -80,6 +80,9 @@ pub struct BoardSettings {
     pub priority_target_days: PriorityTargets,
     /// Days a patient has to opt in after a `patient_opt_in` decision.
     pub opt_in_window_days: u32,
+    /// Days before the window closes that the patient is reminded, once;
+    /// never before its halfway point; 0 sends no reminder.
+    pub opt_in_reminder_days: u32,
     /// How the board's messages go out and what they say; unset, the
     /// notification service's own configuration for the board applies.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,6 +109,7 @@ impl Default for BoardSettings {
             }],
             priority_target_days: PriorityTargets::default(),
             opt_in_window_days: 14,
+            opt_in_reminder_days: 7,
             notification: None,
             patient_information: None,
         }
@@ -253,6 +257,9 @@ impl BoardSettings {
         if !(1..=90).contains(&self.opt_in_window_days) {
             out.push(("opt_in_window_days".into(), "must be 1 to 90 days".into()));
         }
+        if self.opt_in_reminder_days > 90 {
+            out.push(("opt_in_reminder_days".into(), "must be 0 to 90 days".into()));
+        }
         if let Some(notification) = &self.notification {
             out.extend(notification.problems());
         }
@@ -261,7 +268,7 @@ impl BoardSettings {
 }
 
 /// The notification templates a board may replace, by name.
-pub const NOTIFICATION_TEMPLATES: [&str; 13] = [
+pub const NOTIFICATION_TEMPLATES: [&str; 16] = [
     "patient/accept",
     "patient/pain_management_programme",
     "patient/pain_psychology",
@@ -272,7 +279,10 @@ pub const NOTIFICATION_TEMPLATES: [&str; 13] = [
     "patient/redirect",
     "patient/decline",
     "patient/patient_opt_in",
+    "patient/opt_in_reminder",
+    "patient/opt_in_closed",
     "referrer/decision",
+    "referrer/opt_in_closed",
     "referrer/info_requested",
     "receiving_service/referral",
 ];

@@ -75,6 +75,7 @@ pub mod v1 {
                 Payload::VettingInfoRequested(_) => ("vetting", "info_requested"),
                 Payload::VettingCompleted(_) => ("vetting", "completed"),
                 Payload::DecisionRecorded(_) => ("decision", "recorded"),
+                Payload::DecisionOptInReminderDue(_) => ("decision", "opt_in_reminder_due"),
                 Payload::NotificationSent(_) => ("notification", "sent"),
                 Payload::NotificationFailed(_) => ("notification", "failed"),
                 Payload::AppointmentBooked(_) => ("appointment", "booked"),

@@ -170,6 +170,11 @@ fn every_payload_sits_at_its_agreed_field_number() {
             "pathway.v1.highland.decision.recorded",
         ),
         (
+            Payload::DecisionOptInReminderDue(proto::DecisionOptInReminderDue::default()),
+            41,
+            "pathway.v1.highland.decision.opt_in_reminder_due",
+        ),
+        (
             Payload::NotificationSent(proto::NotificationSent::default()),
             50,
             "pathway.v1.highland.notification.sent",

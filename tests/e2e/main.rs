@@ -49,6 +49,7 @@ mod intake;
 mod nats_lockdown;
 mod notification;
 mod patient_opt_in;
+mod patient_opt_in_reminder;
 mod production;
 mod rate_limit;
 mod request_timeout;

@@ -105,13 +105,20 @@ fn intake_needs_what_every_service_needs_and_decision_client_credentials() {
     use pathway_decision::application::Decisions;
     use pathway_intake::application::Intake;
 
-    let intake = pathway_intake::settings::Settings {
+    let mut intake = pathway_intake::settings::Settings {
         auth: auth(),
         nats: nats(),
         database: database("intake"),
+        patient_page_url: "https://pathway.highland.example".into(),
         ..Default::default()
     };
     assert_eq!(refused::<Intake>(&intake), Vec::<String>::new());
+    // The opt-in links patients are sent are never plain http.
+    intake.patient_page_url = "http://pathway.highland.example".into();
+    assert_eq!(
+        refused::<Intake>(&intake),
+        ["PATHWAY_INTAKE__PATIENT_PAGE_URL"]
+    );
     let mut decision = pathway_decision::settings::Settings {
         auth: asking_auth(),
         nats: nats(),

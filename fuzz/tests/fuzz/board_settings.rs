@@ -151,6 +151,7 @@ fn settings(draw: &mut Draw) -> BoardSettings {
             routine,
         },
         opt_in_window_days: u32::try_from(draw.around(1, 90)).unwrap_or(0),
+        opt_in_reminder_days: u32::try_from(draw.around(0, 90)).unwrap_or(0),
         notification,
         patient_information: None,
     }
@@ -161,6 +162,7 @@ fn assert_keeps_the_rules(settings: &BoardSettings) {
     assert!((1..=100).contains(&settings.vetting_target_working_days));
     assert!((5..=480).contains(&settings.claim_lease_minutes));
     assert!((1..=90).contains(&settings.opt_in_window_days));
+    assert!(settings.opt_in_reminder_days <= 90);
     assert!(OUTCOME_CODES.iter().any(|code| settings.offers(code)));
     let t = settings.priority_target_days;
     assert!(1 <= t.urgent && t.urgent <= t.soon && t.soon <= t.routine && t.routine <= 365);

@@ -52,6 +52,24 @@ fn problems_name_the_field() {
 }
 
 #[test]
+fn the_opt_in_reminder_is_a_week_by_default_and_at_most_90_days() {
+    let old: BoardSettings = serde_json::from_str("{}").expect("reads");
+    assert_eq!(old.opt_in_reminder_days, 7);
+    for (days, fields) in [
+        (0, vec![]),
+        (90, vec![]),
+        (91, vec!["opt_in_reminder_days"]),
+    ] {
+        let settings = BoardSettings {
+            opt_in_reminder_days: days,
+            ..BoardSettings::default()
+        };
+        let found: Vec<String> = settings.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(found, fields, "{days} days");
+    }
+}
+
+#[test]
 fn a_notification_section_reads_and_its_problems_name_the_field() {
     let settings: BoardSettings = serde_json::from_str(
         r#"{"notification": {

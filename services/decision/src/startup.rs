@@ -64,14 +64,15 @@ impl pathway_common::startup::Service for Decisions {
         if workers.sweeps {
             let decisions = self.clone();
             background.every(
-                "lapsed opt-in windows closed",
+                "opt-in windows reminded and closed",
                 Duration::from_secs(settings.opt_in_sweep_seconds.max(1)),
                 move || {
                     let decisions = decisions.clone();
                     async move {
-                        Ok(decisions
-                            .close_lapsed_opt_in_windows(chrono::Utc::now())
-                            .await?)
+                        let now = chrono::Utc::now();
+                        let reminded = decisions.remind_opt_in_windows(now).await?;
+                        let closed = decisions.close_lapsed_opt_in_windows(now).await?;
+                        Ok(reminded + closed)
                     }
                 },
             );

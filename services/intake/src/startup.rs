@@ -87,6 +87,21 @@ impl pathway_common::startup::Service for Intake {
         Ok(())
     }
 
+    /// The opt-in links in patients' messages must be https: a link sent in
+    /// clear is a credential any network on the way can read and use.
+    fn production_problems(settings: &Settings) -> Vec<pathway_common::profile::Problem> {
+        let url = settings.patient_page_url.trim();
+        if url.starts_with("https://") {
+            return Vec::new();
+        }
+        vec![pathway_common::profile::Problem::new(
+            "PATHWAY_INTAKE__PATIENT_PAGE_URL",
+            format!(
+                "must be https, not {url:?}: the opt-in links patients are sent name this address"
+            ),
+        )]
+    }
+
     fn routes(&self, _settings: &Settings) -> Router {
         crate::web::routes(self.clone())
     }

@@ -1,5 +1,6 @@
-//! The durable consumer `notification`: decisions and questions to the
-//! referrer become planned deliveries, and a board's changed settings its
+//! The durable consumer `notification`: decisions, questions to the
+//! referrer, reminders to opt in and referrals closed for want of an opt-in
+//! become planned deliveries, and a board's changed settings its
 //! channels and templates, each in the inbox transaction. The referral's
 //! contact details are asked of intake before that transaction begins.
 
@@ -7,6 +8,7 @@ use pathway_common::inbox::{HandleError, Handler};
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::DatabaseTransaction;
 
+use crate::application::plan::OPT_IN_WINDOW_PASSED;
 use crate::application::{Error, Notifications};
 use crate::domain::Contacts;
 
@@ -17,6 +19,8 @@ pub const DURABLE: &str = "notification";
 pub fn filters() -> Vec<String> {
     vec![
         proto::filter_all_boards("decision", Some("recorded")),
+        proto::filter_all_boards("decision", Some("opt_in_reminder_due")),
+        proto::filter_all_boards("referral", Some("closed")),
         proto::filter_all_boards("vetting", Some("info_requested")),
         proto::filter_all_boards("board", Some("settings_changed")),
     ]
@@ -36,6 +40,10 @@ impl Handler for NotificationConsumer {
                 "tell the referrer and the patient of the decision"
             }
             Some(Payload::VettingInfoRequested(_)) => "ask the referrer for more information",
+            Some(Payload::DecisionOptInReminderDue(_)) => "remind the patient to opt in",
+            Some(Payload::ReferralClosed(closed)) if closed.reason == OPT_IN_WINDOW_PASSED => {
+                "tell the referrer and the patient the referral closed"
+            }
             _ => return Ok(None),
         };
         self.notifications
@@ -62,6 +70,18 @@ impl Handler for NotificationConsumer {
                 .plan_for_information_request(txn, event, requested, &contacts)
                 .await
                 .map_err(classify),
+            (Some(Payload::DecisionOptInReminderDue(due)), Some(contacts)) => self
+                .notifications
+                .plan_for_reminder(txn, event, due, &contacts)
+                .await
+                .map_err(classify),
+            (Some(Payload::ReferralClosed(closed)), Some(contacts)) => self
+                .notifications
+                .plan_for_closed(txn, event, closed, &contacts)
+                .await
+                .map_err(classify),
+            // Closed for another reason: told by the event that closed it.
+            (Some(Payload::ReferralClosed(_)), None) => Ok(()),
             (Some(Payload::BoardSettingsChanged(changed)), _) => self
                 .notifications
                 .keep_board_settings(txn, event, changed)

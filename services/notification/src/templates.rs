@@ -66,8 +66,20 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/patient/patient_opt_in.txt"),
     ),
     (
+        "patient/opt_in_reminder",
+        include_str!("../templates/patient/opt_in_reminder.txt"),
+    ),
+    (
+        "patient/opt_in_closed",
+        include_str!("../templates/patient/opt_in_closed.txt"),
+    ),
+    (
         "referrer/decision",
         include_str!("../templates/referrer/decision.txt"),
+    ),
+    (
+        "referrer/opt_in_closed",
+        include_str!("../templates/referrer/opt_in_closed.txt"),
     ),
     (
         "referrer/info_requested",

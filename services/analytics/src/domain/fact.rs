@@ -275,7 +275,9 @@ impl Fact {
             Payload::NotificationFailed(_) => {
                 self.notification_failures = self.notification_failures.saturating_add(1);
             }
-            Payload::BoardPathwayChanged(_) | Payload::BoardSettingsChanged(_) => {}
+            Payload::BoardPathwayChanged(_)
+            | Payload::BoardSettingsChanged(_)
+            | Payload::DecisionOptInReminderDue(_) => {}
             Payload::AppointmentBooked(booked) => {
                 self.appointment(booked.appointment.as_ref(), Happened::Booked);
             }

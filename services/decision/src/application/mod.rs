@@ -8,6 +8,7 @@
 //! - [`supersede`]: where a new outcome goes in the referral's chain; a
 //!   correction supersedes the current decision and ends its window.
 //! - [`opt_in`]: `referral.opted_in` ends a window as opted in.
+//! - [`remind`]: windows whose reminder is due remind their patient, once.
 //! - [`sweep`]: windows whose deadline passed close their referrals.
 //! - [`look_up`]: a referral's decisions for the API.
 //! - [`audit`]: a board's audit trail for its admins.
@@ -29,6 +30,7 @@ pub mod audit;
 pub mod look_up;
 pub mod opt_in;
 pub mod record;
+pub mod remind;
 pub mod supersede;
 pub mod sweep;
 

@@ -127,7 +127,9 @@ impl Decisions {
             }
         })?;
         if let Some(deadline) = opt_in_deadline {
-            opt_in_window::open(txn, &id, &referral_id, board.code(), deadline).await?;
+            let remind_at =
+                crate::domain::reminder_at(decided_at, deadline, settings.opt_in_reminder_days);
+            opt_in_window::open(txn, &id, &referral_id, board.code(), deadline, remind_at).await?;
         }
         let purpose = match &placement.supersedes {
             Some(previous) => format!("correct decision {previous}"),

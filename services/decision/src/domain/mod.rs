@@ -8,5 +8,7 @@ mod opt_in;
 mod outcome;
 
 pub use chain::{ChainError, ChainLink, Placement, chain_of, place};
-pub use opt_in::{IllegalTransition, OptIn, OptInRefused, WindowEvent, WindowState, opt_in};
+pub use opt_in::{
+    IllegalTransition, OptIn, OptInRefused, WindowEvent, WindowState, opt_in, reminder_at,
+};
 pub use outcome::{Mode, Outcome, OutcomeError, Priority, RejectionReason};

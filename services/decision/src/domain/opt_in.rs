@@ -3,7 +3,7 @@
 //! open until the patient opts back in, its deadline passes, or a correction
 //! supersedes its decision; each of those ends it for good.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 /// Where an opt-in window stands.
@@ -130,6 +130,23 @@ pub fn opt_in(
         WindowState::Open if at > deadline => Err(OptInRefused::TooLate { at, deadline }),
         WindowState::Open => Ok(OptIn::Accepted),
     }
+}
+
+/// When the patient of a window opened at `opened_at` that closes at
+/// `deadline` is reminded: `days` before the close, but never before the
+/// window's halfway point, so a short window still gives the patient time
+/// after the first message. None when the board sends no reminder (0 days).
+pub fn reminder_at(
+    opened_at: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    days: u32,
+) -> Option<DateTime<Utc>> {
+    if days == 0 || deadline <= opened_at {
+        return None;
+    }
+    let halfway = opened_at + (deadline - opened_at) / 2;
+    let before = deadline - TimeDelta::days(i64::from(days));
+    Some(before.max(halfway))
 }
 
 #[cfg(test)]

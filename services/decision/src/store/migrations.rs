@@ -58,6 +58,49 @@ impl MigrationTrait for DecisionTables {
     }
 }
 
+/// The reminder before an opt-in window closes: when it is due, and when it
+/// was written. Windows opened before it have neither, and get none.
+struct OptInReminders;
+
+impl MigrationName for OptInReminders {
+    fn name(&self) -> &str {
+        "m0101_opt_in_reminders"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for OptInReminders {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for name in ["remind_at", "reminded_at"] {
+            // A database created after the columns existed has them already.
+            if manager.has_column("opt_in_windows", name).await? {
+                continue;
+            }
+            // SQLite adds one column per statement.
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new("opt_in_windows"))
+                        .add_column(
+                            ColumnDef::new(Alias::new(name))
+                                .timestamp_with_time_zone()
+                                .null(),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+        }
+        create_index(
+            manager,
+            "opt_in_windows",
+            "opt_in_windows_reminder",
+            &["resolved_at", "reminded_at", "remind_at"],
+            false,
+        )
+        .await
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -66,6 +109,7 @@ impl MigratorTrait for Migrator {
             Box::new(PlumbingMigration),
             Box::new(DecisionTables),
             Box::new(board_settings::VersionsMigration),
+            Box::new(OptInReminders),
         ]
     }
 }

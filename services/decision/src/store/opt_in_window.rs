@@ -20,6 +20,11 @@ pub struct Model {
     pub resolved_at: Option<DateTimeUtc>,
     /// How the window ended; none while it is open.
     pub resolution: Option<Resolution>,
+    /// When the patient is to be reminded; none for no reminder (and for
+    /// windows opened before reminders existed).
+    pub remind_at: Option<DateTimeUtc>,
+    /// When the reminder was written to the outbox; none until then.
+    pub reminded_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -62,13 +67,15 @@ impl Model {
     }
 }
 
-/// Open a window for `decision_id` until `deadline`.
+/// Open a window for `decision_id` until `deadline`, its reminder due at
+/// `remind_at`.
 pub async fn open<C: ConnectionTrait>(
     db: &C,
     decision_id: &str,
     referral_id: &str,
     board: &str,
     deadline: DateTimeUtc,
+    remind_at: Option<DateTimeUtc>,
 ) -> Result<(), DbErr> {
     Entity::insert(ActiveModel {
         decision_id: sea_orm::Set(decision_id.to_owned()),
@@ -77,6 +84,8 @@ pub async fn open<C: ConnectionTrait>(
         deadline: sea_orm::Set(deadline),
         resolved_at: sea_orm::Set(None),
         resolution: sea_orm::Set(None),
+        remind_at: sea_orm::Set(remind_at),
+        reminded_at: sea_orm::Set(None),
     })
     .exec(db)
     .await?;
@@ -118,6 +127,44 @@ pub async fn lapsed<C: ConnectionTrait>(
         .limit(limit)
         .all(db)
         .await
+}
+
+/// Up to `limit` open windows whose reminder is due at `now` and not yet
+/// written, still before their deadline, the earliest first (one order for
+/// every instance, as in [`lapsed`]).
+pub async fn reminders_due<C: ConnectionTrait>(
+    db: &C,
+    now: DateTimeUtc,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::ResolvedAt.is_null())
+        .filter(Column::RemindedAt.is_null())
+        .filter(Column::RemindAt.lte(now))
+        .filter(Column::Deadline.gt(now))
+        .order_by_asc(Column::RemindAt)
+        .order_by_asc(Column::DecisionId)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Mark the reminder of `decision_id` written at `at`, if the window is
+/// still open and unreminded: false when it was not (another instance got
+/// there first, or the patient opted in, or the window ended).
+pub async fn mark_reminded<C: ConnectionTrait>(
+    db: &C,
+    decision_id: &str,
+    at: DateTimeUtc,
+) -> Result<bool, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::RemindedAt, Expr::value(at))
+        .filter(Column::DecisionId.eq(decision_id))
+        .filter(Column::ResolvedAt.is_null())
+        .filter(Column::RemindedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 /// End the window of `decision_id` in `state` at `at`, if it is still open:

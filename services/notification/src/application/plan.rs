@@ -61,7 +61,58 @@ impl Notifications {
                 ),
             ));
         }
+        if let Some(Payload::DecisionOptInReminderDue(due)) = &event.payload
+            && contacts.opt_in.is_none()
+        {
+            return Err(Error::unavailable(
+                "intake",
+                anyhow::anyhow!(
+                    "intake has not issued the opt-in link of decision {}",
+                    due.decision_id
+                ),
+            ));
+        }
         Ok(contacts)
+    }
+
+    /// `decision.opt_in_reminder_due`: remind the patient, with the link
+    /// and code of the same decision. A reminder of a decision a newer one
+    /// replaced (its link no longer the latest) tells no one.
+    #[tracing::instrument(skip_all, fields(referral_id = %event.referral_id), err)]
+    pub async fn plan_for_reminder<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        event: &Event,
+        due: &proto::DecisionOptInReminderDue,
+        contacts: &Contacts,
+    ) -> Result<(), Error> {
+        let cause = Cause::reminder(due).map_err(Error::Rejected)?;
+        if contacts
+            .opt_in
+            .as_ref()
+            .is_none_or(|i| i.decision_id != due.decision_id)
+        {
+            tracing::info!(decision_id = %due.decision_id, "a newer decision replaced the one to remind of: nothing sent");
+            return Ok(());
+        }
+        self.plan(txn, event, &cause, contacts).await
+    }
+
+    /// `referral.closed`: when the patient's opt-in window passed, tell the
+    /// referrer and the patient; a referral closed for another reason is
+    /// told by the event that closed it.
+    #[tracing::instrument(skip_all, fields(referral_id = %event.referral_id), err)]
+    pub async fn plan_for_closed<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        event: &Event,
+        closed: &proto::ReferralClosed,
+        contacts: &Contacts,
+    ) -> Result<(), Error> {
+        if closed.reason != OPT_IN_WINDOW_PASSED {
+            return Ok(());
+        }
+        self.plan(txn, event, &Cause::OptInClosed, contacts).await
     }
 
     /// `decision.recorded`: tell the referrer, the patient and, for an
@@ -107,10 +158,7 @@ impl Notifications {
         let board = board_of(event)?;
         let config = self.boards.of(txn, &self.channels, board).await?;
         let now = Utc::now();
-        let cause_name = match cause {
-            Cause::Decision(_) => "decision",
-            Cause::InformationRequest { .. } => "information_request",
-        };
+        let cause_name = cause.name();
         for planned in domain::plan(cause, contacts, &config.channels) {
             let id = Uuid::now_v7().to_string();
             let fields = fields(
@@ -185,6 +233,9 @@ impl Notifications {
     }
 }
 
+/// The `referral.closed` reason of a window that passed without an opt-in.
+pub const OPT_IN_WINDOW_PASSED: &str = "opt_in_window_passed";
+
 /// The event's referral.
 fn referral_of(event: &Event) -> Result<Uuid, Error> {
     Uuid::parse_str(&event.referral_id).map_err(|_| {
@@ -252,6 +303,28 @@ fn fields(
         Cause::InformationRequest { question, .. } => {
             fields.question = Some(question.clone());
         }
+        Cause::OptInReminder {
+            decision_id,
+            opt_in_deadline,
+        } => {
+            fields.outcome = Some("patient_opt_in".to_owned());
+            fields.outcome_label = Some(templates::outcome_label("patient_opt_in").to_owned());
+            fields.opt_in_deadline = Some(opt_in_deadline.clone());
+            if let Some(invite) = contacts
+                .opt_in
+                .as_ref()
+                .filter(|i| i.decision_id == *decision_id)
+            {
+                fields.opt_in_url = Some(invite.url.expose().clone());
+                fields.opt_in_code = Some(invite.short_code.expose().clone());
+                fields.opt_in_code_page = Some(invite.code_page());
+            }
+        }
+        Cause::OptInClosed => {
+            fields.outcome = Some("patient_opt_in".to_owned());
+            fields.outcome_label = Some(templates::outcome_label("patient_opt_in").to_owned());
+            fields.reason = Some("opt_in_window_passed".to_owned());
+        }
     }
     fields
 }
@@ -309,6 +382,16 @@ fn document(
             let mut out = common("pathway.information_request");
             out["information_request_id"] = json!(request_id);
             out["question"] = json!(question);
+            out
+        }
+        (_, Cause::OptInReminder { decision_id, .. }) => {
+            let mut out = common("pathway.opt_in_reminder");
+            out["decision_id"] = json!(decision_id);
+            out
+        }
+        (_, Cause::OptInClosed) => {
+            let mut out = common("pathway.referral_closed");
+            out["reason"] = json!("opt_in_window_passed");
             out
         }
     };

@@ -1,5 +1,6 @@
 //! Who is told, on which channel, with which template, and where to: the
-//! deliveries a decision or a question to the referrer needs.
+//! deliveries a decision, a question to the referrer, a reminder to opt in
+//! or the close of an opt-in window needs.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use pathway_common::pii::Pii;
@@ -57,6 +58,40 @@ pub enum Cause {
         request_id: String,
         question: String,
     },
+    /// The patient has not opted in and the window of `decision_id` closes
+    /// soon: remind the patient, with the same link and code.
+    OptInReminder {
+        decision_id: String,
+        /// The last Scottish day to opt in, as people write it.
+        opt_in_deadline: String,
+    },
+    /// The window passed without an opt-in and the referral is closed: tell
+    /// the referrer and the patient.
+    OptInClosed,
+}
+
+impl Cause {
+    /// The name a delivery keeps of its cause.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Cause::Decision(_) => "decision",
+            Cause::InformationRequest { .. } => "information_request",
+            Cause::OptInReminder { .. } => "opt_in_reminder",
+            Cause::OptInClosed => "opt_in_closed",
+        }
+    }
+
+    /// A reminder due at the close of a window: its cause, with the
+    /// window's last day; an error names the field that is not usable.
+    pub fn reminder(due: &proto::DecisionOptInReminderDue) -> Result<Self, String> {
+        let decision_id = some_text(&due.decision_id).ok_or("decision_id: missing")?;
+        let closes_at = due.closes_at.as_ref().ok_or("closes_at: missing")?;
+        let closes_at = proto::from_timestamp(closes_at).ok_or("closes_at: not a time")?;
+        Ok(Cause::OptInReminder {
+            decision_id,
+            opt_in_deadline: plain_date(last_day_before(closes_at)),
+        })
+    }
 }
 
 /// What a decision says, as far as its messages need.
@@ -216,24 +251,37 @@ pub struct Planned {
 
 /// The deliveries a cause needs, one per recipient and channel.
 pub fn plan(cause: &Cause, contacts: &Contacts, board: &BoardChannels) -> Vec<Planned> {
-    let mut out = vec![to_referrer(cause, contacts, board)];
-    if let Cause::Decision(decision) = cause {
-        out.push(to_patient(decision, contacts));
-        if let Some(service) = receiving_service(decision) {
-            out.push(Planned {
-                recipient: Recipient::ReceivingService,
-                channel: ChannelKind::Webhook,
-                template: "receiving_service/referral".into(),
-                address: board
-                    .receiving_services
-                    .get(&service)
-                    .map(|url| Address::Webhook(url.clone()))
-                    .ok_or_else(|| {
-                        format!("no webhook is configured for the receiving service {service:?}")
-                    }),
-                receiving_service: Some(service),
-            });
+    let decision = match cause {
+        Cause::Decision(decision) => decision,
+        Cause::InformationRequest { .. } => return vec![to_referrer(cause, contacts, board)],
+        Cause::OptInReminder { .. } => {
+            return vec![to_patient("patient/opt_in_reminder", contacts)];
         }
+        Cause::OptInClosed => {
+            return vec![
+                to_referrer(cause, contacts, board),
+                to_patient("patient/opt_in_closed", contacts),
+            ];
+        }
+    };
+    let mut out = vec![
+        to_referrer(cause, contacts, board),
+        to_patient(&format!("patient/{}", decision.outcome), contacts),
+    ];
+    if let Some(service) = receiving_service(decision) {
+        out.push(Planned {
+            recipient: Recipient::ReceivingService,
+            channel: ChannelKind::Webhook,
+            template: "receiving_service/referral".into(),
+            address: board
+                .receiving_services
+                .get(&service)
+                .map(|url| Address::Webhook(url.clone()))
+                .ok_or_else(|| {
+                    format!("no webhook is configured for the receiving service {service:?}")
+                }),
+            receiving_service: Some(service),
+        });
     }
     out
 }
@@ -252,6 +300,7 @@ fn to_referrer(cause: &Cause, contacts: &Contacts, board: &BoardChannels) -> Pla
     let template = match cause {
         Cause::Decision(_) => "referrer/decision",
         Cause::InformationRequest { .. } => "referrer/info_requested",
+        Cause::OptInClosed | Cause::OptInReminder { .. } => "referrer/opt_in_closed",
     };
     let (channel, address) = match board.referrer_channel {
         ReferrerChannel::Webhook => {
@@ -283,7 +332,7 @@ fn to_referrer(cause: &Cause, contacts: &Contacts, board: &BoardChannels) -> Pla
     }
 }
 
-fn to_patient(decision: &DecisionFacts, contacts: &Contacts) -> Planned {
+fn to_patient(template: &str, contacts: &Contacts) -> Planned {
     let preferred = contacts.preferred.unwrap_or(ChannelKind::Letter);
     let address = match preferred {
         ChannelKind::Sms => contacts
@@ -307,7 +356,7 @@ fn to_patient(decision: &DecisionFacts, contacts: &Contacts) -> Planned {
         } else {
             preferred
         },
-        template: format!("patient/{}", decision.outcome),
+        template: template.to_owned(),
         receiving_service: None,
         address,
     }

@@ -138,3 +138,43 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_reminder_is_due_the_board_s_days_before_the_close() {
+    // A 14-day window with a 7-day reminder: a week before the close.
+    assert_eq!(reminder_at(time(1), time(15), 7), Some(time(8)));
+    // No reminder when the board sends none.
+    assert_eq!(reminder_at(time(1), time(15), 0), None);
+    // A window that closes as it opens has no time for one.
+    assert_eq!(reminder_at(time(1), time(1), 7), None);
+}
+
+#[test]
+fn a_short_window_is_reminded_no_earlier_than_halfway() {
+    // Three days with a 7-day reminder: at the halfway point.
+    assert_eq!(
+        reminder_at(time(1), time(4), 7),
+        Some(time(2) + chrono::Duration::hours(12))
+    );
+    // Eight days, 7-day reminder: halfway (day 5) is later than day 2.
+    assert_eq!(reminder_at(time(1), time(9), 7), Some(time(5)));
+}
+
+proptest! {
+    #[test]
+    fn the_reminder_falls_in_the_second_half_of_the_window(
+        days in 1i64..90,
+        reminder in 0u32..=90,
+    ) {
+        let opened = time(1);
+        let deadline = opened + chrono::Duration::days(days);
+        match reminder_at(opened, deadline, reminder) {
+            None => prop_assert_eq!(reminder, 0),
+            Some(at) => {
+                prop_assert!(at < deadline);
+                prop_assert!(at >= opened + (deadline - opened) / 2);
+                prop_assert!(at >= deadline - chrono::Duration::days(i64::from(reminder)));
+            }
+        }
+    }
+}

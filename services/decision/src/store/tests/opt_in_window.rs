@@ -24,6 +24,8 @@ fn a_window_reads_back_in_the_state_it_was_ended_in() {
         deadline: chrono::Utc::now(),
         resolved_at: None,
         resolution: None,
+        remind_at: None,
+        reminded_at: None,
     };
     assert_eq!(window.state(), WindowState::Open);
     for state in WindowState::ALL {
@@ -44,7 +46,7 @@ fn the_resolution_column_stays_nullable_text() {
         let statement = backend.build(&Schema::new(backend).create_table_from_entity(Entity));
         // As when the column was an `Option<String>`: no database enum type.
         assert!(
-            statement.sql.contains(r#""resolution" varchar )"#),
+            statement.sql.contains(r#""resolution" varchar,"#),
             "{}",
             statement.sql
         );

@@ -221,3 +221,57 @@ fn the_last_day_before_a_deadline_is_the_scottish_day_it_closes_on() {
         day(2026, 3, 30)
     );
 }
+
+#[test]
+fn a_reminder_goes_to_the_patient_only_and_the_close_to_both() {
+    let due = proto::DecisionOptInReminderDue {
+        decision_id: "d-1".into(),
+        closes_at: Some(proto::timestamp(
+            chrono::DateTime::parse_from_rfc3339("2026-03-15T10:00:00Z")
+                .expect("a time")
+                .to_utc(),
+        )),
+    };
+    let reminder = Cause::reminder(&due).expect("a reminder");
+    let Cause::OptInReminder {
+        opt_in_deadline, ..
+    } = &reminder
+    else {
+        panic!("{reminder:?}");
+    };
+    assert_eq!(opt_in_deadline, "15 March 2026");
+    let planned = plan(&reminder, &contacts(ChannelKind::Sms), &board());
+    assert_eq!(planned.len(), 1);
+    assert_eq!(planned[0].recipient, Recipient::Patient);
+    assert_eq!(planned[0].template, "patient/opt_in_reminder");
+
+    let planned = plan(&Cause::OptInClosed, &contacts(ChannelKind::Email), &board());
+    let to: Vec<_> = planned
+        .iter()
+        .map(|p| (p.recipient, p.channel, p.template.as_str()))
+        .collect();
+    assert_eq!(
+        to,
+        [
+            (
+                Recipient::Referrer,
+                ChannelKind::Webhook,
+                "referrer/opt_in_closed"
+            ),
+            (
+                Recipient::Patient,
+                ChannelKind::Email,
+                "patient/opt_in_closed"
+            ),
+        ]
+    );
+
+    let missing = proto::DecisionOptInReminderDue {
+        decision_id: " ".into(),
+        closes_at: None,
+    };
+    assert_eq!(
+        Cause::reminder(&missing).map(|c| c.name()),
+        Err("decision_id: missing".to_owned())
+    );
+}
