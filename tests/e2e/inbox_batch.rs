@@ -7,12 +7,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use pathway_common::inbox::{ConsumerSpec, HandleError, Handler, Inbox, Outcome};
+use async_nats::jetstream;
+use pathway_common::inbox::{ConsumerSpec, DemoEvents, HandleError, Handler, Inbox, Outcome};
 use pathway_common::metrics::Metrics;
 use pathway_common::outbox::{self, OutboxSignal};
 use pathway_common::settings::{DatabaseSettings, NatsSettings};
 use pathway_proto::v1::{Event, event::Payload};
-use pathway_tests::{backends, nats_account_url, notification::info_requested};
+use pathway_tests::{Backend, backends, nats_account_url, notification::info_requested};
 use prost::Message as _;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, EntityTrait};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -79,43 +80,7 @@ async fn effects(db: &DatabaseConnection) -> Vec<String> {
 async fn a_batch_commits_together_and_rolls_back_one_message_alone() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let url = backend.fresh_url(dir.path()).await;
-        let db = pathway_common::db::connect(&DatabaseSettings {
-            url,
-            max_connections: 4,
-        })
-        .await
-        .expect("the database opens");
-        Plumbing::up(&db, None).await.expect("the plumbing tables");
-        let settings = NatsSettings {
-            url: nats_account_url(),
-            ..NatsSettings::default()
-        };
-        let nats = pathway_common::bus::connect(&settings, "test")
-            .await
-            .expect("nats-server answers");
-        let jetstream = async_nats::jetstream::new(nats);
-        pathway_common::bus::ensure_streams(&jetstream, 1)
-            .await
-            .expect("the streams");
-        let spec = ConsumerSpec {
-            min_backoff: Duration::from_millis(20),
-            max_backoff: Duration::from_millis(40),
-            ..ConsumerSpec::new(
-                "batch-test",
-                vec!["pathway.v1.*.vetting.info_requested".into()],
-            )
-        };
-        let inbox = Inbox::new(
-            &jetstream,
-            db.clone(),
-            spec,
-            Recorder::default(),
-            Metrics::new("test"),
-            OutboxSignal::default(),
-        )
-        .await
-        .expect("the consumer binds");
+        let (db, jetstream, inbox) = bound(&backend, dir.path(), "batch-test", |spec| spec).await;
 
         let referral = uuid::Uuid::new_v4().to_string();
         let events: Vec<Event> = ["first", "reject", "third", "retry", "fifth"]
@@ -180,5 +145,130 @@ async fn a_batch_commits_together_and_rolls_back_one_message_alone() {
         let outcomes = inbox.try_process_batch(64).await.expect("a batch");
         assert_eq!(outcomes, [Outcome::Duplicate], "{}", backend.name());
         assert_eq!(effects(&db).await, handled, "{}", backend.name());
+    }
+}
+
+/// A fresh database with the plumbing tables, the stream, and an inbox
+/// named `name` for questions to the referrer, its spec shaped by `shape`.
+async fn bound(
+    backend: &Backend,
+    dir: &std::path::Path,
+    name: &str,
+    shape: impl FnOnce(ConsumerSpec) -> ConsumerSpec,
+) -> (DatabaseConnection, jetstream::Context, Inbox<Recorder>) {
+    let url = backend.fresh_url(dir).await;
+    let db = pathway_common::db::connect(&DatabaseSettings {
+        url,
+        max_connections: 4,
+    })
+    .await
+    .expect("the database opens");
+    Plumbing::up(&db, None).await.expect("the plumbing tables");
+    let settings = NatsSettings {
+        url: nats_account_url(),
+        ..NatsSettings::default()
+    };
+    let nats = pathway_common::bus::connect(&settings, "test")
+        .await
+        .expect("nats-server answers");
+    let jetstream = jetstream::new(nats);
+    pathway_common::bus::ensure_streams(&jetstream, 1)
+        .await
+        .expect("the streams");
+    let spec = shape(ConsumerSpec {
+        min_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(40),
+        ..ConsumerSpec::new(name, vec!["pathway.v1.*.vetting.info_requested".into()])
+    });
+    let inbox = Inbox::new(
+        &jetstream,
+        db.clone(),
+        spec,
+        Recorder::default(),
+        Metrics::new("test"),
+        OutboxSignal::default(),
+    )
+    .await
+    .expect("the consumer binds");
+    (db, jetstream, inbox)
+}
+
+async fn publish(jetstream: &jetstream::Context, event: &Event) {
+    let subject = event.subject().expect("an event with a payload");
+    jetstream
+        .publish(subject, event.encode_to_vec().into())
+        .await
+        .expect("published")
+        .await
+        .expect("stored");
+}
+
+#[tokio::test]
+async fn demo_data_reaches_only_a_consumer_that_takes_it_and_never_production() {
+    let Some(backend) = backends().await.into_iter().next() else {
+        return;
+    };
+    let referral = uuid::Uuid::new_v4().to_string();
+    let mut demo = info_requested("highland", &referral, "a demo question");
+    demo.demo = true;
+    let real = info_requested("highland", &referral, "a real question");
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    for (mode, expected, effects_left) in [
+        (
+            DemoEvents::Ignore,
+            Outcome::Ignored,
+            vec![real.event_id.clone()],
+        ),
+        (
+            DemoEvents::Take,
+            Outcome::Handled,
+            vec![demo.event_id.clone(), real.event_id.clone()],
+        ),
+        (
+            DemoEvents::Refuse,
+            Outcome::DeadLettered,
+            vec![real.event_id.clone()],
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let name = format!("demo-{mode:?}-{run}").to_lowercase();
+        let (db, jetstream, inbox) = bound(&backend, dir.path(), &name, |spec| ConsumerSpec {
+            demo: mode,
+            ..spec
+        })
+        .await;
+        publish(&jetstream, &demo).await;
+        publish(&jetstream, &real).await;
+        // Each round has an account, and so a stream, of its own.
+        let mut outcomes = Vec::new();
+        while let Ok(batch) = inbox.try_process_batch(64).await {
+            if batch.is_empty() {
+                break;
+            }
+            outcomes.extend(batch);
+        }
+        assert_eq!(outcomes.first(), Some(&expected), "{mode:?}: {outcomes:?}");
+        assert_eq!(
+            outcomes.get(1),
+            Some(&Outcome::Handled),
+            "{mode:?}: {outcomes:?}"
+        );
+        let mut left = effects_left;
+        left.sort();
+        assert_eq!(effects(&db).await, left, "{mode:?}");
+    }
+    // Which of the three a consumer is: production refuses demo data even
+    // where development takes it, and so does a profile that cannot be read.
+    use pathway_common::profile::Profile;
+    for wanted in [DemoEvents::Ignore, DemoEvents::Take] {
+        assert_eq!(
+            DemoEvents::under(Some(Profile::Development), wanted),
+            wanted
+        );
+        assert_eq!(
+            DemoEvents::under(Some(Profile::Production), wanted),
+            DemoEvents::Refuse
+        );
+        assert_eq!(DemoEvents::under(None, wanted), DemoEvents::Refuse);
     }
 }

@@ -47,9 +47,15 @@ impl DemoEvents {
     /// [`DemoEvents::Refuse`] under `PATHWAY_PROFILE=production` (or a
     /// profile that does not parse), else `wanted`.
     fn under_profile(wanted: Self) -> Self {
-        match Profile::from_env() {
-            Ok(Profile::Development) => wanted,
-            _ => Self::Refuse,
+        Self::under(Profile::from_env().ok(), wanted)
+    }
+
+    /// `wanted` under the development profile; [`DemoEvents::Refuse`] under
+    /// production, or when the profile could not be read (`None`).
+    pub fn under(profile: Option<Profile>, wanted: Self) -> Self {
+        match profile {
+            Some(Profile::Development) => wanted,
+            Some(Profile::Production) | None => Self::Refuse,
         }
     }
 }
