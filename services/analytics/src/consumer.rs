@@ -36,7 +36,7 @@ pub async fn inbox(platform: &Platform) -> anyhow::Result<Inbox<AnalyticsConsume
         &platform.jetstream,
         platform.db.clone(),
         spec(),
-        AnalyticsConsumer,
+        AnalyticsConsumer::default(),
         platform.metrics.clone(),
         platform.outbox.clone(),
     )
@@ -57,7 +57,11 @@ pub fn spec() -> ConsumerSpec {
 }
 
 /// Records each event in the facts.
-pub struct AnalyticsConsumer;
+#[derive(Debug, Default)]
+pub struct AnalyticsConsumer {
+    /// The boards' contexts the counters of their facts are worked out under.
+    contexts: boards::ContextCache,
+}
 
 impl Handler for AnalyticsConsumer {
     /// Everything it needs is in the event.
@@ -73,12 +77,17 @@ impl Handler for AnalyticsConsumer {
         event: &Event,
         (): (),
     ) -> Result<(), HandleError> {
-        record(txn, event).await
+        record(txn, event, &self.contexts).await
     }
 }
 
-/// Record `event` in the inbox transaction.
-pub async fn record(txn: &DatabaseTransaction, event: &Event) -> Result<(), HandleError> {
+/// Record `event` in the inbox transaction, the boards' contexts from
+/// `contexts`.
+pub async fn record(
+    txn: &DatabaseTransaction,
+    event: &Event,
+    contexts: &boards::ContextCache,
+) -> Result<(), HandleError> {
     let at = event
         .occurred_at()
         .ok_or_else(|| HandleError::Rejected("the event has no valid occurred_at".into()))?;
@@ -136,7 +145,8 @@ pub async fn record(txn: &DatabaseTransaction, event: &Event) -> Result<(), Hand
                 .apply(event)
                 .map_err(|e| HandleError::Rejected(e.to_string()))?;
             facts::save(txn, &current, existing.is_some()).await?;
-            aggregates::record_change(txn, existing.as_ref(), &current).await?;
+            let context = contexts.get(txn, board).await?;
+            aggregates::record_change(txn, existing.as_ref(), &current, &context).await?;
             Ok(())
         }
     }

@@ -101,33 +101,35 @@ where
             .filter(fact::Column::Outcome.is_in(CLOSED_WITH_ADVICE))
             .filter(fact::Column::PatientPseudonym.ne(""))
     };
-    let followed = advised()
-        .all(db)
-        .await
-        .context("cannot load the referrals closed with advice")?;
+    let followed = followed(db, advised()).await?;
     let mut referrals = Referrals::default();
     if !followed.is_empty() {
-        let receipts: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = fact::Entity::find()
-            .select_only()
-            .column(fact::Column::PatientPseudonym)
-            .column(fact::Column::ReceivedAt)
-            .filter(of_boards())
-            .filter(fact::Column::ReceivedAt.gte(first))
-            .filter(fact::Column::ReceivedAt.lt(re_referral_end))
-            .filter(
-                fact::Column::PatientPseudonym.in_subquery(
-                    advised()
-                        .select_only()
-                        .column(fact::Column::PatientPseudonym)
-                        .into_query(),
-                ),
-            )
-            .into_tuple()
-            .all(db)
-            .await
-            .context("cannot read the referrals for re-referrals")?;
-        for (pseudonym, received) in receipts {
-            referrals.add_receipt(&pseudonym, received);
+        // Read by the patients' index (not the boards': a patient has few
+        // referrals, a board many), the boards kept here.
+        let receipts: Vec<(String, String, Option<chrono::DateTime<chrono::Utc>>)> =
+            fact::Entity::find()
+                .select_only()
+                .column(fact::Column::Board)
+                .column(fact::Column::PatientPseudonym)
+                .column(fact::Column::ReceivedAt)
+                .filter(fact::Column::ReceivedAt.gte(first))
+                .filter(fact::Column::ReceivedAt.lt(re_referral_end))
+                .filter(
+                    fact::Column::PatientPseudonym.in_subquery(
+                        advised()
+                            .select_only()
+                            .column(fact::Column::PatientPseudonym)
+                            .into_query(),
+                    ),
+                )
+                .into_tuple()
+                .all(db)
+                .await
+                .context("cannot read the referrals for re-referrals")?;
+        for (board, pseudonym, received) in receipts {
+            if query.boards.iter().any(|b| b.code() == board) {
+                referrals.add_receipt(&pseudonym, received);
+            }
         }
     }
     let mut metrics = Metrics::new(boards, query, rules, referrals);
@@ -143,10 +145,68 @@ where
         };
         metrics.add_counter(key, sum.day, &sum.counter, sum.n);
     }
-    for row in &followed {
-        metrics.add_re_referrals(&facts::from_row(row)?);
+    for fact in &followed {
+        metrics.add_re_referrals(fact);
     }
     Ok(metrics.rows())
+}
+
+/// The referrals `advised` selects, with only what their re-referrals and
+/// their group need (not their questions, appointment and the rest).
+async fn followed<C: ConnectionTrait>(
+    db: &C,
+    advised: sea_orm::Select<fact::Entity>,
+) -> anyhow::Result<Vec<Fact>> {
+    use fact::Column as F;
+    type Row = (
+        String,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        String,
+        i16,
+        i16,
+    );
+    let rows: Vec<Row> = advised
+        .select_only()
+        .columns([
+            F::Board,
+            F::ReceivedAt,
+            F::VettedAt,
+            F::Outcome,
+            F::Priority,
+            F::PatientPseudonym,
+            F::AgeBand,
+            F::Sex,
+            F::UrbanRuralClass,
+            F::SimdQuintile,
+        ])
+        .into_tuple()
+        .all(db)
+        .await
+        .context("cannot load the referrals closed with advice")?;
+    rows.into_iter()
+        .map(
+            |(board, received, vetted, outcome, priority, pseudonym, age, sex, urban, simd)| {
+                let board = BoardCode::parse(&board)
+                    .map_err(|e| anyhow::anyhow!("a stored fact does not read: {e}"))?;
+                let mut fact = Fact::new("", board);
+                fact.received_at = received;
+                fact.vetted_at = vetted;
+                fact.outcome = outcome;
+                fact.priority = priority;
+                fact.attributes.patient_pseudonym = pseudonym;
+                fact.attributes.age_band = age;
+                fact.attributes.sex = sex;
+                fact.attributes.urban_rural_class = u8::try_from(urban).unwrap_or(0);
+                fact.attributes.simd_quintile = u8::try_from(simd).unwrap_or(0);
+                Ok(fact)
+            },
+        )
+        .collect()
 }
 
 /// The rows for `query` worked out from the facts themselves (the

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use pathway_proto::BoardCode;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -27,30 +27,60 @@ const CHUNK: usize = 1_000;
 const PAGE: u64 = 5_000;
 
 /// Apply the change of one referral's fact from `old` to `new` to the
-/// counters, in the caller's transaction.
+/// counters, in the caller's transaction, under its board's context.
 pub async fn record_change(
     db: &impl ConnectionTrait,
     old: Option<&Fact>,
     new: &Fact,
+    board: &BoardContext,
 ) -> anyhow::Result<()> {
-    let contexts = boards::contexts(db, &[new.board]).await?;
-    let board = contexts.get(&new.board).cloned().unwrap_or_default();
-    apply(db, &difference(old, new, &board)).await
+    apply(db, &difference(old, new, board)).await
 }
 
-/// Add `deltas` to the counters, a statement per [`CHUNK`].
+/// The dimension under which `dimension`'s counters are also kept summed
+/// by month (day `YYYY-MM`), so a query of whole months reads a month's
+/// row instead of its days'.
+pub fn by_month(dimension: &str) -> String {
+    format!("{dimension}:month")
+}
+
+/// Add `deltas` to the counters, by day and by month, a statement per
+/// [`CHUNK`].
 pub async fn apply(db: &impl ConnectionTrait, deltas: &Deltas) -> anyhow::Result<()> {
-    let rows: Vec<_> = deltas
-        .iter()
-        .filter(|(_, n)| **n != 0)
-        .map(|(key, n)| {
+    let mut sums: BTreeMap<(String, &str, String, &str, String), i64> = BTreeMap::new();
+    for (key, n) in deltas.iter().filter(|(_, n)| **n != 0) {
+        let day = key.day.map(|d| d.to_string()).unwrap_or_default();
+        let name = key.counter.name();
+        if let Some(d) = key.day {
+            let month = (
+                by_month(key.dimension),
+                key.board.code(),
+                d.format("%Y-%m").to_string(),
+                key.group.as_str(),
+                name.clone(),
+            );
+            *sums.entry(month).or_default() += n;
+        }
+        let daily = (
+            key.dimension.to_owned(),
+            key.board.code(),
+            day,
+            key.group.as_str(),
+            name,
+        );
+        *sums.entry(daily).or_default() += n;
+    }
+    let rows: Vec<_> = sums
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|((dimension, board, day, group, counter), n)| {
             metric_counter::Model {
-                dimension: key.dimension.to_owned(),
-                board: key.board.code().to_owned(),
-                day: key.day.map(|d| d.to_string()).unwrap_or_default(),
-                group_name: key.group.clone(),
-                counter: key.counter.name(),
-                n: *n,
+                dimension,
+                board: board.to_owned(),
+                day,
+                group_name: group.to_owned(),
+                counter,
+                n,
             }
             .into_active_model()
         })
@@ -166,12 +196,80 @@ pub struct Sum {
     pub n: u64,
 }
 
-/// The sums of the counters `query` needs, added up by the database.
+/// The sums of the counters `query` needs, added up by the database: the
+/// whole months of a query by month or quarter from the counters by month,
+/// the days of a week or of a month cut by the range from those by day.
 pub async fn sums(db: &impl ConnectionTrait, query: &MetricsQuery) -> anyhow::Result<Vec<Sum>> {
-    use metric_counter::Column as C;
     let dimension = dimension_name(dimension_of(query.split));
+    let whole = match query.by {
+        Granularity::Week => None,
+        Granularity::Month | Granularity::Quarter => whole_months(query.from, query.to),
+    };
+    let Some((first, last)) = whole else {
+        let (from, to) = (query.from.to_string(), query.to.to_string());
+        return sum(db, query, dimension, from, to).await;
+    };
+    let mut out = sum(
+        db,
+        query,
+        &by_month(dimension),
+        first.format("%Y-%m").to_string(),
+        last.format("%Y-%m").to_string(),
+    )
+    .await?;
+    if let Some(before) = first.pred_opt()
+        && query.from <= before
+    {
+        let (from, to) = (query.from.to_string(), before.to_string());
+        out.extend(sum(db, query, dimension, from, to).await?);
+    }
+    if let Some(after) = month_end(last).succ_opt()
+        && after <= query.to
+    {
+        let (from, to) = (after.to_string(), query.to.to_string());
+        out.extend(sum(db, query, dimension, from, to).await?);
+    }
+    Ok(out)
+}
+
+/// The first days of the first and last months wholly inside `from..=to`,
+/// if any month is.
+fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let first = if from.day() == 1 {
+        from
+    } else {
+        month_end(from).succ_opt()?
+    };
+    let last = if month_end(to) == to {
+        to.with_day(1)?
+    } else {
+        to.with_day(1)?.checked_sub_months(chrono::Months::new(1))?
+    };
+    (first <= last).then_some((first, last))
+}
+
+/// The last day of `day`'s month.
+fn month_end(day: NaiveDate) -> NaiveDate {
+    day.with_day(1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The counters of `dimension` (by day or by month) from `first` to `last`
+/// (days or months as stored), summed by the database by bucket, kind and,
+/// as `query`'s split asks, board and group.
+async fn sum(
+    db: &impl ConnectionTrait,
+    query: &MetricsQuery,
+    dimension: &str,
+    first: String,
+    last: String,
+) -> anyhow::Result<Vec<Sum>> {
+    use metric_counter::Column as C;
     let by_board = query.split == Some(Split::Adoption);
     let by_group = query.split.is_some();
+    // A month's first seven characters, of a day or of a month's row.
     let bucket = match query.by {
         Granularity::Week => Expr::col(C::Day),
         Granularity::Month | Granularity::Quarter => Expr::cust("substr(day, 1, 7)"),
@@ -199,8 +297,8 @@ pub async fn sums(db: &impl ConnectionTrait, query: &MetricsQuery) -> anyhow::Re
         .column_as(Expr::cust("CAST(SUM(n) AS BIGINT)"), "n")
         .filter(C::Dimension.eq(dimension))
         .filter(C::Board.is_in(query.boards.iter().map(|b| b.code())))
-        .filter(C::Day.gte(query.from.to_string()))
-        .filter(C::Day.lte(query.to.to_string()))
+        .filter(C::Day.gte(first))
+        .filter(C::Day.lte(last))
         .group_by(bucket)
         .group_by(C::Counter);
     if by_board {

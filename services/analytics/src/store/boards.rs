@@ -2,7 +2,8 @@
 //! all kept, and what a metrics query needs of them (the settings in force
 //! on each Scottish day, the adoption date).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,7 +11,9 @@ use pathway_proto::BoardCode;
 use pathway_proto::board::BoardSettings;
 use pathway_proto::days;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Statement,
+};
 
 use super::{pathway_change, settings_change};
 use crate::domain::metrics::{BoardContext, SettingsVersion};
@@ -123,6 +126,83 @@ pub async fn contexts(
         out.insert(*board, context);
     }
     Ok(out)
+}
+
+/// What a board's history holds, in brief: how many changes of each kind
+/// and the greatest event id among them. The history only grows (and a
+/// rebuild reads it again in the stream's order), so a context worked out
+/// under the same stamp is still the board's.
+type Stamp = (i64, Option<String>, i64, Option<String>);
+
+async fn stamp(db: &impl ConnectionTrait, board: BoardCode) -> anyhow::Result<Stamp> {
+    let backend = db.get_database_backend();
+    let p = |n: usize| match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    };
+    let sql = format!(
+        "SELECT \
+         (SELECT COUNT(*) FROM board_settings_changes WHERE board = {}) AS settings, \
+         (SELECT MAX(event_id) FROM board_settings_changes WHERE board = {}) AS last_settings, \
+         (SELECT COUNT(*) FROM board_pathway_changes WHERE board = {}) AS pathway, \
+         (SELECT MAX(event_id) FROM board_pathway_changes WHERE board = {}) AS last_pathway",
+        p(1),
+        p(2),
+        p(3),
+        p(4)
+    );
+    let code = board.code();
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [code.into(), code.into(), code.into(), code.into()],
+        ))
+        .await
+        .context("cannot read a board's history")?
+        .context("no answer on a board's history")?;
+    Ok((
+        row.try_get("", "settings")
+            .context("cannot read a board's history")?,
+        row.try_get("", "last_settings")
+            .context("cannot read a board's history")?,
+        row.try_get("", "pathway")
+            .context("cannot read a board's history")?,
+        row.try_get("", "last_pathway")
+            .context("cannot read a board's history")?,
+    ))
+}
+
+/// Each board's context as [`contexts`] works it out, kept between events
+/// (a fact's counters need its board's, and working it out reads and parses
+/// every settings document the board has had); checked against the board's
+/// history with one small query each time.
+#[derive(Debug, Default)]
+pub struct ContextCache(Mutex<HashMap<BoardCode, (Stamp, BoardContext)>>);
+
+impl ContextCache {
+    /// `board`'s context, as [`contexts`] would answer it in `db` now.
+    pub async fn get(
+        &self,
+        db: &impl ConnectionTrait,
+        board: BoardCode,
+    ) -> anyhow::Result<BoardContext> {
+        let now = stamp(db, board).await?;
+        if let Ok(kept) = self.0.lock()
+            && let Some((at, context)) = kept.get(&board)
+            && *at == now
+        {
+            return Ok(context.clone());
+        }
+        let context = contexts(db, &[board])
+            .await?
+            .remove(&board)
+            .unwrap_or_default();
+        if let Ok(mut kept) = self.0.lock() {
+            kept.insert(board, (now, context.clone()));
+        }
+        Ok(context)
+    }
 }
 
 #[cfg(test)]

@@ -146,6 +146,66 @@ impl MigrationTrait for MetricCounters {
     }
 }
 
+/// Indexes for the re-referrals a metrics query counts from the facts:
+/// the referrals closed with advice by outcome and vetting time, and a
+/// patient's referrals by pseudonym and receipt.
+struct ReReferralIndexes;
+
+impl MigrationName for ReReferralIndexes {
+    fn name(&self) -> &str {
+        "m0008_re_referral_indexes"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for ReReferralIndexes {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_index(
+            manager,
+            "referral_facts",
+            "referral_facts_outcome_vetted",
+            &["outcome", "vetted_at"],
+            false,
+        )
+        .await?;
+        create_index(
+            manager,
+            "referral_facts",
+            "referral_facts_patient_received",
+            &["patient_pseudonym", "received_at"],
+            false,
+        )
+        .await
+    }
+}
+
+/// The metrics' counters also kept by month
+/// ([`aggregates::by_month`]), summed from those by day already there.
+struct MonthlyCounters;
+
+impl MigrationName for MonthlyCounters {
+    fn name(&self) -> &str {
+        "m0009_monthly_counters"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for MonthlyCounters {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        db.execute_unprepared("DELETE FROM metric_counters WHERE dimension LIKE '%:month'")
+            .await?;
+        db.execute_unprepared(
+            "INSERT INTO metric_counters (dimension, board, day, group_name, counter, n) \
+             SELECT dimension || ':month', board, substr(day, 1, 7), group_name, counter, SUM(n) \
+             FROM metric_counters WHERE day <> '' \
+             GROUP BY dimension, board, substr(day, 1, 7), group_name, counter",
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 /// The facts' demo mark: one column, false for every fact already there.
 struct DemoFacts;
 
@@ -191,6 +251,8 @@ impl MigratorTrait for Migrator {
             Box::new(DemoFacts),
             // Last: it reads the facts with every column of today's entity.
             Box::new(MetricCounters),
+            Box::new(ReReferralIndexes),
+            Box::new(MonthlyCounters),
         ]
     }
 }

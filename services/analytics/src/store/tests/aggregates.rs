@@ -3,9 +3,9 @@
 //! facts that were changed after they were first counted and boards whose
 //! settings and pathway changed after their facts were counted.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use pathway_proto::board::BoardSettings;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait};
 use sea_orm_migration::MigratorTrait;
 
 use super::*;
@@ -119,9 +119,19 @@ async fn database() -> DatabaseConnection {
     db
 }
 
-async fn save(db: &DatabaseConnection, old: Option<&Fact>, new: &Fact) {
+/// A fact saved and counted as the consumer does, its board's context
+/// from `cache` (kept across the boards' changes, as in the consumer).
+async fn save(
+    db: &DatabaseConnection,
+    cache: &boards::ContextCache,
+    old: Option<&Fact>,
+    new: &Fact,
+) {
     facts::save(db, new, old.is_some()).await.expect("saved");
-    record_change(db, old, new).await.expect("counted");
+    let context = cache.get(db, new.board).await.expect("a board's context");
+    record_change(db, old, new, &context)
+        .await
+        .expect("counted");
 }
 
 /// Settings and pathway changes for `code`, as the consumer records them.
@@ -154,8 +164,17 @@ fn query(r: &mut Random) -> MetricsQuery {
         boards.push(board(BOARDS[r.below(BOARDS.len() as u64) as usize]));
     }
     let day0 = NaiveDate::from_ymd_opt(2024, 12, 1).expect("a date");
-    let from = day0 + Duration::days(r.below(500) as i64);
-    let to = from + Duration::days(r.below(400) as i64);
+    let mut from = day0 + Duration::days(r.below(500) as i64);
+    let mut to = from + Duration::days(r.below(400) as i64);
+    // Whole months too: read from the counters by month alone.
+    if r.chance(30) {
+        from = from.with_day(1).expect("a first day");
+        to = to
+            .with_day(1)
+            .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+            .and_then(|d| d.pred_opt())
+            .expect("a last day");
+    }
     let split = if r.chance(25) {
         None
     } else {
@@ -173,7 +192,50 @@ fn query(r: &mut Random) -> MetricsQuery {
 
 #[tokio::test]
 async fn the_counters_give_the_metrics_of_the_facts_for_random_queries() {
-    let db = database().await;
+    counters_give_the_metrics_of_the_facts(&database().await).await;
+}
+
+/// The same on PostgreSQL, in a database of its own, when one answers at
+/// `DATABASE_URL` (or the local default).
+#[tokio::test]
+async fn the_counters_give_the_metrics_of_the_facts_on_postgresql() {
+    let url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let server = match tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        Database::connect(url.as_str()),
+    )
+    .await
+    {
+        Ok(Ok(server)) => server,
+        _ => {
+            eprintln!("note: no PostgreSQL answers; the comparison ran on SQLite only");
+            return;
+        }
+    };
+    let name = format!("analytics_counters_{}", uuid::Uuid::new_v4().simple());
+    server
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("a database of its own");
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
+    let db = Database::connect(format!("{base}/{name}"))
+        .await
+        .expect("PostgreSQL opens");
+    Migrator::up(&db, None).await.expect("migrations apply");
+    counters_give_the_metrics_of_the_facts(&db).await;
+    db.close().await.ok();
+    server
+        .execute_unprepared(&format!("DROP DATABASE {name}"))
+        .await
+        .expect("the database dropped");
+}
+
+async fn counters_give_the_metrics_of_the_facts(db: &DatabaseConnection) {
+    let db = db.clone();
+    let cache = boards::ContextCache::default();
     let mut r = Random(0x5eed_2026_1701);
     for (n, code) in BOARDS.iter().enumerate() {
         change_board(&db, &mut r, code, n).await;
@@ -181,14 +243,14 @@ async fn the_counters_give_the_metrics_of_the_facts_for_random_queries() {
     let mut all: Vec<Fact> = Vec::new();
     for i in 0..600 {
         let fact = new_fact(&mut r, i);
-        save(&db, None, &fact).await;
+        save(&db, &cache, None, &fact).await;
         all.push(fact);
         // Changes to earlier facts, after they were counted.
         for _ in 0..2 {
             let j = r.below(all.len() as u64) as usize;
             let old = all[j].clone();
             change(&mut r, &mut all[j]);
-            save(&db, Some(&old), &all[j]).await;
+            save(&db, &cache, Some(&old), &all[j]).await;
         }
         if i % 200 == 100 {
             let code = *r.pick(&BOARDS);
@@ -246,6 +308,7 @@ async fn the_counters_give_the_metrics_of_the_facts_for_random_queries() {
 #[tokio::test]
 async fn recounting_a_board_gives_the_counters_kept_one_change_at_a_time() {
     let db = database().await;
+    let cache = boards::ContextCache::default();
     let mut r = Random(0xfeed_beef);
     for (n, code) in BOARDS.iter().enumerate() {
         change_board(&db, &mut r, code, n).await;
@@ -253,12 +316,12 @@ async fn recounting_a_board_gives_the_counters_kept_one_change_at_a_time() {
     let mut all: Vec<Fact> = Vec::new();
     for i in 0..200 {
         let fact = new_fact(&mut r, i);
-        save(&db, None, &fact).await;
+        save(&db, &cache, None, &fact).await;
         all.push(fact);
         let j = r.below(all.len() as u64) as usize;
         let old = all[j].clone();
         change(&mut r, &mut all[j]);
-        save(&db, Some(&old), &all[j]).await;
+        save(&db, &cache, Some(&old), &all[j]).await;
     }
     let kept = counters(&db).await;
     recompute_all(&db).await.expect("recounted");
