@@ -24,29 +24,63 @@ use serde_json::json;
 
 /// The public address the links name; the test opens the same paths on
 /// intake's own port.
-const PAGE_URL: &str = "https://patients.pathway.test";
+pub(crate) const PAGE_URL: &str = "https://patients.pathway.test";
+
+/// Intake (its links naming [`PAGE_URL`]), vetting, decision and
+/// notification with the patient's messages going to the local sink, on
+/// the first database the tests have, with Highland on the pathway.
+pub(crate) struct OptInPathway {
+    pub intake: TestApp,
+    pub vetting: VettingApp,
+    pub decision: pathway_tests::decision::TestApp,
+    pub gateway: NotifyGateway,
+    pub receiver: WebhookReceiver,
+    pub notification: pathway_tests::notification::TestApp,
+}
+
+impl OptInPathway {
+    pub(crate) async fn start() -> Self {
+        let backend = backends().await.remove(0);
+        let intake = TestApp::spawn_adjusted(&backend, Default::default(), |s| {
+            s.patient_page_url = PAGE_URL.into();
+        })
+        .await;
+        intake.enable_board("highland").await;
+        let vetting = VettingApp::spawn(&intake, &backend).await;
+        let decision = pathway_tests::decision::TestApp::spawn_beside(&backend, &intake).await;
+        let gateway = NotifyGateway::start().await;
+        let receiver = WebhookReceiver::start().await;
+        let notification = pathway_tests::notification::TestApp::spawn_with(
+            &backend,
+            &intake,
+            &gateway,
+            &receiver,
+            Default::default(),
+            |s| s.board_defaults.messages = MessageGateway::Sink,
+        )
+        .await;
+        Self {
+            intake,
+            vetting,
+            decision,
+            gateway,
+            receiver,
+            notification,
+        }
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_opts_in_from_the_link_in_their_message() {
-    let backend = backends().await.remove(0);
-    let intake = TestApp::spawn_adjusted(&backend, Default::default(), |s| {
-        s.patient_page_url = PAGE_URL.into();
-    })
-    .await;
-    intake.enable_board("highland").await;
-    let vetting = VettingApp::spawn(&intake, &backend).await;
-    let _decision = pathway_tests::decision::TestApp::spawn_beside(&backend, &intake).await;
-    let gateway = NotifyGateway::start().await;
-    let receiver = WebhookReceiver::start().await;
-    let notification = pathway_tests::notification::TestApp::spawn_with(
-        &backend,
-        &intake,
-        &gateway,
-        &receiver,
-        Default::default(),
-        |s| s.board_defaults.messages = MessageGateway::Sink,
-    )
-    .await;
+    // Every part is bound, so that none stops before the test ends.
+    let OptInPathway {
+        intake,
+        vetting,
+        decision: _decision,
+        gateway: _gateway,
+        receiver: _receiver,
+        notification,
+    } = OptInPathway::start().await;
     let sink = notification.settings.sink.dir.clone();
     let dr = token_with_key(
         &vetting.app.platform.auth,

@@ -11,41 +11,27 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use pathway_common::auth::Role;
-use pathway_notification::settings::MessageGateway;
 use pathway_notification::store::delivery;
 use pathway_proto::v1::{self as proto, Payload};
-use pathway_tests::intake::TestApp;
-use pathway_tests::notification::{NotifyGateway, WebhookReceiver};
 use pathway_tests::referrals::valid_referral;
 use pathway_tests::scale_out::another;
-use pathway_tests::vetting::{VettingApp, token_with_key};
+use pathway_tests::vetting::token_with_key;
 use pathway_tests::{backends, eventually};
 use serde_json::{Value, json};
 
-/// The public address the links name.
-const PAGE_URL: &str = "https://patients.pathway.test";
+use crate::patient_opt_in::{OptInPathway, PAGE_URL};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_patient_is_reminded_once_and_both_are_told_at_the_close() {
-    let backend = backends().await.remove(0);
-    let intake = TestApp::spawn_adjusted(&backend, Default::default(), |s| {
-        s.patient_page_url = PAGE_URL.into();
-    })
-    .await;
-    intake.enable_board("highland").await;
-    let vetting = VettingApp::spawn(&intake, &backend).await;
-    let decision = pathway_tests::decision::TestApp::spawn_beside(&backend, &intake).await;
-    let gateway = NotifyGateway::start().await;
-    let receiver = WebhookReceiver::start().await;
-    let notification = pathway_tests::notification::TestApp::spawn_with(
-        &backend,
-        &intake,
-        &gateway,
-        &receiver,
-        Default::default(),
-        |s| s.board_defaults.messages = MessageGateway::Sink,
-    )
-    .await;
+    // Every part is bound, so that none stops before the test ends.
+    let OptInPathway {
+        intake,
+        vetting,
+        decision,
+        gateway: _gateway,
+        receiver: _receiver,
+        notification,
+    } = OptInPathway::start().await;
     let dr = token_with_key(
         &vetting.app.platform.auth,
         "dr-mackay",

@@ -6,10 +6,10 @@
 
 use chrono::{DateTime, Utc};
 use pathway_common::outbox;
-use pathway_proto::v1::{self as proto, Event, Payload};
+use pathway_proto::v1::{self as proto, Payload};
 use sea_orm::TransactionTrait;
-use uuid::Uuid;
 
+use super::sweep::window_event;
 use super::{Decisions, Error};
 use crate::store::opt_in_window;
 
@@ -30,22 +30,14 @@ impl Decisions {
                 if !opt_in_window::mark_reminded(&txn, &window.decision_id, now).await? {
                     continue;
                 }
-                let referral = Uuid::parse_str(&window.referral_id).map_err(|e| {
-                    Error::Unexpected(anyhow::anyhow!(
-                        "stored referral id {:?}: {e}",
-                        window.referral_id
-                    ))
-                })?;
-                let event = Event::new(
-                    &window.board,
-                    Some(referral),
-                    "system",
+                let event = window_event(
+                    &window,
                     now,
                     Payload::DecisionOptInReminderDue(proto::DecisionOptInReminderDue {
                         decision_id: window.decision_id.clone(),
                         closes_at: Some(proto::timestamp(window.deadline)),
                     }),
-                );
+                )?;
                 outbox::enqueue(&txn, &event).await?;
                 reminded += 1;
             }

@@ -38,21 +38,13 @@ impl Decisions {
                 if !opt_in_window::end(&txn, &window.decision_id, now, next).await? {
                     continue;
                 }
-                let referral = Uuid::parse_str(&window.referral_id).map_err(|e| {
-                    Error::Unexpected(anyhow::anyhow!(
-                        "stored referral id {:?}: {e}",
-                        window.referral_id
-                    ))
-                })?;
-                let event = Event::new(
-                    &window.board,
-                    Some(referral),
-                    "system",
+                let event = window_event(
+                    &window,
                     now,
                     Payload::ReferralClosed(proto::ReferralClosed {
                         reason: WindowState::Lapsed.as_str().into(),
                     }),
-                );
+                )?;
                 outbox::enqueue(&txn, &event).await?;
                 audit::record(
                     &txn,
@@ -80,4 +72,26 @@ impl Decisions {
         }
         Ok(closed)
     }
+}
+
+/// An event the sweep writes about `window`'s referral, as the system, at
+/// `now`.
+pub(super) fn window_event(
+    window: &opt_in_window::Model,
+    now: DateTime<Utc>,
+    payload: Payload,
+) -> Result<Event, Error> {
+    let referral = Uuid::parse_str(&window.referral_id).map_err(|e| {
+        Error::Unexpected(anyhow::anyhow!(
+            "stored referral id {:?}: {e}",
+            window.referral_id
+        ))
+    })?;
+    Ok(Event::new(
+        &window.board,
+        Some(referral),
+        "system",
+        now,
+        payload,
+    ))
 }
