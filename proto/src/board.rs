@@ -92,6 +92,8 @@ pub struct BoardSettings {
     /// most 4000 characters; unset, Pathway's own text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patient_information: Option<String>,
+    /// How long each kind of personal data is kept.
+    pub retention: Retention,
 }
 
 impl Default for BoardSettings {
@@ -112,6 +114,7 @@ impl Default for BoardSettings {
             opt_in_reminder_days: 7,
             notification: None,
             patient_information: None,
+            retention: Retention::default(),
         }
     }
 }
@@ -263,12 +266,13 @@ impl BoardSettings {
         if let Some(notification) = &self.notification {
             out.extend(notification.problems());
         }
+        out.extend(self.retention.problems());
         out
     }
 }
 
 /// The notification templates a board may replace, by name.
-pub const NOTIFICATION_TEMPLATES: [&str; 16] = [
+pub const NOTIFICATION_TEMPLATES: [&str; 18] = [
     "patient/accept",
     "patient/pain_management_programme",
     "patient/pain_psychology",
@@ -285,6 +289,8 @@ pub const NOTIFICATION_TEMPLATES: [&str; 16] = [
     "referrer/opt_in_closed",
     "referrer/info_requested",
     "receiving_service/referral",
+    "referrer/handoff",
+    "receiving_service/handoff",
 ];
 
 /// The fields a notification template may use (`{{ patient_name }}`); the
@@ -320,9 +326,13 @@ const TEMPLATE_GLOBALS: [&str; 4] = ["range", "dict", "namespace", "debug"];
 /// The longest template source a board may set, in characters.
 pub const TEMPLATE_MAX_CHARS: usize = 4000;
 
+pub mod handoff;
+pub use handoff::{HandoffRoute, PaediatricRoute};
 pub mod history;
 mod outbound;
+mod retention;
 pub use outbound::{host_allowed, host_pattern_problem, non_public, url_host, webhook_url_problem};
+pub use retention::Retention;
 mod templates;
 use templates::template_problem;
 pub use templates::{
@@ -416,6 +426,14 @@ pub struct NotificationSettings {
     /// on it; empty, no webhook goes anywhere.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_hosts: Vec<String>,
+    /// Where referrals the pathway does not take are handed on: a board not
+    /// on the pathway, and a `redirect` ([`handoff`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standard_route: Option<HandoffRoute>,
+    /// The paediatric service children's referrals go to instead of the
+    /// adult pathway, and the age below which they do ([`handoff`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paediatric_route: Option<PaediatricRoute>,
 }
 
 /// Whether `name` can name a Notify account or an SMTP server: 1 to 64
@@ -496,6 +514,7 @@ impl NotificationSettings {
                 out.push((field, reason));
             }
         }
+        out.extend(handoff::problems(self));
         out
     }
 }
@@ -539,6 +558,7 @@ impl NotificationSettings {
                 ));
             }
         }
+        out.extend(handoff::production_problems(self, CLEAR));
         out
     }
 }

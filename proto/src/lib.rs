@@ -111,6 +111,10 @@ pub mod v1 {
     }
 }
 
+#[cfg(test)]
+#[path = "tests/free_text.rs"]
+mod free_text;
+
 pub mod board;
 pub mod board_code;
 pub mod calendar;
@@ -125,6 +129,12 @@ pub mod rpc {
     /// with an `Authorization: Bearer <service token>` header, answered with
     /// a [`crate::v1::ReferralLookupReply`] (`pathway/v1/lookup.proto`).
     pub const REFERRAL_LOOKUP: &str = "pathway.rpc.intake.referral.get";
+
+    /// Vetting's clinical free text (questions, advice, reasons, rationale),
+    /// by the ids events carry: a [`crate::v1::ClinicalTextRequest`] with an
+    /// `Authorization: Bearer <service token>` header, answered with a
+    /// [`crate::v1::ClinicalTextReply`] (`pathway/v1/clinical_text.proto`).
+    pub const CLINICAL_TEXT: &str = "pathway.rpc.vetting.clinical_text.get";
 }
 
 /// The one JetStream stream that holds every pathway fact.

@@ -143,7 +143,11 @@ async fn a_clinician_vets_a_referral_in_the_browser() {
     assert_eq!(outcome.kind, proto::OutcomeKind::Accept as i32);
     assert_eq!(outcome.priority, proto::Priority::Routine as i32);
     assert_eq!(outcome.mode, proto::AppointmentMode::Video as i32);
-    assert_eq!(done.rationale, "Needs assessment in the clinic.");
+    assert_eq!(
+        vetting.text(&done.rationale_text_id).await.as_deref(),
+        Some("Needs assessment in the clinic."),
+        "the rationale stays in vetting, under the id the event carries"
+    );
 
     browser.press_button("Sign out").await;
     assert!(browser.current_url().await.ends_with("/sign-in"));

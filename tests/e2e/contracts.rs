@@ -263,16 +263,16 @@ fn decisions_and_outcomes_are_pinned() {
             mode: proto::AppointmentMode::Video as i32,
             partner: "pain-association-scotland".into(),
             rejection_reason: "01".into(),
-            reason: "why".into(),
-            advice: "try this".into(),
+            reason_text_id: "text-why".into(),
+            advice_text_id: "text-advice".into(),
         }),
         clinician: "dr-a".into(),
         decided_at: Some(prost_types_timestamp(5)),
         target_date: "2027-01-31".into(),
         supersedes_decision_id: "d-0".into(),
         opt_in_deadline: Some(prost_types_timestamp(6)),
-        rationale: "because".into(),
-        red_flag_override_reason: "seen last week".into(),
+        rationale_text_id: "text-because".into(),
+        red_flag_override_reason_text_id: "text-seen".into(),
     }));
     let decision = message(&bytes, 40);
     assert_eq!(text(&decision, 1), "d-1");
@@ -282,15 +282,17 @@ fn decisions_and_outcomes_are_pinned() {
     assert_eq!(number(&outcome, 3), 2, "APPOINTMENT_MODE_VIDEO = 2");
     assert_eq!(text(&outcome, 4), "pain-association-scotland");
     assert_eq!(text(&outcome, 5), "01");
-    assert_eq!(text(&outcome, 6), "why");
+    // Free text left the stream: 6 and 7 (reason, advice) are reserved.
+    assert_eq!(text(&outcome, 8), "text-why");
     assert_eq!(text(&decision, 3), "dr-a");
     assert_eq!(number(&message(&decision, 4), 1), 5);
     assert_eq!(text(&decision, 5), "2027-01-31");
     assert_eq!(text(&decision, 6), "d-0");
     assert_eq!(number(&message(&decision, 7), 1), 6);
-    assert_eq!(text(&decision, 8), "because");
-    assert_eq!(text(&decision, 9), "seen last week");
-    assert_eq!(text(&outcome, 7), "try this");
+    // 8 and 9 (rationale, red-flag override reason) are reserved.
+    assert_eq!(text(&decision, 10), "text-because");
+    assert_eq!(text(&decision, 11), "text-seen");
+    assert_eq!(text(&outcome, 9), "text-advice");
     assert_eq!(proto::OutcomeKind::PatientOptIn as i32, 10);
 }
 
@@ -412,6 +414,7 @@ fn the_identifiable_look_up_sits_at_its_agreed_subject_and_numbers() {
         (proto::LookupPurpose::VettingView, 1),
         (proto::LookupPurpose::ContactDetails, 2),
         (proto::LookupPurpose::ReferrerCheck, 3),
+        (proto::LookupPurpose::Handoff, 4),
     ] {
         assert_eq!(purpose as i32, value, "{purpose:?}");
     }

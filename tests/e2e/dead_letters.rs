@@ -33,7 +33,7 @@ async fn refuse_a_second_outcome(app: &TestApp, board: &str) -> String {
     .await;
     app.wait_for_decisions(&referral, 1).await;
     let decline = proto::Outcome {
-        reason: "not a pain referral".into(),
+        reason_text_id: uuid::Uuid::now_v7().to_string(),
         rejection_reason: "02".into(),
         ..outcome(proto::OutcomeKind::Decline)
     };

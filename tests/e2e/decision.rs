@@ -55,8 +55,8 @@ async fn an_urgent_accept_becomes_a_decision_with_its_target_date() {
         assert_eq!(decision.decided_at, Some(proto::timestamp(decided_at)));
         assert_eq!(decision.clinician, "dr-vetting");
         assert_eq!(
-            decision.rationale,
-            "long-standing back pain, no red flags; needs the clinic"
+            decision.rationale_text_id, "",
+            "the rationale's id as vetting.completed carried it (none)"
         );
         assert_eq!(decision.supersedes_decision_id, "");
         assert_eq!(decision.opt_in_deadline, None);
@@ -73,7 +73,7 @@ async fn an_urgent_accept_becomes_a_decision_with_its_target_date() {
         assert_eq!(view["current"]["outcome"]["priority"], "urgent");
         assert_eq!(view["current"]["outcome"]["mode"], "video");
         assert_eq!(view["current"]["target_date"], "2025-03-20");
-        assert_eq!(view["current"]["rationale"], decision.rationale.as_str());
+        assert_eq!(view["current"]["rationale"], "");
         assert_eq!(view["superseded"], serde_json::json!([]));
 
         assert_eq!(app.audit_rows("decision.record", &referral).await, 1);
@@ -206,7 +206,7 @@ async fn a_correction_supersedes_and_an_unmarked_second_outcome_is_refused() {
 
         // A second outcome not marked as a correction.
         let decline = proto::Outcome {
-            reason: "not a pain referral".into(),
+            reason_text_id: uuid::Uuid::now_v7().to_string(),
             rejection_reason: "02".into(),
             ..outcome(proto::OutcomeKind::Decline)
         };
@@ -221,7 +221,7 @@ async fn a_correction_supersedes_and_an_unmarked_second_outcome_is_refused() {
 
         // The correction.
         let redirect = proto::Outcome {
-            reason: "orthopaedic review first".into(),
+            reason_text_id: uuid::Uuid::now_v7().to_string(),
             ..outcome(proto::OutcomeKind::Redirect)
         };
         app.send(&vetting_completed("highland", &referral, redirect, true))
@@ -242,10 +242,9 @@ async fn a_correction_supersedes_and_an_unmarked_second_outcome_is_refused() {
         .await;
         assert_eq!(view["current"]["id"], second.decision_id.as_str());
         assert_eq!(view["current"]["outcome"]["code"], "redirect");
-        assert_eq!(
-            view["current"]["outcome"]["reason"],
-            "orthopaedic review first"
-        );
+        // The reason's words are vetting's (not running here): the decision
+        // is shown without them.
+        assert_eq!(view["current"]["outcome"]["reason"], Value::Null);
         assert_eq!(
             view["current"]["supersedes_decision_id"],
             first.decision_id.as_str()

@@ -52,7 +52,8 @@ impl Handler for Recorder {
         let Some(Payload::VettingInfoRequested(asked)) = &event.payload else {
             return Err(HandleError::Rejected("not a question".into()));
         };
-        match asked.question.as_str() {
+        let question = pathway_tests::notification::registered(&asked.question_text_id);
+        match question.as_deref().unwrap_or_default() {
             "reject" => Err(HandleError::Rejected("the question says so".into())),
             "retry" if !self.failed_once.swap(true, Ordering::SeqCst) => {
                 Err(HandleError::Retry(anyhow::anyhow!("a fault that heals")))

@@ -19,6 +19,7 @@
 //! duplicated or made up), [`scale_out`] (two instances of each
 //! service sharing a database, nothing done twice), [`sign_in`] (pasted tokens or single sign-on),
 //! [`production`] (what the production profile refuses, service by service),
+//! [`encryption_at_rest`] (no identifier in the raw database files),
 //! [`nats_lockdown`] (TLS and a user per service, from `deploy/nats/`),
 //! [`dead_letters_replay`] (replayed after the
 //! fix, applied once), [`workers`] (a worker stopped, `/readyz` naming it,
@@ -31,6 +32,7 @@ mod appointments;
 mod browser;
 mod chaos;
 mod cli;
+mod clinical_text;
 mod clinician_pages;
 mod contracts;
 mod csrf;
@@ -38,6 +40,7 @@ mod database_outage;
 mod dead_letters;
 mod dead_letters_replay;
 mod decision;
+mod encryption_at_rest;
 mod fhir_referrals;
 mod fhir_round_trip;
 mod fhir_subscription;

@@ -5,6 +5,7 @@
 //! intake), and a deployment with none of them starts clean. What every service needs is tested in `pathway_common`; the real
 //! binary refusing the embedded default in `pathway-intake`'s tests.
 
+use pathway_common::crypto::EncryptionSettings;
 use pathway_common::settings::{AuthSettings, DatabaseSettings, NatsSettings};
 use pathway_common::startup::{Service, check_production};
 use pathway_proto::board::{EmailGateway, MessageGateway, WebhookGateway};
@@ -110,9 +111,18 @@ fn intake_needs_what_every_service_needs_and_decision_client_credentials() {
         nats: nats(),
         database: database("intake"),
         patient_page_url: "https://pathway.highland.example".into(),
+        encryption: EncryptionSettings::with_kek_file("/run/secrets/intake-kek"),
         ..Default::default()
     };
     assert_eq!(refused::<Intake>(&intake), Vec::<String>::new());
+    // The identifiable columns are encrypted under a key the board keeps:
+    // production never makes one up.
+    let mut without_kek = intake.clone();
+    without_kek.encryption = EncryptionSettings::default();
+    assert_eq!(
+        refused::<Intake>(&without_kek),
+        ["PATHWAY_INTAKE__ENCRYPTION__KEK_FILE"]
+    );
     // The opt-in links patients are sent are never plain http.
     intake.patient_page_url = "http://pathway.highland.example".into();
     assert_eq!(
@@ -157,6 +167,7 @@ fn notification_refuses_the_file_sink_and_plain_http() {
         nats: nats(),
         database: database("notification"),
         board_defaults: https_channels.clone(),
+        encryption: EncryptionSettings::with_kek_file("/run/secrets/notification-kek"),
         ..Default::default()
     };
     settings.notify.base_url = "https://api.notifications.service.gov.uk".into();
@@ -172,6 +183,12 @@ fn notification_refuses_the_file_sink_and_plain_http() {
     );
     settings.auth = asking_auth();
     assert_eq!(refused::<Notifications>(&settings), Vec::<String>::new());
+    let mut without_kek = settings.clone();
+    without_kek.encryption = EncryptionSettings::default();
+    assert_eq!(
+        refused::<Notifications>(&without_kek),
+        ["PATHWAY_NOTIFICATION__ENCRYPTION__KEK_FILE"]
+    );
 
     // The embedded default's channels: every message to the file sink.
     let mut sink = settings.clone();

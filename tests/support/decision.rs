@@ -147,8 +147,9 @@ pub fn vetting_completed(
         Payload::VettingCompleted(proto::VettingCompleted {
             clinician: "dr-vetting".into(),
             outcome: Some(outcome),
-            red_flag_override_reason: String::new(),
-            rationale: "long-standing back pain, no red flags; needs the clinic".into(),
+            red_flag_override_reason_text_id: String::new(),
+            // No text: decision tests run without vetting, which keeps texts.
+            rationale_text_id: String::new(),
             correction,
         }),
     )

@@ -42,6 +42,9 @@ impl TestApp {
         let mut settings = Settings {
             pseudonym_key_file: dir.join("pseudonym.key"),
             opt_in_key_file: dir.join("opt-in.key"),
+            encryption: pathway_common::crypto::EncryptionSettings::with_kek_file(
+                dir.join("kek.key"),
+            ),
             postcode_lookup_file: Some(
                 std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                     .join("../deploy/boards/postcodes.sample.csv"),

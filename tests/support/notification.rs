@@ -113,12 +113,19 @@ pub async fn settings_beside(
         smtp_servers: Default::default(),
         boards: Default::default(),
         board_defaults: board,
+        encryption: pathway_common::crypto::EncryptionSettings::with_kek_file(dir.join("kek.key")),
         telemetry: Default::default(),
     }
 }
 
 pub struct TestApp {
     running: Running<Notifications>,
+    /// Where the vetting that keeps the clinicians' texts [`text`] made is
+    /// started, the first time [`TestApp::send`] needs it; `None` when the
+    /// test runs its own vetting (a second one on the account would answer
+    /// half its requests).
+    texts_beside: Option<(Backend, pathway_intake::settings::Settings)>,
+    vetting: Arc<tokio::sync::OnceCell<crate::vetting::VettingApp>>,
 }
 
 crate::running_app!(TestApp => Notifications);
@@ -149,12 +156,65 @@ impl TestApp {
         let dir = Arc::new(tempfile::tempdir().expect("a temporary folder"));
         let mut settings = settings_beside(backend, intake, gateway, receiver, dir.path()).await;
         tweak(&mut settings);
-        Self::start(settings, workers, dir).await
+        let mut app = Self::start(settings, workers, dir).await;
+        app.texts_beside = Some((backend.clone(), intake.settings.clone()));
+        app
     }
 
+    /// Notification alone: the test runs the vetting that keeps the texts.
     pub async fn start(settings: Settings, workers: Workers, dir: Arc<tempfile::TempDir>) -> Self {
         let running = Running::start(settings, workers, dir).await;
-        Self { running }
+        Self {
+            running,
+            texts_beside: None,
+            vetting: Arc::default(),
+        }
+    }
+
+    /// Publish `event` as its service would, its clinicians' texts (made by
+    /// [`text`] and the helpers here) kept first in vetting, as vetting
+    /// keeps them before it publishes.
+    pub async fn send(&self, event: &Event) {
+        self.keep_texts(event).await;
+        self.running.send(event).await;
+    }
+
+    /// Keep the texts `event` names (registered by [`text`]) in vetting.
+    pub async fn keep_texts(&self, event: &Event) {
+        use pathway_vetting::store::clinical_text::Kind;
+        let Some((backend, intake)) = &self.texts_beside else {
+            return;
+        };
+        let ids: Vec<(String, Kind)> = match &event.payload {
+            Some(Payload::VettingInfoRequested(r)) => {
+                vec![(r.question_text_id.clone(), Kind::Question)]
+            }
+            Some(Payload::DecisionRecorded(d)) => {
+                let outcome = d.outcome.clone().unwrap_or_default();
+                vec![
+                    (outcome.advice_text_id, Kind::Advice),
+                    (outcome.reason_text_id, Kind::Reason),
+                    (d.rationale_text_id.clone(), Kind::Rationale),
+                ]
+            }
+            _ => Vec::new(),
+        };
+        for (id, kind) in ids {
+            let Some(text) = registered(&id) else {
+                continue;
+            };
+            let vetting = self
+                .vetting
+                .get_or_init(|| {
+                    crate::vetting::VettingApp::spawn_texts_only_beside(intake, backend)
+                })
+                .await;
+            if vetting.text(&id).await.is_none() {
+                vetting
+                    .keep_text(&id, &event.referral_id, &event.board, kind, &text)
+                    .await;
+            }
+        }
     }
 
     /// Kill the service where it stands, as a crash would: in-flight sends
@@ -165,24 +225,35 @@ impl TestApp {
             .running
             .crash_and_restart(settings, Workers::default())
             .await;
-        Self { running }
+        Self {
+            running,
+            texts_beside: self.texts_beside,
+            vetting: self.vetting,
+        }
     }
 
     /// Stop the service and start it again with `settings`: the same
     /// database and NATS account (a deployment reconfigured).
     pub async fn restart_with(self, settings: Settings, workers: Workers) -> Self {
         let running = self.running.restart_with(settings, workers).await;
-        Self { running }
+        Self {
+            running,
+            texts_beside: self.texts_beside,
+            vetting: self.vetting,
+        }
     }
 
+    /// `referral_id`'s deliveries, their address and words decrypted.
     pub async fn deliveries(&self, referral_id: &str) -> Vec<delivery::Model> {
-        delivery::Entity::find()
+        let rows = delivery::Entity::find()
             .filter(delivery::Column::ReferralId.eq(referral_id))
             .order_by_asc(delivery::Column::CreatedAt)
             .order_by_asc(delivery::Column::Recipient)
             .all(&self.db)
             .await
-            .expect("read deliveries")
+            .expect("read deliveries");
+        pathway_notification::store::encrypted::open_all(&self.app.cipher, rows)
+            .expect("the deliveries decrypt")
     }
 
     /// Wait until `count` deliveries of `referral_id` exist and none is
@@ -316,10 +387,30 @@ pub fn decision_recorded(board: &str, referral_id: &str, outcome: proto::Outcome
             target_date: "2026-03-20".into(),
             supersedes_decision_id: String::new(),
             opt_in_deadline: None,
-            rationale: "long-standing back pain, no red flags".into(),
-            red_flag_override_reason: String::new(),
+            rationale_text_id: text("long-standing back pain, no red flags"),
+            red_flag_override_reason_text_id: String::new(),
         }),
     )
+}
+
+/// Texts made by [`text`], by id: the test's stand-in for the clinician who
+/// wrote them, kept in a real vetting by [`TestApp::send`].
+static TEXTS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// A clinician's `text`, under a new id for an event to carry.
+pub fn text(text: &str) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    TEXTS
+        .lock()
+        .expect("the texts")
+        .insert(id.clone(), text.to_owned());
+    id
+}
+
+/// The text [`text`] made under `id`.
+pub fn registered(id: &str) -> Option<String> {
+    TEXTS.lock().expect("the texts").get(id).cloned()
 }
 
 /// A `vetting.info_requested` for `referral_id`.
@@ -332,7 +423,7 @@ pub fn info_requested(board: &str, referral_id: &str, question: &str) -> Event {
         Payload::VettingInfoRequested(proto::VettingInfoRequested {
             information_request_id: uuid::Uuid::now_v7().to_string(),
             clinician: "dr-vetting".into(),
-            question: question.into(),
+            question_text_id: text(question),
         }),
     )
 }

@@ -44,6 +44,66 @@ impl VettingApp {
         Self { running, clock }
     }
 
+    /// Vetting beside `intake` answering only for the clinicians' texts it
+    /// keeps (no consumer, no sweep): what a service that quotes them reads.
+    pub async fn spawn_texts_only(intake: &TestApp, backend: &Backend) -> Self {
+        Self::spawn_texts_only_beside(&intake.settings, backend).await
+    }
+
+    /// As [`VettingApp::spawn_texts_only`], beside the intake whose settings
+    /// are `intake`.
+    pub async fn spawn_texts_only_beside(
+        intake: &pathway_intake::settings::Settings,
+        backend: &Backend,
+    ) -> Self {
+        let common = Common::beside(backend, intake).await;
+        let settings = Settings {
+            http: common.http,
+            database: common.database,
+            nats: common.nats,
+            auth: common.auth,
+            ..Settings::default()
+        };
+        let clock = settings.clock.clone();
+        let workers = Workers {
+            consumers: false,
+            sweeps: false,
+            ..Workers::default()
+        };
+        let running = Running::start(settings, workers, common.dir).await;
+        Self { running, clock }
+    }
+
+    /// Keep `text` as a clinician's text of `kind` under `id`, as vetting
+    /// does when a clinician writes it.
+    pub async fn keep_text(
+        &self,
+        id: &str,
+        referral_id: &str,
+        board: &str,
+        kind: pathway_vetting::store::clinical_text::Kind,
+        text: &str,
+    ) {
+        pathway_vetting::store::clinical_text::Writer {
+            referral_id,
+            board,
+            written_by: "dr-vetting",
+            written_at: chrono::Utc::now(),
+        }
+        .insert_as(&self.db, id, kind, text)
+        .await
+        .expect("keep the clinician's text");
+    }
+
+    /// The clinician's text kept under `id`, if any.
+    pub async fn text(&self, id: &str) -> Option<String> {
+        pathway_vetting::store::clinical_text::by_ids(&self.db, &[id.to_owned()])
+            .await
+            .expect("read vetting's texts")
+            .pop()
+            .map(|t| t.text)
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.base))

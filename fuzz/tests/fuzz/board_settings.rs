@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use pathway_fuzz::Draw;
 use pathway_proto::board::{
     BoardSettings, EmailGateway, MessageGateway, NOTIFICATION_TEMPLATES, NotificationSettings,
-    OUTCOME_CODES, Partner, PriorityTargets, ReferrerChannel, TEMPLATE_FIELDS,
+    OUTCOME_CODES, Partner, PriorityTargets, ReferrerChannel, Retention, TEMPLATE_FIELDS,
     TEMPLATE_MAX_OUTPUT_BYTES, WebhookGateway, render_template, template_environment,
 };
 
@@ -131,6 +131,8 @@ fn settings(draw: &mut Draw) -> BoardSettings {
             })
             .collect(),
         allow_private_addresses: draw.chance(32),
+        standard_route: None,
+        paediatric_route: None,
     });
     BoardSettings {
         vetting_target_working_days: u32::try_from(draw.around(1, 100)).unwrap_or(0),
@@ -154,6 +156,12 @@ fn settings(draw: &mut Draw) -> BoardSettings {
         opt_in_reminder_days: u32::try_from(draw.around(0, 90)).unwrap_or(0),
         notification,
         patient_information: None,
+        retention: Retention {
+            referral_years: u32::try_from(draw.around(1, 30)).unwrap_or(0),
+            clinical_text_years: u32::try_from(draw.around(1, 30)).unwrap_or(0),
+            delivery_days: u32::try_from(draw.around(30, 3650)).unwrap_or(0),
+            audit_years: u32::try_from(draw.around(1, 30)).unwrap_or(0),
+        },
     }
 }
 
@@ -163,6 +171,11 @@ fn assert_keeps_the_rules(settings: &BoardSettings) {
     assert!((5..=480).contains(&settings.claim_lease_minutes));
     assert!((1..=90).contains(&settings.opt_in_window_days));
     assert!(settings.opt_in_reminder_days <= 90);
+    let kept = settings.retention;
+    assert!((1..=30).contains(&kept.referral_years));
+    assert!((1..=kept.referral_years).contains(&kept.clinical_text_years));
+    assert!((30..=3650).contains(&kept.delivery_days));
+    assert!((1..=30).contains(&kept.audit_years));
     assert!(OUTCOME_CODES.iter().any(|code| settings.offers(code)));
     let t = settings.priority_target_days;
     assert!(1 <= t.urgent && t.urgent <= t.soon && t.soon <= t.routine && t.routine <= 365);

@@ -116,6 +116,25 @@ impl Background {
         });
     }
 
+    /// Remove the audit rows past each board's retention, hourly
+    /// ([`crate::retention::sweep_audit`]): for a service that keeps board
+    /// settings and nothing else personal past its period.
+    pub fn audit_retention(&mut self, platform: &Platform, service: &'static str) {
+        let db = platform.db.clone();
+        self.every(
+            "audit rows past their retention",
+            crate::retention::SWEEP_EVERY,
+            move || {
+                let db = db.clone();
+                async move {
+                    let purged =
+                        crate::retention::sweep_audit(&db, service, chrono::Utc::now()).await?;
+                    Ok(purged.len())
+                }
+            },
+        );
+    }
+
     /// The shutdown token, for a task of the service's own that must stop
     /// by itself.
     pub fn shutdown(&self) -> CancellationToken {

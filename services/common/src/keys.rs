@@ -53,6 +53,15 @@ pub fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// Read the key in `path`, which must be there: where a missing key must
+/// stop the service rather than be made afresh (production's key-encryption
+/// key, whose loss leaves every encrypted column unreadable).
+pub fn load_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the key in {}", path.display()))?;
+    parse(path, &text)
+}
+
 /// The key in `text`, read from `path`: hex, at least [`MIN_KEY_BYTES`].
 fn parse(path: &Path, text: &str) -> anyhow::Result<Vec<u8>> {
     let key = hex::decode(text.trim()).with_context(|| {

@@ -37,6 +37,8 @@
 //!   is what a service declares of its own).
 //! - [`profile`]: `PATHWAY_PROFILE=production`, which refuses to start on a
 //!   missing or unsafe setting.
+//! - [`crypto`]: envelope encryption of identifiable columns: a data key per
+//!   board wrapped by a key-encryption key, rotation by re-wrapping.
 //! - [`keys`]: key files of at least 32 bytes, created atomically.
 //! - [`csv_cell`]: CSV cells a spreadsheet will not run as formulas.
 //! - [`validation`]: what a caller sent wrong, field by field, in no web terms.
@@ -46,6 +48,8 @@ pub mod auth;
 pub mod background;
 pub mod board_settings;
 pub mod bus;
+pub mod clinical_text_client;
+pub mod crypto;
 pub mod csrf;
 pub mod csv_cell;
 pub mod db;
@@ -63,11 +67,14 @@ pub mod platform;
 pub mod plumbing;
 pub mod profile;
 pub mod replay;
+pub mod retention;
 pub mod service_token;
 pub mod settings;
 pub mod shutdown;
 pub mod startup;
 pub mod supervisor;
 pub mod telemetry;
+#[cfg(test)]
+mod test_databases;
 pub mod tls;
 pub mod validation;

@@ -32,7 +32,17 @@ impl pathway_common::startup::Service for Decisions {
             &settings.auth,
             Duration::from_millis(settings.intake_timeout_ms.max(1)),
         )?;
-        Ok(Decisions { platform, intake })
+        let texts = pathway_common::clinical_text_client::ClinicalTextClient::from_settings(
+            &platform,
+            "decision",
+            &settings.auth,
+            Duration::from_millis(settings.intake_timeout_ms.max(1)),
+        )?;
+        Ok(Decisions {
+            platform,
+            intake,
+            texts,
+        })
     }
 
     /// The client credentials it checks referrers with intake with.
@@ -76,6 +86,7 @@ impl pathway_common::startup::Service for Decisions {
                     }
                 },
             );
+            background.audit_retention(&self.platform, "decision");
         }
         Ok(())
     }

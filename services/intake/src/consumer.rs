@@ -81,9 +81,9 @@ impl Handler for StatusProjection {
                 referral_id: Set(row.id.clone()),
                 requested_by: Set(request.clinician.clone()),
                 requested_at: Set(event.occurred_at().unwrap_or_else(chrono::Utc::now)),
-                question: Set(Some(request.question.trim())
-                    .filter(|q| !q.is_empty())
-                    .map(str::to_owned)),
+                // The question's text is vetting's, read by its id (the
+                // request's) when a referrer's view needs it.
+                question: Set(None),
                 answer: Set(None),
                 answered_by: Set(None),
                 answered_at: Set(None),

@@ -14,10 +14,38 @@ use clap::Parser;
         pathway_common::startup::settings_help("intake", 8081)
     )
 )]
-struct Args {}
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Re-wrap the data keys under `encryption.kek_file`, reading those still
+    /// under `encryption.previous_kek_files`, then exit; safe while instances
+    /// run (docs/decisions/0025-encryption-at-rest.md).
+    RewrapKeys,
+}
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    Args::parse();
-    pathway_common::startup::main::<pathway_intake::application::Intake>().await
+    match Args::parse().command {
+        None => pathway_common::startup::main::<pathway_intake::application::Intake>().await,
+        Some(Command::RewrapKeys) => {
+            let settings: pathway_intake::settings::Settings =
+                match pathway_common::settings::load("intake") {
+                    Ok(settings) => settings,
+                    Err(error) => {
+                        eprintln!("error: the intake settings are not usable: {error}");
+                        return std::process::ExitCode::FAILURE;
+                    }
+                };
+            pathway_common::crypto::rewrap_command(
+                "intake",
+                &settings.encryption,
+                &settings.database,
+            )
+            .await
+        }
+    }
 }

@@ -184,6 +184,7 @@ fn decode(payload: &[u8]) -> Result<(ReferralLookupRequest, Purpose), Refusal> {
         Ok(LookupPurpose::VettingView) => Purpose::VettingView,
         Ok(LookupPurpose::ContactDetails) => Purpose::ContactDetails,
         Ok(LookupPurpose::ReferrerCheck) => Purpose::ReferrerCheck,
+        Ok(LookupPurpose::Handoff) => Purpose::Handoff,
         Ok(LookupPurpose::Unspecified) | Err(_) => {
             return Err(Refusal::new(
                 RefusalCode::Invalid,
@@ -228,7 +229,7 @@ fn for_purpose(purpose: Purpose, full: proto::IdentifiableReferral) -> proto::Id
         ..Default::default()
     };
     match purpose {
-        Purpose::VettingView => proto::IdentifiableReferral {
+        Purpose::VettingView | Purpose::Handoff => proto::IdentifiableReferral {
             patient,
             referrer,
             clinical,

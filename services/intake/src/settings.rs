@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use pathway_common::crypto::EncryptionSettings;
 use pathway_common::settings::{
     AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings,
 };
@@ -27,6 +28,10 @@ pub struct Settings {
     /// Where patients reach intake's opt-in page, as the links in their
     /// messages name it (the public address in front of intake).
     pub patient_page_url: String,
+    /// The key-encryption key of the identifiable columns (the referral
+    /// document): `encryption.kek_file`, and `previous_kek_files` while
+    /// rotating.
+    pub encryption: EncryptionSettings,
 }
 
 impl Default for Settings {
@@ -41,6 +46,7 @@ impl Default for Settings {
             postcode_lookup_file: None,
             opt_in_key_file: PathBuf::from("var/secrets/opt-in.key"),
             patient_page_url: "http://127.0.0.1:8081".into(),
+            encryption: EncryptionSettings::default(),
         }
     }
 }

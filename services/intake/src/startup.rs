@@ -33,13 +33,27 @@ impl pathway_common::startup::Service for Intake {
         }
         let opt_in_key = pathway_common::auth::load_or_create_key(&settings.opt_in_key_file)
             .context("cannot load the opt-in link key")?;
+        let cipher = settings
+            .encryption
+            .cipher(Self::NAME, &platform.db)
+            .await
+            .context("cannot open the data keys")?;
+        crate::store::encrypted::backfill(&platform.db, &cipher).await?;
         let opt_in = crate::application::referrals::OptInLinks::new(
             &opt_in_key,
             &settings.patient_page_url,
         )?;
+        let texts = pathway_common::clinical_text_client::ClinicalTextClient::from_settings(
+            &platform,
+            Self::NAME,
+            &settings.auth,
+            std::time::Duration::from_secs(5),
+        )?;
         Ok(Intake {
+            texts,
             platform,
             pseudonym_key,
+            cipher,
             opt_in,
         })
     }
@@ -77,6 +91,18 @@ impl pathway_common::startup::Service for Intake {
                 let deliverer = deliverer.clone();
                 async move { deliverer.run(stop).await }
             });
+            let intake = self.clone();
+            background.every(
+                "retention sweep",
+                pathway_common::retention::SWEEP_EVERY,
+                move || {
+                    let intake = intake.clone();
+                    async move {
+                        let purged = intake.sweep_retention(chrono::Utc::now()).await?;
+                        Ok(purged.len())
+                    }
+                },
+            );
         }
         if workers.rpc {
             let intake = self.clone();
@@ -90,16 +116,18 @@ impl pathway_common::startup::Service for Intake {
     /// The opt-in links in patients' messages must be https: a link sent in
     /// clear is a credential any network on the way can read and use.
     fn production_problems(settings: &Settings) -> Vec<pathway_common::profile::Problem> {
+        let mut problems = settings.encryption.production_problems(Self::NAME);
         let url = settings.patient_page_url.trim();
         if url.starts_with("https://") {
-            return Vec::new();
+            return problems;
         }
-        vec![pathway_common::profile::Problem::new(
+        problems.push(pathway_common::profile::Problem::new(
             "PATHWAY_INTAKE__PATIENT_PAGE_URL",
             format!(
                 "must be https, not {url:?}: the opt-in links patients are sent name this address"
             ),
-        )]
+        ));
+        problems
     }
 
     fn routes(&self, _settings: &Settings) -> Router {

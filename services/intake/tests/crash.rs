@@ -35,6 +35,7 @@ fn start(dir: &std::path::Path, nats: &str) -> Intake {
             "PATHWAY_INTAKE__PSEUDONYM_KEY_FILE",
             dir.join("pseudonym.key"),
         )
+        .env("PATHWAY_INTAKE__ENCRYPTION__KEK_FILE", dir.join("kek.key"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

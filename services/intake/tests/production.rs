@@ -34,6 +34,7 @@ fn production_refuses_the_embedded_default_naming_each_setting() {
         "PATHWAY_NATS__REPLICAS",
         "PATHWAY_INTAKE__DATABASE__URL",
         "PATHWAY_INTAKE__PATIENT_PAGE_URL",
+        "PATHWAY_INTAKE__ENCRYPTION__KEK_FILE",
     ] {
         assert!(stderr.contains(setting), "{setting}: {stderr}");
     }

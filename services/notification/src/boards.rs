@@ -17,6 +17,7 @@ use sea_orm::ConnectionTrait;
 use crate::channels::Channels;
 use crate::domain::BoardChannels;
 use crate::domain::board::{EmailGateway, MessageGateway};
+use crate::domain::handoff::HandoffRoutes;
 use crate::settings::Settings;
 use crate::store::{board_notification, boards};
 use crate::templates::Templates;
@@ -36,6 +37,9 @@ pub enum BoardError {
 pub struct BoardConfig {
     pub channels: BoardChannels,
     pub templates: Arc<Templates>,
+    /// Where the board hands referrals on; their URLs are also among the
+    /// channels' receiving services, under the routes' reserved codes.
+    pub routes: HandoffRoutes,
 }
 
 pub struct Boards {
@@ -63,7 +67,9 @@ impl Boards {
         channels: &Channels,
         section: &NotificationSettings,
     ) -> anyhow::Result<BoardConfig> {
-        let board = BoardChannels::from(section);
+        let mut board = BoardChannels::from(section);
+        let routes = HandoffRoutes::from(section);
+        board.receiving_services.extend(routes.urls());
         channels.check(&board)?;
         let templates = if section.templates.is_empty() {
             self.defaults.clone()
@@ -73,6 +79,7 @@ impl Boards {
         Ok(BoardConfig {
             channels: board,
             templates,
+            routes,
         })
     }
 
@@ -95,6 +102,7 @@ impl Boards {
                 return Ok(Arc::new(BoardConfig {
                     channels: self.settings.board(board).clone(),
                     templates: self.defaults.clone(),
+                    routes: HandoffRoutes::default(),
                 }));
             }
         };

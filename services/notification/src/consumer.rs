@@ -1,6 +1,7 @@
 //! The durable consumer `notification`: decisions, questions to the
-//! referrer, reminders to opt in and referrals closed for want of an opt-in
-//! become planned deliveries, and a board's changed settings its
+//! referrer, reminders to opt in, referrals closed for want of an opt-in and
+//! referrals to hand on (routed away at receipt, or redirected) become
+//! planned deliveries, and a board's changed settings its
 //! channels and templates, each in the inbox transaction. The referral's
 //! contact details are asked of intake before that transaction begins.
 
@@ -8,6 +9,10 @@ use pathway_common::inbox::{HandleError, Handler};
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::DatabaseTransaction;
 
+use pathway_common::pii::Pii;
+use serde_json::Value;
+
+use crate::application::handoff::is_redirect;
 use crate::application::plan::OPT_IN_WINDOW_PASSED;
 use crate::application::{Error, Notifications};
 use crate::domain::Contacts;
@@ -21,6 +26,7 @@ pub fn filters() -> Vec<String> {
         proto::filter_all_boards("decision", Some("recorded")),
         proto::filter_all_boards("decision", Some("opt_in_reminder_due")),
         proto::filter_all_boards("referral", Some("closed")),
+        proto::filter_all_boards("referral", Some("routed_standard")),
         proto::filter_all_boards("vetting", Some("info_requested")),
         proto::filter_all_boards("board", Some("settings_changed")),
     ]
@@ -31,10 +37,28 @@ pub struct NotificationConsumer {
 }
 
 impl Handler for NotificationConsumer {
-    /// The referral's contact details, for a decision or a question.
-    type Prepared = Option<Contacts>;
+    /// The referral's contact details, for a decision or a question; and
+    /// the referral itself, for one to hand on.
+    type Prepared = Option<(Contacts, Option<Pii<Value>>)>;
 
-    async fn prepare(&self, event: &Event) -> Result<Option<Contacts>, HandleError> {
+    async fn prepare(&self, event: &Event) -> Result<Self::Prepared, HandleError> {
+        let handoff_purpose = match &event.payload {
+            Some(Payload::ReferralRoutedStandard(_)) => {
+                Some("hand the referral to the board's route and tell the referrer")
+            }
+            Some(Payload::DecisionRecorded(recorded)) if is_redirect(recorded) => {
+                Some("hand the redirected referral on and tell the referrer and the patient")
+            }
+            _ => None,
+        };
+        if let Some(purpose) = handoff_purpose {
+            return self
+                .notifications
+                .handoff_for(event, purpose)
+                .await
+                .map(|(contacts, referral)| Some((contacts, Some(referral))))
+                .map_err(classify);
+        }
         let purpose = match &event.payload {
             Some(Payload::DecisionRecorded(_)) => {
                 "tell the referrer and the patient of the decision"
@@ -49,7 +73,7 @@ impl Handler for NotificationConsumer {
         self.notifications
             .contacts_for(event, purpose)
             .await
-            .map(Some)
+            .map(|contacts| Some((contacts, None)))
             .map_err(classify)
     }
 
@@ -57,14 +81,37 @@ impl Handler for NotificationConsumer {
         &self,
         txn: &DatabaseTransaction,
         event: &Event,
-        contacts: Option<Contacts>,
+        prepared: Self::Prepared,
     ) -> Result<(), HandleError> {
+        let (contacts, handoff) = match prepared {
+            Some((contacts, handoff)) => (Some(contacts), handoff),
+            None => (None, None),
+        };
         match (&event.payload, contacts) {
-            (Some(Payload::DecisionRecorded(recorded)), Some(contacts)) => self
-                .notifications
-                .plan_for_decision(txn, event, recorded, &contacts)
-                .await
-                .map_err(classify),
+            (Some(Payload::DecisionRecorded(recorded)), Some(contacts)) => {
+                self.notifications
+                    .plan_for_decision(txn, event, recorded, &contacts)
+                    .await
+                    .map_err(classify)?;
+                match handoff {
+                    Some(referral) => self
+                        .notifications
+                        .plan_for_redirect(txn, event, recorded, &contacts, referral)
+                        .await
+                        .map_err(classify),
+                    None => Ok(()),
+                }
+            }
+            (Some(Payload::ReferralRoutedStandard(routed)), Some(contacts)) => match handoff {
+                Some(referral) => self
+                    .notifications
+                    .plan_for_routed(txn, event, routed, &contacts, referral)
+                    .await
+                    .map_err(classify),
+                None => Err(HandleError::Rejected(
+                    "referral.routed_standard without its referral".into(),
+                )),
+            },
             (Some(Payload::VettingInfoRequested(requested)), Some(contacts)) => self
                 .notifications
                 .plan_for_information_request(txn, event, requested, &contacts)

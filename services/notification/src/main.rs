@@ -13,7 +13,18 @@ use pathway_notification::application::Notifications;
     about = "Pathway's notification service",
     after_help = after_help()
 )]
-struct Args {}
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Re-wrap the data keys under `encryption.kek_file`, reading those still
+    /// under `encryption.previous_kek_files`, then exit; safe while instances
+    /// run (docs/decisions/0025-encryption-at-rest.md).
+    RewrapKeys,
+}
 
 /// The settings every service has, then the ones of this service's own.
 fn after_help() -> String {
@@ -38,6 +49,23 @@ fn after_help() -> String {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    Args::parse();
-    pathway_common::startup::main::<Notifications>().await
+    match Args::parse().command {
+        None => pathway_common::startup::main::<Notifications>().await,
+        Some(Command::RewrapKeys) => {
+            let settings: pathway_notification::settings::Settings =
+                match pathway_common::settings::load("notification") {
+                    Ok(settings) => settings,
+                    Err(error) => {
+                        eprintln!("error: the notification settings are not usable: {error}");
+                        return std::process::ExitCode::FAILURE;
+                    }
+                };
+            pathway_common::crypto::rewrap_command(
+                "notification",
+                &settings.encryption,
+                &settings.database,
+            )
+            .await
+        }
+    }
 }

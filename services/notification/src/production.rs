@@ -11,6 +11,7 @@ use crate::settings::{BoardChannels, Settings};
 /// it reads contact details from intake with included.
 pub fn problems(settings: &Settings) -> Vec<Problem> {
     let mut problems = pathway_common::profile::service_token_problems(&settings.auth);
+    problems.extend(settings.encryption.production_problems("notification"));
     let prefix = "PATHWAY_NOTIFICATION__";
     channels(
         &format!("{prefix}BOARD_DEFAULTS__"),

@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use pathway_common::crypto::EncryptionSettings;
 use pathway_common::settings::{
     AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings,
 };
@@ -47,6 +48,9 @@ pub struct Settings {
     pub boards: BTreeMap<String, BoardChannels>,
     /// Channels of every other board.
     pub board_defaults: BoardChannels,
+    /// The key-encryption key of the deliveries' addresses and words:
+    /// `encryption.kek_file`, and `previous_kek_files` while rotating.
+    pub encryption: EncryptionSettings,
 }
 
 impl Default for Settings {
@@ -67,6 +71,7 @@ impl Default for Settings {
             smtp_servers: BTreeMap::new(),
             boards: BTreeMap::new(),
             board_defaults: BoardChannels::default(),
+            encryption: EncryptionSettings::default(),
         }
     }
 }

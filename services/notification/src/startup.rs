@@ -47,6 +47,19 @@ impl pathway_common::startup::Service for Notifications {
             &settings.auth,
             Duration::from_millis(settings.intake_timeout_ms.max(1)),
         )?;
+        // The clinicians' texts messages quote come from vetting the same way.
+        let texts = pathway_common::clinical_text_client::ClinicalTextClient::from_settings(
+            &platform,
+            Self::NAME,
+            &settings.auth,
+            Duration::from_millis(settings.intake_timeout_ms.max(1)),
+        )?;
+        let cipher = settings
+            .encryption
+            .cipher(Self::NAME, &platform.db)
+            .await
+            .context("cannot open the data keys")?;
+        crate::store::encrypted::backfill(&platform.db, &cipher).await?;
         // Before the service is handed back, so whoever starts it sees the
         // consumer as it will run.
         follow_current_subjects(&platform).await?;
@@ -56,6 +69,8 @@ impl pathway_common::startup::Service for Notifications {
             channels,
             boards: Arc::new(boards),
             settings,
+            cipher,
+            texts,
         })
     }
 
@@ -87,6 +102,18 @@ impl pathway_common::startup::Service for Notifications {
                 let notifications = notifications.clone();
                 async move { send_all_due(&notifications).await }
             });
+            let notifications = self.clone();
+            background.every(
+                "retention sweep",
+                pathway_common::retention::SWEEP_EVERY,
+                move || {
+                    let notifications = notifications.clone();
+                    async move {
+                        let purged = notifications.sweep_retention(chrono::Utc::now()).await?;
+                        Ok(purged.len())
+                    }
+                },
+            );
         }
         Ok(())
     }

@@ -89,6 +89,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "receiving_service/referral",
         include_str!("../templates/receiving_service/referral.txt"),
     ),
+    (
+        "referrer/handoff",
+        include_str!("../templates/referrer/handoff.txt"),
+    ),
+    (
+        "receiving_service/handoff",
+        include_str!("../templates/receiving_service/handoff.txt"),
+    ),
 ];
 
 /// The longest patient SMS body, in characters: three SMS fragments.

@@ -12,6 +12,8 @@
 //! - [`consumer`]: keeps the worklist in step with `referral.*` and `board.*`.
 //! - [`intake`]: the referral's identifiable content, read from intake over
 //!   its typed look-up.
+//! - [`rpc`]: clinicians' free text, served by id over request/reply to the
+//!   services that need it (events carry only the ids), each read audited.
 //! - [`web`]: the JSON API, the clinician pages, and the one place errors
 //!   become HTTP.
 //! - [`clock`]: the service's idea of now, which tests move forward.
@@ -22,6 +24,7 @@ pub mod clock;
 pub mod consumer;
 pub mod domain;
 pub mod intake;
+pub mod rpc;
 pub mod settings;
 pub mod startup;
 pub mod store;

@@ -1,6 +1,7 @@
 //! What is vetting's own in the start-up sequence every service runs
 //! (`pathway_common::startup`): its state (with its client of intake), its
-//! consumer and lease sweep, and its routes.
+//! consumer and lease sweep, its request/reply endpoint of clinical text,
+//! and its routes.
 
 use std::time::Duration;
 
@@ -68,6 +69,13 @@ impl Service for Vetting {
                     async move { Ok(vetting.expire_leases().await?) }
                 },
             );
+            background.audit_retention(&self.platform, "vetting");
+        }
+        if workers.rpc {
+            let vetting = self.clone();
+            background.supervise("request/reply clinical text", move |stop| {
+                crate::rpc::serve(vetting.clone(), stop)
+            });
         }
         Ok(())
     }

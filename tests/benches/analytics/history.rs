@@ -247,7 +247,7 @@ pub(crate) fn referral(rng: &mut Rng, patients: u64) -> Referral {
             Payload::VettingInfoRequested(proto::VettingInfoRequested {
                 information_request_id: question.clone(),
                 clinician: "clinician".into(),
-                question: "How long has the pain lasted?".into(),
+                question_text_id: uuid::Uuid::now_v7().to_string(),
             }),
         );
         if rng.chance(85) {
@@ -284,7 +284,7 @@ pub(crate) fn referral(rng: &mut Rng, patients: u64) -> Referral {
             Payload::VettingCompleted(proto::VettingCompleted {
                 clinician: "clinician".into(),
                 outcome: Some(outcome.clone()),
-                rationale: "generated".into(),
+                rationale_text_id: uuid::Uuid::now_v7().to_string(),
                 correction,
                 ..Default::default()
             }),

@@ -183,7 +183,7 @@ pub(crate) fn events_of(case: &Case) -> Vec<Event> {
             Payload::VettingInfoRequested(proto::VettingInfoRequested {
                 information_request_id: format!("q-{}", case.id),
                 clinician: "dr-vetting".into(),
-                question: "How long has the pain lasted?".into(),
+                question_text_id: uuid::Uuid::now_v7().to_string(),
             }),
         ));
         if let Some(answered) = answered {
@@ -204,7 +204,7 @@ pub(crate) fn events_of(case: &Case) -> Vec<Event> {
                 Payload::VettingCompleted(proto::VettingCompleted {
                     clinician: "dr-vetting".into(),
                     outcome: Some(outcome(code)),
-                    rationale: "generated".into(),
+                    rationale_text_id: uuid::Uuid::now_v7().to_string(),
                     correction,
                     ..Default::default()
                 }),

@@ -184,7 +184,7 @@ fn events_of(r: &Referral) -> Vec<Event> {
             Payload::VettingInfoRequested(proto::VettingInfoRequested {
                 information_request_id: format!("q-{}", r.id),
                 clinician: "dr-vetting".into(),
-                question: "How long has the pain lasted?".into(),
+                question_text_id: uuid::Uuid::now_v7().to_string(),
             }),
         ));
         if let Some(answered) = answered {
@@ -202,7 +202,7 @@ fn events_of(r: &Referral) -> Vec<Event> {
             Payload::VettingCompleted(proto::VettingCompleted {
                 clinician: "dr-vetting".into(),
                 outcome: Some(outcome(code)),
-                rationale: "generated".into(),
+                rationale_text_id: uuid::Uuid::now_v7().to_string(),
                 ..Default::default()
             }),
         ));

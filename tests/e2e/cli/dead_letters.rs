@@ -27,7 +27,7 @@ async fn dead_letters_are_listed_and_shown() {
     p.decision.send(&vetted).await;
     p.decision.wait_for_decisions(&referral, 1).await;
     let decline = proto::Outcome {
-        reason: "not a pain referral".into(),
+        reason_text_id: uuid::Uuid::now_v7().to_string(),
         rejection_reason: "02".into(),
         ..outcome(proto::OutcomeKind::Decline)
     };
@@ -146,7 +146,7 @@ async fn dead_letters_are_replayed_one_or_all() {
         .await;
     p.decision.wait_for_decisions(&referral, 1).await;
     let decline = proto::Outcome {
-        reason: "not a pain referral".into(),
+        reason_text_id: uuid::Uuid::now_v7().to_string(),
         rejection_reason: "02".into(),
         ..outcome(proto::OutcomeKind::Decline)
     };

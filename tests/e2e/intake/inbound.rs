@@ -139,7 +139,7 @@ async fn the_information_loop_and_withdrawal_follow_the_status() {
                 Payload::VettingInfoRequested(proto::VettingInfoRequested {
                     information_request_id: request_id.clone(),
                     clinician: "dr-vetting".into(),
-                    question: "Any imaging?".into(),
+                    question_text_id: request_id.clone(),
                 }),
             ),
             "i1",
@@ -314,6 +314,18 @@ async fn the_clinicians_question_reaches_the_referrer() {
         .await;
         let question =
             "Has the patient had imaging of the lumbar spine? If so, when and what did it show?";
+        // The question's text is vetting's, kept when the clinician asks;
+        // intake reads it by the request's id for the referrer's view.
+        let vetting = pathway_tests::vetting::VettingApp::spawn_texts_only(&app, &backend).await;
+        vetting
+            .keep_text(
+                &request_id,
+                &id,
+                "highland",
+                pathway_vetting::store::clinical_text::Kind::Question,
+                question,
+            )
+            .await;
         publish(
             &app,
             &event(
@@ -322,7 +334,7 @@ async fn the_clinicians_question_reaches_the_referrer() {
                 Payload::VettingInfoRequested(proto::VettingInfoRequested {
                     information_request_id: request_id.clone(),
                     clinician: "dr-vetting".into(),
-                    question: question.into(),
+                    question_text_id: request_id.clone(),
                 }),
             ),
             "q-ask",
@@ -364,8 +376,8 @@ async fn the_clinicians_question_reaches_the_referrer() {
             panic!("no referral: {reply:?}");
         };
         assert_eq!(
-            referral.information_requests[0].question.as_deref(),
-            Some(question)
+            referral.information_requests[0].question, None,
+            "the question is vetting's: intake keeps none to give"
         );
         // Asking only for contact details, the question is not given.
         let mut headers = async_nats::HeaderMap::new();

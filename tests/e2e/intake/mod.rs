@@ -7,6 +7,7 @@
 //! `validation` (bad input), `access` (tokens and identifiable data),
 //! `duplicates`, `outbox` (publishing and what the stream may carry),
 //! `purposes` (what each purpose of the identifiable look-up is given),
+//! `retention` (referrals removed after the board's years),
 //! `inbound` (events from other services) and `service` (health, metrics,
 //! OpenAPI and the README example).
 
@@ -17,6 +18,7 @@ mod duplicates;
 mod inbound;
 mod outbox;
 mod purposes;
+mod retention;
 mod service;
 mod settings;
 mod settings_effective;

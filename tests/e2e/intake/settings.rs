@@ -170,6 +170,15 @@ async fn bad_board_settings_are_refused_with_the_field_and_nothing_is_written() 
             &["extra_holidays[0]"],
         ),
         (
+            "a retention period out of range, and free text kept longer than its referral",
+            |d| {
+                d["retention"] =
+                    json!({"delivery_days": 7, "referral_years": 6, "clinical_text_years": 7});
+            },
+            422,
+            &["retention.clinical_text_years", "retention.delivery_days"],
+        ),
+        (
             "several problems at once",
             |d| {
                 d["vetting_target_working_days"] = json!(0);

@@ -19,7 +19,7 @@ use super::{accept, patient, setup};
 fn decline(reason: &str) -> proto::Outcome {
     proto::Outcome {
         kind: proto::OutcomeKind::Decline as i32,
-        reason: reason.into(),
+        reason_text_id: pathway_tests::notification::text(reason),
         ..proto::Outcome::default()
     }
 }

@@ -16,19 +16,23 @@
 //! `limits` (template fuel and output limits, the sink's file modes, pages
 //! of deliveries), `outbound` (no redirects, capped answers, private
 //! addresses only where a board allows them), `allow_list` (webhooks only to
-//! the hosts a board listed) and `signatures` (Ed25519, verified with the
-//! published key).
+//! the hosts a board listed), `signatures` (Ed25519, verified with the
+//! published key), `retention` (messages' words and audit rows removed
+//! after the board's periods) and `handoff` (referrals the pathway does not take, and
+//! redirects, forwarded to the board's standard or paediatric route).
 
 mod accounts;
 mod allow_list;
 mod board_settings;
 mod callbacks;
 mod channels;
+mod handoff;
 mod limits;
 mod max_deliveries;
 mod outage;
 mod outbound;
 mod referrer;
+mod retention;
 mod retries;
 mod signatures;
 mod smtp;

@@ -70,7 +70,13 @@ async fn a_referral_goes_from_intake_to_a_vetting_outcome() {
             panic!("not a vetting.completed payload");
         };
         assert_eq!(done.clinician, "dr-mackay");
-        assert!(done.rationale.starts_with("Eighteen months"));
+        assert!(
+            stack
+                .vetting
+                .text(&done.rationale_text_id)
+                .await
+                .is_some_and(|t| t.starts_with("Eighteen months"))
+        );
         assert!(!done.correction);
         let outcome = done.outcome.expect("an outcome");
         assert_eq!(outcome.kind, proto::OutcomeKind::Accept as i32);
@@ -130,7 +136,14 @@ async fn the_information_loop_pauses_the_clock() {
         let Some(Payload::VettingInfoRequested(request)) = event.payload else {
             panic!("not an information request");
         };
-        assert_eq!(request.question, "Any imaging of the lumbar spine?");
+        assert_eq!(
+            stack
+                .vetting
+                .text(&request.question_text_id)
+                .await
+                .as_deref(),
+            Some("Any imaging of the lumbar spine?")
+        );
 
         // A week passes while the referrer is asked: the clock stands still.
         stack.vetting.clock.advance(chrono::Duration::days(7));

@@ -197,10 +197,20 @@ async fn closing_a_red_flag_referral_with_advice_needs_a_recorded_override() {
         let Some(Payload::VettingCompleted(done)) = event.payload else {
             panic!("not a vetting.completed");
         };
-        assert!(done.red_flag_override_reason.starts_with("Cancer treated"));
+        assert!(
+            stack
+                .vetting
+                .text(&done.red_flag_override_reason_text_id)
+                .await
+                .is_some_and(|t| t.starts_with("Cancer treated"))
+        );
         assert_eq!(
-            done.outcome.expect("outcome").advice,
-            "Review in the practice in six weeks."
+            stack
+                .vetting
+                .text(&done.outcome.expect("outcome").advice_text_id)
+                .await
+                .as_deref(),
+            Some("Review in the practice in six weeks.")
         );
         // The override is visible on the referral.
         let detail: Value = stack

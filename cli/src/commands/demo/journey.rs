@@ -66,7 +66,10 @@ pub fn events(
             Payload::VettingInfoRequested(proto::VettingInfoRequested {
                 information_request_id: request.clone(),
                 clinician: CLINICIAN.into(),
-                question: "What treatments have been tried so far, and for how long?".into(),
+                // Clinical free text never travels on the stream, a demo's
+                // neither: the event names a text by id, and only analytics
+                // (which reads no text) takes demo events in.
+                question_text_id: request.clone(),
             }),
         );
         let days = rng.random_range(1..6);
@@ -81,13 +84,14 @@ pub fn events(
         vetted = working_time(rng, answered + Duration::days(1));
     }
     let outcome = outcome(rng, red_flag, progress);
+    let rationale_text_id = id(rng, vetted).to_string();
     journey.push(
         rng,
         vetted,
         Payload::VettingCompleted(proto::VettingCompleted {
             clinician: CLINICIAN.into(),
             outcome: Some(outcome.clone()),
-            rationale: "Demo vetting.".into(),
+            rationale_text_id: rationale_text_id.clone(),
             ..Default::default()
         }),
     );
@@ -115,7 +119,7 @@ pub fn events(
             clinician: CLINICIAN.into(),
             decided_at: Some(proto::timestamp(decided)),
             target_date,
-            rationale: "Demo vetting.".into(),
+            rationale_text_id,
             ..Default::default()
         }),
     );
@@ -174,6 +178,14 @@ fn id(rng: &mut StdRng, at: DateTime<Utc>) -> Uuid {
     let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
     let random: [u8; 10] = rng.random();
     uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid()
+}
+
+/// The id of a demo's clinical text: a random UUID, with no text behind it.
+fn text_id(rng: &mut StdRng) -> String {
+    let random: [u8; 16] = rng.random();
+    uuid::Builder::from_random_bytes(random)
+        .into_uuid()
+        .to_string()
 }
 
 /// A time in working hours (09:00 to 17:00 in Scotland) on the first
@@ -281,12 +293,13 @@ fn outcome(rng: &mut StdRng, red_flag: bool, progress: f64) -> proto::Outcome {
             outcome.priority = priority as i32;
             outcome.mode = proto::AppointmentMode::FaceToFace as i32;
         }
-        K::AdviceToReferrer => outcome.advice = "Demo advice: a graded activity plan.".into(),
+        // Texts by id only, as vetting publishes them.
+        K::AdviceToReferrer => outcome.advice_text_id = text_id(rng),
         K::SelfManagement => outcome.partner = "pain-association-scotland".into(),
-        K::Redirect => outcome.reason = "Better seen by orthopaedics.".into(),
+        K::Redirect => outcome.reason_text_id = text_id(rng),
         K::Decline => {
             outcome.rejection_reason = "02".into();
-            outcome.reason = "Criteria not met.".into();
+            outcome.reason_text_id = text_id(rng);
         }
         _ => {}
     }

@@ -1,11 +1,11 @@
 //! Unit tests of `board_settings.rs`, on SQLite always and on PostgreSQL
 //! when one answers (a fresh database each, dropped afterwards).
 
-use std::time::Duration;
-
 use chrono::TimeZone;
 use pathway_proto::v1 as proto;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, Set};
+use sea_orm::{DatabaseConnection, Set};
+
+use crate::test_databases::Databases;
 
 use super::*;
 
@@ -28,62 +28,6 @@ mod before {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
-}
-
-/// A fresh empty database of each backend that answers.
-struct Databases {
-    dbs: Vec<(&'static str, DatabaseConnection)>,
-    postgres: Option<(DatabaseConnection, String)>,
-}
-
-impl Databases {
-    async fn fresh() -> Self {
-        let mut options = ConnectOptions::new("sqlite::memory:");
-        // One connection: each in-memory connection is a database of its own.
-        options.max_connections(1).sqlx_logging(false);
-        let sqlite = Database::connect(options).await.expect("SQLite opens");
-        let mut dbs = vec![("sqlite", sqlite)];
-        let mut postgres = None;
-        if let Some((admin, url)) = postgres_admin().await {
-            let name = format!("board_settings_{}", uuid::Uuid::new_v4().simple());
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create a database");
-            let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base);
-            let db = Database::connect(format!("{base}/{name}"))
-                .await
-                .expect("the new database opens");
-            dbs.push(("postgres", db));
-            postgres = Some((admin, name));
-        }
-        Self { dbs, postgres }
-    }
-
-    async fn drop(self) {
-        for (_, db) in self.dbs {
-            db.close().await.ok();
-        }
-        if let Some((admin, name)) = self.postgres {
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
-                .await
-                .ok();
-        }
-    }
-}
-
-async fn postgres_admin() -> Option<(DatabaseConnection, String)> {
-    let url = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let db = tokio::time::timeout(Duration::from_secs(3), Database::connect(url.as_str()))
-        .await
-        .ok()?
-        .ok()?;
-    db.execute_unprepared("SELECT 1").await.ok()?;
-    Some((db, url))
 }
 
 fn at(hour: u32) -> DateTime<Utc> {

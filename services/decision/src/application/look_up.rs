@@ -13,6 +13,7 @@ use pathway_proto::board::BoardSettings;
 use uuid::Uuid;
 
 use super::supersede::links;
+use super::texts::{Texts, text_of};
 use super::{Decisions, Error};
 use crate::domain::{self, WindowState};
 use crate::intake::{Referrer, referrer_of};
@@ -100,11 +101,12 @@ impl Decisions {
         }
         let windows = opt_in_window::of_referral(self.db(), &referral_id).await?;
         let settings = board_settings::of_board(self.db(), board).await?;
+        let texts = self.texts_of(&decisions).await?;
         let chain_links = links(&decisions, &windows);
         let mut chain = Vec::new();
         for link in domain::chain_of(&chain_links) {
             if let Some(row) = decisions.iter().find(|d| d.id == link.id) {
-                chain.push(recorded(row, &decisions, &windows, &settings)?);
+                chain.push(recorded(row, &decisions, &windows, &settings, &texts)?);
             }
         }
         let mut chain = chain.into_iter();
@@ -143,6 +145,7 @@ fn recorded(
     all: &[decision::Model],
     windows: &[opt_in_window::Model],
     settings: &BoardSettings,
+    texts: &Texts,
 ) -> Result<Recorded, Error> {
     let opt_in = windows
         .iter()
@@ -163,11 +166,16 @@ fn recorded(
             mode: row.mode.clone(),
             partner: row.partner.clone(),
             rejection_reason: row.rejection_reason.clone(),
-            reason: row.reason.clone(),
-            advice: row.advice.clone(),
+            reason: text_of(texts, &row.reason_text_id, &row.reason),
+            advice: text_of(texts, &row.advice_text_id, &row.advice),
         },
-        rationale: row.rationale.clone(),
-        red_flag_override_reason: row.red_flag_override_reason.clone(),
+        rationale: text_of(texts, &row.rationale_text_id, &Some(row.rationale.clone()))
+            .unwrap_or_default(),
+        red_flag_override_reason: text_of(
+            texts,
+            &row.red_flag_override_reason_text_id,
+            &row.red_flag_override_reason,
+        ),
         clinician: row.clinician.clone(),
         decided_at: row.decided_at,
         target_date: row.target_date,

@@ -33,6 +33,7 @@ pub mod record;
 pub mod remind;
 pub mod supersede;
 pub mod sweep;
+mod texts;
 
 pub use look_up::{History, Recorded, RecordedOptIn, RecordedOutcome};
 
@@ -41,6 +42,8 @@ pub use look_up::{History, Recorded, RecordedOptIn, RecordedOutcome};
 pub struct Decisions {
     pub platform: Platform,
     pub intake: IntakeClient,
+    /// Reads the clinicians' texts of decisions from vetting, which keeps them.
+    pub texts: pathway_common::clinical_text_client::ClinicalTextClient,
 }
 
 impl Decisions {

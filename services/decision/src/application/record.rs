@@ -88,8 +88,8 @@ impl Decisions {
         let clinician = vetted.clinician;
         let target_date = outcome.target_date(decided_at, &settings);
         let opt_in_deadline = outcome.opt_in_deadline(decided_at, &settings);
-        let rationale = completed.rationale.trim().to_owned();
-        let override_reason = some_text(&completed.red_flag_override_reason);
+        let rationale_text_id = some_text(&completed.rationale_text_id);
+        let override_reason_text_id = some_text(&completed.red_flag_override_reason_text_id);
         let row = row_of(
             &outcome,
             decision::Model {
@@ -106,8 +106,12 @@ impl Decisions {
                 rejection_reason: None,
                 reason: None,
                 advice: None,
-                rationale: rationale.clone(),
-                red_flag_override_reason: override_reason.clone(),
+                rationale: String::new(),
+                red_flag_override_reason: None,
+                reason_text_id: None,
+                advice_text_id: None,
+                rationale_text_id: rationale_text_id.clone(),
+                red_flag_override_reason_text_id: override_reason_text_id.clone(),
                 clinician: clinician.clone(),
                 decided_at,
                 target_date,
@@ -161,8 +165,8 @@ impl Decisions {
                 target_date: target_date.map(|d| d.to_string()).unwrap_or_default(),
                 supersedes_decision_id: placement.supersedes.unwrap_or_default(),
                 opt_in_deadline: opt_in_deadline.map(proto::timestamp),
-                rationale,
-                red_flag_override_reason: override_reason.unwrap_or_default(),
+                rationale_text_id: rationale_text_id.unwrap_or_default(),
+                red_flag_override_reason_text_id: override_reason_text_id.unwrap_or_default(),
             }),
         );
         outbox::enqueue(txn, &recorded).await?;
@@ -178,14 +182,16 @@ fn row_of(outcome: &Outcome, mut row: decision::Model) -> decision::Model {
             row.priority = Some(priority.as_str().to_owned());
             row.mode = Some(mode.as_str().to_owned());
         }
-        Outcome::AdviceToReferrer { advice } => row.advice = Some(advice.clone()),
+        Outcome::AdviceToReferrer { advice_text_id } => {
+            row.advice_text_id = Some(advice_text_id.clone());
+        }
         Outcome::SelfManagement { partner } => row.partner.clone_from(partner),
-        Outcome::Redirect { reason } => row.reason = Some(reason.clone()),
+        Outcome::Redirect { reason_text_id } => row.reason_text_id = Some(reason_text_id.clone()),
         Outcome::Decline {
-            reason,
+            reason_text_id,
             rejection_reason,
         } => {
-            row.reason = Some(reason.clone());
+            row.reason_text_id = Some(reason_text_id.clone());
             row.rejection_reason = Some(rejection_reason.code().to_owned());
         }
         Outcome::PainManagementProgramme

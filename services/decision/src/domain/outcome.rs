@@ -125,19 +125,21 @@ pub enum Outcome {
     PainManagementProgramme,
     PainPsychology,
     Physiotherapy,
+    /// The advice's text is vetting's: the decision keeps its id.
     AdviceToReferrer {
-        advice: String,
+        advice_text_id: String,
     },
     /// `partner` is `None` for signposting, else a partner the board configured.
     SelfManagement {
         partner: Option<String>,
     },
     ResidentialProgramme,
+    /// The reason's text is vetting's: the decision keeps its id.
     Redirect {
-        reason: String,
+        reason_text_id: String,
     },
     Decline {
-        reason: String,
+        reason_text_id: String,
         rejection_reason: RejectionReason,
     },
     PatientOptIn,
@@ -219,7 +221,7 @@ impl Outcome {
             proto::OutcomeKind::PainPsychology => Outcome::PainPsychology,
             proto::OutcomeKind::Physiotherapy => Outcome::Physiotherapy,
             proto::OutcomeKind::AdviceToReferrer => Outcome::AdviceToReferrer {
-                advice: required(&wire.advice, "advice")?,
+                advice_text_id: required(&wire.advice_text_id, "advice_text_id")?,
             },
             proto::OutcomeKind::SelfManagement => match text(&wire.partner) {
                 None => Outcome::SelfManagement { partner: None },
@@ -230,15 +232,15 @@ impl Outcome {
             },
             proto::OutcomeKind::ResidentialProgramme => Outcome::ResidentialProgramme,
             proto::OutcomeKind::Redirect => Outcome::Redirect {
-                reason: required(&wire.reason, "reason")?,
+                reason_text_id: required(&wire.reason_text_id, "reason_text_id")?,
             },
             proto::OutcomeKind::Decline => {
-                let reason = required(&wire.reason, "reason")?;
+                let reason_text_id = required(&wire.reason_text_id, "reason_text_id")?;
                 let code_text = required(&wire.rejection_reason, "rejection_reason")?;
                 let rejection_reason = RejectionReason::parse(&code_text)
                     .ok_or(OutcomeError::UnknownRejectionReason(code_text))?;
                 Outcome::Decline {
-                    reason,
+                    reason_text_id,
                     rejection_reason,
                 }
             }
@@ -275,16 +277,18 @@ impl Outcome {
                 wire.priority = priority.to_proto() as i32;
                 wire.mode = mode.to_proto() as i32;
             }
-            Outcome::AdviceToReferrer { advice } => wire.advice.clone_from(advice),
+            Outcome::AdviceToReferrer { advice_text_id } => {
+                wire.advice_text_id.clone_from(advice_text_id);
+            }
             Outcome::SelfManagement { partner } => {
                 wire.partner = partner.clone().unwrap_or_default();
             }
-            Outcome::Redirect { reason } => wire.reason.clone_from(reason),
+            Outcome::Redirect { reason_text_id } => wire.reason_text_id.clone_from(reason_text_id),
             Outcome::Decline {
-                reason,
+                reason_text_id,
                 rejection_reason,
             } => {
-                wire.reason.clone_from(reason);
+                wire.reason_text_id.clone_from(reason_text_id);
                 wire.rejection_reason = rejection_reason.code().to_owned();
             }
             _ => {}

@@ -24,6 +24,9 @@ pub struct Model {
     pub mode: Option<String>,
     pub partner: Option<String>,
     pub rejection_reason: Option<String>,
+    /// The clinicians' free text of decisions recorded before it left the
+    /// stream (`docs/decisions/0024`); empty for later ones, whose text is
+    /// vetting's, under the `*_text_id` columns.
     #[sea_orm(column_type = "Text", nullable)]
     pub reason: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
@@ -32,6 +35,12 @@ pub struct Model {
     pub rationale: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub red_flag_override_reason: Option<String>,
+    /// Ids of the texts vetting keeps (clinical_text.proto), as
+    /// `vetting.completed` carried them.
+    pub reason_text_id: Option<String>,
+    pub advice_text_id: Option<String>,
+    pub rationale_text_id: Option<String>,
+    pub red_flag_override_reason_text_id: Option<String>,
     pub clinician: String,
     pub decided_at: DateTimeUtc,
     pub target_date: Option<Date>,

@@ -101,6 +101,43 @@ impl MigrationTrait for OptInReminders {
     }
 }
 
+/// The ids of the clinicians' texts, which vetting keeps: events carry
+/// them instead of the text (`docs/decisions/0024`).
+struct ClinicalTextIds;
+
+impl MigrationName for ClinicalTextIds {
+    fn name(&self) -> &str {
+        "m0102_clinical_text_ids"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for ClinicalTextIds {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for name in [
+            "reason_text_id",
+            "advice_text_id",
+            "rationale_text_id",
+            "red_flag_override_reason_text_id",
+        ] {
+            // A database created after the columns existed has them already.
+            if manager.has_column("decisions", name).await? {
+                continue;
+            }
+            // SQLite adds one column per statement.
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new("decisions"))
+                        .add_column(ColumnDef::new(Alias::new(name)).string().null())
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -110,6 +147,7 @@ impl MigratorTrait for Migrator {
             Box::new(DecisionTables),
             Box::new(board_settings::VersionsMigration),
             Box::new(OptInReminders),
+            Box::new(ClinicalTextIds),
         ]
     }
 }

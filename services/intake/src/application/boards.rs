@@ -323,7 +323,7 @@ fn effective_day(text: &str, today: NaiveDate) -> Result<NaiveDate, FieldError> 
 /// `board`'s settings in force on the Scottish day `today`: of the changes
 /// in force by then, the one from the latest day, and of two from one day
 /// the one saved later.
-async fn settings_record<C: ConnectionTrait>(
+pub(super) async fn settings_record<C: ConnectionTrait>(
     db: &C,
     board: BoardCode,
     today: NaiveDate,

@@ -9,13 +9,13 @@ use chrono::{DateTime, Utc};
 use pathway_common::audit::{self, AuditEntry};
 use pathway_common::auth::{Caller, Role};
 use pathway_common::validation::FieldError;
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::{DbErr, EntityTrait, TransactionTrait};
 
 use super::referrals::InformationRequest;
 use super::{Error, Intake};
 use crate::domain::Status;
 use crate::domain::referral::{NewReferral, Route};
-use crate::store::{queries, referral};
+use crate::store::{encrypted, queries, referral};
 
 /// A referral with the patient's identifiers, for another service.
 #[derive(Debug, Clone)]
@@ -43,6 +43,10 @@ pub enum Purpose {
     ContactDetails,
     /// Checking who sent the referral: the referrer's token subject.
     ReferrerCheck,
+    /// Handing the referral on to another service: identifiers, contact
+    /// details, accessibility needs, referrer, clinical content and
+    /// information requests.
+    Handoff,
 }
 
 impl Purpose {
@@ -52,6 +56,7 @@ impl Purpose {
             Self::VettingView => "vetting_view",
             Self::ContactDetails => "contact_details",
             Self::ReferrerCheck => "referrer_check",
+            Self::Handoff => "handoff",
         }
     }
 }
@@ -95,15 +100,17 @@ impl Intake {
             },
         )
         .await?;
-        let information_requests = if purpose == Purpose::VettingView {
+        let information_requests = if matches!(purpose, Purpose::VettingView | Purpose::Handoff) {
             queries::information_requests(&txn, id).await?
         } else {
             Vec::new()
         };
         txn.commit().await?;
         Ok(IdentifiableReferral {
-            referral: serde_json::from_str(&row.document)
-                .context("stored referral is unreadable")?,
+            referral: serde_json::from_str(
+                &encrypted::open_document(&self.cipher, &row).map_err(DbErr::from)?,
+            )
+            .context("stored referral is unreadable")?,
             id: row.id,
             board: row.board,
             status: row.status.into(),

@@ -7,6 +7,8 @@
 //! - [`lookup`]: the identifiable referral other services ask for.
 //! - [`appointments`]: first appointments the hospital system reports.
 //! - [`subscriptions`]: FHIR Subscriptions to Tasks, and their delivery.
+//! - [`retention`]: the sweep that removes referrals past the board's
+//!   retention period, and old audit rows.
 
 use pathway_common::audit::{self, AuditEntry};
 use pathway_common::auth::AuthError;
@@ -22,15 +24,20 @@ pub mod appointments;
 pub mod boards;
 pub mod lookup;
 pub mod referrals;
+pub mod retention;
 pub mod subscriptions;
 
 /// Intake's state: the platform it runs on, the key of the patient
-/// pseudonym and what the patient's opt-in links are made with.
+/// pseudonym, the cipher of the identifiable columns and what the patient's
+/// opt-in links are made with.
 #[derive(Clone)]
 pub struct Intake {
     pub platform: Platform,
     pub pseudonym_key: Vec<u8>,
+    pub cipher: pathway_common::crypto::FieldCipher,
     pub opt_in: referrals::OptInLinks,
+    /// Reads the clinicians' questions from vetting, which keeps them.
+    pub texts: pathway_common::clinical_text_client::ClinicalTextClient,
 }
 
 impl Intake {

@@ -79,6 +79,8 @@ pub enum StoredRoute {
     RemotePathway,
     #[sea_orm(string_value = "standard")]
     Standard,
+    #[sea_orm(string_value = "paediatric")]
+    Paediatric,
 }
 
 impl From<Route> for StoredRoute {
@@ -86,6 +88,7 @@ impl From<Route> for StoredRoute {
         match route {
             Route::RemotePathway => Self::RemotePathway,
             Route::Standard => Self::Standard,
+            Route::Paediatric => Self::Paediatric,
         }
     }
 }
@@ -95,6 +98,7 @@ impl From<StoredRoute> for Route {
         match route {
             StoredRoute::RemotePathway => Self::RemotePathway,
             StoredRoute::Standard => Self::Standard,
+            StoredRoute::Paediatric => Self::Paediatric,
         }
     }
 }

@@ -148,6 +148,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::subscriptions::SubscriptionTables),
             Box::new(super::opt_in::OptInTables),
             Box::new(SettingsEffectiveDates),
+            Box::new(pathway_common::crypto::DataKeysMigration),
         ]
     }
 }

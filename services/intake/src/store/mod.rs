@@ -2,16 +2,20 @@
 //! [`Migrator`], and the queries that both the use cases and the consumer
 //! run ([`queries`], [`postcodes`]); [`appointments`] holds what the
 //! hospital system reported, with its table's migration; [`subscriptions`]
-//! the FHIR Subscriptions and the notifications owed, with theirs.
+//! the FHIR Subscriptions and the notifications owed, with theirs;
+//! [`encrypted`] the identifiable columns, encrypted at rest; [`retention`]
+//! removes referrals past their board's retention period.
 //! Functions here take a connection or a transaction and answer `DbErr`;
 //! deciding what a failure means is the caller's.
 
 pub mod appointments;
+pub mod encrypted;
 mod entities;
 mod migrations;
 pub mod opt_in;
 pub mod postcodes;
 pub mod queries;
+pub mod retention;
 pub mod subscriptions;
 
 pub use entities::{

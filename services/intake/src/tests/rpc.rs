@@ -109,3 +109,52 @@ fn every_red_flag_has_its_contract_value() {
         assert_ne!(red_flag(*flag), proto::RedFlag::Unspecified, "{flag:?}");
     }
 }
+
+#[test]
+fn a_handoff_is_given_the_referral_but_not_who_sent_it_nor_the_opt_in_link() {
+    let full = proto::IdentifiableReferral {
+        id: "r".into(),
+        referrer_subject: "gp-1".into(),
+        patient: Some(proto::IdentifiablePatient {
+            chi: "0101011234".into(),
+            date_of_birth: "2001-01-01".into(),
+            accessibility_needs: vec!["interpreter".into()],
+            ..Default::default()
+        }),
+        referrer: Some(proto::ReferringClinician {
+            practice_code: "55005".into(),
+            ..Default::default()
+        }),
+        clinical: Some(proto::ClinicalContent {
+            pain_intensity: 7,
+            ..Default::default()
+        }),
+        re_referral: true,
+        information_requests: vec![proto::InformationExchange {
+            id: "q".into(),
+            ..Default::default()
+        }],
+        opt_in_link: Some(proto::OptInLink {
+            url: "https://pathway.example/opt-in/x".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let given = for_purpose(Purpose::Handoff, full.clone());
+    assert_eq!(given.patient, full.patient);
+    assert_eq!(given.referrer, full.referrer);
+    assert_eq!(given.clinical, full.clinical);
+    assert_eq!(given.information_requests, full.information_requests);
+    assert!(given.re_referral);
+    assert_eq!(given.referrer_subject, "");
+    assert_eq!(given.opt_in_link, None);
+    let request = ReferralLookupRequest {
+        referral_id: "0190a3b4-0000-7000-8000-000000000001".into(),
+        purpose: "hand the referral on".into(),
+        lookup_purpose: LookupPurpose::Handoff as i32,
+    };
+    assert_eq!(
+        decode(&request.encode_to_vec()).expect("decodes").1,
+        Purpose::Handoff
+    );
+}

@@ -58,7 +58,7 @@ fn etag(version: i64) -> HeaderValue {
     request_body = ReferralRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of a second referral")),
     responses(
-        (status = 201, description = "Received: on the remote pathway (`awaiting_vetting`) or routed to the standard route (`routed_standard`), by whether the board is on the pathway on the Scottish day of receipt", body = ReferralCreated),
+        (status = 201, description = "Received: on the remote pathway (`awaiting_vetting`) or handed on (`routed_standard`): to the board's paediatric service (route `paediatric`) when the patient is under its paediatric age, else to its standard route (route `standard`) when the board is not on the pathway, on the Scottish day of receipt", body = ReferralCreated),
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "Not a referrer, or not for this board", body = ErrorBody),

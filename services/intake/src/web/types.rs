@@ -38,7 +38,8 @@ pub struct ReferralCreated {
     pub board: String,
     #[schema(value_type = String)]
     pub status: Status,
-    /// `remote_pathway` or `standard`.
+    /// `remote_pathway`, `standard` (the board is not on the pathway) or
+    /// `paediatric` (the patient is under the board's paediatric age).
     pub route: String,
     /// The instant (UTC); the Scottish day it falls on is the receipt day.
     pub received_at: DateTime<Utc>,

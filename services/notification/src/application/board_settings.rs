@@ -2,6 +2,7 @@
 //! transaction if every template renders and every gateway is there.
 
 use chrono::Utc;
+use pathway_common::board_settings::{self, ApplyError};
 use pathway_proto::v1::{self as proto, Event};
 use sea_orm::ConnectionTrait;
 
@@ -53,6 +54,14 @@ impl Notifications {
             event_id: event.event_id.clone(),
         };
         boards::keep(txn, row).await?;
+        // The whole document too, by its effective day: the retention
+        // sweep reads the periods in force.
+        board_settings::apply(txn, event)
+            .await
+            .map_err(|error| match error {
+                ApplyError::Invalid(_) => Error::rejected(error.to_string()),
+                ApplyError::Database(error) => error.into(),
+            })?;
         tracing::info!(by = %changed.changed_by, "the board's notification settings changed");
         Ok(())
     }

@@ -70,7 +70,7 @@ impl Notifications {
             )]));
         }
         let txn = self.db().begin().await?;
-        let row = deliveries::find(&txn, reference)
+        let row = deliveries::find(&txn, &self.cipher, reference)
             .await?
             .filter(|row| {
                 row.gateway.as_deref().is_none_or(|g| g == "notify")

@@ -106,7 +106,7 @@ impl Notifications {
                 "must be a referral id (a UUID)",
             )])
         })?;
-        let rows = deliveries::of_referral(self.db(), &referral.to_string()).await?;
+        let rows = deliveries::of_referral(self.db(), &self.cipher, &referral.to_string()).await?;
         let visible = rows.first().is_some_and(|r| caller.may_act_for(&r.board));
         if !visible {
             return Err(Error::NotFound(format!(
@@ -156,6 +156,7 @@ impl Notifications {
         // One more than asked says whether a next page exists.
         let mut rows = deliveries::list(
             self.db(),
+            &self.cipher,
             status.map(Into::into),
             boards,
             before.as_deref(),

@@ -2,11 +2,15 @@
 //!
 //! - [`plan`]: a decision or a question to the referrer becomes planned
 //!   deliveries, in the consumer's transaction.
+//! - [`handoff`]: a referral the pathway does not take, or a redirect, is
+//!   forwarded to the board's route and the referrer told where it went.
 //! - [`board_settings`]: a board's changed notification settings are kept,
 //!   in the consumer's transaction, if they are usable.
 //! - [`send`]: the sweep that takes due deliveries under a lease, sends each
 //!   once (a send in doubt is looked up at the gateway by its reference
 //!   first) and records how it ended with its event.
+//! - [`retention`]: the sweep that empties messages past the board's
+//!   retention period and purges old audit rows.
 //! - [`retry`]: a board admin sends a failed delivery again.
 //! - [`callback`]: a Notify-compatible gateway says what became of a message.
 //! - [`deliveries`]: a referral's deliveries, and deliveries by status.
@@ -17,14 +21,18 @@
 pub mod board_settings;
 pub mod callback;
 pub mod deliveries;
+pub mod handoff;
 pub mod plan;
+pub mod retention;
 pub mod retry;
 pub mod send;
+pub mod texts;
 
 use std::sync::Arc;
 
 use chrono::Utc;
 use pathway_common::auth::AuthError;
+use pathway_common::board_settings::SettingsError;
 use pathway_common::intake_client::IntakeClient;
 use pathway_common::platform::Platform;
 use pathway_common::validation::FieldError;
@@ -52,6 +60,10 @@ pub struct Notifications {
     /// Each board's channels and templates.
     pub boards: Arc<Boards>,
     pub settings: Arc<Settings>,
+    /// Encrypts and decrypts the deliveries' addresses and words.
+    pub cipher: pathway_common::crypto::FieldCipher,
+    /// Reads the clinicians' texts messages quote from vetting, which keeps them.
+    pub texts: pathway_common::clinical_text_client::ClinicalTextClient,
 }
 
 impl Notifications {
@@ -123,6 +135,15 @@ impl From<sea_orm::DbErr> for Error {
             Self::unavailable("the database", error)
         } else {
             Self::Unexpected(error.into())
+        }
+    }
+}
+
+impl From<SettingsError> for Error {
+    fn from(error: SettingsError) -> Self {
+        match error {
+            SettingsError::Database(error) => error.into(),
+            SettingsError::Unreadable(error) => Self::Unexpected(error),
         }
     }
 }

@@ -17,7 +17,6 @@ use uuid::Uuid;
 
 use super::{Error, Notifications, end_event};
 use crate::channels::Channels;
-use crate::domain::plan::some_text;
 use crate::domain::{
     self, Cause, ChannelKind, Contacts, DecisionFacts, Planned, Recipient, Status,
 };
@@ -35,7 +34,7 @@ impl Notifications {
     pub async fn contacts_for(&self, event: &Event, purpose: &str) -> Result<Contacts, Error> {
         let referral = referral_of(event)?;
         board_of(event)?;
-        let contacts = intake::contacts_of(&self.intake, &referral.to_string(), purpose)
+        let mut contacts = intake::contacts_of(&self.intake, &referral.to_string(), purpose)
             .await
             .map_err(|error| {
                 if intake::may_heal(&error) {
@@ -72,6 +71,7 @@ impl Notifications {
                 ),
             ));
         }
+        contacts.texts = self.texts_for(event).await?;
         Ok(contacts)
     }
 
@@ -125,7 +125,10 @@ impl Notifications {
         recorded: &proto::DecisionRecorded,
         contacts: &Contacts,
     ) -> Result<(), Error> {
-        let cause = Cause::Decision(DecisionFacts::from_event(recorded).map_err(Error::Rejected)?);
+        let mut facts = DecisionFacts::from_event(recorded).map_err(Error::Rejected)?;
+        facts.reason.clone_from(&contacts.texts.reason);
+        facts.advice.clone_from(&contacts.texts.advice);
+        let cause = Cause::Decision(facts);
         self.plan(txn, event, &cause, contacts).await
     }
 
@@ -138,8 +141,12 @@ impl Notifications {
         requested: &proto::VettingInfoRequested,
         contacts: &Contacts,
     ) -> Result<(), Error> {
-        let question =
-            some_text(&requested.question).ok_or_else(|| Error::rejected("question: missing"))?;
+        let question = contacts.texts.question.clone().ok_or_else(|| {
+            Error::rejected(format!(
+                "question_text_id: vetting keeps no question {:?}",
+                requested.question_text_id
+            ))
+        })?;
         let cause = Cause::InformationRequest {
             request_id: requested.information_request_id.clone(),
             question,
@@ -227,7 +234,7 @@ impl Notifications {
                 tracing::warn!(delivery_id = %id, recipient = %planned.recipient, %reason, "delivery cannot be sent");
                 outbox::enqueue(txn, &end_event(&row, Some((reason, 0)))).await?;
             }
-            deliveries::insert(txn, row).await?;
+            deliveries::insert(txn, &self.cipher, row).await?;
         }
         Ok(())
     }

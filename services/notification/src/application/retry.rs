@@ -4,7 +4,8 @@
 use chrono::Utc;
 use pathway_common::audit::{self, AuditEntry};
 use pathway_common::auth::{Caller, Role};
-use pathway_proto::BoardCode;
+use pathway_common::board_settings;
+use pathway_proto::{BoardCode, days};
 use sea_orm::TransactionTrait;
 
 use super::{Delivery, Error, Notifications};
@@ -19,7 +20,7 @@ impl Notifications {
     /// from the referral as intake holds it now.
     pub async fn retry(&self, caller: &Caller, id: &str) -> Result<Delivery, Error> {
         caller.require_role(&[Role::BoardAdmin])?;
-        let row = deliveries::find(self.db(), id.trim())
+        let row = deliveries::find(self.db(), &self.cipher, id.trim())
             .await?
             .filter(|row| caller.may_act_for(&row.board))
             .ok_or_else(|| Error::NotFound(format!("no delivery {id} that this token may see")))?;
@@ -31,6 +32,12 @@ impl Notifications {
                 status,
             })?;
         if row.subject.is_empty() && row.body.is_empty() {
+            if let Some(days) = self.past_retention(&row).await? {
+                return Err(Error::CannotBeSent(format!(
+                    "delivery {}'s address and words were removed {days} days after it was last tried, as the board's retention.delivery_days says: it cannot be sent again",
+                    row.id
+                )));
+            }
             // Its template ran over a limit with this referral's fields:
             // there is nothing to send until the board's template changes.
             return Err(Error::CannotBeSent(format!(
@@ -48,7 +55,7 @@ impl Notifications {
         };
         let txn = self.db().begin().await?;
         let now = Utc::now();
-        if !deliveries::plan_again(&txn, &row.id, next.into(), address, now).await? {
+        if !deliveries::plan_again(&txn, &self.cipher, &row, next.into(), address, now).await? {
             return Err(Error::Changed {
                 id: id.to_owned(),
                 what_now: "look again",
@@ -73,6 +80,18 @@ impl Notifications {
             updated_at: now,
             ..row
         })
+    }
+
+    /// The board's `retention.delivery_days` when `row` was last tried
+    /// before them, so that its words have gone (or are about to).
+    async fn past_retention(&self, row: &delivery::Model) -> Result<Option<u32>, Error> {
+        let board =
+            BoardCode::parse(&row.board).map_err(|e| Error::Unexpected(anyhow::anyhow!(e)))?;
+        let today = days::today();
+        let periods = board_settings::in_force_on(self.db(), board, today)
+            .await?
+            .retention;
+        Ok((row.updated_at < periods.delivery_cutoff(today)).then_some(periods.delivery_days))
     }
 
     /// The address of `row`, from the referral's contact details as intake

@@ -34,7 +34,13 @@ impl Notifications {
     /// how many were finished. The sweep runs this; tests call it.
     pub async fn try_send_due(&self) -> Result<usize, Error> {
         let now = Utc::now();
-        let due = deliveries::due(self.db(), now, self.settings.sender.batch.max(1)).await?;
+        let due = deliveries::due(
+            self.db(),
+            &self.cipher,
+            now,
+            self.settings.sender.batch.max(1),
+        )
+        .await?;
         if due.is_empty() {
             return Ok(0);
         }

@@ -4,8 +4,10 @@
 //! delivery ([`status`]).
 
 pub mod board;
+pub mod handoff;
 pub mod plan;
 pub mod status;
+pub mod texts;
 
 use std::fmt;
 

@@ -30,6 +30,9 @@ pub struct Contacts {
     /// The patient's opt-in link of the referral's latest `patient_opt_in`
     /// decision, once intake has issued it.
     pub opt_in: Option<OptInInvite>,
+    /// The clinicians' texts the event's messages quote, read from vetting
+    /// with the contact details, before the transaction.
+    pub texts: super::texts::CauseTexts,
 }
 
 /// How the patient opts in: intake's link, and its short code for a letter.
@@ -139,8 +142,9 @@ impl DecisionFacts {
             priority: priority_code(outcome.priority),
             mode: mode_code(outcome.mode),
             partner: some_text(&outcome.partner),
-            reason: some_text(&outcome.reason),
-            advice: some_text(&outcome.advice),
+            // The texts are vetting's: the application reads them by id.
+            reason: None,
+            advice: None,
             target_date,
             opt_in_deadline: recorded
                 .opt_in_deadline

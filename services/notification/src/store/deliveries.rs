@@ -1,7 +1,8 @@
 //! Reading, taking and finishing deliveries. Every update names the row as
 //! it was read (its status, and its claims where a worker holds it) and says
 //! whether it changed it: a row another worker or request changed meanwhile
-//! is left alone, and the caller decides what that means.
+//! is left alone, and the caller decides what that means. Rows go in
+//! encrypted and come out in the clear ([`super::encrypted`]).
 
 use chrono::{DateTime, Utc};
 use pathway_proto::BoardCode;
@@ -11,30 +12,45 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::delivery::{self, Status};
+use pathway_common::crypto::FieldCipher;
 
-pub async fn insert<C: ConnectionTrait>(db: &C, row: delivery::Model) -> Result<(), DbErr> {
+use super::delivery::{self, Status};
+use super::encrypted;
+
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    cipher: &FieldCipher,
+    row: delivery::Model,
+) -> Result<(), DbErr> {
+    let row = encrypted::seal(cipher, row)?;
     delivery::Entity::insert(delivery::ActiveModel::from(row))
         .exec(db)
         .await?;
     Ok(())
 }
 
-pub async fn find<C: ConnectionTrait>(db: &C, id: &str) -> Result<Option<delivery::Model>, DbErr> {
-    delivery::Entity::find_by_id(id.to_owned()).one(db).await
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    cipher: &FieldCipher,
+    id: &str,
+) -> Result<Option<delivery::Model>, DbErr> {
+    let row = delivery::Entity::find_by_id(id.to_owned()).one(db).await?;
+    Ok(row.map(|row| encrypted::open(cipher, row)).transpose()?)
 }
 
 /// A referral's deliveries, oldest first.
 pub async fn of_referral<C: ConnectionTrait>(
     db: &C,
+    cipher: &FieldCipher,
     referral_id: &str,
 ) -> Result<Vec<delivery::Model>, DbErr> {
-    delivery::Entity::find()
+    let rows = delivery::Entity::find()
         .filter(delivery::Column::ReferralId.eq(referral_id))
         .order_by_asc(delivery::Column::CreatedAt)
         .order_by_asc(delivery::Column::Id)
         .all(db)
-        .await
+        .await?;
+    Ok(encrypted::open_all(cipher, rows)?)
 }
 
 /// Which boards a listing covers.
@@ -48,6 +64,7 @@ pub enum Boards {
 /// given, at most `limit`.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
+    cipher: &FieldCipher,
     status: Option<Status>,
     boards: Boards,
     before: Option<&str>,
@@ -63,11 +80,12 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(before) = before {
         query = query.filter(delivery::Column::Id.lt(before));
     }
-    query
+    let rows = query
         .order_by_desc(delivery::Column::Id)
         .limit(limit)
         .all(db)
-        .await
+        .await?;
+    Ok(encrypted::open_all(cipher, rows)?)
 }
 
 /// What is due at `now`: planned deliveries, and deliveries left `sending`
@@ -75,10 +93,11 @@ pub async fn list<C: ConnectionTrait>(
 /// [`take`] lets one of them have each.
 pub async fn due<C: ConnectionTrait>(
     db: &C,
+    cipher: &FieldCipher,
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<delivery::Model>, DbErr> {
-    delivery::Entity::find()
+    let rows = delivery::Entity::find()
         .filter(
             Condition::any()
                 .add(delivery::Column::Status.eq(Status::Planned))
@@ -92,7 +111,8 @@ pub async fn due<C: ConnectionTrait>(
         .order_by_asc(delivery::Column::Id)
         .limit(limit)
         .all(db)
-        .await
+        .await?;
+    Ok(encrypted::open_all(cipher, rows)?)
 }
 
 /// Take `row` for this worker until `lease_until`: `next` (`sending`), one
@@ -192,15 +212,18 @@ pub async fn finish<C: ConnectionTrait>(
     Ok(update.exec(db).await?.rows_affected == 1)
 }
 
-/// A failed delivery moved to `next` (`planned`) to go to `address`; false
-/// when it is no longer failed.
+/// The failed delivery `row` moved to `next` (`planned`) to go to
+/// `address`; false when it is no longer failed.
 pub async fn plan_again<C: ConnectionTrait>(
     db: &C,
-    id: &str,
+    cipher: &FieldCipher,
+    row: &delivery::Model,
     next: Status,
     address: String,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
+    let id = row.id.as_str();
+    let address = encrypted::seal_address(cipher, &row.board, id, address)?;
     let updated = delivery::Entity::update_many()
         .col_expr(delivery::Column::Status, Expr::value(next))
         .col_expr(delivery::Column::Address, Expr::value(address))

@@ -1,6 +1,7 @@
 //! The notification service's migrations, after the plumbing tables every
 //! service has.
 
+use pathway_common::board_settings;
 use pathway_common::db::{create_index, create_table};
 use pathway_common::plumbing::PlumbingMigration;
 use sea_orm_migration::prelude::*;
@@ -99,6 +100,8 @@ impl MigratorTrait for Migrator {
             Box::new(NotificationTables),
             Box::new(BoardNotificationTable),
             Box::new(DeliveryAccount),
+            Box::new(board_settings::VersionsMigration),
+            Box::new(pathway_common::crypto::DataKeysMigration),
         ]
     }
 }

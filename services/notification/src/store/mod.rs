@@ -4,15 +4,19 @@
 //!
 //! - [`delivery`]: one message to one recipient on one channel, and its
 //!   status as stored; [`deliveries`]: reading, taking and finishing them,
-//!   each update only if the row is still as it was read.
+//!   each update only if the row is still as it was read; [`encrypted`]:
+//!   their address and words, encrypted at rest.
 //! - [`board_notification`]: each board's latest notification settings;
 //!   [`boards`]: reading and keeping them.
+//! - [`retention`]: emptying messages past the board's retention period.
 //! - [`migrations`]: the [`Migrator`].
 
 pub mod board_notification;
 pub mod boards;
 pub mod deliveries;
 pub mod delivery;
+pub mod encrypted;
 pub mod migrations;
+pub mod retention;
 
 pub use migrations::Migrator;

@@ -25,6 +25,7 @@ use crate::store::worklist::{self, Saved};
 
 pub mod audit_trail;
 pub mod claim;
+pub mod clinical_text;
 pub mod lease_sweep;
 pub mod outcome;
 pub mod referral;

@@ -13,6 +13,7 @@ use crate::domain::claim::Refusal;
 use crate::domain::outcome::{OutcomeRequest, ValidOutcome};
 use crate::domain::status::{Status, Transition};
 use crate::store::board_settings;
+use crate::store::clinical_text::{self, Kind};
 use crate::store::outcome::{self, NewOutcome};
 use crate::store::worklist::{self, Change};
 
@@ -119,6 +120,35 @@ async fn write_outcome(
     correction: bool,
     now: DateTime<Utc>,
 ) -> Result<(worklist::Model, Event), Error> {
+    // The free text stays here, under the ids the event carries.
+    let texts = clinical_text::Writer {
+        referral_id: &row.referral_id,
+        board: &row.board,
+        written_by: &caller.subject,
+        written_at: now,
+    };
+    let request = &valid.request;
+    let mut outcome = valid.outcome.clone();
+    outcome.advice_text_id = texts
+        .insert(txn, Kind::Advice, request.advice.as_deref())
+        .await?
+        .unwrap_or_default();
+    outcome.reason_text_id = texts
+        .insert(txn, Kind::Reason, request.reason.as_deref())
+        .await?
+        .unwrap_or_default();
+    let rationale_text_id = texts
+        .insert(txn, Kind::Rationale, Some(&valid.rationale))
+        .await?
+        .unwrap_or_default();
+    let red_flag_override_reason_text_id = texts
+        .insert(
+            txn,
+            Kind::RedFlagOverrideReason,
+            valid.red_flag_override_reason.as_deref(),
+        )
+        .await?
+        .unwrap_or_default();
     let event = Event::new(
         &row.board,
         Some(parse_id(&row.referral_id)?),
@@ -126,9 +156,9 @@ async fn write_outcome(
         now,
         Payload::VettingCompleted(proto::VettingCompleted {
             clinician: caller.subject.clone(),
-            outcome: Some(valid.outcome.clone()),
-            red_flag_override_reason: valid.red_flag_override_reason.clone().unwrap_or_default(),
-            rationale: valid.rationale.clone(),
+            outcome: Some(outcome),
+            red_flag_override_reason_text_id,
+            rationale_text_id,
             correction,
         }),
     );

@@ -10,6 +10,7 @@ use super::views::ActionResult;
 use super::{Error, Vetting, parse_id, save};
 use crate::domain::question::valid_question;
 use crate::domain::status::Transition;
+use crate::store::clinical_text::{self, Kind};
 use crate::store::information_request::{self, NewRequest};
 use crate::store::worklist::Change;
 
@@ -30,6 +31,16 @@ impl Vetting {
             .claim()
             .act(&caller.subject, now, Transition::InfoRequested)?;
         let request_id = Uuid::now_v7().to_string();
+        // The question stays here, under its request's id, which the event
+        // carries as the question's text id.
+        clinical_text::Writer {
+            referral_id: &row.referral_id,
+            board: &row.board,
+            written_by: &caller.subject,
+            written_at: now,
+        }
+        .insert_as(&txn, &request_id, Kind::Question, question)
+        .await?;
         let event = Event::new(
             &row.board,
             Some(parse_id(id)?),
@@ -38,7 +49,7 @@ impl Vetting {
             Payload::VettingInfoRequested(proto::VettingInfoRequested {
                 information_request_id: request_id.clone(),
                 clinician: caller.subject.clone(),
-                question: question.to_owned(),
+                question_text_id: request_id.clone(),
             }),
         );
         information_request::insert(

@@ -59,7 +59,9 @@ pub struct OutcomeRequest {
     pub red_flag_override_reason: Option<String>,
 }
 
-/// A complete outcome, ready for `vetting.completed`.
+/// A complete outcome, ready for `vetting.completed`: `outcome` holds the
+/// codes; the free text (advice, reason, rationale, override reason) is
+/// kept apart and the event carries its ids.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidOutcome {
     /// The request with blanks removed and text trimmed: what is stored.
@@ -178,15 +180,11 @@ impl OutcomeRequest {
                 "advice",
                 "required for advice_to_referrer: the advice the referrer will receive",
             )),
-            (Some(a), true) => {
-                if a.chars().count() > MAX_TEXT {
-                    errors.push(FieldError::new(
-                        "advice",
-                        format!("at most {MAX_TEXT} characters"),
-                    ));
-                }
-                outcome.advice = a.clone();
-            }
+            // The text stays here; the event carries its id.
+            (Some(a), true) if a.chars().count() > MAX_TEXT => errors.push(FieldError::new(
+                "advice",
+                format!("at most {MAX_TEXT} characters"),
+            )),
             (Some(_), false) if code.is_some() => {
                 errors.push(FieldError::new("advice", named("advice_to_referrer")));
             }
@@ -241,15 +239,11 @@ impl OutcomeRequest {
                 "reason",
                 "required for decline and redirect: say why",
             )),
-            (Some(r), true) => {
-                if r.chars().count() > MAX_TEXT {
-                    errors.push(FieldError::new(
-                        "reason",
-                        format!("at most {MAX_TEXT} characters"),
-                    ));
-                }
-                outcome.reason = r.clone();
-            }
+            // The text stays here; the event carries its id.
+            (Some(r), true) if r.chars().count() > MAX_TEXT => errors.push(FieldError::new(
+                "reason",
+                format!("at most {MAX_TEXT} characters"),
+            )),
             (Some(_), false) if code.is_some() => {
                 errors.push(FieldError::new("reason", named("decline or redirect")));
             }

@@ -4,7 +4,7 @@ use pathway_common::db::{create_index, create_table};
 use pathway_common::plumbing::PlumbingMigration;
 use sea_orm_migration::prelude::*;
 
-use super::{board_settings, information_request, outcome, worklist};
+use super::{board_settings, clinical_text, information_request, outcome, worklist};
 
 struct VettingTables;
 
@@ -76,6 +76,31 @@ impl MigrationTrait for BoardSettingsColumns {
     }
 }
 
+/// Clinicians' free text, kept here under the ids events carry instead of
+/// it (`docs/decisions/0024-clinical-text-off-the-stream.md`).
+struct ClinicalTexts;
+
+impl MigrationName for ClinicalTexts {
+    fn name(&self) -> &str {
+        "m0004_clinical_texts"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ClinicalTexts {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_table(manager, clinical_text::Entity).await?;
+        create_index(
+            manager,
+            "clinical_texts",
+            "clinical_texts_referral",
+            &["referral_id"],
+            false,
+        )
+        .await
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -85,6 +110,7 @@ impl MigratorTrait for Migrator {
             Box::new(VettingTables),
             Box::new(BoardSettingsColumns),
             Box::new(board_settings::VersionsMigration),
+            Box::new(ClinicalTexts),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! patient identifier), information requests, the outcomes clinicians
 //! recorded, each board's settings as last published, and the migrations.
 
+pub mod clinical_text;
 pub mod information_request;
 pub mod migrations;
 pub mod outcome;

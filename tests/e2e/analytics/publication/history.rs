@@ -181,7 +181,7 @@ pub(crate) fn events_of(r: &Referral) -> Vec<Event> {
             Payload::VettingCompleted(proto::VettingCompleted {
                 clinician: "dr-vetting".into(),
                 outcome: Some(outcome(code)),
-                rationale: "generated".into(),
+                rationale_text_id: uuid::Uuid::now_v7().to_string(),
                 ..Default::default()
             }),
         ));

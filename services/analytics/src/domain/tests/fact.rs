@@ -90,3 +90,19 @@ fn a_fact_touched_by_demo_data_stays_marked_as_demo() {
         .expect("test data is valid");
     assert!(fact.demo, "one demo event marks the fact for good");
 }
+
+#[test]
+fn a_childs_referral_handed_to_the_paediatric_service_is_not_a_pathway_referral() {
+    for reason in ["paediatric_patient", "board_not_on_pathway"] {
+        let mut fact = Fact::new("r", highland());
+        let routed = Payload::ReferralRoutedStandard(proto::ReferralRoutedStandard {
+            reason: reason.into(),
+            received_at: Some(proto::timestamp(at(3, 9))),
+            ..Default::default()
+        });
+        fact.apply(&event(routed, at(3, 9)))
+            .expect("test data is valid");
+        assert_eq!(fact.route, Some(Route::Standard), "{reason}");
+        assert_eq!(fact.received_at, Some(at(3, 9)));
+    }
+}

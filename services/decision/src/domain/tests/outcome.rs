@@ -50,7 +50,7 @@ fn bad_outcomes_name_the_field() {
         ),
         (
             wire(proto::OutcomeKind::AdviceToReferrer),
-            "outcome.advice: required",
+            "outcome.advice_text_id: required",
         ),
         (
             proto::Outcome {
@@ -61,18 +61,18 @@ fn bad_outcomes_name_the_field() {
         ),
         (
             wire(proto::OutcomeKind::Redirect),
-            "outcome.reason: required",
+            "outcome.reason_text_id: required",
         ),
         (
             proto::Outcome {
-                reason: "not pain".into(),
+                reason_text_id: "text-1".into(),
                 ..wire(proto::OutcomeKind::Decline)
             },
             "outcome.rejection_reason: required",
         ),
         (
             proto::Outcome {
-                reason: "not pain".into(),
+                reason_text_id: "text-1".into(),
                 rejection_reason: "04".into(),
                 ..wire(proto::OutcomeKind::Decline)
             },
@@ -140,7 +140,7 @@ fn target_dates_count_calendar_days_from_the_decided_date() {
 fn outcomes_survive_the_wire() {
     let settings = BoardSettings::default();
     let decline = proto::Outcome {
-        reason: "not a pain referral".into(),
+        reason_text_id: "text-2".into(),
         rejection_reason: "02".into(),
         ..wire(proto::OutcomeKind::Decline)
     };

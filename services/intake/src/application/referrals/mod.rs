@@ -16,6 +16,7 @@ use crate::store::{queries, referral};
 
 mod opt_in;
 mod provide_information;
+mod questions;
 mod read;
 mod submit;
 mod task;

@@ -5,12 +5,13 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use pathway_common::auth::{Caller, Role};
+use sea_orm::DbErr;
 use serde::Serialize;
 
 use super::{ReferralSummary, load_for};
 use crate::application::{Error, Intake, audit_referral};
 use crate::domain::{Status, Transition};
-use crate::store::{history, information_request, queries};
+use crate::store::{encrypted, history, information_request, queries};
 
 /// A referral as its referrer or a clinician of its board sees it.
 #[derive(Debug, Clone)]
@@ -105,6 +106,29 @@ impl From<history::Model> for HistoryItem {
 }
 
 impl Intake {
+    /// The requests with their questions, vetting's read for those intake
+    /// does not keep (`questions.rs`).
+    async fn with_questions(
+        &self,
+        stored: Vec<information_request::Model>,
+    ) -> Vec<InformationRequest> {
+        let mut requests: Vec<InformationRequest> = stored.into_iter().map(Into::into).collect();
+        let found = self
+            .questions_from_vetting(
+                requests
+                    .iter()
+                    .map(|r| (r.id.as_str(), r.question.as_deref())),
+                "the referral's view, for the referrer to answer",
+            )
+            .await;
+        for request in &mut requests {
+            if request.question.is_none() {
+                request.question = found.get(&request.id).cloned();
+            }
+        }
+        requests
+    }
+
     /// The referral `id`, as `caller` may see it.
     pub async fn get_referral(&self, caller: &Caller, id: &str) -> Result<ReferralDetails, Error> {
         let txn = self.snapshot().await?;
@@ -128,12 +152,14 @@ impl Intake {
             Vec::new()
         };
         Ok(ReferralDetails {
-            document: serde_json::from_str(&row.document)
-                .context("stored referral is unreadable")?,
+            document: serde_json::from_str(
+                &encrypted::open_document(&self.cipher, &row).map_err(DbErr::from)?,
+            )
+            .context("stored referral is unreadable")?,
             summary,
             updated_at: row.updated_at,
             allowed_actions,
-            information_requests: information_requests.into_iter().map(Into::into).collect(),
+            information_requests: self.with_questions(information_requests).await,
             history: history.into_iter().map(Into::into).collect(),
         })
     }

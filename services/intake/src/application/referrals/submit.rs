@@ -1,7 +1,7 @@
 //! A GP system sends a referral: validate every field, refuse a duplicate
 //! (naming the open referral only to the referrer who sent it),
 //! route it by whether its board is on the pathway on the Scottish day of
-//! receipt, and save it with its history, audit row, event and (with an
+//! receipt and whether the patient is a child then ([`Routing`]), and save it with its history, audit row, event and (with an
 //! Idempotency-Key) the answer, in one transaction.
 
 use anyhow::Context;
@@ -18,9 +18,10 @@ use uuid::Uuid;
 
 use super::ReferralSummary;
 use crate::application::{Error, Intake, OpenReferral};
-use crate::domain::referral::{NewReferral, RedFlag, ReferralRequest, RejectionReason, Route};
-use crate::domain::{self, BoardCode, Status};
-use crate::store::{idempotency, open_referral, postcodes, queries, referral};
+use crate::domain::referral::{NewReferral, RedFlag, ReferralRequest, RejectionReason};
+use crate::domain::routing::Routing;
+use crate::domain::{self, BoardCode};
+use crate::store::{encrypted, idempotency, open_referral, postcodes, queries, referral};
 
 /// A referral taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,13 +149,23 @@ impl Intake {
             return Err(refuse_duplicate(txn, caller, board, open).await.into());
         }
         let on_pathway = queries::pathway_enabled(&txn, board, received_on).await?;
+        let paediatric_under_age = current_board_settings(&txn, referral.board)
+            .await?
+            .and_then(|s| s.notification)
+            .and_then(|n| n.paediatric_route)
+            .map(|p| p.under_age);
+        let routing = Routing::decide(
+            on_pathway,
+            *referral.patient.date_of_birth.expose(),
+            received_on,
+            paediatric_under_age,
+        );
+        let on_pathway = routing == Routing::Pathway;
         let id = Uuid::now_v7();
-        let (status, route) = if on_pathway {
-            (Status::AwaitingVetting, Route::RemotePathway)
-        } else {
-            (Status::RoutedStandard, Route::Standard)
-        };
+        let (status, route) = (routing.status(), routing.route());
         let document = serde_json::to_string(referral).context("cannot store the referral")?;
+        let document = encrypted::seal_document(&self.cipher, board, &id.to_string(), &document)
+            .map_err(DbErr::from)?;
         referral::Entity::insert(referral::ActiveModel {
             id: Set(id.to_string()),
             board: Set(board.to_owned()),
@@ -202,7 +213,7 @@ impl Intake {
             Payload::ReferralRoutedStandard(proto::ReferralRoutedStandard {
                 patient: Some(attributes),
                 practice_code: referral.referrer.practice_code.clone(),
-                reason: "board_not_on_pathway".into(),
+                reason: routing.reason().unwrap_or_default().into(),
                 received_at: Some(proto::timestamp(now)),
             })
         };

@@ -90,8 +90,21 @@ impl Intake {
             "view referral status (FHIR Task)",
         )
         .await?;
-        let task = facts(&txn, row).await?;
+        let mut task = facts(&txn, row).await?;
         txn.commit().await?;
+        let found = self
+            .questions_from_vetting(
+                task.open_questions
+                    .iter()
+                    .map(|q| (q.id.as_str(), q.question.as_deref())),
+                "the referral's Task, for the referrer to answer",
+            )
+            .await;
+        for open in &mut task.open_questions {
+            if open.question.is_none() {
+                open.question = found.get(&open.id).cloned();
+            }
+        }
         Ok(task)
     }
 

@@ -28,8 +28,12 @@ use super::{BoardCode, ChiNumber, Postcode, Sex};
 pub enum Route {
     /// The board is on the remote pathway: the referral is vetted here.
     RemotePathway,
-    /// The board is not (yet) on it: recorded, and left to the standard route.
+    /// The board is not (yet) on it: recorded, and handed to the board's
+    /// standard route.
     Standard,
+    /// The patient is under the board's paediatric age: handed to the
+    /// board's paediatric service.
+    Paediatric,
 }
 
 impl Route {
@@ -37,11 +41,12 @@ impl Route {
         match self {
             Route::RemotePathway => "remote_pathway",
             Route::Standard => "standard",
+            Route::Paediatric => "paediatric",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Route::RemotePathway, Route::Standard]
+        [Route::RemotePathway, Route::Standard, Route::Paediatric]
             .into_iter()
             .find(|r| r.as_str() == text)
     }

@@ -15,6 +15,7 @@ fn contacts(preferred: ChannelKind) -> Contacts {
         practice_code: "55005".into(),
         reply: Some((ChannelKind::Email, "ann@practice.example.org".into())),
         opt_in: None,
+        texts: Default::default(),
     }
 }
 
