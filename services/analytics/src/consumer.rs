@@ -3,7 +3,9 @@
 //! holds), each handled once, inside the inbox transaction. A board event
 //! adds to the board's history (and works out the board's metric counters
 //! again); any other event changes its referral's fact and, by the
-//! difference, the counters.
+//! difference, the counters. The facts of a batch's referrals are read in
+//! one query when it begins, and the facts and counters it changed written
+//! once when it ends ([`crate::store::batch`]).
 //!
 //! An event that can never make sense (no valid time, an unknown board, a
 //! referral event without a referral) is rejected and dead-lettered; a
@@ -17,8 +19,10 @@ use pathway_proto::board::BoardSettings;
 use pathway_proto::v1::{Event, Payload};
 use sea_orm::DatabaseTransaction;
 
+use crate::domain::aggregates::difference;
 use crate::domain::fact::Fact;
-use crate::store::{aggregates, boards, facts};
+use crate::store::batch::Batch;
+use crate::store::{aggregates, boards};
 
 /// Durable consumer name.
 pub const DURABLE: &str = "analytics";
@@ -61,6 +65,8 @@ pub fn spec() -> ConsumerSpec {
 pub struct AnalyticsConsumer {
     /// The boards' contexts the counters of their facts are worked out under.
     contexts: boards::ContextCache,
+    /// What the batch being handled has changed, written at its end.
+    batch: Batch,
 }
 
 impl Handler for AnalyticsConsumer {
@@ -71,22 +77,42 @@ impl Handler for AnalyticsConsumer {
         Ok(())
     }
 
+    async fn begin_batch(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[&Event],
+    ) -> anyhow::Result<()> {
+        let referrals: Vec<&str> = events
+            .iter()
+            .filter_map(|event| Fact::referral_of(event).ok().flatten())
+            .collect();
+        self.batch.begin(txn, &referrals).await
+    }
+
     async fn handle(
         &self,
         txn: &DatabaseTransaction,
         event: &Event,
         (): (),
     ) -> Result<(), HandleError> {
-        record(txn, event, &self.contexts).await
+        record(txn, event, &self.contexts, &self.batch).await
+    }
+
+    async fn end_batch(&self, txn: &DatabaseTransaction) -> anyhow::Result<()> {
+        self.batch.end(txn).await
     }
 }
 
-/// Record `event` in the inbox transaction, the boards' contexts from
-/// `contexts`.
+/// Record `event` in `batch`, inside the inbox transaction, the boards'
+/// contexts from `contexts`: a referral's event changes its fact and the
+/// counters in the batch (written when it ends); a board's event is written
+/// at once, after the facts changed so far, and works out the board's
+/// counters again.
 pub async fn record(
     txn: &DatabaseTransaction,
     event: &Event,
     contexts: &boards::ContextCache,
+    batch: &Batch,
 ) -> Result<(), HandleError> {
     let at = event
         .occurred_at()
@@ -101,6 +127,8 @@ pub async fn record(
                         changed.effective_date
                     ))
                 })?;
+            batch.forget_context(board);
+            batch.write_facts(txn).await?;
             boards::record_pathway_change(
                 txn,
                 &event.event_id,
@@ -112,6 +140,7 @@ pub async fn record(
             .await?;
             // Which facts fall after adoption may change.
             aggregates::recompute(txn, &[board]).await?;
+            batch.recounted(board);
             Ok(())
         }
         Some(Payload::BoardSettingsChanged(changed)) => {
@@ -120,6 +149,8 @@ pub async fn record(
             })?;
             let effective_date = boards::settings_effective_date(&changed.effective_date)
                 .map_err(HandleError::Rejected)?;
+            batch.forget_context(board);
+            batch.write_facts(txn).await?;
             boards::record_settings_change(
                 txn,
                 &event.event_id,
@@ -131,23 +162,28 @@ pub async fn record(
             .await?;
             // The calendar and target judge every wait of the board's facts.
             aggregates::recompute(txn, &[board]).await?;
+            batch.recounted(board);
             Ok(())
         }
         _ => {
             let referral = Fact::referral_of(event)
                 .map_err(|e| HandleError::Rejected(e.to_string()))?
                 .ok_or_else(|| HandleError::Rejected("event without payload".into()))?;
-            let existing = facts::load(txn, referral).await?;
+            let existing = batch.fact(txn, referral).await?;
             let mut current = existing
                 .clone()
                 .unwrap_or_else(|| Fact::new(referral, board));
             current
                 .apply(event)
                 .map_err(|e| HandleError::Rejected(e.to_string()))?;
-            facts::save(txn, &current, existing.is_some()).await?;
-            let context = contexts.get(txn, board).await?;
-            aggregates::record_change(txn, existing.as_ref(), &current, &context).await?;
+            let context = batch.context(txn, board, contexts).await?;
+            let deltas = difference(existing.as_ref(), &current, &context);
+            batch.keep(current, deltas);
             Ok(())
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests/consumer.rs"]
+mod tests;

@@ -107,6 +107,35 @@ pub trait Handler: Send + Sync + 'static {
         event: &Event,
         prepared: Self::Prepared,
     ) -> impl Future<Output = Result<(), HandleError>> + Send;
+
+    /// A batch's transaction has begun, and `events` (those not handled
+    /// before, in the order they will be) are about to be handled in it: a
+    /// handler that keeps something for the whole batch starts it afresh
+    /// here (what a batch that failed left behind is dropped), and may read
+    /// what the events will need in one go. An error fails the batch: every
+    /// message of it waits out the fault. Nothing by default.
+    fn begin_batch(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[&Event],
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        let _ = (txn, events);
+        async { Ok(()) }
+    }
+
+    /// Every event of the batch has been handled, at least one of them
+    /// successfully, and the transaction commits next: write what was kept
+    /// for the whole batch. An event whose [`Handler::handle`] answered an
+    /// error was rolled back to its savepoint, so a handler keeps what an
+    /// event adds for the batch only once its `handle` answers `Ok`. An
+    /// error fails the batch, as a failed commit would. Nothing by default.
+    fn end_batch(
+        &self,
+        txn: &DatabaseTransaction,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        let _ = txn;
+        async { Ok(()) }
+    }
 }
 
 /// What became of one message.
@@ -145,6 +174,9 @@ pub struct Inbox<H> {
     signal: outbox::OutboxSignal,
     /// Messages of this consumer waiting out a fault.
     waiting: Arc<WaitingRoom>,
+    /// Held for each batch's transaction, so that what a handler keeps for
+    /// a batch ([`Handler::begin_batch`]) is never two batches' at once.
+    one_batch_at_a_time: tokio::sync::Mutex<()>,
 }
 
 impl<H: Handler> Inbox<H> {
@@ -169,6 +201,7 @@ impl<H: Handler> Inbox<H> {
             metrics,
             signal,
             waiting: Arc::default(),
+            one_batch_at_a_time: tokio::sync::Mutex::new(()),
         })
     }
 

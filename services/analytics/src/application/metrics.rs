@@ -23,7 +23,7 @@ use crate::domain::metrics::{
 };
 use crate::domain::period::Granularity;
 use crate::domain::rebuild::RebuildState;
-use crate::store::{aggregates, boards, fact, facts};
+use crate::store::{aggregates, fact, facts};
 
 /// The answer to a metrics query.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -58,7 +58,7 @@ impl Analytics {
             caller.require_board(board.code())?;
         }
         let db = &self.platform.db;
-        let contexts = boards::contexts(db, &query.boards).await?;
+        let contexts = self.contexts.get_many(db, &query.boards).await?;
         let rows = counted_rows(db, &contexts, query, &self.rules).await?;
         Ok(MetricsReport {
             boards: query.boards.clone(),

@@ -10,11 +10,14 @@
 //! - [`rebuild`]: every fact again from the stream, in the running service
 //!   (pausing the live consumer) or with it stopped.
 
+use std::sync::Arc;
+
 use pathway_common::auth::AuthError;
 use pathway_common::platform::Platform;
 use pathway_common::validation::FieldError;
 
 use crate::domain::metrics::MetricRules;
+use crate::store::boards::ContextCache;
 
 pub mod baseline;
 pub mod metrics;
@@ -32,6 +35,9 @@ pub struct Analytics {
     pub rules: MetricRules,
     /// The live consumer, and rebuilds that pause it.
     pub rebuilder: Rebuilder,
+    /// The boards' contexts, kept between queries and checked against the
+    /// boards' histories each time.
+    pub contexts: Arc<ContextCache>,
 }
 
 impl Analytics {
@@ -40,6 +46,7 @@ impl Analytics {
             rebuilder: Rebuilder::new(platform.clone()),
             platform,
             rules,
+            contexts: Arc::default(),
         }
     }
 }

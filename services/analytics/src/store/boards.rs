@@ -203,6 +203,104 @@ impl ContextCache {
         }
         Ok(context)
     }
+
+    /// Each of `boards`' contexts, as [`contexts`] would answer them in
+    /// `db` now, their histories checked in two queries for them all.
+    pub async fn get_many(
+        &self,
+        db: &impl ConnectionTrait,
+        boards: &[BoardCode],
+    ) -> anyhow::Result<BTreeMap<BoardCode, BoardContext>> {
+        let stamps = stamps(db, boards).await?;
+        let mut out = BTreeMap::new();
+        let mut stale = Vec::new();
+        if let Ok(kept) = self.0.lock() {
+            for board in boards {
+                match kept.get(board) {
+                    Some((at, context)) if stamps.get(board) == Some(at) => {
+                        out.insert(*board, context.clone());
+                    }
+                    _ => stale.push(*board),
+                }
+            }
+        } else {
+            stale.extend_from_slice(boards);
+        }
+        if stale.is_empty() {
+            return Ok(out);
+        }
+        let fresh = contexts(db, &stale).await?;
+        if let Ok(mut kept) = self.0.lock() {
+            for (board, context) in &fresh {
+                if let Some(at) = stamps.get(board) {
+                    kept.insert(*board, (at.clone(), context.clone()));
+                }
+            }
+        }
+        out.extend(fresh);
+        Ok(out)
+    }
+}
+
+/// [`stamp`] for each of `boards`, in two queries.
+async fn stamps(
+    db: &impl ConnectionTrait,
+    boards: &[BoardCode],
+) -> anyhow::Result<HashMap<BoardCode, Stamp>> {
+    let mut out: HashMap<BoardCode, Stamp> = boards
+        .iter()
+        .map(|board| (*board, (0, None, 0, None)))
+        .collect();
+    if boards.is_empty() {
+        return Ok(out);
+    }
+    let backend = db.get_database_backend();
+    let marks: Vec<String> = (1..=boards.len())
+        .map(|n| match backend {
+            DbBackend::Postgres => format!("${n}"),
+            _ => "?".to_owned(),
+        })
+        .collect();
+    for (table, settings) in [
+        ("board_settings_changes", true),
+        ("board_pathway_changes", false),
+    ] {
+        let sql = format!(
+            "SELECT board, COUNT(*) AS n, MAX(event_id) AS last FROM {table} \
+             WHERE board IN ({}) GROUP BY board",
+            marks.join(", ")
+        );
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                boards.iter().map(|b| b.code().into()),
+            ))
+            .await
+            .context("cannot read the boards' histories")?;
+        for row in rows {
+            let board: String = row
+                .try_get("", "board")
+                .context("cannot read a board's history")?;
+            let n: i64 = row
+                .try_get("", "n")
+                .context("cannot read a board's history")?;
+            let last: Option<String> = row
+                .try_get("", "last")
+                .context("cannot read a board's history")?;
+            let Ok(board) = BoardCode::parse(&board) else {
+                continue;
+            };
+            if let Some(stamp) = out.get_mut(&board) {
+                if settings {
+                    (stamp.0, stamp.1) = (n, last);
+                } else {
+                    (stamp.2, stamp.3) = (n, last);
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -9,9 +9,11 @@
 //! - Queries: [`facts`] (a fact to and from its row, loading, saving,
 //!   clearing) and [`boards`] (the boards' histories, and what a metrics
 //!   query needs of them), [`aggregates`] (the metrics' counters, kept with
-//!   the facts).
+//!   the facts), [`batch`] (what the consumer keeps for one batch and
+//!   writes at its end).
 
 pub mod aggregates;
+pub mod batch;
 pub mod boards;
 pub mod fact;
 pub mod facts;

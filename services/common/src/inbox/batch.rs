@@ -13,6 +13,12 @@
 //!
 //! Within a batch messages are handled in the order the stream delivered
 //! them, as they were one at a time.
+//!
+//! A handler may keep what its events change for the whole batch and write
+//! it once, just before the commit ([`Handler::begin_batch`],
+//! [`Handler::end_batch`]); a failure there fails the batch as a failed
+//! commit does, and a crash anywhere in it leaves the whole batch to be
+//! delivered again.
 
 use anyhow::Context;
 use async_nats::jetstream;
@@ -229,11 +235,17 @@ impl<H: Handler> Inbox<H> {
         prepared: &[Item<'_>],
         readies: Vec<H::Prepared>,
     ) -> anyhow::Result<Vec<Pending>> {
+        let _one_batch = self.one_batch_at_a_time.lock().await;
         let txn = self
             .db
             .begin()
             .await
             .context("cannot begin a transaction")?;
+        let events: Vec<&Event> = prepared.iter().map(|item| &item.event).collect();
+        self.handler
+            .begin_batch(&txn, &events)
+            .await
+            .context("cannot begin the batch")?;
         let alone = prepared.len() == 1;
         let mut settled = Vec::with_capacity(prepared.len());
         for (item, ready) in prepared.iter().zip(readies) {
@@ -258,6 +270,11 @@ impl<H: Handler> Inbox<H> {
             settled.push(pending);
         }
         if settled.iter().any(|p| matches!(p, Pending::Handled)) {
+            // On failure the transaction is dropped, which rolls it back.
+            self.handler
+                .end_batch(&txn)
+                .await
+                .context("cannot end the batch")?;
             txn.commit()
                 .await
                 .context("cannot commit the handled events")?;
