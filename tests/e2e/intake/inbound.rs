@@ -185,6 +185,29 @@ async fn the_information_loop_and_withdrawal_follow_the_status() {
             })
             .collect();
         assert_eq!(provided, vec![request_id.clone()]);
+        // The answer reads back in the clear, and is kept encrypted.
+        let read: Value = app
+            .get_referral(&token, &id)
+            .await
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(
+            read["information_requests"][0]["answer"],
+            "MRI lumbar spine 2025: degenerative change only"
+        );
+        let stored =
+            pathway_intake::store::information_request::Entity::find_by_id(request_id.clone())
+                .one(&app.db)
+                .await
+                .expect("read")
+                .and_then(|row| row.answer)
+                .expect("an answer is kept");
+        assert!(
+            pathway_common::crypto::FieldCipher::is_sealed(&stored) && !stored.contains("MRI"),
+            "{}: {stored}",
+            backend.name()
+        );
 
         // Withdraw, then withdrawing again is a conflict.
         let withdraw = |reason: &str| {

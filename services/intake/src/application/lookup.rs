@@ -101,7 +101,12 @@ impl Intake {
         )
         .await?;
         let information_requests = if matches!(purpose, Purpose::VettingView | Purpose::Handoff) {
-            queries::information_requests(&txn, id).await?
+            queries::information_requests(&txn, id)
+                .await?
+                .into_iter()
+                .map(|r| encrypted::open_answer(&self.cipher, r))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(DbErr::from)?
         } else {
             Vec::new()
         };

@@ -6,12 +6,12 @@ use chrono::Utc;
 use pathway_common::auth::{Caller, Role};
 use pathway_common::validation::FieldError;
 use pathway_proto::v1::{self as proto, Event, Payload};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, TransactionTrait};
 
 use super::{ReferralSummary, change_status, check_version, load_for, parse_id};
 use crate::application::{Error, Intake, audit_referral};
 use crate::domain::{Status, Transition};
-use crate::store::{information_request, queries};
+use crate::store::{encrypted, information_request, queries};
 
 /// The longest answer kept, in characters.
 const MAX_ANSWER: usize = 8000;
@@ -61,7 +61,10 @@ impl Intake {
         let now = Utc::now();
         let request_id = pending.id.clone();
         let mut active: information_request::ActiveModel = pending.into();
-        active.answer = Set(Some(answer.to_owned()));
+        active.answer = Set(Some(
+            encrypted::seal_answer(&self.cipher, &row.board, &request_id, answer)
+                .map_err(DbErr::from)?,
+        ));
         active.answered_by = Set(Some(caller.subject.clone()));
         active.answered_at = Set(Some(now));
         active.update(&txn).await?;

@@ -134,7 +134,12 @@ impl Intake {
         let txn = self.snapshot().await?;
         let row = load_for(&txn, caller, id).await?;
         let history = queries::history(&txn, id).await?;
-        let information_requests = queries::information_requests(&txn, id).await?;
+        let information_requests = queries::information_requests(&txn, id)
+            .await?
+            .into_iter()
+            .map(|r| encrypted::open_answer(&self.cipher, r))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(DbErr::from)?;
         audit_referral(
             &txn,
             caller,
