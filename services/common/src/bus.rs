@@ -8,11 +8,15 @@
 //! else's.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::jetstream::ErrorCode;
-use async_nats::jetstream::context::GetStreamErrorKind;
+use async_nats::jetstream::context::{
+    CreateStreamError, CreateStreamErrorKind, GetStreamErrorKind,
+};
 use async_nats::jetstream::{self, stream};
+use backon::{ExponentialBuilder, Retryable};
 use pathway_proto::stream as names;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -251,8 +255,21 @@ pub async fn ensure_streams(jetstream: &jetstream::Context, replicas: usize) -> 
                 )));
             }
         }
-        jetstream
-            .get_or_create_stream(config)
+        // A cluster between leaders, or with a node down, may say a stream
+        // it holds is not there and refuse to place it anew: that heals as
+        // the cluster settles, so wait for it.
+        (|| jetstream.get_or_create_stream(config.clone()))
+            .retry(
+                ExponentialBuilder::default()
+                    .with_min_delay(Duration::from_millis(200))
+                    .with_max_delay(Duration::from_secs(2))
+                    .with_max_times(60),
+            )
+            .sleep(tokio::time::sleep)
+            .when(cluster_may_heal)
+            .notify(|error, delay| {
+                tracing::warn!(%error, ?delay, stream = %name, "the cluster cannot place the stream yet: trying again");
+            })
             .await
             .with_context(|| {
                 format!(
@@ -263,6 +280,22 @@ pub async fn ensure_streams(jetstream: &jetstream::Context, replicas: usize) -> 
             })?;
     }
     Ok(())
+}
+
+/// Whether a stream's creation failed for a reason the cluster heals by
+/// itself: no leader yet, a peer offline, the meta layer not caught up.
+fn cluster_may_heal(error: &CreateStreamError) -> bool {
+    match error.kind() {
+        CreateStreamErrorKind::JetStream(cause) => [
+            ErrorCode::CLUSTER_NO_PEERS,
+            ErrorCode::CLUSTER_NOT_AVAILABLE,
+            ErrorCode::CLUSTER_INCOMPLETE,
+            ErrorCode::CLUSTER_NOT_ACTIVE,
+            ErrorCode::CLUSTER_NOT_LEADER,
+        ]
+        .contains(&cause.error_code()),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
