@@ -160,6 +160,75 @@ pub enum Command {
         dashboard all have something to show."
     )]
     Demo(DemoArgs),
+    /// A patient's requests about their data: erase it, restrict its
+    /// processing, or lift a restriction; and what an erasure did.
+    #[command(
+        long_about = "A patient's requests about their data, acted on by a board admin.\n\n\
+        erase: the patient's identifiers, letter and contact details (intake), the clinicians' \
+        words about them (vetting) and the messages sent about them (notification) are removed \
+        from every referral of theirs with the board; their de-identified facts stay in analytics, \
+        so they still count. Irreversible.\n\
+        restrict: nothing is deleted, but nothing is processed: intake gives nothing out, vetting \
+        holds the referral off the worklist, messages wait. lift ends a restriction.\n\n\
+        Each is audited with --reason and safe to repeat. Needs a board_admin token for the board; \
+        without --token one is signed with the local key.\n\n\
+        Examples:\n\
+        \x20 pathway patient erase --board highland --chi 0101801234 --reason \"SAR 2026/114\"\n\
+        \x20 pathway patient restrict --board highland --referral <id> --reason \"objection 12 Nov\"\n\
+        \x20 pathway patient lift --board highland --referral <id> --reason \"objection resolved\"\n\
+        \x20 pathway patient erasure <erasure id> --board highland"
+    )]
+    Patient {
+        #[command(subcommand)]
+        action: PatientAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PatientAction {
+    /// Erase the patient's identifiable data from every service.
+    Erase(PatientArgs),
+    /// Stop processing the patient's referrals, deleting nothing.
+    Restrict(PatientArgs),
+    /// Lift a restriction: processing resumes.
+    Lift(PatientArgs),
+    /// What an erasure did, in every service.
+    Erasure {
+        /// The erasure's id, as `pathway patient erase` printed it.
+        id: String,
+        #[arg(long)]
+        board: String,
+        /// Print the services' JSON answers.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct PatientArgs {
+    /// The board the patient's referrals are with.
+    #[arg(long)]
+    pub board: String,
+    /// The patient's CHI number: every referral of theirs with the board.
+    #[arg(
+        long,
+        required_unless_present = "referral",
+        conflicts_with = "referral"
+    )]
+    pub chi: Option<String>,
+    /// Or one referral, by id.
+    #[arg(long)]
+    pub referral: Option<String>,
+    /// The reference of the patient's request, kept in the audit trail.
+    #[arg(long)]
+    pub reason: String,
+    /// How long to wait for vetting and notification to report their part
+    /// of an erasure, in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub wait: u64,
+    /// Print the services' JSON answers.
+    #[arg(long)]
+    pub json: bool,
 }
 
 // No doc comments on the `Args` structs below: the variant's doc comment is

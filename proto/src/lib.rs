@@ -68,6 +68,8 @@ pub mod v1 {
                 Payload::ReferralInfoProvided(_) => ("referral", "info_provided"),
                 Payload::ReferralOptedIn(_) => ("referral", "opted_in"),
                 Payload::ReferralClosed(_) => ("referral", "closed"),
+                Payload::ReferralErased(_) => ("referral", "erased"),
+                Payload::ReferralRestrictionChanged(_) => ("referral", "restriction_changed"),
                 Payload::BoardPathwayChanged(_) => ("board", "pathway_changed"),
                 Payload::BoardSettingsChanged(_) => ("board", "settings_changed"),
                 Payload::VettingClaimed(_) => ("vetting", "claimed"),

@@ -67,7 +67,7 @@ impl Patient {
 /// Everything the database holds, as the disk or a dump has it: the SQLite
 /// file and its write-ahead log byte for byte; every PostgreSQL table, row
 /// by row, cast to text.
-async fn raw(backend: &Backend, url: &str, db: &DatabaseConnection) -> String {
+pub(crate) async fn raw(backend: &Backend, url: &str, db: &DatabaseConnection) -> String {
     match backend {
         Backend::Sqlite => {
             let path = url

@@ -53,6 +53,7 @@ mod nats_lockdown;
 mod notification;
 mod patient_opt_in;
 mod patient_opt_in_reminder;
+mod patient_requests;
 mod production;
 mod rate_limit;
 mod request_timeout;

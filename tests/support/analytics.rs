@@ -33,6 +33,21 @@ impl TestApp {
         Self { running }
     }
 
+    /// Analytics beside `intake`: the same NATS account and signing key, so
+    /// it takes in what the other services publish.
+    pub async fn spawn_beside(backend: &Backend, intake: &crate::intake::TestApp) -> Self {
+        let common = Common::beside(backend, &intake.settings).await;
+        let settings = Settings {
+            http: common.http,
+            database: common.database,
+            nats: common.nats,
+            auth: common.auth,
+            ..Settings::default()
+        };
+        let running = Running::start(settings, Workers::default(), common.dir).await;
+        Self { running }
+    }
+
     /// The same service again on the same database and NATS account, after
     /// [`Running::stop`].
     pub async fn restart(self) -> Self {

@@ -1,5 +1,5 @@
 //! One module per command (or group of commands, `board`, `dead_letters`,
-//! `deliveries`, `analytics`, `publish`); [`dispatch`] runs one. Each writes what it prints to the
+//! `deliveries`, `analytics`, `publish`, `patient`); [`dispatch`] runs one. Each writes what it prints to the
 //! `out` it is given (stdout in the binary, a buffer in tests), and notes
 //! meant to stay out of a redirected document (`board settings`) to `err`.
 //! Progress bars draw on the terminal itself and are hidden elsewhere.
@@ -11,6 +11,7 @@ pub mod dead_letters;
 pub mod deliveries;
 pub mod demo;
 pub mod metrics;
+pub mod patient;
 pub mod practices;
 pub mod publish;
 pub mod refer;
@@ -44,5 +45,6 @@ pub async fn dispatch(
         Command::Analytics { action } => analytics::run(client, action, out).await,
         Command::Appointments { action } => appointments::run(client, action, out).await,
         Command::Demo(args) => demo::run(client, args, out).await,
+        Command::Patient { action } => patient::run(client, action, out).await,
     }
 }

@@ -34,6 +34,8 @@ const ALLOWED: &[&str] = &[
     "ReferralInfoProvided.information_request_id",
     "ReferralOptedIn.decision_id",
     "ReferralClosed.reason",
+    "ReferralErased.erasure_id",
+    "ReferralRestrictionChanged.request_id",
     // A board admin's change: a date, the admin's subject, and the reason
     // for switching the pathway on or off (about the board, not a patient).
     "BoardPathwayChanged.effective_date",

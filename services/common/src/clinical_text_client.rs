@@ -145,7 +145,8 @@ fn classify(payload: &[u8]) -> Result<Vec<ClinicalText>, TextError> {
 fn refused(refusal: LookupRefusal) -> Result<Vec<ClinicalText>, TextError> {
     let code = RefusalCode::try_from(refusal.code).unwrap_or(RefusalCode::Unspecified);
     match code {
-        RefusalCode::NotFound => Ok(Vec::new()),
+        // A text erased with its patient's data reads as none.
+        RefusalCode::NotFound | RefusalCode::Erased => Ok(Vec::new()),
         RefusalCode::Unavailable | RefusalCode::Internal => {
             tracing::warn!(
                 code = code.as_str_name(),
@@ -162,7 +163,8 @@ fn refused(refusal: LookupRefusal) -> Result<Vec<ClinicalText>, TextError> {
         | RefusalCode::Forbidden
         | RefusalCode::Unauthenticated
         | RefusalCode::Invalid
-        | RefusalCode::Conflict => Err(TextError::Refused {
+        | RefusalCode::Conflict
+        | RefusalCode::Restricted => Err(TextError::Refused {
             code,
             message: refusal.message,
         }),

@@ -52,11 +52,54 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         .await
         .with_context(|| format!("cannot connect to the database at {}", redact(&url)))?;
     if db.get_database_backend() == DatabaseBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
-            .await
-            .context("cannot set SQLite to WAL mode")?;
+        // `secure_delete`: a deleted or emptied row is overwritten with
+        // zeros, so that nothing erased or past its retention lingers in the
+        // file's free space.
+        db.execute_unprepared(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;",
+        )
+        .await
+        .context("cannot set SQLite to WAL mode")?;
     }
     Ok(db)
+}
+
+/// Make what was just deleted or emptied unreadable from the disk, as far
+/// as the database allows: on SQLite (which overwrites freed space with
+/// zeros, `secure_delete`) the write-ahead log's older copies of the pages
+/// are folded into the file and the log emptied; on PostgreSQL nothing
+/// (autovacuum reclaims dead rows, which no query returns meanwhile).
+/// Best effort: a reader holding an old snapshot can keep the log, and the
+/// next call finishes the job.
+pub async fn scrub_free_space(db: &DatabaseConnection) {
+    if db.get_database_backend() != DatabaseBackend::Sqlite {
+        return;
+    }
+    if let Err(error) = db
+        .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE);")
+        .await
+    {
+        tracing::warn!(%error, "cannot fold SQLite's write-ahead log into the file");
+    }
+}
+
+/// A consumer's note that a batch erased something, so that
+/// [`scrub_free_space`] follows its commit ([`crate::inbox::Handler::after_commit`]).
+#[derive(Debug, Default)]
+pub struct ScrubAfterCommit(std::sync::atomic::AtomicBool);
+
+impl ScrubAfterCommit {
+    /// Something was erased in the batch being handled.
+    pub fn mark(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Scrub if something was erased since the last call.
+    pub async fn run(&self, db: &DatabaseConnection) {
+        if self.0.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            scrub_free_space(db).await;
+        }
+    }
 }
 
 /// The URL without its password, for messages.

@@ -136,6 +136,15 @@ pub trait Handler: Send + Sync + 'static {
         let _ = txn;
         async { Ok(()) }
     }
+
+    /// The batch committed. For what must follow the commit and may be
+    /// skipped by a crash without harm to the data (scrubbing the free space
+    /// of a SQLite file, [`crate::db::scrub_free_space`]): it is not retried.
+    /// Nothing by default.
+    fn after_commit(&self, db: &DatabaseConnection) -> impl Future<Output = ()> + Send {
+        let _ = db;
+        async {}
+    }
 }
 
 /// What became of one message.

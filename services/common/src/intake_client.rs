@@ -36,6 +36,14 @@ pub enum IntakeError {
     /// This service has no token to ask with: its configuration is wrong.
     #[error(transparent)]
     NoToken(anyhow::Error),
+    /// The patient's data was erased at their request: there will never be
+    /// anything to give; drop what needed it.
+    #[error("the patient's data was erased at their request")]
+    Erased,
+    /// The patient asked that processing be restricted: nothing is given
+    /// until a board admin lifts it, so asking again later may help.
+    #[error("processing is restricted at the patient's request")]
+    Restricted,
 }
 
 #[derive(Clone)]
@@ -140,6 +148,8 @@ fn refused(refusal: LookupRefusal) -> Result<Option<IdentifiableReferral>, Intak
     let code = RefusalCode::try_from(refusal.code).unwrap_or(RefusalCode::Unspecified);
     match code {
         RefusalCode::NotFound => Ok(None),
+        RefusalCode::Erased => Err(IntakeError::Erased),
+        RefusalCode::Restricted => Err(IntakeError::Restricted),
         RefusalCode::Unavailable | RefusalCode::Internal => {
             tracing::warn!(
                 code = code.as_str_name(),

@@ -41,6 +41,8 @@
 //!   board wrapped by a key-encryption key, rotation by re-wrapping.
 //! - [`keys`]: key files of at least 32 bytes, created atomically.
 //! - [`csv_cell`]: CSV cells a spreadsheet will not run as formulas.
+//! - [`erasure`]: the report each service gives of its part in erasing a
+//!   patient's data.
 //! - [`validation`]: what a caller sent wrong, field by field, in no web terms.
 
 pub mod audit;
@@ -53,6 +55,7 @@ pub mod crypto;
 pub mod csrf;
 pub mod csv_cell;
 pub mod db;
+pub mod erasure;
 pub mod http;
 pub mod inbox;
 pub mod intake_client;

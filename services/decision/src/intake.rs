@@ -11,7 +11,8 @@ use pathway_proto::v1::LookupPurpose;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Referrer {
     Subject(String),
-    /// Intake has no such referral (or will not say).
+    /// Intake has no such referral (or will not say: its patient asked for
+    /// erasure or restriction).
     Unknown,
 }
 
@@ -23,11 +24,17 @@ pub async fn referrer_of(
     referral_id: &str,
     purpose: &str,
 ) -> Result<Referrer, IntakeError> {
-    let Some(referral) = intake
+    let referral = match intake
         .referral(referral_id, LookupPurpose::ReferrerCheck, purpose)
-        .await?
-    else {
-        return Ok(Referrer::Unknown);
+        .await
+    {
+        Ok(Some(referral)) => referral,
+        // Nobody is shown a referral whose patient asked for erasure or
+        // restriction, its referrer included.
+        Ok(None) | Err(IntakeError::Erased | IntakeError::Restricted) => {
+            return Ok(Referrer::Unknown);
+        }
+        Err(error) => return Err(error),
     };
     if referral.referrer_subject.is_empty() {
         tracing::warn!(referral_id, "intake's answer has no referrer_subject");

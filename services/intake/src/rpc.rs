@@ -64,6 +64,8 @@ impl From<Error> for Refusal {
             Error::Forbidden(_) => RefusalCode::Forbidden,
             Error::NotFound(_) | Error::UnknownBoard(_) => RefusalCode::NotFound,
             Error::MalformedId => RefusalCode::Invalid,
+            Error::Erased => RefusalCode::Erased,
+            Error::Restricted => RefusalCode::Restricted,
             Error::Duplicate { .. }
             | Error::Concurrent
             | Error::IllegalTransition { .. }

@@ -5,6 +5,7 @@
 //! channels and templates, each in the inbox transaction. The referral's
 //! contact details are asked of intake before that transaction begins.
 
+use chrono::Utc;
 use pathway_common::inbox::{HandleError, Handler};
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::DatabaseTransaction;
@@ -27,6 +28,7 @@ pub fn filters() -> Vec<String> {
         proto::filter_all_boards("decision", Some("opt_in_reminder_due")),
         proto::filter_all_boards("referral", Some("closed")),
         proto::filter_all_boards("referral", Some("routed_standard")),
+        proto::filter_all_boards("referral", Some("erased")),
         proto::filter_all_boards("vetting", Some("info_requested")),
         proto::filter_all_boards("board", Some("settings_changed")),
     ]
@@ -34,12 +36,18 @@ pub fn filters() -> Vec<String> {
 
 pub struct NotificationConsumer {
     pub notifications: Notifications,
+    /// Set when a batch erased a patient's messages.
+    pub scrub: pathway_common::db::ScrubAfterCommit,
 }
 
 impl Handler for NotificationConsumer {
     /// The referral's contact details, for a decision or a question; and
     /// the referral itself, for one to hand on.
     type Prepared = Option<(Contacts, Option<Pii<Value>>)>;
+
+    async fn after_commit(&self, db: &sea_orm::DatabaseConnection) {
+        self.scrub.run(db).await;
+    }
 
     async fn prepare(&self, event: &Event) -> Result<Self::Prepared, HandleError> {
         let handoff_purpose = match &event.payload {
@@ -57,7 +65,7 @@ impl Handler for NotificationConsumer {
                 .handoff_for(event, purpose)
                 .await
                 .map(|(contacts, referral)| Some((contacts, Some(referral))))
-                .map_err(classify);
+                .or_else(nothing_if_erased);
         }
         let purpose = match &event.payload {
             Some(Payload::DecisionRecorded(_)) => {
@@ -74,7 +82,7 @@ impl Handler for NotificationConsumer {
             .contacts_for(event, purpose)
             .await
             .map(|contacts| Some((contacts, None)))
-            .map_err(classify)
+            .or_else(nothing_if_erased)
     }
 
     async fn handle(
@@ -129,6 +137,36 @@ impl Handler for NotificationConsumer {
                 .map_err(classify),
             // Closed for another reason: told by the event that closed it.
             (Some(Payload::ReferralClosed(_)), None) => Ok(()),
+            (Some(Payload::ReferralErased(erased)), _) => {
+                self.notifications
+                    .erase(
+                        txn,
+                        event,
+                        erased,
+                        event.occurred_at().unwrap_or_else(Utc::now),
+                    )
+                    .await
+                    .map_err(classify)?;
+                self.scrub.mark();
+                Ok(())
+            }
+            // The patient's data was erased: nothing about it is sent.
+            (
+                Some(
+                    Payload::DecisionRecorded(_)
+                    | Payload::ReferralRoutedStandard(_)
+                    | Payload::VettingInfoRequested(_)
+                    | Payload::DecisionOptInReminderDue(_),
+                ),
+                None,
+            ) => {
+                tracing::info!(
+                    referral_id = %event.referral_id,
+                    event_id = %event.event_id,
+                    "the patient's data was erased: nothing sent"
+                );
+                Ok(())
+            }
             (Some(Payload::BoardSettingsChanged(changed)), _) => self
                 .notifications
                 .keep_board_settings(txn, event, changed)
@@ -147,6 +185,14 @@ impl Handler for NotificationConsumer {
 
 /// An event the use case rejects is dead-lettered; anything else (intake or
 /// the database not answering, our own fault) is tried again.
+/// Nothing to prepare for a referral whose patient's data was erased.
+fn nothing_if_erased<T>(error: Error) -> Result<Option<T>, HandleError> {
+    match error {
+        Error::Erased => Ok(None),
+        other => Err(classify(other)),
+    }
+}
+
 fn classify(error: Error) -> HandleError {
     match error {
         Error::Rejected(reason) => HandleError::Rejected(reason),

@@ -13,7 +13,10 @@
 //! failing on its own account or answering unreadably
 //! ([`IntakeError::Unavailable`]), and intake refusing our own service token
 //! (`UNAUTHENTICATED`: expired or not yet rotated, mended by configuration,
-//! not by the event) or our having none ([`IntakeError::NoToken`]).
+//! not by the event) or our having none ([`IntakeError::NoToken`]). A
+//! referral whose processing the patient asked to restrict waits, like a
+//! fault that may heal, until the restriction is lifted; one whose data was
+//! erased ([`IntakeError::Erased`]) has nothing left to send.
 
 use pathway_common::intake_client::{IntakeClient, IntakeError};
 use pathway_common::pii::Pii;
@@ -131,8 +134,10 @@ pub fn handoff_document(referral: &proto::IdentifiableReferral) -> serde_json::V
 /// succeed), rather than the event's own.
 pub fn may_heal(error: &IntakeError) -> bool {
     match error {
-        IntakeError::Unavailable(_) | IntakeError::NoToken(_) => true,
+        // A restriction holds the message until the board lifts it.
+        IntakeError::Unavailable(_) | IntakeError::NoToken(_) | IntakeError::Restricted => true,
         IntakeError::Refused { code, .. } => *code == RefusalCode::Unauthenticated,
+        IntakeError::Erased => false,
     }
 }
 

@@ -91,6 +91,7 @@ impl pathway_common::startup::Service for Notifications {
                     ConsumerSpec::new(DURABLE, filters()),
                     NotificationConsumer {
                         notifications: self.clone(),
+                        scrub: Default::default(),
                     },
                 )
                 .await?;

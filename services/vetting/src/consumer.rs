@@ -1,6 +1,6 @@
 //! Keeps the worklist in step with what other services publish: new
 //! referrals, withdrawals, answers from the referrer, opt-ins and closures,
-//! and each board's settings.
+//! a patient's erasure or restriction, and each board's settings.
 //!
 //! Every move of a worklist row goes through the domain's
 //! [`Status::apply`]. An event that is legal but late (a withdrawal that
@@ -20,7 +20,7 @@ use sea_orm::{ActiveValue::Set, DatabaseTransaction};
 use crate::domain::red_flag_code;
 use crate::domain::status::{Status, Transition};
 use crate::store::worklist::{self, Change, Saved};
-use crate::store::{board_settings, information_request};
+use crate::store::{board_settings, information_request, patients};
 
 pub fn filters() -> Vec<String> {
     vec![
@@ -29,7 +29,11 @@ pub fn filters() -> Vec<String> {
     ]
 }
 
-pub struct WorklistProjection;
+#[derive(Default)]
+pub struct WorklistProjection {
+    /// Set when a batch erased a patient's texts.
+    scrub: pathway_common::db::ScrubAfterCommit,
+}
 
 impl Handler for WorklistProjection {
     /// Everything it needs is in the event.
@@ -37,6 +41,10 @@ impl Handler for WorklistProjection {
 
     async fn prepare(&self, _event: &Event) -> Result<(), HandleError> {
         Ok(())
+    }
+
+    async fn after_commit(&self, db: &sea_orm::DatabaseConnection) {
+        self.scrub.run(db).await;
     }
 
     async fn handle(
@@ -85,6 +93,27 @@ impl Handler for WorklistProjection {
             }
             Payload::BoardSettingsChanged(_) => {
                 board_settings::apply(txn, event).await?;
+            }
+            Payload::ReferralErased(erased) => {
+                let board = board_of(event)?;
+                if event.referral_id.is_empty() || erased.erasure_id.is_empty() {
+                    return Err(HandleError::Rejected(
+                        "referral.erased without a referral id or an erasure id".into(),
+                    ));
+                }
+                patients::erase(
+                    txn,
+                    &erased.erasure_id,
+                    &event.referral_id,
+                    board.code(),
+                    at,
+                )
+                .await?;
+                self.scrub.mark();
+            }
+            Payload::ReferralRestrictionChanged(changed) => {
+                let why = changed.restricted.then_some(patients::HELD_RESTRICTED);
+                patients::hold(txn, &event.referral_id, why, at).await?;
             }
             // Referrals routed to the standard service are not vetted here.
             _ => {}
@@ -137,6 +166,7 @@ fn new_row(
         answer_received: Set(false),
         updated_at: Set(at),
         version: Set(1),
+        held: Set(None),
     }
 }
 

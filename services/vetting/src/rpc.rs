@@ -65,6 +65,8 @@ impl From<Error> for Refusal {
             Error::Forbidden(error) => error.into(),
             Error::NotFound => Self::new(RefusalCode::NotFound, "no such text"),
             Error::Refused(refusal) => Self::new(RefusalCode::Conflict, refusal.to_string()),
+            Error::Erased => Self::new(RefusalCode::Erased, error.to_string()),
+            Error::Restricted => Self::new(RefusalCode::Restricted, error.to_string()),
             Error::Unavailable { what, cause } => {
                 tracing::warn!(error = format!("{cause:#}"), "{what} did not answer");
                 Self::new(

@@ -55,7 +55,7 @@ impl Service for Vetting {
                 .consume(
                     &self.platform,
                     ConsumerSpec::new("vetting-worklist", filters()),
-                    WorklistProjection,
+                    WorklistProjection::default(),
                 )
                 .await?;
         }

@@ -275,9 +275,13 @@ impl Fact {
             Payload::NotificationFailed(_) => {
                 self.notification_failures = self.notification_failures.saturating_add(1);
             }
+            // A patient's erasure or restriction leaves their de-identified
+            // facts as they are: they still count.
             Payload::BoardPathwayChanged(_)
             | Payload::BoardSettingsChanged(_)
-            | Payload::DecisionOptInReminderDue(_) => {}
+            | Payload::DecisionOptInReminderDue(_)
+            | Payload::ReferralErased(_)
+            | Payload::ReferralRestrictionChanged(_) => {}
             Payload::AppointmentBooked(booked) => {
                 self.appointment(booked.appointment.as_ref(), Happened::Booked);
             }

@@ -278,6 +278,7 @@ impl<H: Handler> Inbox<H> {
             txn.commit()
                 .await
                 .context("cannot commit the handled events")?;
+            self.handler.after_commit(&self.db).await;
         } else {
             txn.rollback().await.ok();
         }

@@ -139,6 +139,10 @@ impl From<IntakeError> for Error {
                 Self::Unexpected(anyhow::Error::new(refused).context("reading the referrer"))
             }
             IntakeError::NoToken(error) => Self::Unexpected(error),
+            // `intake::referrer_of` answers these as an unknown referrer.
+            held @ (IntakeError::Erased | IntakeError::Restricted) => {
+                Self::Unexpected(anyhow::Error::new(held).context("reading the referrer"))
+            }
         }
     }
 }

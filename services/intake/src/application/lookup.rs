@@ -2,7 +2,8 @@
 //! purpose, with a service token for the referral's board. Every read leaves
 //! an audit row naming the purpose and the caller's reason; the purpose also
 //! decides which fields the caller is given (the adapter,
-//! [`crate::rpc`], leaves the others out).
+//! [`crate::rpc`], leaves the others out). Nothing is given of a referral
+//! whose patient asked for erasure or restriction.
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -87,6 +88,12 @@ impl Intake {
             .await?
             .ok_or_else(|| Error::NotFound(format!("no referral {id}")))?;
         caller.require_board(&row.board)?;
+        if row.erased_at.is_some() {
+            return Err(Error::Erased);
+        }
+        if row.restricted_at.is_some() {
+            return Err(Error::Restricted);
+        }
         audit::record(
             &txn,
             AuditEntry {

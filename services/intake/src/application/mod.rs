@@ -7,6 +7,7 @@
 //! - [`lookup`]: the identifiable referral other services ask for.
 //! - [`appointments`]: first appointments the hospital system reports.
 //! - [`subscriptions`]: FHIR Subscriptions to Tasks, and their delivery.
+//! - [`patients`]: a patient's erasure and restriction requests.
 //! - [`retention`]: the sweep that removes referrals past the board's
 //!   retention period, and old audit rows.
 
@@ -23,6 +24,7 @@ use crate::domain::{Status, Transition};
 pub mod appointments;
 pub mod boards;
 pub mod lookup;
+pub mod patients;
 pub mod referrals;
 pub mod retention;
 pub mod subscriptions;
@@ -97,6 +99,12 @@ pub enum Error {
         from: Status,
         transition: Transition,
     },
+    /// The patient's data was erased at their request.
+    #[error("the patient's data on this referral was erased at their request")]
+    Erased,
+    /// Processing is restricted at the patient's request.
+    #[error("processing of this referral is restricted at the patient's request")]
+    Restricted,
     /// Information may be given only while a request for it is open.
     #[error("no open information request on this referral")]
     NoOpenInformationRequest,

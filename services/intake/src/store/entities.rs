@@ -125,6 +125,12 @@ pub mod referral {
         pub updated_at: DateTimeUtc,
         /// Bumped by every change; the ETag.
         pub version: i64,
+        /// When the patient's data was erased at their request: the
+        /// document and pseudonym are empty from then on.
+        pub erased_at: Option<DateTimeUtc>,
+        /// Since when processing is restricted at the patient's request
+        /// (`None` when it is not).
+        pub restricted_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

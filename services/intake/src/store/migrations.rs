@@ -149,6 +149,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::opt_in::OptInTables),
             Box::new(SettingsEffectiveDates),
             Box::new(pathway_common::crypto::DataKeysMigration),
+            Box::new(super::patients::PatientRequestTables),
         ]
     }
 }

@@ -4,7 +4,9 @@
 //! hospital system reported, with its table's migration; [`subscriptions`]
 //! the FHIR Subscriptions and the notifications owed, with theirs;
 //! [`encrypted`] the identifiable columns, encrypted at rest; [`retention`]
-//! removes referrals past their board's retention period.
+//! removes referrals past their board's retention period; [`patients`]
+//! keeps the patients' erasure and restriction requests and scrubs an
+//! erased referral.
 //! Functions here take a connection or a transaction and answer `DbErr`;
 //! deciding what a failure means is the caller's.
 
@@ -13,6 +15,7 @@ pub mod encrypted;
 mod entities;
 mod migrations;
 pub mod opt_in;
+pub mod patients;
 pub mod postcodes;
 pub mod queries;
 pub mod retention;

@@ -196,14 +196,17 @@ pub struct ReferralFilter<'a> {
     pub after: Option<(DateTime<Utc>, &'a str)>,
 }
 
-/// Up to `limit` referrals matching `filter`, least recently modified first.
+/// Up to `limit` referrals matching `filter`, least recently modified first;
+/// never one whose patient asked for erasure or restriction.
 pub async fn search_referrals<C: ConnectionTrait>(
     db: &C,
     filter: &ReferralFilter<'_>,
     limit: u64,
 ) -> Result<Vec<referral::Model>, DbErr> {
     use referral::Column;
-    let mut query = referral::Entity::find();
+    let mut query = referral::Entity::find()
+        .filter(Column::ErasedAt.is_null())
+        .filter(Column::RestrictedAt.is_null());
     if let Some(boards) = &filter.boards {
         query = query.filter(Column::Board.is_in(boards.iter().cloned()));
     }

@@ -74,6 +74,15 @@ impl From<Error> for ApiError {
                 };
                 ApiError::conflict(code, message).with_detail("status", from.as_str())
             }
+            Error::Erased => ApiError::new(
+                StatusCode::GONE,
+                "erased",
+                "the patient's data on this referral was erased at their request: nothing of it can be read or changed",
+            ),
+            Error::Restricted => ApiError::conflict(
+                "restricted",
+                "processing of this referral is restricted at the patient's request: nothing can be read or changed until the board lifts it",
+            ),
             Error::NoOpenInformationRequest => ApiError::conflict(
                 "no_information_requested",
                 "no open information request on this referral",

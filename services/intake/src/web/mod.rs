@@ -39,6 +39,7 @@ mod fhir_subscription;
 mod fhir_task;
 mod home;
 mod opt_in;
+mod patients;
 mod referrals;
 pub mod types;
 
@@ -54,6 +55,7 @@ pub mod types;
         referrals::submit_referral, referrals::get_referral, referrals::withdraw,
         referrals::provide_information, boards::list_boards, boards::switch_pathway,
         boards::get_board_settings, boards::set_board_settings,
+        patients::act_on_request, patients::get_request,
         appointments::post_fhir_appointment, appointments::import_appointments,
         fhir::post_referral_bundle, fhir::get_questionnaire, fhir::metadata,
         fhir_task::get_task, fhir_task::search_tasks, fhir_task::post_communication,
@@ -67,7 +69,8 @@ pub mod types;
         InformationAnswer, PathwaySwitch, BoardView, PathwayChangeView, BoardSettingsView,
         BoardSettingsChangeView, ErrorBody, FieldError, RejectionReasonBody,
         appointments::OperationOutcome, appointments::OutcomeMeta, appointments::OutcomeIssue,
-        crate::application::appointments::AppointmentImport
+        crate::application::appointments::AppointmentImport,
+        patients::PatientDataRequest, patients::PatientDataRequestView
     )),
     modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = []))
@@ -88,6 +91,14 @@ pub fn routes(intake: Intake) -> Router {
         )
         .route("/v1/boards", get(boards::list_boards))
         .route("/v1/boards/{board}/pathway", put(boards::switch_pathway))
+        .route(
+            "/v1/boards/{board}/patient-requests",
+            post(patients::act_on_request),
+        )
+        .route(
+            "/v1/boards/{board}/patient-requests/{id}",
+            get(patients::get_request),
+        )
         .route(
             "/v1/boards/{board}/settings",
             get(boards::get_board_settings).put(boards::set_board_settings),

@@ -43,7 +43,9 @@ impl Notifications {
         intake::handoff_of(&self.intake, &referral.to_string(), purpose)
             .await
             .map_err(|error| {
-                if intake::may_heal(&error) {
+                if matches!(error, pathway_common::intake_client::IntakeError::Erased) {
+                    Error::Erased
+                } else if intake::may_heal(&error) {
                     Error::unavailable("intake", error)
                 } else {
                     Error::rejected(error.to_string())

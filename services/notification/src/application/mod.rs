@@ -14,6 +14,8 @@
 //! - [`retry`]: a board admin sends a failed delivery again.
 //! - [`callback`]: a Notify-compatible gateway says what became of a message.
 //! - [`deliveries`]: a referral's deliveries, and deliveries by status.
+//! - [`erasures`]: a patient's erasure empties the referral's messages; a
+//!   board admin reads what went.
 //!
 //! Each returns this module's [`Error`] and never speaks HTTP: the web layer
 //! and the consumer decide what an error means to their callers.
@@ -21,6 +23,7 @@
 pub mod board_settings;
 pub mod callback;
 pub mod deliveries;
+pub mod erasures;
 pub mod handoff;
 pub mod plan;
 pub mod retention;
@@ -100,6 +103,10 @@ pub enum Error {
     /// A gateway speaks of a delivery that went out as another of its messages.
     #[error("delivery {reference} went out as another notification")]
     OtherNotification { reference: String },
+    /// The patient's data was erased at their request: nothing about the
+    /// referral is sent any more.
+    #[error("the patient's data was erased at their request: nothing is sent")]
+    Erased,
     /// An event that can never be handled (malformed, or unusable settings).
     #[error("{0}")]
     Rejected(String),

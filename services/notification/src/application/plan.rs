@@ -37,7 +37,9 @@ impl Notifications {
         let mut contacts = intake::contacts_of(&self.intake, &referral.to_string(), purpose)
             .await
             .map_err(|error| {
-                if intake::may_heal(&error) {
+                if matches!(error, pathway_common::intake_client::IntakeError::Erased) {
+                    Error::Erased
+                } else if intake::may_heal(&error) {
                     Error::unavailable("intake", error)
                 } else {
                     Error::rejected(error.to_string())

@@ -104,6 +104,7 @@ impl Notifications {
         )
         .await
         .map_err(|error| match error {
+            IntakeError::Erased => Error::Erased,
             _ if intake::may_heal(&error) => Error::unavailable("intake", error),
             IntakeError::Refused { message, .. } => Error::CannotBeSent(format!(
                 "intake no longer gives this referral's contact details: {message}"

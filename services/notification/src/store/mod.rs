@@ -9,6 +9,8 @@
 //! - [`board_notification`]: each board's latest notification settings;
 //!   [`boards`]: reading and keeping them.
 //! - [`retention`]: emptying messages past the board's retention period.
+//! - [`patients`]: emptying a referral's messages when its patient's data
+//!   is erased, and what each erasure emptied.
 //! - [`migrations`]: the [`Migrator`].
 
 pub mod board_notification;
@@ -17,6 +19,7 @@ pub mod deliveries;
 pub mod delivery;
 pub mod encrypted;
 pub mod migrations;
+pub mod patients;
 pub mod retention;
 
 pub use migrations::Migrator;

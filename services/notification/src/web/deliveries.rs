@@ -93,3 +93,22 @@ pub async fn retry_delivery(
     let planned = notifications.retry(&caller, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(planned.into())))
 }
+
+/// What notification emptied under a patient's erasure request, referral
+/// by referral.
+#[utoipa::path(
+    get, path = "/v1/erasures/{id}", tag = "patients",
+    params(("id" = String, Path, description = "The erasure request's id, as intake gave it")),
+    responses(
+        (status = 200, body = pathway_common::erasure::ErasureReport),
+        (status = 403, description = "Not a board admin", body = ErrorBody),
+        (status = 404, description = "Notification has not acted on the request for your boards (yet)", body = ErrorBody),
+    )
+)]
+pub async fn erasure_report(
+    State(notifications): State<Notifications>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<pathway_common::erasure::ErasureReport>, ApiError> {
+    Ok(Json(notifications.erasure_report(&caller, &id).await?))
+}

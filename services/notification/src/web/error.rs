@@ -17,6 +17,11 @@ impl From<Error> for ApiError {
             Error::NotFailed { .. } => ApiError::conflict("not_failed", error.to_string()),
             Error::Changed { .. } => ApiError::conflict("changed", error.to_string()),
             Error::CannotBeSent(message) => ApiError::conflict("cannot_be_sent", message),
+            Error::Erased => ApiError::new(
+                axum::http::StatusCode::GONE,
+                "erased",
+                "the patient's data on this referral was erased at their request: nothing about it is sent",
+            ),
             Error::OtherNotification { .. } => {
                 ApiError::conflict("other_notification", error.to_string())
             }

@@ -39,9 +39,10 @@ use types::{DeliveryList, DeliveryPage, DeliveryView, GatewayCallbackBody};
         deliveries::referral_deliveries,
         deliveries::list_deliveries,
         deliveries::retry_delivery,
-        callbacks::notify_callback
+        callbacks::notify_callback,
+        deliveries::erasure_report
     ),
-    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, DeliveryList, DeliveryPage, DeliveryView, GatewayCallbackBody, Recipient, ChannelKind, Status, ErrorBody, FieldError)),
+    components(schemas(DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay, DeliveryList, DeliveryPage, DeliveryView, GatewayCallbackBody, Recipient, ChannelKind, Status, ErrorBody, FieldError, pathway_common::erasure::ErasureReport, pathway_common::erasure::ErasedReferral)),
     modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = []))
 )]
@@ -60,6 +61,7 @@ pub fn routes(notifications: Notifications) -> Router {
             post(deliveries::retry_delivery),
         )
         .route("/v1/callbacks/notify", post(callbacks::notify_callback))
+        .route("/v1/erasures/{id}", get(deliveries::erasure_report))
         .route(signing_keys::PATH, get(signing_keys::signing_keys))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .with_state(notifications)

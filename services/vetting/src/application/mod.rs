@@ -26,6 +26,7 @@ use crate::store::worklist::{self, Saved};
 pub mod audit_trail;
 pub mod claim;
 pub mod clinical_text;
+pub mod erasures;
 pub mod lease_sweep;
 pub mod outcome;
 pub mod referral;
@@ -71,6 +72,12 @@ pub enum Error {
         #[source]
         cause: anyhow::Error,
     },
+    /// The patient's data was erased at their request.
+    #[error("the patient's data on this referral was erased at their request")]
+    Erased,
+    /// Processing is restricted at the patient's request.
+    #[error("processing of this referral is restricted at the patient's request")]
+    Restricted,
     /// A fault of ours.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
@@ -126,6 +133,8 @@ impl From<IntakeError> for Error {
                 anyhow::Error::new(refused).context("reading the referral's content"),
             ),
             IntakeError::NoToken(error) => Self::Unexpected(error),
+            IntakeError::Erased => Self::Erased,
+            IntakeError::Restricted => Self::Restricted,
         }
     }
 }
@@ -136,7 +145,8 @@ impl Vetting {
     }
 
     /// Load a referral for a clinician of its board: anything else is "not
-    /// found", so nobody learns what another board holds.
+    /// found", so nobody learns what another board holds. One held at the
+    /// patient's request is neither shown nor changed.
     async fn load<C: ConnectionTrait>(
         &self,
         db: &C,
@@ -148,7 +158,11 @@ impl Vetting {
         if !caller.may_act_for(&row.board) {
             return Err(Error::NotFound);
         }
-        Ok(row)
+        match row.held.as_deref() {
+            None => Ok(row),
+            Some(crate::store::patients::HELD_ERASED) => Err(Error::Erased),
+            Some(_) => Err(Error::Restricted),
+        }
     }
 
     /// Publish `event` and audit `action` beside the change already made in

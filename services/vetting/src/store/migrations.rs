@@ -111,6 +111,7 @@ impl MigratorTrait for Migrator {
             Box::new(BoardSettingsColumns),
             Box::new(board_settings::VersionsMigration),
             Box::new(ClinicalTexts),
+            Box::new(super::patients::PatientRequestTables),
         ]
     }
 }

@@ -1,12 +1,14 @@
 //! Vetting's tables and the row functions both the use cases and the
 //! consumer call: the worklist (one row per referral on the pathway, with no
 //! patient identifier), information requests, the outcomes clinicians
-//! recorded, each board's settings as last published, and the migrations.
+//! recorded, each board's settings as last published, the patients'
+//! erasures and restrictions ([`patients`]), and the migrations.
 
 pub mod clinical_text;
 pub mod information_request;
 pub mod migrations;
 pub mod outcome;
+pub mod patients;
 pub mod worklist;
 
 pub use migrations::Migrator;

@@ -43,6 +43,9 @@ pub mod entity {
         pub updated_at: DateTimeUtc,
         /// Bumped by every change.
         pub version: i64,
+        /// Held off the worklist at the patient's request: `erased` (for
+        /// good) or `restricted` (until lifted); `None` when not held.
+        pub held: Option<String>,
     }
 
     /// [`crate::domain::status::Status`] as the `status` column holds it,
@@ -127,7 +130,8 @@ pub async fn find<C: ConnectionTrait>(db: &C, referral_id: &str) -> Result<Optio
     Entity::find_by_id(referral_id.to_owned()).one(db).await
 }
 
-/// A board's rows in `statuses` (only `claimed_by`'s when given), oldest first.
+/// A board's rows in `statuses` (only `claimed_by`'s when given), oldest
+/// first; never one held at the patient's request.
 pub async fn of_board<C: ConnectionTrait>(
     db: &C,
     board: BoardCode,
@@ -137,7 +141,8 @@ pub async fn of_board<C: ConnectionTrait>(
     let stored: Vec<StoredStatus> = statuses.iter().map(|s| (*s).into()).collect();
     let mut select = Entity::find()
         .filter(Column::Board.eq(board.code()))
-        .filter(Column::Status.is_in(stored));
+        .filter(Column::Status.is_in(stored))
+        .filter(Column::Held.is_null());
     if let Some(subject) = claimed_by {
         select = select.filter(Column::ClaimedBy.eq(subject));
     }

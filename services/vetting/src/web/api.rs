@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pathway_common::audit::{AuditPage, AuditQuery};
 use pathway_common::auth::Caller;
+use pathway_common::erasure::ErasureReport;
 use pathway_common::http::{ApiError, ErrorBody, JsonBody};
 
 use super::AppState;
@@ -194,4 +195,27 @@ pub async fn audit_trail(
     Ok(Json(
         state.vetting.audit_trail(&caller, board, &query).await?,
     ))
+}
+
+#[utoipa::path(
+    get, path = "/v1/erasures/{id}", tag = "patients",
+    params(("id" = String, Path, description = "The erasure request's id, as intake gave it")),
+    responses(
+        (status = 200, description = "What vetting removed under the request, referral by referral", body = ErasureReport),
+        (status = 403, description = "Not a board admin", body = ErrorBody),
+        (status = 404, description = "Vetting has not acted on the request for your boards (yet)", body = ErrorBody),
+    )
+)]
+pub async fn erasure_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ErasureReport>, ApiError> {
+    match state.vetting.erasure_report(&caller, &id).await {
+        Ok(report) => Ok(Json(report)),
+        Err(crate::application::Error::NotFound) => Err(ApiError::not_found(format!(
+            "vetting has erased nothing under {id} for your boards yet: the request reaches it on the stream, so try again in a moment"
+        ))),
+        Err(error) => Err(error.into()),
+    }
 }

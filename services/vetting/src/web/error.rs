@@ -12,6 +12,15 @@ impl From<Error> for ApiError {
             Error::Forbidden(error) => error.into(),
             Error::NotFound => ApiError::not_found(Error::NotFound.to_string()),
             Error::Refused(refusal) => refused(refusal),
+            Error::Erased => ApiError::new(
+                axum::http::StatusCode::GONE,
+                "erased",
+                "the patient's data on this referral was erased at their request: it is off the worklist for good",
+            ),
+            Error::Restricted => ApiError::conflict(
+                "restricted",
+                "processing of this referral is restricted at the patient's request: it is off the worklist until the board lifts the restriction",
+            ),
             Error::Unavailable { what, cause } => ApiError::unavailable(what, cause),
             Error::Unexpected(cause) => ApiError::Internal(cause),
         }

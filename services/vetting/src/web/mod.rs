@@ -7,6 +7,7 @@
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use pathway_common::audit::{AuditPage, AuditRow};
+use pathway_common::erasure::{ErasedReferral, ErasureReport};
 use pathway_common::http::dead_letters::{
     self, DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
 };
@@ -44,12 +45,13 @@ pub struct AppState {
     paths(
         dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::replay_dead_letter, dead_letters::replay_dead_letters,
         api::worklist, api::referral, api::claim, api::release, api::request_information,
-        api::record_outcome, api::correct_outcome, api::audit_trail
+        api::record_outcome, api::correct_outcome, api::audit_trail, api::erasure_report
     ),
     components(schemas(
         DeadLetterPage, DeadLetterView, ReplayReport, SkippedReplay,
         Worklist, WorklistRow, ReferralDetail, InformationRequestView, OutcomeView, OutcomeRequest,
-        ActionResult, InformationRequestBody, AuditPage, AuditRow, ErrorBody, FieldError, Status
+        ActionResult, InformationRequestBody, AuditPage, AuditRow, ErrorBody, FieldError, Status,
+        ErasureReport, ErasedReferral
     )),
     modifiers(&BearerAuth, &CommonAnswers),
     security(("bearer" = []))
@@ -61,6 +63,7 @@ pub fn routes(state: AppState) -> Router {
     Router::new()
         .route("/v1/boards/{board}/worklist", get(api::worklist))
         .route("/v1/boards/{board}/audit", get(api::audit_trail))
+        .route("/v1/erasures/{id}", get(api::erasure_report))
         .route("/v1/referrals/{id}", get(api::referral))
         .route("/v1/referrals/{id}/claim", post(api::claim))
         .route("/v1/referrals/{id}/release", post(api::release))

@@ -64,7 +64,8 @@ pub(super) fn stored_board(code: &str) -> Result<BoardCode, Error> {
 
 /// The referral `id` if `caller` may see it: its referrer, or a clinician of
 /// its board. "Not yours" and "does not exist" get the same answer, so
-/// nobody can probe for ids.
+/// nobody can probe for ids. A referral whose patient asked for erasure or
+/// restriction is neither read nor changed.
 async fn load_for(
     txn: &DatabaseTransaction,
     caller: &Caller,
@@ -89,6 +90,12 @@ async fn load_for(
             "the role {} cannot read referrals: only the referrer who sent it or a clinician of its board",
             caller.role
         ))));
+    }
+    if row.erased_at.is_some() {
+        return Err(Error::Erased);
+    }
+    if row.restricted_at.is_some() {
+        return Err(Error::Restricted);
     }
     Ok(row)
 }

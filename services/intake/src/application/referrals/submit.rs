@@ -178,6 +178,8 @@ impl Intake {
             received_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
+            erased_at: Set(None),
+            restricted_at: Set(None),
         })
         .exec(&txn)
         .await?;
