@@ -2,11 +2,14 @@
 //! consumer call: the worklist (one row per referral on the pathway, with no
 //! patient identifier), information requests, the outcomes clinicians
 //! recorded, each board's settings as last published, and the migrations.
+//! The clinicians' free text in them is encrypted at rest ([`encrypted`]).
 
 pub mod clinical_text;
+pub mod encrypted;
 pub mod information_request;
 pub mod migrations;
 pub mod outcome;
+pub mod retention;
 pub mod worklist;
 
 pub use migrations::Migrator;
