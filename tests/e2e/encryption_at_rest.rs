@@ -3,7 +3,11 @@
 //! table cast to text. Referrals posted through intake's API, and the
 //! messages notification sent to the local sink about them, leave no CHI
 //! number, name, date of birth or contact detail there, while the API and
-//! the sink still show them.
+//! the sink still show them; a clinician's question, advice and rationale
+//! leave none of their words in vetting's, while its pages and its
+//! request/reply endpoint still give them.
+
+use std::time::Duration;
 
 use pathway_common::auth::Role;
 use pathway_notification::startup::Workers;
@@ -12,8 +16,12 @@ use pathway_proto::v1 as proto;
 use pathway_tests::intake::TestApp as IntakeApp;
 use pathway_tests::notification::{NotifyGateway, TestApp, WebhookReceiver, decision_recorded};
 use pathway_tests::referrals::{chi_for, set, valid_referral};
-use pathway_tests::{Backend, backends};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use pathway_tests::vetting::VettingApp;
+use pathway_tests::{Backend, backends, eventually};
+use prost::Message;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Statement,
+};
 use serde_json::{Value, json};
 
 /// One patient's identifiers, none of which a raw scan may find.
@@ -224,6 +232,130 @@ async fn referrals_and_their_messages_leave_no_identifier_in_the_databases() {
         );
 
         app.stop().await;
+        let mut intake = intake;
+        intake.stop().await;
+    }
+}
+
+/// A clinician's words, none of which a raw scan of vetting's database may
+/// find.
+const QUESTION: &str = "Has Mrs Quillfeather-Ross had imaging since the fall?";
+const ADVICE: &str = "Quillfeather-Ross should walk twice daily, gently.";
+const RATIONALE: &str = "Quillfeather-Ross: mechanical pain, no red flags.";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clinicians_words_leave_nothing_in_vettings_database_and_read_back_by_request() {
+    for backend in backends().await {
+        let intake = IntakeApp::spawn(&backend).await;
+        intake.enable_board("highland").await;
+        let vetting = VettingApp::spawn(&intake, &backend).await;
+
+        let id = intake.refer(&valid_referral("highland")).await;
+        let dr = intake.token_for("dr-a", Role::Clinician, &["highland"]);
+        vetting
+            .wait_for_status("highland", &id, "awaiting_vetting")
+            .await;
+        let claim = format!("/v1/referrals/{id}/claim");
+        assert_eq!(vetting.post_empty(&claim, &dr).await.status(), 200);
+        let asked = vetting
+            .post(
+                &format!("/v1/referrals/{id}/information-requests"),
+                &dr,
+                &json!({ "question": QUESTION }),
+            )
+            .await;
+        assert_eq!(asked.status(), 201);
+        let referrer = intake.token(Role::Referrer, &["highland"]);
+        let answered = eventually(Duration::from_secs(15), || async {
+            let response = intake
+                .referral_action(
+                    &referrer,
+                    &id,
+                    "information",
+                    &json!({"answer": "An X-ray in April."}),
+                )
+                .await;
+            (response.status() == 200).then_some(())
+        })
+        .await;
+        assert!(answered.is_some(), "the referrer answers");
+        vetting
+            .wait_for_status("highland", &id, "awaiting_vetting")
+            .await;
+        assert_eq!(vetting.post_empty(&claim, &dr).await.status(), 200);
+        let recorded = vetting
+            .post(
+                &format!("/v1/referrals/{id}/outcome"),
+                &dr,
+                &json!({"outcome": "advice_to_referrer", "advice": ADVICE, "rationale": RATIONALE}),
+            )
+            .await;
+        assert_eq!(recorded.status(), 201, "{:?}", recorded.text().await);
+
+        // The clinician's page shows the words, read from the columns.
+        let detail: Value = vetting
+            .get(&format!("/v1/referrals/{id}"), &dr)
+            .await
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(detail["information_requests"][0]["question"], QUESTION);
+        assert_eq!(detail["outcomes"][0]["outcome"]["advice"], ADVICE);
+        assert_eq!(detail["outcomes"][0]["outcome"]["rationale"], RATIONALE);
+
+        // Nothing of them in the raw database, where the referral is.
+        let vetting_raw = raw(&backend, &vetting.settings.database.url, &vetting.db).await;
+        assert!(
+            vetting_raw.contains(id.as_str()),
+            "the scan reads vetting's rows"
+        );
+        assert!(vetting_raw.contains("pathway-enc-v1:highland:1:"));
+        for words in [QUESTION, ADVICE, RATIONALE, "Quillfeather"] {
+            assert!(
+                !vetting_raw.contains(words),
+                "vetting's {} database holds {words:?} in the clear",
+                backend.name()
+            );
+        }
+
+        // A service of the board reads them back by request.
+        let ids: Vec<String> = pathway_vetting::store::clinical_text::Entity::find()
+            .filter(pathway_vetting::store::clinical_text::Column::ReferralId.eq(id.as_str()))
+            .all(&vetting.db)
+            .await
+            .expect("vetting's texts")
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(ids.len(), 3, "the question, the advice and the rationale");
+        let service = intake.token_for("svc-check", Role::Service, &["highland"]);
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Authorization", format!("Bearer {service}").as_str());
+        let request = proto::ClinicalTextRequest {
+            text_ids: ids,
+            purpose: "an end-to-end test".into(),
+        };
+        let reply = intake
+            .nats
+            .request_with_headers(
+                pathway_proto::rpc::CLINICAL_TEXT,
+                headers,
+                request.encode_to_vec().into(),
+            )
+            .await
+            .expect("vetting replies");
+        let reply = proto::ClinicalTextReply::decode(reply.payload).expect("a reply");
+        let Some(proto::clinical_text_reply::Result::Texts(texts)) = reply.result else {
+            panic!("no texts: {reply:?}");
+        };
+        let mut words: Vec<String> = texts.texts.into_iter().map(|t| t.text).collect();
+        words.sort();
+        let mut expected = vec![ADVICE.to_owned(), QUESTION.to_owned(), RATIONALE.to_owned()];
+        expected.sort();
+        assert_eq!(words, expected);
+
+        let mut vetting = vetting;
+        vetting.stop().await;
         let mut intake = intake;
         intake.stop().await;
     }

@@ -4,7 +4,8 @@
 //!
 //! One test binary, so the five services and the harness are linked once;
 //! one module per service or concern:
-//! [`intake`], [`vetting`], [`decision`], [`notification`], [`analytics`],
+//! [`intake`], [`vetting`], [`decision`], [`decision_retention`] (what decision
+//! keeps of a finished referral, and for how long), [`notification`], [`analytics`],
 //! [`appointments`] (first appointments from the hospital system, through to
 //! analytics), [`fhir_round_trip`] (a FHIR referral from the GP to its first
 //! appointment), [`fhir_subscription`] (a GP system told of its Tasks' changes), [`fhir_uk_core`] (UK Core profiles in and out), [`cli`] (every `pathway` command), [`api_fuzz`] (every service's API
@@ -40,6 +41,7 @@ mod database_outage;
 mod dead_letters;
 mod dead_letters_replay;
 mod decision;
+mod decision_retention;
 mod encryption_at_rest;
 mod fhir_referrals;
 mod fhir_round_trip;

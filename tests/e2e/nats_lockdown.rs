@@ -135,6 +135,9 @@ async fn a_referral_flows_through_every_service_each_on_its_own_user_over_tls() 
             database: database(&backend, dir.path()).await,
             nats: nats.settings("vetting"),
             auth: auth.clone(),
+            encryption: pathway_common::crypto::EncryptionSettings::with_kek_file(
+                dir.path().join("vetting-kek.key"),
+            ),
             ..Default::default()
         },
         Workers {

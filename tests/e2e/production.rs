@@ -68,8 +68,16 @@ fn vetting_and_analytics_need_secure_cookies() {
         auth: asking_auth(),
         nats: nats(),
         database: database("vetting"),
+        encryption: EncryptionSettings::with_kek_file("/run/secrets/vetting-kek"),
         ..Default::default()
     };
+    let mut without_kek = vetting.clone();
+    without_kek.encryption = EncryptionSettings::default();
+    without_kek.secure_cookies = Some(true);
+    assert_eq!(
+        refused::<Vetting>(&without_kek),
+        ["PATHWAY_VETTING__ENCRYPTION__KEK_FILE"]
+    );
     assert_eq!(
         refused::<Vetting>(&vetting),
         ["PATHWAY_VETTING__SECURE_COOKIES"]
@@ -242,6 +250,7 @@ fn every_service_refuses_nats_in_clear_or_without_its_own_credentials() {
         nats: own_user.clone(),
         database: database("vetting"),
         secure_cookies: Some(true),
+        encryption: EncryptionSettings::with_kek_file("/run/secrets/vetting-kek"),
         ..Default::default()
     };
     assert_eq!(refused::<Vetting>(&vetting), Vec::<String>::new());

@@ -185,6 +185,11 @@ impl TestApp {
         let Some((backend, intake)) = &self.texts_beside else {
             return;
         };
+        // Vetting keeps texts only of its boards' referrals (and has no data
+        // key to keep one of a board that does not exist).
+        if pathway_proto::BoardCode::parse(&event.board).is_err() {
+            return;
+        }
         let ids: Vec<(String, Kind)> = match &event.payload {
             Some(Payload::VettingInfoRequested(r)) => {
                 vec![(r.question_text_id.clone(), Kind::Question)]

@@ -75,6 +75,9 @@ impl Prepared {
             database: vetting_common.database,
             nats: vetting_common.nats,
             auth: vetting_common.auth,
+            encryption: pathway_common::crypto::EncryptionSettings::with_kek_file(
+                vetting_common.dir.path().join("vetting-kek.key"),
+            ),
             ..Default::default()
         };
         let decision_common = Common::beside(backend, &first.settings).await;

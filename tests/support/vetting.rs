@@ -33,6 +33,9 @@ impl VettingApp {
             database: common.database,
             nats: common.nats,
             auth: common.auth,
+            encryption: pathway_common::crypto::EncryptionSettings::with_kek_file(
+                common.dir.path().join("vetting-kek.key"),
+            ),
             ..Settings::default()
         };
         let clock = settings.clock.clone();
@@ -62,6 +65,9 @@ impl VettingApp {
             database: common.database,
             nats: common.nats,
             auth: common.auth,
+            encryption: pathway_common::crypto::EncryptionSettings::with_kek_file(
+                common.dir.path().join("vetting-kek.key"),
+            ),
             ..Settings::default()
         };
         let clock = settings.clock.clone();
@@ -85,6 +91,7 @@ impl VettingApp {
         text: &str,
     ) {
         pathway_vetting::store::clinical_text::Writer {
+            cipher: &self.app.cipher,
             referral_id,
             board,
             written_by: "dr-vetting",
@@ -97,7 +104,7 @@ impl VettingApp {
 
     /// The clinician's text kept under `id`, if any.
     pub async fn text(&self, id: &str) -> Option<String> {
-        pathway_vetting::store::clinical_text::by_ids(&self.db, &[id.to_owned()])
+        pathway_vetting::store::clinical_text::by_ids(&self.db, &self.app.cipher, &[id.to_owned()])
             .await
             .expect("read vetting's texts")
             .pop()

@@ -116,21 +116,22 @@ impl Background {
         });
     }
 
-    /// Remove the audit rows past each board's retention, hourly
-    /// ([`crate::retention::sweep_audit`]): for a service that keeps board
-    /// settings and nothing else personal past its period.
-    pub fn audit_retention(&mut self, platform: &Platform, service: &'static str) {
-        let db = platform.db.clone();
+    /// Run a service's retention sweep hourly ([`crate::retention`]): `sweep`
+    /// is given the instant it sweeps as of and answers what went (each
+    /// already audited), which is logged when not nothing. A service that
+    /// holds nothing personal but its audit trail passes
+    /// [`crate::retention::sweep_audit`].
+    pub fn retention<F, Fut>(&mut self, sweep: F)
+    where
+        F: Fn(chrono::DateTime<chrono::Utc>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = anyhow::Result<Vec<crate::retention::Purged>>> + Send + 'static,
+    {
         self.every(
-            "audit rows past their retention",
+            "retention sweep",
             crate::retention::SWEEP_EVERY,
             move || {
-                let db = db.clone();
-                async move {
-                    let purged =
-                        crate::retention::sweep_audit(&db, service, chrono::Utc::now()).await?;
-                    Ok(purged.len())
-                }
+                let swept = sweep(chrono::Utc::now());
+                async move { Ok(swept.await?.len()) }
             },
         );
     }

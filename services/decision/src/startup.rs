@@ -1,6 +1,7 @@
 //! What is the decision service's own in the shared start-up sequence
 //! (`pathway_common::startup`): its state (intake's client beside the
-//! platform), its consumer, its sweep of opt-in windows, and its routes.
+//! platform), its consumer, its sweeps of opt-in windows and of what is past its
+//! retention, and its routes.
 
 use std::time::Duration;
 
@@ -86,7 +87,11 @@ impl pathway_common::startup::Service for Decisions {
                     }
                 },
             );
-            background.audit_retention(&self.platform, "decision");
+            let decisions = self.clone();
+            background.retention(move |now| {
+                let decisions = decisions.clone();
+                async move { Ok(decisions.sweep_retention(now).await?) }
+            });
         }
         Ok(())
     }

@@ -32,18 +32,9 @@ async fn main() -> std::process::ExitCode {
     match Args::parse().command {
         None => pathway_common::startup::main::<pathway_intake::application::Intake>().await,
         Some(Command::RewrapKeys) => {
-            let settings: pathway_intake::settings::Settings =
-                match pathway_common::settings::load("intake") {
-                    Ok(settings) => settings,
-                    Err(error) => {
-                        eprintln!("error: the intake settings are not usable: {error}");
-                        return std::process::ExitCode::FAILURE;
-                    }
-                };
-            pathway_common::crypto::rewrap_command(
+            pathway_common::crypto::rewrap_keys_main::<pathway_intake::settings::Settings>(
                 "intake",
-                &settings.encryption,
-                &settings.database,
+                |s| &s.encryption,
             )
             .await
         }

@@ -39,6 +39,7 @@ impl pathway_common::startup::Service for Intake {
             .await
             .context("cannot open the data keys")?;
         crate::store::encrypted::backfill(&platform.db, &cipher).await?;
+        crate::store::retention::fill_keep_until(&platform.db, &cipher).await?;
         let opt_in = crate::application::referrals::OptInLinks::new(
             &opt_in_key,
             &settings.patient_page_url,
@@ -92,17 +93,10 @@ impl pathway_common::startup::Service for Intake {
                 async move { deliverer.run(stop).await }
             });
             let intake = self.clone();
-            background.every(
-                "retention sweep",
-                pathway_common::retention::SWEEP_EVERY,
-                move || {
-                    let intake = intake.clone();
-                    async move {
-                        let purged = intake.sweep_retention(chrono::Utc::now()).await?;
-                        Ok(purged.len())
-                    }
-                },
-            );
+            background.retention(move |now| {
+                let intake = intake.clone();
+                async move { Ok(intake.sweep_retention(now).await?) }
+            });
         }
         if workers.rpc {
             let intake = self.clone();

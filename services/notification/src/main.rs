@@ -52,18 +52,9 @@ async fn main() -> std::process::ExitCode {
     match Args::parse().command {
         None => pathway_common::startup::main::<Notifications>().await,
         Some(Command::RewrapKeys) => {
-            let settings: pathway_notification::settings::Settings =
-                match pathway_common::settings::load("notification") {
-                    Ok(settings) => settings,
-                    Err(error) => {
-                        eprintln!("error: the notification settings are not usable: {error}");
-                        return std::process::ExitCode::FAILURE;
-                    }
-                };
-            pathway_common::crypto::rewrap_command(
+            pathway_common::crypto::rewrap_keys_main::<pathway_notification::settings::Settings>(
                 "notification",
-                &settings.encryption,
-                &settings.database,
+                |s| &s.encryption,
             )
             .await
         }

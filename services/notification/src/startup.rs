@@ -104,17 +104,10 @@ impl pathway_common::startup::Service for Notifications {
                 async move { send_all_due(&notifications).await }
             });
             let notifications = self.clone();
-            background.every(
-                "retention sweep",
-                pathway_common::retention::SWEEP_EVERY,
-                move || {
-                    let notifications = notifications.clone();
-                    async move {
-                        let purged = notifications.sweep_retention(chrono::Utc::now()).await?;
-                        Ok(purged.len())
-                    }
-                },
-            );
+            background.retention(move |now| {
+                let notifications = notifications.clone();
+                async move { Ok(notifications.sweep_retention(now).await?) }
+            });
         }
         Ok(())
     }

@@ -14,14 +14,34 @@ use pathway_vetting::application::Vetting;
         "{}\nVetting's own:\n  \
          PATHWAY_VETTING__AUTH__SERVICE_TOKEN=...  service token presented to intake\n  \
          PATHWAY_VETTING__LEASE_SWEEP_SECONDS=15   how often lapsed claims return\n  \
-         PATHWAY_VETTING__SECURE_COOKIES=true      when served over HTTPS",
+         PATHWAY_VETTING__SECURE_COOKIES=true      when served over HTTPS\n  \
+         PATHWAY_VETTING__ENCRYPTION__KEK_FILE=var/secrets/vetting-kek.key   key-encryption key",
         pathway_common::startup::settings_help("vetting", 8082)
     )
 )]
-struct Args {}
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Re-wrap the data keys under `encryption.kek_file`, reading those still
+    /// under `encryption.previous_kek_files`, then exit; safe while instances
+    /// run (docs/decisions/0025-encryption-at-rest.md).
+    RewrapKeys,
+}
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    Args::parse();
-    pathway_common::startup::main::<Vetting>().await
+    match Args::parse().command {
+        None => pathway_common::startup::main::<Vetting>().await,
+        Some(Command::RewrapKeys) => {
+            pathway_common::crypto::rewrap_keys_main::<pathway_vetting::settings::Settings>(
+                "vetting",
+                |s| &s.encryption,
+            )
+            .await
+        }
+    }
 }

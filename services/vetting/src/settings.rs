@@ -1,6 +1,7 @@
 //! Vetting's settings. Every field has a default that runs locally; see
 //! `pathway_common::settings` for how files and `PATHWAY_*` variables layer.
 
+use pathway_common::crypto::EncryptionSettings;
 use pathway_common::settings::{
     AuthSettings, DatabaseSettings, HttpSettings, NatsSettings, TelemetrySettings,
 };
@@ -16,6 +17,10 @@ pub struct Settings {
     pub nats: NatsSettings,
     pub auth: AuthSettings,
     pub telemetry: TelemetrySettings,
+    /// The key-encryption key of the clinicians' free text (the texts, the
+    /// questions and the outcomes that quote them): `encryption.kek_file`,
+    /// and `previous_kek_files` while rotating.
+    pub encryption: EncryptionSettings,
     /// How often lapsed claims are returned to the worklist.
     pub lease_sweep_seconds: u64,
     /// How long to wait for intake to answer a request for a referral.
@@ -47,6 +52,7 @@ impl Default for Settings {
             nats: NatsSettings::default(),
             auth: AuthSettings::default(),
             telemetry: TelemetrySettings::default(),
+            encryption: EncryptionSettings::default(),
             lease_sweep_seconds: 15,
             intake_timeout_ms: 5000,
             secure_cookies: None,

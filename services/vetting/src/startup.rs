@@ -1,10 +1,11 @@
 //! What is vetting's own in the start-up sequence every service runs
 //! (`pathway_common::startup`): its state (with its client of intake), its
-//! consumer and lease sweep, its request/reply endpoint of clinical text,
-//! and its routes.
+//! consumer, lease sweep and retention sweep, its request/reply endpoint of
+//! clinical text, and its routes.
 
 use std::time::Duration;
 
+use anyhow::Context;
 use pathway_common::background::Background;
 use pathway_common::inbox::ConsumerSpec;
 use pathway_common::intake_client::IntakeClient;
@@ -28,7 +29,14 @@ impl Service for Vetting {
     type Migrator = Migrator;
 
     async fn build(platform: Platform, settings: &Settings) -> anyhow::Result<Self> {
+        let cipher = settings
+            .encryption
+            .cipher(Self::NAME, &platform.db)
+            .await
+            .context("cannot open the data keys")?;
+        crate::store::encrypted::backfill(&platform.db, &cipher).await?;
         Ok(Vetting {
+            cipher,
             intake: IntakeClient::from_settings(
                 &platform,
                 Self::NAME,
@@ -69,7 +77,11 @@ impl Service for Vetting {
                     async move { Ok(vetting.expire_leases().await?) }
                 },
             );
-            background.audit_retention(&self.platform, "vetting");
+            let vetting = self.clone();
+            background.retention(move |now| {
+                let vetting = vetting.clone();
+                async move { Ok(vetting.sweep_retention(now).await?) }
+            });
         }
         if workers.rpc {
             let vetting = self.clone();
@@ -80,9 +92,12 @@ impl Service for Vetting {
         Ok(())
     }
 
-    /// The pages' session cookie must be `Secure` in production, and the client credentials it reads referrals from intake with.
+    /// The pages' session cookie must be `Secure` in production, the client
+    /// credentials it reads referrals from intake with, and the key file of
+    /// the KEK of the clinicians' free text.
     fn production_problems(settings: &Settings) -> Vec<pathway_common::profile::Problem> {
         let mut problems = pathway_common::profile::service_token_problems(&settings.auth);
+        problems.extend(settings.encryption.production_problems(Self::NAME));
         if !settings.secure_cookies() {
             problems.push(pathway_common::profile::Problem::new(
                 "PATHWAY_VETTING__SECURE_COOKIES",

@@ -7,8 +7,9 @@
 //! `claims` (claiming, lapsing, giving back and the worklist), `outcomes`
 //! (bad outcomes, red-flag overrides, corrections), `late_events` (events
 //! arriving out of order), `access` (who gets in, the audit, the pages),
-//! `days` (the Scottish day a referral was received and the days it waited)
-//! and `paging` (the worklist and the audit trail a page at a time).
+//! `days` (the Scottish day a referral was received and the days it waited),
+//! `paging` (the worklist and the audit trail a page at a time) and
+//! `retention` (what a finished referral keeps, and for how long).
 
 mod access;
 mod claims;
@@ -17,6 +18,7 @@ mod journey;
 mod late_events;
 mod outcomes;
 mod paging;
+mod retention;
 
 use std::time::Duration;
 

@@ -44,6 +44,8 @@ pub async fn backfill(
                 .and_where(Expr::col(Alias::new(*column)).is_not_null())
                 .and_where(Expr::col(Alias::new(*column)).ne(""))
                 .and_where(Expr::col(Alias::new(*column)).not_like(format!("{MARKER}%")))
+                // A row that names no board has no data key to take.
+                .and_where(Expr::col(Alias::new(of.board)).ne(""))
                 .limit(batch)
                 .to_owned();
             let rows = db

@@ -142,6 +142,23 @@ impl EncryptionSettings {
     }
 }
 
+/// `<service> rewrap-keys` as each service's `main` runs it: load
+/// `service`'s settings (`S`), then [`rewrap_command`] with the encryption
+/// settings `encryption` picks from them.
+pub async fn rewrap_keys_main<S: crate::settings::ServiceSettings>(
+    service: &str,
+    encryption: fn(&S) -> &EncryptionSettings,
+) -> std::process::ExitCode {
+    let settings: S = match crate::settings::load(service) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: the {service} settings are not usable: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    rewrap_command(service, encryption(&settings), settings.database()).await
+}
+
 /// `<service> rewrap-keys`: re-wrap `service`'s data keys under the KEK
 /// of `encryption`, reading those still under a previous KEK, in the
 /// database of `database`. Safe while the service's instances run; prints

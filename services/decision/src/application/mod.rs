@@ -31,6 +31,7 @@ pub mod look_up;
 pub mod opt_in;
 pub mod record;
 pub mod remind;
+pub mod retention;
 pub mod supersede;
 pub mod sweep;
 mod texts;

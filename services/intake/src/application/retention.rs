@@ -1,5 +1,6 @@
 //! The retention sweep: each board's referrals go, whole, once its
-//! `retention.referral_years` have passed since their last change, and its
+//! `retention.referral_years` have passed since their last change (a
+//! child's not before the year after their 26th birthday), and its
 //! audit rows after `retention.audit_years`, each by the settings in force
 //! on the Scottish day of the sweep. What went is itself audited
 //! ([`pathway_common::retention`]).
@@ -26,7 +27,7 @@ impl Intake {
                 .settings
                 .retention;
             let cutoff = periods.referral_cutoff(today);
-            let rows = in_batches(|| purge_batch(self.db(), board, cutoff)).await?;
+            let rows = in_batches(|| purge_batch(self.db(), board, cutoff, today)).await?;
             out.push(Purged {
                 board,
                 what: "referrals with everything held of them",

@@ -11,6 +11,7 @@ mod chi;
 pub mod fhir;
 pub mod opt_in;
 pub mod referral;
+pub mod retention;
 pub mod routing;
 mod status;
 

@@ -125,6 +125,11 @@ pub mod referral {
         pub updated_at: DateTimeUtc,
         /// Bumped by every change; the ETag.
         pub version: i64,
+        /// The year from whose first day a child's referral may go
+        /// (`crate::domain::retention::KeepUntil`): 0 for an adult's, null
+        /// until worked out from the document (at start, for referrals
+        /// stored before the column). Never the date of birth.
+        pub keep_until_year: Option<i32>,
         /// When the patient's data was erased at their request: the
         /// document and pseudonym are empty from then on.
         pub erased_at: Option<DateTimeUtc>,

@@ -136,6 +136,38 @@ impl MigrationTrait for SettingsEffectiveDates {
     }
 }
 
+/// `referrals.keep_until_year` (`crate::domain::retention`): created with
+/// the table in a new database; in one made before, null until the start
+/// works it out from each document (`super::encrypted::backfill`).
+struct KeepUntilYear;
+
+impl MigrationName for KeepUntilYear {
+    fn name(&self) -> &str {
+        "m0008_referrals_keep_until_year"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for KeepUntilYear {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.has_column("referrals", "keep_until_year").await? {
+            return Ok(());
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("referrals"))
+                    .add_column(
+                        ColumnDef::new(Alias::new("keep_until_year"))
+                            .integer()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -149,6 +181,7 @@ impl MigratorTrait for Migrator {
             Box::new(super::opt_in::OptInTables),
             Box::new(SettingsEffectiveDates),
             Box::new(pathway_common::crypto::DataKeysMigration),
+            Box::new(KeepUntilYear),
             Box::new(super::patients::PatientRequestTables),
         ]
     }

@@ -65,9 +65,9 @@ pub struct Touched {
 }
 
 /// Empty what intake holds of the patient of referral `id`: the document
-/// (patient, letter, contacts), the pseudonym of their CHI number, the
-/// answers given to clinicians, the opt-in links, FHIR notifications owed
-/// and the duplicate rule's lock. The referral keeps its id, board, status
+/// (patient, letter, contacts), the pseudonym of their CHI number, the year
+/// a child's record is kept to, the answers given to clinicians, the opt-in
+/// links, FHIR notifications owed and the duplicate rule's lock. The referral keeps its id, board, status
 /// and dates, which carry no identifier, so the pathway's other events about
 /// it still have somewhere to land.
 pub async fn scrub<C: ConnectionTrait>(
@@ -78,6 +78,8 @@ pub async fn scrub<C: ConnectionTrait>(
     let referrals = referral::Entity::update_many()
         .col_expr(referral::Column::Document, Expr::value(""))
         .col_expr(referral::Column::PatientPseudonym, Expr::value(""))
+        // The year a child's record is kept to tells their birth year.
+        .col_expr(referral::Column::KeepUntilYear, Expr::value(Some(0)))
         .col_expr(referral::Column::ErasedAt, Expr::value(Some(now)))
         .col_expr(referral::Column::UpdatedAt, Expr::value(now))
         .col_expr(

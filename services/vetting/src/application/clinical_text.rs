@@ -48,7 +48,7 @@ impl Vetting {
             return Err(Error::Validation(problems));
         }
         let txn = self.db().begin().await?;
-        let texts = clinical_text::by_ids(&txn, ids).await?;
+        let texts = clinical_text::by_ids(&txn, &self.cipher, ids).await?;
         for text in &texts {
             caller.require_board(&text.board)?;
         }

@@ -9,6 +9,7 @@
 
 use pathway_common::audit::{self, AuditEntry, TrailError};
 use pathway_common::auth::{AuthError, Caller, Role};
+use pathway_common::crypto::FieldCipher;
 use pathway_common::intake_client::{IntakeClient, IntakeError};
 use pathway_common::outbox;
 use pathway_common::platform::Platform;
@@ -32,6 +33,7 @@ pub mod outcome;
 pub mod referral;
 pub mod release;
 pub mod request_information;
+pub mod retention;
 pub mod views;
 pub mod worklist_view;
 
@@ -40,12 +42,14 @@ pub use views::{
 };
 
 /// The vetting service's state: its platform (database, NATS, outbox,
-/// authenticator), its clock and its client of intake.
+/// authenticator), its clock, its client of intake and the cipher of the
+/// clinicians' free text at rest.
 #[derive(Clone)]
 pub struct Vetting {
     pub platform: Platform,
     pub clock: Clock,
     pub intake: IntakeClient,
+    pub cipher: FieldCipher,
 }
 
 /// Why a use case did not happen.

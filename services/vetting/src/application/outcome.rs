@@ -4,6 +4,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use pathway_common::auth::Caller;
+use pathway_common::crypto::FieldCipher;
 use pathway_proto::v1::{self as proto, Event, Payload};
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 
@@ -45,7 +46,7 @@ impl Vetting {
             .map_err(Error::Validation)?;
         let now = self.clock.now();
         if row.status() == Status::Vetted {
-            let last = outcome::last(&txn, id).await?;
+            let last = outcome::last(&txn, &self.cipher, id).await?;
             if let Some(last) = last.filter(|o| {
                 o.clinician == caller.subject
                     && serde_json::from_str::<OutcomeRequest>(&o.body)
@@ -65,7 +66,8 @@ impl Vetting {
             return Err(Refusal::AlreadyVetted.into());
         }
         let next = row.claim().act(&caller.subject, now, Transition::Vetted)?;
-        let (saved, event) = write_outcome(&txn, caller, &row, next, &valid, false, now).await?;
+        let (saved, event) =
+            write_outcome(&txn, &self.cipher, caller, &row, next, &valid, false, now).await?;
         audit_referral(
             &txn,
             caller,
@@ -95,7 +97,8 @@ impl Vetting {
             .map_err(Error::Validation)?;
         let next = row.claim().correct()?;
         let now = self.clock.now();
-        let (saved, event) = write_outcome(&txn, caller, &row, next, &valid, true, now).await?;
+        let (saved, event) =
+            write_outcome(&txn, &self.cipher, caller, &row, next, &valid, true, now).await?;
         audit_referral(
             &txn,
             caller,
@@ -111,8 +114,13 @@ impl Vetting {
 }
 
 /// The outcome row, the worklist row at `next`, and `vetting.completed`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the one transaction's context, each used once; a struct would only rename them"
+)]
 async fn write_outcome(
     txn: &DatabaseTransaction,
+    cipher: &FieldCipher,
     caller: &Caller,
     row: &worklist::Model,
     next: Status,
@@ -122,6 +130,7 @@ async fn write_outcome(
 ) -> Result<(worklist::Model, Event), Error> {
     // The free text stays here, under the ids the event carries.
     let texts = clinical_text::Writer {
+        cipher,
         referral_id: &row.referral_id,
         board: &row.board,
         written_by: &caller.subject,
@@ -164,6 +173,7 @@ async fn write_outcome(
     );
     outcome::insert(
         txn,
+        cipher,
         NewOutcome {
             event_id: &event.event_id,
             referral_id: &row.referral_id,

@@ -33,7 +33,7 @@ impl Vetting {
         let history = board_settings::history(self.db(), row.board_code()?).await?;
         let requests =
             information_request::of_referrals(self.db(), [row.referral_id.clone()]).await?;
-        let outcomes = outcome::of_referral(self.db(), id).await?;
+        let outcomes = outcome::of_referral(self.db(), &self.cipher, id).await?;
         let txn = self.db().begin().await?;
         audit_referral(
             &txn,
@@ -50,16 +50,18 @@ impl Vetting {
         let view = row_view(caller, &row, &history, &asked, now)?;
         let information_requests = requests
             .iter()
-            .map(|r| InformationRequestView {
-                id: r.id.clone(),
-                question: r.question.clone(),
-                requested_by: r.requested_by.clone(),
-                requested_by_name: r.requested_by_name.clone(),
-                requested_at: r.requested_at,
-                answered_at: r.answered_at,
-                answer: identifiable.answers.get(&r.id).cloned(),
+            .map(|r| {
+                Ok(InformationRequestView {
+                    id: r.id.clone(),
+                    question: r.question(&self.cipher).map_err(sea_orm::DbErr::from)?,
+                    requested_by: r.requested_by.clone(),
+                    requested_by_name: r.requested_by_name.clone(),
+                    requested_at: r.requested_at,
+                    answered_at: r.answered_at,
+                    answer: identifiable.answers.get(&r.id).cloned(),
+                })
             })
-            .collect();
+            .collect::<Result<_, Error>>()?;
         let outcomes = outcomes
             .into_iter()
             .map(|o| OutcomeView {

@@ -34,6 +34,7 @@ impl Vetting {
         // The question stays here, under its request's id, which the event
         // carries as the question's text id.
         clinical_text::Writer {
+            cipher: &self.cipher,
             referral_id: &row.referral_id,
             board: &row.board,
             written_by: &caller.subject,
@@ -54,9 +55,11 @@ impl Vetting {
         );
         information_request::insert(
             &txn,
+            &self.cipher,
             NewRequest {
                 id: &request_id,
                 referral_id: &row.referral_id,
+                board: &row.board,
                 question,
                 requested_by: &caller.subject,
                 requested_by_name: caller.name.as_deref(),

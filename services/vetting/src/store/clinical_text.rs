@@ -2,11 +2,17 @@
 //! (questions, advice, reasons, rationale, red-flag override reasons). Written
 //! in the transaction that records the question or the outcome; read by other
 //! services only through `crate::rpc`, each read audited. Never updated.
+//! The text is encrypted at rest under the board's data key, bound to its
+//! row ([`super::encrypted`]); it is sealed here on the way in and opened
+//! here on the way out, so nothing else sees it stored.
 
 use chrono::{DateTime, Utc};
+use pathway_common::crypto::FieldCipher;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 pub use entity::{ActiveModel, Column, Entity, Model};
+
+use super::encrypted;
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -23,6 +29,8 @@ pub mod entity {
         /// `question`, `advice`, `reason`, `rationale` or
         /// `red_flag_override_reason` ([`super::Kind`]).
         pub kind: String,
+        /// Encrypted at rest; in the clear in a model [`super::by_ids`]
+        /// gives.
         #[sea_orm(column_type = "Text")]
         pub text: String,
         /// The clinician who wrote it.
@@ -72,6 +80,7 @@ impl Kind {
 
 /// Texts of one referral written at one moment by one clinician.
 pub struct Writer<'a> {
+    pub cipher: &'a FieldCipher,
     pub referral_id: &'a str,
     pub board: &'a str,
     pub written_by: &'a str,
@@ -87,12 +96,13 @@ impl Writer<'_> {
         kind: Kind,
         text: &str,
     ) -> Result<(), DbErr> {
+        let text = encrypted::seal(self.cipher, self.board, PLACE, id, text)?;
         Entity::insert(ActiveModel {
             id: Set(id.to_owned()),
             referral_id: Set(self.referral_id.to_owned()),
             board: Set(self.board.to_owned()),
             kind: Set(kind.as_str().to_owned()),
-            text: Set(text.to_owned()),
+            text: Set(text),
             written_by: Set(self.written_by.to_owned()),
             written_at: Set(self.written_at),
         })
@@ -119,15 +129,28 @@ impl Writer<'_> {
     }
 }
 
-/// The texts with these ids that are kept here.
-pub async fn by_ids<C: ConnectionTrait>(db: &C, ids: &[String]) -> Result<Vec<Model>, DbErr> {
+/// Where a text is stored.
+const PLACE: (&str, &str) = (encrypted::CLINICAL_TEXTS, encrypted::TEXT);
+
+/// The texts with these ids that are kept here, in the clear.
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    cipher: &FieldCipher,
+    ids: &[String],
+) -> Result<Vec<Model>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Entity::find()
+    let rows = Entity::find()
         .filter(Column::Id.is_in(ids.to_vec()))
         .all(db)
-        .await
+        .await?;
+    rows.into_iter()
+        .map(|mut row| {
+            row.text = encrypted::open(cipher, PLACE, &row.id, &row.text)?;
+            Ok(row)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! Questions clinicians asked referrers. The text stays here (it may hold
-//! identifiers); the answer is intake's and is read from it.
+//! identifiers), encrypted at rest under the board's data key
+//! ([`super::encrypted`]): rows read from here hold it sealed, and
+//! [`Model::question`] opens it; the answer is intake's and is read from it.
 
 use chrono::{DateTime, Utc};
+use pathway_common::crypto::{CryptoError, FieldCipher};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter, QueryOrder,
@@ -10,6 +13,11 @@ use sea_orm::{
 use crate::domain::wait::Pause;
 
 pub use entity::{ActiveModel, Column, Entity, Model};
+
+use super::encrypted;
+
+/// Where a question is stored.
+const PLACE: (&str, &str) = (encrypted::INFORMATION_REQUESTS, encrypted::QUESTION);
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -20,6 +28,10 @@ pub mod entity {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub referral_id: String,
+        /// The referral's board, whose data key seals the question (a row
+        /// kept before the column existed took its worklist row's).
+        pub board: String,
+        /// Encrypted at rest: [`super::Model::question`] opens it.
         #[sea_orm(column_type = "Text")]
         pub question: String,
         pub requested_by: String,
@@ -36,6 +48,11 @@ pub mod entity {
 }
 
 impl Model {
+    /// The question, in the clear.
+    pub fn question(&self, cipher: &FieldCipher) -> Result<String, CryptoError> {
+        encrypted::open(cipher, PLACE, &self.id, &self.question)
+    }
+
     /// The paused days, on Scottish days.
     pub fn pause(&self) -> Pause {
         Pause::between(self.requested_at, self.answered_at)
@@ -46,17 +63,24 @@ impl Model {
 pub struct NewRequest<'a> {
     pub id: &'a str,
     pub referral_id: &'a str,
+    pub board: &'a str,
     pub question: &'a str,
     pub requested_by: &'a str,
     pub requested_by_name: Option<&'a str>,
     pub requested_at: DateTime<Utc>,
 }
 
-pub async fn insert<C: ConnectionTrait>(db: &C, new: NewRequest<'_>) -> Result<(), DbErr> {
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    cipher: &FieldCipher,
+    new: NewRequest<'_>,
+) -> Result<(), DbErr> {
+    let question = encrypted::seal(cipher, new.board, PLACE, new.id, new.question)?;
     Entity::insert(ActiveModel {
         id: Set(new.id.to_owned()),
         referral_id: Set(new.referral_id.to_owned()),
-        question: Set(new.question.to_owned()),
+        board: Set(new.board.to_owned()),
+        question: Set(question),
         requested_by: Set(new.requested_by.to_owned()),
         requested_by_name: Set(new.requested_by_name.map(str::to_owned)),
         requested_at: Set(new.requested_at),
@@ -67,7 +91,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, new: NewRequest<'_>) -> Result<(
     Ok(())
 }
 
-/// The questions about these referrals, oldest first.
+/// The questions about these referrals, oldest first, as stored.
 pub async fn of_referrals<C: ConnectionTrait>(
     db: &C,
     ids: impl IntoIterator<Item = String>,

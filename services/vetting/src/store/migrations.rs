@@ -101,6 +101,49 @@ impl MigrationTrait for ClinicalTexts {
     }
 }
 
+/// The board of each information request, whose data key seals its
+/// question (`encrypted`): `m0002_vetting` creates the column in a new
+/// database; in one made before, each request takes its worklist row's board.
+/// A request with no worklist row keeps an empty board, and its question is
+/// not encrypted by the backfill (there is no data key to take).
+struct InformationRequestBoard;
+
+impl MigrationName for InformationRequestBoard {
+    fn name(&self) -> &str {
+        "m0005_information_requests_board"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for InformationRequestBoard {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager.has_column("information_requests", "board").await? {
+            return Ok(());
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("information_requests"))
+                    .add_column(
+                        ColumnDef::new(Alias::new("board"))
+                            .string()
+                            .not_null()
+                            .default(""),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE information_requests SET board = COALESCE((SELECT w.board FROM worklist w \
+                 WHERE w.referral_id = information_requests.referral_id), '')",
+            )
+            .await?;
+        Ok(())
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -111,6 +154,8 @@ impl MigratorTrait for Migrator {
             Box::new(BoardSettingsColumns),
             Box::new(board_settings::VersionsMigration),
             Box::new(ClinicalTexts),
+            Box::new(pathway_common::crypto::DataKeysMigration),
+            Box::new(InformationRequestBoard),
             Box::new(super::patients::PatientRequestTables),
         ]
     }

@@ -3,12 +3,15 @@
 //! patient identifier), information requests, the outcomes clinicians
 //! recorded, each board's settings as last published, the patients'
 //! erasures and restrictions ([`patients`]), and the migrations.
+//! The clinicians' free text in them is encrypted at rest ([`encrypted`]).
 
 pub mod clinical_text;
+pub mod encrypted;
 pub mod information_request;
 pub mod migrations;
 pub mod outcome;
 pub mod patients;
+pub mod retention;
 pub mod worklist;
 
 pub use migrations::Migrator;

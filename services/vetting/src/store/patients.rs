@@ -1,6 +1,7 @@
 //! A patient's requests about their data, as vetting carries them out: an
-//! erasure removes the clinicians' words about the referral (its texts and
-//! the outcomes recorded with them) and takes it off the worklist for good;
+//! erasure removes the clinicians' words about the referral (its texts, the
+//! questions kept with its information requests and the outcomes recorded
+//! with them) and takes it off the worklist for good;
 //! a restriction holds it off the worklist until lifted. Each erasure is
 //! kept under its id (`erasures`), with what went, for the board admin's
 //! report. The migration adds that table and the worklist's `held`.
@@ -15,7 +16,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use sea_orm_migration::prelude::*;
 
-use super::{clinical_text, outcome, worklist};
+use super::{clinical_text, information_request, outcome, worklist};
 
 /// Why a worklist row is held off the worklist.
 pub const HELD_ERASED: &str = "erased";
@@ -60,6 +61,14 @@ pub async fn erase<C: ConnectionTrait>(
         .exec(db)
         .await?
         .rows_affected;
+    let questions = information_request::Entity::update_many()
+        .col_expr(information_request::Column::Question, Expr::value(""))
+        .filter(information_request::Column::ReferralId.eq(referral_id))
+        .filter(information_request::Column::Question.ne(""))
+        .exec(db)
+        .await?
+        .rows_affected;
+    let clinical_texts = clinical_texts + questions;
     let outcomes = outcome::Entity::delete_many()
         .filter(outcome::Column::ReferralId.eq(referral_id))
         .exec(db)

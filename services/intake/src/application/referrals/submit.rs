@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::ReferralSummary;
 use crate::application::{Error, Intake, OpenReferral};
 use crate::domain::referral::{NewReferral, RedFlag, ReferralRequest, RejectionReason};
+use crate::domain::retention::KeepUntil;
 use crate::domain::routing::Routing;
 use crate::domain::{self, BoardCode};
 use crate::store::{encrypted, idempotency, open_referral, postcodes, queries, referral};
@@ -178,6 +179,9 @@ impl Intake {
             received_at: Set(now),
             updated_at: Set(now),
             version: Set(1),
+            keep_until_year: Set(Some(
+                KeepUntil::of(*referral.patient.date_of_birth.expose(), received_on).stored(),
+            )),
             erased_at: Set(None),
             restricted_at: Set(None),
         })
