@@ -405,11 +405,19 @@ pub enum AnalyticsAction {
         #[arg(long)]
         board: String,
     },
-    /// Forget every fact built from the stream and read the whole stream
-    /// again, in the running analytics service, with progress. Imported
-    /// baselines are kept; metrics answer 503 until it is done. Needs a board
+    /// Forget every fact built from the stream and build them again from the
+    /// latest snapshot of the facts and the stream after it, in the running
+    /// analytics service, with progress. Imported baselines are kept; metrics
+    /// answer 503 until it is done. Refused, with nothing changed, when the
+    /// stream no longer holds messages no snapshot covers. Needs a board
     /// admin token for every board (`*`).
-    Rebuild,
+    Rebuild {
+        /// Ignore the snapshots and read the stream from the first message
+        /// it still holds, accepting that the facts of messages aged out
+        /// before it are lost.
+        #[arg(long)]
+        from_start: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -36,11 +36,11 @@ pub async fn run(
                 loaded.replaced
             )?;
         }
-        AnalyticsAction::Rebuild => {
-            let handled = rebuild(client, REBUILD_POLL).await?;
+        AnalyticsAction::Rebuild { from_start } => {
+            let handled = rebuild(client, REBUILD_POLL, from_start).await?;
             writeln!(
                 out,
-                "rebuilt every fact from the stream: {handled} messages handled"
+                "rebuilt every fact from the latest snapshot and the stream: {handled} messages handled"
             )?;
         }
     }
@@ -72,13 +72,16 @@ pub async fn import(client: &Client, board: &str, csv: Vec<u8>) -> Result<Loaded
     })
 }
 
-/// Ask the running analytics service to rebuild every fact from the stream,
+/// Ask the running analytics service to rebuild every fact from the latest
+/// snapshot and the stream (or, `from_start`, from what the stream holds),
 /// and follow it with a progress bar until it is done; returns how many
-/// messages it handled.
-pub async fn rebuild(client: &Client, poll: Duration) -> anyhow::Result<u64> {
+/// messages it handled. A rebuild that would lose facts is refused with the
+/// service's reason.
+pub async fn rebuild(client: &Client, poll: Duration, from_start: bool) -> anyhow::Result<u64> {
     let token = client.token_for(Role::BoardAdmin, "*", "cli-operator")?;
     client
         .post(Service::Analytics, "/v1/rebuild")?
+        .query(&[("from_start", from_start.to_string())])
         .bearer(&token)
         .send()
         .await?

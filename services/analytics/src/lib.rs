@@ -7,15 +7,17 @@
 //!
 //! - [`domain`]: pure rules — facts and how events change them, the baseline
 //!   file, periods, waits in working days with pauses, the metrics,
-//!   disclosure control, the rebuild's states.
+//!   disclosure control, the rebuild's states and where it starts.
 //! - [`application`]: the service's state and its use cases — a metrics
-//!   query, a baseline import, a rebuild — and their [`application::Error`].
+//!   query, a baseline import, a snapshot of the facts, a rebuild from the
+//!   latest one — and their [`application::Error`].
 //! - [`store`]: the tables, their migrations and their queries.
 //! - [`consumer`]: the durable `analytics` consumer, recording each event.
 //! - [`web`]: the metrics API, CSV, baseline import, rebuild, OpenAPI and the
 //!   dashboard pages; the one place errors become HTTP.
 //! - [`settings`], [`startup`]: what the shared start-up sequence needs of
-//!   analytics, and the offline rebuild.
+//!   analytics (the daily snapshot among its background work), and the
+//!   offline rebuild and snapshot.
 
 pub mod application;
 pub mod consumer;

@@ -1,9 +1,12 @@
 //! What is analytics' own in the shared start-up sequence
 //! ([`pathway_common::startup`]): its state, its live consumer (which a
 //! rebuild pauses, so the [`Rebuilder`](crate::application::Rebuilder) runs
-//! it rather than the scaffold), and its routes. Also the offline rebuild
-//! (`analytics rebuild`), on the same platform with the service stopped.
+//! it rather than the scaffold), its daily snapshot of the facts, and its
+//! routes. Also the offline rebuild (`analytics rebuild`), on the same
+//! platform with the service stopped, and an operator's snapshot
+//! (`analytics snapshot`).
 
+use anyhow::Context;
 use axum::Router;
 use pathway_common::background::Background;
 use pathway_common::platform::Platform;
@@ -11,6 +14,7 @@ use pathway_common::startup::Service;
 
 use crate::application::Analytics;
 use crate::application::rebuild::{self, Progress};
+use crate::application::snapshot;
 use crate::domain::metrics::MetricRules;
 use crate::settings::Settings;
 use crate::store::Migrator;
@@ -42,6 +46,26 @@ impl Service for Analytics {
         _settings: &Settings,
     ) -> anyhow::Result<()> {
         self.rebuilder.run_live(workers.consumers).await?;
+        if workers.sweeps {
+            let platform = self.platform.clone();
+            let rebuilder = self.rebuilder.clone();
+            let started = std::time::Instant::now();
+            background.every(
+                "daily snapshot of the facts",
+                snapshot::DAILY_CHECK_EVERY,
+                move || {
+                    let platform = platform.clone();
+                    let waiting = started.elapsed() < snapshot::FIRST_CHECK_AFTER;
+                    let rebuilding = rebuilder.is_running();
+                    async move {
+                        if waiting || rebuilding {
+                            return Ok(0);
+                        }
+                        snapshot::take_daily(&platform, chrono::Utc::now()).await
+                    }
+                },
+            );
+        }
         let shutdown = background.shutdown();
         let rebuilder = self.rebuilder.clone();
         background.spawn(async move {
@@ -77,20 +101,39 @@ fn rules(settings: &Settings) -> MetricRules {
     }
 }
 
-/// Rebuild every fact from the stream with the service stopped (`analytics
-/// rebuild`), calling `report` after each batch.
+/// Rebuild every fact from the latest snapshot and the stream after it (or,
+/// `from_start`, from what the stream holds) with the service stopped
+/// (`analytics rebuild`), calling `report` after each batch.
 pub async fn rebuild(
     settings: &Settings,
+    from_start: bool,
     report: impl FnMut(Progress),
 ) -> anyhow::Result<Progress> {
-    let platform = Platform::start::<Migrator>(
+    let platform = platform(settings).await?;
+    let done = rebuild::replay(&platform, from_start, report).await;
+    platform.db.close().await.ok();
+    done
+}
+
+/// Take a snapshot of the facts now, for `taken_by` (`analytics snapshot`),
+/// whether the service runs or not.
+pub async fn take_snapshot(
+    settings: &Settings,
+    taken_by: &str,
+) -> anyhow::Result<crate::store::fact_snapshot::Model> {
+    let platform = platform(settings).await?;
+    let taken = snapshot::take(&platform, None, taken_by, chrono::Utc::now()).await;
+    platform.db.close().await.ok();
+    taken?.context("an operator's snapshot is always taken")
+}
+
+/// The platform of a command run beside (or instead of) the service.
+async fn platform(settings: &Settings) -> anyhow::Result<Platform> {
+    Platform::start::<Migrator>(
         Analytics::NAME,
         &settings.database,
         &settings.nats,
         &settings.auth,
     )
-    .await?;
-    let done = rebuild::replay(&platform, report).await;
-    platform.db.close().await.ok();
-    done
+    .await
 }

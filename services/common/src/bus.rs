@@ -190,16 +190,48 @@ fn split_credentials(urls: &str) -> (String, Option<(String, String)>) {
     (stripped.join(","), credentials)
 }
 
+/// What a deployment sets of the pathway stream: its replicas, and how long
+/// it keeps an event (`None`: for ever).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamLimits {
+    pub replicas: usize,
+    pub max_age: Option<Duration>,
+}
+
+impl StreamLimits {
+    /// The limits `settings` ask for; an error names the setting.
+    pub fn from_settings(settings: &NatsSettings) -> anyhow::Result<Self> {
+        Ok(Self {
+            replicas: settings.replicas,
+            max_age: settings.stream_max_age()?,
+        })
+    }
+
+    /// `replicas`, every event kept for ever (tests and tools).
+    pub fn keep_forever(replicas: usize) -> Self {
+        Self {
+            replicas,
+            max_age: None,
+        }
+    }
+}
+
+/// The service that creates the streams and applies their limits: the
+/// only one allowed to where the servers hold Pathway's permissions.
+pub const STREAM_OWNER: &str = "intake";
+
 /// The pathway stream's configuration: file-backed, with a de-duplication
-/// window longer than the relay's retry horizon.
-pub fn pathway_stream_config(replicas: usize) -> stream::Config {
+/// window longer than the relay's retry horizon, keeping each event for
+/// `limits.max_age` (0, for JetStream, is for ever).
+pub fn pathway_stream_config(limits: StreamLimits) -> stream::Config {
     stream::Config {
         name: names::NAME.to_owned(),
         subjects: vec![names::SUBJECTS.to_owned()],
         storage: stream::StorageType::File,
         retention: stream::RetentionPolicy::Limits,
         duplicate_window: names::DUPLICATE_WINDOW,
-        num_replicas: replicas,
+        max_age: limits.max_age.unwrap_or_default(),
+        num_replicas: limits.replicas,
         allow_direct: true,
         ..Default::default()
     }
@@ -229,13 +261,24 @@ pub fn advisory_stream_config(replicas: usize) -> stream::Config {
     }
 }
 
-/// Create the streams when they do not exist yet. Only intake may create
-/// them where the servers hold Pathway's permissions
-/// (`deploy/nats/accounts.conf`); every other service finds them, and stops
-/// with a message saying so when they are not there yet.
+/// [`ensure_streams_with`], the pathway stream keeping every event for ever.
 pub async fn ensure_streams(jetstream: &jetstream::Context, replicas: usize) -> anyhow::Result<()> {
+    ensure_streams_with(jetstream, StreamLimits::keep_forever(replicas)).await
+}
+
+/// Create the streams when they do not exist yet, the pathway stream with
+/// `limits`. Only intake may create them where the servers hold Pathway's
+/// permissions (`deploy/nats/accounts.conf`); every other service finds
+/// them, and stops with a message saying so when they are not there yet.
+/// The dead-letter stream keeps its letters until an operator deals with
+/// them, and the advisories stream its own short age, whatever `limits`.
+pub async fn ensure_streams_with(
+    jetstream: &jetstream::Context,
+    limits: StreamLimits,
+) -> anyhow::Result<()> {
+    let replicas = limits.replicas;
     for config in [
-        pathway_stream_config(replicas),
+        pathway_stream_config(limits),
         dead_letter_stream_config(replicas),
         advisory_stream_config(replicas),
     ] {
@@ -279,6 +322,46 @@ pub async fn ensure_streams(jetstream: &jetstream::Context, replicas: usize) -> 
                 )
             })?;
     }
+    Ok(())
+}
+
+/// Give the pathway stream found at start the `max_age` of `limits`, so a
+/// deployment whose stream was made before (or with another age) gets the
+/// one its settings name; nothing when it has it already. Run by intake
+/// ([`STREAM_OWNER`]) after [`ensure_streams_with`]. A shorter age removes
+/// at once the events older than it: analytics' rebuild then starts from its
+/// latest snapshot of facts (`docs/decisions/0029`).
+pub async fn apply_stream_limits(
+    jetstream: &jetstream::Context,
+    limits: StreamLimits,
+) -> anyhow::Result<()> {
+    let mut stream = jetstream
+        .get_stream(names::NAME)
+        .await
+        .with_context(|| format!("cannot read the stream {}", names::NAME))?;
+    let info = stream
+        .info()
+        .await
+        .with_context(|| format!("cannot read the stream {}", names::NAME))?;
+    let wanted = limits.max_age.unwrap_or_default();
+    if info.config.max_age == wanted {
+        return Ok(());
+    }
+    let mut config = info.config.clone();
+    config.max_age = wanted;
+    jetstream.update_stream(&config).await.with_context(|| {
+        format!(
+            "cannot give the stream {} its max_age of {} days (PATHWAY_NATS__STREAM_MAX_AGE_DAYS)",
+            names::NAME,
+            wanted.as_secs() / 86_400
+        )
+    })?;
+    tracing::info!(
+        stream = names::NAME,
+        from_days = info.config.max_age.as_secs() / 86_400,
+        to_days = wanted.as_secs() / 86_400,
+        "the stream's max_age changed (0 keeps every event)"
+    );
     Ok(())
 }
 

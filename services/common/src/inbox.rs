@@ -378,10 +378,45 @@ async fn bind(
     jetstream: &jetstream::Context,
     spec: &ConsumerSpec,
 ) -> anyhow::Result<jetstream::consumer::Consumer<pull::Config>> {
+    bind_from(jetstream, spec, None).await
+}
+
+/// Create the durable consumer for `spec`, which must not exist, beginning
+/// at the stream's message `start_sequence` rather than its first: analytics'
+/// rebuild, after restoring a snapshot that holds every message before it.
+/// [`Inbox::new`] binds to it afterwards as it is.
+pub async fn create_from(
+    jetstream: &jetstream::Context,
+    spec: &ConsumerSpec,
+    start_sequence: u64,
+) -> anyhow::Result<()> {
+    let policy = if start_sequence <= 1 {
+        jetstream::consumer::DeliverPolicy::All
+    } else {
+        jetstream::consumer::DeliverPolicy::ByStartSequence { start_sequence }
+    };
+    bind_from(jetstream, spec, Some(policy)).await.map(|_| ())
+}
+
+async fn bind_from(
+    jetstream: &jetstream::Context,
+    spec: &ConsumerSpec,
+    start: Option<jetstream::consumer::DeliverPolicy>,
+) -> anyhow::Result<jetstream::consumer::Consumer<pull::Config>> {
     let stream = jetstream
         .get_stream(stream::NAME)
         .await
         .context("the pathway stream is missing")?;
+    // Where an existing consumer began stays as it was made (JetStream
+    // refuses to change it): analytics' rebuild makes its consumer begin
+    // after its latest snapshot of facts.
+    let deliver_policy = match start {
+        Some(policy) => policy,
+        None => match stream.get_consumer::<pull::Config>(&spec.durable).await {
+            Ok(existing) => existing.cached_info().config.deliver_policy,
+            Err(_) => jetstream::consumer::DeliverPolicy::All,
+        },
+    };
     let config = pull::Config {
         durable_name: Some(spec.durable.clone()),
         filter_subjects: spec.filters.clone(),
@@ -391,7 +426,7 @@ async fn bind(
         // and poison is dead-lettered by us at its first delivery.
         max_deliver: -1,
         max_ack_pending: spec.max_ack_pending,
-        deliver_policy: jetstream::consumer::DeliverPolicy::All,
+        deliver_policy,
         ..Default::default()
     };
     stream

@@ -36,6 +36,8 @@ impl Platform {
         nats: &NatsSettings,
         auth: &AuthSettings,
     ) -> anyhow::Result<Self> {
+        // A bad stream age stops the start before anything else happens.
+        let limits = crate::bus::StreamLimits::from_settings(nats)?;
         let db = crate::db::connect(database).await?;
         M::up(&db, None)
             .await
@@ -54,7 +56,10 @@ impl Platform {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         let jetstream = jetstream::new(client.clone());
-        crate::bus::ensure_streams(&jetstream, nats.replicas).await?;
+        crate::bus::ensure_streams_with(&jetstream, limits).await?;
+        if service == crate::bus::STREAM_OWNER {
+            crate::bus::apply_stream_limits(&jetstream, limits).await?;
+        }
         Ok(Self {
             service,
             db,

@@ -120,6 +120,7 @@ pub fn common_problems(service: &str, settings: &impl ServiceSettings) -> Vec<Pr
             format!("must be at least 3 (is {})", nats.replicas),
         ));
     }
+    problems.extend(stream_max_age_problems(nats));
     if settings.database().url.starts_with("sqlite:") {
         problems.push(Problem::new(
             format!("PATHWAY_{}__DATABASE__URL", service.to_uppercase()),
@@ -133,6 +134,32 @@ pub fn common_problems(service: &str, settings: &impl ServiceSettings) -> Vec<Pr
         ));
     }
     problems
+}
+
+/// What production asks of the stream's `max_age`: set (patient events are
+/// not kept for ever), within bounds, and no shorter than analytics'
+/// snapshot interval with its margin
+/// ([`crate::settings::SHORTEST_PRODUCTION_STREAM_MAX_AGE_DAYS`]).
+pub fn stream_max_age_problems(nats: &NatsSettings) -> Vec<Problem> {
+    use crate::settings::{LONGEST_STREAM_MAX_AGE_DAYS, SHORTEST_PRODUCTION_STREAM_MAX_AGE_DAYS};
+    let days = nats.stream_max_age_days;
+    if (SHORTEST_PRODUCTION_STREAM_MAX_AGE_DAYS..=LONGEST_STREAM_MAX_AGE_DAYS).contains(&days) {
+        return Vec::new();
+    }
+    let why = if days == 0 {
+        "must not be 0 (every event kept for ever): production keeps the stream's events for a \
+         limited time"
+            .to_owned()
+    } else if days < SHORTEST_PRODUCTION_STREAM_MAX_AGE_DAYS {
+        format!(
+            "must be at least {SHORTEST_PRODUCTION_STREAM_MAX_AGE_DAYS} days (is {days}): analytics \
+             snapshots its facts daily, and a rebuild needs every event after the latest snapshot, \
+             with a margin for a snapshot that failed"
+        )
+    } else {
+        format!("must be at most {LONGEST_STREAM_MAX_AGE_DAYS} days (is {days})")
+    };
+    vec![Problem::new("PATHWAY_NATS__STREAM_MAX_AGE_DAYS", why)]
 }
 
 /// The shortest NATS password production takes.

@@ -149,6 +149,13 @@ pub struct NatsSettings {
     pub inbox_prefix: Option<String>,
     /// Stream replicas: 1 locally, 3 in production.
     pub replicas: usize,
+    /// How many days the pathway stream keeps an event (its `max_age`);
+    /// 0 keeps every event for ever, which only a deployment outside
+    /// production may choose. Intake applies it when it creates the stream
+    /// and to the stream it finds at start. Analytics' daily snapshot of its
+    /// facts is what a rebuild starts from, so the stream need only keep what
+    /// came after the latest one (`docs/decisions/0029`).
+    pub stream_max_age_days: u32,
 }
 
 impl NatsSettings {
@@ -184,6 +191,37 @@ impl Default for NatsSettings {
             tls_client_key_file: None,
             inbox_prefix: None,
             replicas: 1,
+            stream_max_age_days: DEFAULT_STREAM_MAX_AGE_DAYS,
+        }
+    }
+}
+
+/// How long the pathway stream keeps an event unless told otherwise.
+pub const DEFAULT_STREAM_MAX_AGE_DAYS: u32 = 30;
+
+/// The longest `max_age` taken, about ten years: a longer one is a mistake
+/// (keeping every event for ever is 0).
+pub const LONGEST_STREAM_MAX_AGE_DAYS: u32 = 3650;
+
+/// The shortest `max_age` production takes: analytics snapshots its facts
+/// daily, and a snapshot that fails (analytics down over a long weekend, a
+/// database full) must be noticed and taken again before the events after
+/// the last good one age out: a day's interval and six days' margin.
+pub const SHORTEST_PRODUCTION_STREAM_MAX_AGE_DAYS: u32 = 7;
+
+impl NatsSettings {
+    /// The pathway stream's `max_age`: `None` keeps every event for ever;
+    /// an error names the setting and what it takes.
+    pub fn stream_max_age(&self) -> anyhow::Result<Option<std::time::Duration>> {
+        match self.stream_max_age_days {
+            0 => Ok(None),
+            days if days > LONGEST_STREAM_MAX_AGE_DAYS => anyhow::bail!(
+                "PATHWAY_NATS__STREAM_MAX_AGE_DAYS: must be from 1 to {LONGEST_STREAM_MAX_AGE_DAYS} \
+                 days, or 0 to keep every event for ever (is {days})"
+            ),
+            days => Ok(Some(std::time::Duration::from_secs(
+                u64::from(days) * 24 * 60 * 60,
+            ))),
         }
     }
 }

@@ -91,7 +91,7 @@ async fn a_baseline_file_loads_whole_or_not_at_all_and_survives_a_rebuild() {
         check(&json(app.metrics(&evaluator, query).await).await);
 
         app.stop().await;
-        pathway_analytics::startup::rebuild(&app.settings, |_| {})
+        pathway_analytics::startup::rebuild(&app.settings, false, |_| {})
             .await
             .expect("the rebuild runs");
         let mut app = app.restart().await;

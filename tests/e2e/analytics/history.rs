@@ -253,7 +253,7 @@ pub(crate) fn events_of(case: &Case) -> Vec<Event> {
     out
 }
 
-fn board_events() -> Vec<Event> {
+pub(crate) fn board_events() -> Vec<Event> {
     let settings = BoardSettings {
         vetting_target_working_days: TARGET,
         extra_holidays: vec![day(LOCAL_HOLIDAY.0, LOCAL_HOLIDAY.1)],

@@ -11,7 +11,8 @@
 //! show and checks disclosure control; the tests are in `monthly` (metrics
 //! and CSV), `midnight` (years of referrals around midnight, summer and
 //! winter, by month and quarter), `splits` (before/after adoption, by sex and priority), `access`
-//! (bad parameters and who may see metrics), `rebuild`, `dashboard` (and `dashboard_browser`, the page at a desktop's
+//! (bad parameters and who may see metrics), `rebuild`, `snapshot` (rebuilds
+//! from a snapshot of the facts once the stream let old events go), `dashboard` (and `dashboard_browser`, the page at a desktop's
 //! and a phone's width),
 //! `baseline`, `csv_cells` (no CSV cell a spreadsheet could run),
 //! `re_referral` and `phs` (waits to first appointment as Public Health
@@ -34,6 +35,7 @@ mod practices;
 pub(crate) mod publication;
 mod re_referral;
 mod rebuild;
+mod snapshot;
 mod splits;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};

@@ -358,7 +358,7 @@ async fn practices_see_their_referrals_outcomes_and_advice_share_suppressed() {
         assert_eq!(blank["practices"][0]["practice"], "unknown");
         assert_eq!(blank["board_total"], report["board_total"]);
         app.stop().await;
-        pathway_analytics::startup::rebuild(&app.settings, |_| {})
+        pathway_analytics::startup::rebuild(&app.settings, false, |_| {})
             .await
             .expect("the rebuild runs");
         let mut app = app.restart().await;

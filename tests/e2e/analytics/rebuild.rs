@@ -26,7 +26,7 @@ async fn a_rebuild_from_the_stream_gives_identical_metrics() {
         app.stop().await;
 
         let mut reports = Vec::new();
-        let done = pathway_analytics::startup::rebuild(&app.settings, |p| reports.push(p))
+        let done = pathway_analytics::startup::rebuild(&app.settings, false, |p| reports.push(p))
             .await
             .expect("the rebuild runs");
         // Every message on the stream, the redelivered copies included.

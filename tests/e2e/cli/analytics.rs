@@ -98,7 +98,20 @@ async fn a_baseline_is_imported_metrics_are_printed_and_analytics_rebuilt() {
     let out = pathway(&p, "analytics rebuild").await.ok();
     assert_eq!(
         out,
-        format!("rebuilt every fact from the stream: {published} messages handled\n")
+        format!(
+            "rebuilt every fact from the latest snapshot and the stream: {published} messages handled\n"
+        )
+    );
+    let (_, after) = p.analytics(&format!("/v1/metrics?{query}")).await;
+    assert_eq!(json_of(&after), report);
+    // From the start of what the stream holds, ignoring any snapshot: the
+    // same here, where the stream still holds every event.
+    let out = pathway(&p, "analytics rebuild --from-start").await.ok();
+    assert_eq!(
+        out,
+        format!(
+            "rebuilt every fact from the latest snapshot and the stream: {published} messages handled\n"
+        )
     );
     let (_, after) = p.analytics(&format!("/v1/metrics?{query}")).await;
     assert_eq!(json_of(&after), report);

@@ -7,8 +7,11 @@
 //! - [`practices`]: feedback to referrers, per GP practice of one board.
 //! - [`publication`]: the fixed quarterly tables, for evaluators of every board.
 //! - [`baseline`]: a board's referrals from before adoption, loaded from its file.
-//! - [`rebuild`]: every fact again from the stream, in the running service
-//!   (pausing the live consumer) or with it stopped.
+//! - [`rebuild`]: every fact again from the latest snapshot and the stream
+//!   after it, in the running service (pausing the live consumer) or with
+//!   it stopped.
+//! - [`snapshot`]: the facts kept with the stream sequence they hold, daily
+//!   and on an operator's request.
 
 use std::sync::Arc;
 
@@ -25,6 +28,7 @@ pub mod phs;
 pub mod practices;
 pub mod publication;
 pub mod rebuild;
+pub mod snapshot;
 
 pub use rebuild::Rebuilder;
 
@@ -71,6 +75,11 @@ pub enum Error {
     /// A rebuild was asked for while one is running.
     #[error("a rebuild is running already")]
     RebuildRunning { handled: u64, remaining: u64 },
+    /// A rebuild would lose facts: messages it needs have left the stream
+    /// and no snapshot holds them. The reason says what is missing and how
+    /// to go on.
+    #[error("{0}")]
+    RebuildRefused(String),
     /// The database did not answer; nothing was changed.
     #[error("the database did not answer")]
     Unavailable(#[source] anyhow::Error),

@@ -1,16 +1,26 @@
-//! Rebuild: forget every fact and read the whole stream again, either in the
-//! running service (`POST /v1/rebuild`, `pathway analytics rebuild`: the
+//! Rebuild: forget every fact built from the stream and build them again,
+//! from the latest snapshot of the facts and the stream after it, either in
+//! the running service (`POST /v1/rebuild`, `pathway analytics rebuild`: the
 //! [`Rebuilder`] stops the live consumer, replays, and starts it again) or
 //! with the service stopped (`analytics rebuild`); either way the consumer
 //! carries on from where the rebuild ended.
 //!
+//! Where it starts is [`crate::domain::snapshot::plan`]: after the latest
+//! snapshot's stream sequence, or the stream's first message when there is
+//! none; when the stream no longer holds a message it needs (aged out under
+//! its `max_age`), it refuses before changing anything, unless the operator
+//! asked to start from what the stream holds (`from_start`) and accepted the
+//! loss.
+//!
 //! The durable consumer is deleted; then the facts (all but the imported
 //! baseline), the boards' histories, the consumer's inbox rows and its dead
-//! letters are deleted in one transaction; the consumer is created again
-//! from the start of the stream, and every message is handled through the
-//! same inbox as in service, one batch at a time, so a rebuild gives the
-//! same facts as the service built them. A crash at any point leaves facts
-//! that the next start completes from the stream.
+//! letters are deleted and the snapshot's put back, in one transaction; the
+//! consumer is created again beginning after the snapshot, and every message
+//! is handled through the same inbox as in service, one batch at a time, so
+//! a rebuild gives the same facts as the service built them. A crash before
+//! the transaction commits leaves everything as it was; after it, the
+//! consumer the next start creates reads the stream from its first message,
+//! and every message the snapshot holds finds its inbox row there.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,7 +39,8 @@ use tokio_util::sync::CancellationToken;
 use super::{Analytics, Error};
 use crate::consumer::{self, DURABLE};
 use crate::domain::rebuild::{RebuildState, RebuildTransition};
-use crate::store::{boards, facts};
+use crate::domain::snapshot::{self as rule, Covering, Held, Plan};
+use crate::store::{boards, facts, snapshots};
 
 /// How far a rebuild has gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,10 +56,25 @@ impl Analytics {
     /// and carries on after; metrics are [`Error::Rebuilding`] until it is
     /// done. It touches every board, so it needs a board admin for all of
     /// them (`*`).
-    pub fn begin_rebuild(&self, caller: &Caller) -> Result<RebuildStatus, Error> {
+    ///
+    /// With `from_start`, any snapshot is ignored and the stream read from
+    /// the first message it still holds, whatever aged out before it. A
+    /// rebuild that would lose facts without it is refused
+    /// ([`Error::RebuildRefused`]) before anything changes.
+    pub async fn begin_rebuild(
+        &self,
+        caller: &Caller,
+        from_start: bool,
+    ) -> Result<RebuildStatus, Error> {
         require_operator(caller)?;
+        if !self.rebuilder.is_running() {
+            plan(&self.platform, from_start).await?.map_err(|refusal| {
+                tracing::warn!(requested_by = %caller.subject, %refusal, "analytics rebuild refused");
+                Error::RebuildRefused(refusal.to_string())
+            })?;
+        }
         self.rebuilder
-            .begin(&caller.subject)
+            .begin(&caller.subject, from_start)
             .map_err(|running| Error::RebuildRunning {
                 handled: running.handled,
                 remaining: running.remaining,
@@ -75,13 +101,64 @@ fn require_operator(caller: &Caller) -> Result<(), Error> {
     }
 }
 
-/// Forget the facts built from the stream and read it again from the start,
-/// through the same inbox as in service. Nothing else may consume the
-/// durable meanwhile: the service stops its own consumer first ([`Rebuilder`]).
+/// Where a rebuild would start now: the latest snapshot (unless
+/// `from_start`) against what the stream holds; or why it must not.
+pub async fn plan(
+    platform: &Platform,
+    from_start: bool,
+) -> anyhow::Result<Result<Plan, rule::Refusal>> {
+    let mut stream = platform
+        .jetstream
+        .get_stream(pathway_proto::stream::NAME)
+        .await
+        .context("the pathway stream is missing")?;
+    let state = stream
+        .info()
+        .await
+        .context("cannot read the pathway stream")?
+        .state
+        .clone();
+    let held = Held {
+        first: state.first_sequence,
+        last: state.last_sequence,
+    };
+    let latest = match snapshots::latest(&platform.db).await? {
+        Some(snapshot) => Some(Covering {
+            stream_sequence: u64::try_from(snapshot.stream_sequence).unwrap_or_default(),
+            taken: pathway_proto::days::local(snapshot.taken_at)
+                .format("%-d %B %Y %H:%M")
+                .to_string(),
+            id: snapshot.id,
+        }),
+        None => None,
+    };
+    Ok(rule::plan(latest, held, from_start))
+}
+
+/// Forget the facts built from the stream and build them again from the
+/// latest snapshot and the stream after it (or, `from_start`, from what the
+/// stream holds), through the same inbox as in service. Nothing else may
+/// consume the durable meanwhile: the service stops its own consumer first
+/// ([`Rebuilder`]). Refused, with nothing changed, when it would lose facts.
 pub async fn replay(
     platform: &Platform,
+    from_start: bool,
     mut report: impl FnMut(Progress),
 ) -> anyhow::Result<Progress> {
+    let plan = plan(platform, from_start)
+        .await?
+        .map_err(anyhow::Error::new)?;
+    match &plan.snapshot {
+        Some(snapshot) => tracing::info!(
+            snapshot = %snapshot.id,
+            from_sequence = plan.start_sequence,
+            "analytics rebuild: from the latest snapshot and the stream after it"
+        ),
+        None => tracing::info!(
+            from_start,
+            "analytics rebuild: from the start of what the stream holds"
+        ),
+    }
     // The consumer goes first, then the facts: a crash between the two leaves
     // the facts and their inbox rows, and the consumer created again from the
     // start finds every message already handled. The other way round, a crash
@@ -114,7 +191,11 @@ pub async fn replay(
         .filter(dead_letter::Column::Consumer.eq(DURABLE))
         .exec(&txn)
         .await?;
+    if let Some(snapshot) = &plan.snapshot {
+        snapshots::restore(&txn, &snapshot.id).await?;
+    }
     txn.commit().await.context("cannot clear the facts")?;
+    inbox::create_from(&platform.jetstream, &consumer::spec(), plan.start_sequence).await?;
     let inbox = consumer::inbox(platform).await?;
     let mut durable: async_nats::jetstream::consumer::PullConsumer = stream
         .get_consumer(DURABLE)
@@ -322,7 +403,7 @@ impl Rebuilder {
 
     /// Start a rebuild in the background; when one is running already,
     /// its status instead.
-    fn begin(&self, requested_by: &str) -> Result<RebuildStatus, RebuildStatus> {
+    fn begin(&self, requested_by: &str, from_start: bool) -> Result<RebuildStatus, RebuildStatus> {
         let started = self.update(Some(RebuildTransition::Began), |s| {
             *s = RebuildStatus {
                 state: s.state,
@@ -331,15 +412,15 @@ impl Rebuilder {
                 ..RebuildStatus::idle()
             };
         })?;
-        tracing::info!(requested_by, "analytics rebuild started");
+        tracing::info!(requested_by, from_start, "analytics rebuild started");
         let this = self.clone();
-        tokio::spawn(async move { this.run().await });
+        tokio::spawn(async move { this.run(from_start).await });
         Ok(started)
     }
 
-    async fn run(self) {
+    async fn run(self, from_start: bool) {
         self.stop_live().await;
-        let result = replay(&self.inner.platform, |progress| {
+        let result = replay(&self.inner.platform, from_start, |progress| {
             let _ = self.update(None, |s| {
                 s.handled = progress.handled;
                 s.remaining = progress.remaining;

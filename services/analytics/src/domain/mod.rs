@@ -11,6 +11,8 @@
 //! - [`practices`]: feedback to referrers, per GP practice of a board.
 //! - [`publication`], [`suppression`]: the fixed quarterly tables, suppressed as one set.
 //! - [`rebuild`]: where a rebuild of the facts is, as a state machine.
+//! - [`snapshot`]: where a rebuild starts, from the latest snapshot of the
+//!   facts, and when it must refuse rather than lose facts.
 
 pub mod aggregates;
 pub mod baseline;
@@ -24,5 +26,6 @@ pub mod phs_row;
 pub mod practices;
 pub mod publication;
 pub mod rebuild;
+pub mod snapshot;
 pub mod suppression;
 pub mod waits;

@@ -1,10 +1,14 @@
 //! `referral_facts`: one de-identified fact per referral.
+//!
+//! A row is also kept as JSON in analytics' snapshots
+//! ([`super::snapshots`]): a column added later takes `#[serde(default)]`
+//! (an `Option` needs nothing), so a snapshot taken before it still restores.
 
 use sea_orm::entity::prelude::*;
 
 /// One referral, de-identified. Times are UTC; milestones keep their
 /// first time, the outcome its latest value.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "referral_facts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

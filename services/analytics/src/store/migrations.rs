@@ -5,7 +5,10 @@ use pathway_common::db::{create_index, create_table};
 use pathway_common::plumbing::PlumbingMigration;
 use sea_orm_migration::prelude::*;
 
-use super::{aggregates, fact, metric_counter, pathway_change, settings_change};
+use super::{
+    aggregates, fact, fact_snapshot, fact_snapshot_row, metric_counter, pathway_change,
+    settings_change,
+};
 
 struct AnalyticsTables;
 
@@ -237,6 +240,32 @@ impl MigrationTrait for DemoFacts {
     }
 }
 
+/// Snapshots of the facts, for a rebuild to start from
+/// ([`super::snapshots`]): one daily snapshot a Scottish day at most.
+struct FactSnapshots;
+
+impl MigrationName for FactSnapshots {
+    fn name(&self) -> &str {
+        "m0010_fact_snapshots"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for FactSnapshots {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_table(manager, fact_snapshot::Entity).await?;
+        create_index(
+            manager,
+            "fact_snapshots",
+            "fact_snapshots_daily_on",
+            &["daily_on"],
+            true,
+        )
+        .await?;
+        create_table(manager, fact_snapshot_row::Entity).await
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -253,6 +282,7 @@ impl MigratorTrait for Migrator {
             Box::new(MetricCounters),
             Box::new(ReReferralIndexes),
             Box::new(MonthlyCounters),
+            Box::new(FactSnapshots),
         ]
     }
 }

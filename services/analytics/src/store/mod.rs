@@ -10,16 +10,21 @@
 //!   clearing) and [`boards`] (the boards' histories, and what a metrics
 //!   query needs of them), [`aggregates`] (the metrics' counters, kept with
 //!   the facts), [`batch`] (what the consumer keeps for one batch and
-//!   writes at its end).
+//!   writes at its end), [`snapshots`] (the facts kept with the stream
+//!   sequence they hold, for a rebuild to start from; tables
+//!   [`fact_snapshot`] and [`fact_snapshot_row`]).
 
 pub mod aggregates;
 pub mod batch;
 pub mod boards;
 pub mod fact;
+pub mod fact_snapshot;
+pub mod fact_snapshot_row;
 pub mod facts;
 pub mod metric_counter;
 pub mod migrations;
 pub mod pathway_change;
 pub mod settings_change;
+pub mod snapshots;
 
 pub use migrations::Migrator;

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A board's pathway switched on or off (`board.pathway_changed`).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "board_pathway_changes")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -5,7 +5,7 @@ use sea_orm_migration::prelude::{Alias, ColumnDef, MigrationName, MigrationTrait
 use sea_orm_migration::prelude::{Table, async_trait};
 
 /// A board's settings document after a change (`board.settings_changed`).
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "board_settings_changes")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -27,6 +27,7 @@ impl From<Error> for ApiError {
                     "a rebuild is running already ({handled} messages handled, {remaining} to go): follow it with GET /v1/rebuild"
                 ),
             ),
+            Error::RebuildRefused(reason) => ApiError::conflict("rebuild_would_lose_facts", reason),
             Error::Unavailable(cause) => ApiError::unavailable("the database", cause),
             Error::Unexpected(cause) => ApiError::Internal(cause),
         }

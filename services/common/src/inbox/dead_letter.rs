@@ -11,7 +11,7 @@ use super::entity as inbox;
 use crate::db::is_unique_violation;
 use crate::outbox;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize, serde::Deserialize)]
 #[sea_orm(table_name = "dead_letters")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

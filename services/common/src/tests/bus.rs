@@ -143,3 +143,40 @@ async fn a_user_seed_is_taken() {
         .expect("a user seed is taken");
     assert_eq!(url, settings.url);
 }
+
+#[test]
+fn the_streams_max_age_is_days_zero_for_ever_and_bounded() {
+    let with = |days| NatsSettings {
+        stream_max_age_days: days,
+        ..NatsSettings::default()
+    };
+    let day = Duration::from_secs(24 * 60 * 60);
+    assert_eq!(
+        NatsSettings::default().stream_max_age().expect("valid"),
+        Some(30 * day)
+    );
+    assert_eq!(with(0).stream_max_age().expect("valid"), None);
+    assert_eq!(with(1).stream_max_age().expect("valid"), Some(day));
+    assert_eq!(
+        with(3650).stream_max_age().expect("valid"),
+        Some(3650 * day)
+    );
+    let refused = with(3651).stream_max_age().expect_err("too long");
+    assert!(
+        refused
+            .to_string()
+            .starts_with("PATHWAY_NATS__STREAM_MAX_AGE_DAYS:"),
+        "{refused}"
+    );
+
+    let limits = StreamLimits::from_settings(&with(7)).expect("valid");
+    assert_eq!(pathway_stream_config(limits).max_age, 7 * day);
+    assert_eq!(
+        pathway_stream_config(StreamLimits::keep_forever(1)).max_age,
+        Duration::ZERO,
+        "JetStream's 0 keeps every event"
+    );
+    // The dead letters and advisories keep their own ages.
+    assert_eq!(dead_letter_stream_config(1).max_age, Duration::ZERO);
+    assert_eq!(advisory_stream_config(1).max_age, names::ADVISORY_MAX_AGE);
+}

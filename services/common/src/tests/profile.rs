@@ -75,7 +75,7 @@ fn the_embedded_default_is_refused_on_every_count() {
 #[test]
 fn each_unsafe_setting_is_refused_alone() {
     type Spoil = fn(&mut Settings);
-    let cases: [(&str, Spoil); 9] = [
+    let cases: [(&str, Spoil); 12] = [
         ("PATHWAY_AUTH__TOKEN_PASTING", |s| {
             s.auth.token_pasting = true
         }),
@@ -94,6 +94,15 @@ fn each_unsafe_setting_is_refused_alone() {
             s.nats.credentials_file = None
         }),
         ("PATHWAY_NATS__REPLICAS", |s| s.nats.replicas = 1),
+        ("PATHWAY_NATS__STREAM_MAX_AGE_DAYS", |s| {
+            s.nats.stream_max_age_days = 0
+        }),
+        ("PATHWAY_NATS__STREAM_MAX_AGE_DAYS", |s| {
+            s.nats.stream_max_age_days = 6
+        }),
+        ("PATHWAY_NATS__STREAM_MAX_AGE_DAYS", |s| {
+            s.nats.stream_max_age_days = 3651
+        }),
         ("PATHWAY_HTTP__RATE_LIMIT_PER_SECOND", |s| {
             s.http.rate_limit_per_second = 0
         }),
@@ -218,5 +227,31 @@ fn nats_must_be_encrypted_and_this_services_own() {
         let mut settings = safe();
         spoil(&mut settings.nats);
         assert_eq!(refused(&settings), expected, "{:?}", settings.nats);
+    }
+}
+
+#[test]
+fn production_keeps_the_stream_long_enough_for_a_rebuild_and_not_for_ever() {
+    for (days, why) in [
+        (0, "must not be 0"),
+        (1, "at least 7 days"),
+        (6, "at least 7 days"),
+        (3651, "at most 3650"),
+    ] {
+        let mut settings = safe();
+        settings.nats.stream_max_age_days = days;
+        let problems = common_problems("intake", &settings);
+        assert_eq!(problems.len(), 1, "{days}");
+        assert_eq!(problems[0].setting, "PATHWAY_NATS__STREAM_MAX_AGE_DAYS");
+        assert!(
+            problems[0].must.contains(why),
+            "{days}: {}",
+            problems[0].must
+        );
+    }
+    for days in [7, 30, 3650] {
+        let mut settings = safe();
+        settings.nats.stream_max_age_days = days;
+        assert_eq!(refused(&settings), Vec::<String>::new(), "{days}");
     }
 }
