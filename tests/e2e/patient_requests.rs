@@ -1,5 +1,8 @@
 //! A patient's requests about their data, across the services that hold
-//! it: a board admin erases a patient by CHI number, and intake, vetting and
+//! it. After a walk through the pathway (a referral vetted with the
+//! clinician's words, its messages sent), no database, read raw, and no
+//! event on the stream holds a patient's identifiers or those words in the
+//! clear. Then a board admin erases a patient by CHI number, and intake, vetting and
 //! notification each remove what they held (a raw read of each database
 //! finds none of the patient's identifiers or the clinician's words) while
 //! analytics keeps their facts and another patient is untouched; asking
@@ -16,7 +19,7 @@ use pathway_tests::notification::{NotifyGateway, WebhookReceiver};
 use pathway_tests::referrals::{chi_for, set, valid_referral};
 use pathway_tests::vetting::VettingApp;
 use pathway_tests::{Backend, backends, eventually};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use crate::encryption_at_rest::raw;
@@ -28,7 +31,7 @@ const OTHER_WORDS: &str = "Ardgay-Lochcarron";
 struct Services {
     intake: IntakeApp,
     vetting: VettingApp,
-    _decision: pathway_tests::decision::TestApp,
+    decision: pathway_tests::decision::TestApp,
     notification: pathway_tests::notification::TestApp,
     analytics: pathway_tests::analytics::TestApp,
     _gateway: NotifyGateway,
@@ -56,7 +59,7 @@ impl Services {
         Self {
             intake,
             vetting,
-            _decision: decision,
+            decision,
             notification,
             analytics,
             _gateway: gateway,
@@ -115,6 +118,53 @@ impl Services {
         self.notification.wait_until_settled(id, 1).await;
     }
 
+    /// Every service's database as the disk (SQLite) or a dump (PostgreSQL)
+    /// has it.
+    async fn raw_databases(&self, backend: &Backend) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "intake",
+                raw(backend, &self.intake.settings.database.url, &self.intake.db).await,
+            ),
+            (
+                "vetting",
+                raw(
+                    backend,
+                    &self.vetting.settings.database.url,
+                    &self.vetting.db,
+                )
+                .await,
+            ),
+            (
+                "decision",
+                raw(
+                    backend,
+                    &self.decision.settings.database.url,
+                    &self.decision.db,
+                )
+                .await,
+            ),
+            (
+                "notification",
+                raw(
+                    backend,
+                    &self.notification.settings.database.url,
+                    &self.notification.db,
+                )
+                .await,
+            ),
+            (
+                "analytics",
+                raw(
+                    backend,
+                    &self.analytics.settings.database.url,
+                    &self.analytics.db,
+                )
+                .await,
+            ),
+        ]
+    }
+
     /// Service `base`'s report of erasure `id`, once it has one.
     async fn report(&self, base: &str, id: &str) -> Value {
         let token = self.admin();
@@ -160,9 +210,21 @@ impl Patient {
         body
     }
 
-    /// What no service may hold once the patient is erased.
+    /// The patient's identifiers.
     fn traces(&self) -> Vec<&str> {
-        vec![&self.chi, &self.given, &self.family, "1952-03-14", WORDS]
+        vec![&self.chi, &self.given, &self.family, "1952-03-14"]
+    }
+}
+
+/// `trace` is nowhere in `raw` (of `what`); the bytes around it otherwise.
+fn assert_absent(raw: &str, trace: &str, what: &str) {
+    if let Some(at) = raw.find(trace) {
+        let start = raw.floor_char_boundary(at.saturating_sub(200));
+        let end = raw.ceil_char_boundary((at + 200).min(raw.len()));
+        panic!(
+            "{what} holds {trace:?} in the clear: …{}…",
+            &raw[start..end]
+        );
     }
 }
 
@@ -180,6 +242,21 @@ async fn an_erased_patient_leaves_no_trace_but_still_counts() {
             .vetting
             .wait_for_status("highland", &second, "awaiting_vetting")
             .await;
+
+        // At rest and on the stream, nothing in the clear.
+        let everything: Vec<&str> =
+            [erased.traces(), kept.traces(), vec![WORDS, OTHER_WORDS]].concat();
+        for (service, raw) in services.raw_databases(&backend).await {
+            for trace in &everything {
+                assert_absent(&raw, trace, service);
+            }
+        }
+        for event in services.intake.stream_events().await {
+            let raw = String::from_utf8_lossy(&event.raw);
+            for trace in &everything {
+                assert_absent(&raw, trace, &event.subject);
+            }
+        }
 
         let done = services
             .act(&json!({"kind": "erase", "chi": erased.chi, "reason": "SAR 2026/114"}))
@@ -213,46 +290,45 @@ async fn an_erased_patient_leaves_no_trace_but_still_counts() {
         assert!(messages >= 1, "{notification}");
 
         // A raw read of every database finds nothing of the patient, nor
-        // the clinician's words about them; the other patient is all there.
-        let databases = [
-            (
-                "intake",
-                raw(
-                    &backend,
-                    &services.intake.settings.database.url,
-                    &services.intake.db,
-                )
-                .await,
-            ),
-            (
-                "vetting",
-                raw(
-                    &backend,
-                    &services.vetting.settings.database.url,
-                    &services.vetting.db,
-                )
-                .await,
-            ),
-            (
-                "notification",
-                raw(
-                    &backend,
-                    &services.notification.settings.database.url,
-                    &services.notification.db,
-                )
-                .await,
-            ),
-        ];
-        for (service, raw) in &databases {
-            for trace in erased.traces() {
-                if let Some(at) = raw.find(trace) {
-                    let start = raw.floor_char_boundary(at.saturating_sub(300));
-                    let end = raw.ceil_char_boundary((at + 300).min(raw.len()));
-                    panic!("{service} still holds {trace:?}: …{}…", &raw[start..end]);
-                }
+        // the clinician's words about them, even encrypted: the rows are
+        // gone or empty. The other patient is all there.
+        for (service, raw) in services.raw_databases(&backend).await {
+            for trace in erased.traces().into_iter().chain([WORDS]) {
+                assert_absent(&raw, trace, service);
             }
         }
-
+        // Nor encrypted: the rows are gone or empty.
+        for id in [&first, &second] {
+            let row = pathway_intake::store::referral::Entity::find_by_id(id.clone())
+                .one(&services.intake.db)
+                .await
+                .expect("intake's row")
+                .expect("a skeleton stays");
+            assert_eq!(
+                (row.document.as_str(), row.patient_pseudonym.as_str()),
+                ("", "")
+            );
+            let texts = pathway_vetting::store::clinical_text::Entity::find()
+                .filter(pathway_vetting::store::clinical_text::Column::ReferralId.eq(id.as_str()))
+                .count(&services.vetting.db)
+                .await
+                .expect("vetting's texts");
+            assert_eq!(texts, 0, "vetting's texts of {id}");
+            for delivery in services.notification.deliveries(id).await {
+                assert!(
+                    delivery.address.is_empty()
+                        && delivery.body.is_empty()
+                        && delivery.subject.is_empty(),
+                    "{delivery:?}"
+                );
+            }
+        }
+        let other_texts = pathway_vetting::store::clinical_text::Entity::find()
+            .filter(pathway_vetting::store::clinical_text::Column::ReferralId.eq(other.as_str()))
+            .count(&services.vetting.db)
+            .await
+            .expect("vetting's texts");
+        assert!(other_texts >= 2, "the other patient's texts stay");
         let referrer = services.intake.token(Role::Referrer, &["highland"]);
         let read = services.intake.get_referral(&referrer, &other).await;
         assert_eq!(read.status(), 200);

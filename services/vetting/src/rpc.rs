@@ -63,7 +63,9 @@ impl From<Error> for Refusal {
                 Self::new(RefusalCode::Invalid, reasons.join("; "))
             }
             Error::Forbidden(error) => error.into(),
-            Error::NotFound => Self::new(RefusalCode::NotFound, "no such text"),
+            Error::NotFound | Error::NothingErasedYet(_) => {
+                Self::new(RefusalCode::NotFound, "no such text")
+            }
             Error::Refused(refusal) => Self::new(RefusalCode::Conflict, refusal.to_string()),
             Error::Erased => Self::new(RefusalCode::Erased, error.to_string()),
             Error::Restricted => Self::new(RefusalCode::Restricted, error.to_string()),

@@ -9,9 +9,10 @@
 //!
 //! One module per command, `pathway` and the parsing of its output here:
 //! `board`, `referrals` (refer and status), `token`, `deliveries`,
-//! `dead_letters`, `analytics` (baseline import, metrics, rebuild), `publish`
-//! (a quarter's tables as CSV and SVG files), `practices` (feedback to
-//! referrers per GP practice) and `demo`.
+//! `dead_letters`, `patient` (erasure and restriction), `analytics`
+//! (baseline import, metrics, rebuild), `publish` (a quarter's tables as CSV
+//! and SVG files), `practices` (feedback to referrers per GP practice) and
+//! `demo`.
 
 mod analytics;
 mod board;
@@ -19,6 +20,7 @@ mod dead_letters;
 mod deliveries;
 mod demo;
 mod demo_history;
+mod patient;
 mod practices;
 mod publish;
 mod referrals;

@@ -3,11 +3,9 @@
 //! went (`GET /v1/erasures/{id}`), its part of `pathway patient erase`'s
 //! report.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use pathway_common::auth::Caller;
-use pathway_common::erasure::{self, ErasedReferral, ErasureReport};
+use pathway_common::erasure::{self, ErasureReport, ReportError};
 use pathway_proto::v1::{self as proto, Event};
 use sea_orm::ConnectionTrait;
 
@@ -28,7 +26,7 @@ impl Notifications {
                 "referral.erased without a referral id or an erasure id".into(),
             ));
         }
-        let done = patients::erase(
+        patients::erase(
             txn,
             &erased.erasure_id,
             &event.referral_id,
@@ -39,48 +37,23 @@ impl Notifications {
         tracing::info!(
             referral_id = %event.referral_id,
             erasure_id = %erased.erasure_id,
-            messages = done.messages,
-            cancelled = done.cancelled,
             "erased the messages of a referral at the patient's request"
         );
         Ok(())
     }
 
-    /// The referrals of `caller`'s boards erased under `erasure_id`; not
-    /// found until notification has taken in at least one of them.
+    /// The referrals of `caller`'s boards erased under `erasure_id`.
     pub async fn erasure_report(
         &self,
         caller: &Caller,
         erasure_id: &str,
     ) -> Result<ErasureReport, Error> {
-        erasure::require_reader(caller)?;
-        let referrals: Vec<ErasedReferral> = patients::erased_under(self.db(), erasure_id)
-            .await?
-            .into_iter()
-            .filter(|row| caller.may_act_for(&row.board))
-            .map(|row| ErasedReferral {
-                removed: BTreeMap::from([
-                    ("messages".to_owned(), count(row.messages)),
-                    ("messages_not_sent".to_owned(), count(row.cancelled)),
-                ]),
-                referral_id: row.referral_id,
-                board: row.board,
-                done_at: row.done_at,
+        erasure::report(self.db(), caller, "notification", erasure_id)
+            .await
+            .map_err(|error| match error {
+                ReportError::Forbidden(error) => error.into(),
+                not_yet @ ReportError::NotYet { .. } => Error::NotFound(not_yet.to_string()),
+                ReportError::Database(error) => error.into(),
             })
-            .collect();
-        if referrals.is_empty() {
-            return Err(Error::NotFound(format!(
-                "notification has erased nothing under {erasure_id} for your boards yet: the request reaches it on the stream, so try again in a moment"
-            )));
-        }
-        Ok(ErasureReport {
-            erasure_id: erasure_id.to_owned(),
-            service: "notification".to_owned(),
-            referrals,
-        })
     }
-}
-
-fn count(rows: i64) -> u64 {
-    u64::try_from(rows).unwrap_or_default()
 }

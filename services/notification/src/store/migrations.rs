@@ -102,7 +102,7 @@ impl MigratorTrait for Migrator {
             Box::new(DeliveryAccount),
             Box::new(board_settings::VersionsMigration),
             Box::new(pathway_common::crypto::DataKeysMigration),
-            Box::new(super::patients::ErasureTable),
+            Box::new(pathway_common::erasure::ErasureTable),
         ]
     }
 }

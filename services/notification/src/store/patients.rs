@@ -2,47 +2,24 @@
 //! the referral loses its address and words (subject, body, webhook
 //! document), and one not yet sent is never sent (`failed`, saying why);
 //! the row that says a message was planned, when, on which channel and to
-//! whom by role stays. Each erasure is kept under its id (`erasures`) with
-//! how many messages it emptied, for the board admin's report.
+//! whom by role stays. Each erasure is kept under its id
+//! (`pathway_common::erasure`) with how many messages it emptied, for the
+//! board admin's report.
 //!
 //! It runs in the consumer's transaction with its inbox row: a crash before
 //! the commit leaves it to the redelivery, which a commit makes a no-op.
 
 use chrono::{DateTime, Utc};
-use pathway_common::db::create_table;
+use std::collections::BTreeMap;
+
+use pathway_common::erasure;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
-use sea_orm_migration::prelude::*;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use super::delivery::{self, Column, Status};
 
 /// Why a message not yet sent never will be.
 pub const NOT_SENT: &str = "not sent: the patient's data was erased at their request";
-
-pub mod erasure {
-    use sea_orm::entity::prelude::*;
-
-    /// What notification emptied of one referral under one erasure request.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "erasures")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub erasure_id: String,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub referral_id: String,
-        pub board: String,
-        /// Messages whose address and words were emptied.
-        pub messages: i64,
-        /// Of those, messages not yet sent that never will be.
-        pub cancelled: i64,
-        pub done_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
 
 /// Empty every message about `referral_id` of `board` under `erasure_id`,
 /// and keep what went.
@@ -52,7 +29,7 @@ pub async fn erase<C: ConnectionTrait>(
     referral_id: &str,
     board: &str,
     now: DateTime<Utc>,
-) -> Result<erasure::Model, DbErr> {
+) -> Result<(), DbErr> {
     let cancelled = delivery::Entity::update_many()
         .col_expr(Column::Status, Expr::value(Status::Failed))
         .col_expr(Column::LastError, Expr::value(Some(NOT_SENT.to_owned())))
@@ -75,51 +52,9 @@ pub async fn erase<C: ConnectionTrait>(
         .exec(db)
         .await?
         .rows_affected;
-    let kept = erasure::Model {
-        erasure_id: erasure_id.to_owned(),
-        referral_id: referral_id.to_owned(),
-        board: board.to_owned(),
-        messages: <i64 as TryFrom<u64>>::try_from(messages).unwrap_or(i64::MAX),
-        cancelled: <i64 as TryFrom<u64>>::try_from(cancelled).unwrap_or(i64::MAX),
-        done_at: now,
-    };
-    erasure::Entity::insert(erasure::ActiveModel {
-        erasure_id: Set(kept.erasure_id.clone()),
-        referral_id: Set(kept.referral_id.clone()),
-        board: Set(kept.board.clone()),
-        messages: Set(kept.messages),
-        cancelled: Set(kept.cancelled),
-        done_at: Set(now),
-    })
-    .on_conflict_do_nothing_on([erasure::Column::ErasureId, erasure::Column::ReferralId])
-    .exec_without_returning(db)
-    .await?;
-    Ok(kept)
-}
-
-/// Every referral erased under `erasure_id`, as notification did it.
-pub async fn erased_under<C: ConnectionTrait>(
-    db: &C,
-    erasure_id: &str,
-) -> Result<Vec<erasure::Model>, DbErr> {
-    erasure::Entity::find()
-        .filter(erasure::Column::ErasureId.eq(erasure_id))
-        .all(db)
-        .await
-}
-
-/// The `erasures` table.
-pub(super) struct ErasureTable;
-
-impl MigrationName for ErasureTable {
-    fn name(&self) -> &str {
-        "m0006_erasures"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for ErasureTable {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        create_table(manager, erasure::Entity).await
-    }
+    let removed = BTreeMap::from([
+        ("messages".to_owned(), messages),
+        ("messages_not_sent".to_owned(), cancelled),
+    ]);
+    erasure::record(db, erasure_id, referral_id, board, &removed, now).await
 }

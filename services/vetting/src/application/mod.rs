@@ -79,6 +79,10 @@ pub enum Error {
     /// The patient's data was erased at their request.
     #[error("the patient's data on this referral was erased at their request")]
     Erased,
+    /// No erasure under that id has reached this service for the caller's
+    /// boards (yet).
+    #[error("{0}")]
+    NothingErasedYet(String),
     /// Processing is restricted at the patient's request.
     #[error("processing of this referral is restricted at the patient's request")]
     Restricted,

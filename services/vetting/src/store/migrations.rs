@@ -157,6 +157,7 @@ impl MigratorTrait for Migrator {
             Box::new(pathway_common::crypto::DataKeysMigration),
             Box::new(InformationRequestBoard),
             Box::new(super::patients::PatientRequestTables),
+            Box::new(pathway_common::erasure::ErasureTable),
         ]
     }
 }

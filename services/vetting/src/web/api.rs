@@ -211,11 +211,5 @@ pub async fn erasure_report(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<ErasureReport>, ApiError> {
-    match state.vetting.erasure_report(&caller, &id).await {
-        Ok(report) => Ok(Json(report)),
-        Err(crate::application::Error::NotFound) => Err(ApiError::not_found(format!(
-            "vetting has erased nothing under {id} for your boards yet: the request reaches it on the stream, so try again in a moment"
-        ))),
-        Err(error) => Err(error.into()),
-    }
+    Ok(Json(state.vetting.erasure_report(&caller, &id).await?))
 }

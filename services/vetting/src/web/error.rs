@@ -12,6 +12,7 @@ impl From<Error> for ApiError {
             Error::Forbidden(error) => error.into(),
             Error::NotFound => ApiError::not_found(Error::NotFound.to_string()),
             Error::Refused(refusal) => refused(refusal),
+            Error::NothingErasedYet(message) => ApiError::not_found(message),
             Error::Erased => ApiError::new(
                 axum::http::StatusCode::GONE,
                 "erased",
