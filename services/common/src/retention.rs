@@ -118,6 +118,67 @@ pub async fn record<C: ConnectionTrait>(
     .await
 }
 
+/// One sweep of a service's tables, kind by kind and board by board: each
+/// kind's batches run until none is left ([`in_batches`]), and
+/// [`Sweep::finish`] audits what went, a row per board and kind.
+#[derive(Debug, Default)]
+pub struct Sweep {
+    went: Vec<Purged>,
+}
+
+impl Sweep {
+    /// Run `batch` (one batch of `board`'s `what` last changed before
+    /// `cutoff`, removed or emptied) until it is done.
+    pub async fn kind<F, Fut>(
+        &mut self,
+        board: BoardCode,
+        what: &'static str,
+        cutoff: DateTime<Utc>,
+        batch: F,
+    ) -> Result<(), DbErr>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<u64, DbErr>>,
+    {
+        let rows = in_batches(batch).await?;
+        if rows > 0 {
+            self.went.push(Purged {
+                board,
+                what,
+                rows,
+                cutoff,
+            });
+        }
+        Ok(())
+    }
+
+    /// `board`'s audit rows written before `cutoff`.
+    pub async fn audit_rows(
+        &mut self,
+        db: &DatabaseConnection,
+        board: BoardCode,
+        cutoff: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        self.kind(board, AUDIT_ROWS, cutoff, || {
+            purge_audit_batch(db, board, cutoff)
+        })
+        .await
+    }
+
+    /// Audit what went as `service` ([`record`]); what went.
+    pub async fn finish(
+        self,
+        db: &DatabaseConnection,
+        service: &str,
+    ) -> Result<Vec<Purged>, DbErr> {
+        for purged in &self.went {
+            record(db, service, purged).await?;
+            tracing::info!(board = %purged.board, rows = purged.rows, what = purged.what, "retention: removed");
+        }
+        Ok(self.went)
+    }
+}
+
 /// Remove the audit rows past each board's `retention.audit_years`, by the
 /// settings this service keeps ([`crate::board_settings`]) in force on the
 /// Scottish day of `now`, and audit what went as `service`: the whole sweep
@@ -128,26 +189,16 @@ pub async fn sweep_audit(
     now: DateTime<Utc>,
 ) -> Result<Vec<Purged>, SettingsError> {
     let today = days::day_of(now);
-    let mut out = Vec::new();
+    let mut sweep = Sweep::default();
     for board in BoardCode::all() {
         let periods = board_settings::in_force_on(db, board, today)
             .await?
             .retention;
-        let cutoff = periods.audit_cutoff(today);
-        let rows = in_batches(|| purge_audit_batch(db, board, cutoff)).await?;
-        if rows > 0 {
-            let purged = Purged {
-                board,
-                what: AUDIT_ROWS,
-                rows,
-                cutoff,
-            };
-            record(db, service, &purged).await?;
-            tracing::info!(%board, rows, "retention: audit rows removed");
-            out.push(purged);
-        }
+        sweep
+            .audit_rows(db, board, periods.audit_cutoff(today))
+            .await?;
     }
-    Ok(out)
+    Ok(sweep.finish(db, service).await?)
 }
 
 /// [`Purged::what`] of audit rows.

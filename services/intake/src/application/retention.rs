@@ -6,7 +6,7 @@
 //! ([`pathway_common::retention`]).
 
 use chrono::{DateTime, Utc};
-use pathway_common::retention::{self, Purged, in_batches};
+use pathway_common::retention::{Purged, Sweep};
 use pathway_proto::{BoardCode, days};
 
 use super::boards::settings_record;
@@ -20,35 +20,23 @@ impl Intake {
     /// Sweep every board as of `now`; what went, board by board.
     pub async fn sweep_retention(&self, now: DateTime<Utc>) -> Result<Vec<Purged>, Error> {
         let today = days::day_of(now);
-        let mut out = Vec::new();
+        let db = self.db();
+        let mut sweep = Sweep::default();
         for board in BoardCode::all() {
-            let periods = settings_record(self.db(), board, today)
-                .await?
-                .settings
-                .retention;
+            let periods = settings_record(db, board, today).await?.settings.retention;
             let cutoff = periods.referral_cutoff(today);
-            let rows = in_batches(|| purge_batch(self.db(), board, cutoff, today)).await?;
-            out.push(Purged {
-                board,
-                what: "referrals with everything held of them",
-                rows,
-                cutoff,
-            });
-            let cutoff = periods.audit_cutoff(today);
-            let rows =
-                in_batches(|| retention::purge_audit_batch(self.db(), board, cutoff)).await?;
-            out.push(Purged {
-                board,
-                what: retention::AUDIT_ROWS,
-                rows,
-                cutoff,
-            });
+            sweep
+                .kind(
+                    board,
+                    "referrals with everything held of them",
+                    cutoff,
+                    || purge_batch(db, board, cutoff, today),
+                )
+                .await?;
+            sweep
+                .audit_rows(db, board, periods.audit_cutoff(today))
+                .await?;
         }
-        out.retain(|purged| purged.rows > 0);
-        for purged in &out {
-            retention::record(self.db(), ACTOR, purged).await?;
-            tracing::info!(board = %purged.board, rows = purged.rows, what = purged.what, "retention: removed");
-        }
-        Ok(out)
+        Ok(sweep.finish(db, ACTOR).await?)
     }
 }

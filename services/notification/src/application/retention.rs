@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use pathway_common::board_settings;
-use pathway_common::retention::{self, Purged, in_batches};
+use pathway_common::retention::{Purged, Sweep};
 use pathway_proto::{BoardCode, days};
 
 use super::{ACTOR, Error, Notifications};
@@ -16,26 +16,22 @@ impl Notifications {
     /// Sweep every board as of `now`; what went, board by board.
     pub async fn sweep_retention(&self, now: DateTime<Utc>) -> Result<Vec<Purged>, Error> {
         let today = days::day_of(now);
-        let mut out = Vec::new();
+        let db = self.db();
+        let mut sweep = Sweep::default();
         for board in BoardCode::all() {
-            let periods = board_settings::in_force_on(self.db(), board, today)
+            let periods = board_settings::in_force_on(db, board, today)
                 .await?
                 .retention;
             let cutoff = periods.delivery_cutoff(today);
-            let rows = in_batches(|| scrub_batch(self.db(), board, cutoff)).await?;
-            out.push(Purged {
-                board,
-                what: "messages' addresses and words",
-                rows,
-                cutoff,
-            });
+            sweep
+                .kind(board, "messages' addresses and words", cutoff, || {
+                    scrub_batch(db, board, cutoff)
+                })
+                .await?;
+            sweep
+                .audit_rows(db, board, periods.audit_cutoff(today))
+                .await?;
         }
-        out.retain(|purged| purged.rows > 0);
-        for purged in &out {
-            retention::record(self.db(), ACTOR, purged).await?;
-            tracing::info!(board = %purged.board, rows = purged.rows, "retention: messages emptied");
-        }
-        out.extend(retention::sweep_audit(self.db(), ACTOR, now).await?);
-        Ok(out)
+        Ok(sweep.finish(db, ACTOR).await?)
     }
 }

@@ -7,7 +7,7 @@
 //! itself audited ([`pathway_common::retention`]).
 
 use chrono::{DateTime, Utc};
-use pathway_common::retention::{self, Purged, in_batches};
+use pathway_common::retention::{Purged, Sweep};
 use pathway_proto::{BoardCode, days};
 
 use super::{Error, Vetting};
@@ -21,43 +21,34 @@ impl Vetting {
     /// Sweep every board as of `now`; what went, board by board.
     pub async fn sweep_retention(&self, now: DateTime<Utc>) -> Result<Vec<Purged>, Error> {
         let today = days::day_of(now);
-        let mut out = Vec::new();
+        let db = self.db();
+        let mut sweep = Sweep::default();
         for board in BoardCode::all() {
-            let periods = board_settings::in_force_on(self.db(), board, today)
+            let periods = board_settings::in_force_on(db, board, today)
                 .await?
                 .retention;
             let cutoff = periods.clinical_text_cutoff(today);
-            let rows =
-                in_batches(|| purge_texts_batch(self.db(), &self.cipher, board, cutoff)).await?;
-            out.push(Purged {
-                board,
-                what: "clinicians' texts of finished referrals",
-                rows,
-                cutoff,
-            });
+            sweep
+                .kind(
+                    board,
+                    "clinicians' texts of finished referrals",
+                    cutoff,
+                    || purge_texts_batch(db, &self.cipher, board, cutoff),
+                )
+                .await?;
             let cutoff = periods.referral_cutoff(today);
-            let rows = in_batches(|| purge_referrals_batch(self.db(), board, cutoff)).await?;
-            out.push(Purged {
-                board,
-                what: "finished referrals with everything held of them",
-                rows,
-                cutoff,
-            });
-            let cutoff = periods.audit_cutoff(today);
-            let rows =
-                in_batches(|| retention::purge_audit_batch(self.db(), board, cutoff)).await?;
-            out.push(Purged {
-                board,
-                what: retention::AUDIT_ROWS,
-                rows,
-                cutoff,
-            });
+            sweep
+                .kind(
+                    board,
+                    "finished referrals with everything held of them",
+                    cutoff,
+                    || purge_referrals_batch(db, board, cutoff),
+                )
+                .await?;
+            sweep
+                .audit_rows(db, board, periods.audit_cutoff(today))
+                .await?;
         }
-        out.retain(|purged| purged.rows > 0);
-        for purged in &out {
-            retention::record(self.db(), ACTOR, purged).await?;
-            tracing::info!(board = %purged.board, rows = purged.rows, what = purged.what, "retention: removed");
-        }
-        Ok(out)
+        Ok(sweep.finish(db, ACTOR).await?)
     }
 }
