@@ -272,7 +272,7 @@ impl BoardSettings {
 }
 
 /// The notification templates a board may replace, by name.
-pub const NOTIFICATION_TEMPLATES: [&str; 18] = [
+pub const NOTIFICATION_TEMPLATES: [&str; 20] = [
     "patient/accept",
     "patient/pain_management_programme",
     "patient/pain_psychology",
@@ -291,6 +291,8 @@ pub const NOTIFICATION_TEMPLATES: [&str; 18] = [
     "receiving_service/referral",
     "referrer/handoff",
     "receiving_service/handoff",
+    "referrer/withdrawn",
+    "patient/withdrawn",
 ];
 
 /// The fields a notification template may use (`{{ patient_name }}`); the
@@ -434,6 +436,10 @@ pub struct NotificationSettings {
     /// adult pathway, and the age below which they do ([`handoff`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paediatric_route: Option<PaediatricRoute>,
+    /// Whether the patient is told when the referrer withdraws a referral
+    /// (the referrer always is); unset, they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tell_patient_of_withdrawal: Option<bool>,
 }
 
 /// Whether `name` can name a Notify account or an SMTP server: 1 to 64

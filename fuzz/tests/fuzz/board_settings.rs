@@ -133,6 +133,7 @@ fn settings(draw: &mut Draw) -> BoardSettings {
         allow_private_addresses: draw.chance(32),
         standard_route: None,
         paediatric_route: None,
+        tell_patient_of_withdrawal: draw.pick(&[None, Some(true), Some(false)]),
     });
     BoardSettings {
         vetting_target_working_days: u32::try_from(draw.around(1, 100)).unwrap_or(0),

@@ -29,6 +29,7 @@ pub fn filters() -> Vec<String> {
         proto::filter_all_boards("referral", Some("closed")),
         proto::filter_all_boards("referral", Some("routed_standard")),
         proto::filter_all_boards("referral", Some("erased")),
+        proto::filter_all_boards("referral", Some("withdrawn")),
         proto::filter_all_boards("vetting", Some("info_requested")),
         proto::filter_all_boards("board", Some("settings_changed")),
     ]
@@ -75,6 +76,9 @@ impl Handler for NotificationConsumer {
             Some(Payload::DecisionOptInReminderDue(_)) => "remind the patient to opt in",
             Some(Payload::ReferralClosed(closed)) if closed.reason == OPT_IN_WINDOW_PASSED => {
                 "tell the referrer and the patient the referral closed"
+            }
+            Some(Payload::ReferralWithdrawn(_)) => {
+                "tell the referrer and the patient the referral was withdrawn"
             }
             _ => return Ok(None),
         };
@@ -130,6 +134,11 @@ impl Handler for NotificationConsumer {
                 .plan_for_reminder(txn, event, due, &contacts)
                 .await
                 .map_err(classify),
+            (Some(Payload::ReferralWithdrawn(withdrawn)), Some(contacts)) => self
+                .notifications
+                .plan_for_withdrawal(txn, event, withdrawn, &contacts)
+                .await
+                .map_err(classify),
             (Some(Payload::ReferralClosed(closed)), Some(contacts)) => self
                 .notifications
                 .plan_for_closed(txn, event, closed, &contacts)
@@ -156,7 +165,8 @@ impl Handler for NotificationConsumer {
                     Payload::DecisionRecorded(_)
                     | Payload::ReferralRoutedStandard(_)
                     | Payload::VettingInfoRequested(_)
-                    | Payload::DecisionOptInReminderDue(_),
+                    | Payload::DecisionOptInReminderDue(_)
+                    | Payload::ReferralWithdrawn(_),
                 ),
                 None,
             ) => {

@@ -97,6 +97,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "receiving_service/handoff",
         include_str!("../templates/receiving_service/handoff.txt"),
     ),
+    (
+        "referrer/withdrawn",
+        include_str!("../templates/referrer/withdrawn.txt"),
+    ),
+    (
+        "patient/withdrawn",
+        include_str!("../templates/patient/withdrawn.txt"),
+    ),
 ];
 
 /// The longest patient SMS body, in characters: three SMS fragments.

@@ -18,8 +18,10 @@
 //! addresses only where a board allows them), `allow_list` (webhooks only to
 //! the hosts a board listed), `signatures` (Ed25519, verified with the
 //! published key), `retention` (messages' words and audit rows removed
-//! after the board's periods) and `handoff` (referrals the pathway does not take, and
-//! redirects, forwarded to the board's standard or paediatric route).
+//! after the board's periods), `handoff` (referrals the pathway does not take, and
+//! redirects, forwarded to the board's standard or paediatric route) and
+//! `withdrawal` (the referrer's confirmation, and the patient told where the
+//! board says so).
 
 mod accounts;
 mod allow_list;
@@ -36,6 +38,7 @@ mod retention;
 mod retries;
 mod signatures;
 mod smtp;
+mod withdrawal;
 
 use pathway_notification::startup::Workers;
 use pathway_proto::v1 as proto;

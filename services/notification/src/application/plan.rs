@@ -117,6 +117,20 @@ impl Notifications {
         self.plan(txn, event, &Cause::OptInClosed, contacts).await
     }
 
+    /// `referral.withdrawn`: confirm it to the referrer and, where the
+    /// board's settings say so, tell the patient.
+    #[tracing::instrument(skip_all, fields(referral_id = %event.referral_id), err)]
+    pub async fn plan_for_withdrawal<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        event: &Event,
+        withdrawn: &proto::ReferralWithdrawn,
+        contacts: &Contacts,
+    ) -> Result<(), Error> {
+        self.plan(txn, event, &Cause::withdrawn(withdrawn), contacts)
+            .await
+    }
+
     /// `decision.recorded`: tell the referrer, the patient and, for an
     /// onward referral, the receiving service.
     #[tracing::instrument(skip_all, fields(referral_id = %event.referral_id), err)]
@@ -312,6 +326,9 @@ fn fields(
         Cause::InformationRequest { question, .. } => {
             fields.question = Some(question.clone());
         }
+        Cause::Withdrawn { reason } => {
+            fields.reason = Some(reason.clone());
+        }
         Cause::OptInReminder {
             decision_id,
             opt_in_deadline,
@@ -396,6 +413,11 @@ fn document(
         (_, Cause::OptInReminder { decision_id, .. }) => {
             let mut out = common("pathway.opt_in_reminder");
             out["decision_id"] = json!(decision_id);
+            out
+        }
+        (_, Cause::Withdrawn { reason }) => {
+            let mut out = common("pathway.referral_withdrawn");
+            out["reason"] = json!(reason);
             out
         }
         (_, Cause::OptInClosed) => {

@@ -45,9 +45,16 @@ pub struct BoardChannels {
     /// `*.nhs.scot`, an address); a webhook to any other host is refused
     /// when it is sent. Empty: no webhook goes anywhere.
     pub allowed_hosts: Vec<String>,
+    /// Whether the patient is told of a withdrawal; unset, they are.
+    pub tell_patient_of_withdrawal: Option<bool>,
 }
 
 impl BoardChannels {
+    /// Whether the patient is told when the referrer withdraws.
+    pub fn tells_patient_of_withdrawal(&self) -> bool {
+        self.tell_patient_of_withdrawal.unwrap_or(true)
+    }
+
     /// The name of the board's Notify account.
     pub fn notify_account(&self) -> &str {
         self.notify_account.as_deref().unwrap_or(DEFAULT_ACCOUNT)
@@ -81,6 +88,7 @@ impl From<&NotificationSettings> for BoardChannels {
             smtp_server: section.smtp_server.clone(),
             allow_private_addresses: section.allow_private_addresses,
             allowed_hosts: section.allowed_hosts.clone(),
+            tell_patient_of_withdrawal: section.tell_patient_of_withdrawal,
         }
     }
 }
@@ -111,6 +119,7 @@ impl Default for BoardChannels {
                 .chain(SERVICES.into_iter().map(str::to_owned))
                 .map(|name| format!("{name}.invalid"))
                 .collect(),
+            tell_patient_of_withdrawal: None,
         }
     }
 }

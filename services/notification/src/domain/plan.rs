@@ -71,6 +71,12 @@ pub enum Cause {
     /// The window passed without an opt-in and the referral is closed: tell
     /// the referrer and the patient.
     OptInClosed,
+    /// The referrer withdrew the referral: confirm it to them and, where the
+    /// board's settings say so, tell the patient.
+    Withdrawn {
+        /// The referrer's coded reason, in words (`at the patient's request`).
+        reason: String,
+    },
 }
 
 impl Cause {
@@ -81,6 +87,21 @@ impl Cause {
             Cause::InformationRequest { .. } => "information_request",
             Cause::OptInReminder { .. } => "opt_in_reminder",
             Cause::OptInClosed => "opt_in_closed",
+            Cause::Withdrawn { .. } => "withdrawn",
+        }
+    }
+
+    /// A withdrawal: its cause, with the referrer's reason in words.
+    pub fn withdrawn(withdrawn: &proto::ReferralWithdrawn) -> Self {
+        let reason = match withdrawn.reason_code.as_str() {
+            "patient_request" => "at the patient's request",
+            "condition_resolved" => "the condition has resolved",
+            "referred_elsewhere" => "referred elsewhere",
+            "sent_in_error" => "sent in error",
+            _ => "for another reason",
+        };
+        Cause::Withdrawn {
+            reason: reason.to_owned(),
         }
     }
 
@@ -267,6 +288,13 @@ pub fn plan(cause: &Cause, contacts: &Contacts, board: &BoardChannels) -> Vec<Pl
                 to_patient("patient/opt_in_closed", contacts),
             ];
         }
+        Cause::Withdrawn { .. } => {
+            let mut out = vec![to_referrer(cause, contacts, board)];
+            if board.tells_patient_of_withdrawal() {
+                out.push(to_patient("patient/withdrawn", contacts));
+            }
+            return out;
+        }
     };
     let mut out = vec![
         to_referrer(cause, contacts, board),
@@ -305,6 +333,7 @@ fn to_referrer(cause: &Cause, contacts: &Contacts, board: &BoardChannels) -> Pla
         Cause::Decision(_) => "referrer/decision",
         Cause::InformationRequest { .. } => "referrer/info_requested",
         Cause::OptInClosed | Cause::OptInReminder { .. } => "referrer/opt_in_closed",
+        Cause::Withdrawn { .. } => "referrer/withdrawn",
     };
     let (channel, address) = match board.referrer_channel {
         ReferrerChannel::Webhook => {
