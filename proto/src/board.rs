@@ -66,6 +66,9 @@ pub struct BoardSettings {
     pub vetting_target_working_days: u32,
     /// How long a clinician's claim on a referral lasts before it lapses.
     pub claim_lease_minutes: u32,
+    /// Working days an information request may stay unanswered before the
+    /// referrer is reminded, once, and the request shows as overdue.
+    pub information_request_reminder_working_days: u32,
     /// Count Scotland's bank holidays as non-working days.
     pub scottish_bank_holidays: bool,
     /// The board's own non-working days (local holidays, closures).
@@ -101,6 +104,7 @@ impl Default for BoardSettings {
         Self {
             vetting_target_working_days: 10,
             claim_lease_minutes: 30,
+            information_request_reminder_working_days: 5,
             scottish_bank_holidays: true,
             extra_holidays: Vec::new(),
             disabled_outcomes: Vec::new(),
@@ -188,6 +192,12 @@ impl BoardSettings {
                 "must be 5 to 480 minutes".into(),
             ));
         }
+        if !(1..=30).contains(&self.information_request_reminder_working_days) {
+            out.push((
+                "information_request_reminder_working_days".into(),
+                "must be 1 to 30 working days".into(),
+            ));
+        }
         for (i, code) in self.disabled_outcomes.iter().enumerate() {
             if !OUTCOME_CODES.contains(&code.as_str()) {
                 out.push((
@@ -272,7 +282,7 @@ impl BoardSettings {
 }
 
 /// The notification templates a board may replace, by name.
-pub const NOTIFICATION_TEMPLATES: [&str; 20] = [
+pub const NOTIFICATION_TEMPLATES: [&str; 21] = [
     "patient/accept",
     "patient/pain_management_programme",
     "patient/pain_psychology",
@@ -288,6 +298,7 @@ pub const NOTIFICATION_TEMPLATES: [&str; 20] = [
     "referrer/decision",
     "referrer/opt_in_closed",
     "referrer/info_requested",
+    "referrer/info_request_reminder",
     "receiving_service/referral",
     "referrer/handoff",
     "receiving_service/handoff",

@@ -76,6 +76,7 @@ pub mod v1 {
                 Payload::VettingReleased(_) => ("vetting", "released"),
                 Payload::VettingInfoRequested(_) => ("vetting", "info_requested"),
                 Payload::VettingCompleted(_) => ("vetting", "completed"),
+                Payload::VettingInfoRequestOverdue(_) => ("vetting", "info_request_overdue"),
                 Payload::DecisionRecorded(_) => ("decision", "recorded"),
                 Payload::DecisionOptInReminderDue(_) => ("decision", "opt_in_reminder_due"),
                 Payload::NotificationSent(_) => ("notification", "sent"),

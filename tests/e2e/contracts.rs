@@ -165,6 +165,11 @@ fn every_payload_sits_at_its_agreed_field_number() {
             "pathway.v1.highland.vetting.completed",
         ),
         (
+            Payload::VettingInfoRequestOverdue(proto::VettingInfoRequestOverdue::default()),
+            34,
+            "pathway.v1.highland.vetting.info_request_overdue",
+        ),
+        (
             Payload::DecisionRecorded(proto::DecisionRecorded::default()),
             40,
             "pathway.v1.highland.decision.recorded",

@@ -195,6 +195,9 @@ impl TestApp {
             Some(Payload::VettingInfoRequested(r)) => {
                 vec![(r.question_text_id.clone(), Kind::Question)]
             }
+            Some(Payload::VettingInfoRequestOverdue(r)) => {
+                vec![(r.question_text_id.clone(), Kind::Question)]
+            }
             Some(Payload::DecisionRecorded(d)) => {
                 let outcome = d.outcome.clone().unwrap_or_default();
                 vec![

@@ -138,6 +138,7 @@ fn settings(draw: &mut Draw) -> BoardSettings {
     BoardSettings {
         vetting_target_working_days: u32::try_from(draw.around(1, 100)).unwrap_or(0),
         claim_lease_minutes: u32::try_from(draw.around(5, 480)).unwrap_or(0),
+        information_request_reminder_working_days: u32::try_from(draw.around(1, 30)).unwrap_or(0),
         scottish_bank_holidays: draw.chance(200),
         extra_holidays: (0..count(draw, 2))
             .map(|_| {
@@ -170,6 +171,7 @@ fn settings(draw: &mut Draw) -> BoardSettings {
 fn assert_keeps_the_rules(settings: &BoardSettings) {
     assert!((1..=100).contains(&settings.vetting_target_working_days));
     assert!((5..=480).contains(&settings.claim_lease_minutes));
+    assert!((1..=30).contains(&settings.information_request_reminder_working_days));
     assert!((1..=90).contains(&settings.opt_in_window_days));
     assert!(settings.opt_in_reminder_days <= 90);
     let kept = settings.retention;

@@ -70,6 +70,25 @@ fn the_opt_in_reminder_is_a_week_by_default_and_at_most_90_days() {
 }
 
 #[test]
+fn the_information_request_reminder_is_five_working_days_by_default_and_1_to_30() {
+    let old: BoardSettings = serde_json::from_str("{}").expect("reads");
+    assert_eq!(old.information_request_reminder_working_days, 5);
+    for (days, fields) in [
+        (0, vec!["information_request_reminder_working_days"]),
+        (1, vec![]),
+        (30, vec![]),
+        (31, vec!["information_request_reminder_working_days"]),
+    ] {
+        let settings = BoardSettings {
+            information_request_reminder_working_days: days,
+            ..BoardSettings::default()
+        };
+        let found: Vec<String> = settings.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(found, fields, "{days} working days");
+    }
+}
+
+#[test]
 fn a_notification_section_reads_and_its_problems_name_the_field() {
     let settings: BoardSettings = serde_json::from_str(
         r#"{"notification": {

@@ -52,6 +52,8 @@ const ALLOWED: &[&str] = &[
     "VettingInfoRequested.information_request_id",
     "VettingInfoRequested.clinician",
     "VettingInfoRequested.question_text_id",
+    "VettingInfoRequestOverdue.information_request_id",
+    "VettingInfoRequestOverdue.question_text_id",
     "Outcome.partner",
     "Outcome.rejection_reason",
     "Outcome.reason_text_id",

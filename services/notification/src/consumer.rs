@@ -1,7 +1,8 @@
 //! The durable consumer `notification`: decisions, questions to the
-//! referrer, reminders to opt in, referrals closed for want of an opt-in and
-//! referrals to hand on (routed away at receipt, or redirected) become
-//! planned deliveries, and a board's changed settings its
+//! referrer and reminders of those unanswered, reminders to opt in,
+//! referrals closed for want of an opt-in and referrals to hand on (routed
+//! away at receipt, or redirected) become planned deliveries, and a board's
+//! changed settings its
 //! channels and templates, each in the inbox transaction. The referral's
 //! contact details are asked of intake before that transaction begins.
 
@@ -31,6 +32,7 @@ pub fn filters() -> Vec<String> {
         proto::filter_all_boards("referral", Some("erased")),
         proto::filter_all_boards("referral", Some("withdrawn")),
         proto::filter_all_boards("vetting", Some("info_requested")),
+        proto::filter_all_boards("vetting", Some("info_request_overdue")),
         proto::filter_all_boards("board", Some("settings_changed")),
     ]
 }
@@ -73,6 +75,9 @@ impl Handler for NotificationConsumer {
                 "tell the referrer and the patient of the decision"
             }
             Some(Payload::VettingInfoRequested(_)) => "ask the referrer for more information",
+            Some(Payload::VettingInfoRequestOverdue(_)) => {
+                "remind the referrer of an unanswered question"
+            }
             Some(Payload::DecisionOptInReminderDue(_)) => "remind the patient to opt in",
             Some(Payload::ReferralClosed(closed)) if closed.reason == OPT_IN_WINDOW_PASSED => {
                 "tell the referrer and the patient the referral closed"
@@ -129,6 +134,11 @@ impl Handler for NotificationConsumer {
                 .plan_for_information_request(txn, event, requested, &contacts)
                 .await
                 .map_err(classify),
+            (Some(Payload::VettingInfoRequestOverdue(overdue)), Some(contacts)) => self
+                .notifications
+                .plan_for_information_reminder(txn, event, overdue, &contacts)
+                .await
+                .map_err(classify),
             (Some(Payload::DecisionOptInReminderDue(due)), Some(contacts)) => self
                 .notifications
                 .plan_for_reminder(txn, event, due, &contacts)
@@ -165,6 +175,7 @@ impl Handler for NotificationConsumer {
                     Payload::DecisionRecorded(_)
                     | Payload::ReferralRoutedStandard(_)
                     | Payload::VettingInfoRequested(_)
+                    | Payload::VettingInfoRequestOverdue(_)
                     | Payload::DecisionOptInReminderDue(_)
                     | Payload::ReferralWithdrawn(_),
                 ),

@@ -86,6 +86,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/referrer/info_requested.txt"),
     ),
     (
+        "referrer/info_request_reminder",
+        include_str!("../templates/referrer/info_request_reminder.txt"),
+    ),
+    (
         "receiving_service/referral",
         include_str!("../templates/receiving_service/referral.txt"),
     ),

@@ -23,6 +23,9 @@ pub struct Settings {
     pub encryption: EncryptionSettings,
     /// How often lapsed claims are returned to the worklist.
     pub lease_sweep_seconds: u64,
+    /// How often unanswered information requests are checked for being
+    /// overdue (their referrers then reminded).
+    pub information_reminder_sweep_seconds: u64,
     /// How long to wait for intake to answer a request for a referral.
     pub intake_timeout_ms: u64,
     /// Whether the sign-in cookie is `Secure` (sent only over HTTPS). Unset,
@@ -54,6 +57,7 @@ impl Default for Settings {
             telemetry: TelemetrySettings::default(),
             encryption: EncryptionSettings::default(),
             lease_sweep_seconds: 15,
+            information_reminder_sweep_seconds: 300,
             intake_timeout_ms: 5000,
             secure_cookies: None,
             clock: Clock::default(),

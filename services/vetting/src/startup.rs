@@ -1,7 +1,7 @@
 //! What is vetting's own in the start-up sequence every service runs
 //! (`pathway_common::startup`): its state (with its client of intake), its
-//! consumer, lease sweep and retention sweep, its request/reply endpoint of
-//! clinical text, and its routes.
+//! consumer, its sweeps (lapsed claims, overdue information requests,
+//! retention), its request/reply endpoint of clinical text, and its routes.
 
 use std::time::Duration;
 
@@ -75,6 +75,15 @@ impl Service for Vetting {
                 move || {
                     let vetting = vetting.clone();
                     async move { Ok(vetting.expire_leases().await?) }
+                },
+            );
+            let vetting = self.clone();
+            background.every(
+                "unanswered information requests found overdue",
+                Duration::from_secs(settings.information_reminder_sweep_seconds.max(1)),
+                move || {
+                    let vetting = vetting.clone();
+                    async move { Ok(vetting.mark_overdue_information_requests().await?) }
                 },
             );
             let vetting = self.clone();

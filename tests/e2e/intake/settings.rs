@@ -140,6 +140,12 @@ async fn bad_board_settings_are_refused_with_the_field_and_nothing_is_written() 
             &["vetting_target_working_days"],
         ),
         (
+            "an information request reminder of 0 working days",
+            |d| d["information_request_reminder_working_days"] = json!(0),
+            422,
+            &["information_request_reminder_working_days"],
+        ),
+        (
             "an outcome that does not exist",
             |d| d["disabled_outcomes"] = json!(["accept", "teleport"]),
             422,

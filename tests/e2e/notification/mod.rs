@@ -8,7 +8,8 @@
 //!
 //! One module per topic, the shared set-up here: `channels` (SMS, webhook,
 //! the patient's preference, no gateway at all), `referrer` (questions and
-//! direct referrals), `retries` (failures, refusals and sends in doubt, never
+//! direct referrals), `information_reminder` (a question unanswered past the
+//! board's working days: the referrer reminded, once), `retries` (failures, refusals and sends in doubt, never
 //! twice), `outage` (intake away for a while: decisions wait, never
 //! dead-lettered, and are sent once it is back), `callbacks` (the gateway's delivery receipts), `smtp` (e-mail over
 //! a real SMTP server), `board_settings` (channels and templates changed
@@ -29,6 +30,7 @@ mod board_settings;
 mod callbacks;
 mod channels;
 mod handoff;
+mod information_reminder;
 mod limits;
 mod max_deliveries;
 mod outage;

@@ -8,12 +8,15 @@
 //! (bad outcomes, red-flag overrides, corrections), `late_events` (events
 //! arriving out of order), `access` (who gets in, the audit, the pages),
 //! `days` (the Scottish day a referral was received and the days it waited),
+//! `information_reminder` (a question unanswered past the board's working
+//! days),
 //! `paging` (the worklist and the audit trail a page at a time) and
 //! `retention` (what a finished referral keeps, and for how long).
 
 mod access;
 mod claims;
 mod days;
+mod information_reminder;
 mod journey;
 mod late_events;
 mod outcomes;

@@ -280,6 +280,7 @@ impl Fact {
             Payload::BoardPathwayChanged(_)
             | Payload::BoardSettingsChanged(_)
             | Payload::DecisionOptInReminderDue(_)
+            | Payload::VettingInfoRequestOverdue(_)
             | Payload::ReferralErased(_)
             | Payload::ReferralRestrictionChanged(_) => {}
             Payload::AppointmentBooked(booked) => {

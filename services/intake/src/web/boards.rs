@@ -88,7 +88,7 @@ pub(super) async fn get_board_settings(
 /// settings in force on the relevant day.
 #[utoipa::path(
     put, path = "/v1/boards/{board}/settings", tag = "boards",
-    request_body(content = Object, description = "The whole settings document (see examples/board-settings.json): vetting_target_working_days, claim_lease_minutes, scottish_bank_holidays, extra_holidays, disabled_outcomes, outcome_labels, partners, priority_target_days, opt_in_window_days, opt_in_reminder_days, patient_information, notification"),
+    request_body(content = Object, description = "The whole settings document (see examples/board-settings.json): vetting_target_working_days, claim_lease_minutes, information_request_reminder_working_days, scottish_bank_holidays, extra_holidays, disabled_outcomes, outcome_labels, partners, priority_target_days, opt_in_window_days, opt_in_reminder_days, patient_information, notification"),
     params(
         ("board" = String, Path, description = "Board code"),
         SettingsWhen,

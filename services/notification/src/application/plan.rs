@@ -157,15 +157,28 @@ impl Notifications {
         requested: &proto::VettingInfoRequested,
         contacts: &Contacts,
     ) -> Result<(), Error> {
-        let question = contacts.texts.question.clone().ok_or_else(|| {
-            Error::rejected(format!(
-                "question_text_id: vetting keeps no question {:?}",
-                requested.question_text_id
-            ))
-        })?;
         let cause = Cause::InformationRequest {
             request_id: requested.information_request_id.clone(),
-            question,
+            question: question_of(contacts, &requested.question_text_id)?,
+            reminder: false,
+        };
+        self.plan(txn, event, &cause, contacts).await
+    }
+
+    /// `vetting.info_request_overdue`: remind the referrer of the question,
+    /// once (the inbox keeps a redelivery from planning it again).
+    #[tracing::instrument(skip_all, fields(referral_id = %event.referral_id), err)]
+    pub async fn plan_for_information_reminder<C: ConnectionTrait>(
+        &self,
+        txn: &C,
+        event: &Event,
+        overdue: &proto::VettingInfoRequestOverdue,
+        contacts: &Contacts,
+    ) -> Result<(), Error> {
+        let cause = Cause::InformationRequest {
+            request_id: overdue.information_request_id.clone(),
+            question: question_of(contacts, &overdue.question_text_id)?,
+            reminder: true,
         };
         self.plan(txn, event, &cause, contacts).await
     }
@@ -355,6 +368,15 @@ fn fields(
     fields
 }
 
+/// The question read from vetting, or the event is refused naming the id.
+fn question_of(contacts: &Contacts, text_id: &str) -> Result<String, Error> {
+    contacts.texts.question.clone().ok_or_else(|| {
+        Error::rejected(format!(
+            "question_text_id: vetting keeps no question {text_id:?}"
+        ))
+    })
+}
+
 /// The JSON document a webhook delivery posts.
 fn document(
     delivery_id: &str,
@@ -403,9 +425,14 @@ fn document(
             Cause::InformationRequest {
                 request_id,
                 question,
+                reminder,
             },
         ) => {
-            let mut out = common("pathway.information_request");
+            let mut out = common(if *reminder {
+                "pathway.information_request_reminder"
+            } else {
+                "pathway.information_request"
+            });
             out["information_request_id"] = json!(request_id);
             out["question"] = json!(question);
             out

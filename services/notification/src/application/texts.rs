@@ -12,13 +12,19 @@ use super::{Error, Notifications};
 use crate::domain::texts::CauseTexts;
 
 impl Notifications {
-    /// The texts `event` names by id: a question's for `vetting.info_requested`,
+    /// The texts `event` names by id: a question's for `vetting.info_requested`
+    /// and `vetting.info_request_overdue`,
     /// a decision's advice and reason for `decision.recorded`; none for
     /// anything else.
     pub async fn texts_for(&self, event: &Event) -> Result<CauseTexts, Error> {
         let (question, advice, reason) = match &event.payload {
             Some(Payload::VettingInfoRequested(requested)) => (
                 requested.question_text_id.clone(),
+                String::new(),
+                String::new(),
+            ),
+            Some(Payload::VettingInfoRequestOverdue(overdue)) => (
+                overdue.question_text_id.clone(),
                 String::new(),
                 String::new(),
             ),

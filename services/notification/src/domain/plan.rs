@@ -1,5 +1,6 @@
 //! Who is told, on which channel, with which template, and where to: the
-//! deliveries a decision, a question to the referrer, a reminder to opt in
+//! deliveries a decision, a question to the referrer (or a reminder of one
+//! unanswered), a reminder to opt in
 //! or the close of an opt-in window needs.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
@@ -57,9 +58,12 @@ impl OptInInvite {
 #[derive(Debug, Clone)]
 pub enum Cause {
     Decision(DecisionFacts),
+    /// A question to the referrer; again, as a reminder, once it is
+    /// unanswered past the board's working days (`vetting.info_request_overdue`).
     InformationRequest {
         request_id: String,
         question: String,
+        reminder: bool,
     },
     /// The patient has not opted in and the window of `decision_id` closes
     /// soon: remind the patient, with the same link and code.
@@ -84,7 +88,10 @@ impl Cause {
     pub fn name(&self) -> &'static str {
         match self {
             Cause::Decision(_) => "decision",
-            Cause::InformationRequest { .. } => "information_request",
+            Cause::InformationRequest {
+                reminder: false, ..
+            } => "information_request",
+            Cause::InformationRequest { reminder: true, .. } => "information_request_reminder",
             Cause::OptInReminder { .. } => "opt_in_reminder",
             Cause::OptInClosed => "opt_in_closed",
             Cause::Withdrawn { .. } => "withdrawn",
@@ -331,7 +338,10 @@ pub fn receiving_service(decision: &DecisionFacts) -> Option<String> {
 fn to_referrer(cause: &Cause, contacts: &Contacts, board: &BoardChannels) -> Planned {
     let template = match cause {
         Cause::Decision(_) => "referrer/decision",
-        Cause::InformationRequest { .. } => "referrer/info_requested",
+        Cause::InformationRequest {
+            reminder: false, ..
+        } => "referrer/info_requested",
+        Cause::InformationRequest { reminder: true, .. } => "referrer/info_request_reminder",
         Cause::OptInClosed | Cause::OptInReminder { .. } => "referrer/opt_in_closed",
         Cause::Withdrawn { .. } => "referrer/withdrawn",
     };

@@ -28,6 +28,7 @@ pub mod audit_trail;
 pub mod claim;
 pub mod clinical_text;
 pub mod erasures;
+pub mod information_reminder;
 pub mod lease_sweep;
 pub mod outcome;
 pub mod referral;

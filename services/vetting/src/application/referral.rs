@@ -58,6 +58,7 @@ impl Vetting {
                     requested_by_name: r.requested_by_name.clone(),
                     requested_at: r.requested_at,
                     answered_at: r.answered_at,
+                    overdue_at: r.overdue_at,
                     answer: identifiable.answers.get(&r.id).cloned(),
                 })
             })

@@ -40,6 +40,10 @@ pub struct WorklistRow {
     pub over_target: bool,
     /// True while the referrer is asked for information.
     pub clock_paused: bool,
+    /// True while a question to the referrer is unanswered past the board's
+    /// `information_request_reminder_working_days` (the referrer was
+    /// reminded).
+    pub information_overdue: bool,
     pub claimed_by: Option<String>,
     pub claimed_by_name: Option<String>,
     /// When the claim lapses (UTC); pages show it on Scotland's clock.
@@ -71,6 +75,10 @@ pub struct InformationRequestView {
     pub requested_by_name: Option<String>,
     pub requested_at: DateTime<Utc>,
     pub answered_at: Option<DateTime<Utc>>,
+    /// When the question was found unanswered past the board's
+    /// `information_request_reminder_working_days` and the referrer was
+    /// reminded; it stays set once answered.
+    pub overdue_at: Option<DateTime<Utc>>,
     /// The referrer's answer, as intake holds it.
     pub answer: Option<String>,
 }

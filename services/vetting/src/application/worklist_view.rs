@@ -209,6 +209,10 @@ pub(super) fn row_view(
         target_working_days: target,
         over_target: waited > target,
         clock_paused: claim.status == Status::InfoRequested,
+        information_overdue: claim.status == Status::InfoRequested
+            && requests
+                .iter()
+                .any(|r| r.answered_at.is_none() && r.overdue_at.is_some()),
         claimed_by: row.claimed_by.clone().filter(|_| claimed),
         claimed_by_name: row.claimed_by_name.clone().filter(|_| claimed),
         lease_expires_at: row.lease_expires_at.filter(|_| claimed),

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use pathway_common::crypto::{CryptoError, FieldCipher};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, sea_query::Expr,
 };
 
 use crate::domain::wait::Pause;
@@ -39,6 +39,10 @@ pub mod entity {
         pub requested_at: DateTimeUtc,
         /// When the referrer's answer arrived; the clock is paused until then.
         pub answered_at: Option<DateTimeUtc>,
+        /// When the request was found unanswered past the board's
+        /// `information_request_reminder_working_days` and
+        /// `vetting.info_request_overdue` was written: set once, never cleared.
+        pub overdue_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -85,6 +89,7 @@ pub async fn insert<C: ConnectionTrait>(
         requested_by_name: Set(new.requested_by_name.map(str::to_owned)),
         requested_at: Set(new.requested_at),
         answered_at: Set(None),
+        overdue_at: Set(None),
     })
     .exec_without_returning(db)
     .await?;
@@ -111,6 +116,37 @@ pub async fn of_referrals<C: ConnectionTrait>(
     Ok(out)
 }
 
+/// The questions about these referrals still unanswered and not yet found
+/// overdue, oldest first.
+pub async fn awaiting_answer<C: ConnectionTrait>(
+    db: &C,
+    referral_ids: impl IntoIterator<Item = String>,
+) -> Result<Vec<Model>, DbErr> {
+    Ok(of_referrals(db, referral_ids)
+        .await?
+        .into_iter()
+        .filter(|r| r.answered_at.is_none() && r.overdue_at.is_none())
+        .collect())
+}
+
+/// Mark question `id` overdue at `at`, unless it was answered or marked
+/// meanwhile: answers whether this call marked it, so that of two sweeps at
+/// the same instant only one writes the event.
+pub async fn mark_overdue<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let updated = Entity::update_many()
+        .col_expr(Column::OverdueAt, Expr::value(Some(at)))
+        .filter(Column::Id.eq(id))
+        .filter(Column::AnsweredAt.is_null())
+        .filter(Column::OverdueAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
 /// The referrer answered question `id` at `at` (the first answer counts).
 pub async fn mark_answered<C: ConnectionTrait>(
     db: &C,
@@ -126,3 +162,7 @@ pub async fn mark_answered<C: ConnectionTrait>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "tests/information_request.rs"]
+mod tests;

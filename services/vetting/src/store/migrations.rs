@@ -144,6 +144,42 @@ impl MigrationTrait for InformationRequestBoard {
     }
 }
 
+/// When each information request was found overdue
+/// (`application::information_reminder`): `m0002_vetting` creates the column
+/// in a new database; in one made before, every request starts not overdue,
+/// and the next sweep marks those already past the board's working days.
+struct InformationRequestOverdue;
+
+impl MigrationName for InformationRequestOverdue {
+    fn name(&self) -> &str {
+        "m0007_information_requests_overdue"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for InformationRequestOverdue {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if manager
+            .has_column("information_requests", "overdue_at")
+            .await?
+        {
+            return Ok(());
+        }
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("information_requests"))
+                    .add_column(
+                        ColumnDef::new(Alias::new("overdue_at"))
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -158,6 +194,7 @@ impl MigratorTrait for Migrator {
             Box::new(InformationRequestBoard),
             Box::new(super::patients::PatientRequestTables),
             Box::new(pathway_common::erasure::ErasureTable),
+            Box::new(InformationRequestOverdue),
         ]
     }
 }

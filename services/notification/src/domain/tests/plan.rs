@@ -86,12 +86,31 @@ fn onward_outcomes_tell_the_receiving_service() {
 }
 
 #[test]
+fn a_reminder_of_a_question_goes_to_the_referrer_only_with_its_own_template() {
+    let cause = Cause::InformationRequest {
+        reminder: true,
+        request_id: "r".into(),
+        question: "Any imaging?".into(),
+    };
+    let planned = plan(
+        &cause,
+        &contacts(ChannelKind::Sms),
+        &BoardChannels::default(),
+    );
+    assert_eq!(planned.len(), 1);
+    assert_eq!(planned[0].recipient, Recipient::Referrer);
+    assert_eq!(planned[0].template, "referrer/info_request_reminder");
+    assert_eq!(cause.name(), "information_request_reminder");
+}
+
+#[test]
 fn a_question_goes_to_the_referrer_only_and_by_e_mail_when_the_board_says_so() {
     let board = BoardChannels {
         referrer_channel: ReferrerChannel::Email,
         ..BoardChannels::default()
     };
     let cause = Cause::InformationRequest {
+        reminder: false,
         request_id: "r".into(),
         question: "Any imaging?".into(),
     };

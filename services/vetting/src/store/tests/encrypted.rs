@@ -45,6 +45,7 @@ async fn plaintext_rows(db: &DatabaseConnection) {
         requested_by_name: Set(None),
         requested_at: Set(Utc::now()),
         answered_at: Set(None),
+        overdue_at: Set(None),
     })
     .exec_without_returning(db)
     .await

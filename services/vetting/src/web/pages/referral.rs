@@ -383,6 +383,9 @@ async fn history(
             "referral.release" => format!("Released by {}", row.actor),
             "referral.lease_lapsed" => "The claim lapsed".to_owned(),
             "referral.request_information" => format!("Information requested by {}", row.actor),
+            "referral.information_request_overdue" => {
+                "The question was overdue: the referrer was reminded".to_owned()
+            }
             "referral.record_outcome" => format!("Outcome recorded by {}", row.actor),
             "referral.correct_outcome" => format!("Outcome corrected by {}", row.actor),
             _ => continue,
