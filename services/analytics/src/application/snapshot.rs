@@ -81,6 +81,7 @@ pub async fn take(
         daily_on,
         taken_at: now,
         taken_by: taken_by.to_owned(),
+        consumer: DURABLE,
     };
     let Some(taken) = snapshots::copy(&txn, &header).await? else {
         txn.rollback().await.ok();

@@ -23,7 +23,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::{aggregates, fact, fact_snapshot, fact_snapshot_row, pathway_change, settings_change};
-use crate::consumer::DURABLE;
 use crate::domain::baseline;
 
 /// Rows read, or written, per statement.
@@ -68,6 +67,8 @@ pub struct Header {
     pub daily_on: Option<NaiveDate>,
     pub taken_at: DateTime<Utc>,
     pub taken_by: String,
+    /// The durable consumer whose inbox rows and dead letters it keeps.
+    pub consumer: &'static str,
 }
 
 /// Copy everything a rebuild would otherwise work out again into a new
@@ -135,7 +136,7 @@ pub async fn copy(
     let mut inbox_rows = 0;
     loop {
         let page = inbox::Entity::find()
-            .filter(inbox::Column::Consumer.eq(DURABLE))
+            .filter(inbox::Column::Consumer.eq(header.consumer))
             .filter(inbox::Column::EventId.gt(after.clone()))
             .order_by_asc(inbox::Column::EventId)
             .limit(PAGE)
@@ -149,7 +150,7 @@ pub async fn copy(
     }
 
     let letters = dead_letter::Entity::find()
-        .filter(dead_letter::Column::Consumer.eq(DURABLE))
+        .filter(dead_letter::Column::Consumer.eq(header.consumer))
         .order_by_asc(dead_letter::Column::Id)
         .all(txn)
         .await
