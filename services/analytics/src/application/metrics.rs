@@ -342,3 +342,7 @@ async fn split_groups(
         })
         .collect())
 }
+
+#[cfg(test)]
+#[path = "tests/counters.rs"]
+mod tests;

@@ -366,7 +366,3 @@ pub async fn groups(
         .await
         .context("cannot read the groups of the split")
 }
-
-#[cfg(test)]
-#[path = "tests/aggregates.rs"]
-mod tests;

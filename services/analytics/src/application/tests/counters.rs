@@ -1,4 +1,4 @@
-//! Unit tests of `aggregates.rs`: the metrics summed from the counters are
+//! The metrics summed from the counters (`store::aggregates`) are
 //! the metrics worked out from the facts, for many random queries over
 //! facts that were changed after they were first counted and boards whose
 //! settings and pathway changed after their facts were counted.
@@ -8,11 +8,16 @@ use pathway_proto::board::BoardSettings;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, EntityTrait};
 use sea_orm_migration::MigratorTrait;
 
-use super::*;
-use crate::application::metrics::{counted_rows, rows_from_facts};
+use super::{counted_rows, rows_from_facts};
+use crate::domain::fact::Fact;
 use crate::domain::fact::{Pause, Route};
+use crate::domain::metrics::MetricsQuery;
 use crate::domain::metrics::{MetricRules, MetricsRow, compute};
+use crate::domain::period::Granularity;
 use crate::store::Migrator;
+use crate::store::aggregates::{recompute, recompute_all, record_change};
+use crate::store::{boards, fact, facts, metric_counter};
+use pathway_proto::BoardCode;
 
 /// A small, fixed pseudo-random sequence (xorshift), so a failure repeats.
 struct Random(u64);
