@@ -100,31 +100,26 @@ impl ClinicalTextClient {
         purpose: &str,
     ) -> Result<Vec<ClinicalText>, TextError> {
         let token = self.token.get().await.map_err(TextError::NoToken)?;
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Authorization", format!("Bearer {token}").as_str());
-        crate::telemetry::inject_current_context(|key, value| {
-            headers.insert(key, value);
-        });
         let body = ClinicalTextRequest {
             text_ids,
             purpose: purpose.to_owned(),
         };
-        let request = async_nats::client::Request::new()
-            .payload(body.encode_to_vec().into())
-            .headers(headers)
-            .timeout(Some(self.timeout));
-        let message = self
-            .nats
-            .send_request(CLINICAL_TEXT, request)
-            .await
-            .map_err(|error| {
-                tracing::warn!(%error, "a request to vetting for clinical text failed");
-                TextError::Unavailable(match error.kind() {
-                    RequestErrorKind::NoResponders => "vetting is not answering",
-                    RequestErrorKind::TimedOut => "vetting did not answer in time",
-                    _ => "the request to vetting failed",
-                })
-            })?;
+        let message = crate::rpc::ask(
+            &self.nats,
+            CLINICAL_TEXT,
+            &token,
+            body.encode_to_vec(),
+            self.timeout,
+        )
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "a request to vetting for clinical text failed");
+            TextError::Unavailable(match error.kind() {
+                RequestErrorKind::NoResponders => "vetting is not answering",
+                RequestErrorKind::TimedOut => "vetting did not answer in time",
+                _ => "the request to vetting failed",
+            })
+        })?;
         classify(&message.payload)
     }
 }

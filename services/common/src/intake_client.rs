@@ -94,35 +94,28 @@ impl IntakeClient {
         purpose: LookupPurpose,
         reason: &str,
     ) -> Result<Option<IdentifiableReferral>, IntakeError> {
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert(
-            "Authorization",
-            format!("Bearer {}", self.token().await?).as_str(),
-        );
-        crate::telemetry::inject_current_context(|key, value| {
-            headers.insert(key, value);
-        });
+        let token = self.token().await?;
         let body = ReferralLookupRequest {
             referral_id: referral_id.to_owned(),
             purpose: reason.to_owned(),
             lookup_purpose: purpose as i32,
         };
-        let request = async_nats::client::Request::new()
-            .payload(body.encode_to_vec().into())
-            .headers(headers)
-            .timeout(Some(self.timeout));
-        let message = self
-            .nats
-            .send_request(REFERRAL_LOOKUP, request)
-            .await
-            .map_err(|error| {
-                tracing::warn!(%error, "a request to intake failed");
-                IntakeError::Unavailable(match error.kind() {
-                    RequestErrorKind::NoResponders => "intake is not answering",
-                    RequestErrorKind::TimedOut => "intake did not answer in time",
-                    _ => "the request to intake failed",
-                })
-            })?;
+        let message = crate::rpc::ask(
+            &self.nats,
+            REFERRAL_LOOKUP,
+            &token,
+            body.encode_to_vec(),
+            self.timeout,
+        )
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "a request to intake failed");
+            IntakeError::Unavailable(match error.kind() {
+                RequestErrorKind::NoResponders => "intake is not answering",
+                RequestErrorKind::TimedOut => "intake did not answer in time",
+                _ => "the request to intake failed",
+            })
+        })?;
         classify(&message.payload)
     }
 }

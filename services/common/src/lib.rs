@@ -41,6 +41,7 @@
 //!   board wrapped by a key-encryption key, rotation by re-wrapping.
 //! - [`keys`]: key files of at least 32 bytes, created atomically.
 //! - [`csv_cell`]: CSV cells a spreadsheet will not run as formulas.
+//! - [`rpc`]: serving an authenticated request/reply endpoint over NATS.
 //! - [`erasure`]: the report each service gives of its part in erasing a
 //!   patient's data.
 //! - [`validation`]: what a caller sent wrong, field by field, in no web terms.
@@ -71,6 +72,7 @@ pub mod plumbing;
 pub mod profile;
 pub mod replay;
 pub mod retention;
+pub mod rpc;
 pub mod service_token;
 pub mod settings;
 pub mod shutdown;

@@ -11,12 +11,11 @@
 //! this build knows, is refused as invalid; nothing the asker sends can make
 //! this loop stop.
 
-use futures::StreamExt;
-use pathway_common::auth::{AuthError, Caller, bearer};
+use pathway_common::rpc::{self, Refusal};
 use pathway_proto::rpc::REFERRAL_LOOKUP;
 use pathway_proto::v1::{
-    self as proto, LookupPurpose, LookupRefusal, ReferralLookupReply, ReferralLookupRequest,
-    RefusalCode, referral_lookup_reply,
+    self as proto, LookupPurpose, ReferralLookupReply, ReferralLookupRequest, RefusalCode,
+    referral_lookup_reply,
 };
 use prost::Message;
 use tokio_util::sync::CancellationToken;
@@ -25,33 +24,6 @@ use crate::application::lookup::{IdentifiableReferral, Purpose};
 use crate::application::referrals::{InformationRequest, IssuedLink};
 use crate::application::{Error, Intake};
 use crate::domain::referral::{ContactChannel, NewReferral, RedFlag, ReplyTo};
-
-/// Why a request got no referral: the code and message of its refusal.
-#[derive(Debug)]
-struct Refusal {
-    code: RefusalCode,
-    message: String,
-}
-
-impl Refusal {
-    fn new(code: RefusalCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<AuthError> for Refusal {
-    fn from(error: AuthError) -> Self {
-        let code = match error {
-            AuthError::Forbidden(_) => RefusalCode::Forbidden,
-            AuthError::KeysUnavailable(_) => RefusalCode::Unavailable,
-            _ => RefusalCode::Unauthenticated,
-        };
-        Self::new(code, error.to_string())
-    }
-}
 
 /// The one place the application's errors become refusals.
 impl From<Error> for Refusal {
@@ -88,33 +60,21 @@ impl From<Error> for Refusal {
     }
 }
 
-/// Requests answered at once: each reads the referral and writes its audit
-/// row, and notification asks for a batch of events' contacts side by side.
-const ANSWERED_AT_ONCE: usize = 16;
-
 /// Answer requests until `shutdown`; an error when the subscription ends
 /// before it (the worker's supervisor subscribes again).
 pub async fn serve(intake: Intake, shutdown: CancellationToken) -> anyhow::Result<()> {
     let client = intake.platform.nats.clone();
-    let requests = client
-        .queue_subscribe(REFERRAL_LOOKUP, "intake".into())
-        .await?;
-    requests
-        .take_until(shutdown.cancelled())
-        .for_each_concurrent(ANSWERED_AT_ONCE, |message| reply(&intake, &client, message))
-        .await;
-    if !shutdown.is_cancelled() {
-        anyhow::bail!("the subscription to {REFERRAL_LOOKUP} ended");
-    }
-    Ok(())
+    rpc::serve(client, REFERRAL_LOOKUP, "intake", shutdown, |message| {
+        let intake = &intake;
+        async move { reply(intake, &message).await }
+    })
+    .await
 }
 
-/// Answer one request, if it says where to.
-async fn reply(intake: &Intake, client: &async_nats::Client, message: async_nats::Message) {
-    let Some(reply) = message.reply.clone() else {
-        return;
-    };
-    let result = match answer(intake, &message).await {
+/// The encoded answer to one request: the referral as its purpose allows,
+/// or a refusal.
+async fn reply(intake: &Intake, message: &async_nats::Message) -> Vec<u8> {
+    let result = match answer(intake, message).await {
         Ok((purpose, referral, opt_in_link)) => {
             let mut full = to_proto(referral);
             full.opt_in_link = opt_in_link.map(|link| proto::OptInLink {
@@ -125,37 +85,19 @@ async fn reply(intake: &Intake, client: &async_nats::Client, message: async_nats
             });
             referral_lookup_reply::Result::Referral(for_purpose(purpose, full))
         }
-        Err(refusal) => referral_lookup_reply::Result::Refusal(LookupRefusal {
-            code: refusal.code as i32,
-            message: refusal.message,
-        }),
+        Err(refusal) => referral_lookup_reply::Result::Refusal(refusal.into_proto()),
     };
-    let answer = ReferralLookupReply {
+    ReferralLookupReply {
         result: Some(result),
-    };
-    if let Err(error) = client.publish(reply, answer.encode_to_vec().into()).await {
-        tracing::warn!(%error, "cannot reply to a referral request");
     }
+    .encode_to_vec()
 }
 
 async fn answer(
     intake: &Intake,
     message: &async_nats::Message,
 ) -> Result<(Purpose, IdentifiableReferral, Option<IssuedLink>), Refusal> {
-    let header = message
-        .headers
-        .as_ref()
-        .and_then(|h| h.get("Authorization"))
-        .map(|v| v.as_str());
-    let token = bearer(header)?;
-    let claims = intake.platform.auth.verify(token).await?;
-    let caller = Caller {
-        subject: claims.sub,
-        name: claims.name,
-        role: claims.role,
-        boards: claims.boards.into_iter().collect(),
-        source: "nats".into(),
-    };
+    let caller = rpc::caller(&intake.platform.auth, message).await?;
     let (request, purpose) = decode(&message.payload)?;
     let referral = intake
         .identifiable_referral(&caller, &request.referral_id, purpose, &request.purpose)

@@ -11,45 +11,17 @@
 //! does not decode is refused as invalid; nothing the asker sends can make
 //! this loop stop.
 
-use futures::StreamExt;
-use pathway_common::auth::{AuthError, Caller, bearer};
+use pathway_common::rpc::{self, Refusal};
 use pathway_proto::rpc::CLINICAL_TEXT;
 use pathway_proto::v1::{
     ClinicalText, ClinicalTextKind, ClinicalTextReply, ClinicalTextRequest, ClinicalTexts,
-    LookupRefusal, RefusalCode, clinical_text_reply,
+    RefusalCode, clinical_text_reply,
 };
 use prost::Message;
 use tokio_util::sync::CancellationToken;
 
 use crate::application::{Error, Vetting};
 use crate::store::clinical_text::{self, Kind};
-
-/// Why a request got no text: the code and message of its refusal.
-#[derive(Debug)]
-struct Refusal {
-    code: RefusalCode,
-    message: String,
-}
-
-impl Refusal {
-    fn new(code: RefusalCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<AuthError> for Refusal {
-    fn from(error: AuthError) -> Self {
-        let code = match error {
-            AuthError::Forbidden(_) => RefusalCode::Forbidden,
-            AuthError::KeysUnavailable(_) => RefusalCode::Unavailable,
-            _ => RefusalCode::Unauthenticated,
-        };
-        Self::new(code, error.to_string())
-    }
-}
 
 /// The one place the application's errors become refusals.
 impl From<Error> for Refusal {
@@ -84,69 +56,36 @@ impl From<Error> for Refusal {
     }
 }
 
-/// Requests answered at once: notification asks for a batch of events'
-/// texts side by side.
-const ANSWERED_AT_ONCE: usize = 16;
-
 /// Answer requests until `shutdown`; an error when the subscription ends
 /// before it (the worker's supervisor subscribes again).
 pub async fn serve(vetting: Vetting, shutdown: CancellationToken) -> anyhow::Result<()> {
     let client = vetting.platform.nats.clone();
-    let requests = client
-        .queue_subscribe(CLINICAL_TEXT, "vetting".into())
-        .await?;
-    requests
-        .take_until(shutdown.cancelled())
-        .for_each_concurrent(ANSWERED_AT_ONCE, |message| {
-            reply(&vetting, &client, message)
-        })
-        .await;
-    if !shutdown.is_cancelled() {
-        anyhow::bail!("the subscription to {CLINICAL_TEXT} ended");
-    }
-    Ok(())
+    rpc::serve(client, CLINICAL_TEXT, "vetting", shutdown, |message| {
+        let vetting = &vetting;
+        async move { reply(vetting, &message).await }
+    })
+    .await
 }
 
-/// Answer one request, if it says where to.
-async fn reply(vetting: &Vetting, client: &async_nats::Client, message: async_nats::Message) {
-    let Some(reply) = message.reply.clone() else {
-        return;
-    };
-    let result = match answer(vetting, &message).await {
+/// The encoded answer to one request: the texts, or a refusal.
+async fn reply(vetting: &Vetting, message: &async_nats::Message) -> Vec<u8> {
+    let result = match answer(vetting, message).await {
         Ok(texts) => clinical_text_reply::Result::Texts(ClinicalTexts {
             texts: texts.into_iter().map(to_proto).collect(),
         }),
-        Err(refusal) => clinical_text_reply::Result::Refusal(LookupRefusal {
-            code: refusal.code as i32,
-            message: refusal.message,
-        }),
+        Err(refusal) => clinical_text_reply::Result::Refusal(refusal.into_proto()),
     };
-    let answer = ClinicalTextReply {
+    ClinicalTextReply {
         result: Some(result),
-    };
-    if let Err(error) = client.publish(reply, answer.encode_to_vec().into()).await {
-        tracing::warn!(%error, "cannot reply to a clinical text request");
     }
+    .encode_to_vec()
 }
 
 async fn answer(
     vetting: &Vetting,
     message: &async_nats::Message,
 ) -> Result<Vec<clinical_text::Model>, Refusal> {
-    let header = message
-        .headers
-        .as_ref()
-        .and_then(|h| h.get("Authorization"))
-        .map(|v| v.as_str());
-    let token = bearer(header)?;
-    let claims = vetting.platform.auth.verify(token).await?;
-    let caller = Caller {
-        subject: claims.sub,
-        name: claims.name,
-        role: claims.role,
-        boards: claims.boards.into_iter().collect(),
-        source: "nats".into(),
-    };
+    let caller = rpc::caller(&vetting.platform.auth, message).await?;
     let request = decode(&message.payload)?;
     Ok(vetting
         .clinical_texts(&caller, &request.text_ids, &request.purpose)

@@ -5,6 +5,7 @@
 use pathway_common::validation::FieldError;
 
 use super::*;
+use pathway_common::auth::AuthError;
 
 #[test]
 fn application_errors_become_refusals_of_their_class() {

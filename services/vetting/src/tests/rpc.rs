@@ -4,6 +4,7 @@
 use pathway_common::validation::FieldError;
 
 use super::*;
+use pathway_common::auth::AuthError;
 
 #[test]
 fn a_request_that_does_not_decode_is_refused_as_invalid() {
