@@ -62,6 +62,11 @@ impl BoardCode {
     pub fn name(self) -> &'static str {
         BOARDS[self.0].1
     }
+
+    /// Its place in [`BOARDS`], 0 to 13: stable, for sets of boards kept as bits.
+    pub fn index(self) -> usize {
+        self.0
+    }
 }
 
 impl fmt::Display for BoardCode {

@@ -2,7 +2,9 @@
 //! each in a savepoint of its own, so that one rejected or waiting out a
 //! fault is rolled back alone while the rest commit, a message delivered
 //! twice in one batch takes effect once, and nothing is acknowledged before
-//! the commit. On SQLite and PostgreSQL, against a real nats-server.
+//! the commit; or, for a handler that writes only at the batch's end, with
+//! no savepoint and the inbox rows written together. On SQLite and
+//! PostgreSQL, against a real nats-server.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -81,7 +83,14 @@ async fn effects(db: &DatabaseConnection) -> Vec<String> {
 async fn a_batch_commits_together_and_rolls_back_one_message_alone() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let (db, jetstream, inbox) = bound(&backend, dir.path(), "batch-test", |spec| spec).await;
+        let (db, jetstream, inbox) = bound(
+            &backend,
+            dir.path(),
+            "batch-test",
+            Recorder::default(),
+            |spec| spec,
+        )
+        .await;
 
         let referral = uuid::Uuid::new_v4().to_string();
         let events: Vec<Event> = ["first", "reject", "third", "retry", "fifth"]
@@ -149,14 +158,183 @@ async fn a_batch_commits_together_and_rolls_back_one_message_alone() {
     }
 }
 
+/// Keeps its effects for the batch and writes them when the batch ends, as
+/// analytics does: handling writes nothing, so no message needs a
+/// savepoint. The questions mean what they mean to [`Recorder`].
+#[derive(Default)]
+struct Keeper {
+    failed_once: AtomicBool,
+    kept: std::sync::Mutex<Vec<String>>,
+}
+
+impl Handler for Keeper {
+    type Prepared = ();
+
+    async fn prepare(&self, _event: &Event) -> Result<(), HandleError> {
+        Ok(())
+    }
+
+    fn writes_when_handling(&self, _event: &Event) -> bool {
+        false
+    }
+
+    async fn begin_batch(
+        &self,
+        _txn: &DatabaseTransaction,
+        _events: &[&Event],
+    ) -> anyhow::Result<()> {
+        self.kept.lock().expect("not poisoned").clear();
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _txn: &DatabaseTransaction,
+        event: &Event,
+        (): (),
+    ) -> Result<(), HandleError> {
+        let Some(Payload::VettingInfoRequested(asked)) = &event.payload else {
+            return Err(HandleError::Rejected("not a question".into()));
+        };
+        let question = pathway_tests::notification::registered(&asked.question_text_id);
+        match question.as_deref().unwrap_or_default() {
+            "reject" => return Err(HandleError::Rejected("the question says so".into())),
+            "retry" if !self.failed_once.swap(true, Ordering::SeqCst) => {
+                return Err(HandleError::Retry(anyhow::anyhow!("a fault that heals")));
+            }
+            _ => {}
+        }
+        self.kept
+            .lock()
+            .expect("not poisoned")
+            .push(format!("effect-{}", event.event_id));
+        Ok(())
+    }
+
+    async fn end_batch(&self, txn: &DatabaseTransaction) -> anyhow::Result<()> {
+        let kept = std::mem::take(&mut *self.kept.lock().expect("not poisoned"));
+        for effect in kept {
+            outbox::enqueue_raw(txn, &effect, "effects", Vec::new(), Default::default()).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn inbox_rows(db: &DatabaseConnection) -> Vec<String> {
+    let mut ids: Vec<String> = pathway_common::inbox::entity::Entity::find()
+        .all(db)
+        .await
+        .expect("the inbox reads")
+        .into_iter()
+        .map(|row| row.event_id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn a_batch_without_savepoints_writes_its_inbox_rows_together_and_once() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (db, jetstream, inbox) = bound(
+            &backend,
+            dir.path(),
+            "kept-test",
+            Keeper::default(),
+            |spec| spec,
+        )
+        .await;
+        let referral = uuid::Uuid::new_v4().to_string();
+        let events: Vec<Event> = ["first", "reject", "third", "retry", "fifth"]
+            .into_iter()
+            .map(|question| info_requested("highland", &referral, question))
+            .collect();
+        for event in events.iter().chain(std::iter::once(&events[0])) {
+            publish(&jetstream, event).await;
+        }
+        let id = |i: usize| events[i].event_id.clone();
+
+        let outcomes = inbox.try_process_batch(64).await.expect("a batch");
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Handled,
+                Outcome::DeadLettered,
+                Outcome::Handled,
+                Outcome::Retrying,
+                Outcome::Handled,
+                Outcome::Duplicate,
+            ],
+            "{}",
+            backend.name()
+        );
+        let mut handled = vec![id(0), id(2), id(4)];
+        handled.sort();
+        assert_eq!(effects(&db).await, handled, "{}", backend.name());
+        // The dead letter's row is written as it is dead-lettered.
+        let recorded = |handled: &[String]| {
+            let mut ids = handled.to_vec();
+            ids.push(id(1));
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            inbox_rows(&db).await,
+            recorded(&handled),
+            "{}",
+            backend.name()
+        );
+
+        let later = pathway_tests::eventually(Duration::from_secs(10), || async {
+            let outcomes = inbox.try_process_batch(64).await.expect("a batch");
+            (!outcomes.is_empty()).then_some(outcomes)
+        })
+        .await
+        .expect("the waiting message is redelivered");
+        assert_eq!(later, [Outcome::Handled], "{}", backend.name());
+        handled.push(id(3));
+        handled.sort();
+        assert_eq!(effects(&db).await, handled, "{}", backend.name());
+        assert_eq!(
+            inbox_rows(&db).await,
+            recorded(&handled),
+            "{}",
+            backend.name()
+        );
+
+        // Delivered again later with a new one: the old one is found in the
+        // inbox and has no effect; the new one is handled.
+        let new = info_requested("highland", &referral, "sixth");
+        publish(&jetstream, &events[2]).await;
+        publish(&jetstream, &new).await;
+        let outcomes = inbox.try_process_batch(64).await.expect("a batch");
+        assert_eq!(
+            outcomes,
+            [Outcome::Duplicate, Outcome::Handled],
+            "{}",
+            backend.name()
+        );
+        handled.push(new.event_id.clone());
+        handled.sort();
+        assert_eq!(effects(&db).await, handled, "{}", backend.name());
+        assert_eq!(
+            inbox_rows(&db).await,
+            recorded(&handled),
+            "{}",
+            backend.name()
+        );
+    }
+}
+
 /// A fresh database with the plumbing tables, the stream, and an inbox
 /// named `name` for questions to the referrer, its spec shaped by `shape`.
-async fn bound(
+async fn bound<H: Handler>(
     backend: &Backend,
     dir: &std::path::Path,
     name: &str,
+    handler: H,
     shape: impl FnOnce(ConsumerSpec) -> ConsumerSpec,
-) -> (DatabaseConnection, jetstream::Context, Inbox<Recorder>) {
+) -> (DatabaseConnection, jetstream::Context, Inbox<H>) {
     let url = backend.fresh_url(dir).await;
     let db = pathway_common::db::connect(&DatabaseSettings {
         url,
@@ -185,7 +363,7 @@ async fn bound(
         &jetstream,
         db.clone(),
         spec,
-        Recorder::default(),
+        handler,
         Metrics::new("test"),
         OutboxSignal::default(),
     )
@@ -233,11 +411,11 @@ async fn demo_data_reaches_only_a_consumer_that_takes_it_and_never_production() 
     ] {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let name = format!("demo-{mode:?}-{run}").to_lowercase();
-        let (db, jetstream, inbox) = bound(&backend, dir.path(), &name, |spec| ConsumerSpec {
-            demo: mode,
-            ..spec
-        })
-        .await;
+        let (db, jetstream, inbox) =
+            bound(&backend, dir.path(), &name, Recorder::default(), |spec| {
+                ConsumerSpec { demo: mode, ..spec }
+            })
+            .await;
         publish(&jetstream, &demo).await;
         publish(&jetstream, &real).await;
         // Each round has an account, and so a stream, of its own.

@@ -77,6 +77,15 @@ impl Handler for AnalyticsConsumer {
         Ok(())
     }
 
+    /// Only a board's event writes as it is handled; a referral's change is
+    /// kept in the batch and written at its end.
+    fn writes_when_handling(&self, event: &Event) -> bool {
+        matches!(
+            event.payload,
+            Some(Payload::BoardPathwayChanged(_) | Payload::BoardSettingsChanged(_))
+        )
+    }
+
     async fn begin_batch(
         &self,
         txn: &DatabaseTransaction,
@@ -99,7 +108,7 @@ impl Handler for AnalyticsConsumer {
     }
 
     async fn end_batch(&self, txn: &DatabaseTransaction) -> anyhow::Result<()> {
-        self.batch.end(txn).await
+        self.batch.end(txn, &self.contexts).await
     }
 }
 

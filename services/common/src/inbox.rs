@@ -108,6 +108,18 @@ pub trait Handler: Send + Sync + 'static {
         prepared: Self::Prepared,
     ) -> impl Future<Output = Result<(), HandleError>> + Send;
 
+    /// Whether handling `event` may write to the database before it
+    /// answers: then, in a batch of several, it runs in a savepoint of its
+    /// own with its inbox row, so a failure is rolled back alone. A handler
+    /// that writes nothing in [`Handler::handle`] for `event` (it keeps its
+    /// change for [`Handler::end_batch`], and only reads) answers `false`:
+    /// the event is spared the savepoint, and its inbox row is written with
+    /// the others' at the batch's end. `true` by default.
+    fn writes_when_handling(&self, event: &Event) -> bool {
+        let _ = event;
+        true
+    }
+
     /// A batch's transaction has begun, and `events` (those not handled
     /// before, in the order they will be) are about to be handled in it: a
     /// handler that keeps something for the whole batch starts it afresh

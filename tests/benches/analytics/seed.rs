@@ -142,5 +142,9 @@ pub(crate) fn row(fact: &Fact) -> fact::Model {
             .expect("a few misses"),
         practice_code: fact.practice_code.clone(),
         demo: fact.demo,
+        // Worked out from the patients' facts once they are all in, as
+        // a migration or a restored snapshot does (`recompute_all`).
+        re_referred_6m: 0,
+        re_referred_12m: 0,
     }
 }

@@ -10,18 +10,18 @@ use futures::StreamExt;
 use pathway_common::auth::{Caller, Role};
 use pathway_proto::{BoardCode, days};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
-    StreamTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, StreamTrait,
 };
 use serde::Serialize;
 
 use super::{Analytics, Error};
+use crate::domain::aggregates::Counter;
 use crate::domain::fact::Fact;
 use crate::domain::metrics::{
-    BoardContext, CLOSED_WITH_ADVICE, MetricRules, Metrics, MetricsQuery, MetricsRow, Referrals,
-    Split,
+    BoardContext, MetricRules, Metrics, MetricsQuery, MetricsRow, Referrals, Split,
 };
 use crate::domain::period::Granularity;
+use crate::domain::re_referrals::WINDOWS;
 use crate::domain::rebuild::RebuildState;
 use crate::store::{aggregates, fact, facts};
 
@@ -73,10 +73,10 @@ impl Analytics {
 }
 
 /// The rows for `query` from the metrics' counters
-/// ([`crate::domain::aggregates`]), summed by the database, and, for
-/// re-referrals (which depend on today and on the boards asked for), from
-/// the facts of the referrals closed with advice in the range and their
-/// patients' other referrals. The same rows as [`rows_from_facts`].
+/// ([`crate::domain::aggregates`]), summed by the database, re-referrals
+/// included (those of the days whose windows have ended by the query's
+/// `as_of`, re-referred to the boards asked for). The same rows as
+/// [`rows_from_facts`].
 pub async fn counted_rows<C>(
     db: &C,
     boards: &BTreeMap<BoardCode, BoardContext>,
@@ -86,127 +86,27 @@ pub async fn counted_rows<C>(
 where
     C: ConnectionTrait,
 {
-    let of_boards = || fact::Column::Board.is_in(query.boards.iter().map(|b| b.code()));
-    let first = days::start_of(query.from);
-    let after = days::end_of(query.to);
-    let re_referral_end = after
-        .checked_add_months(chrono::Months::new(12))
-        .and_then(|t| t.checked_add_days(chrono::Days::new(1)))
-        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
-    let advised = || {
-        fact::Entity::find()
-            .filter(of_boards())
-            .filter(fact::Column::VettedAt.gte(first))
-            .filter(fact::Column::VettedAt.lt(after))
-            .filter(fact::Column::Outcome.is_in(CLOSED_WITH_ADVICE))
-            .filter(fact::Column::PatientPseudonym.ne(""))
-    };
-    let followed = followed(db, advised()).await?;
-    let mut referrals = Referrals::default();
-    if !followed.is_empty() {
-        // Read by the patients' index (not the boards': a patient has few
-        // referrals, a board many), the boards kept here.
-        let receipts: Vec<(String, String, Option<chrono::DateTime<chrono::Utc>>)> =
-            fact::Entity::find()
-                .select_only()
-                .column(fact::Column::Board)
-                .column(fact::Column::PatientPseudonym)
-                .column(fact::Column::ReceivedAt)
-                .filter(fact::Column::ReceivedAt.gte(first))
-                .filter(fact::Column::ReceivedAt.lt(re_referral_end))
-                .filter(
-                    fact::Column::PatientPseudonym.in_subquery(
-                        advised()
-                            .select_only()
-                            .column(fact::Column::PatientPseudonym)
-                            .into_query(),
-                    ),
-                )
-                .into_tuple()
-                .all(db)
-                .await
-                .context("cannot read the referrals for re-referrals")?;
-        for (board, pseudonym, received) in receipts {
-            if query.boards.iter().any(|b| b.code() == board) {
-                referrals.add_receipt(&pseudonym, received);
-            }
-        }
-    }
-    let mut metrics = Metrics::new(boards, query, rules, referrals);
+    let mut metrics = Metrics::new(boards, query, rules, Referrals::default());
     if !matches!(query.split, None | Some(Split::Adoption)) {
         for group in aggregates::groups(db, query).await? {
             metrics.name_key((None, group));
         }
     }
+    let key = |sum: &aggregates::Sum| match query.split {
+        None => (None, "all".to_owned()),
+        Some(_) => (sum.board, sum.group.clone()),
+    };
     for sum in aggregates::sums(db, query).await? {
-        let key = match query.split {
-            None => (None, "all".to_owned()),
-            Some(_) => (sum.board, sum.group),
-        };
-        metrics.add_counter(key, sum.day, &sum.counter, sum.n);
+        metrics.add_counter(key(&sum), sum.day, &sum.counter, sum.n);
     }
-    for fact in &followed {
-        metrics.add_re_referrals(fact);
+    for months in WINDOWS {
+        for sum in aggregates::followed_sums(db, query, months).await? {
+            if let Counter::Followed { months, boards } = sum.counter {
+                metrics.add_followed(key(&sum), sum.day, months, boards, sum.n);
+            }
+        }
     }
     Ok(metrics.rows())
-}
-
-/// The referrals `advised` selects, with only what their re-referrals and
-/// their group need (not their questions, appointment and the rest).
-async fn followed<C: ConnectionTrait>(
-    db: &C,
-    advised: sea_orm::Select<fact::Entity>,
-) -> anyhow::Result<Vec<Fact>> {
-    use fact::Column as F;
-    type Row = (
-        String,
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-        String,
-        i16,
-        i16,
-    );
-    let rows: Vec<Row> = advised
-        .select_only()
-        .columns([
-            F::Board,
-            F::ReceivedAt,
-            F::VettedAt,
-            F::Outcome,
-            F::Priority,
-            F::PatientPseudonym,
-            F::AgeBand,
-            F::Sex,
-            F::UrbanRuralClass,
-            F::SimdQuintile,
-        ])
-        .into_tuple()
-        .all(db)
-        .await
-        .context("cannot load the referrals closed with advice")?;
-    rows.into_iter()
-        .map(
-            |(board, received, vetted, outcome, priority, pseudonym, age, sex, urban, simd)| {
-                let board = BoardCode::parse(&board)
-                    .map_err(|e| anyhow::anyhow!("a stored fact does not read: {e}"))?;
-                let mut fact = Fact::new("", board);
-                fact.received_at = received;
-                fact.vetted_at = vetted;
-                fact.outcome = outcome;
-                fact.priority = priority;
-                fact.attributes.patient_pseudonym = pseudonym;
-                fact.attributes.age_band = age;
-                fact.attributes.sex = sex;
-                fact.attributes.urban_rural_class = u8::try_from(urban).unwrap_or(0);
-                fact.attributes.simd_quintile = u8::try_from(simd).unwrap_or(0);
-                Ok(fact)
-            },
-        )
-        .collect()
 }
 
 /// The rows for `query` worked out from the facts themselves (the

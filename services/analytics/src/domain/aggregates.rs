@@ -11,8 +11,11 @@
 //! turnaround on the day of the answer; a withdrawal on its day. A counter
 //! with no day says the fact exists, so a split names its group. Managed
 //! without a specialist is worked out from the outcomes at query time (the
-//! outcomes counted so depend on the service's settings), and re-referrals
-//! from the facts (they depend on today and on the boards asked for).
+//! outcomes counted so depend on the service's settings). Re-referrals are
+//! counted on the day of vetting by the boards the patient was referred to
+//! again ([`Counter::Followed`], under their own dimension): which of them
+//! count depends on today and on the boards asked for, which the query
+//! settles ([`crate::domain::re_referrals`]).
 //!
 //! When a fact changes, its old contribution is taken off and its new one
 //! added ([`difference`]); when a board's settings or pathway change, the
@@ -25,6 +28,7 @@ use pathway_proto::{BoardCode, days};
 
 use super::fact::{Fact, Route};
 use super::metrics::{BoardContext, Split};
+use super::re_referrals::{BoardSet, WINDOWS, is_followed};
 use super::waits::{Wait, wait};
 
 /// Each split a query may ask for, and the one a query without a split
@@ -55,6 +59,20 @@ pub fn dimension_name(split: Split) -> &'static str {
     }
 }
 
+/// A split's name for the counters of re-referrals ([`Counter::Followed`]),
+/// kept apart: a query reads them only up to the last day whose windows
+/// have ended.
+pub fn followed_dimension_name(split: Split) -> &'static str {
+    match split {
+        Split::Adoption => "adoption:rf",
+        Split::UrbanRural => "urban_rural:rf",
+        Split::Simd => "simd:rf",
+        Split::AgeBand => "age_band:rf",
+        Split::Sex => "sex:rf",
+        Split::Priority => "priority:rf",
+    }
+}
+
 /// One counter of a group on a day.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Counter {
@@ -72,6 +90,13 @@ pub enum Counter {
     /// An answer given after this many working days.
     Answered(u32),
     Withdrawn,
+    /// A referral closed with advice, on the day of its vetting, followed
+    /// for `months`, whose patient was referred again within them to
+    /// `boards` (none, often).
+    Followed {
+        months: u32,
+        boards: BoardSet,
+    },
 }
 
 impl Counter {
@@ -88,6 +113,7 @@ impl Counter {
             Self::Outcome(code) => format!("o:{code}"),
             Self::Answered(days) => format!("t:{days}"),
             Self::Withdrawn => "wd".into(),
+            Self::Followed { months, boards } => format!("rf{months}:{}", boards.bits()),
         }
     }
 
@@ -106,6 +132,12 @@ impl Counter {
                     Self::Outcome(code.to_owned())
                 } else if let Some(days) = name.strip_prefix("t:") {
                     Self::Answered(days.parse().ok()?)
+                } else if let Some(rest) = name.strip_prefix("rf") {
+                    let (months, bits) = rest.split_once(':')?;
+                    Self::Followed {
+                        months: months.parse().ok()?,
+                        boards: BoardSet::from_bits(bits.parse().ok()?)?,
+                    }
                 } else {
                     let mut parts = name.strip_prefix("w:")?.split(':');
                     let mut next = || parts.next()?.parse::<u32>().ok();
@@ -194,6 +226,14 @@ fn counters(fact: &Fact, board: &BoardContext) -> Vec<(Option<NaiveDate>, Counte
     if let Some(withdrawn) = fact.withdrawn_at {
         out.push((Some(days::day_of(withdrawn)), Counter::Withdrawn));
     }
+    if let Some(vetted) = fact.vetted_at.filter(|_| is_followed(fact)) {
+        for (months, boards) in WINDOWS.into_iter().zip(fact.re_referred.0) {
+            out.push((
+                Some(days::day_of(vetted)),
+                Counter::Followed { months, boards },
+            ));
+        }
+    }
     out
 }
 
@@ -230,7 +270,10 @@ pub fn contribute(deltas: &mut Deltas, fact: &Fact, board: &BoardContext, sign: 
         let group = group_of(fact, board, dimension);
         for (day, counter) in &counters {
             let key = Key {
-                dimension: dimension_name(dimension),
+                dimension: match counter {
+                    Counter::Followed { .. } => followed_dimension_name(dimension),
+                    _ => dimension_name(dimension),
+                },
                 board: fact.board,
                 day: *day,
                 group: group.clone(),

@@ -10,6 +10,7 @@ use pathway_proto::v1::{self as proto, Event, Payload};
 use serde::{Deserialize, Serialize};
 
 use super::first_appointment::{FirstAppointment, Happened};
+use super::re_referrals::ReReferred;
 
 /// How a referral entered: onto the remote vetting pathway, or the
 /// standard route because its board was not on the pathway.
@@ -133,6 +134,10 @@ pub struct Fact {
     /// Some event of it was demo data (`Event.demo`, from `pathway demo`):
     /// a page that counts it says it includes demo data.
     pub demo: bool,
+    /// For a referral closed with advice, the boards its patient was
+    /// referred to again within 6 and 12 months: worked out from the
+    /// patient's other facts, not from this referral's events.
+    pub re_referred: ReReferred,
 }
 
 /// An event analytics cannot make sense of.
@@ -169,6 +174,7 @@ impl Fact {
             closed_reason: None,
             first_appointment: FirstAppointment::default(),
             demo: false,
+            re_referred: ReReferred::default(),
         }
     }
 

@@ -25,6 +25,7 @@ pub mod phs;
 pub mod phs_row;
 pub mod practices;
 pub mod publication;
+pub mod re_referrals;
 pub mod rebuild;
 pub mod snapshot;
 pub mod suppression;

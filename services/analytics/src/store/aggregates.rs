@@ -2,7 +2,7 @@
 //! `metric_counters`: a fact's change applied in its transaction, a board's
 //! counters worked out again from its facts, and the counters a query sums.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
@@ -13,13 +13,14 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::{boards, fact, facts, metric_counter};
+use super::{boards, fact, facts, metric_counter, re_referrals};
 use crate::domain::aggregates::{
-    Counter, Deltas, contribute, difference, dimension_name, dimension_of,
+    Counter, Deltas, contribute, difference, dimension_name, dimension_of, followed_dimension_name,
 };
 use crate::domain::fact::Fact;
 use crate::domain::metrics::{BoardContext, MetricsQuery, Split};
 use crate::domain::period::Granularity;
+use crate::domain::re_referrals::last_followed_day;
 
 /// Counters per statement (6 columns: well inside both databases' limits).
 const CHUNK: usize = 1_000;
@@ -27,14 +28,26 @@ const CHUNK: usize = 1_000;
 const PAGE: u64 = 5_000;
 
 /// Apply the change of one referral's fact from `old` to `new` to the
-/// counters, in the caller's transaction, under its board's context.
+/// counters, in the caller's transaction, under its board's context, and
+/// work out its patient's re-referrals again. Both facts keep their
+/// re-referrals as the store had them ([`re_referrals`] owns them).
 pub async fn record_change(
     db: &impl ConnectionTrait,
     old: Option<&Fact>,
     new: &Fact,
     board: &BoardContext,
 ) -> anyhow::Result<()> {
-    apply(db, &difference(old, new, board)).await
+    let mut deltas = difference(old, new, board);
+    // The patient's referrals closed with advice may count this one as a
+    // re-referral, or no longer.
+    let patients: BTreeSet<String> = old
+        .into_iter()
+        .chain([new])
+        .map(|f| f.attributes.patient_pseudonym.clone())
+        .collect();
+    let contexts = boards::contexts(db, &BoardCode::all().collect::<Vec<_>>()).await?;
+    re_referrals::refresh(db, &patients, &contexts, &mut deltas).await?;
+    apply(db, &deltas).await
 }
 
 /// The dimension under which `dimension`'s counters are also kept summed
@@ -131,8 +144,10 @@ pub async fn recompute(db: &impl ConnectionTrait, boards: &[BoardCode]) -> anyho
 }
 
 /// Work out every board's counters again from the facts (after a rebuild
-/// clears the facts, or when the counters are first made).
+/// clears the facts, or when the counters are first made), and first the
+/// re-referrals each fact keeps.
 pub async fn recompute_all(db: &impl ConnectionTrait) -> anyhow::Result<()> {
+    re_referrals::refresh_all(db).await?;
     metric_counter::Entity::delete_many()
         .exec(db)
         .await
@@ -200,7 +215,37 @@ pub struct Sum {
 /// whole months of a query by month or quarter from the counters by month,
 /// the days of a week or of a month cut by the range from those by day.
 pub async fn sums(db: &impl ConnectionTrait, query: &MetricsQuery) -> anyhow::Result<Vec<Sum>> {
-    let dimension = dimension_name(dimension_of(query.split));
+    sums_of(db, query, dimension_name(dimension_of(query.split))).await
+}
+
+/// The sums of the counters of re-referrals followed for `months` that
+/// `query` counts: those of the days whose windows had ended by its
+/// `as_of`.
+pub async fn followed_sums(
+    db: &impl ConnectionTrait,
+    query: &MetricsQuery,
+    months: u32,
+) -> anyhow::Result<Vec<Sum>> {
+    let Some(last) = last_followed_day(query.as_of, months) else {
+        return Ok(Vec::new());
+    };
+    if last < query.from {
+        return Ok(Vec::new());
+    }
+    let mut until = query.clone();
+    until.to = until.to.min(last);
+    let dimension = followed_dimension_name(dimension_of(query.split));
+    let mut out = sums_of(db, &until, dimension).await?;
+    out.retain(|sum| matches!(sum.counter, Counter::Followed { months: m, .. } if m == months));
+    Ok(out)
+}
+
+/// The sums of `dimension`'s counters (see [`sums`]).
+async fn sums_of(
+    db: &impl ConnectionTrait,
+    query: &MetricsQuery,
+    dimension: &str,
+) -> anyhow::Result<Vec<Sum>> {
     let whole = match query.by {
         Granularity::Week => None,
         Granularity::Month | Granularity::Quarter => whole_months(query.from, query.to),

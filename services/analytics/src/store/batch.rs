@@ -12,7 +12,7 @@
 //! transaction fails, nothing of it was written, and the next batch starts
 //! afresh ([`Batch::begin`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use anyhow::Context;
@@ -22,10 +22,11 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable, QueryFilter, QuerySelect,
 };
 
-use super::{aggregates, boards, fact, facts};
+use super::{aggregates, boards, fact, facts, re_referrals};
 use crate::domain::aggregates::Deltas;
 use crate::domain::fact::Fact;
 use crate::domain::metrics::BoardContext;
+use crate::domain::re_referrals::{Bearing, bearing};
 
 /// Facts read, or written, per statement (about 30 columns each: inside
 /// both databases' limits on parameters).
@@ -40,12 +41,17 @@ struct Kept {
     stored: bool,
     /// Changed since it was read or last written.
     changed: bool,
+    /// What its patient's re-referrals depended on of it when it was read.
+    read: Option<Bearing>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     facts: BTreeMap<String, Kept>,
     deltas: Deltas,
+    /// The patients whose referrals changed in a way that bears on their
+    /// re-referrals.
+    patients: BTreeSet<String>,
     contexts: HashMap<BoardCode, BoardContext>,
 }
 
@@ -90,6 +96,7 @@ impl Batch {
             state.facts.insert(
                 id.to_owned(),
                 Kept {
+                    read: fact.as_ref().map(bearing),
                     fact,
                     stored,
                     changed: false,
@@ -117,6 +124,7 @@ impl Batch {
                 fact: fact.clone(),
                 stored,
                 changed: false,
+                read: fact.as_ref().map(bearing),
             },
         );
         Ok(fact)
@@ -148,16 +156,22 @@ impl Batch {
     /// and the counters change by `deltas`.
     pub fn keep(&self, fact: Fact, deltas: Deltas) {
         let mut state = self.state();
-        let stored = state
+        let (stored, read) = state
             .facts
             .get(&fact.referral_id)
-            .is_some_and(|kept| kept.stored);
+            .map_or((false, None), |kept| (kept.stored, kept.read.clone()));
+        let now = bearing(&fact);
+        if read.as_ref() != Some(&now) {
+            let patients = read.iter().chain([&now]).map(|b| b.0.clone());
+            state.patients.extend(patients);
+        }
         state.facts.insert(
             fact.referral_id.clone(),
             Kept {
                 fact: Some(fact),
                 stored,
                 changed: true,
+                read,
             },
         );
         for (key, n) in deltas {
@@ -191,17 +205,30 @@ impl Batch {
         state.deltas.retain(|key, _| key.board != board);
     }
 
-    /// Write what the batch changed: its facts, then its counters'
-    /// changes; the batch is then empty.
-    pub async fn end(&self, db: &impl ConnectionTrait) -> anyhow::Result<()> {
-        let state = std::mem::take(&mut *self.state());
-        let changed: Vec<Kept> = state
-            .facts
-            .into_values()
-            .filter(|kept| kept.changed)
-            .collect();
+    /// Write what the batch changed: its facts, the re-referrals of the
+    /// patients whose referrals changed in a way that bears on them
+    /// (boards' contexts from `cache`), then the counters' changes; the
+    /// batch is then empty.
+    pub async fn end(
+        &self,
+        db: &impl ConnectionTrait,
+        cache: &boards::ContextCache,
+    ) -> anyhow::Result<()> {
+        let State {
+            facts,
+            mut deltas,
+            mut patients,
+            ..
+        } = std::mem::take(&mut *self.state());
+        let changed: Vec<Kept> = facts.into_values().filter(|kept| kept.changed).collect();
         write(db, &changed).await?;
-        aggregates::apply(db, &state.deltas).await
+        patients.remove("");
+        if !patients.is_empty() {
+            let all: Vec<BoardCode> = BoardCode::all().collect();
+            let contexts = cache.get_many(db, &all).await?;
+            re_referrals::refresh(db, &patients, &contexts, &mut deltas).await?;
+        }
+        aggregates::apply(db, &deltas).await
     }
 }
 

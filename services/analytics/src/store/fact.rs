@@ -55,6 +55,16 @@ pub struct Model {
     /// Built from demo data (added by `m0006_demo_facts`).
     #[sea_orm(default_value = false)]
     pub demo: bool,
+    /// For a referral closed with advice, the boards (bits by board index)
+    /// its patient was referred to again within 6 months (added by
+    /// `m0010_re_referrals`).
+    #[sea_orm(default_value = 0)]
+    #[serde(default)]
+    pub re_referred_6m: i32,
+    /// The same within 12 months.
+    #[sea_orm(default_value = 0)]
+    #[serde(default)]
+    pub re_referred_12m: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,10 +12,12 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::{aggregates, fact};
+use super::{aggregates, boards, fact, re_referrals};
+use crate::domain::aggregates::Deltas;
 use crate::domain::baseline;
 use crate::domain::fact::{Attributes, Fact, Pause, Route};
 use crate::domain::first_appointment::FirstAppointment;
+use crate::domain::re_referrals::{BoardSet, ReReferred};
 
 /// What [`to_row`] writes for a referral with no questions.
 pub const NO_PAUSES: &str = "[]";
@@ -64,7 +66,21 @@ pub fn from_row(row: &fact::Model) -> anyhow::Result<Fact> {
             did_not_attend: u32::try_from(row.first_appointment_dna).unwrap_or(0),
         },
         demo: row.demo,
+        re_referred: ReReferred([
+            board_set(row.re_referred_6m)?,
+            board_set(row.re_referred_12m)?,
+        ]),
     })
+}
+
+/// The set of boards stored as `bits`.
+pub(crate) fn board_set(bits: i32) -> anyhow::Result<BoardSet> {
+    u16::try_from(bits)
+        .ok()
+        .and_then(BoardSet::from_bits)
+        .ok_or_else(|| {
+            anyhow::anyhow!("a stored fact does not read: {bits} is not a set of boards")
+        })
 }
 
 /// The row that stores `fact`.
@@ -101,6 +117,8 @@ pub fn to_row(fact: &Fact) -> anyhow::Result<fact::Model> {
             .unwrap_or(i32::MAX),
         practice_code: fact.practice_code.clone(),
         demo: fact.demo,
+        re_referred_6m: i32::from(fact.re_referred.0[0].bits()),
+        re_referred_12m: i32::from(fact.re_referred.0[1].bits()),
     })
 }
 
@@ -168,6 +186,23 @@ pub async fn replace(db: &impl ConnectionTrait, facts: &[Fact]) -> anyhow::Resul
             .await
             .context("cannot insert the facts")?;
     }
+    // Their patients' referrals closed with advice, on any board, may
+    // count them as re-referrals, or no longer; then their own boards are
+    // counted afresh.
+    let patients: BTreeSet<String> = facts
+        .iter()
+        .map(|f| f.attributes.patient_pseudonym.clone())
+        .collect();
+    let all: Vec<BoardCode> = BoardCode::all().collect();
+    let mut deltas = Deltas::new();
+    re_referrals::refresh(
+        db,
+        &patients,
+        &boards::contexts(db, &all).await?,
+        &mut deltas,
+    )
+    .await?;
+    aggregates::apply(db, &deltas).await?;
     let boards: Vec<BoardCode> = boards.into_iter().collect();
     aggregates::recompute(db, &boards).await?;
     Ok(replaced)

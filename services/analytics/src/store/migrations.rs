@@ -266,6 +266,61 @@ impl MigrationTrait for FactSnapshots {
     }
 }
 
+/// The boards each referral closed with advice saw its patient referred to
+/// again within 6 and 12 months: two columns of the fact, empty until
+/// [`ReReferralCounters`] works them out.
+struct ReReferralSets;
+
+impl MigrationName for ReReferralSets {
+    fn name(&self) -> &str {
+        "m0011_re_referral_sets"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for ReReferralSets {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for name in ["re_referred_6m", "re_referred_12m"] {
+            if manager.has_column("referral_facts", name).await? {
+                continue;
+            }
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new("referral_facts"))
+                        .add_column(
+                            ColumnDef::new(Alias::new(name))
+                                .integer()
+                                .not_null()
+                                .default(0),
+                        )
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The re-referrals of the facts already there, and the counters worked
+/// out again with them ([`aggregates::recompute_all`] does both).
+struct ReReferralCounters;
+
+impl MigrationName for ReReferralCounters {
+    fn name(&self) -> &str {
+        "m0012_re_referral_counters"
+    }
+}
+
+#[sea_orm_migration::async_trait::async_trait]
+impl MigrationTrait for ReReferralCounters {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        aggregates::recompute_all(manager.get_connection())
+            .await
+            .map_err(|e| DbErr::Migration(format!("{e:#}")))
+    }
+}
+
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -278,11 +333,13 @@ impl MigratorTrait for Migrator {
             // Before the counters: they read the settings' effective dates.
             Box::new(settings_change::EffectiveDates),
             Box::new(DemoFacts),
-            // Last: it reads the facts with every column of today's entity.
+            Box::new(ReReferralSets),
+            // After every column of today's entity: it reads the facts.
             Box::new(MetricCounters),
             Box::new(ReReferralIndexes),
             Box::new(MonthlyCounters),
             Box::new(FactSnapshots),
+            Box::new(ReReferralCounters),
         ]
     }
 }

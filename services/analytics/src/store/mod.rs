@@ -10,7 +10,8 @@
 //!   clearing) and [`boards`] (the boards' histories, and what a metrics
 //!   query needs of them), [`aggregates`] (the metrics' counters, kept with
 //!   the facts), [`batch`] (what the consumer keeps for one batch and
-//!   writes at its end), [`snapshots`] (the facts kept with the stream
+//!   writes at its end), [`re_referrals`] (the re-referrals a referral
+//!   closed with advice keeps, worked out from its patient's facts), [`snapshots`] (the facts kept with the stream
 //!   sequence they hold, for a rebuild to start from; tables
 //!   [`fact_snapshot`] and [`fact_snapshot_row`]).
 
@@ -24,6 +25,7 @@ pub mod facts;
 pub mod metric_counter;
 pub mod migrations;
 pub mod pathway_change;
+pub mod re_referrals;
 pub mod settings_change;
 pub mod snapshots;
 

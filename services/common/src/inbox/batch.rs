@@ -5,7 +5,10 @@
 //! the rest need from other services asked for ([`Handler::prepare`]). Then
 //! one transaction records each message's inbox row and applies its handler,
 //! each inside a savepoint of its own: a message rejected or waiting out a
-//! fault is rolled back alone, and the others commit together. Only after
+//! fault is rolled back alone, and the others commit together. A message
+//! whose handler writes nothing as it handles it
+//! ([`Handler::writes_when_handling`]) needs no savepoint: its inbox row is
+//! written with the others' at the batch's end. Only after
 //! the commit are they acknowledged, so a crash before it leaves every one
 //! of them to be delivered again, and a crash after it finds their inbox
 //! rows. One commit (one fsync on SQLite) per batch instead of one per
@@ -37,6 +40,19 @@ use crate::telemetry;
 
 /// Look-ups in other services ([`Handler::prepare`]) a batch makes at once.
 const PREPARED_AT_ONCE: usize = 16;
+/// Inbox rows per statement (4 columns each: well inside both databases'
+/// limits on parameters).
+const INBOX_ROWS_AT_ONCE: usize = 1_000;
+
+/// The inbox row that records `item` as handled by `consumer`.
+fn inbox_row(consumer: &str, item: &Item<'_>) -> entity::ActiveModel {
+    entity::ActiveModel {
+        consumer: Set(consumer.to_owned()),
+        event_id: Set(item.event.event_id.clone()),
+        subject: Set(item.subject.clone()),
+        handled_at: Set(Utc::now()),
+    }
+}
 
 /// A message that decoded to an event, on its way through the batch.
 struct Item<'m> {
@@ -248,8 +264,24 @@ impl<H: Handler> Inbox<H> {
             .context("cannot begin the batch")?;
         let alone = prepared.len() == 1;
         let mut settled = Vec::with_capacity(prepared.len());
+        // The inbox rows of the events handled without a savepoint, written
+        // together before the commit; an event twice in one batch (delivered
+        // again before its first delivery was settled) is handled once.
+        let mut rows = Vec::new();
+        let mut handled = std::collections::HashSet::new();
         for (item, ready) in prepared.iter().zip(readies) {
-            let pending = if alone {
+            let pending = if handled.contains(item.event.event_id.as_str()) {
+                Pending::Duplicate
+            } else if !self.handler.writes_when_handling(&item.event) {
+                let pending = self
+                    .handle_in(&txn, item, ready)
+                    .instrument(item.span.clone())
+                    .await;
+                if matches!(pending, Pending::Handled) {
+                    rows.push(inbox_row(&self.spec.durable, item));
+                }
+                pending
+            } else if alone {
                 self.apply_in(&txn, item, ready)
                     .instrument(item.span.clone())
                     .await?
@@ -267,10 +299,22 @@ impl<H: Handler> Inbox<H> {
                 .context("cannot end a savepoint")?;
                 pending
             };
+            if matches!(pending, Pending::Handled) {
+                handled.insert(item.event.event_id.as_str());
+            }
             settled.push(pending);
         }
         if settled.iter().any(|p| matches!(p, Pending::Handled)) {
-            // On failure the transaction is dropped, which rolls it back.
+            // Another instance handling one of these events meanwhile fails
+            // the batch (a unique violation); delivered again, the batch
+            // finds that event's row and leaves it out. On failure the
+            // transaction is dropped, which rolls it back.
+            for chunk in rows.chunks(INBOX_ROWS_AT_ONCE) {
+                entity::Entity::insert_many(chunk.to_vec())
+                    .exec(&txn)
+                    .await
+                    .context("cannot record the batch's inbox rows")?;
+            }
             self.handler
                 .end_batch(&txn)
                 .await
@@ -295,23 +339,30 @@ impl<H: Handler> Inbox<H> {
         item: &Item<'_>,
         ready: H::Prepared,
     ) -> anyhow::Result<Pending> {
-        let seen = entity::ActiveModel {
-            consumer: Set(self.spec.durable.clone()),
-            event_id: Set(item.event.event_id.clone()),
-            subject: Set(item.subject.clone()),
-            handled_at: Set(Utc::now()),
-        };
-        if let Err(error) = entity::Entity::insert(seen).exec(txn).await {
+        if let Err(error) = entity::Entity::insert(inbox_row(&self.spec.durable, item))
+            .exec(txn)
+            .await
+        {
             if is_unique_violation(&error) {
                 return Ok(Pending::Duplicate);
             }
             return Err(anyhow::Error::from(error).context("cannot record the inbox row"));
         }
-        Ok(match self.handler.handle(txn, &item.event, ready).await {
+        Ok(self.handle_in(txn, item, ready).await)
+    }
+
+    /// The handler's part of one message, inside `txn`.
+    async fn handle_in(
+        &self,
+        txn: &DatabaseTransaction,
+        item: &Item<'_>,
+        ready: H::Prepared,
+    ) -> Pending {
+        match self.handler.handle(txn, &item.event, ready).await {
             Ok(()) => Pending::Handled,
             Err(HandleError::Rejected(reason)) => Pending::Rejected(reason),
             Err(HandleError::Retry(error)) => Pending::Retry(error),
-        })
+        }
     }
 
     /// A demo event this consumer does not take in: acknowledged without

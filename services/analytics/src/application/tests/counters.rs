@@ -125,16 +125,15 @@ async fn database() -> DatabaseConnection {
 }
 
 /// A fact saved and counted as the consumer does, its board's context
-/// from `cache` (kept across the boards' changes, as in the consumer).
-async fn save(
-    db: &DatabaseConnection,
-    cache: &boards::ContextCache,
-    old: Option<&Fact>,
-    new: &Fact,
-) {
-    facts::save(db, new, old.is_some()).await.expect("saved");
+/// from `cache` (kept across the boards' changes, as in the consumer), and
+/// its re-referrals as the store keeps them.
+async fn save(db: &DatabaseConnection, cache: &boards::ContextCache, new: &Fact) {
+    let old = facts::load(db, &new.referral_id).await.expect("loaded");
+    let mut new = new.clone();
+    new.re_referred = old.as_ref().map(|f| f.re_referred).unwrap_or_default();
+    facts::save(db, &new, old.is_some()).await.expect("saved");
     let context = cache.get(db, new.board).await.expect("a board's context");
-    record_change(db, old, new, &context)
+    record_change(db, old.as_ref(), &new, &context)
         .await
         .expect("counted");
 }
@@ -248,14 +247,13 @@ async fn counters_give_the_metrics_of_the_facts(db: &DatabaseConnection) {
     let mut all: Vec<Fact> = Vec::new();
     for i in 0..600 {
         let fact = new_fact(&mut r, i);
-        save(&db, &cache, None, &fact).await;
+        save(&db, &cache, &fact).await;
         all.push(fact);
         // Changes to earlier facts, after they were counted.
         for _ in 0..2 {
             let j = r.below(all.len() as u64) as usize;
-            let old = all[j].clone();
             change(&mut r, &mut all[j]);
-            save(&db, &cache, Some(&old), &all[j]).await;
+            save(&db, &cache, &all[j]).await;
         }
         if i % 200 == 100 {
             let code = *r.pick(&BOARDS);
@@ -321,12 +319,11 @@ async fn recounting_a_board_gives_the_counters_kept_one_change_at_a_time() {
     let mut all: Vec<Fact> = Vec::new();
     for i in 0..200 {
         let fact = new_fact(&mut r, i);
-        save(&db, &cache, None, &fact).await;
+        save(&db, &cache, &fact).await;
         all.push(fact);
         let j = r.below(all.len() as u64) as usize;
-        let old = all[j].clone();
         change(&mut r, &mut all[j]);
-        save(&db, &cache, Some(&old), &all[j]).await;
+        save(&db, &cache, &all[j]).await;
     }
     let kept = counters(&db).await;
     recompute_all(&db).await.expect("recounted");

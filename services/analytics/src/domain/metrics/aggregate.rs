@@ -11,6 +11,7 @@ use super::{BoardContext, CLOSED_WITH_ADVICE, MetricRules, MetricsQuery, Metrics
 use crate::domain::aggregates::{Counter, wait_of};
 use crate::domain::fact::{Fact, Route};
 use crate::domain::period::{Period, periods};
+use crate::domain::re_referrals::{BoardSet, WINDOWS, months_after};
 use crate::domain::waits::{Wait, wait};
 
 /// One period of one group, before disclosure control.
@@ -224,7 +225,7 @@ impl<'a> Metrics<'a> {
 
     /// Count `n` of an aggregated `counter` of `day` into the group `key`,
     /// as [`Metrics::add`] would the facts it stands for; re-referrals are
-    /// not aggregated ([`Metrics::add_re_referrals`]).
+    /// counted by [`Metrics::add_followed`].
     pub fn add_counter(
         &mut self,
         key: (Option<BoardCode>, String),
@@ -262,45 +263,39 @@ impl<'a> Metrics<'a> {
             }
             Counter::Answered(days) => t.turnaround.extend(std::iter::repeat_n(*days, times)),
             Counter::Withdrawn => t.withdrawn += n,
+            // Counted apart, by the days whose windows have ended.
+            Counter::Followed { .. } => {}
         }
     }
 
-    /// Count `fact`'s re-referrals alone, as [`Metrics::add`] does.
-    pub fn add_re_referrals(&mut self, fact: &Fact) {
-        let query = self.query;
+    /// Count `n` referrals closed with advice on `day`, each followed for
+    /// `months` and re-referred within them to `boards`, into the group
+    /// `key`, as [`Metrics::add`] would the facts they stand for: the caller
+    /// gives only days whose windows had ended by the query's `as_of`
+    /// ([`crate::domain::re_referrals::last_followed_day`]).
+    pub fn add_followed(
+        &mut self,
+        key: (Option<BoardCode>, String),
+        day: NaiveDate,
+        months: u32,
+        boards: BoardSet,
+        n: u64,
+    ) {
         let periods = &self.periods;
-        let board = self.boards.get(&fact.board).unwrap_or(&self.default_board);
-        let key = group_of(fact, board, query.split);
+        let asked = BoardSet::of(self.query.boards.iter().copied());
         let tallies = self
             .groups
             .entry(key)
             .or_insert_with(|| vec![Tally::default(); periods.len()]);
-        let (Some(_), Some(vetted)) = (fact.received_at, fact.vetted_at) else {
+        let Some(t) = slot(tallies, periods, day) else {
             return;
         };
-        let Some(t) = slot(tallies, periods, days::day_of(vetted)) else {
+        let Some(i) = WINDOWS.iter().position(|m| *m == months) else {
             return;
         };
-        let outcome = fact.outcome.as_deref().unwrap_or("unknown");
-        if !CLOSED_WITH_ADVICE.contains(&outcome) || fact.attributes.patient_pseudonym.is_empty() {
-            return;
-        }
-        let later = self
-            .referrals
-            .0
-            .get(fact.attributes.patient_pseudonym.as_str())
-            .map_or(&[][..], Vec::as_slice);
-        for (i, months) in [(0, 6), (2, 12)] {
-            let Some(end) = months_after(vetted, months) else {
-                continue;
-            };
-            if days::day_of(end) > query.as_of {
-                continue;
-            }
-            t.re_referral[i] += 1;
-            if later.iter().any(|r| *r > vetted && *r <= end) {
-                t.re_referral[i + 1] += 1;
-            }
+        t.re_referral[2 * i] += n;
+        if boards.meets(asked) {
+            t.re_referral[2 * i + 1] += n;
         }
     }
 
@@ -361,16 +356,6 @@ fn group_of(
             },
         ),
     }
-}
-
-/// `months` calendar months after `at` on Scotland's clock (as UTC when
-/// that time of day does not exist or comes twice on the day it lands on).
-fn months_after(at: DateTime<Utc>, months: u32) -> Option<DateTime<Utc>> {
-    let months = chrono::Months::new(months);
-    days::local(at)
-        .checked_add_months(months)
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|| at.checked_add_months(months))
 }
 
 fn slot<'a>(tallies: &'a mut [Tally], periods: &[Period], day: NaiveDate) -> Option<&'a mut Tally> {
