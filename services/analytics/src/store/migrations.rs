@@ -283,6 +283,7 @@ impl MigratorTrait for Migrator {
             Box::new(ReReferralIndexes),
             Box::new(MonthlyCounters),
             Box::new(FactSnapshots),
+            Box::new(super::daily_summary::DailySummaries),
         ]
     }
 }

@@ -12,11 +12,13 @@
 //!   the facts), [`batch`] (what the consumer keeps for one batch and
 //!   writes at its end), [`snapshots`] (the facts kept with the stream
 //!   sequence they hold, for a rebuild to start from; tables
-//!   [`fact_snapshot`] and [`fact_snapshot_row`]).
+//!   [`fact_snapshot`] and [`fact_snapshot_row`]), [`daily_summary`] (each
+//!   board's summary of a day, once published, and what it reads).
 
 pub mod aggregates;
 pub mod batch;
 pub mod boards;
+pub mod daily_summary;
 pub mod fact;
 pub mod fact_snapshot;
 pub mod fact_snapshot_row;
