@@ -4,7 +4,8 @@
 //! Every field has a default, so a board that never changed anything runs on
 //! the defaults below, and a document written before a field existed still
 //! reads. Its sections have modules of their own: [`notification`] (channels,
-//! templates, what the patient is told), [`handoff`] (routes), [`Retention`]
+//! templates, what the patient is told), [`handoff`] (routes),
+//! [`daily_summary`] (the service manager's daily counts), [`Retention`]
 //! and [`history`] (settings in force on a day).
 
 use std::collections::BTreeMap;
@@ -283,6 +284,8 @@ impl BoardSettings {
     }
 }
 
+pub mod daily_summary;
+pub use daily_summary::DailySummary;
 pub mod handoff;
 pub use handoff::{HandoffRoute, PaediatricRoute};
 pub mod history;

@@ -85,6 +85,7 @@ pub mod v1 {
                 Payload::AppointmentAttended(_) => ("appointment", "attended"),
                 Payload::AppointmentDidNotAttend(_) => ("appointment", "did_not_attend"),
                 Payload::AppointmentCancelled(_) => ("appointment", "cancelled"),
+                Payload::AnalyticsDailySummary(_) => ("analytics", "daily_summary"),
             }
         }
     }

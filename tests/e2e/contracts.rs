@@ -209,6 +209,11 @@ fn every_payload_sits_at_its_agreed_field_number() {
             63,
             "pathway.v1.highland.appointment.cancelled",
         ),
+        (
+            Payload::AnalyticsDailySummary(proto::AnalyticsDailySummary::default()),
+            70,
+            "pathway.v1.highland.analytics.daily_summary",
+        ),
     ];
     for (payload, expected, subject) in cases {
         let (event, bytes) = envelope(payload);

@@ -48,6 +48,25 @@ impl TestApp {
         Self { running }
     }
 
+    /// As [`TestApp::spawn_beside`], running only `workers` (a test that
+    /// drives a sweep itself, one step at a time, turns the sweeps off).
+    pub async fn spawn_beside_with(
+        backend: &Backend,
+        intake: &crate::intake::TestApp,
+        workers: Workers,
+    ) -> Self {
+        let common = Common::beside(backend, &intake.settings).await;
+        let settings = Settings {
+            http: common.http,
+            database: common.database,
+            nats: common.nats,
+            auth: common.auth,
+            ..Settings::default()
+        };
+        let running = Running::start(settings, workers, common.dir).await;
+        Self { running }
+    }
+
     /// The same service again on the same database and NATS account, after
     /// [`Running::stop`].
     pub async fn restart(self) -> Self {

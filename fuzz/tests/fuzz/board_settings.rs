@@ -134,6 +134,10 @@ fn settings(draw: &mut Draw) -> BoardSettings {
         standard_route: None,
         paediatric_route: None,
         tell_patient_of_withdrawal: draw.pick(&[None, Some(true), Some(false)]),
+        daily_summary: draw.chance(64).then(|| pathway_proto::board::DailySummary {
+            email: draw.mangle("pain.manager@nhs.scot"),
+            hour: draw.pick(&[None, Some(7), Some(24)]),
+        }),
     });
     BoardSettings {
         vetting_target_working_days: u32::try_from(draw.around(1, 100)).unwrap_or(0),

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    HandoffRoute, PaediatricRoute, handoff, host_pattern_problem, template_problem,
+    DailySummary, HandoffRoute, PaediatricRoute, handoff, host_pattern_problem, template_problem,
     webhook_url_problem,
 };
 
@@ -169,6 +169,10 @@ pub struct NotificationSettings {
     /// (the referrer always is); unset, they are.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tell_patient_of_withdrawal: Option<bool>,
+    /// The daily summary (counts only) to the board's service manager
+    /// ([`super::daily_summary`]); unset, none is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_summary: Option<DailySummary>,
 }
 
 /// Whether `name` can name a Notify account or an SMTP server: 1 to 64
@@ -250,6 +254,9 @@ impl NotificationSettings {
             }
         }
         out.extend(handoff::problems(self));
+        if let Some(summary) = &self.daily_summary {
+            out.extend(summary.problems());
+        }
         out
     }
 }
@@ -294,6 +301,9 @@ impl NotificationSettings {
             }
         }
         out.extend(handoff::production_problems(self, CLEAR));
+        if let Some(summary) = &self.daily_summary {
+            out.extend(summary.production_problems());
+        }
         out
     }
 }

@@ -75,6 +75,9 @@ const ALLOWED: &[&str] = &[
     "NotificationFailed.delivery_id",
     "NotificationFailed.cause_event_id",
     "NotificationFailed.reason",
+    // A board's daily counts: a Scottish day and outcome codes.
+    "AnalyticsDailySummary.day",
+    "OutcomeCount.outcome",
     // Appointments: the hospital system's id and a Scottish day.
     "Appointment.appointment_id",
     "Appointment.day",

@@ -174,6 +174,8 @@ pub async fn record(
             batch.recounted(board);
             Ok(())
         }
+        // Its own summary of a board's day: counted from the facts, not a fact.
+        Some(Payload::AnalyticsDailySummary(_)) => Ok(()),
         _ => {
             let referral = Fact::referral_of(event)
                 .map_err(|e| HandleError::Rejected(e.to_string()))?

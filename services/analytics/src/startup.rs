@@ -1,7 +1,8 @@
 //! What is analytics' own in the shared start-up sequence
 //! ([`pathway_common::startup`]): its state, its live consumer (which a
 //! rebuild pauses, so the [`Rebuilder`](crate::application::Rebuilder) runs
-//! it rather than the scaffold), its daily snapshot of the facts, and its
+//! it rather than the scaffold), its daily snapshot of the facts, its
+//! boards' daily summaries, and its
 //! routes. Also the offline rebuild (`analytics rebuild`), on the same
 //! platform with the service stopped, and an operator's snapshot
 //! (`analytics snapshot`).
@@ -63,6 +64,17 @@ impl Service for Analytics {
                         }
                         snapshot::take_daily(&platform, chrono::Utc::now()).await
                     }
+                },
+            );
+        }
+        if workers.sweeps {
+            let analytics = self.clone();
+            background.every(
+                "daily summaries to the boards' service managers",
+                crate::application::daily_summary::CHECK_EVERY,
+                move || {
+                    let analytics = analytics.clone();
+                    async move { Ok(analytics.try_daily_summaries(chrono::Utc::now()).await?) }
                 },
             );
         }

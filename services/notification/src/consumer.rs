@@ -34,6 +34,7 @@ pub fn filters() -> Vec<String> {
         proto::filter_all_boards("vetting", Some("info_requested")),
         proto::filter_all_boards("vetting", Some("info_request_overdue")),
         proto::filter_all_boards("board", Some("settings_changed")),
+        proto::filter_all_boards("analytics", Some("daily_summary")),
     ]
 }
 
@@ -188,6 +189,11 @@ impl Handler for NotificationConsumer {
                 );
                 Ok(())
             }
+            (Some(Payload::AnalyticsDailySummary(summary)), _) => self
+                .notifications
+                .plan_daily_summary(txn, event, summary)
+                .await
+                .map_err(classify),
             (Some(Payload::BoardSettingsChanged(changed)), _) => self
                 .notifications
                 .keep_board_settings(txn, event, changed)

@@ -20,7 +20,8 @@
 //! - [`production`]: what the production profile refuses of its settings.
 //! - Outbound adapters: [`channels`] (Notify, SMTP, signed webhooks, the
 //!   local folder), [`intake`] (contact details over NATS request/reply),
-//!   [`templates`] (the messages, checked at start-up), [`boards`] (each
+//!   [`templates`] (the messages, checked at start-up), [`summary_template`]
+//!   (the service manager's daily summary), [`boards`] (each
 //!   board's channels and templates, from its settings or this service's).
 //! - [`settings`], and [`startup`]: what this service adds to the start-up
 //!   every service shares.
@@ -35,5 +36,6 @@ pub mod production;
 pub mod settings;
 pub mod startup;
 pub mod store;
+pub mod summary_template;
 pub mod templates;
 pub mod web;

@@ -14,7 +14,8 @@
 //! dead-lettered, and are sent once it is back), `callbacks` (the gateway's delivery receipts), `smtp` (e-mail over
 //! a real SMTP server), `board_settings` (channels and templates changed
 //! without a restart), `accounts` (each board's own Notify account),
-//! `limits` (template fuel and output limits, the sink's file modes, pages
+//! `daily_summary` (a board's counts of yesterday e-mailed to its service
+//! manager, once a day), `limits` (template fuel and output limits, the sink's file modes, pages
 //! of deliveries), `outbound` (no redirects, capped answers, private
 //! addresses only where a board allows them), `allow_list` (webhooks only to
 //! the hosts a board listed), `signatures` (Ed25519, verified with the
@@ -29,6 +30,7 @@ mod allow_list;
 mod board_settings;
 mod callbacks;
 mod channels;
+mod daily_summary;
 mod handoff;
 mod information_reminder;
 mod limits;

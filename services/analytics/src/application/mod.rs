@@ -10,6 +10,8 @@
 //! - [`rebuild`]: every fact again from the latest snapshot and the stream
 //!   after it, in the running service (pausing the live consumer) or with
 //!   it stopped.
+//! - [`daily_summary`]: each board's counts of yesterday, for its service
+//!   manager, published once a Scottish day at the board's hour.
 //! - [`snapshot`]: the facts kept with the stream sequence they hold, daily
 //!   and on an operator's request.
 
@@ -23,6 +25,7 @@ use crate::domain::metrics::MetricRules;
 use crate::store::boards::ContextCache;
 
 pub mod baseline;
+pub mod daily_summary;
 pub mod metrics;
 pub mod phs;
 pub mod practices;

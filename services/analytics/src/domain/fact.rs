@@ -184,7 +184,8 @@ impl Fact {
             return Ok(None);
         };
         let (aggregate, _) = payload.kind();
-        if aggregate == "board" {
+        // A board's event, or analytics' own summary of a board's day.
+        if aggregate == "board" || aggregate == "analytics" {
             return Ok(None);
         }
         if event.referral_id.is_empty() {
@@ -288,7 +289,8 @@ impl Fact {
             | Payload::DecisionOptInReminderDue(_)
             | Payload::VettingInfoRequestOverdue(_)
             | Payload::ReferralErased(_)
-            | Payload::ReferralRestrictionChanged(_) => {}
+            | Payload::ReferralRestrictionChanged(_)
+            | Payload::AnalyticsDailySummary(_) => {}
             Payload::AppointmentBooked(booked) => {
                 self.appointment(booked.appointment.as_ref(), Happened::Booked);
             }

@@ -7,6 +7,7 @@
 //! - [`waits`]: the clock from receipt to vetting, in working and calendar days, with pauses.
 //! - [`metrics`]: the evaluators' metrics over a set of facts.
 //! - [`phs`], [`phs_row`]: waits to first appointment as Public Health Scotland counts them.
+//! - [`daily_summary`]: a board's counts for one Scottish day, for its service manager.
 //! - [`disclosure`]: small-number suppression.
 //! - [`practices`]: feedback to referrers, per GP practice of a board.
 //! - [`publication`], [`suppression`]: the fixed quarterly tables, suppressed as one set.
@@ -16,6 +17,7 @@
 
 pub mod aggregates;
 pub mod baseline;
+pub mod daily_summary;
 pub mod disclosure;
 pub mod fact;
 pub mod first_appointment;

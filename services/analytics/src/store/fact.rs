@@ -57,7 +57,7 @@ pub struct Model {
     pub demo: bool,
     /// For a referral closed with advice, the boards (bits by board index)
     /// its patient was referred to again within 6 months (added by
-    /// `m0010_re_referrals`).
+    /// `m0012_re_referral_sets`).
     #[sea_orm(default_value = 0)]
     #[serde(default)]
     pub re_referred_6m: i32,

@@ -273,7 +273,7 @@ struct ReReferralSets;
 
 impl MigrationName for ReReferralSets {
     fn name(&self) -> &str {
-        "m0011_re_referral_sets"
+        "m0012_re_referral_sets"
     }
 }
 
@@ -308,7 +308,7 @@ struct ReReferralCounters;
 
 impl MigrationName for ReReferralCounters {
     fn name(&self) -> &str {
-        "m0012_re_referral_counters"
+        "m0013_re_referral_counters"
     }
 }
 
@@ -339,6 +339,7 @@ impl MigratorTrait for Migrator {
             Box::new(ReReferralIndexes),
             Box::new(MonthlyCounters),
             Box::new(FactSnapshots),
+            Box::new(super::daily_summary::DailySummaries),
             Box::new(ReReferralCounters),
         ]
     }

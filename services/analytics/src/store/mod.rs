@@ -13,11 +13,13 @@
 //!   writes at its end), [`re_referrals`] (the re-referrals a referral
 //!   closed with advice keeps, worked out from its patient's facts), [`snapshots`] (the facts kept with the stream
 //!   sequence they hold, for a rebuild to start from; tables
-//!   [`fact_snapshot`] and [`fact_snapshot_row`]).
+//!   [`fact_snapshot`] and [`fact_snapshot_row`]), [`daily_summary`] (each
+//!   board's summary of a day, once published, and what it reads).
 
 pub mod aggregates;
 pub mod batch;
 pub mod boards;
+pub mod daily_summary;
 pub mod fact;
 pub mod fact_snapshot;
 pub mod fact_snapshot_row;

@@ -4,6 +4,8 @@
 //!   deliveries, in the consumer's transaction.
 //! - [`handoff`]: a referral the pathway does not take, or a redirect, is
 //!   forwarded to the board's route and the referrer told where it went.
+//! - [`daily_summary`]: a board's counts of a day become an e-mail to its
+//!   service manager, a delivery with no referral.
 //! - [`board_settings`]: a board's changed notification settings are kept,
 //!   in the consumer's transaction, if they are usable.
 //! - [`send`]: the sweep that takes due deliveries under a lease, sends each
@@ -22,6 +24,7 @@
 
 pub mod board_settings;
 pub mod callback;
+pub mod daily_summary;
 pub mod deliveries;
 pub mod erasures;
 pub mod handoff;

@@ -67,7 +67,7 @@ impl Notifications {
                 actor: &caller.subject,
                 actor_role: caller.role.as_str(),
                 action: "delivery.retry",
-                referral_id: Some(row.referral_id.clone()),
+                referral_id: (!row.referral_id.is_empty()).then(|| row.referral_id.clone()),
                 board: Some(&row.board),
                 source: &caller.source,
                 purpose: Some("send a failed delivery again"),
@@ -97,6 +97,9 @@ impl Notifications {
     /// The address of `row`, from the referral's contact details as intake
     /// holds them now.
     async fn address_again(&self, row: &delivery::Model) -> Result<String, Error> {
+        if super::daily_summary::has_no_referral(row) {
+            return self.manager_address_again(row).await;
+        }
         let contacts = intake::contacts_of(
             &self.intake,
             &row.referral_id,

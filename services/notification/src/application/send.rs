@@ -246,7 +246,9 @@ impl Notifications {
                 tracing::warn!(delivery_id = %row.id, "another worker took this delivery meanwhile");
                 continue;
             }
-            outbox::enqueue(&txn, &event).await?;
+            if !super::daily_summary::has_no_referral(&row) {
+                outbox::enqueue(&txn, &event).await?;
+            }
             recorded.push((row.id, attempts, total, result.err()));
         }
         txn.commit().await?;

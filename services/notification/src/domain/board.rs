@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use pathway_proto::board::NotificationSettings;
+use pathway_proto::board::{DailySummary, NotificationSettings};
 pub use pathway_proto::board::{EmailGateway, MessageGateway, ReferrerChannel, WebhookGateway};
 use serde::Deserialize;
 
@@ -47,6 +47,8 @@ pub struct BoardChannels {
     pub allowed_hosts: Vec<String>,
     /// Whether the patient is told of a withdrawal; unset, they are.
     pub tell_patient_of_withdrawal: Option<bool>,
+    /// Where and when the board's daily summary goes; unset, nowhere.
+    pub daily_summary: Option<DailySummary>,
 }
 
 impl BoardChannels {
@@ -89,6 +91,7 @@ impl From<&NotificationSettings> for BoardChannels {
             allow_private_addresses: section.allow_private_addresses,
             allowed_hosts: section.allowed_hosts.clone(),
             tell_patient_of_withdrawal: section.tell_patient_of_withdrawal,
+            daily_summary: section.daily_summary.clone(),
         }
     }
 }
@@ -120,6 +123,7 @@ impl Default for BoardChannels {
                 .map(|name| format!("{name}.invalid"))
                 .collect(),
             tell_patient_of_withdrawal: None,
+            daily_summary: None,
         }
     }
 }

@@ -48,7 +48,12 @@ macro_rules! wire_enum {
 
 wire_enum!(
     /// Who a delivery is for.
-    Recipient { Referrer = "referrer", Patient = "patient", ReceivingService = "receiving_service" }
+    Recipient {
+        Referrer = "referrer",
+        Patient = "patient",
+        ReceivingService = "receiving_service",
+        ServiceManager = "service_manager",
+    }
 );
 
 wire_enum!(
@@ -62,6 +67,7 @@ impl Recipient {
             Recipient::Referrer => proto::Recipient::Referrer,
             Recipient::Patient => proto::Recipient::Patient,
             Recipient::ReceivingService => proto::Recipient::ReceivingService,
+            Recipient::ServiceManager => proto::Recipient::ServiceManager,
         }
     }
 }

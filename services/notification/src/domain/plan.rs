@@ -452,6 +452,11 @@ pub fn address_for(
             Some((ChannelKind::Email, address)) => Ok(Address::Email(Pii::new(address.clone()))),
             _ => Err("the referral gives no e-mail reply address".to_owned()),
         },
+        (Recipient::ServiceManager, ChannelKind::Email) => board
+            .daily_summary
+            .as_ref()
+            .map(|summary| Address::Email(Pii::new(summary.email.clone())))
+            .ok_or_else(|| "the board sends no daily summary".to_owned()),
         (recipient, channel) => Err(format!("a {recipient} is not sent {channel} messages")),
     }
 }
