@@ -297,7 +297,8 @@ pub mod notification;
 use notification::TEMPLATE_GLOBALS;
 pub use notification::{
     EmailGateway, MessageGateway, NOTIFICATION_TEMPLATES, NotificationSettings, ReferrerChannel,
-    TEMPLATE_FIELDS, TEMPLATE_MAX_CHARS, WebhookGateway, is_account_name,
+    TEMPLATE_FIELDS, TEMPLATE_FORMATS, TEMPLATE_MAX_CHARS, WebhookGateway, is_account_name,
+    template_base,
 };
 mod templates;
 use templates::template_problem;

@@ -287,6 +287,17 @@ fn bad_inputs(example: &Value) -> Vec<BadInput> {
             format!("{PATIENT}.birthDate"),
         ),
         (
+            "a preferred language that is no ISO 639 code",
+            |b| {
+                *at(
+                    b,
+                    "/entry/1/resource/communication/0/language/coding/0/code",
+                ) = json!("Gàidhlig")
+            },
+            422,
+            format!("{PATIENT}.communication[0].language.coding[0].code"),
+        ),
+        (
             "not a postcode",
             |b| *at(b, "/entry/1/resource/address/0/postalCode") = json!("NOWHERE"),
             422,

@@ -108,6 +108,10 @@ fn request(draw: &mut Draw, today: NaiveDate) -> ReferralRequest {
             .then(|| draw.pick(&["Gaelic", "Polish", " "]))
             .and_then(|l| field(draw, |_| l.into())),
         accessibility_needs: needs,
+        preferred_language: draw
+            .chance(20)
+            .then(|| draw.pick(&["gd", "en-GB", "Gaelic", " ", "sco"]))
+            .and_then(|l| field(draw, |_| l.into())),
     };
     let channel = draw.pick(&["email", "webhook"]);
     let address = if channel == "email" {
@@ -221,6 +225,7 @@ fn request_of(referral: &NewReferral) -> ReferralRequest {
                 .map(|n| n.code().into())
                 .collect(),
             interpreter_language: p.interpreter_language.clone(),
+            preferred_language: p.preferred_language.clone().map(String::from),
         }),
         referrer: Some(ReferrerRequest {
             practice_code: Some(referral.referrer.practice_code.clone()),

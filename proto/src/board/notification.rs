@@ -39,7 +39,7 @@ pub const NOTIFICATION_TEMPLATES: [&str; 21] = [
 
 /// The fields a notification template may use (`{{ patient_name }}`); the
 /// notification service renders every template with each of them.
-pub const TEMPLATE_FIELDS: [&str; 22] = [
+pub const TEMPLATE_FIELDS: [&str; 24] = [
     "referral_id",
     "board",
     "board_name",
@@ -62,7 +62,40 @@ pub const TEMPLATE_FIELDS: [&str; 22] = [
     "opt_in_code_page",
     "question",
     "correction",
+    "interpreter_language",
+    "british_sign_language",
 ];
+
+/// The formats a patient's template may have a version in, as the suffix of
+/// its name: `patient/accept.easy_read`, `patient/accept.large_print`.
+pub const TEMPLATE_FORMATS: [&str; 2] = ["easy_read", "large_print"];
+
+/// The template of [`NOTIFICATION_TEMPLATES`] that `name` is, or is a version
+/// of: a patient's template in another language (an ISO 639 code other than
+/// English as a folder, `gd/patient/accept`), in one of
+/// [`TEMPLATE_FORMATS`] (`patient/accept.easy_read`), or both. `None` for
+/// any other name.
+pub fn template_base(name: &str) -> Option<&'static str> {
+    let (language, rest) = match name.split_once('/') {
+        Some((first, rest))
+            if (2..=3).contains(&first.len())
+                && first.chars().all(|c| c.is_ascii_lowercase())
+                && first != "en" =>
+        {
+            (true, rest)
+        }
+        _ => (false, name),
+    };
+    let (base, format) = match rest.rsplit_once('.') {
+        Some((base, suffix)) if TEMPLATE_FORMATS.contains(&suffix) => (base, true),
+        Some(_) => return None,
+        None => (rest, false),
+    };
+    let known = NOTIFICATION_TEMPLATES
+        .iter()
+        .find(|known| **known == base)?;
+    (!(language || format) || known.starts_with("patient/")).then_some(*known)
+}
 
 /// Functions every template may call besides the fields.
 pub(super) const TEMPLATE_GLOBALS: [&str; 4] = ["range", "dict", "namespace", "debug"];
@@ -232,12 +265,14 @@ impl NotificationSettings {
         }
         for (name, source) in &self.templates {
             let field = format!("notification.templates.{name}");
-            if !NOTIFICATION_TEMPLATES.contains(&name.as_str()) {
+            if template_base(name).is_none() {
                 out.push((
                     field,
                     format!(
-                        "unknown template: expected one of {}",
-                        NOTIFICATION_TEMPLATES.join(", ")
+                        "unknown template: expected one of {}, or a patient's one \
+                         in a language (gd/patient/accept) or a format ({})",
+                        NOTIFICATION_TEMPLATES.join(", "),
+                        TEMPLATE_FORMATS.join(", ")
                     ),
                 ));
                 continue;

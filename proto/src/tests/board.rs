@@ -113,6 +113,12 @@ fn a_notification_section_reads_and_its_problems_name_the_field() {
             gp_webhook_url: Some("gp.example.org".into()),
             templates: [
                 ("patient/teleport", "Hi"),
+                ("gd/referrer/decision", "Co-dhùnadh\nA charaid"),
+                ("patient/accept.braille", "Subject\nBody"),
+                (
+                    "gd/patient/physiotherapy.easy_read",
+                    "Fiosaiteiripe\nA charaid",
+                ),
                 ("patient/decline", "Subject\n{% if outcome %}unclosed"),
                 ("patient/accept", "Subject\nDear {{ chi_number }}"),
                 ("referrer/decision", " "),
@@ -134,10 +140,13 @@ fn a_notification_section_reads_and_its_problems_name_the_field() {
     };
     assert!(field("notification.gp_webhook_url").contains("URL"));
     assert!(field("notification.templates.patient/teleport").contains("unknown template"));
+    // Only a patient's message has versions, in a known format.
+    assert!(field("notification.templates.gd/referrer/decision").contains("unknown template"));
+    assert!(field("notification.templates.patient/accept.braille").contains("unknown template"));
     assert!(field("notification.templates.patient/decline").contains("does not parse"));
     assert!(field("notification.templates.patient/accept").contains("chi_number"));
     assert!(field("notification.templates.referrer/decision").contains("characters"));
-    assert_eq!(problems.len(), 5, "{problems:?}");
+    assert_eq!(problems.len(), 7, "{problems:?}");
 }
 
 #[test]

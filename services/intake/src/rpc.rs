@@ -186,6 +186,9 @@ fn for_purpose(purpose: Purpose, full: proto::IdentifiableReferral) -> proto::Id
                 given_name: p.given_name,
                 family_name: p.family_name,
                 contact: p.contact,
+                accessibility_needs: p.accessibility_needs,
+                interpreter_language: p.interpreter_language,
+                preferred_language: p.preferred_language,
                 ..Default::default()
             }),
             referrer,
@@ -251,6 +254,7 @@ fn to_proto(found: IdentifiableReferral) -> proto::IdentifiableReferral {
                 .map(|n| n.code().to_owned())
                 .collect(),
             interpreter_language: patient.interpreter_language,
+            preferred_language: patient.preferred_language.map(String::from),
         }),
         referrer: Some(proto::ReferringClinician {
             practice_code: referrer.practice_code,

@@ -22,7 +22,7 @@ use pathway_common::intake_client::{IntakeClient, IntakeError};
 use pathway_common::pii::Pii;
 use pathway_proto::v1::{self as proto, LookupPurpose, RefusalCode};
 
-use crate::domain::{ChannelKind, Contacts, OptInInvite};
+use crate::domain::{ChannelKind, Contacts, Needs, OptInInvite};
 
 /// The contact details of `referral_id` (intake gives nothing else for
 /// [`LookupPurpose::ContactDetails`]), and why we ask (`purpose`, for
@@ -101,6 +101,7 @@ pub fn handoff_document(referral: &proto::IdentifiableReferral) -> serde_json::V
             },
             "accessibility_needs": patient.accessibility_needs,
             "interpreter_language": patient.interpreter_language,
+            "preferred_language": patient.preferred_language,
         },
         "referrer": {
             "practice_code": referrer.practice_code,
@@ -173,6 +174,11 @@ fn contacts(referral: proto::IdentifiableReferral) -> Contacts {
                 short_code: Pii::new(link.short_code),
             }),
         texts: Default::default(),
+        needs: Needs::from_intake(
+            &patient.accessibility_needs,
+            patient.interpreter_language.as_deref(),
+            patient.preferred_language.as_deref(),
+        ),
     }
 }
 

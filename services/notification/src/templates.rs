@@ -2,7 +2,9 @@
 //! `services/notification/templates/`: one per outcome for the patient, one
 //! for the referrer's decision and one for a question, one for the receiving
 //! service. A rendered template's first line is the subject; the rest is the
-//! body.
+//! body. A patient's message may have versions in another language or format
+//! (`gd/patient/accept`, `patient/accept.easy_read`), chosen by
+//! [`Templates::variant`]; a board may override any of them, or add one.
 //!
 //! Every template is rendered at start-up twice, once with every field set and
 //! once with every optional field empty, in strict mode: a template that names
@@ -21,94 +23,76 @@ use pathway_proto::BoardCode;
 use pathway_proto::board::{RenderError, render_template, template_environment};
 use serde::Serialize;
 
-use crate::domain::OUTCOMES;
+use crate::domain::variants::{self, Format};
+use crate::domain::{ChannelKind, Needs, OUTCOMES, Recipient};
 
-/// Every template, by name.
+/// A template's name and its text, from `templates/<name>.txt`.
+macro_rules! template {
+    ($name:literal) => {
+        ($name, include_str!(concat!("../templates/", $name, ".txt")))
+    };
+}
+
+/// Every template, by name: Pathway's English ones, then the versions of
+/// the patient's (`domain::variants` names them).
 pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "patient/accept",
-        include_str!("../templates/patient/accept.txt"),
-    ),
-    (
-        "patient/pain_management_programme",
-        include_str!("../templates/patient/pain_management_programme.txt"),
-    ),
-    (
-        "patient/pain_psychology",
-        include_str!("../templates/patient/pain_psychology.txt"),
-    ),
-    (
-        "patient/physiotherapy",
-        include_str!("../templates/patient/physiotherapy.txt"),
-    ),
-    (
-        "patient/advice_to_referrer",
-        include_str!("../templates/patient/advice_to_referrer.txt"),
-    ),
-    (
-        "patient/self_management",
-        include_str!("../templates/patient/self_management.txt"),
-    ),
-    (
-        "patient/residential_programme",
-        include_str!("../templates/patient/residential_programme.txt"),
-    ),
-    (
-        "patient/redirect",
-        include_str!("../templates/patient/redirect.txt"),
-    ),
-    (
-        "patient/decline",
-        include_str!("../templates/patient/decline.txt"),
-    ),
-    (
-        "patient/patient_opt_in",
-        include_str!("../templates/patient/patient_opt_in.txt"),
-    ),
-    (
-        "patient/opt_in_reminder",
-        include_str!("../templates/patient/opt_in_reminder.txt"),
-    ),
-    (
-        "patient/opt_in_closed",
-        include_str!("../templates/patient/opt_in_closed.txt"),
-    ),
-    (
-        "referrer/decision",
-        include_str!("../templates/referrer/decision.txt"),
-    ),
-    (
-        "referrer/opt_in_closed",
-        include_str!("../templates/referrer/opt_in_closed.txt"),
-    ),
-    (
-        "referrer/info_requested",
-        include_str!("../templates/referrer/info_requested.txt"),
-    ),
-    (
-        "referrer/info_request_reminder",
-        include_str!("../templates/referrer/info_request_reminder.txt"),
-    ),
-    (
-        "receiving_service/referral",
-        include_str!("../templates/receiving_service/referral.txt"),
-    ),
-    (
-        "referrer/handoff",
-        include_str!("../templates/referrer/handoff.txt"),
-    ),
-    (
-        "receiving_service/handoff",
-        include_str!("../templates/receiving_service/handoff.txt"),
-    ),
-    (
-        "referrer/withdrawn",
-        include_str!("../templates/referrer/withdrawn.txt"),
-    ),
-    (
-        "patient/withdrawn",
-        include_str!("../templates/patient/withdrawn.txt"),
-    ),
+    template!("patient/accept"),
+    template!("patient/pain_management_programme"),
+    template!("patient/pain_psychology"),
+    template!("patient/physiotherapy"),
+    template!("patient/advice_to_referrer"),
+    template!("patient/self_management"),
+    template!("patient/residential_programme"),
+    template!("patient/redirect"),
+    template!("patient/decline"),
+    template!("patient/patient_opt_in"),
+    template!("patient/opt_in_reminder"),
+    template!("patient/opt_in_closed"),
+    template!("referrer/decision"),
+    template!("referrer/opt_in_closed"),
+    template!("referrer/info_requested"),
+    template!("referrer/info_request_reminder"),
+    template!("receiving_service/referral"),
+    template!("referrer/handoff"),
+    template!("receiving_service/handoff"),
+    template!("referrer/withdrawn"),
+    template!("patient/withdrawn"),
+    template!("patient/accept.easy_read"),
+    template!("patient/pain_management_programme.easy_read"),
+    template!("patient/pain_psychology.easy_read"),
+    template!("patient/physiotherapy.easy_read"),
+    template!("patient/advice_to_referrer.easy_read"),
+    template!("patient/self_management.easy_read"),
+    template!("patient/residential_programme.easy_read"),
+    template!("patient/redirect.easy_read"),
+    template!("patient/decline.easy_read"),
+    template!("patient/patient_opt_in.easy_read"),
+    template!("patient/opt_in_reminder.easy_read"),
+    template!("patient/opt_in_closed.easy_read"),
+    template!("patient/withdrawn.easy_read"),
+    template!("patient/accept.large_print"),
+    template!("patient/pain_management_programme.large_print"),
+    template!("patient/pain_psychology.large_print"),
+    template!("patient/physiotherapy.large_print"),
+    template!("patient/advice_to_referrer.large_print"),
+    template!("patient/self_management.large_print"),
+    template!("patient/residential_programme.large_print"),
+    template!("patient/redirect.large_print"),
+    template!("patient/decline.large_print"),
+    template!("patient/patient_opt_in.large_print"),
+    template!("patient/opt_in_reminder.large_print"),
+    template!("patient/opt_in_closed.large_print"),
+    template!("patient/withdrawn.large_print"),
+    template!("gd/patient/accept"),
+    template!("gd/patient/pain_management_programme"),
+    template!("gd/patient/pain_psychology"),
+    template!("gd/patient/physiotherapy"),
+    template!("gd/patient/advice_to_referrer"),
+    template!("gd/patient/self_management"),
+    template!("gd/patient/residential_programme"),
+    template!("gd/patient/redirect"),
+    template!("gd/patient/decline"),
+    template!("gd/patient/patient_opt_in"),
 ];
 
 /// The longest patient SMS body, in characters: three SMS fragments.
@@ -141,6 +125,10 @@ pub struct Fields {
     pub opt_in_code_page: Option<String>,
     pub question: Option<String>,
     pub correction: bool,
+    /// For the receiving service, what it must book: the language an
+    /// interpreter is needed for, and a British Sign Language interpreter.
+    pub interpreter_language: Option<String>,
+    pub british_sign_language: bool,
 }
 
 /// A rendered message.
@@ -171,8 +159,10 @@ impl Templates {
                 .with_context(|| format!("the template {name} does not parse"))?;
         }
         for (name, source) in overrides {
+            // A board may word a version Pathway does not ship, e.g.
+            // `gd/patient/physiotherapy`, of any template Pathway has.
             anyhow::ensure!(
-                TEMPLATES.iter().any(|(known, _)| known == name),
+                variants::base_of(name).is_some(),
                 "there is no template {name}"
             );
             env.add_template_owned(name.clone(), source.clone())
@@ -192,7 +182,15 @@ impl Templates {
                 "no patient template for the outcome {outcome}"
             );
         }
-        for (name, _) in TEMPLATES {
+        // Pathway's and the board's own; the names are copied first, since
+        // the environment's list is locked while it is walked.
+        let names: Vec<String> = self
+            .env
+            .templates()
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        for name in &names {
+            let name = name.as_str();
             for fields in [sample(true), sample(false)] {
                 let rendered = self
                     .render(name, &fields)
@@ -201,7 +199,10 @@ impl Templates {
                     !rendered.subject.is_empty() && !rendered.body.is_empty(),
                     "the template {name} renders no subject or no body"
                 );
-                if name.starts_with("patient/") {
+                // A large-print version goes only by letter.
+                if variants::base_of(name).is_some_and(|base| base.starts_with("patient/"))
+                    && !name.ends_with(Format::LargePrint.suffix())
+                {
                     anyhow::ensure!(
                         rendered.body.chars().count() <= SMS_LIMIT,
                         "the template {name} is too long for an SMS ({} characters, at most {SMS_LIMIT})",
@@ -211,6 +212,20 @@ impl Templates {
             }
         }
         Ok(())
+    }
+
+    /// The version of `base` that suits `needs` on `channel`, among the
+    /// board's and Pathway's templates: see [`variants::choose`].
+    pub fn variant(
+        &self,
+        base: &str,
+        recipient: Recipient,
+        channel: ChannelKind,
+        needs: &Needs,
+    ) -> String {
+        variants::choose(base, recipient, channel, needs, |name| {
+            self.env.get_template(name).is_ok()
+        })
     }
 
     /// `name` rendered with `fields`, within the fuel and output limits.
@@ -295,6 +310,8 @@ fn sample(full: bool) -> Fields {
         opt_in_code_page: some("https://pathway.nhs.scot/opt-in"),
         question: some("Has she had imaging of the lumbar spine?"),
         correction: full,
+        interpreter_language: some("Polish"),
+        british_sign_language: full,
     }
 }
 

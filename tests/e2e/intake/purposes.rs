@@ -114,6 +114,8 @@ async fn each_purpose_is_given_only_its_own_fields() {
             .expect("sent")
             .into(),
         contact: vetting.patient.clone().and_then(|p| p.contact),
+        // What words the message and what the receiving service books.
+        accessibility_needs: vec!["large_print".into()],
         ..Default::default()
     };
     assert!(expected_patient.contact.is_some());

@@ -216,6 +216,12 @@ fn bad_inputs() -> Vec<BadInput> {
             "patient.interpreter_language",
         ),
         (
+            "a preferred language that is no ISO 639 code",
+            |b| set(b, "patient.preferred_language", json!("Scottish Gaelic")),
+            422,
+            "patient.preferred_language",
+        ),
+        (
             "unknown field",
             |b| set(b, "patient.nhs_number", json!("943 476 5919")),
             422,

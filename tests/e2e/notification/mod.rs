@@ -23,8 +23,10 @@
 //! after the board's periods), `handoff` (referrals the pathway does not take, and
 //! redirects, forwarded to the board's standard or paediatric route) and
 //! `withdrawal` (the referrer's confirmation, and the patient told where the
-//! board says so).
+//! board says so) and `accessibility` (large print, easy read and Gaelic
+//! messages; interpreters booked by the receiving service).
 
+mod accessibility;
 mod accounts;
 mod allow_list;
 mod board_settings;

@@ -159,3 +159,32 @@ fn a_handoff_is_given_the_referral_but_not_who_sent_it_nor_the_opt_in_link() {
         Purpose::Handoff
     );
 }
+
+#[test]
+fn contact_details_carry_what_words_the_message_but_no_identifiers() {
+    let full = proto::IdentifiableReferral {
+        id: "r".into(),
+        patient: Some(proto::IdentifiablePatient {
+            chi: "0101011234".into(),
+            given_name: "Morag".into(),
+            date_of_birth: "2001-01-01".into(),
+            postcode: "IV2 3UJ".into(),
+            accessibility_needs: vec!["interpreter".into(), "large_print".into()],
+            interpreter_language: Some("Polish".into()),
+            preferred_language: Some("gd".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let given = for_purpose(Purpose::ContactDetails, full);
+    assert_eq!(
+        given.patient,
+        Some(proto::IdentifiablePatient {
+            given_name: "Morag".into(),
+            accessibility_needs: vec!["interpreter".into(), "large_print".into()],
+            interpreter_language: Some("Polish".into()),
+            preferred_language: Some("gd".into()),
+            ..Default::default()
+        })
+    );
+}

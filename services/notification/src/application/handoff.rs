@@ -234,6 +234,8 @@ fn fields(
         partner: Some(handoff.route.code().to_owned()),
         partner_name: service_name.map(str::to_owned),
         reason: Some(handoff.reason.clone()),
+        interpreter_language: contacts.needs.interpreter.clone(),
+        british_sign_language: contacts.needs.british_sign_language,
         ..Fields::default()
     }
 }
@@ -268,6 +270,8 @@ fn document(
     });
     if planned.recipient == Recipient::ReceivingService {
         out["referral"] = handoff.referral.expose().clone();
+        // What the route must book, apart from the referral's own codes.
+        out["needs"] = json!(contacts.needs);
     }
     if let Some(object) = out.as_object_mut() {
         object.retain(|_, v| !v.is_null());

@@ -204,24 +204,28 @@ impl Notifications {
                 contacts,
                 planned.receiving_service.as_deref(),
             );
+            // The version the patient can read; the row keeps which.
+            let template = config.templates.variant(
+                &planned.template,
+                planned.recipient,
+                planned.channel,
+                &contacts.needs,
+            );
             // A template over its fuel or output limit with this referral's
             // fields fails its one delivery, with the reason; any other
             // failure to render refuses the event, for the board to correct
             // its template and replay it.
-            let (rendered, over_limit) = match config.templates.render(&planned.template, &fields) {
+            let (rendered, over_limit) = match config.templates.render(&template, &fields) {
                 Ok(rendered) => (rendered, None),
                 Err(error @ (RenderError::OutOfFuel | RenderError::TooLong)) => (
                     Rendered {
                         subject: String::new(),
                         body: String::new(),
                     },
-                    Some(format!("the template {} {error}", planned.template)),
+                    Some(format!("the template {template} {error}")),
                 ),
                 Err(error) => {
-                    return Err(Error::rejected(format!(
-                        "the template {} {error}",
-                        planned.template
-                    )));
+                    return Err(Error::rejected(format!("the template {template} {error}")));
                 }
             };
             let document = (planned.channel == ChannelKind::Webhook && over_limit.is_none())
@@ -240,7 +244,7 @@ impl Notifications {
                 recipient: planned.recipient.as_str().to_owned(),
                 channel: planned.channel.as_str().to_owned(),
                 receiving_service: planned.receiving_service.clone(),
-                template: planned.template.clone(),
+                template,
                 address,
                 subject: rendered.subject,
                 body: rendered.body,
@@ -306,6 +310,8 @@ fn fields(
         patient_family_name: contacts.patient_family_name.expose().clone(),
         referrer_name: contacts.referrer_name.clone(),
         practice_code: contacts.practice_code.clone(),
+        interpreter_language: contacts.needs.interpreter.clone(),
+        british_sign_language: contacts.needs.british_sign_language,
         ..Fields::default()
     };
     match cause {
@@ -412,6 +418,8 @@ fn document(
                 "email": contacts.email,
                 "address": {"lines": contacts.address_lines, "postcode": contacts.postcode},
             });
+            // What the service must book, and how to write to the patient.
+            out["needs"] = json!(contacts.needs);
             out["referrer"] = json!({"clinician_name": contacts.referrer_name});
             out
         }

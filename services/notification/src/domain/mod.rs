@@ -1,13 +1,15 @@
 //! What the notification service decides, with no I/O: who is told, on
 //! which channel, with which template, for a decision or a question to the
-//! referrer ([`plan`](mod@plan)); a board's channels ([`board`]); and the life of one
-//! delivery ([`status`]).
+//! referrer ([`plan`](mod@plan)); which version of a template suits the
+//! patient ([`variants`]); a board's channels ([`board`]); and the life of
+//! one delivery ([`status`]).
 
 pub mod board;
 pub mod handoff;
 pub mod plan;
 pub mod status;
 pub mod texts;
+pub mod variants;
 
 use std::fmt;
 
@@ -20,6 +22,7 @@ pub use plan::{
     plan, receiving_service,
 };
 pub use status::{IllegalTransition, Status, Transition};
+pub use variants::Needs;
 
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {

@@ -34,6 +34,9 @@ pub struct Contacts {
     /// The clinicians' texts the event's messages quote, read from vetting
     /// with the contact details, before the transaction.
     pub texts: super::texts::CauseTexts,
+    /// How the patient reads and speaks: the version of their messages, and
+    /// what the receiving service must book.
+    pub needs: super::Needs,
 }
 
 /// How the patient opts in: intake's link, and its short code for a letter.

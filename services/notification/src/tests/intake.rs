@@ -86,3 +86,23 @@ fn intake_down_or_our_token_refused_may_heal_and_the_events_own_refusals_do_not(
         assert!(!may_heal(&refused(poison)), "{poison:?}");
     }
 }
+
+#[test]
+fn reads_how_the_patient_reads_and_speaks() {
+    let mut referral = referral();
+    if let Some(patient) = referral.patient.as_mut() {
+        patient.accessibility_needs = vec!["easy_read".into(), "interpreter".into(), "x".into()];
+        patient.interpreter_language = Some("Polish".into());
+        patient.preferred_language = Some("gd".into());
+    }
+    assert_eq!(
+        contacts(referral).needs,
+        Needs {
+            language: Some("gd".into()),
+            easy_read: true,
+            large_print: false,
+            interpreter: Some("Polish".into()),
+            british_sign_language: false,
+        }
+    );
+}

@@ -22,6 +22,7 @@ fn reply() -> proto::IdentifiableReferral {
             }),
             accessibility_needs: vec!["large_print".into()],
             interpreter_language: None,
+            preferred_language: None,
         }),
         referrer: Some(proto::ReferringClinician {
             practice_code: "55005".into(),

@@ -4,6 +4,7 @@
 //! everywhere inside.
 
 mod codes;
+mod language;
 mod request;
 mod validate;
 
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use codes::{AccessibilityNeed, ImpactLevel, PainSite, RedFlag, WithdrawReason};
+pub use language::Language;
 pub use request::{
     AddressRequest, ClinicalRequest, ContactRequest, ImpactRequest, PatientRequest,
     ReferralRequest, ReferrerRequest,
@@ -113,6 +115,10 @@ pub struct Patient {
     pub contact: Contact,
     pub accessibility_needs: BTreeSet<AccessibilityNeed>,
     pub interpreter_language: Option<String>,
+    /// The language of the patient's written messages; `None` is English.
+    /// Referrals stored before it was asked read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_language: Option<Language>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -40,6 +40,9 @@ pub struct PatientRequest {
     pub accessibility_needs: Vec<String>,
     /// Required with the `interpreter` need.
     pub interpreter_language: Option<String>,
+    /// ISO 639 code of the language the patient wants their letters, e-mails
+    /// and texts in, e.g. `en` or `gd` (Scottish Gaelic); English when absent.
+    pub preferred_language: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]

@@ -10,8 +10,8 @@ use pathway_proto::board::NotificationSettings;
 
 use super::{
     AccessibilityNeed, Address, Clinical, ClinicalRequest, Contact, ContactChannel, ContactRequest,
-    Impact, ImpactLevel, NewReferral, PainSite, Patient, PatientRequest, RedFlag, ReferralRequest,
-    Referrer, ReferrerRequest, ReplyTo,
+    Impact, ImpactLevel, Language, NewReferral, PainSite, Patient, PatientRequest, RedFlag,
+    ReferralRequest, Referrer, ReferrerRequest, ReplyTo,
 };
 use crate::domain::{BoardCode, ChiNumber, Postcode, Sex};
 
@@ -266,6 +266,15 @@ fn validate_patient(c: &mut Check, p: &PatientRequest, today: NaiveDate) -> Opti
             "is required when the patient needs an interpreter",
         );
     }
+    let preferred_language = p.preferred_language.as_deref().and_then(|text| {
+        if text.trim().is_empty() {
+            c.fail("patient.preferred_language", "must not be blank");
+            return None;
+        }
+        Language::parse(text)
+            .map_err(|reason| c.fail("patient.preferred_language", reason))
+            .ok()
+    });
     Some(Patient {
         chi: chi?,
         given_name: Pii::new(given_name?),
@@ -276,6 +285,7 @@ fn validate_patient(c: &mut Check, p: &PatientRequest, today: NaiveDate) -> Opti
         contact: contact?,
         accessibility_needs,
         interpreter_language,
+        preferred_language,
     })
 }
 

@@ -46,3 +46,27 @@ fn pseudonyms_are_keyed_and_stable() {
     assert!(!a.contains("0101011237"));
     assert_eq!(a.len(), 64);
 }
+
+#[test]
+fn a_preferred_language_is_an_iso_639_code() {
+    use referral::Language;
+    for (text, code) in [
+        ("gd", Some("gd")),
+        ("GD", Some("gd")),
+        (" en ", Some("en")),
+        ("en-GB", Some("en")),
+        ("sco", Some("sco")),
+        ("Gàidhlig", None),
+        ("Scottish Gaelic", None),
+        ("e", None),
+        ("", None),
+        ("g1", None),
+        ("-gd", None),
+    ] {
+        assert_eq!(
+            Language::parse(text).ok().as_ref().map(Language::code),
+            code,
+            "{text:?}"
+        );
+    }
+}

@@ -21,6 +21,7 @@ fn contacts() -> Contacts {
         reply: Some((ChannelKind::Email, "ann@practice.example.org".into())),
         opt_in: None,
         texts: Default::default(),
+        needs: Default::default(),
     }
 }
 

@@ -16,6 +16,7 @@ fn contacts(preferred: ChannelKind) -> Contacts {
         reply: Some((ChannelKind::Email, "ann@practice.example.org".into())),
         opt_in: None,
         texts: Default::default(),
+        needs: Default::default(),
     }
 }
 

@@ -130,6 +130,15 @@ struct Patient {
     address: Vec<Address>,
     #[serde(default)]
     telecom: Vec<ContactPoint>,
+    #[serde(default)]
+    communication: Vec<PatientCommunication>,
+}
+
+/// A language the patient speaks (`Patient.communication`).
+#[derive(Debug, Default, Deserialize)]
+struct PatientCommunication {
+    language: Option<CodeableConcept>,
+    preferred: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

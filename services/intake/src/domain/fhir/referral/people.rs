@@ -112,6 +112,28 @@ impl Reader {
             questionnaire::INTERPRETER_LANGUAGE,
             "patient.interpreter_language",
         );
+        // The language marked preferred, else the only one given.
+        let preferred_language = patient
+            .communication
+            .iter()
+            .position(|c| c.preferred == Some(true))
+            .or_else(|| (patient.communication.len() == 1).then_some(0))
+            .and_then(|j| {
+                self.paths.set(
+                    "patient.preferred_language",
+                    format!("{path}.communication[{j}].language.coding[0].code"),
+                );
+                // A language without a code is a blank one, for the
+                // validation to name.
+                let language = patient.communication.get(j)?.language.as_ref()?;
+                Some(
+                    language
+                        .coding
+                        .first()
+                        .and_then(|c| c.code.clone())
+                        .unwrap_or_default(),
+                )
+            });
         PatientRequest {
             chi,
             given_name: name.and_then(|n| (!n.given.is_empty()).then(|| n.given.join(" "))),
@@ -127,6 +149,7 @@ impl Reader {
             }),
             accessibility_needs,
             interpreter_language,
+            preferred_language,
         }
     }
 
