@@ -134,6 +134,8 @@ fn settings(draw: &mut Draw) -> BoardSettings {
         standard_route: None,
         paediatric_route: None,
         tell_patient_of_withdrawal: draw.pick(&[None, Some(true), Some(false)]),
+        tell_patient_of_decline: draw.pick(&[None, Some(true), Some(false)]),
+        tell_patient_of_redirect: draw.pick(&[None, Some(true), Some(false)]),
     });
     BoardSettings {
         vetting_target_working_days: u32::try_from(draw.around(1, 100)).unwrap_or(0),

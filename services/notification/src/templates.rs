@@ -98,6 +98,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/referrer/handoff.txt"),
     ),
     (
+        "referrer/handoff_failed",
+        include_str!("../templates/referrer/handoff_failed.txt"),
+    ),
+    (
         "receiving_service/handoff",
         include_str!("../templates/receiving_service/handoff.txt"),
     ),
@@ -141,6 +145,10 @@ pub struct Fields {
     pub opt_in_code_page: Option<String>,
     pub question: Option<String>,
     pub correction: bool,
+    /// What the referrer's decision message says of the patient: how and
+    /// when they were told, or that they could not be reached; unset when
+    /// the board does not tell the patient.
+    pub patient_told: Option<String>,
 }
 
 /// A rendered message.
@@ -295,6 +303,7 @@ fn sample(full: bool) -> Fields {
         opt_in_code_page: some("https://pathway.nhs.scot/opt-in"),
         question: some("Has she had imaging of the lumbar spine?"),
         correction: full,
+        patient_told: some("The patient has been told by SMS on 20 March 2026."),
     }
 }
 

@@ -22,13 +22,15 @@
 //! after the board's periods), `handoff` (referrals the pathway does not take, and
 //! redirects, forwarded to the board's standard or paediatric route) and
 //! `withdrawal` (the referrer's confirmation, and the patient told where the
-//! board says so).
+//! board says so), and `closing` (`referral.closed` only once everyone an
+//! ending had to tell has been told).
 
 mod accounts;
 mod allow_list;
 mod board_settings;
 mod callbacks;
 mod channels;
+mod closing;
 mod handoff;
 mod information_reminder;
 mod limits;

@@ -4,6 +4,11 @@
 //!   deliveries, in the consumer's transaction.
 //! - [`handoff`]: a referral the pathway does not take, or a redirect, is
 //!   forwarded to the board's route and the referrer told where it went.
+//! - [`closing`]: a referral's ending (withdrawal, opt-in lapse, decline,
+//!   redirect) is closed with `referral.closed` once every delivery it
+//!   caused has ended, in the transaction that records the last end.
+//! - [`held`]: a decision's message to the referrer waits for the
+//!   patient's, and then says how it went.
 //! - [`board_settings`]: a board's changed notification settings are kept,
 //!   in the consumer's transaction, if they are usable.
 //! - [`send`]: the sweep that takes due deliveries under a lease, sends each
@@ -22,9 +27,11 @@
 
 pub mod board_settings;
 pub mod callback;
+pub mod closing;
 pub mod deliveries;
 pub mod erasures;
 pub mod handoff;
+pub mod held;
 pub mod plan;
 pub mod retention;
 pub mod retry;
