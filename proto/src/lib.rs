@@ -79,6 +79,7 @@ pub mod v1 {
                 Payload::VettingInfoRequestOverdue(_) => ("vetting", "info_request_overdue"),
                 Payload::DecisionRecorded(_) => ("decision", "recorded"),
                 Payload::DecisionOptInReminderDue(_) => ("decision", "opt_in_reminder_due"),
+                Payload::DecisionOptInLapsed(_) => ("decision", "opt_in_lapsed"),
                 Payload::NotificationSent(_) => ("notification", "sent"),
                 Payload::NotificationFailed(_) => ("notification", "failed"),
                 Payload::AppointmentBooked(_) => ("appointment", "booked"),

@@ -262,7 +262,8 @@ async fn a_correction_supersedes_and_an_unmarked_second_outcome_is_refused() {
 }
 
 #[tokio::test]
-async fn a_lapsed_opt_in_window_closes_the_referral_once_and_an_opt_in_keeps_it_open() {
+async fn a_lapsed_opt_in_window_lapses_once_for_notification_to_close_and_an_opt_in_keeps_it_open()
+{
     for backend in backends().await {
         let app = TestApp::spawn(&backend).await;
         // 00:30 BST on 21 October; the clocks go back within the window.
@@ -334,11 +335,11 @@ async fn a_lapsed_opt_in_window_closes_the_referral_once_and_an_opt_in_keeps_it_
         assert_eq!(closed, 0, "a window closes once");
 
         let on_stream = eventually(Duration::from_secs(10), || async {
-            let closed = app.referrals_closed().await;
-            (!closed.is_empty()).then_some(closed)
+            let lapsed = app.opt_in_lapses().await;
+            (!lapsed.is_empty()).then_some(lapsed)
         })
         .await
-        .expect("referral.closed is published");
+        .expect("decision.opt_in_lapsed is published");
         // A second relay pass has nothing left to send.
         app.app
             .platform
@@ -346,14 +347,14 @@ async fn a_lapsed_opt_in_window_closes_the_referral_once_and_an_opt_in_keeps_it_
             .try_publish_batch()
             .await
             .expect("relay");
-        let on_stream_now = app.referrals_closed().await;
+        let on_stream_now = app.opt_in_lapses().await;
         assert_eq!(on_stream, on_stream_now);
-        assert_eq!(
-            on_stream,
-            vec![(lapses.clone(), "opt_in_window_passed".to_owned())]
-        );
-        assert_eq!(app.audit_rows("referral.close", &lapses).await, 1);
-        assert_eq!(app.audit_rows("referral.close", &opts_in).await, 0);
+        assert_eq!(on_stream.len(), 1, "{on_stream:?}");
+        assert_eq!(on_stream[0].0, lapses);
+        // Closing is notification's, once everyone has been told.
+        assert_eq!(app.referrals_closed().await, 0);
+        assert_eq!(app.audit_rows("opt_in.lapse", &lapses).await, 1);
+        assert_eq!(app.audit_rows("opt_in.lapse", &opts_in).await, 0);
 
         let view = json(app.get_decision(Some(&clinician), &lapses).await).await;
         assert_eq!(view["current"]["opt_in"]["status"], "opt_in_window_passed");

@@ -351,11 +351,12 @@ async fn two_decisions_sweeping_at_once_close_each_opt_in_window_once() {
             "{}: each window closed once",
             backend.name()
         );
-        let passed = |event: &Event| matches!(&event.payload, Some(Payload::ReferralClosed(c)) if c.reason == "opt_in_window_passed");
+        let passed =
+            |event: &Event| matches!(&event.payload, Some(Payload::DecisionOptInLapsed(_)));
         let counts = settle(&ids, || on_stream(&first.jetstream, passed)).await;
-        once_each(&counts, &ids, "referral.closed");
+        once_each(&counts, &ids, "decision.opt_in_lapsed");
         once_each(
-            &audited(&first.db, "referral.close").await,
+            &audited(&first.db, "opt_in.lapse").await,
             &ids,
             "audit rows",
         );

@@ -96,18 +96,29 @@ impl TestApp {
         })
     }
 
-    /// The `referral.closed` events on the stream, as (referral id, reason).
-    pub async fn referrals_closed(&self) -> Vec<(String, String)> {
+    /// The `decision.opt_in_lapsed` events on the stream, as (referral id,
+    /// decision id).
+    pub async fn opt_in_lapses(&self) -> Vec<(String, String)> {
         self.stream_events()
             .await
             .into_iter()
             .filter_map(|e| match &e.event.payload {
-                Some(Payload::ReferralClosed(c)) => {
-                    Some((e.event.referral_id.clone(), c.reason.clone()))
+                Some(Payload::DecisionOptInLapsed(l)) => {
+                    Some((e.event.referral_id.clone(), l.decision_id.clone()))
                 }
                 _ => None,
             })
             .collect()
+    }
+
+    /// The `referral.closed` events on the stream: the decision service
+    /// publishes none (notification closes a referral once everyone is told).
+    pub async fn referrals_closed(&self) -> usize {
+        self.stream_events()
+            .await
+            .into_iter()
+            .filter(|e| matches!(&e.event.payload, Some(Payload::ReferralClosed(_))))
+            .count()
     }
 
     pub async fn decision_rows(

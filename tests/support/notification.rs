@@ -81,6 +81,8 @@ pub async fn settings_beside(
         allowed_hosts: vec!["127.0.0.1".into()],
         tell_patient_of_withdrawal: None,
         daily_summary: None,
+        tell_patient_of_decline: None,
+        tell_patient_of_redirect: None,
     };
     let signing_key_file = dir.join("webhook-ed25519.key");
     if !signing_key_file.exists() {

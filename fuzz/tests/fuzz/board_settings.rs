@@ -139,6 +139,8 @@ fn settings(draw: &mut Draw) -> BoardSettings {
             email: draw.mangle("pain.manager@nhs.scot"),
             hour: draw.pick(&[None, Some(7), Some(24)]),
         }),
+        tell_patient_of_decline: draw.pick(&[None, Some(true), Some(false)]),
+        tell_patient_of_redirect: draw.pick(&[None, Some(true), Some(false)]),
     });
     BoardSettings {
         vetting_target_working_days: u32::try_from(draw.around(1, 100)).unwrap_or(0),

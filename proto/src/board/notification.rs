@@ -13,7 +13,7 @@ use super::{
 };
 
 /// The notification templates a board may replace, by name.
-pub const NOTIFICATION_TEMPLATES: [&str; 21] = [
+pub const NOTIFICATION_TEMPLATES: [&str; 22] = [
     "patient/accept",
     "patient/pain_management_programme",
     "patient/pain_psychology",
@@ -32,6 +32,7 @@ pub const NOTIFICATION_TEMPLATES: [&str; 21] = [
     "referrer/info_request_reminder",
     "receiving_service/referral",
     "referrer/handoff",
+    "referrer/handoff_failed",
     "receiving_service/handoff",
     "referrer/withdrawn",
     "patient/withdrawn",
@@ -39,7 +40,7 @@ pub const NOTIFICATION_TEMPLATES: [&str; 21] = [
 
 /// The fields a notification template may use (`{{ patient_name }}`); the
 /// notification service renders every template with each of them.
-pub const TEMPLATE_FIELDS: [&str; 24] = [
+pub const TEMPLATE_FIELDS: [&str; 25] = [
     "referral_id",
     "board",
     "board_name",
@@ -64,6 +65,7 @@ pub const TEMPLATE_FIELDS: [&str; 24] = [
     "correction",
     "interpreter_language",
     "british_sign_language",
+    "patient_told",
 ];
 
 /// The formats a patient's template may have a version in, as the suffix of
@@ -206,6 +208,14 @@ pub struct NotificationSettings {
     /// ([`super::daily_summary`]); unset, none is sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub daily_summary: Option<DailySummary>,
+    /// Whether the patient is told of a `decline` decision (the referrer
+    /// always is); unset, they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tell_patient_of_decline: Option<bool>,
+    /// Whether the patient is told of a `redirect` decision (the referrer
+    /// always is, and the referral is handed on either way); unset, they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tell_patient_of_redirect: Option<bool>,
 }
 
 /// Whether `name` can name a Notify account or an SMTP server: 1 to 64

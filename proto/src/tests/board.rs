@@ -286,6 +286,26 @@ fn rendering_stops_at_each_limit() {
 }
 
 #[test]
+fn the_patient_is_told_of_a_decline_and_a_redirect_unless_a_board_says_not() {
+    let read = |section: &str| {
+        serde_json::from_str::<BoardSettings>(&format!(r#"{{"notification": {section}}}"#))
+    };
+    let unset = read("{}").expect("reads").notification.expect("a section");
+    assert_eq!(unset.tell_patient_of_decline, None);
+    assert_eq!(unset.tell_patient_of_redirect, None);
+    let quiet = read(r#"{"tell_patient_of_decline": false, "tell_patient_of_redirect": false}"#)
+        .expect("reads");
+    assert!(quiet.problems().is_empty(), "{:?}", quiet.problems());
+    let written = serde_json::to_value(&quiet).expect("writes");
+    assert_eq!(written["notification"]["tell_patient_of_decline"], false);
+    assert_eq!(written["notification"]["tell_patient_of_redirect"], false);
+    for field in ["tell_patient_of_decline", "tell_patient_of_redirect"] {
+        let error = read(&format!(r#"{{"{field}": "no"}}"#)).expect_err("a yes/no");
+        assert!(error.to_string().contains("invalid type"), "{error}");
+    }
+}
+
+#[test]
 fn private_addresses_are_allowed_only_when_a_board_says_so() {
     let read = |section: &str| {
         serde_json::from_str::<BoardSettings>(&format!(r#"{{"notification": {section}}}"#))

@@ -68,6 +68,7 @@ const ALLOWED: &[&str] = &[
     "DecisionRecorded.rationale_text_id",
     "DecisionRecorded.red_flag_override_reason_text_id",
     "DecisionOptInReminderDue.decision_id",
+    "DecisionOptInLapsed.decision_id",
     // Deliveries: ids, and a failure's reason as the channel reports it
     // (about the channel, never the message's body).
     "NotificationSent.delivery_id",

@@ -1,10 +1,12 @@
 //! The durable consumer `notification`: decisions, questions to the
-//! referrer and reminders of those unanswered, reminders to opt in,
-//! referrals closed for want of an opt-in and referrals to hand on (routed
-//! away at receipt, or redirected) become planned deliveries, and a board's
-//! changed settings its
-//! channels and templates, each in the inbox transaction. The referral's
-//! contact details are asked of intake before that transaction begins.
+//! referrer and reminders of those unanswered, reminders to opt in, opt-in
+//! windows that passed (`decision.opt_in_lapsed`), withdrawals and referrals
+//! to hand on (routed away at receipt, or redirected) become planned
+//! deliveries, and a board's changed settings its channels and templates,
+//! each in the inbox transaction. The referral's contact details are asked
+//! of intake before that transaction begins. An ending (withdrawal, lapse,
+//! decline, redirect) is kept beside its deliveries, and `referral.closed`
+//! follows once they have all ended (`application::closing`).
 
 use chrono::Utc;
 use pathway_common::inbox::{HandleError, Handler};
@@ -15,7 +17,6 @@ use pathway_common::pii::Pii;
 use serde_json::Value;
 
 use crate::application::handoff::is_redirect;
-use crate::application::plan::OPT_IN_WINDOW_PASSED;
 use crate::application::{Error, Notifications};
 use crate::domain::Contacts;
 
@@ -27,7 +28,7 @@ pub fn filters() -> Vec<String> {
     vec![
         proto::filter_all_boards("decision", Some("recorded")),
         proto::filter_all_boards("decision", Some("opt_in_reminder_due")),
-        proto::filter_all_boards("referral", Some("closed")),
+        proto::filter_all_boards("decision", Some("opt_in_lapsed")),
         proto::filter_all_boards("referral", Some("routed_standard")),
         proto::filter_all_boards("referral", Some("erased")),
         proto::filter_all_boards("referral", Some("withdrawn")),
@@ -80,7 +81,7 @@ impl Handler for NotificationConsumer {
                 "remind the referrer of an unanswered question"
             }
             Some(Payload::DecisionOptInReminderDue(_)) => "remind the patient to opt in",
-            Some(Payload::ReferralClosed(closed)) if closed.reason == OPT_IN_WINDOW_PASSED => {
+            Some(Payload::DecisionOptInLapsed(_)) => {
                 "tell the referrer and the patient the referral closed"
             }
             Some(Payload::ReferralWithdrawn(_)) => {
@@ -150,13 +151,11 @@ impl Handler for NotificationConsumer {
                 .plan_for_withdrawal(txn, event, withdrawn, &contacts)
                 .await
                 .map_err(classify),
-            (Some(Payload::ReferralClosed(closed)), Some(contacts)) => self
+            (Some(Payload::DecisionOptInLapsed(_)), Some(contacts)) => self
                 .notifications
-                .plan_for_closed(txn, event, closed, &contacts)
+                .plan_for_lapse(txn, event, &contacts)
                 .await
                 .map_err(classify),
-            // Closed for another reason: told by the event that closed it.
-            (Some(Payload::ReferralClosed(_)), None) => Ok(()),
             (Some(Payload::ReferralErased(erased)), _) => {
                 self.notifications
                     .erase(
@@ -178,6 +177,7 @@ impl Handler for NotificationConsumer {
                     | Payload::VettingInfoRequested(_)
                     | Payload::VettingInfoRequestOverdue(_)
                     | Payload::DecisionOptInReminderDue(_)
+                    | Payload::DecisionOptInLapsed(_)
                     | Payload::ReferralWithdrawn(_),
                 ),
                 None,
@@ -187,7 +187,10 @@ impl Handler for NotificationConsumer {
                     event_id = %event.event_id,
                     "the patient's data was erased: nothing sent"
                 );
-                Ok(())
+                self.notifications
+                    .end_untold(txn, event)
+                    .await
+                    .map_err(classify)
             }
             (Some(Payload::AnalyticsDailySummary(summary)), _) => self
                 .notifications

@@ -54,6 +54,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     template!("referrer/info_request_reminder"),
     template!("receiving_service/referral"),
     template!("referrer/handoff"),
+    template!("referrer/handoff_failed"),
     template!("receiving_service/handoff"),
     template!("referrer/withdrawn"),
     template!("patient/withdrawn"),
@@ -129,6 +130,10 @@ pub struct Fields {
     /// interpreter is needed for, and a British Sign Language interpreter.
     pub interpreter_language: Option<String>,
     pub british_sign_language: bool,
+    /// What the referrer's decision message says of the patient: how and
+    /// when they were told, or that they could not be reached; unset when
+    /// the board does not tell the patient.
+    pub patient_told: Option<String>,
 }
 
 /// A rendered message.
@@ -312,6 +317,7 @@ fn sample(full: bool) -> Fields {
         correction: full,
         interpreter_language: some("Polish"),
         british_sign_language: full,
+        patient_told: some("The patient has been told by SMS on 20 March 2026."),
     }
 }
 

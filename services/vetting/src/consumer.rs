@@ -76,7 +76,10 @@ impl Handler for WorklistProjection {
             Payload::ReferralWithdrawn(_) => {
                 move_on(txn, event, Transition::Withdrawn, at, Change::unclaimed).await?;
             }
-            Payload::ReferralClosed(_) => {
+            // Only a window that passed closes a worklist row; the other
+            // endings (a decline, a redirect, a withdrawal) are settled on it
+            // already.
+            Payload::ReferralClosed(closed) if closed.reason == "opt_in_window_passed" => {
                 move_on(txn, event, Transition::Closed, at, Change::unclaimed).await?;
             }
             Payload::ReferralOptedIn(_) => {

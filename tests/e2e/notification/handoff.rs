@@ -1,10 +1,12 @@
 //! Hand-offs: a referral the pathway does not take (its board is not on the
 //! pathway, the patient is a child) and a `redirect` decision are forwarded,
-//! signed, to the board's route as its settings name it, and the GP is told
-//! where it went; a route that answers 500 is tried again until it takes the
-//! referral; a board with no route set still tells the GP, and the forward is
-//! a failed delivery on the board's list, naming the missing setting, sent
-//! once the board sets the route and retries it.
+//! signed, to the board's route as its settings name it, and only once the
+//! route has it is the GP told it was passed there (for a redirect, in the
+//! one message that also gives the decision); a route that answers 500 is
+//! tried again until it takes the referral; a board with no route set tells
+//! the GP it could not be passed on yet, and the forward is a failed
+//! delivery on the board's list, naming the missing setting, sent once the
+//! board sets the route and retries it.
 
 use std::time::Duration;
 
@@ -120,8 +122,12 @@ async fn a_referral_for_a_board_not_on_the_pathway_reaches_its_standard_route_si
             "{}: {rows:?}",
             backend.name()
         );
+        assert_eq!(rows.len(), 2, "{rows:?}");
         let to_route = row(&rows, "receiving_service/handoff");
         assert_eq!(to_route.cause, "handoff");
+        // Told "passed to" only once the route had it.
+        let notice = row(&rows, "referrer/handoff");
+        assert!(notice.sent_at >= to_route.sent_at, "{rows:?}");
         assert_eq!(
             to_route.receiving_service.as_deref(),
             Some("standard_route")
@@ -155,6 +161,7 @@ async fn a_referral_for_a_board_not_on_the_pathway_reaches_its_standard_route_si
         let told = hooks_at(&s, "gp");
         assert_eq!(told.len(), 1, "{told:?}");
         assert_eq!(told[0].document["type"], "pathway.handoff_notice");
+        assert_eq!(told[0].document["handed_on"], true);
         assert_eq!(
             told[0].document["service_name"],
             "NHS Musculoskeletal Service"
@@ -194,14 +201,19 @@ async fn a_redirect_decision_hands_the_referral_to_the_standard_route() {
             _ => unreachable!("a decision"),
         };
         s.app.send(&decided).await;
-        // The decision's own messages (GP and patient), the forward, and the
-        // GP told where it went.
-        let rows = s.app.wait_until_settled(&referral, 4).await;
-        assert_eq!(rows.len(), 4, "{}: {rows:?}", backend.name());
+        // The patient told of the decision, the forward, and then the GP
+        // told, once, of the decision and where the referral went.
+        let rows = s.app.wait_until_settled(&referral, 3).await;
+        assert_eq!(rows.len(), 3, "{}: {rows:?}", backend.name());
         assert!(rows.iter().all(|r| r.status == Status::Sent), "{rows:?}");
-        row(&rows, "referrer/decision");
         row(&rows, "patient/redirect");
-        row(&rows, "referrer/handoff");
+        let forward = row(&rows, "receiving_service/handoff");
+        assert!(row(&rows, "referrer/handoff").sent_at >= forward.sent_at);
+        let gp: Vec<Hook> = hooks_at(&s, "gp")
+            .into_iter()
+            .filter(|h| h.document["referral_id"] == referral.as_str())
+            .collect();
+        assert_eq!(gp.len(), 1, "one message to the GP: {gp:?}");
         let routed = hooks_at(&s, "standard");
         assert_eq!(routed.len(), 1, "{routed:?}");
         assert_eq!(routed[0].document["reason"], "redirect");
@@ -219,7 +231,28 @@ async fn a_redirect_decision_hands_the_referral_to_the_standard_route() {
             .as_str()
             .unwrap_or_default();
         assert!(words.contains("redirected"), "{words}");
-        assert!(words.contains("NHS Musculoskeletal Service"), "{words}");
+        assert!(
+            words.contains("has been passed to NHS Musculoskeletal Service"),
+            "{words}"
+        );
+
+        // Everyone told: closed, as redirected.
+        let closed = eventually(Duration::from_secs(15), || async {
+            let reasons: Vec<String> = s
+                .app
+                .stream_events()
+                .await
+                .into_iter()
+                .filter(|e| e.event.referral_id == referral)
+                .filter_map(|e| match e.event.payload {
+                    Some(Payload::ReferralClosed(c)) => Some(c.reason),
+                    _ => None,
+                })
+                .collect();
+            Some(reasons).filter(|r| !r.is_empty())
+        })
+        .await;
+        assert_eq!(closed, Some(vec!["redirected".to_owned()]));
 
         s.stop().await;
     }
@@ -338,8 +371,11 @@ async fn with_no_route_set_the_gp_is_told_and_the_board_sees_a_failed_delivery_i
         assert_eq!(forward.status, Status::Failed, "{}", backend.name());
         let reason = forward.last_error.clone().unwrap_or_default();
         assert!(reason.contains("notification.standard_route"), "{reason}");
-        assert_eq!(row(&rows, "referrer/handoff").status, Status::Sent);
+        // Told it could not be passed on yet, never that it was.
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(row(&rows, "referrer/handoff_failed").status, Status::Sent);
         let notice = &hooks_at(&s, "gp")[0];
+        assert_eq!(notice.document["handed_on"], false);
         let words = notice.document["message"]["body"]
             .as_str()
             .unwrap_or_default();

@@ -23,8 +23,10 @@
 //! after the board's periods), `handoff` (referrals the pathway does not take, and
 //! redirects, forwarded to the board's standard or paediatric route) and
 //! `withdrawal` (the referrer's confirmation, and the patient told where the
-//! board says so) and `accessibility` (large print, easy read and Gaelic
-//! messages; interpreters booked by the receiving service).
+//! board says so), `accessibility` (large print, easy read and Gaelic
+//! messages; interpreters booked by the receiving service), and `closing`
+//! (`referral.closed` only once everyone an ending had to tell has been
+//! told).
 
 mod accessibility;
 mod accounts;
@@ -32,6 +34,7 @@ mod allow_list;
 mod board_settings;
 mod callbacks;
 mod channels;
+mod closing;
 mod daily_summary;
 mod handoff;
 mod information_reminder;

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::first_appointment::{FirstAppointment, Happened};
 use super::re_referrals::ReReferred;
 
+/// The reason of a referral closed because its opt-in window passed.
+const OPT_IN_WINDOW_PASSED: &str = "opt_in_window_passed";
+
 /// How a referral entered: onto the remote vetting pathway, or the
 /// standard route because its board was not on the pathway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,12 +244,17 @@ impl Fact {
                 }
             }
             Payload::ReferralOptedIn(_) => {}
-            Payload::ReferralClosed(closed) => {
-                if self.closed_at.is_none() {
-                    self.closed_at = Some(at);
-                    self.closed_reason = Some(closed.reason.clone());
-                }
+            // `closed_at` is when the patient's opt-in window passed, as it
+            // always was: `decision.opt_in_lapsed` says so now, and
+            // `referral.closed` with that reason (which older histories
+            // carry alone, and newer ones once everyone has been told) says
+            // no earlier. The other endings have their own facts (withdrawn,
+            // the outcome).
+            Payload::DecisionOptInLapsed(_) => self.lapsed(at),
+            Payload::ReferralClosed(closed) if closed.reason == OPT_IN_WINDOW_PASSED => {
+                self.lapsed(at);
             }
+            Payload::ReferralClosed(_) => {}
             Payload::VettingClaimed(_) => first(&mut self.claimed_at, at),
             Payload::VettingReleased(_) => {}
             Payload::VettingInfoRequested(requested) => {
@@ -310,6 +318,15 @@ impl Fact {
     fn appointment(&mut self, appointment: Option<&proto::Appointment>, happened: Happened) {
         if let Some(appointment) = appointment {
             self.first_appointment.apply(appointment, happened);
+        }
+    }
+
+    /// The opt-in window passed at `at`: the earliest word of it wins,
+    /// whichever arrives first.
+    fn lapsed(&mut self, at: DateTime<Utc>) {
+        if self.closed_at.is_none_or(|closed| at < closed) {
+            self.closed_at = Some(at);
+            self.closed_reason = Some(OPT_IN_WINDOW_PASSED.to_owned());
         }
     }
 

@@ -1,7 +1,8 @@
 //! The sweep of opt-in windows: every window whose deadline passed without
-//! an opt-in ends as lapsed, and its referral is closed with one
-//! `referral.closed` (`opt_in_window_passed`), once, however many instances
-//! sweep at the same time.
+//! an opt-in ends as lapsed, with one `decision.opt_in_lapsed`, once, however
+//! many instances sweep at the same time. Notification tells the referrer
+//! and the patient, and closes the referral (`referral.closed`,
+//! `opt_in_window_passed`) once they have been told.
 //!
 //! Each batch is one transaction: a crash before the commit leaves the
 //! windows open for the next sweep; after it, the events are in the outbox.
@@ -15,7 +16,7 @@ use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::{Decisions, Error};
-use crate::domain::{WindowEvent, WindowState};
+use crate::domain::WindowEvent;
 use crate::store::opt_in_window;
 
 /// Windows closed per transaction.
@@ -41,8 +42,8 @@ impl Decisions {
                 let event = window_event(
                     &window,
                     now,
-                    Payload::ReferralClosed(proto::ReferralClosed {
-                        reason: WindowState::Lapsed.as_str().into(),
+                    Payload::DecisionOptInLapsed(proto::DecisionOptInLapsed {
+                        decision_id: window.decision_id.clone(),
                     }),
                 )?;
                 outbox::enqueue(&txn, &event).await?;
@@ -51,7 +52,7 @@ impl Decisions {
                     AuditEntry {
                         actor: "decision",
                         actor_role: Role::Service.as_str(),
-                        action: "referral.close",
+                        action: "opt_in.lapse",
                         referral_id: Some(window.referral_id.clone()),
                         board: Some(&window.board),
                         source: "decision",
@@ -68,7 +69,7 @@ impl Decisions {
         }
         if closed > 0 {
             self.platform.outbox.notify();
-            tracing::info!(closed, "opt-in windows passed: referrals closed");
+            tracing::info!(closed, "opt-in windows passed");
         }
         Ok(closed)
     }

@@ -82,6 +82,7 @@ impl Notifications {
             created_at: now,
             updated_at: now,
             sent_at: None,
+            waits_for: None,
         };
         deliveries::insert(txn, &self.cipher, row).await?;
         Ok(())

@@ -24,7 +24,7 @@ use super::plan::board_of;
 use super::{Error, Notifications, end_event};
 use crate::channels::Channels;
 use crate::domain::handoff::{self, CAUSE, Handoff, REASON_REDIRECT};
-use crate::domain::{ChannelKind, Contacts, Planned, Recipient, Status};
+use crate::domain::{ChannelKind, Contacts, Ending, Planned, Recipient, Status};
 use crate::intake;
 use crate::store::{deliveries, delivery};
 use crate::templates::{self, Fields, Rendered};
@@ -79,8 +79,13 @@ impl Notifications {
         contacts: &Contacts,
         referral: Pii<Value>,
     ) -> Result<(), Error> {
-        let handoff = Handoff::redirect(&recorded.decision_id, referral);
-        self.plan_handoff(txn, event, &handoff, contacts).await
+        let mut handoff = Handoff::redirect(&recorded.decision_id, referral);
+        handoff.correction = !recorded.supersedes_decision_id.trim().is_empty();
+        self.plan_handoff(txn, event, &handoff, contacts).await?;
+        // Closed once the decision's messages and the hand-off have all ended.
+        let handoff_id = redirect_handoff_id(event);
+        self.keep_ending(txn, event, Ending::Redirected, Some(handoff_id))
+            .await
     }
 
     async fn plan_handoff<C: ConnectionTrait>(
@@ -96,8 +101,14 @@ impl Notifications {
         let service_name = config.routes.get(handoff.route).map(|r| r.name.clone());
         let cause_event_id = cause_event_id(event, handoff);
         let now = Utc::now();
+        // The forward comes first; the referrer's notices are held until it ends.
+        let mut forward: Option<(String, bool)> = None;
         for planned in handoff::plan(handoff, contacts, &config.channels) {
             let id = Uuid::now_v7().to_string();
+            let held = match (&forward, planned.recipient) {
+                (Some((forward_id, _)), Recipient::Referrer) => Some(forward_id.clone()),
+                _ => None,
+            };
             let fields = fields(event, board, handoff, contacts, service_name.as_deref());
             // As for any delivery: a template over a limit fails its one
             // delivery; any other failure refuses the event.
@@ -133,9 +144,15 @@ impl Notifications {
                 });
             let (address, last_error) = match &planned.address {
                 Ok(address) => (address.to_stored(), over_limit),
+                // A held notice with nowhere to go fails when it is due (and
+                // only the one that is): the sender finds no address.
+                Err(_) if held.is_some() && over_limit.is_none() => (String::new(), None),
                 Err(reason) => (String::new(), Some(reason.clone())),
             };
             let status = Status::new_delivery(last_error.is_none());
+            if planned.recipient == Recipient::ReceivingService {
+                forward = Some((id.clone(), status == Status::Failed));
+            }
             let row = delivery::Model {
                 id: id.clone(),
                 referral_id: referral.to_string(),
@@ -163,6 +180,7 @@ impl Notifications {
                 created_at: now,
                 updated_at: now,
                 sent_at: None,
+                waits_for: held,
             };
             if let Some(reason) = &last_error {
                 tracing::warn!(delivery_id = %id, recipient = %planned.recipient, %reason, "hand-off delivery cannot be sent");
@@ -170,9 +188,25 @@ impl Notifications {
             }
             deliveries::insert(txn, &self.cipher, row).await?;
         }
+        // A forward with nowhere to go has ended already.
+        if let Some((forward_id, true)) = &forward {
+            release_notice(txn, forward_id, false).await?;
+        }
         tracing::info!(route = handoff.route.code(), reason = %handoff.reason, "referral handed on");
         Ok(())
     }
+}
+
+/// The forward `forward_id` ended (`sent` or not): the referrer's notice
+/// that says so is due now, the other dropped. Answers the cause ids of the
+/// notices now due.
+pub(super) async fn release_notice<C: ConnectionTrait>(
+    txn: &C,
+    forward_id: &str,
+    sent: bool,
+) -> Result<Vec<String>, Error> {
+    let (send, drop) = handoff::notice_once_ended(sent);
+    Ok(deliveries::release_held(txn, forward_id, send, drop).await?)
 }
 
 /// Whether a decision is a `redirect`, which hands the referral on.
@@ -192,6 +226,11 @@ fn cause_event_id(event: &Event, handoff: &Handoff) -> String {
     if handoff.reason != REASON_REDIRECT {
         return event.event_id.clone();
     }
+    redirect_handoff_id(event)
+}
+
+/// The cause a redirect's hand-off deliveries are kept under.
+pub(super) fn redirect_handoff_id(event: &Event) -> String {
     let digest = Sha256::digest(format!("handoff:{}", event.event_id).as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
@@ -236,6 +275,7 @@ fn fields(
         reason: Some(handoff.reason.clone()),
         interpreter_language: contacts.needs.interpreter.clone(),
         british_sign_language: contacts.needs.british_sign_language,
+        correction: handoff.correction,
         ..Fields::default()
     }
 }
@@ -272,6 +312,8 @@ fn document(
         out["referral"] = handoff.referral.expose().clone();
         // What the route must book, apart from the referral's own codes.
         out["needs"] = json!(contacts.needs);
+    } else {
+        out["handed_on"] = json!(planned.template == handoff::REFERRER_TEMPLATE);
     }
     if let Some(object) = out.as_object_mut() {
         object.retain(|_, v| !v.is_null());

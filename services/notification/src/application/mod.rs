@@ -6,6 +6,11 @@
 //!   forwarded to the board's route and the referrer told where it went.
 //! - [`daily_summary`]: a board's counts of a day become an e-mail to its
 //!   service manager, a delivery with no referral.
+//! - [`closing`]: a referral's ending (withdrawal, opt-in lapse, decline,
+//!   redirect) is closed with `referral.closed` once every delivery it
+//!   caused has ended, in the transaction that records the last end.
+//! - [`held`]: a decision's message to the referrer waits for the
+//!   patient's, and then says how it went.
 //! - [`board_settings`]: a board's changed notification settings are kept,
 //!   in the consumer's transaction, if they are usable.
 //! - [`send`]: the sweep that takes due deliveries under a lease, sends each
@@ -24,10 +29,12 @@
 
 pub mod board_settings;
 pub mod callback;
+pub mod closing;
 pub mod daily_summary;
 pub mod deliveries;
 pub mod erasures;
 pub mod handoff;
+pub mod held;
 pub mod plan;
 pub mod retention;
 pub mod retry;

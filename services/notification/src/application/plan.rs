@@ -15,10 +15,11 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::held::PatientTold;
 use super::{Error, Notifications, end_event};
 use crate::channels::Channels;
 use crate::domain::{
-    self, Cause, ChannelKind, Contacts, DecisionFacts, Planned, Recipient, Status,
+    self, Cause, ChannelKind, Contacts, DecisionFacts, Ending, Planned, Recipient, Status, told,
 };
 use crate::intake;
 use crate::store::{deliveries, delivery};
@@ -100,21 +101,19 @@ impl Notifications {
         self.plan(txn, event, &cause, contacts).await
     }
 
-    /// `referral.closed`: when the patient's opt-in window passed, tell the
-    /// referrer and the patient; a referral closed for another reason is
-    /// told by the event that closed it.
+    /// `decision.opt_in_lapsed`: the patient's opt-in window passed; tell
+    /// the referrer and the patient, and close the referral once they have
+    /// been ([`super::closing`]).
     #[tracing::instrument(skip_all, fields(referral_id = %event.referral_id), err)]
-    pub async fn plan_for_closed<C: ConnectionTrait>(
+    pub async fn plan_for_lapse<C: ConnectionTrait>(
         &self,
         txn: &C,
         event: &Event,
-        closed: &proto::ReferralClosed,
         contacts: &Contacts,
     ) -> Result<(), Error> {
-        if closed.reason != OPT_IN_WINDOW_PASSED {
-            return Ok(());
-        }
-        self.plan(txn, event, &Cause::OptInClosed, contacts).await
+        self.plan(txn, event, &Cause::OptInClosed, contacts).await?;
+        self.keep_ending(txn, event, Ending::OptInWindowPassed, None)
+            .await
     }
 
     /// `referral.withdrawn`: confirm it to the referrer and, where the
@@ -128,11 +127,14 @@ impl Notifications {
         contacts: &Contacts,
     ) -> Result<(), Error> {
         self.plan(txn, event, &Cause::withdrawn(withdrawn), contacts)
-            .await
+            .await?;
+        self.keep_ending(txn, event, Ending::Withdrawn, None).await
     }
 
     /// `decision.recorded`: tell the referrer, the patient and, for an
-    /// onward referral, the receiving service.
+    /// onward referral, the receiving service. A decline ends the referral:
+    /// it closes once they have been told (a redirect's ending is kept with
+    /// its hand-off, [`Self::plan_for_redirect`]).
     #[tracing::instrument(skip_all, fields(referral_id = %event.referral_id), err)]
     pub async fn plan_for_decision<C: ConnectionTrait>(
         &self,
@@ -145,7 +147,11 @@ impl Notifications {
         facts.reason.clone_from(&contacts.texts.reason);
         facts.advice.clone_from(&contacts.texts.advice);
         let cause = Cause::Decision(facts);
-        self.plan(txn, event, &cause, contacts).await
+        self.plan(txn, event, &cause, contacts).await?;
+        match Ending::of_cause(&cause) {
+            Some(ending @ Ending::Declined) => self.keep_ending(txn, event, ending, None).await,
+            _ => Ok(()),
+        }
     }
 
     /// `vetting.info_requested`: ask the referrer.
@@ -195,9 +201,12 @@ impl Notifications {
         let config = self.boards.of(txn, &self.channels, board).await?;
         let now = Utc::now();
         let cause_name = cause.name();
-        for planned in domain::plan(cause, contacts, &config.channels) {
-            let id = Uuid::now_v7().to_string();
-            let fields = fields(
+        let all = domain::plan(cause, contacts, &config.channels);
+        let ids: Vec<String> = all.iter().map(|_| Uuid::now_v7().to_string()).collect();
+        let told = PatientTold::of(cause, &all, &ids);
+        let mut patient_failed_at_once = false;
+        for (planned, id) in all.into_iter().zip(ids) {
+            let mut fields = fields(
                 event,
                 board,
                 cause,
@@ -211,6 +220,17 @@ impl Notifications {
                 planned.channel,
                 &contacts.needs,
             );
+            let waits_for = match (&told, planned.recipient) {
+                (PatientTold::Held { patient_id }, Recipient::Referrer) => {
+                    fields.patient_told = Some(told::MARK.to_owned());
+                    Some(patient_id.clone())
+                }
+                (PatientTold::Known(words), Recipient::Referrer) => {
+                    fields.patient_told = Some(words.clone());
+                    None
+                }
+                _ => None,
+            };
             // A template over its fuel or output limit with this referral's
             // fields fails its one delivery, with the reason; any other
             // failure to render refuses the event, for the board to correct
@@ -235,6 +255,9 @@ impl Notifications {
                 Err(reason) => (String::new(), Some(reason.clone())),
             };
             let status = Status::new_delivery(last_error.is_none());
+            if planned.recipient == Recipient::Patient && status == Status::Failed {
+                patient_failed_at_once = true;
+            }
             let row = delivery::Model {
                 id: id.clone(),
                 referral_id: referral.to_string(),
@@ -262,6 +285,7 @@ impl Notifications {
                 created_at: now,
                 updated_at: now,
                 sent_at: None,
+                waits_for: waits_for.filter(|_| status == Status::Planned),
             };
             if let Some(reason) = &last_error {
                 tracing::warn!(delivery_id = %id, recipient = %planned.recipient, %reason, "delivery cannot be sent");
@@ -269,12 +293,12 @@ impl Notifications {
             }
             deliveries::insert(txn, &self.cipher, row).await?;
         }
+        if let (PatientTold::Held { patient_id }, true) = (&told, patient_failed_at_once) {
+            self.release_told(txn, patient_id, false, now).await?;
+        }
         Ok(())
     }
 }
-
-/// The `referral.closed` reason of a window that passed without an opt-in.
-pub const OPT_IN_WINDOW_PASSED: &str = "opt_in_window_passed";
 
 /// The event's referral.
 fn referral_of(event: &Event) -> Result<Uuid, Error> {

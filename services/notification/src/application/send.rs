@@ -19,9 +19,13 @@ use pathway_common::outbox;
 use pathway_proto::BoardCode;
 use sea_orm::TransactionTrait;
 
+use super::closing::close_if_everyone_told;
+use super::handoff::release_notice;
 use super::{Error, Notifications, end_event};
 use crate::channels::{Channels, Message, Receipt, SendError};
-use crate::domain::{Address, ChannelKind, DEFAULT_ACCOUNT, Status, Transition};
+use crate::domain::{
+    Address, ChannelKind, DEFAULT_ACCOUNT, Recipient, Status, Transition, handoff,
+};
 use crate::store::deliveries::{self, End};
 use crate::store::delivery;
 
@@ -249,11 +253,20 @@ impl Notifications {
             if !super::daily_summary::has_no_referral(&row) {
                 outbox::enqueue(&txn, &event).await?;
             }
-            recorded.push((row.id, attempts, total, result.err()));
+            if row.cause == handoff::CAUSE && row.recipient == Recipient::ReceivingService.as_str()
+            {
+                release_notice(&txn, &row.id, result.is_ok()).await?;
+            }
+            if row.recipient == Recipient::Patient.as_str() {
+                self.release_told(&txn, &row.id, result.is_ok(), now)
+                    .await?;
+            }
+            recorded.push((row.id, row.cause_event_id, attempts, total, result.err()));
         }
+        close_if_everyone_told(&txn, recorded.iter().map(|r| r.1.as_str()), now).await?;
         txn.commit().await?;
         self.platform.outbox.notify();
-        for (delivery_id, attempts, total, error) in &recorded {
+        for (delivery_id, _, attempts, total, error) in &recorded {
             match error {
                 None => tracing::info!(%delivery_id, attempts, "delivery sent"),
                 Some(error) => {

@@ -49,12 +49,26 @@ pub struct BoardChannels {
     pub tell_patient_of_withdrawal: Option<bool>,
     /// Where and when the board's daily summary goes; unset, nowhere.
     pub daily_summary: Option<DailySummary>,
+    /// Whether the patient is told of a decline; unset, they are.
+    pub tell_patient_of_decline: Option<bool>,
+    /// Whether the patient is told of a redirect; unset, they are.
+    pub tell_patient_of_redirect: Option<bool>,
 }
 
 impl BoardChannels {
     /// Whether the patient is told when the referrer withdraws.
     pub fn tells_patient_of_withdrawal(&self) -> bool {
         self.tell_patient_of_withdrawal.unwrap_or(true)
+    }
+
+    /// Whether the patient is told of a decision with `outcome`: always,
+    /// but for a decline or a redirect the board chose not to tell them of.
+    pub fn tells_patient_of(&self, outcome: &str) -> bool {
+        match outcome {
+            "decline" => self.tell_patient_of_decline.unwrap_or(true),
+            "redirect" => self.tell_patient_of_redirect.unwrap_or(true),
+            _ => true,
+        }
     }
 
     /// The name of the board's Notify account.
@@ -92,6 +106,8 @@ impl From<&NotificationSettings> for BoardChannels {
             allowed_hosts: section.allowed_hosts.clone(),
             tell_patient_of_withdrawal: section.tell_patient_of_withdrawal,
             daily_summary: section.daily_summary.clone(),
+            tell_patient_of_decline: section.tell_patient_of_decline,
+            tell_patient_of_redirect: section.tell_patient_of_redirect,
         }
     }
 }
@@ -124,6 +140,8 @@ impl Default for BoardChannels {
                 .collect(),
             tell_patient_of_withdrawal: None,
             daily_summary: None,
+            tell_patient_of_decline: None,
+            tell_patient_of_redirect: None,
         }
     }
 }

@@ -26,6 +26,20 @@ pub const REASON_REDIRECT: &str = "redirect";
 pub const ROUTE_TEMPLATE: &str = "receiving_service/handoff";
 /// The template of the referrer's message saying where it went.
 pub const REFERRER_TEMPLATE: &str = "referrer/handoff";
+/// The template of the referrer's message saying it could not be passed on
+/// yet.
+pub const REFERRER_FAILED_TEMPLATE: &str = "referrer/handoff_failed";
+
+/// The referrer's two possible notices of a hand-off, both planned with it
+/// and held until the forward to the route has ended: the one that says
+/// what happened is sent, the other dropped. Answers `(send, drop)`.
+pub fn notice_once_ended(route_sent: bool) -> (&'static str, &'static str) {
+    if route_sent {
+        (REFERRER_TEMPLATE, REFERRER_FAILED_TEMPLATE)
+    } else {
+        (REFERRER_FAILED_TEMPLATE, REFERRER_TEMPLATE)
+    }
+}
 
 /// Which of the board's routes takes a referral.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +77,8 @@ pub struct Handoff {
     pub reason: String,
     /// The decision that redirected it, for a redirect.
     pub decision_id: Option<String>,
+    /// True when that decision corrects an earlier one.
+    pub correction: bool,
     /// The referral's identifiers, contact details, referrer and clinical
     /// content, as the route is sent them.
     pub referral: Pii<serde_json::Value>,
@@ -79,6 +95,7 @@ impl Handoff {
             route: RouteTo::for_routed(reason),
             reason: reason.to_owned(),
             decision_id: None,
+            correction: false,
             referral,
         }
     }
@@ -89,6 +106,7 @@ impl Handoff {
             route: RouteTo::Standard,
             reason: REASON_REDIRECT.to_owned(),
             decision_id: Some(decision_id.to_owned()),
+            correction: false,
             referral,
         }
     }
@@ -129,8 +147,10 @@ impl HandoffRoutes {
     }
 }
 
-/// The deliveries a hand-off needs: the referral to the route, and a
-/// message to the referrer saying where it went.
+/// The deliveries a hand-off needs: the referral to the route, and the
+/// referrer's two possible notices ([`notice_once_ended`]): that it was
+/// passed to the route, or that it could not be passed on yet. The referrer
+/// is never told "passed to" before the route has it.
 pub fn plan(handoff: &Handoff, contacts: &Contacts, board: &BoardChannels) -> Vec<Planned> {
     let code = handoff.route.code();
     let to_route = Planned {
@@ -148,14 +168,18 @@ pub fn plan(handoff: &Handoff, contacts: &Contacts, board: &BoardChannels) -> Ve
         ReferrerChannel::Webhook => ChannelKind::Webhook,
         ReferrerChannel::Email => ChannelKind::Email,
     };
-    let to_referrer = Planned {
+    let to_referrer = |template: &str| Planned {
         recipient: Recipient::Referrer,
         channel,
-        template: REFERRER_TEMPLATE.to_owned(),
+        template: template.to_owned(),
         receiving_service: None,
         address: address_for(Recipient::Referrer, channel, None, contacts, board),
     };
-    vec![to_route, to_referrer]
+    vec![
+        to_route,
+        to_referrer(REFERRER_TEMPLATE),
+        to_referrer(REFERRER_FAILED_TEMPLATE),
+    ]
 }
 
 /// Why a hand-off has nowhere to go: the setting the board has not made.

@@ -2,13 +2,17 @@
 //! which channel, with which template, for a decision or a question to the
 //! referrer ([`plan`](mod@plan)); which version of a template suits the
 //! patient ([`variants`]); a board's channels ([`board`]); and the life of
-//! one delivery ([`status`]).
+//! one delivery ([`status`]); how a referral ends, and when everyone has
+//! been told of it ([`ending`]); what the referrer is told of the patient,
+//! once known ([`told`]).
 
 pub mod board;
+pub mod ending;
 pub mod handoff;
 pub mod plan;
 pub mod status;
 pub mod texts;
+pub mod told;
 pub mod variants;
 
 use std::fmt;
@@ -17,6 +21,7 @@ use pathway_proto::v1 as proto;
 use serde::{Deserialize, Serialize};
 
 pub use board::{BoardChannels, DEFAULT_ACCOUNT};
+pub use ending::Ending;
 pub use plan::{
     Address, Cause, Contacts, DecisionFacts, OptInInvite, Planned, address_for, letter_address,
     plan, receiving_service,

@@ -306,10 +306,18 @@ pub fn plan(cause: &Cause, contacts: &Contacts, board: &BoardChannels) -> Vec<Pl
             return out;
         }
     };
-    let mut out = vec![
-        to_referrer(cause, contacts, board),
-        to_patient(&format!("patient/{}", decision.outcome), contacts),
-    ];
+    // A redirect's referrer hears once, from the hand-off: the decision and
+    // where the referral went (`super::handoff`).
+    let mut out = Vec::new();
+    if decision.outcome != "redirect" {
+        out.push(to_referrer(cause, contacts, board));
+    }
+    if board.tells_patient_of(&decision.outcome) {
+        out.push(to_patient(
+            &format!("patient/{}", decision.outcome),
+            contacts,
+        ));
+    }
     if let Some(service) = receiving_service(decision) {
         out.push(Planned {
             recipient: Recipient::ReceivingService,

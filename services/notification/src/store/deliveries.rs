@@ -100,7 +100,11 @@ pub async fn due<C: ConnectionTrait>(
     let rows = delivery::Entity::find()
         .filter(
             Condition::any()
-                .add(delivery::Column::Status.eq(Status::Planned))
+                .add(
+                    Condition::all()
+                        .add(delivery::Column::Status.eq(Status::Planned))
+                        .add(delivery::Column::WaitsFor.is_null()),
+                )
                 .add(
                     Condition::all()
                         .add(delivery::Column::Status.eq(Status::Sending))
@@ -230,6 +234,80 @@ pub async fn plan_again<C: ConnectionTrait>(
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
         .filter(delivery::Column::Id.eq(id.to_owned()))
         .filter(delivery::Column::Status.eq(Status::Failed))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// The forward `forward_id` has ended: its held notice with `send` as its
+/// template is due now, and the one with `drop` goes (it was never due, so
+/// no one saw it). Answers the cause ids of the notices now due.
+pub async fn release_held<C: ConnectionTrait>(
+    db: &C,
+    forward_id: &str,
+    send: &str,
+    drop: &str,
+) -> Result<Vec<String>, DbErr> {
+    let due: Vec<String> = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::CauseEventId)
+        .filter(delivery::Column::WaitsFor.eq(forward_id))
+        .filter(delivery::Column::Template.eq(send))
+        .into_tuple()
+        .all(db)
+        .await?;
+    delivery::Entity::delete_many()
+        .filter(delivery::Column::WaitsFor.eq(forward_id))
+        .filter(delivery::Column::Template.eq(drop))
+        .filter(delivery::Column::Status.eq(Status::Planned))
+        .exec(db)
+        .await?;
+    delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::WaitsFor,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(delivery::Column::WaitsFor.eq(forward_id))
+        .filter(delivery::Column::Template.eq(send))
+        .exec(db)
+        .await?;
+    Ok(due)
+}
+
+/// The messages held until the delivery `forward_id` has ended.
+pub async fn held_by<C: ConnectionTrait>(
+    db: &C,
+    cipher: &FieldCipher,
+    forward_id: &str,
+) -> Result<Vec<delivery::Model>, DbErr> {
+    let rows = delivery::Entity::find()
+        .filter(delivery::Column::WaitsFor.eq(forward_id))
+        .filter(delivery::Column::Status.eq(Status::Planned))
+        .all(db)
+        .await?;
+    Ok(encrypted::open_all(cipher, rows)?)
+}
+
+/// The held `row`, with its words as given, is due now; false when it was
+/// released already.
+pub async fn release_reworded<C: ConnectionTrait>(
+    db: &C,
+    cipher: &FieldCipher,
+    row: delivery::Model,
+    forward_id: &str,
+) -> Result<bool, DbErr> {
+    let row = encrypted::seal(cipher, row)?;
+    let updated = delivery::Entity::update_many()
+        .col_expr(delivery::Column::Subject, Expr::value(row.subject))
+        .col_expr(delivery::Column::Body, Expr::value(row.body))
+        .col_expr(delivery::Column::Document, Expr::value(row.document))
+        .col_expr(
+            delivery::Column::WaitsFor,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(row.updated_at))
+        .filter(delivery::Column::Id.eq(row.id))
+        .filter(delivery::Column::WaitsFor.eq(forward_id))
         .exec(db)
         .await?;
     Ok(updated.rows_affected == 1)

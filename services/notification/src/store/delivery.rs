@@ -61,6 +61,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// A referrer's notice of a hand-off, held (planned, not yet due) until
+    /// the forward with this id has ended: then sent or dropped.
+    pub waits_for: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,8 @@
 //!   status as stored; [`deliveries`]: reading, taking and finishing them,
 //!   each update only if the row is still as it was read; [`encrypted`]:
 //!   their address and words, encrypted at rest.
+//! - [`ending`]: a referral's ending, closed (`referral.closed`) once every
+//!   delivery it caused has ended; [`endings`]: keeping and closing them.
 //! - [`board_notification`]: each board's latest notification settings;
 //!   [`boards`]: reading and keeping them.
 //! - [`retention`]: emptying messages past the board's retention period.
@@ -18,6 +20,8 @@ pub mod boards;
 pub mod deliveries;
 pub mod delivery;
 pub mod encrypted;
+pub mod ending;
+pub mod endings;
 pub mod migrations;
 pub mod patients;
 pub mod retention;

@@ -41,6 +41,20 @@ fn withdrawn_only_while_open() {
 }
 
 #[test]
+fn closed_after_a_withdrawal_leaves_it_withdrawn() {
+    // Notification closes a withdrawn referral once everyone has been
+    // told: the history keeps the event, the status stays `withdrawn`.
+    assert!(Status::Withdrawn.apply(Transition::Closed).is_err());
+    assert_eq!(
+        replay(
+            Status::AwaitingVetting,
+            [Transition::Withdrawn, Transition::Closed]
+        ),
+        Status::Withdrawn
+    );
+}
+
+#[test]
 fn opt_in_returns_to_the_worklist() {
     let s = Status::Vetted
         .apply(Transition::Decided { opt_in: true })

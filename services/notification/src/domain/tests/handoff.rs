@@ -63,7 +63,7 @@ fn a_referral_routed_away_at_receipt_goes_to_the_matching_route() {
     ] {
         let handoff = Handoff::routed(reason, referral());
         let planned = plan(&handoff, &contacts(), &board);
-        assert_eq!(planned.len(), 2, "{reason}");
+        assert_eq!(planned.len(), 3, "{reason}");
         let route = &planned[0];
         assert_eq!(route.recipient, Recipient::ReceivingService);
         assert_eq!(route.channel, ChannelKind::Webhook);
@@ -77,7 +77,21 @@ fn a_referral_routed_away_at_receipt_goes_to_the_matching_route() {
             referrer.address,
             Ok(Address::Webhook("https://gp.nhs.scot/in".into()))
         );
+        assert_eq!(planned[2].template, "referrer/handoff_failed");
+        assert_eq!(planned[2].address, referrer.address);
     }
+}
+
+#[test]
+fn the_referrer_hears_passed_on_only_once_the_route_has_it() {
+    assert_eq!(
+        notice_once_ended(true),
+        ("referrer/handoff", "referrer/handoff_failed")
+    );
+    assert_eq!(
+        notice_once_ended(false),
+        ("referrer/handoff_failed", "referrer/handoff")
+    );
 }
 
 #[test]

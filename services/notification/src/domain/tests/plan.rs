@@ -296,3 +296,37 @@ fn a_reminder_goes_to_the_patient_only_and_the_close_to_both() {
         Err("decision_id: missing".to_owned())
     );
 }
+
+#[test]
+fn a_board_may_keep_a_decline_or_a_redirect_from_the_patient() {
+    let recipients = |outcome: &str, board: &BoardChannels| -> Vec<Recipient> {
+        plan(&decided(outcome), &contacts(ChannelKind::Sms), board)
+            .into_iter()
+            .map(|p| p.recipient)
+            .collect()
+    };
+    // Unset, the patient is told. A redirect's referrer hears once, from
+    // its hand-off, which says the decision and where the referral went.
+    assert_eq!(
+        recipients("decline", &board()),
+        [Recipient::Referrer, Recipient::Patient]
+    );
+    assert_eq!(recipients("redirect", &board()), [Recipient::Patient]);
+    let quiet = BoardChannels {
+        tell_patient_of_decline: Some(false),
+        tell_patient_of_redirect: Some(false),
+        ..board()
+    };
+    assert_eq!(recipients("decline", &quiet), [Recipient::Referrer]);
+    assert!(recipients("redirect", &quiet).is_empty());
+    // Only those two: every other outcome still tells the patient.
+    assert_eq!(
+        recipients("accept", &quiet),
+        [Recipient::Referrer, Recipient::Patient]
+    );
+    let decline_only = BoardChannels {
+        tell_patient_of_decline: Some(false),
+        ..board()
+    };
+    assert_eq!(recipients("redirect", &decline_only), [Recipient::Patient]);
+}
