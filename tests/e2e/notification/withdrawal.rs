@@ -55,6 +55,12 @@ async fn a_withdrawal_is_confirmed_to_the_referrer_and_told_to_the_patient_where
         assert_eq!(gp.document["reason"], "at the patient's request");
         let body = gp.document["message"]["body"].as_str().unwrap_or_default();
         assert!(body.contains("withdrawn as you asked"), "{body}");
+        // Sent once the patient's SMS was: it says so, on the Scottish day.
+        let today = pathway_proto::days::today().format("%-d %B %Y").to_string();
+        assert!(
+            body.contains(&format!("The patient has been told by SMS on {today}.")),
+            "{body}"
+        );
         let sms = s
             .gateway
             .taken()
@@ -102,6 +108,19 @@ async fn a_withdrawal_is_confirmed_to_the_referrer_and_told_to_the_patient_where
         let rows = s.app.wait_until_settled(&quiet, 1).await;
         assert_eq!(rows.len(), 1, "{rows:?}");
         assert_eq!(rows[0].template, "referrer/withdrawn");
+        let gp = eventually(Duration::from_secs(10), || async {
+            s.receiver
+                .hooks()
+                .into_iter()
+                .find(|h| h.document["referral_id"] == quiet.as_str())
+        })
+        .await
+        .expect("the GP system is told");
+        let body = gp.document["message"]["body"].as_str().unwrap_or_default();
+        assert!(
+            !body.contains("The patient"),
+            "nothing said of the patient: {body}"
+        );
         s.stop().await;
     }
 }

@@ -1,6 +1,7 @@
-//! Messages held until another delivery has ended: a decision's message to
-//! the referrer waits for the patient's, so that it says how (and on which
-//! Scottish day) the patient was told, or that they could not be reached.
+//! Messages held until another delivery has ended: the referrer's message
+//! of a decision, a withdrawal or an opt-in window's close waits for the
+//! patient's, so that it says how (and on which Scottish day) the patient
+//! was told, or that they could not be reached.
 //! The transaction that records the patient's delivery's end rewrites the
 //! held message's words and makes it due; a crash before its commit leaves
 //! both as they were, for the next attempt.
@@ -47,9 +48,10 @@ impl Notifications {
     }
 }
 
-/// What a decision's message to the referrer says of the patient.
+/// What the referrer's message says of the patient.
 pub(super) enum PatientTold {
-    /// Nothing: the patient is not told of this (or it is not a decision).
+    /// Nothing: the patient is not told of this (or the referrer's message
+    /// does not speak of them).
     Nothing,
     /// Known now: the patient's delivery has nowhere to go, or the
     /// referrer's message cannot wait for it (it has nowhere to go either).
@@ -61,7 +63,12 @@ pub(super) enum PatientTold {
 
 impl PatientTold {
     pub(super) fn of(cause: &Cause, planned: &[Planned], ids: &[String]) -> Self {
-        if !matches!(cause, Cause::Decision(_)) {
+        // The messages to the referrer that speak of the patient: a
+        // decision, the close of an opt-in window, a withdrawal.
+        if !matches!(
+            cause,
+            Cause::Decision(_) | Cause::OptInClosed | Cause::Withdrawn { .. }
+        ) {
             return PatientTold::Nothing;
         }
         let Some((patient, id)) = planned
