@@ -9,9 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use pathway_proto::BoardCode;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::{fact, facts};
@@ -22,6 +23,9 @@ use crate::domain::re_referrals::{ReReferred, followed};
 
 /// Patients per statement.
 const CHUNK: usize = 500;
+/// Facts written per statement (about 30 columns each: inside both
+/// databases' limits on parameters).
+const ROWS_AT_ONCE: usize = 500;
 /// Facts read at a time when every patient's are worked out again.
 const PAGE: u64 = 20_000;
 
@@ -56,6 +60,7 @@ pub async fn refresh(
                 .or_default()
                 .push(facts::from_row(row)?);
         }
+        let mut rows = Vec::new();
         for facts in by_patient.values() {
             let receipts = receipts(facts);
             for fact in facts {
@@ -69,8 +74,20 @@ pub async fn refresh(
                 for (key, n) in difference(Some(fact), &changed, context) {
                     *deltas.entry(key).or_default() += n;
                 }
-                write(db, &fact.referral_id, sets).await?;
+                rows.push(facts::to_row(&changed)?.into_active_model());
             }
+        }
+        // The rows are there and locked: only the sets are written, a
+        // statement per chunk.
+        let sets = OnConflict::column(fact::Column::ReferralId)
+            .update_columns([fact::Column::ReReferred6m, fact::Column::ReReferred12m])
+            .to_owned();
+        for chunk in rows.chunks(ROWS_AT_ONCE) {
+            fact::Entity::insert_many(chunk.to_vec())
+                .on_conflict(sets.clone())
+                .exec(db)
+                .await
+                .context("cannot keep the referrals' re-referrals")?;
         }
     }
     Ok(())
