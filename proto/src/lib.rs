@@ -7,7 +7,8 @@
 //! ([`stream`]) and the request/reply subjects between services ([`rpc`]);
 //! and what more than one service needs to know of a board: its code
 //! ([`BoardCode`], [`board_code`]), its settings ([`board`]) and its working
-//! calendar ([`calendar`]).
+//! calendar ([`calendar`]); and the FHIR identifier systems more than one
+//! service writes ([`fhir`]).
 
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
 pub mod v1 {
@@ -124,6 +125,7 @@ pub mod board;
 pub mod board_code;
 pub mod calendar;
 pub mod days;
+pub mod fhir;
 
 pub use board_code::{BOARDS, BoardCode};
 

@@ -2,8 +2,10 @@
 //! details come from there), with two real HTTP servers started by the test:
 //! [`NotifyGateway`], which answers as GOV.UK Notify's API does and checks
 //! what Notify checks (the JWT, the body), [`WebhookReceiver`], which
-//! verifies each webhook's signature as a GP system would, and [`SmtpSink`],
-//! a real SMTP server (mailin-embedded) on a free loopback port.
+//! verifies each webhook's signature as a GP system would, [`FhirServer`],
+//! which takes a hand-off's transaction Bundle as a FHIR R4 server does, and
+//! [`SmtpSink`], a real SMTP server (mailin-embedded) on a free loopback
+//! port.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,10 +34,12 @@ pub const WEBHOOK_SIGNING_SEED: [u8; 32] = [0x5a; 32];
 /// The token the gateway presents on its status callbacks in tests.
 pub const CALLBACK_TOKEN: &str = "test-notify-callback-token";
 
+mod fhir_server;
 mod notify_gateway;
 mod smtp_sink;
 mod webhook_receiver;
 
+pub use fhir_server::*;
 pub use notify_gateway::*;
 pub use smtp_sink::*;
 pub use webhook_receiver::*;

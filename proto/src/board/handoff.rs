@@ -7,8 +7,13 @@
 //! the board's other webhooks: notification forwards the referral there as a
 //! signed delivery, and intake reads the paediatric age threshold at receipt.
 //!
-//! A route is a signed webhook today ([`RouteKind::Webhook`]); a FHIR
-//! endpoint is the next kind, added as a variant with its own fields.
+//! A route is either a signed webhook ([`RouteKind::Webhook`]), POSTed the
+//! `pathway.handoff` document, or a FHIR R4 server ([`RouteKind::Fhir`]),
+//! POSTed a `transaction` Bundle of the `Patient` and a UK Core
+//! `ServiceRequest` at its base URL (`docs/decisions/0036-fhir-handoff-route.md`).
+//! Either kind's URL is validated as every webhook URL of the board is
+//! (https in production, `allowed_hosts`, private addresses), and either is
+//! signed, retried and dead-lettered as any delivery.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +38,10 @@ pub enum RouteKind {
     /// `pathway.handoff`).
     #[default]
     Webhook,
+    /// A FHIR R4 server: `url` is its base URL, POSTed a `transaction`
+    /// Bundle (`application/fhir+json`) that creates the `Patient` and the
+    /// referral's `ServiceRequest` unless the server already has them.
+    Fhir,
 }
 
 /// A service a board hands referrals on to.

@@ -109,3 +109,35 @@ fn production_refuses_a_route_in_clear() {
         .collect();
     assert_eq!(fields, ["notification.standard_route.url"]);
 }
+
+#[test]
+fn a_fhir_route_reads_and_its_base_url_is_checked_as_a_webhook_url() {
+    let read = settings(serde_json::json!({
+        "allowed_hosts": ["fhir.nhs.scot"],
+        "standard_route": {"name": "MSK", "kind": "fhir", "url": "https://fhir.nhs.scot/R4"},
+    }))
+    .expect("reads");
+    assert!(read.problems().is_empty(), "{:?}", read.problems());
+    let route = read
+        .notification
+        .and_then(|n| n.standard_route)
+        .expect("a standard route");
+    assert_eq!(route.kind, super::RouteKind::Fhir);
+    let off_list = problems(serde_json::json!({
+        "allowed_hosts": ["fhir.nhs.scot"],
+        "standard_route": {"name": "MSK", "kind": "fhir", "url": "https://other.example/R4"},
+    }));
+    assert!(
+        off_list
+            .iter()
+            .any(|(field, _)| field == "notification.standard_route.url"),
+        "{off_list:?}"
+    );
+    assert!(
+        settings(serde_json::json!({
+            "standard_route": {"name": "MSK", "kind": "hl7v2", "url": "https://fhir.nhs.scot/R4"},
+        }))
+        .is_err(),
+        "an unknown kind is refused"
+    );
+}

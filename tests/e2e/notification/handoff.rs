@@ -47,7 +47,7 @@ fn settings_with_routes(s: &Setup, with: &[&str]) -> Value {
 }
 
 /// Save `document` as `board`'s settings and wait until notification keeps them.
-async fn set_board_settings(s: &Setup, board: &str, document: &Value) {
+pub(super) async fn set_board_settings(s: &Setup, board: &str, document: &Value) {
     let admin = s.intake.token(Role::BoardAdmin, &[board]);
     let response = s
         .intake
@@ -74,7 +74,7 @@ async fn set_board_settings(s: &Setup, board: &str, document: &Value) {
     .expect("notification keeps the board's settings");
 }
 
-fn hooks_at(s: &Setup, path: &str) -> Vec<Hook> {
+pub(super) fn hooks_at(s: &Setup, path: &str) -> Vec<Hook> {
     s.receiver
         .hooks()
         .into_iter()
@@ -82,7 +82,7 @@ fn hooks_at(s: &Setup, path: &str) -> Vec<Hook> {
         .collect()
 }
 
-fn row<'a>(rows: &'a [delivery::Model], template: &str) -> &'a delivery::Model {
+pub(super) fn row<'a>(rows: &'a [delivery::Model], template: &str) -> &'a delivery::Model {
     rows.iter()
         .find(|r| r.template == template)
         .unwrap_or_else(|| panic!("a delivery with {template}: {rows:?}"))

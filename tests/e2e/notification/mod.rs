@@ -21,7 +21,8 @@
 //! the hosts a board listed), `signatures` (Ed25519, verified with the
 //! published key), `retention` (messages' words and audit rows removed
 //! after the board's periods), `handoff` (referrals the pathway does not take, and
-//! redirects, forwarded to the board's standard or paediatric route) and
+//! redirects, forwarded to the board's standard or paediatric route), `handoff_fhir`
+//! (the same to a FHIR route, as a transaction Bundle) and
 //! `withdrawal` (the referrer's confirmation, and the patient told where the
 //! board says so), `accessibility` (large print, easy read and Gaelic
 //! messages; interpreters booked by the receiving service), and `closing`
@@ -37,6 +38,7 @@ mod channels;
 mod closing;
 mod daily_summary;
 mod handoff;
+mod handoff_fhir;
 mod information_reminder;
 mod limits;
 mod max_deliveries;

@@ -7,13 +7,17 @@
 //! and kept in its row like any delivery: sent by the sweep with retries and
 //! back-off, or failed at once with `notification.failed` when it has
 //! nowhere to go (a board with no route set), for the board to see on its
-//! failed deliveries and retry once it has set one.
+//! failed deliveries and retry once it has set one. A route of kind `fhir`
+//! is sent the referral as a FHIR `transaction` Bundle
+//! ([`crate::domain::handoff_fhir`]) on the same webhook delivery, so its
+//! retries, dead letters and the referrer's held notice are the same.
 
 use chrono::Utc;
 use pathway_common::outbox;
 use pathway_common::pii::Pii;
 use pathway_proto::BoardCode;
 use pathway_proto::board::RenderError;
+use pathway_proto::board::handoff::RouteKind;
 use pathway_proto::v1::{self as proto, Event};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
@@ -24,6 +28,7 @@ use super::plan::board_of;
 use super::{Error, Notifications, end_event};
 use crate::channels::Channels;
 use crate::domain::handoff::{self, CAUSE, Handoff, REASON_REDIRECT};
+use crate::domain::handoff_fhir::{self, HandedOn};
 use crate::domain::{ChannelKind, Contacts, Ending, Planned, Recipient, Status};
 use crate::intake;
 use crate::store::{deliveries, delivery};
@@ -98,7 +103,9 @@ impl Notifications {
         let referral = referral_of(event)?;
         let board = board_of(event)?;
         let config = self.boards.of(txn, &self.channels, board).await?;
-        let service_name = config.routes.get(handoff.route).map(|r| r.name.clone());
+        let route = config.routes.get(handoff.route);
+        let service_name = route.map(|r| r.name.clone());
+        let fhir = route.is_some_and(|r| r.kind == RouteKind::Fhir);
         let cause_event_id = cause_event_id(event, handoff);
         let now = Utc::now();
         // The forward comes first; the referrer's notices are held until it ends.
@@ -131,6 +138,9 @@ impl Notifications {
             let document =
                 (planned.channel == ChannelKind::Webhook && over_limit.is_none()).then(|| {
                     let service_name = service_name.as_deref();
+                    if fhir && planned.recipient == Recipient::ReceivingService {
+                        return fhir_bundle(handoff, service_name).to_string();
+                    }
                     document(
                         &id,
                         event,
@@ -278,6 +288,20 @@ fn fields(
         correction: handoff.correction,
         ..Fields::default()
     }
+}
+
+/// The transaction Bundle a FHIR route is POSTed: the referral as FHIR, in
+/// place of the `pathway.handoff` document (the webhook channel sends it as
+/// `application/fhir+json` for its `resourceType`).
+fn fhir_bundle(handoff: &Handoff, service_name: Option<&str>) -> Value {
+    handoff_fhir::bundle(
+        handoff.referral.expose(),
+        HandedOn {
+            reason: &handoff.reason,
+            decision_id: handoff.decision_id.as_deref(),
+            service_name,
+        },
+    )
 }
 
 /// The JSON document a hand-off webhook posts: to the route, the referral

@@ -23,6 +23,11 @@
 //!
 //! A webhook cannot be asked whether it already has a message, so a send in
 //! doubt is sent again with the same `Pathway-Delivery`.
+//!
+//! A document that is a FHIR resource (it has a `resourceType`: a hand-off
+//! to a FHIR route, [`crate::domain::handoff_fhir`]) goes as
+//! `application/fhir+json`, signed the same way, and a refusal's
+//! `OperationOutcome` is read into the delivery's reason.
 
 use std::path::Path;
 use std::time::Duration;
@@ -38,6 +43,7 @@ use sha2::{Digest, Sha256};
 use super::http::{self, Addresses};
 use super::{Channel, Message, Receipt, SendError, retry_after};
 use crate::domain::Address;
+use crate::domain::handoff_fhir::{FHIR_JSON, outcome_text};
 use crate::settings::WebhookSettings;
 
 pub const DELIVERY_HEADER: &str = "Pathway-Delivery";
@@ -235,11 +241,14 @@ impl Channel for WebhookClient {
             .map_err(|e| SendError::Permanent(format!("cannot encode the document: {e}")))?;
         http::check_url(url, self.addresses)
             .map_err(|refused| SendError::Permanent(refused.to_string()))?;
+        let fhir = document.get("resourceType").is_some();
+        let media_type = if fhir { FHIR_JSON } else { "application/json" };
         let timestamp = chrono::Utc::now().timestamp();
         let response = self
             .http
             .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_TYPE, media_type)
+            .header(reqwest::header::ACCEPT, media_type)
             .header(DELIVERY_HEADER, &message.reference)
             .header(TIMESTAMP_HEADER, timestamp.to_string())
             .header(KEY_ID_HEADER, self.keys.kid())
@@ -263,6 +272,10 @@ impl Channel for WebhookClient {
             .await
             .map(|body| body.text())
             .unwrap_or_default();
+        let text = match fhir.then(|| outcome_text(&text)).flatten() {
+            Some(outcome) => outcome,
+            None => text,
+        };
         Err(SendError::from_status(status, wait, &text))
     }
 

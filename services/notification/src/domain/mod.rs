@@ -4,11 +4,13 @@
 //! patient ([`variants`]); a board's channels ([`board`]); and the life of
 //! one delivery ([`status`]); how a referral ends, and when everyone has
 //! been told of it ([`ending`]); what the referrer is told of the patient,
-//! once known ([`told`]).
+//! once known ([`told`]); a referral handed on ([`handoff`]), and the FHIR
+//! Bundle a FHIR route is sent ([`handoff_fhir`]).
 
 pub mod board;
 pub mod ending;
 pub mod handoff;
+pub mod handoff_fhir;
 pub mod plan;
 pub mod status;
 pub mod texts;

@@ -24,8 +24,9 @@ use uuid::Uuid;
 
 use super::{AppointmentId, AppointmentReport, AppointmentStatus, ClinicType, When};
 
-/// Identifier system of a Pathway referral id.
-pub const REFERRAL_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/Id/referral";
+/// Identifier system of a Pathway referral id, shared with notification's
+/// hand-offs to FHIR servers.
+pub use pathway_proto::fhir::REFERRAL_SYSTEM;
 /// Code system of Pathway's clinic types.
 pub const CLINIC_TYPE_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/CodeSystem/clinic-type";
 /// Code system of first or follow-up appointments.

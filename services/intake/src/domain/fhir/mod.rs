@@ -29,21 +29,11 @@ pub mod subscription;
 pub mod task;
 pub mod uk_core;
 
-/// Identifier system of Scotland's CHI number.
-pub const CHI_SYSTEM: &str = "urn:oid:2.16.840.1.113883.2.1.3.2.4.16.53";
-/// Identifier system of a Scottish GP practice code.
-pub const PRACTICE_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/Id/gp-practice-code";
-/// Identifier system of the NHS board a referral is for.
-pub const BOARD_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/Id/board";
-/// Code system of the services Pathway takes referrals for.
-pub const SERVICE_SYSTEM: &str = "https://pathway.scot.nhs.uk/fhir/CodeSystem/service";
-/// The one service: the chronic pain service.
-pub const PAIN_SERVICE: &str = "chronic-pain";
-/// SNOMED CT.
-pub const SNOMED_SYSTEM: &str = "http://snomed.info/sct";
-/// SNOMED CT `310071006 |Pain management service|`, of the UK edition's
-/// Services reference set that UK Core's care setting types draw on.
-pub const PAIN_SERVICE_SNOMED: (&str, &str) = ("310071006", "Pain management service");
+// Shared with notification, which hands referrals on to FHIR servers.
+pub use pathway_proto::fhir::{
+    BOARD_SYSTEM, CHI_SYSTEM, PAIN_SERVICE, PAIN_SERVICE_SNOMED, PRACTICE_SYSTEM, SERVICE_SYSTEM,
+    SNOMED_SYSTEM,
+};
 /// Red flags of the checklist with a SNOMED CT concept of the same meaning:
 /// Pathway's code, the SNOMED CT code, its display. Checked against
 /// published FHIR guides' uses of each concept; flags with no concept

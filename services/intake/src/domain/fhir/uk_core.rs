@@ -21,8 +21,7 @@
 use serde_json::{Value, json};
 
 /// `UKCore-ServiceRequest`: the referral Pathway answers a Bundle with.
-pub const SERVICE_REQUEST: &str =
-    "https://fhir.hl7.org.uk/StructureDefinition/UKCore-ServiceRequest";
+pub use pathway_proto::fhir::uk_core::SERVICE_REQUEST;
 /// `UKCore-Task`: a referral's status.
 pub const TASK: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Task";
 /// `UKCore-Questionnaire`: the referral questionnaire.
@@ -34,7 +33,7 @@ pub const OPERATION_OUTCOME: &str =
     "https://fhir.hl7.org.uk/StructureDefinition/UKCore-OperationOutcome";
 /// `UKCore-Bundle`: a Task search's `searchset`; a referral's `collection`
 /// may declare it.
-pub const BUNDLE: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Bundle";
+pub use pathway_proto::fhir::uk_core::BUNDLE;
 /// `UKCore-Appointment`: a hospital system's appointment may declare it.
 pub const APPOINTMENT: &str = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Appointment";
 
