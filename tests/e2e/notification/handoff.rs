@@ -49,6 +49,13 @@ fn settings_with_routes(s: &Setup, with: &[&str]) -> Value {
 /// Save `document` as `board`'s settings and wait until notification keeps them.
 pub(super) async fn set_board_settings(s: &Setup, board: &str, document: &Value) {
     let admin = s.intake.token(Role::BoardAdmin, &[board]);
+    // Read before the change: notification may have taken it by the time
+    // intake answers.
+    let before = s
+        .app
+        .board_notification(board)
+        .await
+        .and_then(|row| row.notification_json);
     let response = s
         .intake
         .put_board_settings(&admin, board, &document.to_string())
@@ -59,11 +66,6 @@ pub(super) async fn set_board_settings(s: &Setup, board: &str, document: &Value)
         "{}",
         response.text().await.unwrap_or_default()
     );
-    let before = s
-        .app
-        .board_notification(board)
-        .await
-        .and_then(|row| row.notification_json);
     eventually(Duration::from_secs(15), || async {
         s.app
             .board_notification(board)
