@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, Schema,
     sea_query::Index,
@@ -12,6 +13,9 @@ use sea_orm::{
 use sea_orm_migration::prelude::*;
 
 use crate::settings::DatabaseSettings;
+
+/// SQLite's page cache per connection, in KiB (a negative `cache_size`).
+const SQLITE_CACHE_KIB: &str = "-65536";
 
 /// Connect, creating the SQLite file (and its folder) when needed.
 ///
@@ -48,19 +52,23 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false);
+    // Set on each connection the pool opens, not once: the pool replaces a
+    // connection past its lifetime, and a new one starts with SQLite's
+    // defaults. `secure_delete`: a deleted or emptied row is overwritten
+    // with zeros, so that nothing erased or past its retention lingers in
+    // the file's free space. `cache_size`: the pages a batch of counters
+    // and facts touches stay in memory between batches (SQLite's default
+    // is 2 MiB).
+    options.map_sqlx_sqlite_opts(|sqlite| {
+        sqlite
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .pragma("secure_delete", "ON")
+            .pragma("cache_size", SQLITE_CACHE_KIB)
+    });
     let db = Database::connect(options)
         .await
         .with_context(|| format!("cannot connect to the database at {}", redact(&url)))?;
-    if db.get_database_backend() == DatabaseBackend::Sqlite {
-        // `secure_delete`: a deleted or emptied row is overwritten with
-        // zeros, so that nothing erased or past its retention lingers in the
-        // file's free space.
-        db.execute_unprepared(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;",
-        )
-        .await
-        .context("cannot set SQLite to WAL mode")?;
-    }
     Ok(db)
 }
 
@@ -100,6 +108,84 @@ impl ScrubAfterCommit {
             scrub_free_space(db).await;
         }
     }
+}
+
+/// Insert `rows` into `E`'s table on PostgreSQL in one statement whatever
+/// their number: they travel as one JSON array of objects, read back by
+/// `jsonb_to_recordset` with the entity's columns and types, and `conflict`
+/// (an `ON CONFLICT` clause, or empty) says what a row already there
+/// becomes. A statement of many rows' values would be parsed and planned
+/// afresh for each size of batch, which costs more than writing the rows;
+/// PostgreSQL's parameters would also run out at 65 535. A time travels cut
+/// to the microsecond, as a bound value is, so a row reads back the same
+/// either way.
+pub async fn insert_rows_as_json<E>(
+    db: &impl ConnectionTrait,
+    rows: &[E::Model],
+    conflict: &str,
+) -> anyhow::Result<()>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: serde::Serialize,
+{
+    use sea_orm::{ColumnTrait as _, ColumnType, IdenStatic as _, Iterable as _};
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let table = E::default().table_name().to_owned();
+    let mut columns = Vec::new();
+    for column in E::Column::iter() {
+        let kind = match column.def().get_column_type() {
+            ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_) => "text",
+            ColumnType::TimestampWithTimeZone => "timestamptz",
+            ColumnType::SmallInteger => "smallint",
+            ColumnType::Integer => "integer",
+            ColumnType::BigInteger => "bigint",
+            ColumnType::Boolean => "boolean",
+            other => anyhow::bail!(
+                "{table}.{} is of a type ({other:?}) rows cannot be written as JSON in",
+                column.as_str()
+            ),
+        };
+        columns.push((column.as_str(), kind));
+    }
+    let mut values = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut value = serde_json::to_value(row).context("cannot write a row as JSON")?;
+        for (name, _) in columns.iter().filter(|(_, kind)| *kind == "timestamptz") {
+            let Some(text) = value.get(*name).and_then(serde_json::Value::as_str) else {
+                continue;
+            };
+            let at = chrono::DateTime::parse_from_rfc3339(text)
+                .with_context(|| format!("{table}.{name} {text:?} is not a time"))?;
+            value[*name] = serde_json::Value::String(
+                at.with_timezone(&chrono::Utc)
+                    .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                    .to_string(),
+            );
+        }
+        values.push(value);
+    }
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let names = names.join(", ");
+    let record: Vec<String> = columns
+        .iter()
+        .map(|(name, kind)| format!("{name} {kind}"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_to_recordset($1::jsonb) AS r({}) {conflict}",
+        record.join(", ")
+    );
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        sql,
+        [sea_orm::Value::Json(Some(Box::new(
+            serde_json::Value::Array(values),
+        )))],
+    ))
+    .await
+    .with_context(|| format!("cannot write the rows of {table}"))?;
+    Ok(())
 }
 
 /// The URL without its password, for messages.

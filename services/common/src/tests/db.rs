@@ -50,3 +50,49 @@ async fn a_sqlite_file_locked_by_another_process_is_unavailable() {
     assert!(is_unavailable(&error), "{error:?}");
     assert!(!is_unique_violation(&error), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_connection_the_pool_opens_later_still_overwrites_what_is_deleted() {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let dir = tempfile::tempdir().expect("a directory");
+    let settings = DatabaseSettings {
+        url: format!("sqlite://{}/pragmas.db", dir.path().display()),
+        max_connections: 1,
+    };
+    let db = connect(&settings).await.expect("open");
+    let pool = db.get_sqlite_connection_pool();
+    // The pool's connection leaves it, as one past its lifetime does; the
+    // next statement runs on a connection the pool opens afresh.
+    let first = pool.acquire().await.expect("the connection");
+    drop(first.detach());
+    let row = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            db.query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
+                .await
+                .expect("a pragma")
+                .expect("a row")
+        }
+    };
+    let secure: i32 = row("PRAGMA secure_delete")
+        .await
+        .try_get_by_index(0)
+        .expect("a number");
+    assert_eq!(secure, 1, "secure_delete on the new connection");
+    let synchronous: i32 = row("PRAGMA synchronous")
+        .await
+        .try_get_by_index(0)
+        .expect("a number");
+    assert_eq!(synchronous, 2, "synchronous=FULL on the new connection");
+    let journal: String = row("PRAGMA journal_mode")
+        .await
+        .try_get_by_index(0)
+        .expect("a mode");
+    assert_eq!(journal, "wal");
+    let cache: i64 = row("PRAGMA cache_size")
+        .await
+        .try_get_by_index(0)
+        .expect("a number");
+    assert_eq!(cache.to_string(), SQLITE_CACHE_KIB);
+}
