@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::jetstream::{self, AckKind, consumer::pull};
-use futures::StreamExt;
+use futures::{FutureExt as _, StreamExt};
 use pathway_proto::stream;
 use pathway_proto::v1::Event;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
@@ -62,6 +62,9 @@ use waiting::WaitingRoom;
 
 use crate::metrics::Metrics;
 use crate::outbox;
+
+/// A message from the pull stream, or why the stream broke.
+type PulledMessage = Result<jetstream::Message, pull::MessagesError>;
 
 /// How long a consumer waits before pulling again after its pull stream
 /// broke (missed heartbeats, no responders while its leader moves).
@@ -264,16 +267,18 @@ impl<H: Handler> Inbox<H> {
                     self.spec.durable
                 )
             })?;
-            // What has arrived by the time the last batch is done is the
-            // next batch: one message when they trickle in, up to a pull's
-            // worth under load, each batch one transaction.
-            let mut chunks = messages.ready_chunks(self.spec.max_batch);
+            // What has arrived by the time the last batch is done, and what
+            // follows it closely, is the next batch: one message when they
+            // trickle in, up to a pull's worth under load, each batch one
+            // transaction.
+            let mut messages = messages;
             loop {
-                let chunk = tokio::select! {
-                    chunk = chunks.next() => chunk,
+                let first = tokio::select! {
+                    first = messages.next() => first,
                     () = shutdown.cancelled() => return Ok(()),
                 };
-                let Some(chunk) = chunk else { break };
+                let Some(first) = first else { break };
+                let chunk = self.gather(&mut messages, first, &shutdown).await;
                 let mut batch = Vec::with_capacity(chunk.len());
                 let mut interrupted = None;
                 for next in chunk {
@@ -306,6 +311,34 @@ impl<H: Handler> Inbox<H> {
                 }
             }
         }
+    }
+
+    /// A batch begun by `first`: the messages ready now, and each that
+    /// arrives within [`ConsumerSpec::linger`] of the last, up to
+    /// [`ConsumerSpec::max_batch`]; it ends early at an error of the pull
+    /// stream (kept last), when the stream ends, or at shutdown.
+    async fn gather(
+        &self,
+        messages: &mut pull::Stream,
+        first: PulledMessage,
+        shutdown: &CancellationToken,
+    ) -> Vec<PulledMessage> {
+        let mut batch = vec![first];
+        while batch.len() < self.spec.max_batch && batch.last().is_some_and(Result::is_ok) {
+            let next = match messages.next().now_or_never() {
+                Some(next) => next,
+                None => tokio::select! {
+                    next = tokio::time::timeout(self.spec.linger, messages.next()) => {
+                        let Ok(next) = next else { break };
+                        next
+                    }
+                    () = shutdown.cancelled() => break,
+                },
+            };
+            let Some(next) = next else { break };
+            batch.push(next);
+        }
+        batch
     }
 
     /// Fetch and process at most `max` messages waiting now, as one batch;

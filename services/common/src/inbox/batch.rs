@@ -30,12 +30,13 @@ use futures::StreamExt;
 use pathway_proto::v1::Event;
 use prost::Message as _;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, TransactionTrait,
 };
 use tracing::Instrument;
 
 use super::{DemoEvents, HandleError, Handler, Inbox, Outcome, ack, entity};
-use crate::db::is_unique_violation;
+use crate::db::{insert_rows_as_json, is_unique_violation};
 use crate::telemetry;
 
 /// Look-ups in other services ([`Handler::prepare`]) a batch makes at once.
@@ -45,13 +46,38 @@ const PREPARED_AT_ONCE: usize = 16;
 const INBOX_ROWS_AT_ONCE: usize = 1_000;
 
 /// The inbox row that records `item` as handled by `consumer`.
-fn inbox_row(consumer: &str, item: &Item<'_>) -> entity::ActiveModel {
-    entity::ActiveModel {
-        consumer: Set(consumer.to_owned()),
-        event_id: Set(item.event.event_id.clone()),
-        subject: Set(item.subject.clone()),
-        handled_at: Set(Utc::now()),
+fn inbox_model(consumer: &str, item: &Item<'_>) -> entity::Model {
+    entity::Model {
+        consumer: consumer.to_owned(),
+        event_id: item.event.event_id.clone(),
+        subject: item.subject.clone(),
+        handled_at: Utc::now(),
     }
+}
+
+/// Write `rows` to the inbox: on PostgreSQL in one statement
+/// ([`insert_rows_as_json`]), on SQLite a statement per
+/// [`INBOX_ROWS_AT_ONCE`]. A row already there fails the statement.
+async fn insert_inbox_rows(
+    txn: &DatabaseTransaction,
+    rows: Vec<entity::Model>,
+) -> anyhow::Result<()> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        return insert_rows_as_json::<entity::Entity>(txn, &rows, "")
+            .await
+            .context("cannot record the batch's inbox rows");
+    }
+    let rows: Vec<entity::ActiveModel> = rows
+        .into_iter()
+        .map(IntoActiveModel::into_active_model)
+        .collect();
+    for chunk in rows.chunks(INBOX_ROWS_AT_ONCE) {
+        entity::Entity::insert_many(chunk.to_vec())
+            .exec(txn)
+            .await
+            .context("cannot record the batch's inbox rows")?;
+    }
+    Ok(())
 }
 
 /// A message that decoded to an event, on its way through the batch.
@@ -278,7 +304,7 @@ impl<H: Handler> Inbox<H> {
                     .instrument(item.span.clone())
                     .await;
                 if matches!(pending, Pending::Handled) {
-                    rows.push(inbox_row(&self.spec.durable, item));
+                    rows.push(inbox_model(&self.spec.durable, item));
                 }
                 pending
             } else if alone {
@@ -309,12 +335,7 @@ impl<H: Handler> Inbox<H> {
             // the batch (a unique violation); delivered again, the batch
             // finds that event's row and leaves it out. On failure the
             // transaction is dropped, which rolls it back.
-            for chunk in rows.chunks(INBOX_ROWS_AT_ONCE) {
-                entity::Entity::insert_many(chunk.to_vec())
-                    .exec(&txn)
-                    .await
-                    .context("cannot record the batch's inbox rows")?;
-            }
+            insert_inbox_rows(&txn, rows).await?;
             self.handler
                 .end_batch(&txn)
                 .await
@@ -339,9 +360,10 @@ impl<H: Handler> Inbox<H> {
         item: &Item<'_>,
         ready: H::Prepared,
     ) -> anyhow::Result<Pending> {
-        if let Err(error) = entity::Entity::insert(inbox_row(&self.spec.durable, item))
-            .exec(txn)
-            .await
+        if let Err(error) =
+            entity::Entity::insert(inbox_model(&self.spec.durable, item).into_active_model())
+                .exec(txn)
+                .await
         {
             if is_unique_violation(&error) {
                 return Ok(Pending::Duplicate);

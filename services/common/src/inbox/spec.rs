@@ -25,6 +25,12 @@ pub struct ConsumerSpec {
     /// Messages handled in one transaction, at most: those that have
     /// arrived when the last batch is done.
     pub max_batch: usize,
+    /// How long a batch smaller than `max_batch` waits for more messages,
+    /// again after each that arrives: the broker's messages come through
+    /// the socket a buffer at a time, so what is ready at one instant is
+    /// often the first of many on their way. A message alone waits this
+    /// much longer; a busy stream fills its batches.
+    pub linger: Duration,
     /// What it does with an event marked as demo data (`Event.demo`).
     pub demo: DemoEvents,
 }
@@ -72,6 +78,7 @@ impl ConsumerSpec {
             ack_wait: Duration::from_secs(30),
             max_ack_pending: 256,
             max_batch: 64,
+            linger: Duration::from_millis(1),
             demo: DemoEvents::under_profile(DemoEvents::Ignore),
         }
     }
