@@ -49,7 +49,7 @@ pub async fn inbox(platform: &Platform) -> anyhow::Result<Inbox<AnalyticsConsume
 
 /// Messages handled in one transaction, at most: analytics writes no
 /// outbox and asks no other service, so a larger batch only saves commits.
-pub const MAX_BATCH: usize = 512;
+pub const MAX_BATCH: usize = 2048;
 
 /// The consumer's settings: larger batches than other services', and as
 /// many messages in flight as two batches.

@@ -16,10 +16,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use anyhow::Context;
+use pathway_common::db::insert_rows_as_json;
 use pathway_proto::BoardCode;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, IdenStatic, IntoActiveModel,
+    Iterable, QueryFilter, QuerySelect,
 };
 
 use super::{aggregates, boards, fact, facts, re_referrals};
@@ -234,26 +236,51 @@ impl Batch {
 
 /// Insert the facts not stored yet (a referral another instance inserted
 /// meanwhile fails the batch, which then reads it), and overwrite those
-/// stored (locked by this transaction since they were read).
+/// stored (locked by this transaction since they were read): on PostgreSQL
+/// a statement each ([`insert_rows_as_json`]), on SQLite a statement per
+/// [`CHUNK`].
 async fn write(db: &impl ConnectionTrait, kept: &[Kept]) -> anyhow::Result<()> {
     let mut new = Vec::new();
     let mut stored = Vec::new();
     for kept in kept {
         let Some(fact) = &kept.fact else { continue };
-        let row = facts::to_row(fact)?.into_active_model();
+        let row = facts::to_row(fact)?;
         if kept.stored {
             stored.push(row);
         } else {
             new.push(row);
         }
     }
+    let columns = fact::Column::iter().filter(|c| !matches!(c, fact::Column::ReferralId));
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        insert_rows_as_json::<fact::Entity>(db, &new, "")
+            .await
+            .context("cannot insert the batch's facts")?;
+        let updates: Vec<String> = columns
+            .map(|c| format!("{0} = excluded.{0}", c.as_str()))
+            .collect();
+        let overwrite = format!(
+            "ON CONFLICT (referral_id) DO UPDATE SET {}",
+            updates.join(", ")
+        );
+        return insert_rows_as_json::<fact::Entity>(db, &stored, &overwrite)
+            .await
+            .context("cannot update the batch's facts");
+    }
+    let new: Vec<fact::ActiveModel> = new
+        .into_iter()
+        .map(IntoActiveModel::into_active_model)
+        .collect();
+    let stored: Vec<fact::ActiveModel> = stored
+        .into_iter()
+        .map(IntoActiveModel::into_active_model)
+        .collect();
     for chunk in new.chunks(CHUNK) {
         fact::Entity::insert_many(chunk.to_vec())
             .exec(db)
             .await
             .context("cannot insert the batch's facts")?;
     }
-    let columns = fact::Column::iter().filter(|c| !matches!(c, fact::Column::ReferralId));
     let overwrite = OnConflict::column(fact::Column::ReferralId)
         .update_columns(columns)
         .to_owned();

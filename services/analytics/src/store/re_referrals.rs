@@ -8,11 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use pathway_common::db::insert_rows_as_json;
 use pathway_proto::BoardCode;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{fact, facts};
@@ -74,21 +75,40 @@ pub async fn refresh(
                 for (key, n) in difference(Some(fact), &changed, context) {
                     *deltas.entry(key).or_default() += n;
                 }
-                rows.push(facts::to_row(&changed)?.into_active_model());
+                rows.push(facts::to_row(&changed)?);
             }
         }
-        // The rows are there and locked: only the sets are written, a
-        // statement per chunk.
-        let sets = OnConflict::column(fact::Column::ReferralId)
-            .update_columns([fact::Column::ReReferred6m, fact::Column::ReReferred12m])
-            .to_owned();
-        for chunk in rows.chunks(ROWS_AT_ONCE) {
-            fact::Entity::insert_many(chunk.to_vec())
-                .on_conflict(sets.clone())
-                .exec(db)
-                .await
-                .context("cannot keep the referrals' re-referrals")?;
-        }
+        write_sets(db, rows).await?;
+    }
+    Ok(())
+}
+
+/// Write the re-referrals of `rows` (there and locked): only the sets, on
+/// PostgreSQL in one statement, on SQLite a statement per [`ROWS_AT_ONCE`].
+async fn write_sets(db: &impl ConnectionTrait, rows: Vec<fact::Model>) -> anyhow::Result<()> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        return insert_rows_as_json::<fact::Entity>(
+            db,
+            &rows,
+            "ON CONFLICT (referral_id) DO UPDATE SET \
+             re_referred_6m = excluded.re_referred_6m, re_referred_12m = excluded.re_referred_12m",
+        )
+        .await
+        .context("cannot keep the referrals' re-referrals");
+    }
+    let rows: Vec<fact::ActiveModel> = rows
+        .into_iter()
+        .map(IntoActiveModel::into_active_model)
+        .collect();
+    let sets = OnConflict::column(fact::Column::ReferralId)
+        .update_columns([fact::Column::ReReferred6m, fact::Column::ReReferred12m])
+        .to_owned();
+    for chunk in rows.chunks(ROWS_AT_ONCE) {
+        fact::Entity::insert_many(chunk.to_vec())
+            .on_conflict(sets.clone())
+            .exec(db)
+            .await
+            .context("cannot keep the referrals' re-referrals")?;
     }
     Ok(())
 }
