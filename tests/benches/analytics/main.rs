@@ -48,7 +48,7 @@ mod seed;
 use history::*;
 use seed::*;
 
-const INGEST_REFERRALS: u64 = 5_000;
+const INGEST_REFERRALS: u64 = 20_000;
 /// Fact table sizes the queries are timed at.
 const QUERY_SIZES: [u64; 2] = [100_000, 1_000_000];
 /// Each query is asked this many times, or for as long as [`QUERY_BUDGET`]
