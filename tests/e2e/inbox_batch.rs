@@ -3,8 +3,9 @@
 //! fault is rolled back alone while the rest commit, a message delivered
 //! twice in one batch takes effect once, and nothing is acknowledged before
 //! the commit; or, for a handler that writes only at the batch's end, with
-//! no savepoint and the inbox rows written together. On SQLite and
-//! PostgreSQL, against a real nats-server.
+//! no savepoint and the inbox rows written together. A running consumer
+//! waits for the rest of a batch on its way (`ConsumerSpec::linger`). On
+//! SQLite and PostgreSQL, against a real nats-server.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -328,6 +329,86 @@ async fn a_batch_without_savepoints_writes_its_inbox_rows_together_and_once() {
 
 /// A fresh database with the plumbing tables, the stream, and an inbox
 /// named `name` for questions to the referrer, its spec shaped by `shape`.
+/// Writes nothing; keeps the size of each batch it is given.
+#[derive(Default, Clone)]
+struct Sizes(std::sync::Arc<std::sync::Mutex<Vec<usize>>>);
+
+impl Sizes {
+    fn seen(&self) -> Vec<usize> {
+        self.0.lock().expect("not poisoned").clone()
+    }
+}
+
+impl Handler for Sizes {
+    type Prepared = ();
+
+    async fn prepare(&self, _event: &Event) -> Result<(), HandleError> {
+        Ok(())
+    }
+
+    fn writes_when_handling(&self, _event: &Event) -> bool {
+        false
+    }
+
+    async fn begin_batch(
+        &self,
+        _txn: &DatabaseTransaction,
+        events: &[&Event],
+    ) -> anyhow::Result<()> {
+        self.0.lock().expect("not poisoned").push(events.len());
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _txn: &DatabaseTransaction,
+        _event: &Event,
+        (): (),
+    ) -> Result<(), HandleError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_running_consumer_fills_its_batches_with_what_is_on_its_way() {
+    for backend in backends().await {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let sizes = Sizes::default();
+        // A long linger: the test shows batches filled across the broker's
+        // socket reads however busy the machine is.
+        let (_db, jetstream, inbox) =
+            bound(&backend, dir.path(), "linger-test", sizes.clone(), |spec| {
+                ConsumerSpec {
+                    max_batch: 256,
+                    max_ack_pending: 1_024,
+                    linger: Duration::from_millis(500),
+                    ..spec
+                }
+            })
+            .await;
+        let referral = uuid::Uuid::new_v4().to_string();
+        // Some 600 events of a few hundred bytes: several 64 KiB reads of
+        // the socket, of which a consumer without linger batches one each.
+        for n in 0..600 {
+            let event = info_requested("highland", &referral, &format!("question {n}"));
+            publish(&jetstream, &event).await;
+        }
+        let stop = tokio_util::sync::CancellationToken::new();
+        let watch = async {
+            let done = pathway_tests::eventually(Duration::from_secs(20), || async {
+                (sizes.seen().iter().sum::<usize>() >= 600).then_some(())
+            })
+            .await;
+            stop.cancel();
+            done
+        };
+        let (ran, done) = tokio::join!(inbox.run(stop.clone()), watch);
+        ran.expect("the consumer runs until stopped");
+        assert!(done.is_some(), "{}: {:?}", backend.name(), sizes.seen());
+        assert_eq!(sizes.seen(), [256, 256, 88], "{}", backend.name());
+    }
+}
+
 async fn bound<H: Handler>(
     backend: &Backend,
     dir: &std::path::Path,

@@ -1,7 +1,8 @@
 //! A batch of messages handled in one transaction.
 //!
-//! The messages that have arrived together are decoded, those already in
-//! the inbox acknowledged without effect (one query for the batch), and what
+//! The messages that arrive together ([`super::ConsumerSpec::linger`]) are
+//! decoded, those already in the inbox acknowledged without effect (one
+//! query for the batch), and what
 //! the rest need from other services asked for ([`Handler::prepare`]). Then
 //! one transaction records each message's inbox row and applies its handler,
 //! each inside a savepoint of its own: a message rejected or waiting out a

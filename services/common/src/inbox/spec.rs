@@ -23,7 +23,8 @@ pub struct ConsumerSpec {
     /// Unacknowledged messages in flight, at most.
     pub max_ack_pending: i64,
     /// Messages handled in one transaction, at most: those that have
-    /// arrived when the last batch is done.
+    /// arrived when the last batch is done, and those that follow them
+    /// within `linger` of each other.
     pub max_batch: usize,
     /// How long a batch smaller than `max_batch` waits for more messages,
     /// again after each that arrives: the broker's messages come through
