@@ -335,6 +335,13 @@ impl MigrationName for CountersWithoutRowid {
 
 #[sea_orm_migration::async_trait::async_trait]
 impl MigrationTrait for CountersWithoutRowid {
+    /// All or nothing, with its record, on SQLite too: a crash between
+    /// dropping the old table and renaming the new one would otherwise
+    /// leave no `metric_counters` and a migration that cannot run again.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
