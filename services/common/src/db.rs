@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
+use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, Schema,
@@ -13,6 +14,8 @@ use sea_orm::{
 use sea_orm_migration::prelude::*;
 
 use crate::settings::DatabaseSettings;
+
+mod nodelay;
 
 /// SQLite's page cache per connection, in KiB (a negative `cache_size`).
 const SQLITE_CACHE_KIB: &str = "-65536";
@@ -66,6 +69,19 @@ pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConn
             .pragma("secure_delete", "ON")
             .pragma("cache_size", SQLITE_CACHE_KIB)
     });
+    if url.starts_with("postgres")
+        && let Ok(postgres) = url.parse::<PgConnectOptions>()
+    {
+        let port = postgres.get_port();
+        options.map_sqlx_postgres_pool_opts(move |pool| {
+            pool.after_connect(move |_, _| {
+                Box::pin(async move {
+                    nodelay::after_connect(port);
+                    Ok(())
+                })
+            })
+        });
+    }
     let db = Database::connect(options)
         .await
         .with_context(|| format!("cannot connect to the database at {}", redact(&url)))?;

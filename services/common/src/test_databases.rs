@@ -49,6 +49,11 @@ impl Databases {
     }
 }
 
+/// The URL of the PostgreSQL database that answers, if one does.
+pub async fn postgres_url() -> Option<String> {
+    postgres_admin().await.map(|(_, url)| url)
+}
+
 async fn postgres_admin() -> Option<(DatabaseConnection, String)> {
     let url = std::env::var("DATABASE_URL")
         .ok()

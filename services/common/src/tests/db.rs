@@ -96,3 +96,42 @@ async fn a_connection_the_pool_opens_later_still_overwrites_what_is_deleted() {
         .expect("a number");
     assert_eq!(cache.to_string(), SQLITE_CACHE_KIB);
 }
+
+/// sqlx 0.9.0 leaves Nagle's algorithm on; each connection the pool opens
+/// turns it off for the sockets to the database's port (`db::nodelay`).
+#[tokio::test]
+async fn each_connection_the_pool_opens_to_postgres_sends_without_delay() {
+    use sea_orm::sqlx::postgres::PgConnectOptions;
+
+    let Some(url) = crate::test_databases::postgres_url().await else {
+        eprintln!("skipped: no PostgreSQL answers");
+        return;
+    };
+    let options: PgConnectOptions = url.parse().expect("a PostgreSQL URL");
+    let address = (options.get_host().to_owned(), options.get_port());
+    let plain = || std::net::TcpStream::connect(address.clone()).expect("PostgreSQL listens");
+    // Sockets to the same port opened as sqlx 0.9.0 opens its own.
+    let before = plain();
+    assert!(!before.nodelay().expect("readable"), "off by default");
+
+    let settings = DatabaseSettings {
+        url,
+        max_connections: 1,
+    };
+    let db = connect(&settings).await.expect("open");
+    assert!(
+        before.nodelay().expect("readable"),
+        "on once the pool connects"
+    );
+
+    let later = plain();
+    let pool = db.get_postgres_connection_pool();
+    drop(pool.acquire().await.expect("the connection").detach());
+    db.execute_unprepared("SELECT 1")
+        .await
+        .expect("a statement on a new connection");
+    assert!(
+        later.nodelay().expect("readable"),
+        "on again when the pool opens another connection"
+    );
+}
