@@ -53,10 +53,12 @@ use tokio_util::sync::CancellationToken;
 pub mod advisory;
 mod batch;
 pub mod dead_letter;
+mod drain;
 pub mod entity;
 mod spec;
 mod waiting;
 
+pub use drain::Drained;
 pub use spec::{ConsumerSpec, DemoEvents, consumer_filters, covers};
 use waiting::WaitingRoom;
 

@@ -34,6 +34,9 @@ async fn a_rebuild_from_the_stream_gives_identical_metrics() {
         assert_eq!(done.handled, events + copies, "{}", backend.name());
         assert_eq!(done.remaining, 0);
         assert!(reports.len() > 1, "progress is reported as it goes");
+        assert_eq!(reports[0].handled, 0, "the first report is the start");
+        assert!(reports[0].remaining > 0, "with what there is to do");
+        assert_eq!(reports.last(), Some(&done), "the last is the end");
 
         let mut app = app.restart().await;
         let token = app.token(Role::Evaluator, &[BOARD]);

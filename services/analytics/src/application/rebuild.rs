@@ -197,24 +197,7 @@ pub async fn replay(
     txn.commit().await.context("cannot clear the facts")?;
     inbox::create_from(&platform.jetstream, &consumer::spec(), plan.start_sequence).await?;
     let inbox = consumer::inbox(platform).await?;
-    let mut durable: async_nats::jetstream::consumer::PullConsumer = stream
-        .get_consumer(DURABLE)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot read back the consumer just created: {e}"))?;
-    let mut progress = Progress {
-        handled: 0,
-        remaining: 0,
-    };
-    loop {
-        let outcomes = inbox.try_process_batch(consumer::MAX_BATCH).await?;
-        progress.handled += outcomes.len() as u64;
-        let info = durable.info().await.context("cannot read the consumer")?;
-        progress.remaining = info.num_pending;
-        report(progress);
-        if outcomes.is_empty() && info.num_pending == 0 && info.num_ack_pending == 0 {
-            break;
-        }
-    }
+    let drained = inbox.drain(|drained| report(progress(drained))).await?;
     // Dead letters found on the way wait in the outbox: publish them now;
     // what cannot be published now the service's relay publishes later.
     let relay = platform.relay();
@@ -231,7 +214,14 @@ pub async fn replay(
             }
         }
     }
-    Ok(progress)
+    Ok(progress(drained))
+}
+
+fn progress(drained: inbox::Drained) -> Progress {
+    Progress {
+        handled: drained.handled,
+        remaining: drained.remaining,
+    }
 }
 
 /// The running service's last rebuild, as `GET /v1/rebuild` shows it.
