@@ -365,7 +365,21 @@ async fn nothing_is_lost_duplicated_or_made_up_while_nodes_and_instances_die() {
         .collect()
         .await;
     driving.store(false, std::sync::atomic::Ordering::SeqCst);
-    let (cluster, log) = faults.await.expect("the fault task ends");
+    let (cluster, log) = match faults.await {
+        Ok(ended) => ended,
+        Err(error) => {
+            let why = match error.try_into_panic() {
+                Ok(panic) => panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_default(),
+                Err(error) => error.to_string(),
+            };
+            tell(&format!("the fault task failed (seed {}): {why}", size.seed));
+            panic!("the fault task failed: {why}");
+        }
+    };
     let driven = started.elapsed();
     let acked: BTreeSet<String> = results.iter().filter_map(|(id, _)| id.clone()).collect();
     let unacknowledged = results.iter().filter(|(id, _)| id.is_none()).count();
@@ -426,6 +440,23 @@ async fn nothing_is_lost_duplicated_or_made_up_while_nodes_and_instances_die() {
     let statuses = observer.intake_statuses(&acked).await;
     let behind = acked.len() - statuses.get("notified").copied().unwrap_or(0);
     eprintln!("chaos: statuses at intake {statuses:?} ({behind} behind)");
+    let verdict = format!(
+        "lost {} duplicated {} unexpected {}, {unacknowledged} not acknowledged, {unvetted} not \
+         vetted, after {} faults ({}), seed {}; intake's statuses {statuses:?}; {}",
+        counts.lost,
+        counts.duplicated,
+        counts.unexpected,
+        log.len(),
+        log.join(" "),
+        size.seed,
+        counts.details.iter().take(10).cloned().collect::<Vec<_>>().join("; ")
+    );
+    if (counts.lost, counts.duplicated, counts.unexpected, unacknowledged, unvetted)
+        != (0, 0, 0, 0, 0)
+        || log.is_empty()
+    {
+        tell(&verdict);
+    }
     assert!(!log.is_empty(), "faults were injected");
     assert_eq!(
         (counts.lost, counts.duplicated, counts.unexpected),
@@ -439,6 +470,15 @@ async fn nothing_is_lost_duplicated_or_made_up_while_nodes_and_instances_die() {
     );
     assert_eq!(unvetted, 0, "every referral vetted in time");
     drop(cluster);
+}
+
+/// Say why the run failed straight on the test binary's standard error, not
+/// through the output the test harness captures and prints after the whole
+/// binary has run, so that a log that shows only the lines around a test's
+/// result still shows the reason.
+fn tell(why: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "chaos failed: {why}");
 }
 
 /// `NatsSettings.url` may list several servers: a service connects through
