@@ -237,7 +237,11 @@ impl Relay {
         if !published.is_empty() {
             entity::Entity::update_many()
                 .col_expr(entity::Column::PublishedAt, Expr::value(Utc::now()))
-                .filter(entity::Column::EventId.is_in(published))
+                .filter(crate::db::is_any_of(
+                    db.get_database_backend(),
+                    entity::Column::EventId,
+                    published,
+                ))
                 .exec(db)
                 .await
                 .context("cannot mark outbox rows published")?;

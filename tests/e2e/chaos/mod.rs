@@ -376,7 +376,10 @@ async fn nothing_is_lost_duplicated_or_made_up_while_nodes_and_instances_die() {
                     .unwrap_or_default(),
                 Err(error) => error.to_string(),
             };
-            tell(&format!("the fault task failed (seed {}): {why}", size.seed));
+            tell(&format!(
+                "the fault task failed (seed {}): {why}",
+                size.seed
+            ));
             panic!("the fault task failed: {why}");
         }
     };
@@ -449,10 +452,21 @@ async fn nothing_is_lost_duplicated_or_made_up_while_nodes_and_instances_die() {
         log.len(),
         log.join(" "),
         size.seed,
-        counts.details.iter().take(10).cloned().collect::<Vec<_>>().join("; ")
+        counts
+            .details
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ")
     );
-    if (counts.lost, counts.duplicated, counts.unexpected, unacknowledged, unvetted)
-        != (0, 0, 0, 0, 0)
+    if (
+        counts.lost,
+        counts.duplicated,
+        counts.unexpected,
+        unacknowledged,
+        unvetted,
+    ) != (0, 0, 0, 0, 0)
         || log.is_empty()
     {
         tell(&verdict);

@@ -242,13 +242,17 @@ impl<H: Handler> Inbox<H> {
         if items.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<&str> = items
+        let ids: Vec<String> = items
             .iter()
-            .map(|item| item.event.event_id.as_str())
+            .map(|item| item.event.event_id.clone())
             .collect();
         let seen = entity::Entity::find()
             .filter(entity::Column::Consumer.eq(self.spec.durable.as_str()))
-            .filter(entity::Column::EventId.is_in(ids))
+            .filter(crate::db::is_any_of(
+                self.db.get_database_backend(),
+                entity::Column::EventId,
+                ids,
+            ))
             .all(&self.db)
             .await;
         match seen {

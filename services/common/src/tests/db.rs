@@ -135,3 +135,83 @@ async fn each_connection_the_pool_opens_to_postgres_sends_without_delay() {
         "on again when the pool opens another connection"
     );
 }
+
+/// A batch's look-up in a consumer's inbox stays in the primary key's
+/// condition even in the plan PostgreSQL caches for the statement, however
+/// many rows the consumer's inbox holds (`is_any_of`).
+#[tokio::test]
+async fn a_long_list_of_ids_is_looked_up_through_the_index_in_a_cached_plan() {
+    use sea_orm::{EntityTrait, QueryFilter, QueryTrait, Statement, TransactionTrait};
+
+    use crate::inbox::entity;
+
+    let databases = crate::test_databases::Databases::fresh().await;
+    for (name, db) in &databases.dbs {
+        let backend = db.get_database_backend();
+        let schema = Schema::new(backend);
+        db.execute(&schema.create_table_from_entity(entity::Entity))
+            .await
+            .expect("the inbox table");
+        // One consumer's inbox, thousands of rows: what the key's first
+        // column selects is all of it.
+        db.execute_unprepared(
+            "INSERT INTO inbox (consumer, event_id, subject, handled_at) \
+             SELECT 'analytics', 'event-' || n, 'pathway.v1.x', CURRENT_TIMESTAMP \
+             FROM (WITH RECURSIVE ns(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM ns WHERE n < 100000) \
+                   SELECT n FROM ns) AS numbers",
+        )
+        .await
+        .expect("the rows");
+        let ids: Vec<String> = (0..2048).map(|n| format!("event-{}", n * 37)).collect();
+        let query = entity::Entity::find()
+            .filter(entity::Column::Consumer.eq("analytics"))
+            .filter(is_any_of(backend, entity::Column::EventId, ids.clone()));
+        let found = query.clone().all(db).await.expect("the look-up");
+        assert_eq!(found.len(), ids.len() - 1, "{name}: every id but event-0");
+
+        if backend != DatabaseBackend::Postgres {
+            continue;
+        }
+        db.execute_unprepared("ANALYZE inbox")
+            .await
+            .expect("statistics");
+        // The plan a prepared statement gets once PostgreSQL caches one,
+        // on one connection.
+        let txn = db.begin().await.expect("a connection");
+        txn.execute_unprepared("SET plan_cache_mode = force_generic_plan")
+            .await
+            .expect("the cached plan");
+        let sql = query.build(backend).sql;
+        txn.execute_unprepared(&format!("PREPARE look_up AS {sql}"))
+            .await
+            .expect("prepared");
+        let listed = ids
+            .iter()
+            .map(|id| format!("'{id}'"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let plan = txn
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!("EXPLAIN EXECUTE look_up('analytics', ARRAY[{listed}])"),
+            ))
+            .await
+            .expect("the plan");
+        let plan: Vec<String> = plan
+            .iter()
+            .map(|row| row.try_get_by_index(0).expect("a line"))
+            .collect();
+        let plan = plan.join("\n");
+        assert!(
+            plan.lines()
+                .any(|line| line.contains("Index Cond") && line.contains("event_id")),
+            "{name}: the ids are in the index's condition:\n{plan}"
+        );
+        assert!(
+            !plan.contains("Filter"),
+            "{name}: no row is tested against the list:\n{plan}"
+        );
+        txn.rollback().await.expect("rolled back");
+    }
+    databases.drop().await;
+}
