@@ -68,6 +68,21 @@ use crate::outbox;
 /// A message from the pull stream, or why the stream broke.
 type PulledMessage = Result<jetstream::Message, pull::MessagesError>;
 
+/// A gathered batch's messages, and the pull stream's error that ended it.
+fn split(chunk: Vec<PulledMessage>) -> (Vec<jetstream::Message>, Option<pull::MessagesError>) {
+    let mut batch = Vec::with_capacity(chunk.len());
+    let mut interrupted = None;
+    for next in chunk {
+        match next {
+            Ok(message) => batch.push(message),
+            Err(error) => {
+                interrupted.get_or_insert(error);
+            }
+        }
+    }
+    (batch, interrupted)
+}
+
 /// How long a consumer waits before pulling again after its pull stream
 /// broke (missed heartbeats, no responders while its leader moves).
 pub(crate) const PULL_AGAIN_AFTER: Duration = Duration::from_millis(500);
@@ -280,39 +295,39 @@ impl<H: Handler> Inbox<H> {
                     () = shutdown.cancelled() => return Ok(()),
                 };
                 let Some(first) = first else { break };
-                let chunk = self.gather(&mut messages, first, &shutdown).await;
-                let mut batch = Vec::with_capacity(chunk.len());
-                let mut interrupted = None;
-                for next in chunk {
-                    match next {
-                        Ok(message) => batch.push(message),
-                        Err(error) => {
-                            interrupted.get_or_insert(error);
-                        }
-                    }
-                }
+                let (batch, interrupted) =
+                    split(self.gather(&mut messages, first, &shutdown).await);
                 if let Err(error) = self.process_batch(&batch).await {
                     tracing::warn!(error = format!("{error:#}"), consumer = %self.spec.durable, "messages left for redelivery");
                 }
-                match interrupted {
-                    None => {}
-                    Some(error) if error.kind() == pull::MessagesErrorKind::ConsumerDeleted => {
-                        anyhow::bail!("the durable consumer {} was deleted", self.spec.durable);
+                if let Some(error) = interrupted {
+                    if self.pause_after(error, &shutdown).await? {
+                        return Ok(());
                     }
-                    Some(error) => {
-                        // Missed heartbeats and the like: pull again.
-                        tracing::warn!(%error, consumer = %self.spec.durable, "pull stream interrupted");
-                        // A consumer between leaders (a node lost) answers
-                        // "no responders" at once: pause rather than spin.
-                        tokio::select! {
-                            () = tokio::time::sleep(crate::inbox::PULL_AGAIN_AFTER) => {}
-                            () = shutdown.cancelled() => return Ok(()),
-                        }
-                        break;
-                    }
+                    break;
                 }
             }
         }
+    }
+
+    /// The pull stream ended a batch with `error`: an error when the
+    /// durable consumer was deleted; otherwise (missed heartbeats and the
+    /// like) a pause before pulling again, since a consumer between leaders
+    /// (a node lost) answers "no responders" at once. Whether `shutdown`
+    /// came meanwhile.
+    async fn pause_after(
+        &self,
+        error: pull::MessagesError,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<bool> {
+        if error.kind() == pull::MessagesErrorKind::ConsumerDeleted {
+            anyhow::bail!("the durable consumer {} was deleted", self.spec.durable);
+        }
+        tracing::warn!(%error, consumer = %self.spec.durable, "pull stream interrupted");
+        Ok(tokio::select! {
+            () = tokio::time::sleep(PULL_AGAIN_AFTER) => false,
+            () = shutdown.cancelled() => true,
+        })
     }
 
     /// A batch begun by `first`: the messages ready now, and each that

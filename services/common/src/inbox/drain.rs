@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use async_nats::jetstream::consumer::pull;
 use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
@@ -68,32 +67,17 @@ impl<H: Handler> Inbox<H> {
                     continue;
                 };
                 let Some(first) = first else { break };
-                let mut batch = Vec::new();
-                let mut interrupted = None;
-                for next in self.gather(&mut messages, first, &running).await {
-                    match next {
-                        Ok(message) => batch.push(message),
-                        Err(error) => {
-                            interrupted.get_or_insert(error);
-                        }
-                    }
-                }
+                let (batch, interrupted) =
+                    super::split(self.gather(&mut messages, first, &running).await);
                 drained.handled += self.process_batch(&batch).await?.len() as u64;
                 let done = self.nothing_left(&mut drained).await?;
                 report(drained);
                 if done {
                     return Ok(drained);
                 }
-                match interrupted {
-                    None => {}
-                    Some(error) if error.kind() == pull::MessagesErrorKind::ConsumerDeleted => {
-                        anyhow::bail!("the durable consumer {} was deleted", self.spec.durable);
-                    }
-                    Some(error) => {
-                        tracing::warn!(%error, consumer = %self.spec.durable, "pull stream interrupted");
-                        tokio::time::sleep(super::PULL_AGAIN_AFTER).await;
-                        break;
-                    }
+                if let Some(error) = interrupted {
+                    self.pause_after(error, &running).await?;
+                    break;
                 }
             }
         }
