@@ -161,11 +161,13 @@ async fn a_batch_commits_together_and_rolls_back_one_message_alone() {
 
 /// Keeps its effects for the batch and writes them when the batch ends, as
 /// analytics does: handling writes nothing, so no message needs a
-/// savepoint. The questions mean what they mean to [`Recorder`].
+/// savepoint. The questions mean what they mean to [`Recorder`]. It notes
+/// the size of each batch it is given.
 #[derive(Default)]
 struct Keeper {
     failed_once: AtomicBool,
     kept: std::sync::Mutex<Vec<String>>,
+    sizes: std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
 }
 
 impl Handler for Keeper {
@@ -182,9 +184,10 @@ impl Handler for Keeper {
     async fn begin_batch(
         &self,
         _txn: &DatabaseTransaction,
-        _events: &[&Event],
+        events: &[&Event],
     ) -> anyhow::Result<()> {
         self.kept.lock().expect("not poisoned").clear();
+        self.sizes.lock().expect("not poisoned").push(events.len());
         Ok(())
     }
 
@@ -327,65 +330,24 @@ async fn a_batch_without_savepoints_writes_its_inbox_rows_together_and_once() {
     }
 }
 
-/// A fresh database with the plumbing tables, the stream, and an inbox
-/// named `name` for questions to the referrer, its spec shaped by `shape`.
-/// Writes nothing; keeps the size of each batch it is given.
-#[derive(Default, Clone)]
-struct Sizes(std::sync::Arc<std::sync::Mutex<Vec<usize>>>);
-
-impl Sizes {
-    fn seen(&self) -> Vec<usize> {
-        self.0.lock().expect("not poisoned").clone()
-    }
-}
-
-impl Handler for Sizes {
-    type Prepared = ();
-
-    async fn prepare(&self, _event: &Event) -> Result<(), HandleError> {
-        Ok(())
-    }
-
-    fn writes_when_handling(&self, _event: &Event) -> bool {
-        false
-    }
-
-    async fn begin_batch(
-        &self,
-        _txn: &DatabaseTransaction,
-        events: &[&Event],
-    ) -> anyhow::Result<()> {
-        self.0.lock().expect("not poisoned").push(events.len());
-        Ok(())
-    }
-
-    async fn handle(
-        &self,
-        _txn: &DatabaseTransaction,
-        _event: &Event,
-        (): (),
-    ) -> Result<(), HandleError> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_running_consumer_fills_its_batches_with_what_is_on_its_way() {
     for backend in backends().await {
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let sizes = Sizes::default();
+        let keeper = Keeper::default();
+        let sizes = keeper.sizes.clone();
+        let seen = || sizes.lock().expect("not poisoned").clone();
         // A long linger: the test shows batches filled across the broker's
         // socket reads however busy the machine is.
-        let (_db, jetstream, inbox) =
-            bound(&backend, dir.path(), "linger-test", sizes.clone(), |spec| {
-                ConsumerSpec {
-                    max_batch: 256,
-                    max_ack_pending: 1_024,
-                    linger: Duration::from_millis(500),
-                    ..spec
-                }
-            })
-            .await;
+        let (_db, jetstream, inbox) = bound(&backend, dir.path(), "linger-test", keeper, |spec| {
+            ConsumerSpec {
+                max_batch: 256,
+                max_ack_pending: 1_024,
+                linger: Duration::from_millis(500),
+                ..spec
+            }
+        })
+        .await;
         let referral = uuid::Uuid::new_v4().to_string();
         // Some 600 events of a few hundred bytes: several 64 KiB reads of
         // the socket, of which a consumer without linger batches one each.
@@ -396,7 +358,7 @@ async fn a_running_consumer_fills_its_batches_with_what_is_on_its_way() {
         let stop = tokio_util::sync::CancellationToken::new();
         let watch = async {
             let done = pathway_tests::eventually(Duration::from_secs(20), || async {
-                (sizes.seen().iter().sum::<usize>() >= 600).then_some(())
+                (seen().iter().sum::<usize>() >= 600).then_some(())
             })
             .await;
             stop.cancel();
@@ -404,11 +366,13 @@ async fn a_running_consumer_fills_its_batches_with_what_is_on_its_way() {
         };
         let (ran, done) = tokio::join!(inbox.run(stop.clone()), watch);
         ran.expect("the consumer runs until stopped");
-        assert!(done.is_some(), "{}: {:?}", backend.name(), sizes.seen());
-        assert_eq!(sizes.seen(), [256, 256, 88], "{}", backend.name());
+        assert!(done.is_some(), "{}: {:?}", backend.name(), seen());
+        assert_eq!(seen(), [256, 256, 88], "{}", backend.name());
     }
 }
 
+/// A fresh database with the plumbing tables, the stream, and an inbox
+/// named `name` for questions to the referrer, its spec shaped by `shape`.
 async fn bound<H: Handler>(
     backend: &Backend,
     dir: &std::path::Path,
